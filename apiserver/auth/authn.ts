@@ -1,0 +1,92 @@
+// Authentication: every request carries a client certificate signed by the cluster CA or a bearer
+// token from the token file (kube-apiserver's --client-ca-file and --token-auth-file). The result
+// is a UserInfo that authorization (and later admission) sees.
+
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { timingSafeEqual } from 'node:crypto';
+
+export interface UserInfo {
+  name: string;
+  uid?: string;
+  groups: string[];
+  /** how the user authenticated, for logs and SelfSubjectReview. */
+  via: 'x509' | 'token';
+}
+
+interface TokenEntry {
+  token: Buffer;
+  user: UserInfo;
+}
+
+/** parseTokenFile reads kube-apiserver's CSV token file: token,user,uid,"group1,group2". */
+export function parseTokenFile(text: string): TokenEntry[] {
+  const out: TokenEntry[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const fields = splitCSV(line);
+    if (fields.length < 3) throw new Error('token file line has fewer than 3 fields');
+    const [token, name, uid, groups] = fields;
+    out.push({
+      token: Buffer.from(token),
+      user: { name, uid, groups: groups ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [], via: 'token' },
+    });
+  }
+  return out;
+}
+
+function splitCSV(line: string): string[] {
+  const fields: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      fields.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  fields.push(cur);
+  return fields;
+}
+
+export class Authenticator {
+  private tokens: TokenEntry[] = [];
+
+  constructor(tokenFile?: string) {
+    if (tokenFile) this.tokens = parseTokenFile(readFileSync(tokenFile, 'utf8'));
+  }
+
+  /** authenticate returns the user, or undefined for an anonymous request. */
+  authenticate(req: IncomingMessage): UserInfo | undefined {
+    const sock = req.socket as TLSSocket;
+    if (sock.authorized) {
+      const cert = sock.getPeerCertificate();
+      if (cert && cert.subject) {
+        const cn = cert.subject.CN;
+        const o = cert.subject.O;
+        const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
+        if (cn) return { name: Array.isArray(cn) ? cn[0] : cn, groups: [...groups, 'system:authenticated'], via: 'x509' };
+      }
+    }
+    const auth = req.headers.authorization;
+    if (auth && /^bearer /i.test(auth)) {
+      const presented = Buffer.from(auth.slice(7).trim());
+      for (const t of this.tokens) {
+        if (t.token.length === presented.length && timingSafeEqual(t.token, presented)) {
+          return { ...t.user, groups: [...t.user.groups, 'system:authenticated'] };
+        }
+      }
+    }
+    return undefined;
+  }
+}

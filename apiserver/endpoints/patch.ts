@@ -1,0 +1,202 @@
+// Patch application for PATCH requests: JSON patch (RFC 6902, fast-json-patch), JSON merge patch
+// (RFC 7386) and strategic merge patch. The strategic form merges lists by their patch merge key
+// (containers by name, ports by containerPort, …) and honours the `$patch`, `$setElementOrder`,
+// `$retainKeys` and `$deleteFromPrimitiveList` directives kubectl sends.
+
+import fjp from 'fast-json-patch';
+import { badRequest, StatusError, StatusReason } from '../../lib/machinery/status.js';
+
+const { applyPatch, JsonPatchError } = fjp;
+
+export const PatchType = {
+  JSON: 'application/json-patch+json',
+  Merge: 'application/merge-patch+json',
+  Strategic: 'application/strategic-merge-patch+json',
+  Apply: 'application/apply-patch+yaml',
+  ApplyCBOR: 'application/apply-patch+cbor',
+} as const;
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type JsonObject = { [k: string]: Json };
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** applyJSONPatch applies an RFC 6902 patch; failing `test` ops and bad paths are client errors. */
+export function applyJSONPatch(doc: unknown, patch: unknown): unknown {
+  if (!Array.isArray(patch)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  try {
+    return applyPatch(structuredClone(doc) as object, patch as fjp.Operation[], true, false).newDocument;
+  } catch (err) {
+    if (err instanceof JsonPatchError) {
+      if (err.name === 'TEST_OPERATION_FAILED') {
+        throw new StatusError(422, StatusReason.Invalid, `the server rejected our request due to an error in our request`, { causes: [{ message: 'testing value failed' }] });
+      }
+      throw new StatusError(422, StatusReason.Invalid, `the server rejected our request due to an error in our request`, {
+        causes: [{ message: `${err.message.split('\n')[0]}` }],
+      });
+    }
+    throw badRequest(String((err as Error).message));
+  }
+}
+
+/** applyMergePatch is RFC 7386: objects merge recursively, null deletes, anything else replaces. */
+export function applyMergePatch(doc: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return structuredClone(patch);
+  const out: JsonObject = isObject(doc) ? (structuredClone(doc) as JsonObject) : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = applyMergePatch(out[k], v) as Json;
+  }
+  return out;
+}
+
+/**
+ * PatchMeta tells the strategic merge where lists merge and by which key. It is keyed by the
+ * field name along the path (the same field name has the same strategy everywhere in the kinds
+ * skiff serves); the OpenAPI-derived table replaces this when it is available.
+ */
+export interface PatchMeta {
+  mergeKey?: string;
+  strategy?: 'merge' | 'replace' | 'merge,retainKeys' | 'retainKeys';
+}
+
+export type PatchMetaLookup = (path: string[]) => PatchMeta | undefined;
+
+const wellKnown: Record<string, PatchMeta> = {
+  containers: { mergeKey: 'name', strategy: 'merge' },
+  initContainers: { mergeKey: 'name', strategy: 'merge' },
+  ephemeralContainers: { mergeKey: 'name', strategy: 'merge' },
+  env: { mergeKey: 'name', strategy: 'merge' },
+  volumeMounts: { mergeKey: 'mountPath', strategy: 'merge' },
+  volumeDevices: { mergeKey: 'devicePath', strategy: 'merge' },
+  volumes: { mergeKey: 'name', strategy: 'merge,retainKeys' },
+  imagePullSecrets: { mergeKey: 'name', strategy: 'merge' },
+  conditions: { mergeKey: 'type', strategy: 'merge' },
+  ownerReferences: { mergeKey: 'uid', strategy: 'merge' },
+  finalizers: { strategy: 'merge' },
+  hostAliases: { mergeKey: 'ip', strategy: 'merge' },
+  topologySpreadConstraints: { mergeKey: 'topologyKey', strategy: 'merge' },
+  resourceClaims: { mergeKey: 'name', strategy: 'merge,retainKeys' },
+  taints: { mergeKey: 'key', strategy: 'merge' },
+  addresses: { mergeKey: 'type', strategy: 'merge' },
+};
+
+/** defaultPatchMeta knows the merge keys of the built-in kinds' lists. */
+export const defaultPatchMeta: PatchMetaLookup = (path) => {
+  const field = path[path.length - 1];
+  if (field === 'ports') {
+    const parent = path[path.length - 2];
+    // Container ports merge by containerPort, Service ports by port.
+    if (parent === 'spec' && path.length === 2) return { mergeKey: 'port', strategy: 'merge' };
+    return { mergeKey: 'containerPort', strategy: 'merge' };
+  }
+  if (field === 'addresses' && path[path.length - 2] !== 'status') return undefined;
+  return wellKnown[field];
+};
+
+const directivePrefix = {
+  setElementOrder: '$setElementOrder/',
+  deleteFromPrimitiveList: '$deleteFromPrimitiveList/',
+};
+
+function invalidPatch(msg: string): StatusError {
+  return badRequest(msg);
+}
+
+/** applyStrategicMergePatch applies a strategic merge patch to doc. */
+export function applyStrategicMergePatch(doc: unknown, patch: unknown, meta: PatchMetaLookup = defaultPatchMeta): unknown {
+  if (!isObject(patch)) throw invalidPatch('unable to find api field in struct for the patch: the patch must be a JSON object');
+  return mergeMap(isObject(doc) ? (structuredClone(doc) as JsonObject) : {}, patch, [], meta);
+}
+
+function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: PatchMetaLookup): JsonObject {
+  const directive = patch['$patch'];
+  if (directive === 'replace') {
+    const { $patch: _p, ...rest } = patch;
+    return stripDirectives(rest) as JsonObject;
+  }
+  if (directive === 'delete') return {};
+  if (directive !== undefined && directive !== 'merge') throw invalidPatch(`Unrecognized $patch directive: ${JSON.stringify(directive)}`);
+
+  const retainKeys = patch['$retainKeys'];
+  if (retainKeys !== undefined) {
+    if (!Array.isArray(retainKeys)) throw invalidPatch('$retainKeys must be a list of field names');
+    for (const k of Object.keys(orig)) if (!retainKeys.includes(k)) delete orig[k];
+  }
+  for (const [k, v] of Object.entries(patch)) {
+    if (k === '$patch' || k === '$retainKeys') continue;
+    if (k.startsWith(directivePrefix.setElementOrder)) continue;
+    if (k.startsWith(directivePrefix.deleteFromPrimitiveList)) {
+      const field = k.slice(directivePrefix.deleteFromPrimitiveList.length);
+      if (!Array.isArray(v)) throw invalidPatch(`${k} must be a list`);
+      const cur = orig[field];
+      if (Array.isArray(cur)) orig[field] = cur.filter((x) => !v.some((d) => JSON.stringify(d) === JSON.stringify(x)));
+      continue;
+    }
+    if (v === null) {
+      delete orig[k];
+      continue;
+    }
+    const childPath = [...path, k];
+    if (Array.isArray(v)) {
+      orig[k] = mergeList(Array.isArray(orig[k]) ? (orig[k] as Json[]) : [], v, childPath, meta, patch[directivePrefix.setElementOrder + k]);
+    } else if (isObject(v)) {
+      orig[k] = mergeMap(isObject(orig[k]) ? (orig[k] as JsonObject) : {}, v, childPath, meta);
+    } else {
+      orig[k] = v;
+    }
+  }
+  return orig;
+}
+
+function mergeList(orig: Json[], patch: Json[], path: string[], meta: PatchMetaLookup, order: Json | undefined): Json[] {
+  const pm = meta(path);
+  // A `$patch: replace` element replaces the whole list with the other elements.
+  if (patch.some((e) => isObject(e) && e['$patch'] === 'replace')) {
+    return patch.filter((e) => !(isObject(e) && e['$patch'] === 'replace')).map(stripDirectives);
+  }
+  if (!pm || !pm.strategy || !pm.strategy.includes('merge')) return patch.map(stripDirectives);
+  if (!pm.mergeKey) {
+    // A merged list of primitives: union, keeping the original order first.
+    const out = [...orig];
+    for (const e of patch) if (!out.some((x) => JSON.stringify(x) === JSON.stringify(e))) out.push(e);
+    return applyOrder(out, order, undefined);
+  }
+  const key = pm.mergeKey;
+  const out = orig.map((e) => structuredClone(e));
+  for (const e of patch) {
+    if (!isObject(e)) throw invalidPatch(`unable to merge list ${path.join('.')}: element is not an object`);
+    const kv = e[key];
+    if (kv === undefined) throw invalidPatch(`map: ${JSON.stringify(e)} does not contain declared merge key: ${key}`);
+    const idx = out.findIndex((x) => isObject(x) && JSON.stringify(x[key]) === JSON.stringify(kv));
+    if (e['$patch'] === 'delete') {
+      if (idx >= 0) out.splice(idx, 1);
+      continue;
+    }
+    if (idx >= 0) out[idx] = mergeMap(out[idx] as JsonObject, e, path, meta);
+    else out.push(stripDirectives(mergeMap({}, e, path, meta)));
+  }
+  return applyOrder(out, order, key);
+}
+
+function applyOrder(list: Json[], order: Json | undefined, key: string | undefined): Json[] {
+  if (!Array.isArray(order)) return list;
+  const id = (x: Json) => JSON.stringify(key && isObject(x) ? (x as JsonObject)[key] : x);
+  const pos = new Map(order.map((o, i) => [JSON.stringify(key && isObject(o) ? (o as JsonObject)[key] : o), i]));
+  const listed = list.filter((x) => pos.has(id(x))).sort((a, b) => pos.get(id(a))! - pos.get(id(b))!);
+  const rest = list.filter((x) => !pos.has(id(x)));
+  return [...listed, ...rest];
+}
+
+function stripDirectives(v: Json): Json {
+  if (Array.isArray(v)) return v.map(stripDirectives);
+  if (!isObject(v)) return v;
+  const out: JsonObject = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/') || k.startsWith('$deleteFromPrimitiveList/')) continue;
+    out[k] = stripDirectives(x);
+  }
+  return out;
+}

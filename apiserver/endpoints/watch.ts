@@ -1,0 +1,132 @@
+// serveWatch streams watch events as kube-apiserver does: a chunked 200 response whose headers go
+// out at once, then one `{"type":…,"object":…}` JSON line per event. A too-old resourceVersion is an
+// ERROR event carrying a 410 Expired Status, then the stream closes.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KubeObject } from '../../lib/api/meta.js';
+import { badRequest, StatusError } from '../../lib/machinery/status.js';
+import type { WatchEventType } from '../storage/interface.js';
+import { eventJSON, type CachedEvent } from '../storage/cacher.js';
+import type { GenericStore } from '../registry/store.js';
+import { negotiate } from './request.js';
+import { toTable } from './table.js';
+import { includeObjectOf, type ResourceHandlerDeps } from './resources.js';
+
+/** bookmarkIntervalMs: how often a watch that allows bookmarks gets one (kube-apiserver: about a minute). */
+const bookmarkIntervalMs = Number(process.env.SKIFF_BOOKMARK_INTERVAL_MS ?? 60_000);
+/** maxBufferedBytes: a client that lets this much pile up unread is dropped, as slow watchers are upstream. */
+const maxBufferedBytes = 32 * 1024 * 1024;
+const minRequestTimeoutSeconds = 1800;
+
+export async function serveWatch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: GenericStore,
+  ns: string | undefined,
+  query: URLSearchParams,
+  predicate: (o: KubeObject) => boolean,
+  deps: ResourceHandlerDeps,
+): Promise<void> {
+  const timeoutParam = query.get('timeoutSeconds');
+  let timeoutSeconds: number;
+  if (timeoutParam !== null && timeoutParam !== '') {
+    if (!/^\d+$/.test(timeoutParam)) throw badRequest(`invalid value for timeoutSeconds: ${JSON.stringify(timeoutParam)}`);
+    timeoutSeconds = Number(timeoutParam);
+  } else {
+    // Without a timeout a watch lasts between 30 and 60 minutes, spreading reconnects out.
+    timeoutSeconds = Math.floor(minRequestTimeoutSeconds * (1 + Math.random()));
+  }
+  const allowBookmarks = query.get('allowWatchBookmarks') === 'true';
+  const sendInitialEvents = query.get('sendInitialEvents');
+  let rv = query.get('resourceVersion') ?? undefined;
+  if (sendInitialEvents === 'true') {
+    if (!allowBookmarks) throw badRequest('sendInitialEvents requires setting allowWatchBookmarks=true');
+    if (query.get('resourceVersionMatch') !== 'NotOlderThan') throw badRequest('sendInitialEvents requires setting resourceVersionMatch=NotOlderThan');
+    rv = undefined;
+  } else if (sendInitialEvents === 'false' && (!rv || rv === '0')) {
+    // Start at "most recent" without the initial state: from the cache's current revision.
+    rv = String(0);
+  }
+  const neg = negotiate(req.headers.accept);
+  const table = neg.as === 'Table';
+  const includeObject = includeObjectOf(query);
+  const def = store.def;
+  const kindHeader = { kind: def.kind, apiVersion: store.apiVersion };
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+
+  let closed = false;
+  let unregister: (() => void) | undefined;
+  let lastRV = 0;
+  const timers: NodeJS.Timeout[] = [];
+  const resource = def.plural;
+  deps.watchMetrics?.inc(resource);
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    for (const t of timers) clearTimeout(t), clearInterval(t);
+    unregister?.();
+    deps.watchMetrics?.dec(resource);
+    res.end();
+  };
+  req.on('close', close);
+  res.on('error', close);
+
+  const write = (line: string) => {
+    if (closed) return;
+    res.write(line);
+    if (res.writableLength > maxBufferedBytes) {
+      deps.log.warn('Dropping a watch whose client does not keep up', { resource, buffered: res.writableLength });
+      close();
+    }
+  };
+
+  const deliver = (type: WatchEventType, obj: KubeObject, ev: CachedEvent | undefined) => {
+    const r = Number(obj.metadata.resourceVersion);
+    if (r > lastRV) lastRV = r;
+    if (table) {
+      const t = toTable(def, [obj], { tableVersion: neg.tableVersion!, includeObject, now: new Date(), listMeta: { resourceVersion: obj.metadata.resourceVersion } });
+      write(`{"type":"${type}","object":${JSON.stringify(t)}}\n`);
+    } else if (ev && ev.object === obj) {
+      write(`{"type":"${type}","object":${eventJSON(ev)}}\n`);
+    } else {
+      write(`{"type":"${type}","object":${JSON.stringify(obj)}}\n`);
+    }
+  };
+
+  const bookmark = (annotations?: Record<string, string>) => {
+    const rvNow = Math.max(lastRV, store.currentCacheRevision());
+    const meta: Record<string, unknown> = { resourceVersion: String(rvNow) };
+    if (annotations) meta.annotations = annotations;
+    write(`{"type":"BOOKMARK","object":${JSON.stringify({ ...kindHeader, metadata: meta })}}\n`);
+  };
+
+  try {
+    unregister = await store.watch(ns, rv === '0' && sendInitialEvents !== 'false' ? undefined : rv === '0' ? String(store.currentCacheRevision()) : rv, {
+      matches: predicate,
+      deliver,
+      terminate: () => close(),
+    });
+  } catch (err) {
+    if (err instanceof StatusError) {
+      write(`{"type":"ERROR","object":${JSON.stringify(err.status)}}\n`);
+      close();
+      return;
+    }
+    close();
+    throw err;
+  }
+  if (closed) {
+    unregister();
+    return;
+  }
+  if (sendInitialEvents === 'true') bookmark({ 'k8s.io/initial-events-end': 'true' });
+  if (allowBookmarks) timers.push(setInterval(() => bookmark(), bookmarkIntervalMs));
+  timers.push(
+    setTimeout(() => {
+      if (allowBookmarks) bookmark();
+      close();
+    }, timeoutSeconds * 1000),
+  );
+}

@@ -1,0 +1,486 @@
+// Kubernetes' protobuf wire format for request (and response) bodies of Content-Type
+// application/vnd.kubernetes.protobuf: the 4 magic bytes `k8s\0`, then a runtime.Unknown whose
+// typeMeta names the object's apiVersion/kind and whose raw field holds the object's own message.
+// decodeKubeProtobuf turns such a body into exactly the JSON object the same Go object would
+// marshal to, so the rest of the API server never knows which encoding the client picked.
+
+import protobuf from 'protobufjs';
+import { badRequest } from '../../lib/machinery/status.js';
+import { k8sProtoFiles } from './k8s.proto.js';
+
+/** kubeProtobufContentType is the media type kubectl and client-go send protobuf bodies with. */
+export const kubeProtobufContentType = 'application/vnd.kubernetes.protobuf';
+
+/** kubeProtobufPrefix is the magic that starts every body: "k8s" and a NUL byte. */
+export const kubeProtobufPrefix = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+
+/** GroupVersionKindRef names the kind an endpoint expects, as apiVersion ("apps/v1") and kind. */
+export interface GroupVersionKindRef {
+  apiVersion?: string;
+  kind?: string;
+}
+
+/** isKubeProtobuf reports whether a Content-Type header names the Kubernetes protobuf encoding. */
+export function isKubeProtobuf(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  return contentType.split(';')[0].trim().toLowerCase() === kubeProtobufContentType;
+}
+
+// Message types by apiVersion and kind: the kinds a protobuf body may carry.
+const kindMessages: Record<string, Record<string, string>> = {
+  v1: {
+    Namespace: 'core.v1.Namespace',
+    ConfigMap: 'core.v1.ConfigMap',
+    Secret: 'core.v1.Secret',
+    ServiceAccount: 'core.v1.ServiceAccount',
+    Service: 'core.v1.Service',
+    Pod: 'core.v1.Pod',
+    Endpoints: 'core.v1.Endpoints',
+    Node: 'core.v1.Node',
+    Event: 'core.v1.Event',
+    Binding: 'core.v1.Binding',
+  },
+  'apps/v1': {
+    Deployment: 'apps.v1.Deployment',
+    ReplicaSet: 'apps.v1.ReplicaSet',
+    StatefulSet: 'apps.v1.StatefulSet',
+    DaemonSet: 'apps.v1.DaemonSet',
+  },
+  'batch/v1': { Job: 'batch.v1.Job', CronJob: 'batch.v1.CronJob' },
+  'discovery.k8s.io/v1': { EndpointSlice: 'discovery.v1.EndpointSlice' },
+  'events.k8s.io/v1': { Event: 'events.v1.Event' },
+  'coordination.k8s.io/v1': { Lease: 'coordination.v1.Lease' },
+  'autoscaling/v1': { Scale: 'autoscaling.v1.Scale' },
+  'authorization.k8s.io/v1': {
+    SelfSubjectAccessReview: 'authorization.v1.SelfSubjectAccessReview',
+    SelfSubjectRulesReview: 'authorization.v1.SelfSubjectRulesReview',
+  },
+  'authentication.k8s.io/v1': {
+    SelfSubjectReview: 'authentication.v1.SelfSubjectReview',
+    TokenRequest: 'authentication.v1.TokenRequest',
+  },
+  'policy/v1': { Eviction: 'policy.v1.Eviction' },
+  'rbac.authorization.k8s.io/v1': {
+    Role: 'rbac.v1.Role',
+    ClusterRole: 'rbac.v1.ClusterRole',
+    RoleBinding: 'rbac.v1.RoleBinding',
+    ClusterRoleBinding: 'rbac.v1.ClusterRoleBinding',
+  },
+  'meta.k8s.io/v1': {},
+};
+
+// The options kinds metav1.AddToGroupVersion registers in every group version; of those only
+// DeleteOptions travels as a body.
+const optionsKinds: Record<string, string> = { DeleteOptions: 'meta.v1.DeleteOptions' };
+
+// kube-apiserver's scheme, as named in its "no kind is registered" errors.
+const schemeName = 'pkg/api/legacyscheme/scheme.go:30';
+
+/** messageTypeName returns the proto message for apiVersion/kind, or undefined if not served. */
+function messageTypeName(apiVersion: string, kind: string): string | undefined {
+  const kinds = kindMessages[apiVersion];
+  if (!kinds) return undefined;
+  return kinds[kind] ?? optionsKinds[kind];
+}
+
+let cachedRoot: protobuf.Root | undefined;
+
+/** schemaRoot parses the schema once, on first use, into one Root with every reference resolved. */
+function schemaRoot(): protobuf.Root {
+  if (!cachedRoot) {
+    const root = new protobuf.Root();
+    for (const file of k8sProtoFiles) protobuf.parse(file, root, { keepCase: true });
+    root.resolveAll();
+    cachedRoot = root;
+  }
+  return cachedRoot;
+}
+
+function lookupType(name: string): protobuf.Type {
+  return schemaRoot().lookupType(name);
+}
+
+/** DecodeError is a failure inside the wire format; decodeKubeProtobuf wraps it in a Status. */
+class DecodeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DecodeError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// decoding: proto message → JSON
+
+type Msg = Record<string, unknown>;
+
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** toNumber turns a decoded varint (a number, or a Long for 64-bit fields) into a number. */
+function toNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  return protobuf.util.LongBits.from(v as protobuf.Long).toNumber();
+}
+
+function base64(v: unknown): string {
+  return Buffer.from(v as Uint8Array).toString('base64');
+}
+
+/** formatTime renders a Time/MicroTime as Go's RFC3339 (seconds) or RFC3339Micro layouts. */
+function formatTime(seconds: number, nanos: number, micro: boolean): string {
+  const iso = new Date(seconds * 1000).toISOString(); // 2024-01-02T03:04:05.000Z
+  const base = iso.slice(0, 19);
+  if (!micro) return `${base}Z`;
+  const us = Math.floor(nanos / 1000);
+  return `${base}.${String(us).padStart(6, '0')}Z`;
+}
+
+/** isZeroTime: Go writes a zero metav1.Time as an empty message (its JSON is null). */
+function isZeroTime(m: Msg): boolean {
+  return !hasOwn(m, 'seconds') && !hasOwn(m, 'nanos');
+}
+
+function decodeTime(m: Msg, micro: boolean): string | undefined {
+  if (isZeroTime(m)) return undefined;
+  return formatTime(toNumber(m.seconds ?? 0), toNumber(m.nanos ?? 0), micro);
+}
+
+function decodeIntOrString(m: Msg): number | string {
+  return toNumber(m.type ?? 0) === 1 ? String(m.strVal ?? '') : toNumber(m.intVal ?? 0);
+}
+
+function decodeFieldsV1(m: Msg): unknown {
+  const raw = m.Raw as Uint8Array | undefined;
+  if (!raw || raw.length === 0) return {};
+  try {
+    return JSON.parse(Buffer.from(raw).toString('utf8'));
+  } catch (err) {
+    throw new DecodeError(`invalid FieldsV1: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * wrapperToJSON converts the apimachinery types whose JSON form is not an object (a string, a
+ * number, an array); it returns undefined for ordinary messages. A zero Time yields `null`.
+ */
+function wrapperToJSON(type: protobuf.Type, m: Msg): { value: unknown } | undefined {
+  switch (type.fullName) {
+    case '.meta.v1.Time':
+      return { value: decodeTime(m, false) ?? null };
+    case '.meta.v1.MicroTime':
+      return { value: decodeTime(m, true) ?? null };
+    case '.resource.Quantity':
+      return { value: String(m.string ?? '') || '0' };
+    case '.intstr.IntOrString':
+      return { value: decodeIntOrString(m) };
+    case '.meta.v1.FieldsV1':
+      return { value: decodeFieldsV1(m) };
+    case '.authentication.v1.ExtraValue':
+      return { value: [...((m.items as string[] | undefined) ?? [])] };
+    default:
+      return undefined;
+  }
+}
+
+/** valueToJSON converts one decoded value (a map value, a list element) of the field's type. */
+function valueToJSON(field: protobuf.Field, v: unknown): unknown {
+  const t = field.resolvedType;
+  if (t instanceof protobuf.Type) {
+    const w = wrapperToJSON(t, v as Msg);
+    return w ? w.value : messageToJSON(t, v as Msg);
+  }
+  switch (field.type) {
+    case 'bytes':
+      return base64(v);
+    case 'int64':
+    case 'uint64':
+    case 'sint64':
+    case 'fixed64':
+    case 'sfixed64':
+      return toNumber(v);
+    default:
+      return v;
+  }
+}
+
+function isZeroScalar(field: protobuf.Field, v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  switch (field.type) {
+    case 'string':
+      return v === '';
+    case 'bool':
+      return v === false;
+    case 'bytes':
+      return (v as Uint8Array).length === 0;
+    default:
+      return toNumber(v) === 0;
+  }
+}
+
+function zeroScalar(field: protobuf.Field): unknown {
+  switch (field.type) {
+    case 'string':
+      return '';
+    case 'bool':
+      return false;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * singularToJSON decides whether and how one non-repeated field shows in JSON, following the
+ * Go field's shape: pointers keep what the wire carries, value fields drop their zero value unless
+ * the JSON tag lacks omitempty. Returns undefined to leave the field out.
+ */
+function singularToJSON(field: protobuf.Field, present: boolean, v: unknown): unknown {
+  const opts = field.options ?? {};
+  const pointer = opts['(pointer)'] === true;
+  const always = opts['(omitempty)'] === false;
+  const t = field.resolvedType;
+  if (t instanceof protobuf.Type) {
+    if (t.fullName === '.intstr.IntOrString') {
+      if (!present) return always ? 0 : undefined;
+      const value = decodeIntOrString(v as Msg);
+      if (!pointer && !always && (value === 0 || value === '')) return undefined;
+      return value;
+    }
+    if (!present) return undefined;
+    const w = wrapperToJSON(t, v as Msg);
+    if (w) return w.value ?? undefined; // a zero Time is left out rather than written as null
+    return messageToJSON(t, v as Msg);
+  }
+  if (!present) return always ? zeroScalar(field) : undefined;
+  if (!pointer && !always && isZeroScalar(field, v)) return undefined;
+  return valueToJSON(field, v);
+}
+
+/** messageToJSON converts a decoded message to the object encoding/json would produce. */
+function messageToJSON(type: protobuf.Type, m: Msg): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of type.fieldsArray) {
+    const opts = field.options ?? {};
+    const present = hasOwn(m, field.name);
+    const v = m[field.name];
+    if (opts['(inline)'] === true) {
+      if (present && v) Object.assign(out, messageToJSON(field.resolvedType as protobuf.Type, v as Msg));
+      continue;
+    }
+    const name = typeof opts['(json)'] === 'string' ? (opts['(json)'] as string) : field.name;
+    if (field.map) {
+      const entries = Object.entries((v as Record<string, unknown> | undefined) ?? {});
+      if (entries.length > 0) out[name] = Object.fromEntries(entries.map(([k, x]) => [k, valueToJSON(field, x)]));
+      continue;
+    }
+    if (field.repeated) {
+      const items = (v as unknown[] | undefined) ?? [];
+      if (items.length > 0) out[name] = items.map((x) => valueToJSON(field, x));
+      continue;
+    }
+    const value = singularToJSON(field, present, v);
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/** decodeMessage reads bytes as the named message; truncated input reads as Go's "unexpected EOF". */
+function decodeMessage(type: protobuf.Type, bytes: Uint8Array): Msg {
+  try {
+    return type.decode(bytes) as unknown as Msg;
+  } catch (err) {
+    if (err instanceof RangeError) throw new DecodeError('unexpected EOF', { cause: err });
+    throw new DecodeError(`proto: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the envelope
+
+/** summarizeData mirrors kube-apiserver's summary of an undecodable body: hex, at most 30 bytes. */
+function summarizeData(data: Buffer, maxLength = 30): string {
+  if (data.length === 0) return '<empty>';
+  if (data[0] === 0x7b /* { */) {
+    return data.length > maxLength ? `${data.subarray(0, maxLength).toString('utf8')} ...` : data.toString('utf8');
+  }
+  return data.length > maxLength ? `${data.subarray(0, maxLength).toString('hex')} ...` : data.toString('hex');
+}
+
+function splitAPIVersion(apiVersion: string): { group: string; version: string } {
+  const i = apiVersion.indexOf('/');
+  return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
+}
+
+/** goTypeMeta renders a TypeMeta the way Go's %#v does, for the missing kind/version errors. */
+function goTypeMeta(apiVersion: string, kind: string): string {
+  return `runtime.TypeMeta{APIVersion:${JSON.stringify(apiVersion)}, Kind:${JSON.stringify(kind)}}`;
+}
+
+/**
+ * decodeKubeProtobuf decodes a `k8s\0`-prefixed protobuf body into the object's JSON form, with
+ * apiVersion and kind set from the envelope. `into` is the kind the endpoint serves: like
+ * kube-apiserver it fills a missing apiVersion/kind in the envelope and names the expected kind in
+ * errors. Every failure is a 400 BadRequest StatusError worded as kube-apiserver words it.
+ */
+export function decodeKubeProtobuf(body: Buffer | Uint8Array, into?: GroupVersionKindRef): Record<string, unknown> {
+  const data = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const unrecognized = (why: string): Error =>
+    badRequest(
+      into?.kind
+        ? `the object provided is unrecognized (must be of type ${into.kind}): ${why} (${summarizeData(data)})`
+        : `the object provided is unrecognized: ${why} (${summarizeData(data)})`,
+    );
+
+  if (data.length === 0) throw unrecognized('empty data');
+  if (data.length < kubeProtobufPrefix.length || !data.subarray(0, kubeProtobufPrefix.length).equals(kubeProtobufPrefix)) {
+    throw unrecognized(`provided data does not appear to be a protobuf message, expected prefix [${[...kubeProtobufPrefix].join(' ')}]`);
+  }
+  if (data.length === kubeProtobufPrefix.length) throw unrecognized('empty body');
+
+  let unknown: Msg;
+  try {
+    unknown = decodeMessage(lookupType('runtime.Unknown'), data.subarray(kubeProtobufPrefix.length));
+  } catch (err) {
+    throw unrecognized((err as Error).message);
+  }
+  const typeMeta = (unknown.typeMeta as Msg | null | undefined) ?? {};
+  const sentAPIVersion = String(typeMeta.apiVersion ?? '');
+  const sentKind = String(typeMeta.kind ?? '');
+
+  // copyKindDefaults: the endpoint's kind fills what the envelope left empty.
+  let apiVersion = sentAPIVersion;
+  let kind = sentKind;
+  if (!kind && into?.kind) kind = into.kind;
+  if (!splitAPIVersion(apiVersion).version && into?.apiVersion) apiVersion = into.apiVersion;
+  if (!kind) throw unrecognized(`Object 'Kind' is missing in '${goTypeMeta(sentAPIVersion, sentKind)}'`);
+  if (!splitAPIVersion(apiVersion).version) {
+    throw unrecognized(`Object 'apiVersion' is missing in '${goTypeMeta(sentAPIVersion, sentKind)}'`);
+  }
+
+  const cannotHandle = (why: string): Error =>
+    badRequest(`${kind} in version ${JSON.stringify(splitAPIVersion(apiVersion).version)} cannot be handled as a ${into?.kind || kind}: ${why}`);
+
+  const typeName = messageTypeName(apiVersion, kind);
+  if (!typeName) {
+    throw cannotHandle(`no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(apiVersion)} in scheme ${JSON.stringify(schemeName)}`);
+  }
+  const type = lookupType(typeName);
+  const raw = (unknown.raw as Uint8Array | undefined) ?? new Uint8Array(0);
+  try {
+    const object = messageToJSON(type, decodeMessage(type, raw));
+    return { apiVersion, kind, ...object };
+  } catch (err) {
+    if (err instanceof DecodeError) throw cannotHandle(err.message);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// encoding: JSON → proto message
+
+/** EncodeError reports a JSON object that does not fit the schema (a field it does not know). */
+export class EncodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EncodeError';
+  }
+}
+
+/** parseTime reads RFC3339 (any fraction precision) into seconds and nanos. */
+function parseTime(s: string, path: string): Msg {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(s);
+  const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
+  if (!m || Number.isNaN(ms)) throw new EncodeError(`${path}: invalid time ${JSON.stringify(s)}`);
+  return { seconds: Math.floor(ms / 1000), nanos: Number((m[2] ?? '').padEnd(9, '0')) };
+}
+
+function wrapperFromJSON(type: protobuf.Type, v: unknown, path: string): { value: Msg } | undefined {
+  switch (type.fullName) {
+    case '.meta.v1.Time':
+    case '.meta.v1.MicroTime':
+      return { value: typeof v === 'string' ? parseTime(v, path) : {} };
+    case '.resource.Quantity':
+      return { value: { string: String(v) } };
+    case '.intstr.IntOrString':
+      return { value: typeof v === 'string' ? { type: 1, intVal: 0, strVal: v } : { type: 0, intVal: Number(v), strVal: '' } };
+    case '.meta.v1.FieldsV1':
+      return { value: { Raw: Buffer.from(JSON.stringify(v), 'utf8') } };
+    case '.authentication.v1.ExtraValue':
+      return { value: { items: [...(v as string[])] } };
+    default:
+      return undefined;
+  }
+}
+
+function valueFromJSON(field: protobuf.Field, v: unknown, path: string): unknown {
+  const t = field.resolvedType;
+  if (t instanceof protobuf.Type) {
+    const w = wrapperFromJSON(t, v, path);
+    return w ? w.value : messageFromJSON(t, v as Record<string, unknown>, path);
+  }
+  if (field.type === 'bytes') return Buffer.from(String(v), 'base64');
+  return v;
+}
+
+/** jsonNames lists the JSON keys a message accepts, inline members included. */
+function jsonNames(type: protobuf.Type, into = new Set<string>()): Set<string> {
+  for (const field of type.fieldsArray) {
+    const opts = field.options ?? {};
+    if (opts['(inline)'] === true) jsonNames(field.resolvedType as protobuf.Type, into);
+    else into.add(typeof opts['(json)'] === 'string' ? (opts['(json)'] as string) : field.name);
+  }
+  return into;
+}
+
+/** messageFromJSON builds the proto message for a JSON object; unknown keys are an error. */
+function messageFromJSON(type: protobuf.Type, obj: Record<string, unknown>, path: string, skip: readonly string[] = []): Msg {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new EncodeError(`${path || '<root>'}: expected an object for ${type.name}`);
+  }
+  const known = jsonNames(type);
+  for (const key of Object.keys(obj)) {
+    if (!known.has(key) && !skip.includes(key)) throw new EncodeError(`${path ? `${path}.` : ''}${key}: not a field of ${type.name}`);
+  }
+  const m: Msg = {};
+  for (const field of type.fieldsArray) {
+    const opts = field.options ?? {};
+    if (opts['(inline)'] === true) {
+      // Go always writes an embedded struct, even an empty one.
+      const sub = field.resolvedType as protobuf.Type;
+      const names = jsonNames(sub);
+      const part = Object.fromEntries(Object.entries(obj).filter(([k]) => names.has(k)));
+      m[field.name] = messageFromJSON(sub, part, path);
+      continue;
+    }
+    const name = typeof opts['(json)'] === 'string' ? (opts['(json)'] as string) : field.name;
+    const v = obj[name];
+    if (v === undefined || v === null) continue;
+    const p = path ? `${path}.${name}` : name;
+    if (field.map) {
+      m[field.name] = Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, valueFromJSON(field, x, `${p}[${k}]`)]),
+      );
+    } else if (field.repeated) {
+      m[field.name] = (v as unknown[]).map((x, i) => valueFromJSON(field, x, `${p}[${i}]`));
+    } else {
+      m[field.name] = valueFromJSON(field, v, p);
+    }
+  }
+  return m;
+}
+
+/**
+ * encodeKubeProtobuf is decodeKubeProtobuf's inverse: the object (with apiVersion and kind) as a
+ * `k8s\0`-prefixed runtime.Unknown. A field the schema does not know throws EncodeError rather
+ * than being dropped silently.
+ */
+export function encodeKubeProtobuf(obj: Record<string, unknown>): Buffer {
+  const apiVersion = String(obj.apiVersion ?? '');
+  const kind = String(obj.kind ?? '');
+  const typeName = messageTypeName(apiVersion, kind);
+  if (!typeName) throw new EncodeError(`no protobuf message for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)}`);
+  const type = lookupType(typeName);
+  const raw = type.encode(messageFromJSON(type, obj, '', ['apiVersion', 'kind'])).finish();
+  const envelope = lookupType('runtime.Unknown')
+    .encode({ typeMeta: { apiVersion, kind }, raw, contentEncoding: '', contentType: '' })
+    .finish();
+  return Buffer.concat([kubeProtobufPrefix, envelope]);
+}

@@ -1,0 +1,254 @@
+// Service ClusterIP and NodePort allocation. Each allocated IP or port is one etcd key owned by the
+// Service's uid (`/registry/skiff/serviceips/<ip>`, `/registry/skiff/servicenodeports/<port>`),
+// created with a create-only transaction: two Services can never hold the same one, and the
+// reservation survives apiserver restarts. Allocation is idempotent per uid, so the registry's
+// retry loops may call it again safely.
+
+import type { KubeObject } from '../../lib/api/meta.js';
+import { invalid, internalError } from '../../lib/machinery/status.js';
+import { invalidValue, type FieldError } from '../../lib/machinery/field-errors.js';
+import type { EtcdStorage } from '../storage/etcd.js';
+import type { RegistryHooks, RequestContext } from './store.js';
+
+export interface CIDR {
+  base: number; // network address as uint32
+  bits: number;
+  text: string;
+}
+
+export function parseCIDR(text: string): CIDR {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(text.trim());
+  if (!m) throw new Error(`invalid CIDR ${JSON.stringify(text)}`);
+  const octets = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (octets.some((o) => o > 255) || bits < 8 || bits > 30) throw new Error(`invalid or unsupported CIDR ${JSON.stringify(text)}`);
+  const addr = ((octets[0] << 24) >>> 0) + (octets[1] << 16) + (octets[2] << 8) + octets[3];
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return { base: (addr & mask) >>> 0, bits, text };
+}
+
+export function ipToInt(ip: string): number | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  if (!m) return undefined;
+  const o = m.slice(1).map(Number);
+  if (o.some((x) => x > 255)) return undefined;
+  return ((o[0] << 24) >>> 0) + (o[1] << 16) + (o[2] << 8) + o[3];
+}
+
+export function intToIP(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** firstServiceIP is the address the `kubernetes` Service gets (10.96.0.1 for 10.96.0.0/12). */
+export function firstServiceIP(cidr: CIDR): string {
+  return intToIP(cidr.base + 1);
+}
+
+interface ServiceLike extends KubeObject {
+  spec?: {
+    type?: string;
+    clusterIP?: string;
+    clusterIPs?: string[];
+    ports?: { name?: string; port?: number; protocol?: string; nodePort?: number }[];
+  };
+}
+
+const ipPrefix = '/registry/skiff/serviceips/';
+const portPrefix = '/registry/skiff/servicenodeports/';
+
+function needsClusterIP(svc: ServiceLike): boolean {
+  const t = svc.spec?.type ?? 'ClusterIP';
+  return t !== 'ExternalName' && svc.spec?.clusterIP !== 'None';
+}
+
+function needsNodePorts(svc: ServiceLike): boolean {
+  const t = svc.spec?.type;
+  return t === 'NodePort' || t === 'LoadBalancer';
+}
+
+export class ServiceAllocator implements RegistryHooks {
+  private readonly size: number;
+
+  constructor(
+    private readonly storage: EtcdStorage,
+    readonly cidr: CIDR,
+    readonly portRange: { min: number; max: number },
+  ) {
+    this.size = 2 ** (32 - cidr.bits);
+  }
+
+  private async claim(key: string, owner: string): Promise<boolean> {
+    const k = Buffer.from(key);
+    const value = Buffer.from(JSON.stringify({ owner }));
+    const res = await this.storage.client.kv.txn({
+      compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key: k, value } }],
+      failure: [{ request_range: { key: k } }],
+    });
+    if (res.succeeded) return true;
+    const kv = res.responses[0]?.response_range?.kvs?.[0];
+    if (!kv) return false;
+    try {
+      return JSON.parse(kv.value.toString('utf8')).owner === owner;
+    } catch {
+      return false;
+    }
+  }
+
+  private async release(key: string, owner: string): Promise<void> {
+    const k = Buffer.from(key);
+    const res = await this.storage.client.kv.range({ key: k });
+    const kv = res.kvs[0];
+    if (!kv) return;
+    try {
+      if (JSON.parse(kv.value.toString('utf8')).owner !== owner) return;
+    } catch {
+      return;
+    }
+    await this.storage.client.kv.txn({ compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }], success: [{ request_delete_range: { key: k } }] });
+  }
+
+  private invalid(svc: ServiceLike, errs: FieldError[]): Error {
+    return invalid({ group: '', kind: 'Service' }, svc.metadata.name ?? '', errs);
+  }
+
+  async allocateClusterIP(svc: ServiceLike): Promise<void> {
+    const owner = svc.metadata.uid!;
+    const spec = svc.spec!;
+    const requested = spec.clusterIP || spec.clusterIPs?.[0];
+    if (requested) {
+      const n = ipToInt(requested);
+      if (n === undefined) return; // the kind's validation reports malformed IPs
+      if (n <= this.cidr.base || n >= this.cidr.base + this.size - 1) {
+        throw this.invalid(svc, [invalidValue('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${this.cidr.text}`)]);
+      }
+      if (!(await this.claim(ipPrefix + requested, owner))) {
+        throw this.invalid(svc, [invalidValue('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: provided IP is already allocated`)]);
+      }
+      spec.clusterIP = requested;
+      spec.clusterIPs = [requested];
+      return;
+    }
+    const usable = this.size - 2;
+    const start = Math.floor(Math.random() * usable);
+    // Random start, then probe forward: a full scan in the worst case, so "full" is reported honestly.
+    for (let i = 0; i < usable; i++) {
+      const ip = intToIP(this.cidr.base + 1 + ((start + i) % usable));
+      // The first address is reserved for the kubernetes Service.
+      if (ip === firstServiceIP(this.cidr) && !(svc.metadata.namespace === 'default' && svc.metadata.name === 'kubernetes')) continue;
+      if (await this.claim(ipPrefix + ip, owner)) {
+        spec.clusterIP = ip;
+        spec.clusterIPs = [ip];
+        return;
+      }
+      if (i > 4096) break;
+    }
+    throw internalError(new Error(`failed to allocate a serviceIP: range is full`));
+  }
+
+  async allocateNodePorts(svc: ServiceLike): Promise<void> {
+    const owner = svc.metadata.uid!;
+    const ports = svc.spec?.ports ?? [];
+    const errs: FieldError[] = [];
+    for (const [i, p] of ports.entries()) {
+      if (!p.nodePort) continue;
+      if (p.nodePort < this.portRange.min || p.nodePort > this.portRange.max) {
+        errs.push(invalidValue(`spec.ports[${i}].nodePort`, p.nodePort, `provided port is not in the valid range. The range of valid ports is ${this.portRange.min}-${this.portRange.max}`));
+      } else if (!(await this.claim(portPrefix + p.nodePort, owner))) {
+        errs.push(invalidValue(`spec.ports[${i}].nodePort`, p.nodePort, 'provided port is already allocated'));
+      }
+    }
+    if (errs.length) {
+      await this.releaseNodePorts(svc, new Set());
+      throw this.invalid(svc, errs);
+    }
+    const span = this.portRange.max - this.portRange.min + 1;
+    for (const p of ports) {
+      if (p.nodePort) continue;
+      const start = Math.floor(Math.random() * span);
+      let got = 0;
+      for (let i = 0; i < span; i++) {
+        const port = this.portRange.min + ((start + i) % span);
+        if (ports.some((q) => q.nodePort === port)) continue;
+        if (await this.claim(portPrefix + port, owner)) {
+          got = port;
+          break;
+        }
+      }
+      if (!got) throw internalError(new Error('failed to allocate a nodePort: range is full'));
+      p.nodePort = got;
+    }
+  }
+
+  private async releaseNodePorts(svc: ServiceLike, keep: Set<number>): Promise<void> {
+    for (const p of svc.spec?.ports ?? []) if (p.nodePort && !keep.has(p.nodePort)) await this.release(portPrefix + p.nodePort, svc.metadata.uid!);
+  }
+
+  private async releaseClusterIP(svc: ServiceLike): Promise<void> {
+    const ip = svc.spec?.clusterIP;
+    if (ip && ip !== 'None') await this.release(ipPrefix + ip, svc.metadata.uid!);
+  }
+
+  async beforeCreate(obj: KubeObject, _ctx: RequestContext): Promise<void> {
+    const svc = obj as ServiceLike;
+    svc.spec = svc.spec ?? {};
+    if (needsClusterIP(svc)) await this.allocateClusterIP(svc);
+    else if (svc.spec.clusterIP === 'None') svc.spec.clusterIPs = ['None'];
+    if (needsNodePorts(svc)) {
+      try {
+        await this.allocateNodePorts(svc);
+      } catch (err) {
+        await this.releaseClusterIP(svc);
+        throw err;
+      }
+    }
+  }
+
+  async afterCreateFailed(obj: KubeObject): Promise<void> {
+    await this.releaseAll(obj as ServiceLike);
+  }
+
+  async beforeUpdate(obj: KubeObject, old: KubeObject): Promise<void> {
+    const svc = obj as ServiceLike;
+    const prev = old as ServiceLike;
+    svc.spec = svc.spec ?? {};
+    if (needsClusterIP(svc) && !needsClusterIP(prev)) await this.allocateClusterIP(svc);
+    if (!needsNodePorts(svc)) {
+      for (const p of svc.spec.ports ?? []) delete p.nodePort;
+      return;
+    }
+    // Ports that kept their number stay allocated; a port that lost its nodePort keeps the old one.
+    for (const p of svc.spec.ports ?? []) {
+      if (p.nodePort) continue;
+      const same = (prev.spec?.ports ?? []).find((q) => q.port === p.port && (q.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
+      if (same?.nodePort) p.nodePort = same.nodePort;
+    }
+    await this.allocateNodePorts(svc);
+  }
+
+  async afterUpdateFailed(obj: KubeObject, old: KubeObject): Promise<void> {
+    // Release what the attempted update claimed and the old object does not hold.
+    const svc = obj as ServiceLike;
+    const prev = old as ServiceLike;
+    const kept = new Set((prev.spec?.ports ?? []).map((p) => p.nodePort).filter((n): n is number => !!n));
+    await this.releaseNodePorts(svc, kept);
+    if (svc.spec?.clusterIP && svc.spec.clusterIP !== prev.spec?.clusterIP) await this.releaseClusterIP(svc);
+  }
+
+  async afterUpdate(obj: KubeObject, old: KubeObject): Promise<void> {
+    const svc = obj as ServiceLike;
+    const prev = old as ServiceLike;
+    const kept = new Set((svc.spec?.ports ?? []).map((p) => p.nodePort).filter((n): n is number => !!n));
+    await this.releaseNodePorts(prev, kept);
+    if (prev.spec?.clusterIP && prev.spec.clusterIP !== svc.spec?.clusterIP) await this.releaseClusterIP(prev);
+  }
+
+  async afterDelete(obj: KubeObject): Promise<void> {
+    await this.releaseAll(obj as ServiceLike);
+  }
+
+  private async releaseAll(svc: ServiceLike): Promise<void> {
+    await this.releaseNodePorts(svc, new Set());
+    await this.releaseClusterIP(svc);
+  }
+}

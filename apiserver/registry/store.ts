@@ -1,0 +1,626 @@
+// GenericStore serves one ResourceDefinition over Storage and the WatchCache: the same code path
+// for every kind (k8s.io/apiserver registry/generic/registry/store.go). Per-kind behaviour comes
+// only from the declaration's hooks and from RegistryHooks (allocation of IPs and ports, …).
+
+import { randomUUID } from 'node:crypto';
+import { deepClone, nowRFC3339, type KubeList, type KubeObject } from '../../lib/api/meta.js';
+import { apiVersionOf, listKindOf, type ResourceDefinition, type StrategyContext } from '../../lib/api/resource.js';
+import { type FieldError, Path, invalidValue, forbiddenField } from '../../lib/machinery/field-errors.js';
+import {
+  StatusError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  forbidden,
+  internalError,
+  invalid,
+  notFound,
+  optimisticLockErrorMsg,
+  resourceExpired,
+  serviceUnavailable,
+  timeout,
+} from '../../lib/machinery/status.js';
+import { validateObjectMeta, nameIsDNSSubdomain } from '../../lib/machinery/validation.js';
+import { TooLargeResourceVersionError, TooOldResourceVersionError, type CacheWatcher, type WatchCache } from '../storage/cacher.js';
+import type { EtcdStorage } from '../storage/etcd.js';
+import { CompactedError, ConflictError, KeyExistsError, KeyNotFoundError, StorageUnavailableError, type Preconditions } from '../storage/interface.js';
+import { decodeContinue, encodeContinue } from './continue.js';
+import { listPrefix, objectKey } from './keys.js';
+
+export interface RequestContext extends StrategyContext {
+  dryRun: boolean;
+}
+
+/** RegistryHooks let a kind reserve and release things outside its object (IPs, ports). */
+export interface RegistryHooks {
+  /** beforeCreate may change obj (e.g. allocate a ClusterIP); it must be undone by afterCreateFailed. */
+  beforeCreate?(obj: KubeObject, ctx: RequestContext): Promise<void>;
+  afterCreateFailed?(obj: KubeObject, ctx: RequestContext): Promise<void>;
+  /** beforeUpdate runs inside the update retry loop after validation. */
+  beforeUpdate?(obj: KubeObject, old: KubeObject, ctx: RequestContext): Promise<void>;
+  afterUpdateFailed?(obj: KubeObject, old: KubeObject, ctx: RequestContext): Promise<void>;
+  /** afterUpdate runs after the write landed (release what the old object held). */
+  afterUpdate?(obj: KubeObject, old: KubeObject, ctx: RequestContext): Promise<void>;
+  afterDelete?(obj: KubeObject, ctx: RequestContext): Promise<void>;
+}
+
+export interface ListQuery {
+  namespace?: string;
+  /** predicate filters by label and field selectors; selectorActive says whether it filters at all. */
+  predicate: (obj: KubeObject) => boolean;
+  selectorActive: boolean;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: string[];
+}
+
+export interface DeleteResult {
+  /** object is the final or still-terminating state; deleted says whether it is gone from the store. */
+  object: KubeObject;
+  deleted: boolean;
+}
+
+/** NamespaceLookup lets the store refuse writes into missing or terminating namespaces. */
+export type NamespaceLookup = (name: string) => Promise<KubeObject | undefined>;
+
+const generateNameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
+
+function randomSuffix(n = 5): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += generateNameAlphabet[Math.floor(Math.random() * generateNameAlphabet.length)];
+  return s;
+}
+
+/** withoutMetaAndStatus is what counts as "spec" for generation bumps. */
+function specOf(obj: KubeObject): string {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return JSON.stringify(rest);
+}
+
+export class GenericStore {
+  readonly def: ResourceDefinition;
+  readonly gr: { group: string; resource: string };
+  readonly gk: { group: string; kind: string };
+  readonly apiVersion: string;
+
+  constructor(
+    def: ResourceDefinition<any>,
+    private readonly storage: EtcdStorage,
+    private readonly cache: WatchCache,
+    private readonly namespaces: NamespaceLookup,
+    private readonly hooks: RegistryHooks = {},
+  ) {
+    this.def = def as ResourceDefinition;
+    this.gr = { group: def.group, resource: def.plural };
+    this.gk = { group: def.group, kind: def.kind };
+    this.apiVersion = apiVersionOf(def);
+  }
+
+  key(ns: string | undefined, name: string): string {
+    return objectKey(this.def, ns, name);
+  }
+
+  /** mapStorageError turns storage failures into the Status errors kube-apiserver sends. */
+  mapError(err: unknown, name: string): never {
+    if (err instanceof StatusError) throw err;
+    if (err instanceof KeyNotFoundError) throw notFound(this.gr, name);
+    if (err instanceof KeyExistsError) throw alreadyExists(this.gr, name);
+    if (err instanceof ConflictError) {
+      if (err.reason === 'uid') {
+        throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${err.expected}, UID in object meta: ${err.actual}`);
+      }
+      throw conflict(this.gr, name, optimisticLockErrorMsg);
+    }
+    if (err instanceof StorageUnavailableError) {
+      if (err.timedOut) throw timeout('Timeout: request did not complete within requested timeout - context deadline exceeded', 2);
+      throw serviceUnavailable(`etcd is unavailable: ${err.message}`);
+    }
+    throw internalError(err);
+  }
+
+  private typeCheck(body: KubeObject): void {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request must be an object');
+    if (body.apiVersion !== undefined && body.apiVersion !== this.apiVersion) {
+      throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${this.apiVersion})`);
+    }
+    if (body.kind !== undefined && body.kind !== this.def.kind) {
+      throw badRequest(`the kind in the data (${body.kind}) does not match the expected kind (${this.def.kind})`);
+    }
+    if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) {
+      throw badRequest('metadata must be an object');
+    }
+  }
+
+  private async checkNamespaceForCreate(ns: string | undefined): Promise<void> {
+    if (!this.def.namespaced || !ns) return;
+    const nsObj = await this.namespaces(ns);
+    if (!nsObj) throw notFound({ group: '', resource: 'namespaces' }, ns);
+    if (nsObj.metadata.deletionTimestamp || (nsObj.status as { phase?: string } | undefined)?.phase === 'Terminating') {
+      throw forbidden(this.gr, '', `unable to create new content in namespace ${ns} because it is being terminated`);
+    }
+  }
+
+  /** validateObject: a kind's own validate checks its ObjectMeta with its name rule; others get the generic one. */
+  private validateObject(obj: KubeObject): FieldError[] {
+    if (this.def.validate) return dedupe(this.def.validate(obj));
+    return validateObjectMeta(obj.metadata, this.def.namespaced, nameIsDNSSubdomain);
+  }
+
+  // ---- create ----
+
+  async create(ns: string | undefined, body: KubeObject, ctx: RequestContext): Promise<KubeObject> {
+    this.typeCheck(body);
+    const obj = deepClone(body);
+    obj.apiVersion = this.apiVersion;
+    obj.kind = this.def.kind;
+    obj.metadata = obj.metadata ?? {};
+    const meta = obj.metadata;
+    if (this.def.namespaced) {
+      if (meta.namespace && ns && meta.namespace !== ns) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = ns;
+    } else if (meta.namespace) {
+      delete meta.namespace;
+    }
+    if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
+    delete meta.uid;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.selfLink;
+    const generated = !meta.name && !!meta.generateName;
+    if (generated) meta.name = meta.generateName + randomSuffix();
+    meta.creationTimestamp = nowRFC3339(ctx.now);
+    if (this.def.hasGeneration) meta.generation = 1;
+    else delete meta.generation;
+
+    this.def.defaults?.(obj);
+    this.def.prepareForCreate?.(obj, ctx);
+    const errs = this.validateObject(obj);
+    if (errs.length) throw invalid(this.gk, meta.name ?? meta.generateName ?? '', errs);
+    await this.checkNamespaceForCreate(ns);
+    meta.uid = randomUUID();
+
+    for (let attempt = 0; ; attempt++) {
+      await this.hooks.beforeCreate?.(obj, ctx);
+      if (ctx.dryRun) {
+        await this.hooks.afterCreateFailed?.(obj, ctx);
+        return obj;
+      }
+      try {
+        return await this.storage.create(this.key(ns, meta.name!), obj);
+      } catch (err) {
+        await this.hooks.afterCreateFailed?.(obj, ctx).catch(() => undefined);
+        if (err instanceof KeyExistsError && generated && attempt < 8) {
+          meta.name = meta.generateName + randomSuffix();
+          continue;
+        }
+        if (err instanceof KeyExistsError && generated) {
+          throw new StatusError(500, 'ServerTimeout', `The POST operation against ${this.gr.resource} could not be completed at this time, please try again.`);
+        }
+        this.mapError(err, meta.name!);
+      }
+    }
+  }
+
+  // ---- get / list ----
+
+  async get(ns: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
+    const key = this.key(ns, name);
+    let obj: KubeObject | undefined;
+    if (resourceVersion === '0' && this.cache.ready) obj = this.cache.get(key);
+    else {
+      try {
+        obj = await this.storage.get(key);
+      } catch (err) {
+        this.mapError(err, name);
+      }
+    }
+    if (!obj) throw notFound(this.gr, name);
+    return obj;
+  }
+
+  async list(q: ListQuery): Promise<KubeList> {
+    const prefix = listPrefix(this.def, q.namespace);
+    const rvMatch = q.resourceVersionMatch;
+    if (rvMatch && !['Exact', 'NotOlderThan'].includes(rvMatch)) {
+      throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [
+        { type: 'FieldValueNotSupported', field: 'resourceVersionMatch', value: rvMatch, detail: 'supported values: "Exact", "NotOlderThan"' },
+      ]);
+    }
+    if (rvMatch && !q.resourceVersion) {
+      throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [forbiddenField('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided')]);
+    }
+    if (q.continue && q.resourceVersion && q.resourceVersion !== '0') {
+      throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [forbiddenField('resourceVersion', 'specifying resource version is not allowed when using continue')]);
+    }
+    if (rvMatch === 'Exact' && q.resourceVersion === '0') {
+      throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [forbiddenField('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"')]);
+    }
+    const rv = q.resourceVersion ? parseRV(q.resourceVersion) : undefined;
+
+    // Paged reads, continuations and exact reads go to etcd at one revision.
+    if (q.continue || (q.limit && q.limit > 0 && q.resourceVersion !== '0') || rvMatch === 'Exact') {
+      let revision = 0;
+      let startKey: string | undefined;
+      if (q.continue) {
+        const tok = decodeContinue(q.continue, prefix);
+        revision = tok.revision;
+        startKey = tok.startKey;
+      } else if (rvMatch === 'Exact') {
+        revision = rv!;
+      }
+      return this.listFromEtcd(prefix, q, revision, startKey);
+    }
+
+    // Everything else is served from the watch cache once it is fresh enough.
+    if (!this.cache.ready) return this.listFromEtcd(prefix, q, 0, undefined);
+    if (q.resourceVersion !== '0') {
+      let want = rv;
+      if (want === undefined) {
+        try {
+          want = await this.storage.currentRevision();
+        } catch (err) {
+          this.mapError(err, '');
+        }
+      }
+      const fresh = await this.cache.waitUntilFresh(want!, 3_000);
+      if (!fresh) {
+        if (q.resourceVersion) throw tooLargeRV(want!, this.cache.revision);
+        return this.listFromEtcd(prefix, q, 0, undefined);
+      }
+    }
+    const revision = this.cache.revision;
+    const items = q.selectorActive ? this.cache.list(prefix).filter(q.predicate) : this.cache.list(prefix);
+    return this.listObject(items, String(revision));
+  }
+
+  private async listFromEtcd(prefix: string, q: ListQuery, revision: number, startKey: string | undefined): Promise<KubeList> {
+    const limit = q.limit && q.limit > 0 ? q.limit : 0;
+    const items: KubeObject[] = [];
+    let nextKey: string | undefined;
+    let remaining: number | undefined;
+    let atRevision = revision;
+    try {
+      for (;;) {
+        const want = limit ? limit - items.length : 0;
+        // With a selector, read in larger pages until enough objects matched (as kube-apiserver does).
+        const pageLimit = limit ? (q.selectorActive ? Math.max(want, 500) : want) : 0;
+        const page = await this.storage.list(prefix, { revision: atRevision, limit: pageLimit, startKey });
+        atRevision = page.revision;
+        let i = 0;
+        for (; i < page.items.length; i++) {
+          if (limit && items.length >= limit) break;
+          const obj = page.items[i];
+          if (!q.selectorActive || q.predicate(obj)) items.push(obj);
+        }
+        if (limit && items.length >= limit && (i < page.items.length || page.nextKey)) {
+          nextKey = i < page.items.length ? page.keys[i] : page.nextKey;
+          if (!q.selectorActive && page.remaining !== undefined) remaining = page.remaining + (page.items.length - i);
+          break;
+        }
+        if (!page.nextKey) break;
+        startKey = page.nextKey;
+      }
+    } catch (err) {
+      if (err instanceof CompactedError) {
+        if (q.continue) {
+          throw resourceExpired(
+            'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+          );
+        }
+        throw resourceExpired(`The resourceVersion for the provided list is too old.`);
+      }
+      this.mapError(err, '');
+    }
+    const list = this.listObject(items, String(atRevision));
+    if (nextKey) {
+      list.metadata.continue = encodeContinue(atRevision, nextKey, prefix);
+      if (remaining !== undefined) list.metadata.remainingItemCount = remaining;
+    }
+    return list;
+  }
+
+  private listObject(items: KubeObject[], resourceVersion: string): KubeList {
+    return { apiVersion: this.apiVersion, kind: listKindOf(this.def), metadata: { resourceVersion }, items };
+  }
+
+  // ---- update ----
+
+  /**
+   * update replaces the object (PUT). With subresource 'status' only status is taken from body.
+   * mutate, when given, builds the new object from the current one (patches, scale).
+   */
+  async update(
+    ns: string | undefined,
+    name: string,
+    body: KubeObject | null,
+    ctx: RequestContext,
+    opts: { subresource?: 'status'; mutate?: (current: KubeObject) => KubeObject | Promise<KubeObject>; preconditions?: Preconditions } = {},
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    if (body) {
+      this.typeCheck(body);
+      const bodyName = body.metadata?.name;
+      if (bodyName !== undefined && bodyName !== name) {
+        throw badRequest(`the name of the object (${bodyName}) does not match the name on the URL (${name})`);
+      }
+      if (this.def.namespaced && body.metadata?.namespace && ns && body.metadata.namespace !== ns) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+    }
+    const key = this.key(ns, name);
+    const bodyRV = body?.metadata?.resourceVersion;
+    const preconditions: Preconditions = { ...opts.preconditions };
+    if (bodyRV) preconditions.resourceVersion = bodyRV;
+
+    let existing: KubeObject | undefined;
+    try {
+      existing = await this.storage.get(key);
+    } catch (err) {
+      this.mapError(err, name);
+    }
+    if (!existing) {
+      if (body && !opts.subresource && !opts.mutate && this.def.allowCreateOnUpdate) {
+        if (bodyRV) throw notFound(this.gr, name);
+        const obj = deepClone(body);
+        obj.metadata = { ...obj.metadata, name };
+        return { object: await this.create(ns, obj, ctx), created: true };
+      }
+      throw notFound(this.gr, name);
+    }
+
+    let finalObj: KubeObject | undefined;
+    let oldObj: KubeObject | undefined;
+    let deleteAfter = false;
+    const tryUpdate = async (current: KubeObject): Promise<KubeObject | null> => {
+      oldObj = current;
+      let next: KubeObject;
+      if (opts.mutate) next = deepClone(await opts.mutate(deepClone(current)));
+      else next = deepClone(body!);
+      this.typeCheck(next);
+      next.apiVersion = this.apiVersion;
+      next.kind = this.def.kind;
+      next.metadata = next.metadata ?? {};
+      if (opts.subresource === 'status') {
+        // A status update changes status and nothing else.
+        const status = next.status;
+        next = deepClone(current);
+        if (status === undefined) delete next.status;
+        else next.status = status;
+      } else if (this.def.subresources?.status) {
+        if (current.status === undefined) delete next.status;
+        else next.status = deepClone(current.status);
+      }
+      const meta = next.metadata;
+      const cur = current.metadata;
+      meta.name = cur.name;
+      if (this.def.namespaced) meta.namespace = cur.namespace;
+      else delete meta.namespace;
+      if (meta.uid !== undefined && meta.uid !== cur.uid) {
+        throw invalid(this.gk, name, [invalidValue(new Path('metadata').child('uid'), meta.uid, 'field is immutable')]);
+      }
+      meta.uid = cur.uid;
+      meta.creationTimestamp = cur.creationTimestamp;
+      if (cur.deletionTimestamp) meta.deletionTimestamp = cur.deletionTimestamp;
+      else delete meta.deletionTimestamp;
+      if (cur.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = cur.deletionGracePeriodSeconds;
+      else delete meta.deletionGracePeriodSeconds;
+      meta.resourceVersion = cur.resourceVersion;
+      delete meta.selfLink;
+      if (this.def.hasGeneration) meta.generation = cur.generation ?? 1;
+      else delete meta.generation;
+
+      this.def.defaults?.(next);
+      if (opts.subresource === 'status') {
+        this.def.prepareForStatusUpdate?.(next, current, ctx);
+        const errs = this.def.validateStatusUpdate?.(next, current) ?? [];
+        if (errs.length) throw invalid(this.gk, name, errs);
+      } else {
+        this.def.prepareForUpdate?.(next, current, ctx);
+        const errs = this.validateObject(next);
+        if (this.def.validateUpdate) errs.push(...this.def.validateUpdate(next, current));
+        if (errs.length) throw invalid(this.gk, name, dedupe(errs));
+        if (this.def.hasGeneration && specOf(next) !== specOf(current)) meta.generation = (cur.generation ?? 1) + 1;
+      }
+      if (cur.deletionTimestamp && !(meta.finalizers ?? []).length) deleteAfter = true;
+      await this.hooks.beforeUpdate?.(next, current, ctx);
+      finalObj = next;
+      if (ctx.dryRun) return null;
+      return next;
+    };
+    let object: KubeObject;
+    try {
+      object = await this.storage.guaranteedUpdate(key, tryUpdate, preconditions);
+    } catch (err) {
+      if (finalObj && oldObj) await this.hooks.afterUpdateFailed?.(finalObj, oldObj, ctx).catch(() => undefined);
+      this.mapError(err, name);
+    }
+    if (ctx.dryRun) return { object: finalObj ?? object, created: false };
+    if (oldObj && object !== oldObj) await this.hooks.afterUpdate?.(object, oldObj, ctx);
+    else if (finalObj && oldObj) await this.hooks.afterUpdateFailed?.(finalObj, oldObj, ctx).catch(() => undefined);
+    if (deleteAfter) {
+      // The last finalizer is gone from an object being deleted: now it really goes.
+      const gone = await this.finalDelete(key, object, { resourceVersion: object.metadata.resourceVersion }, ctx).catch(() => object);
+      return { object: gone, created: false };
+    }
+    return { object, created: false };
+  }
+
+  // ---- delete ----
+
+  async delete(ns: string | undefined, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
+    const key = this.key(ns, name);
+    const pre: Preconditions = { ...options.preconditions };
+    if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds < 0) {
+      options = { ...options, gracePeriodSeconds: 1 };
+    }
+    if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
+      throw invalid({ group: 'meta.k8s.io', kind: 'DeleteOptions' }, '', [
+        { type: 'FieldValueNotSupported', field: 'propagationPolicy', value: options.propagationPolicy, detail: 'supported values: "Foreground", "Background", "Orphan", "nil"' },
+      ]);
+    }
+    if (options.orphanDependents !== undefined && options.propagationPolicy) {
+      throw invalid({ group: 'meta.k8s.io', kind: 'DeleteOptions' }, '', [
+        { type: 'FieldValueInvalid', field: 'propagationPolicy', value: options.propagationPolicy, detail: 'orphanDependents and deletionPropagation cannot be both set' },
+      ]);
+    }
+    let current: KubeObject | undefined;
+    try {
+      current = await this.storage.get(key);
+    } catch (err) {
+      this.mapError(err, name);
+    }
+    if (!current) throw notFound(this.gr, name);
+    if (pre.uid && pre.uid !== current.metadata.uid) {
+      throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+    }
+    if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+      throw conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+    }
+
+    const policy = options.propagationPolicy ?? (options.orphanDependents === true ? 'Orphan' : options.orphanDependents === false ? 'Background' : undefined);
+    const addFinalizer = policy === 'Orphan' ? 'orphan' : policy === 'Foreground' ? 'foregroundDeletion' : undefined;
+    const finalizers = current.metadata.finalizers ?? [];
+    const isNamespace = this.def.group === '' && this.def.plural === 'namespaces';
+    const nsFinalizers = isNamespace ? (((current.spec as { finalizers?: string[] } | undefined)?.finalizers) ?? []) : [];
+    const graceful = this.def.gracefulDelete?.(current, options.gracePeriodSeconds);
+
+    const needsGraceful = graceful?.graceful && graceful.gracePeriodSeconds > 0;
+    const keep = finalizers.length > 0 || !!addFinalizer || nsFinalizers.length > 0 || needsGraceful;
+    if (!keep) {
+      if (ctx.dryRun) return { object: current, deleted: true };
+      return { object: await this.finalDelete(key, current, { ...pre, resourceVersion: pre.resourceVersion ?? current.metadata.resourceVersion }, ctx), deleted: true };
+    }
+
+    // Deletion that waits: finalizers, namespace content, or a graceful pod.
+    let gracefulPending = false;
+    const mark = (obj: KubeObject): KubeObject | null => {
+      const next = deepClone(obj);
+      const meta = next.metadata;
+      let changed = false;
+      if (addFinalizer && !(meta.finalizers ?? []).includes(addFinalizer)) {
+        // Orphan and foreground replace each other, as Kubernetes does.
+        meta.finalizers = [...(meta.finalizers ?? []).filter((f) => f !== 'orphan' && f !== 'foregroundDeletion'), addFinalizer];
+        changed = true;
+      }
+      if (policy === 'Background' && (meta.finalizers ?? []).some((f) => f === 'orphan' || f === 'foregroundDeletion')) {
+        meta.finalizers = (meta.finalizers ?? []).filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
+        changed = true;
+      }
+      const grace = needsGraceful ? graceful!.gracePeriodSeconds : 0;
+      if (!meta.deletionTimestamp) {
+        meta.deletionTimestamp = nowRFC3339(new Date(ctx.now.getTime() + grace * 1000));
+        meta.deletionGracePeriodSeconds = grace;
+        changed = true;
+      } else if (needsGraceful && meta.deletionGracePeriodSeconds !== undefined && grace < meta.deletionGracePeriodSeconds) {
+        // A shorter grace period may shorten a deletion already under way, never lengthen it.
+        meta.deletionTimestamp = nowRFC3339(new Date(ctx.now.getTime() + grace * 1000));
+        meta.deletionGracePeriodSeconds = grace;
+        changed = true;
+      }
+      if (isNamespace && (next.status as { phase?: string } | undefined)?.phase !== 'Terminating') {
+        next.status = { ...((next.status as object) ?? {}), phase: 'Terminating' };
+        changed = true;
+      }
+      gracefulPending = needsGraceful || (meta.finalizers ?? []).length > 0 || nsFinalizers.length > 0;
+      return changed ? next : null;
+    };
+    if (ctx.dryRun) return { object: mark(current) ?? current, deleted: false };
+    let updated: KubeObject;
+    try {
+      updated = await this.storage.guaranteedUpdate(key, mark, pre);
+    } catch (err) {
+      this.mapError(err, name);
+    }
+    if (!gracefulPending) {
+      return { object: await this.finalDelete(key, updated, { resourceVersion: updated.metadata.resourceVersion }, ctx), deleted: true };
+    }
+    return { object: updated, deleted: false };
+  }
+
+  private async finalDelete(key: string, current: KubeObject, pre: Preconditions, ctx: RequestContext): Promise<KubeObject> {
+    let out: KubeObject;
+    try {
+      out = await this.storage.delete(key, pre);
+    } catch (err) {
+      this.mapError(err, current.metadata.name ?? '');
+    }
+    await this.hooks.afterDelete?.(out, ctx).catch(() => undefined);
+    return out;
+  }
+
+  async deleteCollection(q: ListQuery, options: DeleteOptions, ctx: RequestContext): Promise<KubeList> {
+    const list = await this.list({ ...q, limit: undefined, continue: undefined });
+    const deleted: KubeObject[] = [];
+    for (const item of list.items) {
+      try {
+        const r = await this.delete(item.metadata.namespace, item.metadata.name!, options, ctx);
+        deleted.push(r.object);
+      } catch (err) {
+        if (err instanceof StatusError && err.code === 404) continue;
+        throw err;
+      }
+    }
+    return this.listObject(deleted, list.metadata.resourceVersion ?? '');
+  }
+
+  // ---- watch ----
+
+  async watch(ns: string | undefined, resourceVersion: string | undefined, w: Omit<CacheWatcher, 'prefix'>): Promise<() => void> {
+    const prefix = listPrefix(this.def, ns);
+    const rv = resourceVersion && resourceVersion !== '0' ? parseRV(resourceVersion) : undefined;
+    if (!this.cache.ready) {
+      const ok = await this.cache.waitUntilFresh(0, 3_000);
+      if (!ok) throw serviceUnavailable('the watch cache is not ready');
+    }
+    try {
+      return await this.cache.watch({ ...w, prefix }, rv);
+    } catch (err) {
+      if (err instanceof TooOldResourceVersionError) throw resourceExpired(err.message);
+      if (err instanceof TooLargeResourceVersionError) throw tooLargeRV(err.requested, err.current);
+      throw err;
+    }
+  }
+
+  /** currentCacheRevision is the newest revision the watch cache has applied. */
+  currentCacheRevision(): number {
+    return this.cache.revision;
+  }
+
+  /** getForNamespaceCheck reads through the cache when possible: used on every namespaced create. */
+  cachedGet(ns: string | undefined, name: string): KubeObject | undefined {
+    return this.cache.get(this.key(ns, name));
+  }
+}
+
+export function parseRV(rv: string): number {
+  if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
+  return Number(rv);
+}
+
+function tooLargeRV(requested: number, current: number): StatusError {
+  return new StatusError(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
+}
+
+function dedupe(errs: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errs.filter((e) => {
+    const k = `${e.type}|${e.field}|${JSON.stringify(e.value)}|${e.detail}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+

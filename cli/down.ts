@@ -1,0 +1,57 @@
+// `skiff down`: stop every process this home started, newest first; --purge also deletes the
+// home (etcd data, PKI, logs), so the next `up` makes a brand-new cluster.
+
+import { existsSync, rmSync } from 'node:fs';
+import { clusterPaths } from '../lib/process/components.js';
+import { contextFor, defaultConfig, loadConfig, stopComponents } from '../lib/process/cluster.js';
+import { homeFlag, parseFlags, resolveHome, type CommandSpec } from './options.js';
+
+const usage = `Stop the skiff cluster started from a home.
+
+Usage:
+  skiff down [flags]
+
+Flags:
+      --home DIR   cluster home (env SKIFF_HOME, default ~/.skiff)
+      --purge      also delete the home: etcd data, certificates, kubeconfigs and logs
+  -h, --help       show this help
+`;
+
+/**
+ * looksLikeHome guards --purge: only a folder skiff made (it has cluster.json or pki/) is removed,
+ * so a mistyped --home never deletes someone's files.
+ */
+export function looksLikeHome(home: string): boolean {
+  const p = clusterPaths(home);
+  return existsSync(p.configFile) || existsSync(p.pki);
+}
+
+async function down(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, { ...homeFlag, purge: { type: 'boolean' } } as const);
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const home = resolveHome(values.home);
+  const ctx = contextFor(loadConfig(home) ?? defaultConfig(home));
+  const results = await stopComponents(ctx, (r) => {
+    const how = r.outcome === 'not-running' ? 'was not running' : r.outcome === 'killed' ? 'killed (did not stop on SIGTERM)' : 'stopped';
+    process.stdout.write(`${r.name} (pid ${r.pid}) ${how}\n`);
+  });
+  if (results.length === 0) process.stdout.write(`Nothing was running from ${home}\n`);
+  if (values.purge) {
+    if (!existsSync(home)) {
+      process.stdout.write(`${home} does not exist; nothing to purge\n`);
+    } else if (!looksLikeHome(home)) {
+      process.stderr.write(`error: ${home} does not look like a skiff home (no cluster.json or pki/); not deleting it\n`);
+      return 1;
+    } else {
+      rmSync(home, { recursive: true, force: true });
+      process.stdout.write(`Deleted ${home}\n`);
+    }
+  }
+  return 0;
+}
+
+/** downCommand is `skiff down`. */
+export const downCommand: CommandSpec = { name: 'down', summary: 'Stop the cluster (--purge: and delete its data)', usage, run: down };

@@ -1,0 +1,91 @@
+// A resource is declared once — names, scope, verbs, printer columns, defaults, validation and
+// strategy hooks — and the apiserver's generic registry serves it (routes, discovery, OpenAPI,
+// tables, selectors). No route is written for one kind. CRDs become ResourceDefinitions at run time.
+
+import type { FieldError } from '../machinery/field-errors.js';
+import type { KubeObject } from './meta.js';
+
+export const AllVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+export type Verb = (typeof AllVerbs)[number];
+
+export type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'date';
+
+/** PrinterColumn is one column of `kubectl get` (a metav1.TableColumnDefinition plus its cell). */
+export interface PrinterColumn<T extends KubeObject = KubeObject> {
+  name: string;
+  type: ColumnType;
+  format?: string; // 'name' for the NAME column, 'date' for AGE, …
+  description?: string;
+  /** priority 0 shows always; 1 only with -o wide. */
+  priority?: number;
+  /** cell computes the value; `date` columns return an RFC3339 string and are printed as an age. */
+  cell: (obj: T, now: Date) => unknown;
+}
+
+/** ScaleSubresource says where the /scale subresource reads and writes (autoscaling/v1 Scale). */
+export interface ScaleSubresource {
+  specReplicasPath: string; // '.spec.replicas'
+  statusReplicasPath: string; // '.status.replicas'
+  labelSelectorPath?: string; // '.status.selector' (string) or computed by `selector`
+  /** selector returns the label selector string for status.selector of the Scale. */
+  selector?: (obj: KubeObject) => string;
+}
+
+/** Context the strategy hooks get: who asks, and helpers the registry provides. */
+export interface StrategyContext {
+  /** now is the request's clock; hooks use it instead of `new Date()` so one request sees one time. */
+  now: Date;
+  user?: { name: string; groups: string[] };
+}
+
+export interface ResourceDefinition<T extends KubeObject = KubeObject> {
+  group: string; // '' for the core group
+  version: string;
+  kind: string;
+  listKind?: string; // default `${kind}List`
+  plural: string;
+  singular: string;
+  shortNames?: string[];
+  categories?: string[];
+  namespaced: boolean;
+  verbs?: readonly Verb[]; // default AllVerbs
+  subresources?: {
+    status?: boolean;
+    scale?: ScaleSubresource;
+  };
+  /** hasGeneration: metadata.generation starts at 1 and is bumped when anything but metadata/status changes. */
+  hasGeneration?: boolean;
+  printerColumns?: PrinterColumn<T>[];
+  /** fieldSelectors beyond metadata.name and metadata.namespace, as Kubernetes supports them per kind. */
+  fieldSelectors?: Record<string, (obj: T) => string | undefined>;
+  /** defaults fills defaults in place (the object is already a private copy). */
+  defaults?: (obj: T) => void;
+  /** prepareForCreate clears or sets server-owned fields before validation (e.g. status). */
+  prepareForCreate?: (obj: T, ctx: StrategyContext) => void;
+  /** prepareForUpdate runs on a full update of the main resource; `old` must not be mutated. */
+  prepareForUpdate?: (obj: T, old: T, ctx: StrategyContext) => void;
+  /** prepareForStatusUpdate runs on /status updates; by default only status is taken from obj. */
+  prepareForStatusUpdate?: (obj: T, old: T, ctx: StrategyContext) => void;
+  validate?: (obj: T) => FieldError[];
+  validateUpdate?: (obj: T, old: T) => FieldError[];
+  validateStatusUpdate?: (obj: T, old: T) => FieldError[];
+  /** true when a delete must keep the object (graceful deletion), e.g. pods bound to a node. */
+  gracefulDelete?: (obj: T, gracePeriodSeconds: number | undefined) => { graceful: boolean; gracePeriodSeconds: number };
+  /** OpenAPI v3 schema of the kind (issue 3 fills these in); optional. */
+  schema?: Record<string, unknown>;
+  /** allowCreateOnUpdate: PUT to a missing name creates it (leases, endpoints, …). */
+  allowCreateOnUpdate?: boolean;
+}
+
+/** defineResource exists to give declarations a checked type with inference at the definition. */
+export function defineResource<T extends KubeObject>(def: ResourceDefinition<T>): ResourceDefinition<T> {
+  return def;
+}
+
+export function apiVersionOf(def: Pick<ResourceDefinition, 'group' | 'version'>): string {
+  return def.group ? `${def.group}/${def.version}` : def.version;
+}
+
+export function listKindOf(def: ResourceDefinition<any>): string {
+  return def.listKind ?? `${def.kind}List`;
+}

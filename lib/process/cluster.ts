@@ -1,0 +1,270 @@
+// Bringing a whole cluster up and down from its home directory: the steps `skiff up`, `skiff down`
+// and `skiff status` take, and the test harness replays on a temporary home.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeKubeconfig } from '../kubeconfig.js';
+import { ensureCA, ensureClientCert, hostAddresses } from '../pki.js';
+import {
+  apiserverURL,
+  clusterPaths,
+  components as allComponents,
+  type ClusterConfig,
+  type Component,
+  type ComponentContext,
+} from './components.js';
+import {
+  isAlive,
+  probe,
+  readState,
+  removeState,
+  spawnDetached,
+  stopProcess,
+  waitForHealthy,
+  type ProbeResult,
+  type ProcessState,
+} from './supervisor.js';
+
+/** defaultConfig is a cluster on the standard ports, serving on every interface. */
+export function defaultConfig(home: string): ClusterConfig {
+  return {
+    home,
+    etcdClientPort: 2379,
+    etcdPeerPort: 2380,
+    apiserverPort: 6443,
+    bindAddress: '0.0.0.0',
+    advertiseAddress: hostAddresses()[0] ?? '127.0.0.1',
+    verbosity: 0,
+    extraSANs: [],
+  };
+}
+
+/** loadConfig reads the config `up` saved in home, if any. */
+export function loadConfig(home: string): ClusterConfig | undefined {
+  try {
+    const saved = JSON.parse(readFileSync(clusterPaths(home).configFile, 'utf8')) as Partial<ClusterConfig>;
+    return { ...defaultConfig(home), ...saved, home };
+  } catch {
+    return undefined;
+  }
+}
+
+/** saveConfig records config in its home so `status`, `down` and the next `up` use the same ports. */
+export function saveConfig(config: ClusterConfig): void {
+  const path = clusterPaths(config.home).configFile;
+  mkdirSync(config.home, { recursive: true });
+  writeFileSync(`${path}.tmp`, JSON.stringify(config, null, 2) + '\n');
+  renameSync(`${path}.tmp`, path);
+}
+
+/** contextFor pairs a config with its home's paths. */
+export function contextFor(config: ClusterConfig): ComponentContext {
+  return { config, paths: clusterPaths(config.home) };
+}
+
+/** stateFile is where the supervisor records a component's process. */
+export function stateFile(ctx: ComponentContext, name: string): string {
+  return join(ctx.paths.run, `${name}.json`);
+}
+
+/** logFile is where a component's stdout and stderr go. */
+export function logFile(ctx: ComponentContext, name: string): string {
+  return join(ctx.paths.logs, `${name}.log`);
+}
+
+/** adminIdentity is the break-glass user of the admin kubeconfig (as kubeadm's kubernetes-admin). */
+export const adminIdentity = { name: 'admin', commonName: 'admin', organizations: ['system:masters'] };
+
+/**
+ * prepareCluster makes the home's folders, the CA, the admin credentials and kubeconfig, the
+ * token file, and whatever each component's prepare hook needs. Safe to repeat: existing files
+ * that still fit are kept.
+ */
+export async function prepareCluster(ctx: ComponentContext, components: readonly Component[] = allComponents): Promise<void> {
+  const { paths } = ctx;
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  for (const dir of [paths.etcdDataDir, paths.pki]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const dir of [paths.logs, paths.run]) mkdirSync(dir, { recursive: true });
+  saveConfig(ctx.config);
+  await ensureCA(paths.pki);
+  const admin = await ensureClientCert(paths.pki, adminIdentity);
+  ensureTokenFile(paths.tokenFile);
+  for (const c of components) await c.prepare?.(ctx);
+  writeKubeconfig(paths.adminKubeconfig, {
+    server: apiserverURL(ctx.config),
+    caFile: join(paths.pki, 'ca.crt'),
+    clientCert: admin.cert,
+    clientKey: admin.key,
+    user: 'admin',
+    cluster: 'skiff',
+    context: 'skiff',
+  });
+}
+
+/** adminTokenUser is the user the token file's one token authenticates as. */
+export const adminTokenUser = 'skiff-admin';
+
+/**
+ * ensureTokenFile writes the apiserver's static token file once: one random bearer token for
+ * `skiff-admin` in system:masters, for clients that cannot present a certificate.
+ */
+function ensureTokenFile(path: string): void {
+  if (existsSync(path)) return;
+  const token = randomBytes(24).toString('hex');
+  writeFileSync(path, `${token},${adminTokenUser},${adminTokenUser},"system:masters"\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+/** readAdminToken returns the token from the token file. */
+export function readAdminToken(ctx: ComponentContext): string {
+  return readFileSync(ctx.paths.tokenFile, 'utf8').split('\n')[0]!.split(',')[0]!;
+}
+
+/** PortInUseError says a component's port already serves a process this home did not start. */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+}
+
+/** StartResult reports how one component came to be running. */
+export interface StartResult {
+  name: string;
+  outcome: 'started' | 'already-running';
+  state: ProcessState;
+  elapsedMs: number;
+}
+
+/** StartProgress receives a call before and after each component, for per-step output. */
+export interface StartProgress {
+  begin?: (index: number, total: number, name: string) => void;
+  end?: (result: StartResult) => void;
+}
+
+/**
+ * ensureRunning leaves a component alone when its recorded process still runs (waiting for it to
+ * become healthy if it is still starting), and otherwise starts it and waits for its health URL.
+ */
+export async function ensureRunning(ctx: ComponentContext, component: Component): Promise<StartResult> {
+  const t0 = Date.now();
+  const file = stateFile(ctx, component.name);
+  const existing = readState(file);
+  if (existing && isAlive(existing)) {
+    await waitForHealthy(component.health(ctx), { timeoutMs: component.startTimeoutMs, process: existing });
+    return { name: component.name, outcome: 'already-running', state: existing, elapsedMs: Date.now() - t0 };
+  }
+  if (existing) removeState(file);
+  // Something else answering on the health URL would make a failed start look healthy.
+  const health = component.health(ctx);
+  if ((await probe(health, 1_000)).ok) {
+    throw new PortInUseError(
+      `${component.name}: ${health.url} already answers, but not from a process started from ${ctx.paths.home}; ` +
+        'is another cluster running on these ports?',
+    );
+  }
+  const cmd = component.command(ctx);
+  const state = spawnDetached({
+    name: component.name,
+    command: cmd.command,
+    args: cmd.args,
+    env: cmd.env ? { ...process.env, ...cmd.env } : process.env,
+    logFile: logFile(ctx, component.name),
+    stateFile: file,
+  });
+  await waitForHealthy(health, { timeoutMs: component.startTimeoutMs, process: state });
+  return { name: component.name, outcome: 'started', state, elapsedMs: Date.now() - t0 };
+}
+
+/** startComponents ensures each component runs, in order; the first failure stops the sequence. */
+export async function startComponents(
+  ctx: ComponentContext,
+  components: readonly Component[] = allComponents,
+  progress: StartProgress = {},
+): Promise<StartResult[]> {
+  const results: StartResult[] = [];
+  for (const [i, c] of components.entries()) {
+    progress.begin?.(i + 1, components.length, c.name);
+    const r = await ensureRunning(ctx, c);
+    progress.end?.(r);
+    results.push(r);
+  }
+  return results;
+}
+
+/** StopResult reports what stopping one component did. */
+export interface StopResult {
+  name: string;
+  pid?: number;
+  outcome: 'terminated' | 'killed' | 'not-running';
+}
+
+/**
+ * stopComponents stops every process recorded in the home's run/ folder, in reverse start order
+ * (processes not in the component list first), and removes their state files.
+ */
+export async function stopComponents(
+  ctx: ComponentContext,
+  onStopped: (r: StopResult) => void = () => undefined,
+): Promise<StopResult[]> {
+  const results: StopResult[] = [];
+  for (const name of recordedNames(ctx)) {
+    const file = stateFile(ctx, name);
+    const state = readState(file);
+    if (!state) {
+      removeState(file);
+      continue;
+    }
+    const grace = allComponents.find((c) => c.name === name)?.stopGraceMs ?? 10_000;
+    const outcome = await stopProcess(state, { graceMs: grace });
+    removeState(file);
+    const r = { name, pid: state.pid, outcome };
+    onStopped(r);
+    results.push(r);
+  }
+  return results;
+}
+
+/** recordedNames lists components with a state file, in stop order. */
+function recordedNames(ctx: ComponentContext): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(ctx.paths.run);
+  } catch {
+    return [];
+  }
+  const recorded = files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+  const known = allComponents.map((c) => c.name);
+  const unknown = recorded.filter((n) => !known.includes(n)).sort();
+  return [...unknown, ...[...known].reverse().filter((n) => recorded.includes(n))];
+}
+
+/** ComponentStatus is one row of `skiff status`. */
+export interface ComponentStatus {
+  name: string;
+  pid?: number;
+  running: boolean;
+  health?: ProbeResult;
+  uptimeMs?: number;
+}
+
+/** clusterStatus checks every component: is its process alive, and what its health URL answers. */
+export async function clusterStatus(ctx: ComponentContext, components: readonly Component[] = allComponents): Promise<ComponentStatus[]> {
+  return Promise.all(
+    components.map(async (c): Promise<ComponentStatus> => {
+      const state = readState(stateFile(ctx, c.name));
+      const running = state !== undefined && isAlive(state);
+      let health: ProbeResult | undefined;
+      try {
+        health = await probe(c.health(ctx));
+      } catch (err) {
+        health = { ok: false, status: 0, body: '', error: (err as Error).message };
+      }
+      return {
+        name: c.name,
+        pid: running ? state.pid : undefined,
+        running,
+        health,
+        uptimeMs: running ? Date.now() - state.startedAt : undefined,
+      };
+    }),
+  );
+}

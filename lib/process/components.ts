@@ -1,0 +1,182 @@
+// The components of a skiff cluster as data: how each is prepared (certificates, kubeconfigs),
+// started and health-checked. `skiff up` starts them in this order, `skiff down` stops them in
+// reverse, and the test harness starts the same processes with the same flags. A new process
+// (controller-manager, scheduler, kubelet, proxy) joins the cluster by adding an entry to
+// `components` below; nothing else needs to know about it.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureServingCert, apiserverHosts } from '../pki.js';
+import type { HealthCheck } from './supervisor.js';
+
+/** ClusterConfig is what `skiff up` was asked for; it is saved in the home so later commands agree. */
+export interface ClusterConfig {
+  home: string;
+  etcdClientPort: number;
+  etcdPeerPort: number;
+  apiserverPort: number;
+  /** bindAddress is where the apiserver listens (0.0.0.0: every interface). */
+  bindAddress: string;
+  /** advertiseAddress is the IP the apiserver tells clients (and the `kubernetes` Endpoints) it has. */
+  advertiseAddress: string;
+  /** verbosity is passed to components as -v. */
+  verbosity: number;
+  /** extraSANs are hosts added to the apiserver's serving certificate. */
+  extraSANs: string[];
+}
+
+/** ClusterPaths are the files and folders under a cluster's home. */
+export interface ClusterPaths {
+  home: string;
+  etcdDataDir: string;
+  pki: string;
+  logs: string;
+  run: string;
+  adminKubeconfig: string;
+  /** tokenFile is the apiserver's --token-auth-file (CSV token,user,uid,"groups"). */
+  tokenFile: string;
+  configFile: string;
+}
+
+/** clusterPaths lays out a home: etcd/, pki/, logs/, run/, admin.kubeconfig, cluster.json. */
+export function clusterPaths(home: string): ClusterPaths {
+  const pki = join(home, 'pki');
+  return {
+    home,
+    etcdDataDir: join(home, 'etcd'),
+    pki,
+    logs: join(home, 'logs'),
+    run: join(home, 'run'),
+    adminKubeconfig: join(home, 'admin.kubeconfig'),
+    tokenFile: join(pki, 'tokens.csv'),
+    configFile: join(home, 'cluster.json'),
+  };
+}
+
+/** ComponentContext is what a component's hooks see. */
+export interface ComponentContext {
+  config: ClusterConfig;
+  paths: ClusterPaths;
+}
+
+/** Command is a program and its arguments. */
+export interface Command {
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Component declares one process of the cluster. */
+export interface Component {
+  name: string;
+  /** prepare creates what the process needs before it starts (certificates, kubeconfigs); idempotent. */
+  prepare?: (ctx: ComponentContext) => Promise<void>;
+  command: (ctx: ComponentContext) => Command;
+  /** health is the GET that answers 200 once the process serves. */
+  health: (ctx: ComponentContext) => HealthCheck;
+  /** startTimeoutMs bounds the wait for the first healthy answer. */
+  startTimeoutMs: number;
+  /** stopGraceMs is how long SIGTERM gets before SIGKILL. */
+  stopGraceMs: number;
+}
+
+/** etcdEndpoint is the client URL of the cluster's etcd. */
+export function etcdEndpoint(config: ClusterConfig): string {
+  return `http://127.0.0.1:${config.etcdClientPort}`;
+}
+
+/** apiserverURL is the URL local clients reach the apiserver at. */
+export function apiserverURL(config: ClusterConfig): string {
+  return `https://${localAddress(config.bindAddress)}:${config.apiserverPort}`;
+}
+
+/** localAddress is how this machine reaches a listener bound to bindAddress. */
+function localAddress(bindAddress: string): string {
+  return bindAddress === '0.0.0.0' || bindAddress === '::' || bindAddress === '' ? '127.0.0.1' : bindAddress;
+}
+
+/**
+ * nodeEntry is the path of a compiled entry point of this project (e.g. 'apiserver/main.js'),
+ * found relative to this file so it works from any working directory.
+ */
+export function nodeEntry(relative: string): string {
+  return fileURLToPath(new URL(`../../${relative}`, import.meta.url));
+}
+
+/** nodeCommand runs one of this project's compiled entry points with the current Node. */
+function nodeCommand(entry: string, args: string[]): Command {
+  return { command: process.execPath, args: ['--enable-source-maps', nodeEntry(entry), ...args] };
+}
+
+/** etcd is the cluster's store: one member on loopback, plain HTTP (only the apiserver talks to it). */
+export const etcd: Component = {
+  name: 'etcd',
+  command: ({ config, paths }) => {
+    const client = etcdEndpoint(config);
+    const peer = `http://127.0.0.1:${config.etcdPeerPort}`;
+    return {
+      command: process.env.SKIFF_ETCD_BIN ?? 'etcd',
+      args: [
+        '--name', 'default',
+        '--data-dir', paths.etcdDataDir,
+        '--listen-client-urls', client,
+        '--advertise-client-urls', client,
+        '--listen-peer-urls', peer,
+        '--initial-advertise-peer-urls', peer,
+        '--initial-cluster', `default=${peer}`,
+        '--logger', 'zap',
+        '--log-outputs', 'stderr',
+      ],
+    };
+  },
+  health: ({ config }) => ({ url: `${etcdEndpoint(config)}/health` }),
+  startTimeoutMs: 30_000,
+  stopGraceMs: 10_000,
+};
+
+/** apiserver serves the Kubernetes API over TLS from etcd. */
+export const apiserver: Component = {
+  name: 'apiserver',
+  prepare: async ({ config, paths }) => {
+    await ensureServingCert(paths.pki, {
+      name: 'apiserver',
+      commonName: 'kube-apiserver',
+      hosts: apiserverHosts([config.advertiseAddress, ...config.extraSANs]),
+    });
+  },
+  command: ({ config, paths }) =>
+    nodeCommand('apiserver/main.js', [
+      `--etcd-servers=${etcdEndpoint(config)}`,
+      `--bind-address=${config.bindAddress}`,
+      `--secure-port=${config.apiserverPort}`,
+      `--advertise-address=${config.advertiseAddress}`,
+      `--tls-cert-file=${join(paths.pki, 'apiserver.crt')}`,
+      `--tls-private-key-file=${join(paths.pki, 'apiserver.key')}`,
+      `--client-ca-file=${join(paths.pki, 'ca.crt')}`,
+      `--token-auth-file=${paths.tokenFile}`,
+      '--service-cluster-ip-range=10.96.0.0/12',
+      '--service-node-port-range=30000-32767',
+      `-v=${config.verbosity}`,
+    ]),
+  health: ({ config, paths }) => ({
+    url: `${apiserverURL(config)}/readyz`,
+    ca: readFileSync(join(paths.pki, 'ca.crt'), 'utf8'),
+  }),
+  startTimeoutMs: 60_000,
+  stopGraceMs: 10_000,
+};
+
+// Later components go here, in start order. Each one that talks to the apiserver gets a client
+// certificate in its prepare hook (ensureClientCert with the identity kube-* components use,
+// e.g. CN=system:kube-controller-manager, CN=system:kube-scheduler, CN=system:kube-proxy,
+// CN=system:node:<name> O=system:nodes) and a kubeconfig from writeKubeconfig pointing at
+// apiserverURL(config), and is started with nodeCommand('<folder>/main.js', [...]).
+
+/** components is the cluster's processes in start order. */
+export const components: readonly Component[] = [etcd, apiserver];
+
+/** componentNamed finds a component by name. */
+export function componentNamed(name: string): Component | undefined {
+  return components.find((c) => c.name === name);
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# setup.sh prepares a fresh Debian 12 machine (root, Node 20, npm) to build, run and test skiff:
+# Debian packages, node_modules, and a build in dist/. Every step is skipped when its result is
+# already there, so `npm run up` and `npm test` can call it every time.
+#
+#   bash scripts/setup.sh [--quiet]
+#
+# --quiet prints only the steps that do real work. Progress goes to stderr.
+set -euo pipefail
+
+quiet=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet|-q) quiet=1 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { echo "[setup] $*" >&2; }
+note() { if [ "$quiet" = 0 ]; then say "$@"; fi; }
+
+# Debian packages the cluster's processes need, one a line (binary they provide in the comment).
+# Later components add theirs here.
+debian_packages=(
+  etcd-server   # etcd
+  openssl       # inspecting the cluster PKI by hand
+  iproute2      # ip
+  procps        # ps, pgrep
+)
+
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+
+missing=()
+for pkg in "${debian_packages[@]}"; do
+  installed "$pkg" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing Debian packages: ${missing[*]} (run this script as root, or apt-get install them)"
+    exit 1
+  fi
+  say "installing ${missing[*]}…"
+  export DEBIAN_FRONTEND=noninteractive
+  # Packages such as etcd-server try to start their service on install. Nothing here is started
+  # by a package (there is no systemd, and skiff runs its own etcd on its own ports), so forbid
+  # it for the install, as container images do with policy-rc.d.
+  policy=/usr/sbin/policy-rc.d
+  made_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    made_policy=1
+  fi
+  trap 'if [ "$made_policy" = 1 ]; then rm -f "$policy"; fi' EXIT
+  # apt's chatter goes to a log in quiet mode, and is shown only if the install fails.
+  apt_log=
+  if [ "$quiet" = 1 ]; then apt_log=$(mktemp /tmp/skiff-setup-apt.XXXXXX); exec 3>"$apt_log"; else exec 3>&2; fi
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}"; } >&3 2>&3; then
+    if [ -n "$apt_log" ]; then cat "$apt_log" >&2; rm -f "$apt_log"; fi
+    say "apt-get install ${missing[*]} failed"
+    exit 1
+  fi
+  exec 3>&-
+  if [ -n "$apt_log" ]; then rm -f "$apt_log"; fi
+  note "installed ${missing[*]}"
+else
+  note "Debian packages present: ${debian_packages[*]}"
+fi
+
+# node_modules: `npm ci` when it is missing or package-lock.json changed since the last install.
+stamp=node_modules/.skiff-lock-sha256
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+need_install=0
+if [ ! -d node_modules ]; then
+  need_install=1
+elif [ -f "$stamp" ]; then
+  [ "$(cat "$stamp")" = "$lock_sum" ] || need_install=1
+elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  # No stamp yet (installed by hand): npm's own record of the install tells whether it is current.
+  need_install=1
+fi
+if [ "$need_install" = 1 ]; then
+  say "installing npm dependencies (npm ci)…"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+echo "$lock_sum" >"$stamp"
+
+# Build: tsc when any source or build setting is newer than the last successful build.
+build_stamp=dist/.build-stamp
+if [ ! -f "$build_stamp" ] || [ -n "$(find . -path ./node_modules -prune -o -path ./dist -prune -o \
+    \( -name '*.ts' -o -name tsconfig.json -o -name package-lock.json \) -newer "$build_stamp" -print -quit)" ]; then
+  say "building (tsc)…"
+  started=$(date +%s)
+  # Stamp the time the build started, so a file saved during the build triggers the next one.
+  mkdir -p dist
+  touch "$build_stamp.new"
+  node node_modules/typescript/bin/tsc -p tsconfig.json >&2
+  mv "$build_stamp.new" "$build_stamp"
+  note "built in $(( $(date +%s) - started ))s"
+else
+  note "build is up to date"
+fi
+chmod +x dist/cli/main.js
+
+# kubectl is the client the README and the end-to-end tests drive; skiff does not install it.
+if ! command -v "${SKIFF_KUBECTL:-kubectl}" >/dev/null 2>&1; then
+  say "warning: kubectl not found on PATH (set SKIFF_KUBECTL to use another); end-to-end tests need it"
+fi

@@ -1,0 +1,317 @@
+// The end-to-end harness: real etcd and a real apiserver started as processes (the same commands
+// and flags `skiff up` uses) on free ports in a temporary home, with kubectl pointed at them.
+// Every process it starts is killed, and every home removed, when the test process exits for
+// any reason — a failing test never leaves an etcd behind.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  adminIdentity,
+  contextFor,
+  defaultConfig,
+  prepareCluster,
+  readAdminToken,
+  startComponents,
+  stopComponents,
+} from '../lib/process/cluster.js';
+import { apiserverURL, components, etcd, etcdEndpoint, type ClusterConfig, type Component } from '../lib/process/components.js';
+import { freePorts } from '../lib/process/ports.js';
+import { killNow, stopProcess, type ProcessState } from '../lib/process/supervisor.js';
+
+/** CommandResult is what a finished command printed and how it exited. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** KubectlOptions are extras for one kubectl run. */
+export interface KubectlOptions {
+  /** input is written to kubectl's stdin (e.g. a manifest for `apply -f -`). */
+  input?: string;
+  /** timeoutMs kills kubectl after this long (default 60s); code is then 124. */
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** RequestResult is one raw HTTP answer from the apiserver. */
+export interface RequestResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** RequestOptions shape one raw request; credentials default to the admin client certificate. */
+export interface RequestOptions {
+  method?: string;
+  body?: string | object;
+  headers?: Record<string, string>;
+  /** auth: 'cert' (admin client certificate, default), 'token' (admin bearer token) or 'none'. */
+  auth?: 'cert' | 'token' | 'none';
+}
+
+/** Cluster is a running test cluster. */
+export interface Cluster {
+  home: string;
+  kubeconfig: string;
+  /** server is the apiserver's URL, https://127.0.0.1:<port>. */
+  server: string;
+  caFile: string;
+  adminCert: string;
+  adminKey: string;
+  /** token authenticates as skiff-admin (group system:masters) through --token-auth-file. */
+  token: string;
+  etcdEndpoint: string;
+  config: ClusterConfig;
+  /** env has KUBECONFIG and a fresh KUBECACHEDIR, for spawning kubectl or other clients. */
+  env: NodeJS.ProcessEnv;
+  kubectl(args: string[], opts?: KubectlOptions): Promise<CommandResult>;
+  /** request sends one HTTPS request to the apiserver (path like /api/v1/namespaces). */
+  request(path: string, opts?: RequestOptions): Promise<RequestResult>;
+  /** logs returns a component's log so far (for assertion messages). */
+  logs(component: string): string;
+  stop(): Promise<void>;
+}
+
+/** StartClusterOptions tune a test cluster. */
+export interface StartClusterOptions {
+  /** components to start, by name (default: all of them, in order). */
+  components?: string[];
+  /** verbosity is passed as -v (default: $SKIFF_TEST_V or 0). */
+  verbosity?: number;
+  /** keepHome leaves the temporary home on disk after stop, for debugging (also $SKIFF_TEST_KEEP=1). */
+  keepHome?: boolean;
+}
+
+// Everything started here, for the exit handler. Entries leave as they are stopped.
+const liveProcesses = new Set<ProcessState>();
+const liveHomes = new Set<string>();
+let cleanupInstalled = false;
+
+/** cleanupNow kills whatever is still running and removes homes; synchronous, for 'exit'. */
+function cleanupNow(): void {
+  for (const p of liveProcesses) killNow(p);
+  liveProcesses.clear();
+  for (const h of liveHomes) rmSync(h, { recursive: true, force: true });
+  liveHomes.clear();
+}
+
+function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.on('exit', cleanupNow);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      cleanupNow();
+      // Re-raise so the exit status still says which signal ended us.
+      process.kill(process.pid, sig);
+    });
+  }
+}
+
+function makeHome(): string {
+  installCleanup();
+  const home = mkdtempSync(join(tmpdir(), 'skiff-test-'));
+  liveHomes.add(home);
+  return home;
+}
+
+async function testConfig(home: string, verbosity?: number): Promise<ClusterConfig> {
+  const [etcdClientPort, etcdPeerPort, apiserverPort] = await freePorts(3);
+  return {
+    ...defaultConfig(home),
+    etcdClientPort: etcdClientPort!,
+    etcdPeerPort: etcdPeerPort!,
+    apiserverPort: apiserverPort!,
+    // Tests serve on loopback only.
+    bindAddress: '127.0.0.1',
+    advertiseAddress: '127.0.0.1',
+    verbosity: verbosity ?? Number(process.env.SKIFF_TEST_V ?? 0),
+  };
+}
+
+/** startProcesses starts components in order, registering each for cleanup, and stops them all on failure. */
+async function startProcesses(config: ClusterConfig, selected: readonly Component[]): Promise<ProcessState[]> {
+  const ctx = contextFor(config);
+  const started: ProcessState[] = [];
+  try {
+    await startComponents(ctx, selected, {
+      end: (r) => {
+        liveProcesses.add(r.state);
+        started.push(r.state);
+      },
+    });
+  } catch (err) {
+    // The one that failed wrote a state file but never reached `end`: the run folder knows it.
+    await stopComponents(ctx);
+    for (const p of started) liveProcesses.delete(p);
+    throw err;
+  }
+  return started;
+}
+
+async function stopAll(started: ProcessState[], home: string, keepHome: boolean): Promise<void> {
+  for (const p of [...started].reverse()) {
+    await stopProcess(p, { graceMs: 5_000 });
+    liveProcesses.delete(p);
+  }
+  if (!keepHome) rmSync(home, { recursive: true, force: true });
+  liveHomes.delete(home);
+}
+
+/** EtcdInstance is an etcd started alone, for storage tests. */
+export interface EtcdInstance {
+  endpoint: string;
+  home: string;
+  process: ProcessState;
+  stop(): Promise<void>;
+}
+
+/** startEtcd starts one etcd member on free loopback ports in a temporary data dir. */
+export async function startEtcd(): Promise<EtcdInstance> {
+  const home = makeHome();
+  const config = await testConfig(home);
+  try {
+    const { paths } = contextFor(config);
+    for (const dir of [paths.etcdDataDir, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const [proc] = await startProcesses(config, [etcd]);
+    let stopped: Promise<void> | undefined;
+    return {
+      endpoint: etcdEndpoint(config),
+      home,
+      process: proc!,
+      stop: () => (stopped ??= stopAll([proc!], home, false)),
+    };
+  } catch (err) {
+    rmSync(home, { recursive: true, force: true });
+    liveHomes.delete(home);
+    throw err;
+  }
+}
+
+/**
+ * startCluster starts etcd and the apiserver (or opts.components) with fresh PKI, and returns
+ * handles to use it with kubectl or raw HTTPS. Call stop() in an `after` hook.
+ */
+export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
+  const keepHome = opts.keepHome ?? process.env.SKIFF_TEST_KEEP === '1';
+  const home = makeHome();
+  const config = await testConfig(home, opts.verbosity);
+  const selected = opts.components ? components.filter((c) => opts.components!.includes(c.name)) : components;
+  const ctx = contextFor(config);
+  let started: ProcessState[];
+  try {
+    await prepareCluster(ctx, selected);
+    started = await startProcesses(config, selected);
+  } catch (err) {
+    if (!keepHome) rmSync(home, { recursive: true, force: true });
+    liveHomes.delete(home);
+    throw err;
+  }
+  const pki = ctx.paths.pki;
+  const caFile = join(pki, 'ca.crt');
+  const adminCert = join(pki, `${adminIdentity.name}.crt`);
+  const adminKey = join(pki, `${adminIdentity.name}.key`);
+  const token = readAdminToken(ctx);
+  const server = apiserverURL(config);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KUBECONFIG: ctx.paths.adminKubeconfig,
+    KUBECACHEDIR: join(home, 'kubecache'),
+  };
+  const tls = { ca: readFileSync(caFile, 'utf8'), cert: readFileSync(adminCert, 'utf8'), key: readFileSync(adminKey, 'utf8') };
+  let stopped: Promise<void> | undefined;
+  return {
+    home,
+    kubeconfig: ctx.paths.adminKubeconfig,
+    server,
+    caFile,
+    adminCert,
+    adminKey,
+    token,
+    etcdEndpoint: etcdEndpoint(config),
+    config,
+    env,
+    kubectl: (args, kopts = {}) => run(kubectlBinary(), args, { ...kopts, env: { ...env, ...kopts.env } }),
+    request: (path, ropts = {}) => request(server, path, tls, token, ropts),
+    logs: (component) => {
+      try {
+        return readFileSync(join(ctx.paths.logs, `${component}.log`), 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    stop: () => (stopped ??= stopAll(started, home, keepHome)),
+  };
+}
+
+/** kubectlBinary is $SKIFF_KUBECTL or kubectl from PATH. */
+export function kubectlBinary(): string {
+  return process.env.SKIFF_KUBECTL ?? 'kubectl';
+}
+
+/** run executes a command to completion, collecting its output; it never rejects on a non-zero exit. */
+export function run(command: string, args: string[], opts: KubectlOptions = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 60_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: timedOut ? 124 : (code ?? 1), stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+function request(
+  server: string,
+  path: string,
+  tls: { ca: string; cert: string; key: string },
+  token: string,
+  opts: RequestOptions,
+): Promise<RequestResult> {
+  const auth = opts.auth ?? 'cert';
+  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+  if (auth === 'token') headers.Authorization = `Bearer ${token}`;
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      new URL(path, server),
+      {
+        method: opts.method ?? 'GET',
+        headers,
+        ca: tls.ca,
+        cert: auth === 'cert' ? tls.cert : undefined,
+        key: auth === 'cert' ? tls.key : undefined,
+        agent: false,
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (data += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
