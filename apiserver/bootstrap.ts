@@ -27,10 +27,17 @@ export async function bootstrap(registry: APIRegistry, opts: { serviceIP: string
     metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
     spec: { type: 'ClusterIP', clusterIP: opts.serviceIP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.port }], sessionAffinity: 'None' },
   };
-  try {
-    await svcStore.create('default', service, ctx());
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
+  // Look first: creating again would try to claim 10.96.0.1 a second time before the name check.
+  const existing = await svcStore.get('default', 'kubernetes').catch((err) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+  if (!existing) {
+    try {
+      await svcStore.create('default', service, ctx());
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
   }
   const epStore = registry.lookup('', 'v1', 'endpoints')!;
   const subsets = [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }];

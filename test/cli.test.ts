@@ -39,14 +39,14 @@ describe('skiff command', () => {
     assert.match(badFlag.stderr, /invalid value "x" for --secure-port/);
   });
 
-  test('up, up again, status, logs, down --purge', async () => {
+  test('up, up again, status, logs, down, up on the same data, down --purge', async () => {
     const [etcdPort, peerPort, apiPort] = await freePorts(3);
     const only = apiserverBuilt ? [] : ['--only', 'etcd'];
     const flags = ['--home', home];
     const up = await skiff([
       'up', ...flags, ...only,
       `--etcd-port=${etcdPort}`, `--etcd-peer-port=${peerPort}`, `--secure-port=${apiPort}`,
-      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
+      '--bind-address=127.0.0.1',
     ]);
     assert.equal(up.code, 0, up.stdout + up.stderr);
     assert.match(up.stdout, /\[1\/\d\] etcd … ready \(\d+\.\ds, pid \d+\)/);
@@ -77,9 +77,29 @@ describe('skiff command', () => {
     assert.equal(logs.stdout.trimEnd().split('\n').length, 3);
     assert.equal((await skiff(['logs', 'nope', ...flags])).code, 1);
 
+    if (apiserverBuilt) {
+      // A stopped cluster comes back on its own data: same CA, same objects.
+      const kubectl = (args: string[]) =>
+        run(kubectlBinary(), args, {
+          env: { ...process.env, KUBECONFIG: join(home, 'admin.kubeconfig'), KUBECACHEDIR: join(home, 'kubecache') },
+        });
+      const made = await kubectl(['create', 'namespace', 'survivor']);
+      assert.equal(made.code, 0, made.stderr);
+      const stop = await skiff(['down', ...flags]);
+      assert.equal(stop.code, 0, stop.stderr);
+      assert.equal(isAlive(etcd), false);
+      assert.equal(readState(join(home, 'run', 'etcd.json')), undefined, 'down removes the state files');
+      const restart = await skiff(['up', ...flags]);
+      assert.equal(restart.code, 0, restart.stdout + restart.stderr);
+      assert.match(restart.stdout, /apiserver … ready/);
+      const ns = await kubectl(['get', 'namespace', 'survivor', '-o', 'name']);
+      assert.equal(ns.code, 0, ns.stderr);
+      assert.equal(ns.stdout.trim(), 'namespace/survivor');
+    }
+
     const down = await skiff(['down', ...flags, '--purge']);
     assert.equal(down.code, 0, down.stderr);
-    assert.match(down.stdout, new RegExp(`etcd \\(pid ${etcd.pid}\\) stopped`));
+    assert.match(down.stdout, /etcd \(pid \d+\) stopped/);
     if (apiserverBuilt) assert.ok(down.stdout.indexOf('apiserver') < down.stdout.indexOf('etcd'), 'stops in reverse order');
     assert.equal(isAlive(etcd), false);
     assert.equal(existsSync(home), false);

@@ -127,9 +127,9 @@ async function testConfig(home: string, verbosity?: number): Promise<ClusterConf
     etcdClientPort: etcdClientPort!,
     etcdPeerPort: etcdPeerPort!,
     apiserverPort: apiserverPort!,
-    // Tests serve on loopback only.
+    // Tests serve on loopback only. The advertised address stays the host's own (the default):
+    // the `kubernetes` Endpoints may not hold a loopback IP.
     bindAddress: '127.0.0.1',
-    advertiseAddress: '127.0.0.1',
     verbosity: verbosity ?? Number(process.env.SKIFF_TEST_V ?? 0),
   };
 }

@@ -76,6 +76,11 @@ const optionsKinds: Record<string, string> = { DeleteOptions: 'meta.v1.DeleteOpt
 // kube-apiserver's scheme, as named in its "no kind is registered" errors.
 const schemeName = 'pkg/api/legacyscheme/scheme.go:30';
 
+/** kubeProtobufKinds lists the apiVersion/kind pairs a protobuf body may carry (DeleteOptions aside). */
+export function kubeProtobufKinds(): { apiVersion: string; kind: string }[] {
+  return Object.entries(kindMessages).flatMap(([apiVersion, kinds]) => Object.keys(kinds).map((kind) => ({ apiVersion, kind })));
+}
+
 /** messageTypeName returns the proto message for apiVersion/kind, or undefined if not served. */
 function messageTypeName(apiVersion: string, kind: string): string | undefined {
   const kinds = kindMessages[apiVersion];
@@ -230,7 +235,12 @@ function zeroScalar(field: protobuf.Field): unknown {
 /**
  * singularToJSON decides whether and how one non-repeated field shows in JSON, following the
  * Go field's shape: pointers keep what the wire carries, value fields drop their zero value unless
- * the JSON tag lacks omitempty. Returns undefined to leave the field out.
+ * the JSON tag lacks omitempty. A message shows exactly when the wire carries it: Go always writes
+ * value structs and writes pointer structs only when set, which is also when encoding/json shows
+ * them (`status: {}`, `emptyDir: {}`). Two departures from Go, both to spare the rest of the server
+ * a value that means "unset": a zero Time is left out instead of `null`, and an omitempty
+ * IntOrString holding 0 or "" (an unset ServicePort.targetPort) is left out instead of `0`.
+ * Returns undefined to leave the field out.
  */
 function singularToJSON(field: protobuf.Field, present: boolean, v: unknown): unknown {
   const opts = field.options ?? {};
@@ -246,7 +256,7 @@ function singularToJSON(field: protobuf.Field, present: boolean, v: unknown): un
     }
     if (!present) return undefined;
     const w = wrapperToJSON(t, v as Msg);
-    if (w) return w.value ?? undefined; // a zero Time is left out rather than written as null
+    if (w) return w.value ?? undefined;
     return messageToJSON(t, v as Msg);
   }
   if (!present) return always ? zeroScalar(field) : undefined;
@@ -420,14 +430,21 @@ function valueFromJSON(field: protobuf.Field, v: unknown, path: string): unknown
   return v;
 }
 
+const jsonNamesCache = new WeakMap<protobuf.Type, Set<string>>();
+
 /** jsonNames lists the JSON keys a message accepts, inline members included. */
-function jsonNames(type: protobuf.Type, into = new Set<string>()): Set<string> {
-  for (const field of type.fieldsArray) {
-    const opts = field.options ?? {};
-    if (opts['(inline)'] === true) jsonNames(field.resolvedType as protobuf.Type, into);
-    else into.add(typeof opts['(json)'] === 'string' ? (opts['(json)'] as string) : field.name);
+function jsonNames(type: protobuf.Type): Set<string> {
+  let names = jsonNamesCache.get(type);
+  if (!names) {
+    names = new Set<string>();
+    for (const field of type.fieldsArray) {
+      const opts = field.options ?? {};
+      if (opts['(inline)'] === true) for (const n of jsonNames(field.resolvedType as protobuf.Type)) names.add(n);
+      else names.add(typeof opts['(json)'] === 'string' ? (opts['(json)'] as string) : field.name);
+    }
+    jsonNamesCache.set(type, names);
   }
-  return into;
+  return names;
 }
 
 /** messageFromJSON builds the proto message for a JSON object; unknown keys are an error. */

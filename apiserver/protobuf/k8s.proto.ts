@@ -1,6 +1,7 @@
 // k8sProtoFiles: the subset of Kubernetes' generated.proto schemas that skiff's API server needs to
 // read request bodies sent as application/vnd.kubernetes.protobuf (kubectl's typed generators,
-// client-go based controllers). Message names, field names and field numbers are the official
+// client-go based controllers): the kinds decode.ts serves and every message they reach, so no
+// field a client can set is lost. Message names, field names and field numbers are the official
 // ones (k8s.io/api and k8s.io/apimachinery v0.32); package names are shortened to the Go import
 // alias (`core.v1` for k8s.io.api.core.v1) because package names never reach the wire.
 //

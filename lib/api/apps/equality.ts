@@ -1,15 +1,16 @@
 // semanticEqual compares JSON values the way apiequality.Semantic.DeepEqual compares the Go
 // structs they decode into, for the cases strategies care about: key order does not matter, and
-// an absent value, null, "", [] and {} are all Go zero values (nil and empty maps, slices and
-// strings are equal). Numbers and booleans are compared as given, since pointers keep 0 and false
-// apart from "unset".
+// an absent value, null, [] and {} are all Go zero values (nil and empty maps and slices are
+// equal). A top-level "" equals absent too (a string field's zero value), but "" inside an object
+// does not, because in a map (labels, annotations) `a: ""` and no `a` differ. Numbers and booleans
+// are compared as given, since pointers keep 0 and false apart from "unset".
 
 export function semanticEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
+  return JSON.stringify(normalize(a === '' ? undefined : a)) === JSON.stringify(normalize(b === '' ? undefined : b));
 }
 
 function normalize(v: unknown): unknown {
-  if (v === null || v === undefined || v === '') return undefined;
+  if (v === null || v === undefined) return undefined;
   if (Array.isArray(v)) {
     if (v.length === 0) return undefined;
     return v.map((x) => normalize(x) ?? null);

@@ -359,7 +359,7 @@ function validateContainerUpdates(next: Container[] | undefined, prev: Container
 }
 
 function sameToleration(a: Toleration, b: Toleration): boolean {
-  return jsonEqual({ ...a, tolerationSeconds: undefined }, { ...b, tolerationSeconds: undefined }) && true;
+  return jsonEqual({ ...a, tolerationSeconds: undefined }, { ...b, tolerationSeconds: undefined });
 }
 
 /** updatablePodSpecFields is the list Kubernetes prints when a pod update touches anything else. */
@@ -636,7 +636,7 @@ export function podRow(pod: Pod, now: Date): PodRow {
     status: reason,
     restarts: restartsText,
     age: age(pod.metadata?.creationTimestamp, now),
-    ip: st.podIPs?.[0]?.ip || '<none>',
+    ip: st.podIPs?.[0]?.ip || st.podIP || '<none>',
     node: spec.nodeName || '<none>',
     nominatedNode: st.nominatedNodeName || '<none>',
     readinessGates: gates,

@@ -898,6 +898,3 @@ export function validatePodTemplateSpec(template: PodTemplateSpec | undefined, p
   }
   return errs;
 }
-
-/** podSpecPath is the conventional path of a pod's spec. */
-export const podSpecPath = new Path('spec');
