@@ -29,6 +29,7 @@ const flagSpecs: FlagSpec[] = [
   { name: 'service-cluster-ip-range', description: 'CIDR ClusterIPs are allocated from.', default: '10.96.0.0/12' },
   { name: 'service-node-port-range', description: 'Range NodePorts are allocated from.', default: '30000-32767' },
   { name: 'etcd-compaction-interval', description: 'Seconds between etcd compactions (0 disables).', default: '300' },
+  { name: 'watch-cache-size', description: 'Events the watch cache keeps for watches that resume from an older resourceVersion.', default: process.env.SKIFF_WATCH_CACHE_SIZE ?? '50000' },
   { name: 'v', description: 'Log verbosity (0-5).', default: '0' },
 ];
 
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
 
   const storage = new EtcdStorage({ endpoints: f['etcd-servers'].split(',').map((s) => s.trim()).filter(Boolean) });
   instrumentStorage(storage, etcdLatency);
-  const cache = new WatchCache(storage, log);
+  const cache = new WatchCache(storage, log, { capacity: Number(f['watch-cache-size']) });
   // etcd may still be starting: retry the first list for a while.
   for (let attempt = 0; ; attempt++) {
     try {

@@ -47,10 +47,13 @@ export class APIRegistry {
     return [...seen.values()];
   }
 
-  /** namespace reads a Namespace through the watch cache (fresh enough for admission checks). */
+  /**
+   * namespace reads a Namespace through the watch cache once the cache has seen every write this
+   * apiserver made, so a namespace deleted a moment ago is already Terminating here.
+   */
   async namespace(name: string): Promise<KubeObject | undefined> {
     const key = objectKey({ group: '', plural: 'namespaces', namespaced: false }, undefined, name);
-    if (this.cache.ready) {
+    if (this.cache.ready && (await this.cache.waitUntilFresh(this.storage.lastWriteRevision, 1_000))) {
       const cached = this.cache.get(key);
       if (cached) return cached;
     }

@@ -66,6 +66,8 @@ export interface EtcdStorageOptions {
 
 export class EtcdStorage implements Storage {
   readonly client: Etcd3;
+  /** lastWriteRevision is the newest revision this process wrote: reads through the cache wait for it. */
+  lastWriteRevision = 0;
 
   constructor(opts: EtcdStorageOptions) {
     this.client = new Etcd3({ hosts: opts.endpoints, dialTimeout: 3_000 });
@@ -85,7 +87,9 @@ export class EtcdStorage implements Storage {
 
   private async txn(compare: ICompare[], success: IRequestOp[], failure: IRequestOp[] = []): Promise<ITxnResponse> {
     try {
-      return await this.client.kv.txn({ compare, success, failure }, this.callOpts());
+      const res = await this.client.kv.txn({ compare, success, failure }, this.callOpts());
+      if (res.succeeded) this.lastWriteRevision = Math.max(this.lastWriteRevision, Number(res.header.revision));
+      return res;
     } catch (err) {
       throw translate(err);
     }

@@ -566,13 +566,17 @@ function addModel(w: Walk, model: string, referrerGroup: string | undefined): st
     const p = valueSchema(w, parseType(a.type, a.format), model, a.baseName, ownGroup, false);
     const text = docs?.fields.get(a.name);
     if (text) p.description = text;
-    Object.assign(p, fieldMarkers(model, a.baseName));
+    const markers = fieldMarkers(model, a.baseName);
+    // A list marker on a non-list field (meta/v1 Status.details has one) says nothing about it.
+    if (markers) for (const [k, v] of Object.entries(markers)) if (p.type === 'array' || !k.startsWith('x-kubernetes-list')) p[k] = v;
     properties[a.baseName] = p;
   }
   if (Object.keys(properties).length) schema.properties = properties;
   const req = requiredFieldsOf(model).filter((f) => f in properties);
   if (req.length) schema.required = req;
   if (atomicStructs.has(model)) schema['x-kubernetes-map-type'] = 'atomic';
+  const union = unions[model];
+  if (union) schema['x-kubernetes-unions'] = [{ discriminator: union.discriminator, 'fields-to-discriminateBy': union.fields }];
   const gvk = kindOfModel(model);
   if (gvk) schema['x-kubernetes-group-version-kind'] = [gvk];
   return def;
@@ -679,6 +683,12 @@ function kindsByGroup(): Record<string, string> {
     'apiregistration.k8s.io': 'APIService',
   };
 }
+
+/** unions: structs marked `+union`, with their `+unionDiscriminator` and the member fields it names. */
+const unions: Record<string, { discriminator: string; fields: Record<string, string> }> = {
+  V1SeccompProfile: { discriminator: 'type', fields: { localhostProfile: 'LocalhostProfile' } },
+  V1AppArmorProfile: { discriminator: 'type', fields: { localhostProfile: 'LocalhostProfile' } },
+};
 
 /** fieldsAfterV132: fields of client-node's models added to Kubernetes after v1.32. */
 const fieldsAfterV132: Record<string, string> = {
@@ -927,6 +937,7 @@ const listAndPatchMarkers: Record<string, Record<string, string>> = {
 
 /** requiredFields: per model, the JSON fields without `omitempty` or `+optional` (space separated). */
 const requiredFields: Record<string, string> = {
+  V1WatchEvent: 'type object',
   AdmissionregistrationV1ServiceReference: 'namespace name',
   AuthenticationV1TokenRequest: 'spec',
   CoreV1EndpointPort: 'port',
@@ -1203,6 +1214,7 @@ const requiredFields: Record<string, string> = {
 
 /** referencedFields: fields whose Go type is a Quantity (or a map of them) or raw JSON. */
 const referencedFields: Record<string, Record<string, string>> = {
+  V1WatchEvent: { object: 'RawExtension' },
   V1CSIStorageCapacity: { capacity: 'Quantity', maximumVolumeSize: 'Quantity' },
   V1ContainerStatus: { allocatedResources: 'Quantity' },
   V1ControllerRevision: { data: 'RawExtension' },

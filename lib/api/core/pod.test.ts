@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fieldErrorMessage } from '../../machinery/field-errors.js';
 import type { ResourceDefinition } from '../resource.js';
-import { computeQOSClass, isPodReady, podPhase, podRow, pods, type Pod } from './pod.js';
-import { defaultPodSpec, validatePodTemplateSpec } from './podspec.js';
+import { computeQOSClass, isPodActive, isPodAvailable, isPodReady, podPhase, podRequests, podRow, pods, type Pod } from './pod.js';
+import { defaultPodSpec, defaultPodTemplateSpec, validatePodTemplateSpec } from './podspec.js';
 import { Path } from '../../machinery/field-errors.js';
+import type { PodTemplateSpec } from './types.js';
 
 const now = new Date('2024-05-01T12:00:00Z');
 const ctx = { now };
@@ -374,6 +375,11 @@ test('pod templates: defaults without Pod-only fields, and template validation p
   assert.deepEqual(spec.containers[0].resources, { limits: { cpu: '1' } });
   const errs = validatePodTemplateSpec({ metadata: { labels: { app: 'web' } }, spec: { ...spec, restartPolicy: 'Never', ephemeralContainers: [{ name: 'd', image: 'x' }] } }, new Path('spec').child('template'));
   assert.ok(errs.map((e) => fieldErrorMessage(e)).includes('spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template'));
+  const template: PodTemplateSpec = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'a', image: 'nginx' }] } };
+  defaultPodTemplateSpec(template);
+  assert.deepEqual(template.metadata, { labels: { app: 'web' }, creationTimestamp: null });
+  assert.equal(template.spec.containers[0].imagePullPolicy, 'Always');
+  assert.deepEqual(validatePodTemplateSpec(template, new Path('spec').child('template')), []);
 });
 
 test('declaration names match kubectl api-resources', () => {
@@ -382,4 +388,30 @@ test('declaration names match kubectl api-resources', () => {
   assert.deepEqual(pods.categories, ['all']);
   assert.equal(pods.namespaced, true);
   assert.equal(pods.subresources?.status, true);
+});
+
+test('controller helpers: active, available after minReadySeconds, and scheduler requests with init containers', () => {
+  const r = running();
+  r.status!.conditions = [{ type: 'Ready', status: 'True', lastTransitionTime: '2024-05-01T11:59:50Z' }];
+  assert.ok(isPodActive(r));
+  assert.ok(isPodAvailable(r, 0, now));
+  assert.ok(!isPodAvailable(r, 30, now));
+  assert.ok(isPodAvailable(r, 5, now));
+  const deleting = running();
+  deleting.metadata.deletionTimestamp = '2024-05-01T11:59:00Z';
+  assert.ok(!isPodActive(deleting));
+
+  const pod = create(
+    minimal({
+      containers: [{ name: 'app', image: 'x', resources: { requests: { cpu: '100m', memory: '64Mi' } } }],
+      initContainers: [
+        { name: 'proxy', image: 'x', restartPolicy: 'Always', resources: { requests: { cpu: '50m' } } },
+        { name: 'migrate', image: 'x', resources: { requests: { cpu: '500m', memory: '32Mi' } } },
+      ],
+    }),
+  ).pod;
+  const req = podRequests(pod);
+  // migrate runs with the proxy already up: 500m + 50m beats the 150m of app + proxy.
+  assert.equal(req.get('cpu'), 550_000_000n);
+  assert.equal(req.get('memory'), 64n * 1024n * 1024n * 1_000_000_000n);
 });

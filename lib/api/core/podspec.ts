@@ -219,9 +219,15 @@ export function defaultPodSpec(spec: PodSpec): void {
   for (const c of spec.ephemeralContainers ?? []) defaultContainer(c);
 }
 
-/** defaultPodTemplateSpec defaults the pod template of a workload kind. */
+/**
+ * defaultPodTemplateSpec defaults the pod template of a workload kind. The template's metadata
+ * always shows `creationTimestamp: null`, as Go serializes the zero time of an embedded ObjectMeta.
+ */
 export function defaultPodTemplateSpec(t: PodTemplateSpec | undefined): void {
-  if (t?.spec) defaultPodSpec(t.spec);
+  if (!t) return;
+  t.metadata ??= {};
+  if (t.metadata.creationTimestamp === undefined) (t.metadata as Record<string, unknown>).creationTimestamp = null;
+  if (t.spec) defaultPodSpec(t.spec);
 }
 
 // ---------------------------------------------------------------------------------------------
