@@ -382,19 +382,21 @@ export function yamlStrictError(lines: string[]): string {
 /**
  * strictProblems checks a create/update body as kube-apiserver's strict decoder does, by media
  * type: JSON text in one pass; YAML by go-yaml's duplicate check, then the decoded object's
- * unknown fields in sorted-key order. Other media types (protobuf) have no such problems.
+ * unknown fields in sorted-key order. Other media types (protobuf) have no such problems. Without
+ * a model (a custom resource) only duplicates are found; unknown fields there are the schema's.
  */
-export function strictProblems(raw: string | Buffer, mediaType: string, modelName: string, decoded?: unknown): string[] {
+export function strictProblems(raw: string | Buffer, mediaType: string, modelName: string | undefined, decoded?: unknown): string[] {
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');
   if (mediaType === 'application/json' || mediaType.endsWith('+json')) return strictJSONProblems(text, modelName);
   if (mediaType === 'application/yaml' || mediaType.endsWith('+yaml')) {
     const problems: string[] = [];
     const dups = findDuplicateYAMLKeys(text);
     if (dups.length) problems.push(yamlStrictError(dups));
+    if (!modelName) return problems;
     let obj = decoded;
     if (obj === undefined) {
       try {
-        obj = parseDocument(text).toJS();
+        obj = parseDocument(text, { uniqueKeys: false }).toJS();
       } catch {
         obj = undefined;
       }
@@ -449,7 +451,7 @@ export function applyStrictError(duplicateLines: string[]): StatusError {
   return badRequest(`error strict decoding YAML: error converting YAML to JSON: ${yamlStrictError(duplicateLines)}`);
 }
 
-/** applyStrictWarnings are the problem texts an apply patch's duplicate keys give under Warn. */
+/** applyStrictProblems are the problems an apply patch's duplicate keys give under Warn (see warningsFor). */
 export function applyStrictProblems(duplicateLines: string[]): string[] {
   return duplicateLines.length ? [`error converting YAML to JSON: ${yamlStrictError(duplicateLines)}`] : [];
 }
@@ -479,26 +481,42 @@ export function warningHeaderValue(text: string): string | undefined {
 }
 
 /**
- * warningHeaders turns warning texts into `Warning` header values the way the apiserver's
- * recorder does: empty and repeated texts dropped; once the total passes 4096 characters, every
- * text is cut to 256.
+ * warningHeaders turns warning texts into `Warning` header values as the apiserver's warning
+ * recorder does: empty and repeated texts dropped; once the texts pass 4096 characters in all,
+ * every text (earlier ones too) is cut to 256 characters, and texts stop being added when the cut
+ * ones fill 4096 again.
  */
 export function warningHeaders(texts: string[]): string[] {
-  const unique = [...new Set(texts.filter((t) => t.length > 0))];
   const runes = (t: string) => [...t].length;
-  const cut = (t: string) => [...t].slice(0, truncateItemRunes).join('');
-  let total = 0;
+  const cut = (t: string) => (runes(t) > truncateItemRunes ? [...t].slice(0, truncateItemRunes).join('') : t);
+  const recorded = new Set<string>();
+  const ordered: string[] = [];
+  let headers: string[] = [];
+  let written = 0;
   let truncating = false;
-  for (const t of unique) {
-    total += runes(t);
-    if (total > truncateAtTotalRunes) truncating = true;
+  for (const text of texts) {
+    if (!text || (truncating && written >= truncateAtTotalRunes) || recorded.has(text)) continue;
+    recorded.add(text);
+    ordered.push(text);
+    const t = truncating ? cut(text) : text;
+    if (written + runes(t) <= truncateAtTotalRunes || truncating) {
+      written += runes(t);
+      const h = warningHeaderValue(t);
+      if (h) headers.push(h);
+      continue;
+    }
+    truncating = true;
+    written = 0;
+    headers = [];
+    for (const o of ordered) {
+      const c = cut(o);
+      const h = warningHeaderValue(c);
+      if (!h) continue;
+      written += runes(c);
+      headers.push(h);
+    }
   }
-  const out: string[] = [];
-  for (const t of unique) {
-    const h = warningHeaderValue(truncating ? cut(t) : t);
-    if (h) out.push(h);
-  }
-  return out;
+  return headers;
 }
 
 /** warningsFor is the Warning header values for strict problems under fieldValidation=Warn. */

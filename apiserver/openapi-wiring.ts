@@ -1,13 +1,25 @@
-// Wires the OpenAPI documents and the unknown/duplicate-field checks into the server.
+// Wires the OpenAPI v3 documents and the unknown/duplicate-field checks (both derived from the
+// client-node models) into the server.
 
+import type { ResourceDefinition } from '../lib/api/resource.js';
 import type { FieldValidator } from './endpoints/resources.js';
-import type { OpenAPIProvider } from './server.js';
+import { modelOf, OpenAPIV3Service } from './openapi.js';
+import { strictDecodingError, strictPatchError, strictProblems, warningsFor } from './fieldvalidation.js';
 import type { APIRegistry } from './registry/registry.js';
 
-export function newFieldValidator(): FieldValidator | undefined {
-  return undefined;
+export function newFieldValidator(): FieldValidator {
+  return {
+    check: (def, obj, raw, media) => strictProblems(raw, media, modelOf(def as ResourceDefinition<any>), obj),
+    strictError: (def, body, problems, patchValue) => {
+      if (patchValue !== undefined) return strictPatchError(problems, patchValue);
+      const b = body as { kind?: string; apiVersion?: string };
+      const version = typeof b?.apiVersion === 'string' ? b.apiVersion.split('/').pop()! : def.version;
+      return strictDecodingError(problems, { kind: b?.kind ?? def.kind, version, intoKind: def.kind });
+    },
+    warnings: (problems) => warningsFor(problems),
+  };
 }
 
-export function newOpenAPIProvider(_registry: APIRegistry): OpenAPIProvider | undefined {
-  return undefined;
+export function newOpenAPIProvider(registry: APIRegistry): OpenAPIV3Service {
+  return new OpenAPIV3Service(() => registry.all().map((s) => s.def));
 }

@@ -226,12 +226,12 @@ class RouteSet {
 
 /**
  * deletedObjectResources are the built-in resources whose DELETE answers with the object (its
- * store sets ReturnDeletedObject) rather than a Status; custom resources do too.
+ * store sets ReturnDeletedObject) rather than a Status.
  */
 const deletedObjectResources = new Set(['/pods', '/services', '/serviceaccounts', '/persistentvolumes', '/persistentvolumeclaims', '/podtemplates', '/resourcequotas']);
 
 function returnsDeletedObject(def: ServedResource): boolean {
-  return deletedObjectResources.has(`${def.group}/${def.plural}`) || !modelOf(def);
+  return deletedObjectResources.has(`${def.group}/${def.plural}`);
 }
 
 /** routesFor adds the routes kube-apiserver installs for one resource (and its status and scale subresources). */

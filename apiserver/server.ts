@@ -14,11 +14,8 @@ import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, api
 import { ResourceHandler, writeJSON, writeStatus, type FieldValidator } from './endpoints/resources.js';
 import { parseRequestInfo, type ProtobufDecoder } from './endpoints/request.js';
 import type { APIRegistry } from './registry/registry.js';
+import { openAPIV3Response, type OpenAPIV3Service } from './openapi.js';
 
-export interface OpenAPIProvider {
-  index(): object;
-  document(path: string): { body: string; etag: string } | undefined;
-}
 
 export interface ServerOptions {
   registry: APIRegistry;
@@ -31,7 +28,7 @@ export interface ServerOptions {
   port: number;
   protobuf?: ProtobufDecoder;
   fieldValidator?: FieldValidator;
-  openapi?: OpenAPIProvider;
+  openapi?: OpenAPIV3Service;
   /** readyChecks run for /readyz; each returns an error message or undefined. */
   readyChecks: Record<string, () => Promise<string | undefined>>;
 }
@@ -129,16 +126,15 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     writeJSON(res, 200, opts.openapi.index());
   });
   app.get(/^\/openapi\/v3\/(.+)$/, (req, res) => {
-    const doc = opts.openapi?.document(req.path.slice('/openapi/v3/'.length));
-    if (!doc) return writeStatus(res, notFoundPath());
-    const hashed = 'hash' in req.query;
-    res.writeHead(200, {
-      'Content-Type': 'application/json',
-      ETag: `"${doc.etag}"`,
-      'Cache-Control': hashed ? 'public, immutable' : 'no-cache, private',
-      Expires: hashed ? new Date(Date.now() + 365 * 86400_000).toUTCString() : '0',
+    if (!opts.openapi) return writeStatus(res, notFoundPath());
+    const url = new URL(req.originalUrl, 'https://x');
+    const r = openAPIV3Response(opts.openapi, url.pathname.slice('/openapi/v3/'.length), url.searchParams, {
+      accept: req.headers.accept,
+      ifNoneMatch: req.headers['if-none-match'],
     });
-    res.end(doc.body);
+    if (r.status === 404) return writeStatus(res, notFoundPath());
+    res.writeHead(r.status, r.body !== undefined ? { ...r.headers, 'Content-Length': String(Buffer.byteLength(r.body)) } : r.headers);
+    res.end(r.body);
   });
 
   app.use((req, res) => {

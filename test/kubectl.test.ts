@@ -102,7 +102,7 @@ describe('kubectl: configmaps and secrets', () => {
     assert.match(await fails(['create', 'configmap', 'app-config', '-n', 'cm-test']), /error: failed to create configmap: configmaps "app-config" already exists/);
     const dup = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', namespace: 'cm-test' } });
     assert.match(await fails(['create', '-f', '-', '--validate=false'], dup), /Error from server \(AlreadyExists\).*configmaps "app-config" already exists/);
-    assert.match(await fails(['create', 'configmap', 'Bad_Name', '-n', 'cm-test']), /The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"/);
+    assert.match(await fails(['create', 'configmap', 'Bad_Name', '-n', 'cm-test']), /ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/);
     assert.match(await fails(['get', 'cm', '-n', 'nowhere-ns', 'x']), /NotFound/);
   });
 
@@ -208,7 +208,7 @@ describe('kubectl: workloads and services without nodes', () => {
       metadata: { name: 'mismatch', namespace: 'apps-test' },
       spec: { selector: { matchLabels: { app: 'a' } }, template: { metadata: { labels: { app: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
     };
-    assert.match(await fails(['create', '-f', '-'], JSON.stringify(manifest)), /selector does not match template `labels`/);
+    assert.match(await fails(['create', '-f', '-'], JSON.stringify(manifest)), /The Deployment "mismatch" is invalid: spec.template.metadata.labels: Invalid value: map\[string\]string\{"app":"b"\}: `selector` does not match template `labels`/);
     assert.match(await fails(['get', 'deploy', 'mismatch', '-n', 'apps-test']), /NotFound/);
   });
 
@@ -297,8 +297,8 @@ data:
   key: value
 `;
     assert.match(await ok(['create', '-f', '-'], yaml), /configmap\/from-file created/);
-    const typo = yaml.replace('from-file', 'typo').replace('data:', 'dat:');
-    assert.match(await fails(['create', '-f', '-'], typo), /unknown field "dat"/);
+    const typo = yaml.replace('from-file', 'typo').replace('\ndata:', '\ndat:');
+    assert.match(await fails(["create", "-f", "-"], typo), /Error from server \(BadRequest\).*ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dat"/);
     assert.match(await fails(['get', 'cm', 'typo']), /NotFound/);
   });
 });

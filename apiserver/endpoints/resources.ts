@@ -19,11 +19,13 @@ import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch, PatchType } 
 import { decodeBody, mediaTypeOf, negotiate, readBody, type ProtobufDecoder, type RequestInfo } from './request.js';
 import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
 import { serveWatch } from './watch.js';
+import { validateFieldValidation } from '../fieldvalidation.js';
 
 export interface FieldValidator {
   /** check returns unknown/duplicate field problems for the body, by its raw text when JSON/YAML. */
   check(def: ResourceDefinition, obj: unknown, raw: Buffer, mediaType: string): string[];
-  strictError(problems: string[]): StatusError;
+  /** strictError is the error for Strict: a decoding error for bodies, an Invalid `patch` for patches. */
+  strictError(def: ResourceDefinition, body: unknown, problems: string[], patchValue?: string): StatusError;
   warnings(problems: string[]): string[];
 }
 
@@ -163,7 +165,7 @@ export class ResourceHandler {
         ctx.dryRun = dryRunOf(query, opts);
         const r = await store.delete(ns, info.name!, opts, ctx);
         if (r.deleted) {
-          if (def.group === '' && def.plural === 'pods') return this.respond(res, 200, store, r.object, req);
+          if (def.returnDeletedObject) return this.respond(res, 200, store, r.object, req);
           return writeJSON(res, 200, successStatus({ name: info.name, group: def.group || undefined, kind: def.plural, uid: r.object.metadata.uid }));
         }
         return this.respond(res, 202, store, r.object, req);
@@ -186,20 +188,32 @@ export class ResourceHandler {
     const media = mediaTypeOf(req.headers['content-type']);
     const obj = decodeBody(raw, req.headers['content-type'], this.deps.protobuf);
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest('the body of the request must be a JSON or YAML object');
-    return { obj, warnings: this.fieldValidation(def, obj, raw, media, query) };
+    const optionsKind = req.method === 'PUT' ? 'UpdateOptions' : 'CreateOptions';
+    return { obj, warnings: this.fieldValidation(def, obj, raw, media, query, optionsKind) };
   }
 
-  /** fieldValidation applies ?fieldValidation=Strict|Warn|Ignore (kubectl sends Strict by default). */
-  private fieldValidation(def: ResourceDefinition, obj: unknown, raw: Buffer, media: string, query: URLSearchParams): string[] {
-    const mode = query.get('fieldValidation') ?? 'Warn';
-    if (!['Strict', 'Warn', 'Ignore'].includes(mode)) {
-      throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got ${JSON.stringify(mode)}`);
-    }
+  /**
+   * fieldValidation applies ?fieldValidation=Strict|Warn|Ignore (kubectl sends Strict by default):
+   * unknown and duplicate fields fail the request, become Warning headers, or pass silently.
+   * Protobuf bodies carry no unknown fields to report.
+   */
+  private fieldValidation(
+    def: ResourceDefinition,
+    obj: unknown,
+    raw: Buffer,
+    media: string,
+    query: URLSearchParams,
+    optionsKind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions',
+    patchValue?: string,
+  ): string[] {
+    const mode = query.get('fieldValidation') ?? '';
+    const bad = validateFieldValidation(mode, optionsKind);
+    if (bad) throw bad;
     const fv = this.deps.fieldValidator;
-    if (mode === 'Ignore' || !fv) return [];
+    if (mode === 'Ignore' || !fv || media === 'application/vnd.kubernetes.protobuf') return [];
     const problems = fv.check(def, obj, raw, media);
     if (!problems.length) return [];
-    if (mode === 'Strict') throw fv.strictError(problems);
+    if (mode === 'Strict') throw fv.strictError(def, obj, problems, patchValue);
     return fv.warnings(problems);
   }
 
@@ -313,7 +327,8 @@ export class ResourceHandler {
       else if (media === PatchType.Merge) next = applyMergePatch(current, patch);
       else next = applyStrategicMergePatch(current, patch);
       if (next === null || typeof next !== 'object' || Array.isArray(next)) throw badRequest('the patch produced something that is not an object');
-      warnings = this.fieldValidation(store.def, next, Buffer.from(JSON.stringify(next)), 'application/json', query);
+      const text = JSON.stringify(next);
+      warnings = this.fieldValidation(store.def, next, Buffer.from(text), 'application/json', query, 'PatchOptions', text);
       return next as KubeObject;
     };
     // A resourceVersion inside a merge/strategic patch is a precondition, as in Kubernetes.

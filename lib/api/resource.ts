@@ -73,6 +73,8 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   gracefulDelete?: (obj: T, gracePeriodSeconds: number | undefined) => { graceful: boolean; gracePeriodSeconds: number };
   /** OpenAPI v3 schema of the kind (issue 3 fills these in); optional. */
   schema?: Record<string, unknown>;
+  /** returnDeletedObject: DELETE answers with the deleted object instead of a Success Status. */
+  returnDeletedObject?: boolean;
   /** allowCreateOnUpdate: PUT to a missing name creates it (leases, endpoints, …). */
   allowCreateOnUpdate?: boolean;
 }

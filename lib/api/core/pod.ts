@@ -710,6 +710,7 @@ const podColumns: PrinterColumn<Pod>[] = [
 // Declaration
 
 export const pods = defineResource<Pod>({
+  returnDeletedObject: true,
   group: '',
   version: 'v1',
   kind: 'Pod',

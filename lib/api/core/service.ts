@@ -654,6 +654,7 @@ const serviceColumns: PrinterColumn<Service>[] = [
 // Declaration
 
 export const services = defineResource<Service>({
+  returnDeletedObject: true,
   group: '',
   version: 'v1',
   kind: 'Service',

@@ -19,6 +19,7 @@ function cleanSecretReferences(sa: ServiceAccount): void {
 }
 
 export const serviceAccounts = defineResource<ServiceAccount>({
+  returnDeletedObject: true,
   group: '',
   version: 'v1',
   kind: 'ServiceAccount',
