@@ -108,6 +108,19 @@ describe('authentication', () => {
   });
 });
 
+describe('metrics', () => {
+  it('serves Prometheus metrics with request counts by verb, resource and code', async () => {
+    await cluster.request('/api/v1/namespaces/default/configmaps');
+    const r = await cluster.request('/metrics');
+    assert.equal(r.status, 200);
+    assert.match(r.headers['content-type'] as string, /^text\/plain/);
+    assert.match(r.body, /^apiserver_request_total\{verb="LIST",resource="configmaps",code="200",component="apiserver"\} \d+$/m);
+    assert.match(r.body, /^apiserver_request_duration_seconds_bucket\{/m);
+    assert.match(r.body, /^etcd_request_duration_seconds_count\{component="apiserver",operation="list"\} \d+$/m);
+    assert.equal((await cluster.request('/metrics', { auth: 'none' })).status, 401);
+  });
+});
+
 describe('bad input', () => {
   const cms = '/api/v1/namespaces/default/configmaps';
   async function expectStatus(path: string, opts: Parameters<Cluster['request']>[1], code: number, reason: string, message?: RegExp) {

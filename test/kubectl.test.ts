@@ -164,6 +164,19 @@ describe('kubectl: configmaps and secrets', () => {
     assert.match(await fails(['get', 'cm', 'app-config', '-n', 'cm-test']), /NotFound/);
   });
 
+  it('creates service accounts and deletes a whole collection', async () => {
+    assert.match(await ok(['create', 'serviceaccount', 'builder', '-n', 'cm-test']), /serviceaccount\/builder created/);
+    const sa = await ok(['get', 'sa', 'builder', '-n', 'cm-test']);
+    assert.deepEqual(header(sa), ['NAME', 'SECRETS', 'AGE']);
+    await ok(['create', 'namespace', 'bulk']);
+    for (const n of ['b1', 'b2', 'b3']) await ok(['create', 'configmap', n, '-n', 'bulk']);
+    await ok(['label', 'cm', 'b1', 'b2', '-n', 'bulk', 'batch=yes']);
+    assert.match(await ok(['delete', 'cm', '-n', 'bulk', '-l', 'batch=yes']), /configmap "b1" deleted/);
+    assert.equal((await ok(['get', 'cm', '-n', 'bulk', '-o', 'name'])).trim(), 'configmap/b3');
+    await ok(['delete', 'cm', '--all', '-n', 'bulk']);
+    assert.match((await k(['get', 'cm', '-n', 'bulk'])).stderr, /No resources found in bulk namespace/);
+  });
+
   it('describes a configmap', async () => {
     await ok(['create', 'configmap', 'described', '-n', 'cm-test', '--from-literal=k=v']);
     const out = await ok(['describe', 'cm', 'described', '-n', 'cm-test']);
@@ -250,6 +263,12 @@ describe('kubectl: workloads and services without nodes', () => {
     // An unbound pod is deleted at once.
     await ok(['delete', 'pod', 'solo', '-n', 'apps-test', '--wait=false']);
     assert.match(await fails(['get', 'pod', 'solo', '-n', 'apps-test']), /NotFound/);
+  });
+
+  it('lists the `all` category', async () => {
+    const out = await ok(['get', 'all', '-n', 'apps-test']);
+    assert.match(out, /^deployment\.apps\/web\s/m);
+    assert.match(out, /^service\/backend\s/m);
   });
 
   it('prints what describe shows for a deployment', async () => {
