@@ -70,6 +70,12 @@ export function createAPIServer(opts: ServerOptions): https.Server {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // kube-apiserver marks every response uncacheable (WithCacheControl); the kubectl dispatcher
+  // relies on it for /version. Hashed OpenAPI documents override it below.
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-cache, private');
+    next();
+  });
 
   const health = async (req: IncomingMessage, res: ServerResponse, checks: Record<string, () => Promise<string | undefined>>) => {
     const verbose = new URL(req.url ?? '/', 'https://x').searchParams.has('verbose');

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { startCluster, type Cluster } from './harness.js';
 import { contextFor, ensureRunning, stateFile } from '../lib/process/cluster.js';
-import { etcd as etcdComponent } from '../lib/process/components.js';
+import { etcd as etcdComponent, apiserver as apiserverComponent } from '../lib/process/components.js';
 import { stopProcess, readState } from '../lib/process/supervisor.js';
 
 let cluster: Cluster;
@@ -314,6 +314,49 @@ describe('@kubernetes/client-node', () => {
       await informer.stop();
       ctl.abort();
     }
+  });
+});
+
+describe('deletion and allocation', () => {
+  const pods = '/api/v1/namespaces/default/pods';
+  const pod = (name: string, nodeName?: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] } });
+
+  it('deletes a bound pod gracefully and an unbound one at once', async () => {
+    await cluster.request(pods, { method: 'POST', body: pod('bound', 'node-a') });
+    const del = await cluster.request(`${pods}/bound`, { method: 'DELETE' });
+    assert.equal(del.status, 200);
+    const terminating = JSON.parse((await cluster.request(`${pods}/bound`)).body);
+    assert.ok(terminating.metadata.deletionTimestamp, 'still there, with a deletionTimestamp');
+    assert.equal(terminating.metadata.deletionGracePeriodSeconds, 30);
+    const shown = await cluster.kubectl(['get', 'pod', 'bound', '-n', 'default']);
+    assert.match(shown.stdout, /bound\s+0\/1\s+Terminating/);
+    await cluster.request(`${pods}/bound?gracePeriodSeconds=0`, { method: 'DELETE' });
+    assert.equal((await cluster.request(`${pods}/bound`)).status, 404);
+    await cluster.request(pods, { method: 'POST', body: pod('loose') });
+    assert.equal((await cluster.request(`${pods}/loose`, { method: 'DELETE' })).status, 200);
+    assert.equal((await cluster.request(`${pods}/loose`)).status, 404);
+  });
+
+  it('never hands out a ClusterIP twice, even across an apiserver restart', async () => {
+    const svcs = '/api/v1/namespaces/default/services';
+    const first = JSON.parse((await cluster.request(svcs, { method: 'POST', body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'first' }, spec: { selector: { a: 'b' }, ports: [{ port: 80 }] } } })).body);
+    const ip = first.spec.clusterIP;
+    assert.match(ip, /^10\./);
+    const ctx = contextFor(cluster.config);
+    await stopProcess(readState(stateFile(ctx, 'apiserver'))!, { graceMs: 5000 });
+    await ensureRunning(ctx, apiserverComponent);
+    const clash = await cluster.request(svcs, { method: 'POST', body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'second' }, spec: { clusterIP: ip, selector: { a: 'b' }, ports: [{ port: 80 }] } } });
+    assert.equal(clash.status, 422, clash.body);
+    assert.match(JSON.parse(clash.body).message, /provided IP is already allocated/);
+    // Deleting the first Service releases its address.
+    await cluster.request(`${svcs}/first`, { method: 'DELETE' });
+    const reuse = await cluster.request(svcs, { method: 'POST', body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'second' }, spec: { clusterIP: ip, selector: { a: 'b' }, ports: [{ port: 80 }] } } });
+    assert.equal(reuse.status, 201, reuse.body);
+  });
+
+  it('marks every response uncacheable, /version included', async () => {
+    const r = await cluster.request('/version');
+    assert.equal(r.headers['cache-control'], 'no-cache, private');
   });
 });
 

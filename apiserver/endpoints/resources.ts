@@ -168,7 +168,9 @@ export class ResourceHandler {
           if (def.returnDeletedObject) return this.respond(res, 200, store, r.object, req);
           return writeJSON(res, 200, successStatus({ name: info.name, group: def.group || undefined, kind: def.plural, uid: r.object.metadata.uid }));
         }
-        return this.respond(res, 202, store, r.object, req);
+        // Still terminating (finalizers, grace period): 200, or 202 only for the deprecated
+        // orphanDependents=false, exactly as kube-apiserver keeps it for old clients.
+        return this.respond(res, opts.orphanDependents === false ? 202 : 200, store, r.object, req);
       }
       case 'deletecollection': {
         allowed('deletecollection');

@@ -1,0 +1,509 @@
+// The API server benchmark (`npm run bench -- apiserver`). It starts a real etcd and a real
+// apiserver through the test harness and measures, in one run against that one etcd:
+//
+//   1. ConfigMap creates/s through the apiserver (HTTPS POST, 64 concurrent clients) against raw
+//      etcd puts/s of the same stored bytes through etcd3 with the same concurrency;
+//   2. watch fan-out: 1,000 HTTPS watches on configmaps in one namespace while 100 objects/s are
+//      written: write-to-delivery latency, events lost, apiserver memory per watcher;
+//   3. LIST of 10,000 pods with a label selector matching 100 of them, against a full LIST.
+//
+// It prints figures and targets and marks each target met or not; a missed target never fails
+// the run (timings depend on the machine). It exits non-zero only when something broke: a
+// request failed, a list returned the wrong items, or a watcher lost events.
+//
+// Options (all optional): --creates=N --concurrency=N --watchers=N --watch-rate=N
+// --watch-seconds=N --pods=N --selector-lists=N --full-lists=N --deadline-seconds=N
+
+import { readFileSync } from 'node:fs';
+import type { ClientRequest } from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Etcd3 } from 'etcd3';
+import { contextFor, stateFile } from '../lib/process/cluster.js';
+import { isAlive, readState, type ProcessState } from '../lib/process/supervisor.js';
+import { startCluster, type Cluster } from '../test/harness.js';
+import { APIClient, runConcurrent, type LoadResult, type TLSFiles } from './lib/load.js';
+import { CPUMeter, rssBytes } from './lib/proc.js';
+import { fmt, formatBytes, formatTable, rate, summarize, type LatencySummary } from './lib/stats.js';
+
+/** BenchOptions size the run; the defaults keep it to a few minutes on a 2-core machine. */
+interface BenchOptions {
+  creates: number;
+  concurrency: number;
+  watchers: number;
+  watchRate: number;
+  watchSeconds: number;
+  pods: number;
+  selectorLists: number;
+  fullLists: number;
+  deadlineSeconds: number;
+}
+
+const defaults: BenchOptions = {
+  creates: 4_000,
+  concurrency: 64,
+  watchers: 1_000,
+  watchRate: 100,
+  watchSeconds: 10,
+  pods: 10_000,
+  selectorLists: 50,
+  fullLists: 20,
+  deadlineSeconds: 900,
+};
+
+/** parseOptions reads `--name=value` flags (camelCase or kebab-case names) over the defaults. */
+function parseOptions(args: readonly string[]): BenchOptions {
+  const out = { ...defaults };
+  for (const arg of args) {
+    const m = /^--([a-z-]+)=(\d+)$/.exec(arg);
+    const key = m?.[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof BenchOptions | undefined;
+    if (!m || !key || !(key in defaults)) {
+      throw new Error(`unknown option ${JSON.stringify(arg)}; known: ${Object.keys(defaults).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=N`).join(' ')}`);
+    }
+    out[key] = Number(m[2]);
+  }
+  return out;
+}
+
+// ---- output ----
+
+const t0 = performance.now();
+
+/** progress prints one line prefixed with the seconds since the bench started. */
+function progress(msg: string): void {
+  process.stdout.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
+}
+
+/** ResultRow is one line of the final table. */
+interface ResultRow {
+  measurement: string;
+  value: string;
+  target: string;
+  met: string;
+}
+
+const results: ResultRow[] = [];
+
+function record(measurement: string, value: string, target?: { text: string; met: boolean }): void {
+  results.push({ measurement, value, target: target?.text ?? '', met: target ? (target.met ? 'yes' : 'NO') : '' });
+}
+
+/** problems are failures that make the run exit non-zero (not missed targets). */
+const problems: string[] = [];
+
+function latencyText(s: LatencySummary): string {
+  return `p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms`;
+}
+
+// ---- objects ----
+
+const pad = (i: number) => String(i).padStart(6, '0');
+
+/** payload makes a ConfigMap's stored JSON about 500 bytes. */
+const payload = 'x'.repeat(200);
+
+function configMap(name: string): object {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { app: 'bench' } }, data: { payload } };
+}
+
+function pod(name: string, selected: boolean): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: selected ? { app: 'bench', tier: 'selected' } : { app: 'bench' } },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  };
+}
+
+async function createNamespace(api: APIClient, name: string): Promise<void> {
+  await api.expect(`create namespace ${name}`, [201], 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+/** loadProgress prints a closed-loop run's progress as done/total and the rate so far. */
+function loadProgress(what: string, total: number, meter?: CPUMeter) {
+  return (done: number, ms: number) => progress(`  ${what}: ${fmt(done)}/${fmt(total)} (${fmt(rate(done, ms))}/s)${meter ? `; cpu: ${meter.describe()}` : ''}`);
+}
+
+function checkLoad(what: string, r: LoadResult): void {
+  if (r.errors) problems.push(`${what}: ${r.errors} of ${r.ok + r.errors} failed; first: ${r.firstError}`);
+}
+
+// ---- machine ----
+
+async function etcdVersion(endpoint: string): Promise<string> {
+  const res = await fetch(`${endpoint}/version`);
+  const v = (await res.json()) as { etcdserver?: string; etcdcluster?: string };
+  return `${v.etcdserver ?? '?'} (cluster ${v.etcdcluster ?? '?'})`;
+}
+
+function machineFacts(): string[] {
+  const cpus = os.cpus();
+  return [
+    `cores: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown'}`,
+    `memory: ${formatBytes(os.totalmem())} total, ${formatBytes(os.freemem())} free`,
+    `os: ${os.type()} ${os.release()} ${os.arch()}`,
+    `node: ${process.version}`,
+  ];
+}
+
+// ---- 1. creates vs puts ----
+
+async function benchCreates(api: APIClient, etcd: Etcd3, o: BenchOptions, meter: CPUMeter): Promise<void> {
+  progress('phase 1/3: ConfigMap creates through the apiserver vs raw etcd puts');
+  // Warm both paths (JIT, TLS sessions, gRPC channel) so neither measurement pays for it.
+  const warm = Math.min(256, o.creates);
+  await createNamespace(api, 'bench-warmup');
+  checkLoad('warmup creates', await runConcurrent(warm, o.concurrency, (i) => api.expect('warmup create', [201], 'POST', '/api/v1/namespaces/bench-warmup/configmaps', configMap(`cm-${pad(i)}`)).then(() => undefined)));
+  // The raw puts store exactly the bytes the apiserver stored for one ConfigMap, at a fresh key each.
+  const stored = await etcd.get('/registry/core/configmaps/bench-warmup/cm-000000').buffer();
+  if (!stored) throw new Error('the warmup ConfigMap is not in etcd at /registry/core/configmaps/bench-warmup/cm-000000');
+  checkLoad('warmup puts', await runConcurrent(warm, o.concurrency, (i) => etcd.put(`/bench/warmup/${pad(i)}`).value(stored).then(() => undefined)));
+  progress(`  value size: ${stored.length} bytes (the JSON the apiserver stores for one ConfigMap; each raw put writes these bytes to a fresh key)`);
+
+  meter.reset();
+  const puts = await runConcurrent(o.creates, o.concurrency, (i) => etcd.put(`/bench/raw/${pad(i)}`).value(stored).then(() => undefined), {
+    progress: loadProgress('raw etcd puts', o.creates, meter),
+  });
+  const putCPU = meter.describe();
+  checkLoad('raw etcd puts', puts);
+  const putRate = rate(puts.ok, puts.elapsedMs);
+  const putLat = summarize(puts.latencies);
+  progress(`  raw etcd puts: ${fmt(puts.ok)} in ${fmt(puts.elapsedMs / 1000)} s = ${fmt(putRate)}/s, ${latencyText(putLat)}; cpu: ${putCPU}`);
+
+  await createNamespace(api, 'bench-create');
+  meter.reset();
+  const creates = await runConcurrent(o.creates, o.concurrency, (i) => api.expect('create', [201], 'POST', '/api/v1/namespaces/bench-create/configmaps', configMap(`cm-${pad(i)}`)).then(() => undefined), {
+    progress: loadProgress('apiserver creates', o.creates, meter),
+  });
+  const createCPU = meter.describe();
+  checkLoad('apiserver creates', creates);
+  const createRate = rate(creates.ok, creates.elapsedMs);
+  const createLat = summarize(creates.latencies);
+  progress(`  apiserver creates: ${fmt(creates.ok)} in ${fmt(creates.elapsedMs / 1000)} s = ${fmt(createRate)}/s, ${latencyText(createLat)}; cpu: ${createCPU}`);
+
+  const ratio = createRate / putRate;
+  record(`ConfigMap creates/s via apiserver (${o.concurrency} clients, HTTPS POST)`, `${fmt(createRate)}/s`);
+  record(`raw etcd puts/s via etcd3 (${o.concurrency} clients, ${stored.length} B values)`, `${fmt(putRate)}/s`);
+  record('creates/s ÷ puts/s', fmt(ratio), { text: '≥ 0.5', met: ratio >= 0.5 });
+  record('create latency (apiserver)', latencyText(createLat));
+  record('put latency (raw etcd)', latencyText(putLat));
+  record('cpu during creates (% of one core)', createCPU);
+  record('cpu during puts (% of one core)', putCPU);
+}
+
+// ---- 2. watch fan-out ----
+
+/** Watch is one open HTTPS watch and what it received. */
+interface Watch {
+  req: ClientRequest;
+  ended: boolean;
+  errorEvents: number;
+}
+
+const watchNamespace = 'bench-watch';
+const watchNamePrefix = '"name":"fw-';
+
+/**
+ * openWatch starts one chunked watch (its own TLS connection) and resolves once the 200 headers
+ * arrive. Each event's receipt time is written to recvAt[base + index-of-the-object], read from
+ * the object's name; only the first delivery per object counts.
+ */
+function openWatch(server: string, agent: https.Agent, rv: string, recvAt: Float64Array, base: number): Promise<Watch> {
+  const url = new URL(`/api/v1/namespaces/${watchNamespace}/configmaps?watch=1&resourceVersion=${rv}&timeoutSeconds=1800`, server);
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { agent, headers: { Accept: 'application/json' } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`watch: HTTP ${res.statusCode}`));
+        return;
+      }
+      const w: Watch = { req, ended: false, errorEvents: 0 };
+      let pending = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const now = performance.now();
+        pending += chunk;
+        let start = 0;
+        for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n', start)) {
+          const at = pending.indexOf(watchNamePrefix, start);
+          if (at >= 0 && at < nl) {
+            const from = at + watchNamePrefix.length;
+            const i = Number(pending.slice(from, pending.indexOf('"', from)));
+            if (Number.isInteger(i) && base + i < recvAt.length && !(recvAt[base + i]! > 0)) recvAt[base + i] = now;
+          } else if (pending.startsWith('{"type":"ERROR"', start)) {
+            w.errorEvents++;
+          }
+          start = nl + 1;
+        }
+        pending = pending.slice(start);
+      });
+      res.on('end', () => (w.ended = true));
+      res.on('error', () => (w.ended = true));
+      resolve(w);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function registeredWatchers(api: APIClient, resource: string): Promise<number> {
+  const r = await api.expect('metrics', [200], 'GET', '/metrics');
+  const m = new RegExp(`^apiserver_registered_watchers\\{resource="${resource}"\\} (\\d+)`, 'm').exec(r.body);
+  return m ? Number(m[1]) : 0;
+}
+
+async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPid: number, o: BenchOptions, meter: CPUMeter): Promise<void> {
+  const writes = o.watchRate * o.watchSeconds;
+  progress(`phase 2/3: watch fan-out: ${fmt(o.watchers)} watchers on configmaps in ${watchNamespace}, ${o.watchRate} writes/s for ${o.watchSeconds} s`);
+  await createNamespace(api, watchNamespace);
+  const list = JSON.parse((await api.expect('list', [200], 'GET', `/api/v1/namespaces/${watchNamespace}/configmaps`)).body) as { metadata: { resourceVersion: string } };
+  const rv = list.metadata.resourceVersion;
+
+  await sleep(1_000);
+  const rssBefore = rssBytes(apiserverPid);
+  // One TLS connection per watch, as separate informers would have; Node's default limits suffice.
+  const agent = new https.Agent({ keepAlive: false, maxSockets: Infinity, ca: tls.ca, cert: tls.cert, key: tls.key });
+  const recvAt = new Float64Array(o.watchers * writes);
+  const watches: Watch[] = [];
+  try {
+    meter.reset();
+    const opened = await runConcurrent(
+      o.watchers,
+      32,
+      async (i) => {
+        watches.push(await openWatch(api.server, agent, rv, recvAt, i * writes));
+      },
+      { progress: loadProgress('watches opened', o.watchers) },
+    );
+    checkLoad('opening watches', opened);
+    const openLat = summarize(opened.latencies);
+    progress(`  ${watches.length} watches open in ${fmt(opened.elapsedMs / 1000)} s (open latency ${latencyText(openLat)}); cpu: ${meter.describe()}`);
+    // Registration in the watch cache follows the response headers: wait until every watch counts.
+    for (let tries = 0; tries < 50 && (await registeredWatchers(api, 'configmaps')) < watches.length; tries++) await sleep(200);
+    const registered = await registeredWatchers(api, 'configmaps');
+    await sleep(1_000);
+    const rssAfter = rssBytes(apiserverPid);
+    const perWatcher = (rssAfter - rssBefore) / Math.max(1, watches.length);
+    progress(`  apiserver registered watchers: ${registered}; RSS ${formatBytes(rssBefore)} → ${formatBytes(rssAfter)} = ${formatBytes(perWatcher)} per watcher`);
+
+    // Writes go out on a fixed schedule (open loop), each timed from just before its request.
+    const writer = new APIClient(api.server, tls, 16);
+    const sendAt = new Float64Array(writes);
+    const respAt = new Float64Array(writes);
+    const written = new Uint8Array(writes);
+    let writeErrors = 0;
+    let firstWriteError = '';
+    meter.reset();
+    const ticker = setInterval(() => {
+      let got = 0;
+      for (let k = 0; k < recvAt.length; k++) if (recvAt[k]! > 0) got++;
+      progress(`  watch: ${fmt(written.reduce((a, b) => a + b, 0))} written, ${fmt(got)}/${fmt(o.watchers * writes)} deliveries; cpu: ${meter.describe()}`);
+    }, 2_000);
+    const inflight: Promise<void>[] = [];
+    const start = performance.now() + 50;
+    try {
+      for (let i = 0; i < writes; i++) {
+        const wait = start + (i * 1000) / o.watchRate - performance.now();
+        if (wait > 1) await sleep(wait);
+        sendAt[i] = performance.now();
+        inflight.push(
+          writer.request('POST', `/api/v1/namespaces/${watchNamespace}/configmaps`, configMap(`fw-${pad(i)}`)).then(
+            (r) => {
+              respAt[i] = performance.now();
+              if (r.status === 201) written[i] = 1;
+              else {
+                writeErrors++;
+                firstWriteError ||= `HTTP ${r.status}: ${r.body.slice(0, 200)}`;
+              }
+            },
+            (err: Error) => {
+              writeErrors++;
+              firstWriteError ||= err.message;
+            },
+          ),
+        );
+      }
+      await Promise.all(inflight);
+      const writeSpan = (performance.now() - start) / 1000;
+      // Let deliveries drain: stop when all arrived, or nothing moved for 5 s.
+      const expected = written.reduce((a, b) => a + b, 0) * watches.length;
+      let last = -1;
+      let still = performance.now();
+      for (;;) {
+        let got = 0;
+        for (let k = 0; k < recvAt.length; k++) if (recvAt[k]! > 0) got++;
+        if (got >= expected) break;
+        if (got !== last) (last = got), (still = performance.now());
+        if (performance.now() - still > 5_000) break;
+        await sleep(100);
+      }
+      const cpu = meter.describe();
+      clearInterval(ticker);
+
+      const fromSend: number[] = [];
+      const fromResponse: number[] = [];
+      let lost = 0;
+      for (let w = 0; w < watches.length; w++) {
+        for (let i = 0; i < writes; i++) {
+          if (!written[i]) continue;
+          const t = recvAt[w * writes + i]!;
+          if (!(t > 0)) {
+            lost++;
+            continue;
+          }
+          fromSend.push(t - sendAt[i]!);
+          // An event may arrive before its POST's response: that counts as zero from the response.
+          fromResponse.push(Math.max(0, t - respAt[i]!));
+        }
+      }
+      const okWrites = written.reduce((a, b) => a + b, 0);
+      const ended = watches.filter((w) => w.ended).length;
+      const errorEvents = watches.reduce((a, w) => a + w.errorEvents, 0);
+      const sendLat = summarize(fromSend);
+      const respLat = summarize(fromResponse);
+      progress(`  wrote ${okWrites} in ${fmt(writeSpan)} s (${fmt(okWrites / writeSpan)}/s, ${writeErrors} failed${firstWriteError ? `: ${firstWriteError}` : ''}); cpu: ${cpu}`);
+      progress(`  delivered ${fmt(fromSend.length)} of ${fmt(okWrites * watches.length)} (lost ${lost}); watches closed early: ${ended}; ERROR events: ${errorEvents}`);
+      progress(`  write→delivery from just before the POST: ${latencyText(sendLat)}, max ${fmt(sendLat.max)} ms`);
+      progress(`  write→delivery from the POST's response:  ${latencyText(respLat)}, max ${fmt(respLat.max)} ms`);
+      if (writeErrors) problems.push(`watch writes: ${writeErrors} of ${writes} failed; first: ${firstWriteError}`);
+      if (lost) problems.push(`watch: ${lost} events lost over ${watches.length} watchers (${ended} watches closed early, ${errorEvents} ERROR events)`);
+
+      record(`watch p99 write→delivery, from just before the POST (${fmt(watches.length)} watchers, ${o.watchRate} writes/s)`, `${fmt(sendLat.p99)} ms`, { text: '≤ 100 ms', met: sendLat.p99 <= 100 });
+      record('watch p50 write→delivery, from just before the POST', `${fmt(sendLat.p50)} ms`);
+      record('watch p99 write→delivery, from the POST response', `${fmt(respLat.p99)} ms`);
+      record(`watch events lost (${fmt(okWrites)} writes × ${fmt(watches.length)} watchers)`, String(lost), { text: '0', met: lost === 0 });
+      record('apiserver RSS per watcher', `${formatBytes(perWatcher)} (${formatBytes(rssBefore)} → ${formatBytes(rssAfter)})`);
+      record('cpu during fan-out (% of one core)', cpu);
+    } finally {
+      clearInterval(ticker);
+      writer.close();
+    }
+  } finally {
+    for (const w of watches) w.req.destroy();
+    agent.destroy();
+  }
+  for (let tries = 0; tries < 50 && (await registeredWatchers(api, 'configmaps')) > 0; tries++) await sleep(100);
+}
+
+// ---- 3. LIST with a label selector ----
+
+async function timedLists(api: APIClient, path: string, n: number, check: (body: string, i: number) => void): Promise<LatencySummary> {
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const r = await api.expect('list', [200], 'GET', path);
+    lat.push(performance.now() - t);
+    check(r.body, i);
+  }
+  return summarize(lat);
+}
+
+function countItems(body: string): number {
+  return (JSON.parse(body) as { items: unknown[] }).items.length;
+}
+
+async function benchList(api: APIClient, o: BenchOptions, meter: CPUMeter): Promise<void> {
+  const ns = 'bench-list';
+  const selected = Math.floor(o.pods / 100);
+  progress(`phase 3/3: LIST of ${fmt(o.pods)} pods, selector tier=selected matching ${selected}`);
+  await createNamespace(api, ns);
+  meter.reset();
+  // Every 100th pod carries the label the selector matches: 1%.
+  const created = await runConcurrent(o.pods, o.concurrency, (i) => api.expect('create pod', [201], 'POST', `/api/v1/namespaces/${ns}/pods`, pod(`p-${pad(i)}`, i % 100 === 0)).then(() => undefined), {
+    progress: loadProgress('pods created', o.pods, meter),
+  });
+  checkLoad('creating pods', created);
+  progress(`  ${fmt(created.ok)} pods in ${fmt(created.elapsedMs / 1000)} s = ${fmt(rate(created.ok, created.elapsedMs))}/s, ${latencyText(summarize(created.latencies))}; cpu: ${meter.describe()}`);
+
+  const expectItems = (want: number, what: string) => (body: string, i: number) => {
+    // Parsing 10,000 pods costs the client time: check the first answer fully and the rest by size.
+    if (i > 0) return;
+    const got = countItems(body);
+    if (got !== want) problems.push(`${what}: ${got} items, want ${want}`);
+  };
+  meter.reset();
+  const sel = await timedLists(api, `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent('tier=selected')}`, o.selectorLists, expectItems(selected, 'selector list'));
+  const selCPU = meter.describe();
+  progress(`  selector LIST ×${o.selectorLists}: ${latencyText(sel)}, max ${fmt(sel.max)} ms; cpu: ${selCPU}`);
+  meter.reset();
+  let fullBytes = 0;
+  const full = await timedLists(api, `/api/v1/namespaces/${ns}/pods`, o.fullLists, (body, i) => {
+    fullBytes = Buffer.byteLength(body);
+    expectItems(created.ok, 'full list')(body, i);
+  });
+  const fullCPU = meter.describe();
+  progress(`  full LIST ×${o.fullLists} (${formatBytes(fullBytes)} each): ${latencyText(full)}, max ${fmt(full.max)} ms; cpu: ${fullCPU}`);
+
+  record(`LIST pods with selector (${selected} of ${fmt(o.pods)}), ${o.selectorLists} requests`, latencyText(sel), { text: 'p99 ≤ 100 ms', met: sel.p99 <= 100 });
+  record(`LIST all ${fmt(o.pods)} pods (${formatBytes(fullBytes)}), ${o.fullLists} requests`, latencyText(full));
+  record('full LIST p99 ÷ selector LIST p99', fmt(full.p99 / sel.p99));
+  record(`pod creates/s via apiserver (${o.concurrency} clients)`, `${fmt(rate(created.ok, created.elapsedMs))}/s`);
+}
+
+// ---- main ----
+
+function processOf(cluster: Cluster, name: string): ProcessState {
+  const state = readState(stateFile(contextFor(cluster.config), name));
+  if (!state) throw new Error(`no state file for ${name}`);
+  return state;
+}
+
+async function main(): Promise<number> {
+  const o = parseOptions(process.argv.slice(2));
+  // A hung phase must not leave etcd and the apiserver behind: exiting runs the harness's
+  // exit handler, which kills every process it started.
+  setTimeout(() => {
+    progress(`bench: gave up after ${o.deadlineSeconds} s; stopping etcd and the apiserver`);
+    process.exit(1);
+  }, o.deadlineSeconds * 1000).unref();
+
+  const facts = machineFacts();
+  for (const f of facts) progress(f);
+  progress(`note: etcd, the apiserver and this bench client all share these ${os.cpus().length} cores; figures include that contention`);
+  progress('starting etcd and the apiserver (test harness)');
+  const cluster = await startCluster({ components: ['etcd', 'apiserver'] });
+  const procs = [processOf(cluster, 'apiserver'), processOf(cluster, 'etcd')];
+  const pids = { apiserver: procs[0]!.pid, etcd: procs[1]!.pid };
+  const tls: TLSFiles = { ca: readFileSync(cluster.caFile, 'utf8'), cert: readFileSync(cluster.adminCert, 'utf8'), key: readFileSync(cluster.adminKey, 'utf8') };
+  const api = new APIClient(cluster.server, tls, o.concurrency);
+  const etcd = new Etcd3({ hosts: cluster.etcdEndpoint });
+  let failed: unknown;
+  try {
+    const ev = await etcdVersion(cluster.etcdEndpoint);
+    facts.push(`etcd: ${ev}`);
+    progress(`etcd ${ev} at ${cluster.etcdEndpoint} (pid ${pids.etcd}); apiserver at ${cluster.server} (pid ${pids.apiserver})`);
+    const meter = new CPUMeter(pids);
+    await benchCreates(api, etcd, o, meter);
+    await benchWatch(api, tls, pids.apiserver, o, meter);
+    await benchList(api, o, meter);
+  } catch (err) {
+    failed = err;
+  } finally {
+    api.close();
+    etcd.close();
+    progress('stopping etcd and the apiserver');
+    await cluster.stop();
+  }
+  const leftovers = procs.filter((p) => isAlive(p));
+
+  process.stdout.write(`\n=== skiff apiserver benchmark ===\n`);
+  for (const f of facts) process.stdout.write(`${f}\n`);
+  process.stdout.write(`etcd, the apiserver and the bench client share the ${os.cpus().length} cores above; every ratio below was measured in this one run against the same etcd.\n\n`);
+  process.stdout.write(formatTable(['measurement', 'value', 'target', 'met'], results.map((r) => [r.measurement, r.value, r.target, r.met])) + '\n\n');
+  const missed = results.filter((r) => r.met === 'NO').length;
+  process.stdout.write(missed ? `${missed} target(s) not met (targets are reported, never enforced).\n` : 'All targets met.\n');
+  if (leftovers.length) problems.push(`still running after stop: ${leftovers.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
+  if (failed) problems.push(`bench failed: ${(failed as Error)?.stack ?? String(failed)}`);
+  for (const p of problems) process.stderr.write(`error: ${p}\n`);
+  return problems.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
