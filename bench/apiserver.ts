@@ -250,7 +250,7 @@ function openWatch(server: string, agent: https.Agent, rv: string, recvAt: Float
 
 async function registeredWatchers(api: APIClient, resource: string): Promise<number> {
   const r = await api.expect('metrics', [200], 'GET', '/metrics');
-  const m = new RegExp(`^apiserver_registered_watchers\\{resource="${resource}"\\} (\\d+)`, 'm').exec(r.body);
+  const m = new RegExp(`^apiserver_registered_watchers\\{[^}]*resource="${resource}"[^}]*\\} (\\d+)`, 'm').exec(r.body);
   return m ? Number(m[1]) : 0;
 }
 

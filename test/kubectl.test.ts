@@ -4,6 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { startCluster, kubectlBinary, type Cluster, type CommandResult } from './harness.js';
 
 let cluster: Cluster;
@@ -319,6 +321,30 @@ data:
     const typo = yaml.replace('from-file', 'typo').replace('\ndata:', '\ndat:');
     assert.match(await fails(["create", "-f", "-"], typo), /Error from server \(BadRequest\).*ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dat"/);
     assert.match(await fails(['get', 'cm', 'typo']), /NotFound/);
+  });
+});
+
+describe('kubectl apply with the example manifest', () => {
+  const manifest = readFileSync(fileURLToPath(new URL('../../manifests/web.yaml', import.meta.url)), 'utf8');
+
+  it('creates, leaves unchanged, and configures on a changed file', async () => {
+    await ok(['create', 'namespace', 'apply-test']);
+    const created = await ok(['apply', '-n', 'apply-test', '-f', '-'], manifest);
+    assert.match(created, /deployment.apps\/web created/);
+    assert.match(created, /service\/web created/);
+    const again = await ok(['apply', '-n', 'apply-test', '-f', '-'], manifest);
+    assert.match(again, /deployment.apps\/web unchanged/);
+    assert.match(again, /service\/web unchanged/);
+    const changed = await ok(['apply', '-n', 'apply-test', '-f', '-'], manifest.replace('replicas: 2', 'replicas: 4'));
+    assert.match(changed, /deployment.apps\/web configured/);
+    assert.match(changed, /service\/web unchanged/);
+    assert.equal(await ok(['get', 'deploy', 'web', '-n', 'apply-test', '-o', 'jsonpath={.spec.replicas}']), '4');
+    // The NodePort allocated on create survives the re-applies.
+    const port = await ok(['get', 'svc', 'web', '-n', 'apply-test', '-o', 'jsonpath={.spec.ports[0].nodePort}']);
+    assert.ok(Number(port) >= 30000 && Number(port) <= 32767);
+    await ok(['apply', '-n', 'apply-test', '-f', '-'], manifest);
+    assert.equal(await ok(['get', 'svc', 'web', '-n', 'apply-test', '-o', 'jsonpath={.spec.ports[0].nodePort}']), port);
+    assert.match(await ok(['delete', '-n', 'apply-test', '-f', '-'], manifest), /deployment.apps "web" deleted/);
   });
 });
 
