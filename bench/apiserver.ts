@@ -54,13 +54,18 @@ const defaults: BenchOptions = {
 };
 
 /** parseOptions reads `--name=value` flags (camelCase or kebab-case names) over the defaults. */
+/** UsageError is a bad command line: its message is all the user needs. */
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 function parseOptions(args: readonly string[]): BenchOptions {
   const out = { ...defaults };
   for (const arg of args) {
     const m = /^--([a-z-]+)=(\d+)$/.exec(arg);
     const key = m?.[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof BenchOptions | undefined;
     if (!m || !key || !(key in defaults)) {
-      throw new Error(`unknown option ${JSON.stringify(arg)}; known: ${Object.keys(defaults).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=N`).join(' ')}`);
+      throw new UsageError(`unknown option ${JSON.stringify(arg)}; known: ${Object.keys(defaults).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=N`).join(' ')}`);
     }
     out[key] = Number(m[2]);
   }
@@ -145,6 +150,7 @@ function machineFacts(): string[] {
     `memory: ${formatBytes(os.totalmem())} total, ${formatBytes(os.freemem())} free`,
     `os: ${os.type()} ${os.release()} ${os.arch()}`,
     `node: ${process.version}`,
+    `load average before the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine also competes)`,
   ];
 }
 
@@ -503,6 +509,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`bench apiserver: ${err.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exit(1);
   },

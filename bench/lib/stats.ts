@@ -40,11 +40,14 @@ export function rate(count: number, elapsedMs: number): number {
   return elapsedMs > 0 ? (count * 1000) / elapsedMs : NaN;
 }
 
-/** fmt prints a figure with a sensible number of digits: 1234 → "1,234", 12.345 → "12.3", 0.4567 → "0.457". */
+/**
+ * fmt prints a figure with about three significant digits and thousands separators: 1234.5 →
+ * "1,235", 12.345 → "12.3", 0.4567 → "0.457"; integers (counts) print whole: 50 → "50".
+ */
 export function fmt(n: number, unit = ''): string {
   if (!Number.isFinite(n)) return 'n/a';
   const abs = Math.abs(n);
-  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
+  const digits = Number.isInteger(n) || abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) + unit;
 }
 
