@@ -11,6 +11,7 @@
 // unknown fields. Strict fails the request with all problems in one message; Warn sends one
 // `Warning: 299 - "…"` header per problem.
 
+import { goQuote } from '../lib/machinery/goquote.js';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node as YAMLNode } from 'yaml';
 import { fieldsOf, type FieldType } from '../lib/api/schema.js';
 import { invalidValue, notSupported } from '../lib/machinery/field-errors.js';
@@ -40,46 +41,8 @@ export function validateFieldValidation(
 // ---------------------------------------------------------------------------------------------
 // Problem texts
 
-/** goQuote quotes a string as Go's strconv.Quote does, which is how the paths appear in messages. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"':
-        out += '\\"';
-        continue;
-      case '\\':
-        out += '\\\\';
-        continue;
-      case '\x07':
-        out += '\\a';
-        continue;
-      case '\b':
-        out += '\\b';
-        continue;
-      case '\f':
-        out += '\\f';
-        continue;
-      case '\n':
-        out += '\\n';
-        continue;
-      case '\r':
-        out += '\\r';
-        continue;
-      case '\t':
-        out += '\\t';
-        continue;
-      case '\v':
-        out += '\\v';
-        continue;
-    }
-    if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else if (ch !== ' ' && /[\p{C}\p{Z}]/u.test(ch)) out += c > 0xffff ? `\\U${c.toString(16).padStart(8, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`;
-    else out += ch;
-  }
-  return out + '"';
-}
+export { goQuote };
+
 
 /** unknownField renders one unknown-field problem: `unknown field "spec.foo"`. */
 export function unknownField(path: string): string {

@@ -25,7 +25,7 @@ import { contextFor, stateFile } from '../lib/process/cluster.js';
 import { isAlive, readState, type ProcessState } from '../lib/process/supervisor.js';
 import { startCluster, type Cluster } from '../test/harness.js';
 import { APIClient, runConcurrent, type LoadResult, type TLSFiles } from './lib/load.js';
-import { CPUMeter, rssBytes } from './lib/proc.js';
+import { CPUMeter, cpuPercent, describeCPU, rssBytes, type CPUSample } from './lib/proc.js';
 import { fmt, formatBytes, formatTable, rate, summarize, type LatencySummary } from './lib/stats.js';
 
 /** BenchOptions size the run; the defaults keep it to a few minutes on a 2-core machine. */
@@ -168,26 +168,44 @@ async function benchCreates(api: APIClient, etcd: Etcd3, o: BenchOptions, meter:
   checkLoad('warmup puts', await runConcurrent(warm, o.concurrency, (i) => etcd.put(`/bench/warmup/${pad(i)}`).value(stored).then(() => undefined)));
   progress(`  value size: ${stored.length} bytes (the JSON the apiserver stores for one ConfigMap; each raw put writes these bytes to a fresh key)`);
 
-  meter.reset();
-  const puts = await runConcurrent(o.creates, o.concurrency, (i) => etcd.put(`/bench/raw/${pad(i)}`).value(stored).then(() => undefined), {
-    progress: loadProgress('raw etcd puts', o.creates, meter),
-  });
-  const putCPU = meter.describe();
-  checkLoad('raw etcd puts', puts);
-  const putRate = rate(puts.ok, puts.elapsedMs);
-  const putLat = summarize(puts.latencies);
-  progress(`  raw etcd puts: ${fmt(puts.ok)} in ${fmt(puts.elapsedMs / 1000)} s = ${fmt(putRate)}/s, ${latencyText(putLat)}; cpu: ${putCPU}`);
-
   await createNamespace(api, 'bench-create');
-  meter.reset();
-  const creates = await runConcurrent(o.creates, o.concurrency, (i) => api.expect('create', [201], 'POST', '/api/v1/namespaces/bench-create/configmaps', configMap(`cm-${pad(i)}`)).then(() => undefined), {
-    progress: loadProgress('apiserver creates', o.creates, meter),
-  });
-  const createCPU = meter.describe();
-  checkLoad('apiserver creates', creates);
-  const createRate = rate(creates.ok, creates.elapsedMs);
-  const createLat = summarize(creates.latencies);
-  progress(`  apiserver creates: ${fmt(creates.ok)} in ${fmt(creates.elapsedMs / 1000)} s = ${fmt(createRate)}/s, ${latencyText(createLat)}; cpu: ${createCPU}`);
+  // Alternate the two in ABBA order (puts, creates, creates, puts), half the operations per
+  // round, so drift and other load on the machine weigh on both sides alike.
+  const half = Math.ceil(o.creates / 2);
+  const rounds: { kind: 'puts' | 'creates'; from: number }[] = [
+    { kind: 'puts', from: 0 },
+    { kind: 'creates', from: 0 },
+    { kind: 'creates', from: half },
+    { kind: 'puts', from: half },
+  ];
+  const runs = { puts: [] as LoadResult[], creates: [] as LoadResult[] };
+  const cpu = { puts: [] as CPUSample[], creates: [] as CPUSample[] };
+  for (const [n, r] of rounds.entries()) {
+    const count = Math.min(half, o.creates - r.from);
+    const op =
+      r.kind === 'puts'
+        ? (i: number) => etcd.put(`/bench/raw/${pad(r.from + i)}`).value(stored).then(() => undefined)
+        : (i: number) => api.expect('create', [201], 'POST', '/api/v1/namespaces/bench-create/configmaps', configMap(`cm-${pad(r.from + i)}`)).then(() => undefined);
+    const what = r.kind === 'puts' ? 'raw etcd puts' : 'apiserver creates';
+    meter.reset();
+    const res = await runConcurrent(count, o.concurrency, op, { progress: loadProgress(`round ${n + 1}/4 ${what}`, count, meter) });
+    const sample = meter.sample();
+    runs[r.kind].push(res);
+    cpu[r.kind].push(sample);
+    checkLoad(what, res);
+    progress(`  round ${n + 1}/4 ${what}: ${fmt(res.ok)} in ${fmt(res.elapsedMs / 1000)} s = ${fmt(rate(res.ok, res.elapsedMs))}/s, ${latencyText(summarize(res.latencies))}; cpu: ${describeCPU(cpuPercent([sample]))}`);
+  }
+  const total = (rs: LoadResult[]) => ({ ok: rs.reduce((a, r) => a + r.ok, 0), ms: rs.reduce((a, r) => a + r.elapsedMs, 0), lat: rs.flatMap((r) => r.latencies) });
+  const p = total(runs.puts);
+  const c = total(runs.creates);
+  const putRate = rate(p.ok, p.ms);
+  const createRate = rate(c.ok, c.ms);
+  const putLat = summarize(p.lat);
+  const createLat = summarize(c.lat);
+  const putCPU = describeCPU(cpuPercent(cpu.puts));
+  const createCPU = describeCPU(cpuPercent(cpu.creates));
+  progress(`  raw etcd puts: ${fmt(p.ok)} = ${fmt(putRate)}/s, ${latencyText(putLat)}; cpu: ${putCPU}`);
+  progress(`  apiserver creates: ${fmt(c.ok)} = ${fmt(createRate)}/s, ${latencyText(createLat)}; cpu: ${createCPU}`);
 
   const ratio = createRate / putRate;
   record(`ConfigMap creates/s via apiserver (${o.concurrency} clients, HTTPS POST)`, `${fmt(createRate)}/s`);
@@ -346,6 +364,7 @@ async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPid: number, o
         await sleep(100);
       }
       const cpu = meter.describe();
+      const deliverSpan = (performance.now() - start) / 1000;
       clearInterval(ticker);
 
       const fromSend: number[] = [];
@@ -380,6 +399,8 @@ async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPid: number, o
       record('watch p50 write→delivery, from just before the POST', `${fmt(sendLat.p50)} ms`);
       record('watch p99 write→delivery, from the POST response', `${fmt(respLat.p99)} ms`);
       record(`watch events lost (${fmt(okWrites)} writes × ${fmt(watches.length)} watchers)`, String(lost), { text: '0', met: lost === 0 });
+      record(`fan-out writes completed/s (offered ${o.watchRate}/s)`, `${fmt(okWrites / writeSpan)}/s`);
+      record('fan-out deliveries/s (events × watchers)', `${fmt(fromSend.length / deliverSpan)}/s`);
       record('apiserver RSS per watcher', `${formatBytes(perWatcher)} (${formatBytes(rssBefore)} → ${formatBytes(rssAfter)})`);
       record('cpu during fan-out (% of one core)', cpu);
     } finally {

@@ -5,6 +5,7 @@
 
 import fjp from 'fast-json-patch';
 import { badRequest, StatusError, StatusReason } from '../../lib/machinery/status.js';
+import { fieldMarkers, fieldsOf, type FieldType } from '../../lib/api/schema.js';
 
 const { applyPatch, JsonPatchError } = fjp;
 
@@ -53,48 +54,40 @@ export function applyMergePatch(doc: unknown, patch: unknown): unknown {
 }
 
 /**
- * PatchMeta tells the strategic merge where lists merge and by which key. It is keyed by the
- * field name along the path (the same field name has the same strategy everywhere in the kinds
- * skiff serves); the OpenAPI-derived table replaces this when it is available.
+ * PatchMeta tells the strategic merge how a list merges: by which key, with which strategy. It
+ * comes from the kind's schema (the patchStrategy/patchMergeKey tags of the Go types), never from
+ * field names alone: Service ports and container ports merge by different keys.
  */
 export interface PatchMeta {
   mergeKey?: string;
-  strategy?: 'merge' | 'replace' | 'merge,retainKeys' | 'retainKeys';
+  strategy?: string; // 'merge', 'retainKeys', 'merge,retainKeys'; absent or 'replace' replaces
 }
 
+/** PatchMetaLookup answers for a path of field names (list elements share their list's path). */
 export type PatchMetaLookup = (path: string[]) => PatchMeta | undefined;
 
-const wellKnown: Record<string, PatchMeta> = {
-  containers: { mergeKey: 'name', strategy: 'merge' },
-  initContainers: { mergeKey: 'name', strategy: 'merge' },
-  ephemeralContainers: { mergeKey: 'name', strategy: 'merge' },
-  env: { mergeKey: 'name', strategy: 'merge' },
-  volumeMounts: { mergeKey: 'mountPath', strategy: 'merge' },
-  volumeDevices: { mergeKey: 'devicePath', strategy: 'merge' },
-  volumes: { mergeKey: 'name', strategy: 'merge,retainKeys' },
-  imagePullSecrets: { mergeKey: 'name', strategy: 'merge' },
-  conditions: { mergeKey: 'type', strategy: 'merge' },
-  ownerReferences: { mergeKey: 'uid', strategy: 'merge' },
-  finalizers: { strategy: 'merge' },
-  hostAliases: { mergeKey: 'ip', strategy: 'merge' },
-  topologySpreadConstraints: { mergeKey: 'topologyKey', strategy: 'merge' },
-  resourceClaims: { mergeKey: 'name', strategy: 'merge,retainKeys' },
-  taints: { mergeKey: 'key', strategy: 'merge' },
-  addresses: { mergeKey: 'type', strategy: 'merge' },
-};
+/** schemaPatchMeta walks the model types from a kind's root model to find each list's patch metadata. */
+export function schemaPatchMeta(rootModel: string): PatchMetaLookup {
+  return (path) => {
+    let model = rootModel;
+    for (let i = 0; i < path.length - 1; i++) {
+      let ft: FieldType | undefined = fieldsOf(model).fields.get(path[i]);
+      while (ft && (ft.kind === 'array' || ft.kind === 'map')) {
+        // The segment after a map field is a map key, not a field name.
+        if (ft.kind === 'map') i++;
+        ft = ft.kind === 'array' ? ft.items : ft.values;
+      }
+      if (!ft || ft.kind !== 'object' || i >= path.length - 1) return undefined;
+      model = ft.model;
+    }
+    const m = fieldMarkers(model, path[path.length - 1]);
+    if (!m) return undefined;
+    return { mergeKey: m['x-kubernetes-patch-merge-key'], strategy: m['x-kubernetes-patch-strategy'] };
+  };
+}
 
-/** defaultPatchMeta knows the merge keys of the built-in kinds' lists. */
-export const defaultPatchMeta: PatchMetaLookup = (path) => {
-  const field = path[path.length - 1];
-  if (field === 'ports') {
-    const parent = path[path.length - 2];
-    // Container ports merge by containerPort, Service ports by port.
-    if (parent === 'spec' && path.length === 2) return { mergeKey: 'port', strategy: 'merge' };
-    return { mergeKey: 'containerPort', strategy: 'merge' };
-  }
-  if (field === 'addresses' && path[path.length - 2] !== 'status') return undefined;
-  return wellKnown[field];
-};
+/** noPatchMeta: every list replaces (the behaviour for types without merge tags). */
+export const noPatchMeta: PatchMetaLookup = () => undefined;
 
 const directivePrefix = {
   setElementOrder: '$setElementOrder/',
@@ -106,7 +99,7 @@ function invalidPatch(msg: string): StatusError {
 }
 
 /** applyStrategicMergePatch applies a strategic merge patch to doc. */
-export function applyStrategicMergePatch(doc: unknown, patch: unknown, meta: PatchMetaLookup = defaultPatchMeta): unknown {
+export function applyStrategicMergePatch(doc: unknown, patch: unknown, meta: PatchMetaLookup): unknown {
   if (!isObject(patch)) throw invalidPatch('unable to find api field in struct for the patch: the patch must be a JSON object');
   return mergeMap(isObject(doc) ? (structuredClone(doc) as JsonObject) : {}, patch, [], meta);
 }
@@ -127,7 +120,12 @@ function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: Pat
   }
   for (const [k, v] of Object.entries(patch)) {
     if (k === '$patch' || k === '$retainKeys') continue;
-    if (k.startsWith(directivePrefix.setElementOrder)) continue;
+    if (k.startsWith(directivePrefix.setElementOrder)) {
+      // An order for a list the patch does not otherwise touch still reorders it.
+      const field = k.slice(directivePrefix.setElementOrder.length);
+      if (!(field in patch) && Array.isArray(orig[field])) orig[field] = applyOrder(orig[field] as Json[], v, meta([...path, field])?.mergeKey);
+      continue;
+    }
     if (k.startsWith(directivePrefix.deleteFromPrimitiveList)) {
       const field = k.slice(directivePrefix.deleteFromPrimitiveList.length);
       if (!Array.isArray(v)) throw invalidPatch(`${k} must be a list`);

@@ -7,15 +7,17 @@ import type { KubeObject } from '../../lib/api/meta.js';
 import { nowRFC3339 } from '../../lib/api/meta.js';
 import type { ResourceDefinition } from '../../lib/api/resource.js';
 import { checkFieldSelectorSupported, defaultFieldLabels, notAKnownFieldSelector, parseFieldSelector, matchesFields, isEverything as fieldsEverything } from '../../lib/machinery/fields.js';
-import { matches as labelsMatch, parseLabelSelector, isEverything as labelsEverything, formatLabelSelector } from '../../lib/machinery/labels.js';
-import { badRequest, conflict, invalid, methodNotAllowed, notFoundPath, StatusError, successStatus, type Status } from '../../lib/machinery/status.js';
+import { matches as labelsMatch, parseLabelSelector, isEverything as labelsEverything } from '../../lib/machinery/labels.js';
+import { badRequest, conflict, invalid, methodNotAllowed, notFoundPath, optimisticLockErrorMsg, StatusError, successStatus, type Status } from '../../lib/machinery/status.js';
+import { applyScale, scaleFromObject, scaleGroupKind, type Scale } from '../../lib/api/autoscaling/scale.js';
 import { invalidValue, required } from '../../lib/machinery/field-errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { APIRegistry } from '../registry/registry.js';
 import type { DeleteOptions, GenericStore, ListQuery, RequestContext } from '../registry/store.js';
 import { parseRV } from '../registry/store.js';
 import type { UserInfo } from '../auth/authn.js';
-import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch, PatchType } from './patch.js';
+import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch, noPatchMeta, PatchType, schemaPatchMeta, type PatchMetaLookup } from './patch.js';
+import { modelOf } from '../openapi.js';
 import { decodeBody, mediaTypeOf, negotiate, readBody, type ProtobufDecoder, type RequestInfo } from './request.js';
 import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
 import { serveWatch } from './watch.js';
@@ -308,26 +310,16 @@ export class ResourceHandler {
   ): Promise<void> {
     const media = mediaTypeOf(req.headers['content-type']);
     const raw = await readBody(req);
-    if (media === PatchType.Apply || media === PatchType.ApplyCBOR) {
-      throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
-    }
-    if (![PatchType.JSON, PatchType.Merge, PatchType.Strategic].includes(media as never)) {
-      throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
-    }
-    let patch: unknown;
-    try {
-      patch = JSON.parse(raw.toString('utf8') || 'null');
-    } catch (err) {
-      throw badRequest(`error decoding patch: ${(err as Error).message}`);
-    }
-    if (patch === null) throw badRequest('the body of the request was empty');
+    // Server-side apply (application/apply-patch+yaml) is not served yet: refuse it loudly.
+    if (![PatchType.JSON, PatchType.Merge, PatchType.Strategic].includes(media as never)) throw unsupportedPatch();
+    const patch = parsePatch(raw);
     ctx.dryRun = dryRunOf(query);
     let warnings: string[] = [];
     const mutate = (current: KubeObject): KubeObject => {
       let next: unknown;
       if (media === PatchType.JSON) next = applyJSONPatch(current, patch);
       else if (media === PatchType.Merge) next = applyMergePatch(current, patch);
-      else next = applyStrategicMergePatch(current, patch);
+      else next = applyStrategicMergePatch(current, patch, patchMetaOf(store.def));
       if (next === null || typeof next !== 'object' || Array.isArray(next)) throw badRequest('the patch produced something that is not an object');
       const text = JSON.stringify(next);
       warnings = this.fieldValidation(store.def, next, Buffer.from(text), 'application/json', query, 'PatchOptions', text);
@@ -422,70 +414,68 @@ export class ResourceHandler {
     writeJSON(res, 201, successStatus());
   }
 
+  /** scale serves /scale as autoscaling/v1 Scale for every kind that declares the subresource. */
   private async scale(req: IncomingMessage, res: ServerResponse, info: RequestInfo, query: URLSearchParams, store: GenericStore, ns: string | undefined, ctx: RequestContext): Promise<void> {
     const def = store.def;
-    const spec = def.subresources!.scale!;
     const name = info.name!;
-    const toScale = (obj: KubeObject): KubeObject => {
-      const status: Record<string, unknown> = { replicas: readPath(obj, spec.statusReplicasPath) ?? 0 };
-      const selector = spec.selector ? spec.selector(obj) : spec.labelSelectorPath ? readPath(obj, spec.labelSelectorPath) : formatLabelSelector((obj.spec as { selector?: never })?.selector);
-      if (selector !== undefined && selector !== '') status.selector = selector;
-      return {
-        kind: 'Scale',
-        apiVersion: 'autoscaling/v1',
-        metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
-        spec: { replicas: readPath(obj, spec.specReplicasPath) ?? 0 },
-        status,
-      };
-    };
-    const scaleGR = { group: 'autoscaling', kind: 'Scale' };
-    const applyScale = (obj: KubeObject, scale: KubeObject): KubeObject => {
-      const replicas = (scale.spec as { replicas?: unknown } | undefined)?.replicas ?? 0;
-      if (typeof replicas !== 'number' || !Number.isInteger(replicas)) throw invalid(scaleGR, name, [invalidValue('spec.replicas', replicas, 'must be an integer')]);
-      if (replicas < 0) throw invalid(scaleGR, name, [invalidValue('spec.replicas', replicas, 'must be greater than or equal to 0')]);
-      const rv = scale.metadata?.resourceVersion;
-      if (rv && rv !== obj.metadata.resourceVersion) throw conflict(store.gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
-      writePath(obj, spec.specReplicasPath, replicas);
-      return obj;
+    // A resourceVersion in the Scale is a precondition on the object, as kube-apiserver applies it.
+    const writeScale = async (scaleOf: (current: KubeObject) => KubeObject) => {
+      ctx.dryRun = dryRunOf(query);
+      const { object } = await store.update(ns, name, null, ctx, {
+        mutate: (cur) => {
+          const scale = scaleOf(cur);
+          const rv = scale.metadata?.resourceVersion;
+          if (rv && rv !== cur.metadata.resourceVersion) throw conflict(store.gr, name, optimisticLockErrorMsg);
+          const errs = applyScale(def, cur, scale as Partial<Scale>);
+          if (errs && errs.length) throw invalid(scaleGroupKind, name, errs);
+          return cur;
+        },
+      });
+      writeJSON(res, 200, scaleFromObject(def, object));
     };
     switch (info.verb) {
       case 'get':
-        return writeJSON(res, 200, toScale(await store.get(ns, name)));
+        return writeJSON(res, 200, scaleFromObject(def, await store.get(ns, name)));
       case 'update': {
-        const raw = await readBody(req);
-        const scale = decodeBody(raw, req.headers['content-type'], this.deps.protobuf) as KubeObject;
-        if (!scale || typeof scale !== 'object') throw badRequest('the body of the request must be a Scale');
-        if (scale.metadata?.name && scale.metadata.name !== name) throw badRequest(`the name of the object (${scale.metadata.name}) does not match the name on the URL (${name})`);
-        ctx.dryRun = dryRunOf(query);
-        const { object } = await store.update(ns, name, null, ctx, { mutate: (cur) => applyScale(cur, scale) });
-        return writeJSON(res, 200, toScale(object));
+        const scale = decodeBody(await readBody(req), req.headers['content-type'], this.deps.protobuf) as KubeObject;
+        if (!scale || typeof scale !== 'object' || Array.isArray(scale)) throw badRequest('the body of the request must be a Scale');
+        return writeScale(() => scale);
       }
       case 'patch': {
         const media = mediaTypeOf(req.headers['content-type']);
-        const raw = await readBody(req);
-        let patch: unknown;
-        try {
-          patch = JSON.parse(raw.toString('utf8'));
-        } catch (err) {
-          throw badRequest(`error decoding patch: ${(err as Error).message}`);
-        }
-        ctx.dryRun = dryRunOf(query);
-        const { object } = await store.update(ns, name, null, ctx, {
-          mutate: (cur) => {
-            const current = toScale(cur);
-            let next: unknown;
-            if (media === PatchType.JSON) next = applyJSONPatch(current, patch);
-            else if (media === PatchType.Merge) next = applyMergePatch(current, patch);
-            else if (media === PatchType.Strategic) next = applyStrategicMergePatch(current, patch);
-            else throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
-            return applyScale(cur, next as KubeObject);
-          },
+        const patch = parsePatch(await readBody(req));
+        return writeScale((cur) => {
+          const current = scaleFromObject(def, cur);
+          if (media === PatchType.JSON) return applyJSONPatch(current, patch) as KubeObject;
+          if (media === PatchType.Merge) return applyMergePatch(current, patch) as KubeObject;
+          if (media === PatchType.Strategic) return applyStrategicMergePatch(current, patch, schemaPatchMeta('V1Scale')) as KubeObject;
+          throw unsupportedPatch();
         });
-        return writeJSON(res, 200, toScale(object));
       }
     }
     throw methodNotAllowed(req.method ?? '', { group: def.group, resource: `${def.plural}/scale` });
   }
+}
+
+function unsupportedPatch(): StatusError {
+  return new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json');
+}
+
+function parsePatch(raw: Buffer): unknown {
+  let patch: unknown;
+  try {
+    patch = JSON.parse(raw.toString('utf8') || 'null');
+  } catch (err) {
+    throw badRequest(`error decoding patch: ${(err as Error).message}`);
+  }
+  if (patch === null) throw badRequest('the body of the request was empty');
+  return patch;
+}
+
+/** patchMetaOf is the strategic-merge metadata of a kind, from its schema model. */
+function patchMetaOf(def: ResourceDefinition): PatchMetaLookup {
+  const model = modelOf(def as ResourceDefinition<any>);
+  return model ? schemaPatchMeta(model) : noPatchMeta;
 }
 
 function verbMethod(verb: string): string {
@@ -497,23 +487,4 @@ export function includeObjectOf(q: URLSearchParams): IncludeObject {
   if (v === 'None' || v === 'Object' || v === 'Metadata') return v;
   if (v) throw badRequest(`includeObject must be one of "None", "Metadata", "Object"`);
   return 'Metadata';
-}
-
-function readPath(obj: unknown, path: string): unknown {
-  let cur: unknown = obj;
-  for (const p of path.split('.').filter(Boolean)) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur;
-}
-
-function writePath(obj: unknown, path: string, value: unknown): void {
-  const parts = path.split('.').filter(Boolean);
-  let cur = obj as Record<string, unknown>;
-  for (const p of parts.slice(0, -1)) {
-    if (cur[p] === null || typeof cur[p] !== 'object') cur[p] = {};
-    cur = cur[p] as Record<string, unknown>;
-  }
-  cur[parts[parts.length - 1]] = value;
 }

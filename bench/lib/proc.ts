@@ -58,20 +58,44 @@ export class CPUMeter {
     this.start.set('bench', process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6);
   }
 
+  /** sample returns the wall time and each watched process's CPU seconds since the last reset. */
+  sample(): CPUSample {
+    const cpu: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(this.pids)) cpu[name] = cpuSeconds(pid) - this.start.get(name)!;
+    const u = process.cpuUsage();
+    cpu.bench = u.user / 1e6 + u.system / 1e6 - this.start.get('bench')!;
+    return { wallSeconds: (performance.now() - this.t0) / 1000, cpu };
+  }
+
   /** read returns, per process, its CPU use as a percentage of one core since the last reset. */
   read(): Record<string, number> {
-    const wall = (performance.now() - this.t0) / 1000;
-    const out: Record<string, number> = {};
-    for (const [name, pid] of Object.entries(this.pids)) out[name] = ((cpuSeconds(pid) - this.start.get(name)!) / wall) * 100;
-    const u = process.cpuUsage();
-    out.bench = ((u.user / 1e6 + u.system / 1e6 - this.start.get('bench')!) / wall) * 100;
-    return out;
+    return cpuPercent([this.sample()]);
   }
 
   /** describe is read() as "apiserver 95%, etcd 30%, bench 60%". */
   describe(): string {
-    return Object.entries(this.read())
-      .map(([name, pct]) => `${name} ${Number.isFinite(pct) ? Math.round(pct) : '?'}%`)
-      .join(', ');
+    return describeCPU(this.read());
   }
+}
+
+/** CPUSample is CPU seconds per process over a stretch of wall time. */
+export interface CPUSample {
+  wallSeconds: number;
+  cpu: Record<string, number>;
+}
+
+/** cpuPercent adds samples up and returns each process's CPU as a percentage of one core. */
+export function cpuPercent(samples: readonly CPUSample[]): Record<string, number> {
+  const wall = samples.reduce((a, s) => a + s.wallSeconds, 0);
+  const out: Record<string, number> = {};
+  for (const s of samples) for (const [name, sec] of Object.entries(s.cpu)) out[name] = (out[name] ?? 0) + sec;
+  for (const name of Object.keys(out)) out[name] = (out[name]! / wall) * 100;
+  return out;
+}
+
+/** describeCPU prints percentages as "apiserver 95%, etcd 30%, bench 60%". */
+export function describeCPU(pct: Record<string, number>): string {
+  return Object.entries(pct)
+    .map(([name, v]) => `${name} ${Number.isFinite(v) ? Math.round(v) : '?'}%`)
+    .join(', ');
 }

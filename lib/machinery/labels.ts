@@ -6,6 +6,7 @@
 // A selector is parsed once and then matched against every object of a list or watch, so matching
 // is plain loops over a small array of requirements.
 
+import { goQuote } from './goquote.js';
 import type { LabelSelector, LabelSelectorRequirement } from '../api/meta.js';
 import { type FieldError, Path, forbiddenField, invalidValue, required } from './field-errors.js';
 import { badRequest } from './status.js';
@@ -71,45 +72,7 @@ interface ReqError {
   detail: string;
 }
 
-/** goQuote renders s as Go's %q (strconv.Quote) does for the characters label input can hold. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"':
-        out += '\\"';
-        continue;
-      case '\\':
-        out += '\\\\';
-        continue;
-      case '\x07':
-        out += '\\a';
-        continue;
-      case '\b':
-        out += '\\b';
-        continue;
-      case '\f':
-        out += '\\f';
-        continue;
-      case '\n':
-        out += '\\n';
-        continue;
-      case '\r':
-        out += '\\r';
-        continue;
-      case '\t':
-        out += '\\t';
-        continue;
-      case '\v':
-        out += '\\v';
-        continue;
-    }
-    if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += ch;
-  }
-  return out + '"';
-}
+export { goQuote };
 
 function goStringSlice(values: readonly string[] | undefined): string {
   if (values === undefined) return '[]string(nil)';
