@@ -77,22 +77,27 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     next();
   });
 
-  const health = async (req: IncomingMessage, res: ServerResponse, checks: Record<string, () => Promise<string | undefined>>) => {
+  const health = async (req: IncomingMessage, res: ServerResponse, what: string, checks: Record<string, () => Promise<string | undefined>>) => {
     const verbose = new URL(req.url ?? '/', 'https://x').searchParams.has('verbose');
     const lines: string[] = [];
     let ok = true;
     for (const [name, check] of Object.entries(checks)) {
       const err = await check().catch((e: Error) => e.message);
-      if (err) ok = false;
-      lines.push(err ? `[-]${name} failed: ${err}` : `[+]${name} ok`);
+      if (err) {
+        ok = false;
+        log.warn('Health check failed', { endpoint: what, check: name, err });
+      }
+      // The reason goes to the log, not to callers who may be anonymous.
+      lines.push(err ? `[-]${name} failed: reason withheld` : `[+]${name} ok`);
     }
-    const body = verbose ? `${lines.join('\n')}\n${ok ? 'healthz check passed' : 'healthz check failed'}\n` : ok ? 'ok' : `${lines.filter((l) => l.startsWith('[-]')).join('\n')}\nhealthz check failed\n`;
+    const body = verbose ? `${lines.join('\n')}\n${what} check ${ok ? 'passed' : 'failed'}\n` : ok ? 'ok' : `${lines.filter((l) => l.startsWith('[-]')).join('\n')}\n${what} check failed\n`;
     res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
     res.end(body);
   };
   const live = { ping: async () => undefined };
-  app.get(['/healthz', '/livez'], (req, res) => void health(req, res, live));
-  app.get('/readyz', (req, res) => void health(req, res, { ping: live.ping, ...opts.readyChecks }));
+  app.get('/healthz', (req, res) => void health(req, res, 'healthz', live));
+  app.get('/livez', (req, res) => void health(req, res, 'livez', live));
+  app.get('/readyz', (req, res) => void health(req, res, 'readyz', { ping: live.ping, ...opts.readyChecks }));
   app.get(['/version', '/version/'], (_req, res) => writeJSON(res, 200, versionInfo));
 
   // Everything below requires an authenticated, authorized user.

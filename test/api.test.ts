@@ -7,9 +7,6 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { startCluster, type Cluster } from './harness.js';
-import { contextFor, ensureRunning, stateFile } from '../lib/process/cluster.js';
-import { etcd as etcdComponent, apiserver as apiserverComponent } from '../lib/process/components.js';
-import { stopProcess, readState } from '../lib/process/supervisor.js';
 
 let cluster: Cluster;
 let kc: k8s.KubeConfig;
@@ -342,9 +339,7 @@ describe('deletion and allocation', () => {
     const first = JSON.parse((await cluster.request(svcs, { method: 'POST', body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'first' }, spec: { selector: { a: 'b' }, ports: [{ port: 80 }] } } })).body);
     const ip = first.spec.clusterIP;
     assert.match(ip, /^10\./);
-    const ctx = contextFor(cluster.config);
-    await stopProcess(readState(stateFile(ctx, 'apiserver'))!, { graceMs: 5000 });
-    await ensureRunning(ctx, apiserverComponent);
+    await cluster.restart('apiserver');
     const clash = await cluster.request(svcs, { method: 'POST', body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'second' }, spec: { clusterIP: ip, selector: { a: 'b' }, ports: [{ port: 80 }] } } });
     assert.equal(clash.status, 422, clash.body);
     assert.match(JSON.parse(clash.body).message, /provided IP is already allocated/);
@@ -352,6 +347,71 @@ describe('deletion and allocation', () => {
     await cluster.request(`${svcs}/first`, { method: 'DELETE' });
     const reuse = await cluster.request(svcs, { method: 'POST', body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'second' }, spec: { clusterIP: ip, selector: { a: 'b' }, ports: [{ port: 80 }] } } });
     assert.equal(reuse.status, 201, reuse.body);
+  });
+
+  it('binds a pod in one write and refuses a second binding', async () => {
+    await cluster.request(pods, { method: 'POST', body: pod('to-bind') });
+    const list = JSON.parse((await cluster.request(pods)).body);
+    const w = stream(`${pods}?watch=1&resourceVersion=${list.metadata.resourceVersion}&fieldSelector=metadata.name%3Dto-bind`);
+    const bind = await cluster.request(`${pods}/to-bind/binding`, { method: 'POST', body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'to-bind' }, target: { kind: 'Node', name: 'node-1' } } });
+    assert.equal(bind.status, 201, bind.body);
+    await until(() => w.events.length >= 1, 10_000, 'the bind event');
+    await new Promise((r) => setTimeout(r, 200));
+    w.stop();
+    assert.equal(w.events.length, 1, 'node and PodScheduled arrive in one event');
+    assert.equal(w.events[0].object.spec.nodeName, 'node-1');
+    assert.deepEqual(w.events[0].object.status.conditions.map((c: any) => `${c.type}=${c.status}`), ['PodScheduled=True']);
+    const again = await cluster.request(`${pods}/to-bind/binding`, { method: 'POST', body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'to-bind' }, target: { kind: 'Node', name: 'node-2' } } });
+    assert.equal(again.status, 409);
+    assert.match(JSON.parse(again.body).message, /pod to-bind is already assigned to node "node-1"/);
+  });
+
+  it('keeps a terminating pod through status updates until its grace period is over', async () => {
+    await cluster.request(pods, { method: 'POST', body: pod('graceful', 'node-a') });
+    await cluster.request(`${pods}/graceful`, { method: 'DELETE' });
+    const patched = await cluster.request(`${pods}/graceful/status`, { method: 'PATCH', body: { status: { phase: 'Running' } }, headers: { 'Content-Type': 'application/merge-patch+json' } });
+    assert.equal(patched.status, 200, patched.body);
+    assert.equal((await cluster.request(`${pods}/graceful`)).status, 200);
+    await cluster.request(`${pods}/graceful?gracePeriodSeconds=0`, { method: 'DELETE' });
+  });
+
+  it('removes a Terminating namespace only when finalize empties its finalizers', async () => {
+    await cluster.request('/api/v1/namespaces', { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'finalizing' } } });
+    await cluster.request('/api/v1/namespaces/finalizing', { method: 'DELETE' });
+    const labelled = await cluster.request('/api/v1/namespaces/finalizing', { method: 'PATCH', body: { metadata: { labels: { a: 'b' } } }, headers: { 'Content-Type': 'application/merge-patch+json' } });
+    assert.equal(labelled.status, 200);
+    assert.equal(JSON.parse((await cluster.request('/api/v1/namespaces/finalizing')).body).status.phase, 'Terminating');
+    const ns = JSON.parse((await cluster.request('/api/v1/namespaces/finalizing')).body);
+    const fin = await cluster.request('/api/v1/namespaces/finalizing/finalize', { method: 'PUT', body: { ...ns, spec: { finalizers: [] } } });
+    assert.equal(fin.status, 200, fin.body);
+    assert.equal((await cluster.request('/api/v1/namespaces/finalizing')).status, 404);
+  });
+
+  it('does not write or bump generation for a PUT that only reorders fields', async () => {
+    const deploys = '/apis/apps/v1/namespaces/default/deployments';
+    const d = JSON.parse((await cluster.request(deploys, { method: 'POST', body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'order' }, spec: { selector: { matchLabels: { app: 'o' } }, template: { metadata: { labels: { app: 'o' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } } })).body);
+    const reordered = { spec: { ...d.spec, template: { spec: d.spec.template.spec, metadata: d.spec.template.metadata } }, metadata: d.metadata, kind: d.kind, apiVersion: d.apiVersion };
+    const put = JSON.parse((await cluster.request(`${deploys}/order`, { method: 'PUT', body: reordered })).body);
+    assert.equal(put.metadata.generation, 1);
+    assert.equal(put.metadata.resourceVersion, d.metadata.resourceVersion);
+  });
+
+  it('serves deletecollection only within a namespace, and answers a bad watch resourceVersion with 400', async () => {
+    assert.equal((await cluster.request('/api/v1/configmaps', { method: 'DELETE' })).status, 405);
+    assert.equal((await cluster.request('/api/v1/namespaces/default/configmaps/kube-root?watch=1&resourceVersion=abc')).status, 400);
+  });
+
+  it('deletes without conflicts while the object is being changed concurrently', async () => {
+    const cms = '/api/v1/namespaces/default/configmaps';
+    const results: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      await cluster.request(cms, { method: 'POST', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `race-${i}` } } });
+      const patches = Array.from({ length: 5 }, (_, j) => cluster.request(`${cms}/race-${i}`, { method: 'PATCH', body: { data: { j: String(j) } }, headers: { 'Content-Type': 'application/merge-patch+json' } }));
+      const del = cluster.request(`${cms}/race-${i}`, { method: 'DELETE' });
+      await Promise.all(patches);
+      results.push((await del).status);
+    }
+    assert.deepEqual(results, Array(10).fill(200));
   });
 
   it('marks every response uncacheable, /version included', async () => {
@@ -364,10 +424,7 @@ describe('etcd outage', () => {
   it('fails readiness and answers 503/504 while etcd is down, then recovers with no acknowledged write lost', async () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'durable' }, data: { v: 'kept' } } });
-    const ctx = contextFor(cluster.config);
-    const state = readState(stateFile(ctx, 'etcd'));
-    assert.ok(state, 'etcd state file');
-    await stopProcess(state, { graceMs: 5000 });
+    await cluster.kill('etcd');
     try {
       await until(() => false, 500).catch(() => undefined);
       const ready = await cluster.request('/readyz?verbose');
@@ -377,7 +434,7 @@ describe('etcd outage', () => {
       assert.ok([503, 504].includes(r.status), `status ${r.status}: ${r.body}`);
       assert.equal(JSON.parse(r.body).kind, 'Status');
     } finally {
-      await ensureRunning(ctx, etcdComponent);
+      await cluster.restart('etcd');
     }
     await until(() => false, 100).catch(() => undefined);
     let ok = false;

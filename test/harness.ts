@@ -74,6 +74,10 @@ export interface Cluster {
   request(path: string, opts?: RequestOptions): Promise<RequestResult>;
   /** logs returns a component's log so far (for assertion messages). */
   logs(component: string): string;
+  /** restart stops one component (SIGTERM, then SIGKILL) and starts it again on the same data. */
+  restart(component: string): Promise<void>;
+  /** kill stops one component without starting it again (restart brings it back). */
+  kill(component: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -154,11 +158,13 @@ async function startProcesses(config: ClusterConfig, selected: readonly Componen
   return started;
 }
 
-async function stopAll(started: ProcessState[], home: string, keepHome: boolean): Promise<void> {
+async function stopAll(started: ProcessState[], home: string, keepHome: boolean, config?: ClusterConfig): Promise<void> {
   for (const p of [...started].reverse()) {
     await stopProcess(p, { graceMs: 5_000 });
     liveProcesses.delete(p);
   }
+  // Anything else this home recorded (a component a test restarted by hand) goes too.
+  if (config) await stopComponents(contextFor(config));
   if (!keepHome) rmSync(home, { recursive: true, force: true });
   liveHomes.delete(home);
 }
@@ -245,7 +251,29 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
         return '';
       }
     },
-    stop: () => (stopped ??= stopAll(started, home, keepHome)),
+    kill: async (name) => {
+      for (const p of started.filter((x) => x.name === name)) {
+        await stopProcess(p, { graceMs: 5_000 });
+        liveProcesses.delete(p);
+        started.splice(started.indexOf(p), 1);
+      }
+    },
+    restart: async (name) => {
+      const component = components.find((c) => c.name === name);
+      if (!component) throw new Error(`no component ${name}`);
+      for (const p of started.filter((x) => x.name === name)) {
+        await stopProcess(p, { graceMs: 5_000 });
+        liveProcesses.delete(p);
+        started.splice(started.indexOf(p), 1);
+      }
+      await startComponents(ctx, [component], {
+        end: (r) => {
+          liveProcesses.add(r.state);
+          started.push(r.state);
+        },
+      });
+    },
+    stop: () => (stopped ??= stopAll(started, home, keepHome, config)),
   };
 }
 

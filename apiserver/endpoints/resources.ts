@@ -123,6 +123,11 @@ export class ResourceHandler {
     const verbs = def.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
     const sub = info.subresource;
 
+    // Namespaced kinds answer across all namespaces for list and watch only (Kubernetes installs no other route there).
+    if (def.namespaced && !ns && !['list', 'watch'].includes(info.verb)) {
+      if (info.verb === 'deletecollection' || info.verb === 'create') throw methodNotAllowed(req.method ?? info.verb, store.gr);
+      throw notFoundPath();
+    }
     if (sub) return this.handleSubresource(req, res, info, query, store, ns, ctx);
     if (info.rest.length) throw notFoundPath();
     const allowed = (verb: string) => {
@@ -142,7 +147,6 @@ export class ResourceHandler {
       case 'create': {
         allowed('create');
         if (info.name) throw methodNotAllowed('POST', store.gr);
-        if (def.namespaced && !ns) throw notFoundPath();
         const { obj, warnings } = await this.readObject(req, def, query);
         ctx.dryRun = dryRunOf(query);
         const out = await store.create(ns, obj as KubeObject, ctx);
@@ -361,10 +365,9 @@ export class ResourceHandler {
       const { obj } = await this.readObject(req, def, query);
       const finalizers = ((obj as KubeObject).spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
       ctx.dryRun = dryRunOf(query);
-      const { object } = await store.update(undefined, name, null, ctx, {
-        mutate: (cur) => ({ ...cur, spec: { ...((cur.spec as object) ?? {}), finalizers } }),
-        preconditions: (obj as KubeObject).metadata?.resourceVersion ? { resourceVersion: (obj as KubeObject).metadata.resourceVersion } : undefined,
-      });
+      // finalize takes the new spec.finalizers as given (the namespace update strategy would keep the old ones).
+      const rv = (obj as KubeObject).metadata?.resourceVersion;
+      const object = await store.updateRaw(undefined, name, (cur) => ({ ...cur, spec: { ...((cur.spec as object) ?? {}), finalizers } }), rv ? { resourceVersion: rv } : undefined, ctx.dryRun);
       // A terminating namespace whose finalizers are all gone is removed.
       const spec = object.spec as { finalizers?: string[] } | undefined;
       if (object.metadata.deletionTimestamp && !(spec?.finalizers ?? []).length && !(object.metadata.finalizers ?? []).length && !ctx.dryRun) {
@@ -387,30 +390,26 @@ export class ResourceHandler {
     if (!target?.name) throw invalid({ group: '', kind: 'Binding' }, name, [required('target.name')]);
     if (target.kind && target.kind !== 'Node') throw invalid({ group: '', kind: 'Binding' }, name, [invalidValue('target.kind', target.kind, 'must be empty or "Node"')]);
     ctx.dryRun = dryRunOf(query);
-    await store.update(ns, name, null, ctx, {
-      preconditions: binding.metadata?.uid ? { uid: binding.metadata.uid as string } : undefined,
-      mutate: (pod) => {
+    // One write, no pod update strategy (nodeName is otherwise immutable): node, annotations and
+    // the PodScheduled condition land together, as kube-apiserver's binding storage does.
+    await store.updateRaw(
+      ns,
+      name,
+      (pod) => {
         const spec = (pod.spec ?? {}) as { nodeName?: string };
         if (pod.metadata.deletionTimestamp) throw conflict(store.gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
         if (spec.nodeName) throw conflict(store.gr, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
         spec.nodeName = target.name;
         pod.spec = spec;
         if (binding.metadata?.annotations) pod.metadata.annotations = { ...pod.metadata.annotations, ...binding.metadata.annotations };
-        return pod;
-      },
-    });
-    // PodScheduled=True goes through the status path, like the scheduler's binder does upstream.
-    await store.update(ns, name, null, ctx, {
-      subresource: 'status',
-      mutate: (pod) => {
         const status = (pod.status ?? {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string; lastProbeTime?: null }[] };
-        const conds = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-        conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowRFC3339(ctx.now) });
-        status.conditions = conds;
+        status.conditions = [...(status.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowRFC3339(ctx.now) }];
         pod.status = status;
         return pod;
       },
-    });
+      binding.metadata?.uid ? { uid: binding.metadata.uid as string } : undefined,
+      ctx.dryRun,
+    );
     writeJSON(res, 201, successStatus());
   }
 

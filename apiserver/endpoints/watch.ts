@@ -15,7 +15,7 @@ import { includeObjectOf, type ResourceHandlerDeps } from './resources.js';
 /** bookmarkIntervalMs: how often a watch that allows bookmarks gets one (kube-apiserver: about a minute). */
 const bookmarkIntervalMs = Number(process.env.SKIFF_BOOKMARK_INTERVAL_MS ?? 60_000);
 /** maxBufferedBytes: a client that lets this much pile up unread is dropped, as slow watchers are upstream. */
-const maxBufferedBytes = 32 * 1024 * 1024;
+const maxBufferedBytes = 8 * 1024 * 1024;
 const minRequestTimeoutSeconds = 1800;
 
 export async function serveWatch(
@@ -53,40 +53,55 @@ export async function serveWatch(
   const def = store.def;
   const kindHeader = { kind: def.kind, apiVersion: store.apiVersion };
 
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-  res.flushHeaders();
-
   let closed = false;
+  let headersSent = false;
+  let pending: string[] = [];
   let unregister: (() => void) | undefined;
   let lastRV = 0;
+  let sentColumns = false;
   const timers: NodeJS.Timeout[] = [];
   const resource = def.plural;
-  deps.watchMetrics?.inc(resource);
   const close = () => {
     if (closed) return;
     closed = true;
     for (const t of timers) clearTimeout(t), clearInterval(t);
     unregister?.();
-    deps.watchMetrics?.dec(resource);
-    res.end();
+    if (headersSent) deps.watchMetrics?.dec(resource);
+    if (headersSent) res.end();
   };
   req.on('close', close);
   res.on('error', close);
 
   const write = (line: string) => {
     if (closed) return;
+    // Events delivered while the watch registers wait until the headers are out.
+    if (!headersSent) {
+      pending.push(line);
+      return;
+    }
     res.write(line);
     if (res.writableLength > maxBufferedBytes) {
       deps.log.warn('Dropping a watch whose client does not keep up', { resource, buffered: res.writableLength });
       close();
     }
   };
+  const sendHeaders = () => {
+    headersSent = true;
+    deps.watchMetrics?.inc(resource);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    const lines = pending;
+    pending = [];
+    for (const l of lines) write(l);
+  };
 
   const deliver = (type: WatchEventType, obj: KubeObject, ev: CachedEvent | undefined) => {
     const r = Number(obj.metadata.resourceVersion);
     if (r > lastRV) lastRV = r;
     if (table) {
-      const t = toTable(def, [obj], { tableVersion: neg.tableVersion!, includeObject, now: new Date(), listMeta: { resourceVersion: obj.metadata.resourceVersion } });
+      // Column definitions go with the first event only, as kube-apiserver sends them.
+      const t = toTable(def, [obj], { tableVersion: neg.tableVersion!, includeObject, now: new Date(), listMeta: { resourceVersion: obj.metadata.resourceVersion }, noHeaders: sentColumns });
+      sentColumns = true;
       write(`{"type":"${type}","object":${JSON.stringify(t)}}\n`);
     } else if (ev && ev.object === obj) {
       write(`{"type":"${type}","object":${eventJSON(ev)}}\n`);
@@ -109,18 +124,22 @@ export async function serveWatch(
       terminate: () => close(),
     });
   } catch (err) {
-    if (err instanceof StatusError) {
+    // Past authentication and parsing, an expired resourceVersion is an ERROR event on a 200
+    // stream (the cacher's errWatcher); anything else is an ordinary error response.
+    if (err instanceof StatusError && err.code === 410 && !closed) {
+      sendHeaders();
       write(`{"type":"ERROR","object":${JSON.stringify(err.status)}}\n`);
       close();
       return;
     }
-    close();
+    closed = true;
     throw err;
   }
   if (closed) {
     unregister();
     return;
   }
+  sendHeaders();
   if (sendInitialEvents === 'true') bookmark({ 'k8s.io/initial-events-end': 'true' });
   if (allowBookmarks) timers.push(setInterval(() => bookmark(), bookmarkIntervalMs));
   timers.push(

@@ -21,12 +21,12 @@ export function decodeContinue(token: string, prefix: string): ContinueToken {
     const text = Buffer.from(token, 'base64url').toString('utf8');
     parsed = JSON.parse(text);
   } catch {
-    throw badRequest(`continue key is not valid: ${token}`);
+    throw badRequest(`invalid continue token: continue key is not valid: ${token}`);
   }
-  if (parsed.v !== 'meta.k8s.io/v1') throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
-  if (typeof parsed.rv !== 'number' || parsed.rv <= 0) throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
-  if (typeof parsed.start !== 'string' || parsed.start.length === 0) throw badRequest('continue key is not valid: encoded start key empty');
+  if (parsed.v !== 'meta.k8s.io/v1') throw badRequest('invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  if (typeof parsed.rv !== 'number' || parsed.rv <= 0) throw badRequest('invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  if (typeof parsed.start !== 'string' || parsed.start.length === 0) throw badRequest('invalid continue token: continue key is not valid: encoded start key empty');
   // The start key is relative: refuse anything that would escape the list's prefix.
-  if (parsed.start.startsWith('/') || parsed.start.split('/').includes('..')) throw badRequest('continue key is not valid: encoded start key is not valid');
+  if (parsed.start.startsWith('/') || parsed.start.split('/').includes('..')) throw badRequest('invalid continue token: continue key is not valid: encoded start key is not valid');
   return { revision: parsed.rv, startKey: prefix + parsed.start };
 }

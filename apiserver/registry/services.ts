@@ -146,37 +146,63 @@ export class ServiceAllocator implements RegistryHooks {
     throw internalError(new Error(`failed to allocate a serviceIP: range is full`));
   }
 
+  /**
+   * allocateNodePorts claims every port's nodePort (given ones checked, missing ones picked at
+   * random). On failure it releases only what this call newly claimed: ports the stored Service
+   * already held stay its own.
+   */
   async allocateNodePorts(svc: ServiceLike): Promise<void> {
     const owner = svc.metadata.uid!;
     const ports = svc.spec?.ports ?? [];
-    const errs: FieldError[] = [];
-    for (const [i, p] of ports.entries()) {
-      if (!p.nodePort) continue;
-      if (p.nodePort < this.portRange.min || p.nodePort > this.portRange.max) {
-        errs.push(invalidValue(`spec.ports[${i}].nodePort`, p.nodePort, `provided port is not in the valid range. The range of valid ports is ${this.portRange.min}-${this.portRange.max}`));
-      } else if (!(await this.claim(portPrefix + p.nodePort, owner))) {
-        errs.push(invalidValue(`spec.ports[${i}].nodePort`, p.nodePort, 'provided port is already allocated'));
-      }
-    }
-    if (errs.length) {
-      await this.releaseNodePorts(svc, new Set());
-      throw this.invalid(svc, errs);
-    }
-    const span = this.portRange.max - this.portRange.min + 1;
-    for (const p of ports) {
-      if (p.nodePort) continue;
-      const start = Math.floor(Math.random() * span);
-      let got = 0;
-      for (let i = 0; i < span; i++) {
-        const port = this.portRange.min + ((start + i) % span);
-        if (ports.some((q) => q.nodePort === port)) continue;
-        if (await this.claim(portPrefix + port, owner)) {
-          got = port;
-          break;
+    const claimedNow: number[] = [];
+    const claim = async (port: number): Promise<boolean> => {
+      const key = portPrefix + port;
+      const heldBefore = await this.ownedBy(key, owner);
+      const ok = await this.claim(key, owner);
+      if (ok && !heldBefore) claimedNow.push(port);
+      return ok;
+    };
+    try {
+      const errs: FieldError[] = [];
+      for (const [i, p] of ports.entries()) {
+        if (!p.nodePort) continue;
+        if (p.nodePort < this.portRange.min || p.nodePort > this.portRange.max) {
+          errs.push(invalidValue(`spec.ports[${i}].nodePort`, p.nodePort, `provided port is not in the valid range. The range of valid ports is ${this.portRange.min}-${this.portRange.max}`));
+        } else if (!(await claim(p.nodePort))) {
+          errs.push(invalidValue(`spec.ports[${i}].nodePort`, p.nodePort, 'provided port is already allocated'));
         }
       }
-      if (!got) throw internalError(new Error('failed to allocate a nodePort: range is full'));
-      p.nodePort = got;
+      if (errs.length) throw this.invalid(svc, errs);
+      const span = this.portRange.max - this.portRange.min + 1;
+      for (const p of ports) {
+        if (p.nodePort) continue;
+        const start = Math.floor(Math.random() * span);
+        let got = 0;
+        for (let i = 0; i < span; i++) {
+          const port = this.portRange.min + ((start + i) % span);
+          if (ports.some((q) => q.nodePort === port)) continue;
+          if (await claim(port)) {
+            got = port;
+            break;
+          }
+        }
+        if (!got) throw internalError(new Error('failed to allocate a nodePort: range is full'));
+        p.nodePort = got;
+      }
+    } catch (err) {
+      for (const port of claimedNow) await this.release(portPrefix + port, owner);
+      throw err;
+    }
+  }
+
+  private async ownedBy(key: string, owner: string): Promise<boolean> {
+    const res = await this.storage.client.kv.range({ key: Buffer.from(key) });
+    const kv = res.kvs[0];
+    if (!kv) return false;
+    try {
+      return JSON.parse(kv.value.toString('utf8')).owner === owner;
+    } catch {
+      return false;
     }
   }
 

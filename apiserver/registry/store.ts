@@ -21,6 +21,7 @@ import {
   timeout,
 } from '../../lib/machinery/status.js';
 import { validateObjectMeta, nameIsDNSSubdomain } from '../../lib/machinery/validation.js';
+import { canonicalJSON } from '../../lib/machinery/canonical.js';
 import { TooLargeResourceVersionError, TooOldResourceVersionError, type CacheWatcher, type WatchCache } from '../storage/cacher.js';
 import type { EtcdStorage } from '../storage/etcd.js';
 import { CompactedError, ConflictError, KeyExistsError, KeyNotFoundError, StorageUnavailableError, type Preconditions } from '../storage/interface.js';
@@ -81,9 +82,9 @@ function randomSuffix(n = 5): string {
 }
 
 /** withoutMetaAndStatus is what counts as "spec" for generation bumps. */
-function specOf(obj: KubeObject): string {
+function specOf(obj: KubeObject): unknown {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
-  return JSON.stringify(rest);
+  return rest;
 }
 
 export class GenericStore {
@@ -241,22 +242,25 @@ export class GenericStore {
       throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [forbiddenField('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided')]);
     }
     if (q.continue && q.resourceVersion && q.resourceVersion !== '0') {
-      throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [forbiddenField('resourceVersion', 'specifying resource version is not allowed when using continue')]);
+      throw badRequest('specifying resource version is not allowed when using continue');
     }
     if (rvMatch === 'Exact' && q.resourceVersion === '0') {
       throw invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [forbiddenField('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"')]);
     }
     const rv = q.resourceVersion ? parseRV(q.resourceVersion) : undefined;
 
+    // A paged list at a given resourceVersion without a match rule reads exactly that revision
+    // (the legacy paging semantics kube-apiserver keeps).
+    const exact = rvMatch === 'Exact' || (!rvMatch && !!q.limit && q.limit > 0 && rv !== undefined && rv > 0);
     // Paged reads, continuations and exact reads go to etcd at one revision.
-    if (q.continue || (q.limit && q.limit > 0 && q.resourceVersion !== '0') || rvMatch === 'Exact') {
+    if (q.continue || (q.limit && q.limit > 0 && q.resourceVersion !== '0') || exact) {
       let revision = 0;
       let startKey: string | undefined;
       if (q.continue) {
         const tok = decodeContinue(q.continue, prefix);
         revision = tok.revision;
         startKey = tok.startKey;
-      } else if (rvMatch === 'Exact') {
+      } else if (exact) {
         revision = rv!;
       }
       return this.listFromEtcd(prefix, q, revision, startKey);
@@ -362,26 +366,14 @@ export class GenericStore {
     const preconditions: Preconditions = { ...opts.preconditions };
     if (bodyRV) preconditions.resourceVersion = bodyRV;
 
-    let existing: KubeObject | undefined;
-    try {
-      existing = await this.storage.get(key);
-    } catch (err) {
-      this.mapError(err, name);
-    }
-    if (!existing) {
-      if (body && !opts.subresource && !opts.mutate && this.def.allowCreateOnUpdate) {
-        if (bodyRV) throw notFound(this.gr, name);
-        const obj = deepClone(body);
-        obj.metadata = { ...obj.metadata, name };
-        return { object: await this.create(ns, obj, ctx), created: true };
-      }
-      throw notFound(this.gr, name);
-    }
-
     let finalObj: KubeObject | undefined;
     let oldObj: KubeObject | undefined;
-    let deleteAfter = false;
+    let deleteInstead = false;
     const tryUpdate = async (current: KubeObject): Promise<KubeObject | null> => {
+      // A retry starts over: undo what the previous attempt reserved.
+      if (finalObj && oldObj) await this.hooks.afterUpdateFailed?.(finalObj, oldObj, ctx);
+      finalObj = undefined;
+      deleteInstead = false;
       oldObj = current;
       let next: KubeObject;
       if (opts.mutate) next = deepClone(await opts.mutate(deepClone(current)));
@@ -429,30 +421,72 @@ export class GenericStore {
         const errs = this.validateObject(next);
         if (this.def.validateUpdate) errs.push(...this.def.validateUpdate(next, current));
         if (errs.length) throw invalid(this.gk, name, dedupe(errs));
-        if (this.def.hasGeneration && specOf(next) !== specOf(current)) meta.generation = (cur.generation ?? 1) + 1;
+        if (this.def.hasGeneration && canonicalJSON(specOf(next)) !== canonicalJSON(specOf(current))) meta.generation = (cur.generation ?? 1) + 1;
       }
-      if (cur.deletionTimestamp && !(meta.finalizers ?? []).length) deleteAfter = true;
+      // An object being deleted whose last finalizer this update removes goes now, instead of being written.
+      if (shouldDeleteDuringUpdate(next)) {
+        deleteInstead = true;
+        finalObj = next;
+        return null;
+      }
       await this.hooks.beforeUpdate?.(next, current, ctx);
       finalObj = next;
       if (ctx.dryRun) return null;
       return next;
     };
-    let object: KubeObject;
-    try {
-      object = await this.storage.guaranteedUpdate(key, tryUpdate, preconditions);
-    } catch (err) {
-      if (finalObj && oldObj) await this.hooks.afterUpdateFailed?.(finalObj, oldObj, ctx).catch(() => undefined);
-      this.mapError(err, name);
+    let object!: KubeObject;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        object = await this.storage.guaranteedUpdate(key, tryUpdate, preconditions);
+      } catch (err) {
+        if (finalObj && oldObj) await this.hooks.afterUpdateFailed?.(finalObj, oldObj, ctx).catch(() => undefined);
+        if (err instanceof KeyNotFoundError && body && !opts.subresource && !opts.mutate && this.def.allowCreateOnUpdate && !bodyRV) {
+          const obj = deepClone(body);
+          obj.metadata = { ...obj.metadata, name };
+          return { object: await this.create(ns, obj, ctx), created: true };
+        }
+        this.mapError(err, name);
+      }
+      if (!deleteInstead) break;
+      if (ctx.dryRun) return { object: finalObj!, created: false };
+      // Delete exactly the version the update was computed from; if it moved, compute again.
+      try {
+        const gone = await this.finalDelete(key, { uid: oldObj!.metadata.uid, resourceVersion: oldObj!.metadata.resourceVersion }, ctx);
+        return { object: gone, created: false };
+      } catch (err) {
+        if (err instanceof ConflictError && !preconditions.resourceVersion && attempt < 16) continue;
+        this.mapError(err, name);
+      }
     }
-    if (ctx.dryRun) return { object: finalObj ?? object, created: false };
+    if (ctx.dryRun) {
+      if (finalObj && oldObj) await this.hooks.afterUpdateFailed?.(finalObj, oldObj, ctx).catch(() => undefined);
+      return { object: finalObj ?? object, created: false };
+    }
     if (oldObj && object !== oldObj) await this.hooks.afterUpdate?.(object, oldObj, ctx);
     else if (finalObj && oldObj) await this.hooks.afterUpdateFailed?.(finalObj, oldObj, ctx).catch(() => undefined);
-    if (deleteAfter) {
-      // The last finalizer is gone from an object being deleted: now it really goes.
-      const gone = await this.finalDelete(key, object, { resourceVersion: object.metadata.resourceVersion }, ctx).catch(() => object);
-      return { object: gone, created: false };
-    }
     return { object, created: false };
+  }
+
+  /**
+   * updateRaw changes the stored object with fn and no strategy or validation: for the few
+   * server-side writes Kubernetes itself makes that way (pod binding, namespace finalize).
+   */
+  async updateRaw(ns: string | undefined, name: string, fn: (current: KubeObject) => KubeObject | null, preconditions?: Preconditions, dryRun = false): Promise<KubeObject> {
+    let planned: KubeObject | undefined;
+    try {
+      const out = await this.storage.guaranteedUpdate(
+        this.key(ns, name),
+        (cur) => {
+          const next = fn(deepClone(cur));
+          planned = next ?? cur;
+          return dryRun ? null : next;
+        },
+        preconditions,
+      );
+      return dryRun ? planned! : out;
+    } catch (err) {
+      this.mapError(err, name);
+    }
   }
 
   // ---- delete ----
@@ -473,87 +507,54 @@ export class GenericStore {
         { type: 'FieldValueInvalid', field: 'propagationPolicy', value: options.propagationPolicy, detail: 'orphanDependents and deletionPropagation cannot be both set' },
       ]);
     }
-    let current: KubeObject | undefined;
-    try {
-      current = await this.storage.get(key);
-    } catch (err) {
-      this.mapError(err, name);
-    }
-    if (!current) throw notFound(this.gr, name);
-    if (pre.uid && pre.uid !== current.metadata.uid) {
-      throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
-    }
-    if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-      throw conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
-    }
-
     const policy = options.propagationPolicy ?? (options.orphanDependents === true ? 'Orphan' : options.orphanDependents === false ? 'Background' : undefined);
     const addFinalizer = policy === 'Orphan' ? 'orphan' : policy === 'Foreground' ? 'foregroundDeletion' : undefined;
-    const finalizers = current.metadata.finalizers ?? [];
     const isNamespace = this.def.group === '' && this.def.plural === 'namespaces';
-    const nsFinalizers = isNamespace ? (((current.spec as { finalizers?: string[] } | undefined)?.finalizers) ?? []) : [];
-    const graceful = this.def.gracefulDelete?.(current, options.gracePeriodSeconds);
 
-    const needsGraceful = graceful?.graceful && graceful.gracePeriodSeconds > 0;
-    const keep = finalizers.length > 0 || !!addFinalizer || nsFinalizers.length > 0 || needsGraceful;
-    if (!keep) {
-      if (ctx.dryRun) return { object: current, deleted: true };
-      return { object: await this.finalDelete(key, current, { ...pre, resourceVersion: pre.resourceVersion ?? current.metadata.resourceVersion }, ctx), deleted: true };
+    // Decide from the current state; if the object changes under us (and the client named no
+    // resourceVersion), decide again from the new state rather than failing with a conflict.
+    for (let attempt = 0; ; attempt++) {
+      let current: KubeObject | undefined;
+      try {
+        current = await this.storage.get(key);
+      } catch (err) {
+        this.mapError(err, name);
+      }
+      if (!current) throw notFound(this.gr, name);
+      if (pre.uid && pre.uid !== current.metadata.uid) {
+        throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      }
+      if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+        throw conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+      }
+      const finalizers = current.metadata.finalizers ?? [];
+      const nsFinalizers = isNamespace ? (((current.spec as { finalizers?: string[] } | undefined)?.finalizers) ?? []) : [];
+      const graceful = this.def.gracefulDelete?.(current, options.gracePeriodSeconds);
+      const needsGraceful = !!graceful?.graceful && graceful.gracePeriodSeconds > 0;
+      const keep = finalizers.length > 0 || !!addFinalizer || nsFinalizers.length > 0 || needsGraceful;
+      const atRV: Preconditions = { uid: current.metadata.uid, resourceVersion: current.metadata.resourceVersion };
+      try {
+        if (!keep) {
+          if (ctx.dryRun) return { object: current, deleted: true };
+          return { object: await this.finalDelete(key, atRV, ctx), deleted: true };
+        }
+        // Deletion that waits: finalizers, namespace content, or a graceful pod.
+        const marked = markForDeletion(current, { addFinalizer, policy, graceSeconds: needsGraceful ? graceful!.gracePeriodSeconds : 0, now: ctx.now, isNamespace });
+        const pending = needsGraceful || (marked.metadata.finalizers ?? []).length > 0 || nsFinalizers.length > 0;
+        if (ctx.dryRun) return { object: marked, deleted: !pending };
+        const updated = marked === current ? current : await this.storage.guaranteedUpdate(key, () => marked, atRV);
+        if (!pending) return { object: await this.finalDelete(key, { uid: updated.metadata.uid, resourceVersion: updated.metadata.resourceVersion }, ctx), deleted: true };
+        return { object: updated, deleted: false };
+      } catch (err) {
+        if (err instanceof ConflictError && !pre.resourceVersion && attempt < 16) continue;
+        if (err instanceof KeyNotFoundError) throw notFound(this.gr, name);
+        this.mapError(err, name);
+      }
     }
-
-    // Deletion that waits: finalizers, namespace content, or a graceful pod.
-    let gracefulPending = false;
-    const mark = (obj: KubeObject): KubeObject | null => {
-      const next = deepClone(obj);
-      const meta = next.metadata;
-      let changed = false;
-      if (addFinalizer && !(meta.finalizers ?? []).includes(addFinalizer)) {
-        // Orphan and foreground replace each other, as Kubernetes does.
-        meta.finalizers = [...(meta.finalizers ?? []).filter((f) => f !== 'orphan' && f !== 'foregroundDeletion'), addFinalizer];
-        changed = true;
-      }
-      if (policy === 'Background' && (meta.finalizers ?? []).some((f) => f === 'orphan' || f === 'foregroundDeletion')) {
-        meta.finalizers = (meta.finalizers ?? []).filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
-        changed = true;
-      }
-      const grace = needsGraceful ? graceful!.gracePeriodSeconds : 0;
-      if (!meta.deletionTimestamp) {
-        meta.deletionTimestamp = nowRFC3339(new Date(ctx.now.getTime() + grace * 1000));
-        meta.deletionGracePeriodSeconds = grace;
-        changed = true;
-      } else if (needsGraceful && meta.deletionGracePeriodSeconds !== undefined && grace < meta.deletionGracePeriodSeconds) {
-        // A shorter grace period may shorten a deletion already under way, never lengthen it.
-        meta.deletionTimestamp = nowRFC3339(new Date(ctx.now.getTime() + grace * 1000));
-        meta.deletionGracePeriodSeconds = grace;
-        changed = true;
-      }
-      if (isNamespace && (next.status as { phase?: string } | undefined)?.phase !== 'Terminating') {
-        next.status = { ...((next.status as object) ?? {}), phase: 'Terminating' };
-        changed = true;
-      }
-      gracefulPending = needsGraceful || (meta.finalizers ?? []).length > 0 || nsFinalizers.length > 0;
-      return changed ? next : null;
-    };
-    if (ctx.dryRun) return { object: mark(current) ?? current, deleted: false };
-    let updated: KubeObject;
-    try {
-      updated = await this.storage.guaranteedUpdate(key, mark, pre);
-    } catch (err) {
-      this.mapError(err, name);
-    }
-    if (!gracefulPending) {
-      return { object: await this.finalDelete(key, updated, { resourceVersion: updated.metadata.resourceVersion }, ctx), deleted: true };
-    }
-    return { object: updated, deleted: false };
   }
 
-  private async finalDelete(key: string, current: KubeObject, pre: Preconditions, ctx: RequestContext): Promise<KubeObject> {
-    let out: KubeObject;
-    try {
-      out = await this.storage.delete(key, pre);
-    } catch (err) {
-      this.mapError(err, current.metadata.name ?? '');
-    }
+  private async finalDelete(key: string, pre: Preconditions, ctx: RequestContext): Promise<KubeObject> {
+    const out = await this.storage.delete(key, pre);
     await this.hooks.afterDelete?.(out, ctx).catch(() => undefined);
     return out;
   }
@@ -612,6 +613,57 @@ function tooLargeRV(requested: number, current: number): StatusError {
     causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
     retryAfterSeconds: 1,
   });
+}
+
+/**
+ * shouldDeleteDuringUpdate is Kubernetes' rule: an object with a deletionTimestamp, no
+ * finalizers left and no grace period still running is deleted rather than written. A
+ * namespace also waits for its spec.finalizers (the namespace controller's work).
+ */
+function shouldDeleteDuringUpdate(obj: KubeObject): boolean {
+  const m = obj.metadata;
+  if (!m.deletionTimestamp || (m.finalizers ?? []).length) return false;
+  if (m.deletionGracePeriodSeconds !== undefined && m.deletionGracePeriodSeconds !== 0) return false;
+  if (obj.kind === 'Namespace' && ((obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).length) return false;
+  return true;
+}
+
+/** markForDeletion returns obj with its deletion recorded (deletionTimestamp, finalizers, phase), or obj itself if nothing changes. */
+function markForDeletion(
+  obj: KubeObject,
+  o: { addFinalizer?: string; policy?: string; graceSeconds: number; now: Date; isNamespace: boolean },
+): KubeObject {
+  const next = deepClone(obj);
+  const meta = next.metadata;
+  let changed = false;
+  if (o.addFinalizer && !(meta.finalizers ?? []).includes(o.addFinalizer)) {
+    // Orphan and foreground replace each other, as Kubernetes does.
+    meta.finalizers = [...(meta.finalizers ?? []).filter((f) => f !== 'orphan' && f !== 'foregroundDeletion'), o.addFinalizer];
+    changed = true;
+  }
+  if (o.policy === 'Background' && (meta.finalizers ?? []).some((f) => f === 'orphan' || f === 'foregroundDeletion')) {
+    meta.finalizers = (meta.finalizers ?? []).filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
+    changed = true;
+  }
+  const at = nowRFC3339(new Date(o.now.getTime() + o.graceSeconds * 1000));
+  if (!meta.deletionTimestamp) {
+    meta.deletionTimestamp = at;
+    meta.deletionGracePeriodSeconds = o.graceSeconds;
+    changed = true;
+  } else if (o.graceSeconds > 0 && meta.deletionGracePeriodSeconds !== undefined && o.graceSeconds < meta.deletionGracePeriodSeconds) {
+    // A shorter grace period may shorten a deletion already under way, never lengthen it.
+    meta.deletionTimestamp = at;
+    meta.deletionGracePeriodSeconds = o.graceSeconds;
+    changed = true;
+  } else if (o.graceSeconds === 0 && meta.deletionGracePeriodSeconds) {
+    meta.deletionGracePeriodSeconds = 0;
+    changed = true;
+  }
+  if (o.isNamespace && (next.status as { phase?: string } | undefined)?.phase !== 'Terminating') {
+    next.status = { ...((next.status as object) ?? {}), phase: 'Terminating' };
+    changed = true;
+  }
+  return changed ? next : obj;
 }
 
 function dedupe(errs: FieldError[]): FieldError[] {

@@ -7,7 +7,7 @@
 // exactly when it is "as fresh as revision R", which a per-resource watch cannot without etcd's
 // progress requests (not exposed by the etcd3 package). Per-resource state is still kept apart.
 
-import type { Watcher } from 'etcd3';
+import type { IKeyValue, Watcher } from 'etcd3';
 import type { KubeObject } from '../../lib/api/meta.js';
 import type { Logger } from '../../lib/log.js';
 import { decodeKV, type EtcdStorage } from './etcd.js';
@@ -80,6 +80,7 @@ export class WatchCache {
   private etcdWatcher?: Watcher;
   private _ready = false;
   private stopped = false;
+  private restarting = false;
 
   constructor(
     private readonly store: EtcdStorage,
@@ -87,6 +88,7 @@ export class WatchCache {
     opts: WatchCacheOptions = {},
   ) {
     this.capacity = opts.capacity ?? 50_000;
+    if (!(this.capacity >= 1)) throw new Error('the watch cache keeps at least one event');
     this.ring = new Array(this.capacity);
   }
 
@@ -124,65 +126,120 @@ export class WatchCache {
   }
 
   private async watchFrom(rev: number): Promise<void> {
-    const w = await this.store.client.watch().prefix('/registry/').withPreviousKV().startRevision(String(rev)).create();
+    // Listeners go on before the watcher can connect (watcher(), not create()), so no response can
+    // arrive unheard. On every disconnect the resume point is set from what the cache applied:
+    // etcd3 would otherwise resume from the last response header, which can skip events still in
+    // flight when a second disconnect hits during catch-up.
+    const w = this.store.client.watch().prefix('/registry/').withPreviousKV().startRevision(String(rev)).watcher();
     this.etcdWatcher = w;
+    const request = w.request as { start_revision?: string | number };
     w.on('data', (res) => {
-      for (const e of res.events) {
-        const key = e.kv.key.toString('utf8');
-        const revision = Number(e.kv.mod_revision);
-        if (revision <= this._revision) continue; // replay after a reconnect
-        if (e.type === 'Put') {
-          const object = decodeKV(e.kv);
-          const prevObject = e.prev_kv ? decodeKV(e.prev_kv) : this.getByKey(key);
-          this.apply({ type: Number(e.kv.version) === 1 || !prevObject ? 'ADDED' : 'MODIFIED', key, object, prevObject, revision });
-        } else {
-          const prev = e.prev_kv ? decodeKV(e.prev_kv) : this.getByKey(key);
-          if (!prev) {
-            this._revision = revision;
-            continue;
-          }
-          // A deleted object is delivered with the deletion's revision, as Kubernetes does.
-          const object = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(revision) } };
-          this.apply({ type: 'DELETED', key, object, prevObject: prev, revision });
-        }
+      if (this.etcdWatcher !== w) return;
+      try {
+        this.applyResponse(res);
+      } catch (err) {
+        this.log.error('Applying an etcd watch response failed; re-listing', { err: err as Error });
+        void this.restart(true);
       }
-      const headerRev = Number(res.header.revision);
-      if (res.events.length === 0 && headerRev > this._revision) this._revision = headerRev;
-      this.wake();
     });
     w.on('error', (err) => {
+      // Before the first connect, the error rejects start() below and its caller retries.
+      if (this.etcdWatcher !== w || !this._ready) return;
+      // etcd canceled this watch (e.g. its revision was compacted): it is already gone on both
+      // sides, so it is dropped, not canceled.
       this.log.error('Watch of etcd failed; re-listing', { err });
-      void this.restart();
+      w.removeAllListeners();
+      void this.restart(false);
     });
-    w.on('disconnected', () => this.log.warn('Watch of etcd disconnected; reconnecting'));
-    w.on('connected', () => this.log.info('Watch of etcd connected'));
+    w.on('disconnected', () => {
+      if (this.etcdWatcher !== w) return;
+      request.start_revision = String(this._revision + 1);
+      this.log.warn('Watch of etcd disconnected; reconnecting', { resumeRevision: this._revision + 1 });
+    });
+    w.on('connected', () => {
+      if (this.etcdWatcher !== w) return;
+      request.start_revision = String(this._revision + 1);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onConnected = () => (w.off('error', onError), resolve());
+      const onError = (err: Error) => (w.off('connected', onConnected), reject(err));
+      w.once('connected', onConnected);
+      w.once('error', onError);
+    });
   }
 
-  private async restart(): Promise<void> {
-    if (this.stopped) return;
+  private applyResponse(res: { events: { type: string; kv: IKeyValue; prev_kv?: IKeyValue }[]; header: { revision: string } }): void {
+    for (const e of res.events) {
+      const key = e.kv.key.toString('utf8');
+      const revision = Number(e.kv.mod_revision);
+      // Several events may share one revision (a multi-key transaction): only older ones are replays.
+      if (revision < this._revision || (revision === this._revision && this.appliedAt(key, revision))) continue;
+      if (e.type === 'Put') {
+        const object = decodeKV(e.kv);
+        const prevObject = e.prev_kv ? decodeKV(e.prev_kv) : this.getByKey(key);
+        this.apply({ type: Number(e.kv.version) === 1 || !prevObject ? 'ADDED' : 'MODIFIED', key, object, prevObject, revision });
+      } else {
+        const prev = e.prev_kv ? decodeKV(e.prev_kv) : this.getByKey(key);
+        if (!prev) {
+          this._revision = Math.max(this._revision, revision);
+          continue;
+        }
+        // A deleted object is delivered with the deletion's revision, as Kubernetes does.
+        const object = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(revision) } };
+        this.apply({ type: 'DELETED', key, object, prevObject: prev, revision });
+      }
+    }
+    const headerRev = Number(res.header.revision);
+    if (res.events.length === 0 && headerRev > this._revision) this._revision = headerRev;
+    this.wake();
+  }
+
+  /** appliedAt tells whether the newest event in the ring is this key at this revision (a replay). */
+  private appliedAt(key: string, revision: number): boolean {
+    for (let i = this.ringLen - 1; i >= 0; i--) {
+      const ev = this.ring[(this.ringStart + i) % this.capacity];
+      if (ev.revision !== revision) return false;
+      if (ev.key === key) return true;
+    }
+    return false;
+  }
+
+  private async restart(cancelWatcher: boolean): Promise<void> {
+    if (this.stopped || this.restarting) return;
+    this.restarting = true;
     this._ready = false;
-    try {
-      await this.etcdWatcher?.cancel();
-    } catch {
-      /* already gone */
+    const old = this.etcdWatcher;
+    this.etcdWatcher = undefined;
+    if (old && cancelWatcher) {
+      old.removeAllListeners();
+      old.on('error', () => undefined);
+      await old.cancel().catch(() => undefined);
     }
     for (const w of [...this.watchers]) w.terminate('watch cache re-initialized');
     this.watchers.clear();
-    for (;;) {
-      if (this.stopped) return;
-      try {
-        await this.start();
-        return;
-      } catch (err) {
-        this.log.warn('Re-listing for the watch cache failed; retrying', { err });
-        await new Promise((r) => setTimeout(r, 1000));
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        try {
+          await this.start();
+          return;
+        } catch (err) {
+          this.log.warn('Re-listing for the watch cache failed; retrying', { err });
+          await new Promise((r) => setTimeout(r, 1000));
+        }
       }
+    } finally {
+      this.restarting = false;
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.etcdWatcher?.cancel().catch(() => undefined);
+    const w = this.etcdWatcher;
+    this.etcdWatcher = undefined;
+    w?.removeAllListeners();
+    w?.on('error', () => undefined);
+    await w?.cancel().catch(() => undefined);
     for (const w of [...this.watchers]) w.terminate('apiserver shutting down');
     this.watchers.clear();
   }

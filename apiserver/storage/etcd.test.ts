@@ -170,6 +170,19 @@ describe('WatchCache', () => {
     stop();
   });
 
+  it('survives etcd canceling its watch (a compacted revision) by re-listing, and tells watchers to start over', async () => {
+    const c = collect('/registry/core/configmaps/w/');
+    await cache.watch(c.watcher, undefined);
+    await store.compact(await store.currentRevision());
+    // Test-only: resume the etcd watch from a compacted revision, as a long disconnect would.
+    await (cache as unknown as { watchFrom(rev: number): Promise<void> }).watchFrom(2).catch(() => undefined);
+    await until(() => c.events.some((e) => e.type === 'TERMINATED'));
+    await until(() => cache.ready);
+    const created = await store.create('/registry/core/configmaps/w/after-relist', cm('after-relist'));
+    assert.equal(await cache.waitUntilFresh(Number(created.metadata.resourceVersion), 5000), true);
+    assert.ok(cache.list('/registry/core/configmaps/w/').some((o) => o.metadata.name === 'after-relist'));
+  });
+
   it('answers a watch from a revision older than its history with TooOldResourceVersion', async () => {
     const old = await store.currentRevision();
     for (let i = 0; i < 8; i++) await store.create(`/registry/core/configmaps/w/many-${i}`, cm(`many-${i}`));

@@ -4,6 +4,7 @@
 
 import { Etcd3, type IKeyValue, type IRangeResponse, type ITxnResponse, type ICompare, type IRequestOp } from 'etcd3';
 import type { KubeObject } from '../../lib/api/meta.js';
+import { canonicalJSON } from '../../lib/machinery/canonical.js';
 import {
   CompactedError,
   ConflictError,
@@ -39,6 +40,11 @@ export function decodeKV(kv: IKeyValue): KubeObject {
   obj.metadata = obj.metadata ?? {};
   obj.metadata.resourceVersion = kv.mod_revision;
   return obj;
+}
+
+function stripRV(obj: KubeObject): KubeObject {
+  const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
+  return { ...obj, metadata: meta };
 }
 
 /** encodeObject stores the object without its resourceVersion (the revision is the version). */
@@ -155,8 +161,8 @@ export class EtcdStorage implements Storage {
       checkPreconditions(key, current, preconditions);
       const next = await tryUpdate(current);
       if (next === null) return current;
+      if (canonicalJSON(stripRV(next)) === canonicalJSON(stripRV(current))) return current;
       const value = encodeObject(next);
-      if (value.equals(encodeObject(current))) return current;
       const res = await this.txn([{ key: k, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }], [{ request_put: { key: k, value } }]);
       if (!res.succeeded) {
         // Someone wrote in between. With a resourceVersion precondition that is a conflict the
