@@ -46,7 +46,12 @@ export const versionInfo = {
   platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
 };
 
-const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
+/** isResourcePath: /api/v1/<resource…> or /apis/<group>/<version>/<resource…> (not discovery documents). */
+export function isResourcePath(path: string): boolean {
+  if (path.startsWith('/api/')) return path.split('/').filter(Boolean).length >= 3;
+  if (path.startsWith('/apis/')) return path.split('/').filter(Boolean).length >= 4;
+  return false;
+}
 
 export function createAPIServer(opts: ServerOptions): https.Server {
   const { registry, log } = opts;
@@ -148,16 +153,17 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     res.end(r.body);
   });
 
-  app.use((req, res) => {
+  // handleResource serves every /api/v1/… and /apis/<group>/<version>/… resource request.
+  const handleResource = (req: IncomingMessage, res: ServerResponse, url: URL, user: UserInfo) => {
     const started = process.hrtime.bigint();
-    const url = new URL(req.originalUrl ?? req.url ?? '/', 'https://x');
-    const info = parseRequestInfo(req.method, url.pathname, url.searchParams);
-    const user = (req as IncomingMessage & { user?: UserInfo }).user!;
+    const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     const resourceLabel = info.resource ? (info.subresource ? `${info.resource}/${info.subresource}` : info.resource) : '';
     res.on('finish', () => {
-      requests.inc({ verb: info.verb.toUpperCase(), resource: resourceLabel, code: String(res.statusCode) });
-      if (info.verb !== 'watch') latency.observe({ verb: info.verb.toUpperCase(), resource: resourceLabel }, Number(process.hrtime.bigint() - started) / 1e9);
-      log.v(3).info('HTTP', { verb: info.verb, uri: url.pathname, code: res.statusCode, user: user.name, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      const verb = info.verb.toUpperCase();
+      requests.inc({ verb, resource: resourceLabel, code: String(res.statusCode) });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (info.verb !== 'watch') latency.observe({ verb, resource: resourceLabel }, seconds);
+      if (log.enabled(3)) log.info('HTTP', { verb: info.verb, uri: url.pathname, code: res.statusCode, user: user.name, ms: seconds * 1000 });
     });
     const run = async () => {
       if (!info.isResourceRequest) throw notFoundPath();
@@ -186,7 +192,23 @@ export function createAPIServer(opts: ServerOptions): https.Server {
       }
       writeStatus(res, status);
     });
-  });
+  };
+
+  app.use((req, res) => handleResource(req, res, new URL(req.originalUrl ?? req.url ?? '/', 'https://x'), (req as IncomingMessage & { user?: UserInfo }).user!));
+
+  /**
+   * listener sends resource requests straight to the generic handler and everything else
+   * (health, version, discovery, OpenAPI, metrics) through express: the resource path is the hot
+   * one, and its routing is the request-info parse it needs anyway.
+   */
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'https://x');
+    if (!isResourcePath(url.pathname)) return app(req, res);
+    res.setHeader('Cache-Control', 'no-cache, private');
+    const user = opts.authenticator.authenticate(req);
+    if (!user) return writeStatus(res, unauthorized());
+    handleResource(req, res, url, user);
+  };
 
   const server = https.createServer(
     {
@@ -197,7 +219,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
     },
-    app,
+    listener,
   );
   server.keepAliveTimeout = 60_000;
   server.headersTimeout = 65_000;

@@ -33,6 +33,11 @@ export class Logger {
     return new Logger(this.component, this.verbosity, this.sink, { ...this.fields, ...fields });
   }
 
+  /** enabled tells whether level-n detail is logged, so a hot path can skip building the record. */
+  enabled(n: number): boolean {
+    return n <= this.verbosity;
+  }
+
   /** v returns a logger that logs only when the process runs at verbosity ≥ n. */
   v(n: number): Pick<Logger, 'info'> {
     if (n <= this.verbosity) return this;

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../lib/api/meta.js';
 import { badRequest, StatusError } from '../../lib/machinery/status.js';
 import type { WatchEventType } from '../storage/interface.js';
-import { eventJSON, type CachedEvent } from '../storage/cacher.js';
+import { eventLine, type CachedEvent } from '../storage/cacher.js';
 import type { GenericStore } from '../registry/store.js';
 import { negotiate } from './request.js';
 import { toTable } from './table.js';
@@ -55,34 +55,57 @@ export async function serveWatch(
 
   let closed = false;
   let headersSent = false;
-  let pending: string[] = [];
+  // Lines wait in `pending` (as bytes) until the headers are out and then until the event loop's
+  // check phase, and leave in one write: every event that reached this watch in one loop turn
+  // costs one TLS write, not one each. With many watchers that per-socket write is the fan-out's
+  // cost; when the apiserver falls behind, more events share each write, so it catches up
+  // instead of queueing without bound.
+  let pending: Buffer[] = [];
+  let flushScheduled = false;
   let unregister: (() => void) | undefined;
   let lastRV = 0;
   let sentColumns = false;
   const timers: NodeJS.Timeout[] = [];
   const resource = def.plural;
+  const takePending = (): Buffer | undefined => {
+    if (pending.length === 0) return undefined;
+    const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    pending = [];
+    return data;
+  };
   const close = () => {
     if (closed) return;
     closed = true;
     for (const t of timers) clearTimeout(t), clearInterval(t);
     unregister?.();
-    if (headersSent) deps.watchMetrics?.dec(resource);
-    if (headersSent) res.end();
+    if (!headersSent) return;
+    deps.watchMetrics?.dec(resource);
+    // What was already queued (e.g. the bookmark sent just before a timeout) still goes out.
+    const rest = takePending();
+    if (rest && !res.destroyed) res.write(rest);
+    res.end();
   };
   req.on('close', close);
   res.on('error', close);
 
-  const write = (line: string) => {
-    if (closed) return;
-    // Events delivered while the watch registers wait until the headers are out.
-    if (!headersSent) {
-      pending.push(line);
-      return;
-    }
-    res.write(line);
+  const flush = () => {
+    flushScheduled = false;
+    if (closed || !headersSent) return;
+    const data = takePending();
+    if (!data) return;
+    res.write(data);
     if (res.writableLength > maxBufferedBytes) {
       deps.log.warn('Dropping a watch whose client does not keep up', { resource, buffered: res.writableLength });
       close();
+    }
+  };
+  const write = (line: string | Buffer) => {
+    if (closed) return;
+    pending.push(typeof line === 'string' ? Buffer.from(line) : line);
+    // Events delivered while the watch registers wait until sendHeaders.
+    if (headersSent && !flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
     }
   };
   const sendHeaders = () => {
@@ -90,9 +113,7 @@ export async function serveWatch(
     deps.watchMetrics?.inc(resource);
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
-    const lines = pending;
-    pending = [];
-    for (const l of lines) write(l);
+    flush();
   };
 
   const deliver = (type: WatchEventType, obj: KubeObject, ev: CachedEvent | undefined) => {
@@ -104,7 +125,7 @@ export async function serveWatch(
       sentColumns = true;
       write(`{"type":"${type}","object":${JSON.stringify(t)}}\n`);
     } else if (ev && ev.object === obj) {
-      write(`{"type":"${type}","object":${eventJSON(ev)}}\n`);
+      write(eventLine(ev, type));
     } else {
       write(`{"type":"${type}","object":${JSON.stringify(obj)}}\n`);
     }

@@ -16,11 +16,19 @@ import type { StoreEvent, WatchEventType } from './interface.js';
 /** CachedEvent is a StoreEvent plus its object serialized once for every watcher. */
 export interface CachedEvent extends StoreEvent {
   json?: string;
+  /** lines holds the encoded watch line per event type, built once and shared by every watcher. */
+  lines?: Partial<Record<WatchEventType, Buffer>>;
 }
 
 export function eventJSON(ev: CachedEvent): string {
   if (ev.json === undefined) ev.json = JSON.stringify(ev.object);
   return ev.json;
+}
+
+/** eventLine is the `{"type":…,"object":…}` line for ev as bytes, encoded once per type. */
+export function eventLine(ev: CachedEvent, type: WatchEventType): Buffer {
+  const lines = (ev.lines ??= {});
+  return (lines[type] ??= Buffer.from(`{"type":"${type}","object":${eventJSON(ev)}}\n`));
 }
 
 /** resourcePrefixOf maps `/registry/apps/deployments/ns/name` to `/registry/apps/deployments/`. */
@@ -130,6 +138,13 @@ export class WatchCache {
     // arrive unheard. On every disconnect the resume point is set from what the cache applied:
     // etcd3 would otherwise resume from the last response header, which can skip events still in
     // flight when a second disconnect hits during catch-up.
+    // A live watcher being replaced is canceled; one that failed was already dropped by restart().
+    const prev = this.etcdWatcher;
+    if (prev) {
+      prev.removeAllListeners();
+      prev.on('error', () => undefined);
+      void prev.cancel().catch(() => undefined);
+    }
     const w = this.store.client.watch().prefix('/registry/').withPreviousKV().startRevision(String(rev)).watcher();
     this.etcdWatcher = w;
     const request = w.request as { start_revision?: string | number };

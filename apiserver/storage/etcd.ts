@@ -111,9 +111,8 @@ export class EtcdStorage implements Storage {
     const value = encodeObject(obj);
     const res = await this.txn([{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }], [{ request_put: { key: k, value } }]);
     if (!res.succeeded) throw new KeyExistsError(key);
-    const out = JSON.parse(value.toString('utf8')) as KubeObject;
-    out.metadata.resourceVersion = res.header.revision;
-    return out;
+    // The caller's object is its own copy: hand it back with its new version, no re-parse.
+    return { ...obj, metadata: { ...obj.metadata, resourceVersion: res.header.revision } };
   }
 
   async get(key: string): Promise<KubeObject | undefined> {
@@ -172,9 +171,7 @@ export class EtcdStorage implements Storage {
         }
         continue;
       }
-      const out = JSON.parse(value.toString('utf8')) as KubeObject;
-      out.metadata.resourceVersion = res.header.revision;
-      return out;
+      return { ...next, metadata: { ...next.metadata, resourceVersion: res.header.revision } };
     }
   }
 
