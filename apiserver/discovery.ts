@@ -39,7 +39,10 @@ interface SubresourceInfo {
 function subresourcesOf(def: ResourceDefinition): SubresourceInfo[] {
   const subs: SubresourceInfo[] = [];
   const core = def.group === '';
-  if (core && def.plural === 'pods') subs.push({ name: 'binding', kind: 'Binding', verbs: ['create'] });
+  if (core && def.plural === 'pods') {
+    subs.push({ name: 'binding', kind: 'Binding', verbs: ['create'] });
+    subs.push({ name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] });
+  }
   if (core && def.plural === 'namespaces') subs.push({ name: 'finalize', kind: 'Namespace', verbs: ['update'] });
   if (def.subresources?.scale) subs.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
   if (def.subresources?.status) subs.push({ name: 'status', kind: def.kind, verbs: ['get', 'patch', 'update'] });

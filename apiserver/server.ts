@@ -66,6 +66,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
   const watchers = new Gauge({ name: 'apiserver_registered_watchers', help: 'Open watches by resource.', labelNames: ['resource'], registers: [opts.metrics] });
   const handler = new ResourceHandler({
     registry,
+    authorize: (attrs) => opts.authorizer.authorize({ ...attrs, user: { ...attrs.user, via: 'x509' } }),
     log,
     protobuf: opts.protobuf,
     fieldValidator: opts.fieldValidator,

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../lib/api/meta.js';
 import { nowRFC3339 } from '../../lib/api/meta.js';
-import type { ResourceDefinition } from '../../lib/api/resource.js';
+import type { ResourceDefinition, VirtualContext } from '../../lib/api/resource.js';
 import { checkFieldSelectorSupported, defaultFieldLabels, notAKnownFieldSelector, parseFieldSelector, matchesFields, isEverything as fieldsEverything } from '../../lib/machinery/fields.js';
 import { matches as labelsMatch, parseLabelSelector, isEverything as labelsEverything } from '../../lib/machinery/labels.js';
 import { badRequest, conflict, invalid, methodNotAllowed, notFoundPath, optimisticLockErrorMsg, StatusError, successStatus, type Status } from '../../lib/machinery/status.js';
@@ -33,6 +33,8 @@ export interface FieldValidator {
 
 export interface ResourceHandlerDeps {
   registry: APIRegistry;
+  /** authorize answers access reviews with the same authorizer that guards requests. */
+  authorize?: VirtualContext['authorize'];
   log: Logger;
   protobuf?: ProtobufDecoder;
   fieldValidator?: FieldValidator;
@@ -149,6 +151,7 @@ export class ResourceHandler {
         if (info.name) throw methodNotAllowed('POST', store.gr);
         const { obj, warnings } = await this.readObject(req, def, query);
         ctx.dryRun = dryRunOf(query);
+        if (def.virtualCreate) return this.virtualCreate(res, store, obj as KubeObject, user);
         const out = await store.create(ns, obj as KubeObject, ctx);
         return this.respond(res, 201, store, out, req, warnings);
       }
@@ -189,6 +192,20 @@ export class ResourceHandler {
       default:
         throw methodNotAllowed(req.method ?? info.verb, store.gr);
     }
+  }
+
+  /** virtualCreate answers a review kind: validated like a create, computed, never stored. */
+  private virtualCreate(res: ServerResponse, store: GenericStore, body: KubeObject, user: UserInfo): void {
+    const def = store.def;
+    if (body.apiVersion !== undefined && body.apiVersion !== store.apiVersion) {
+      throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${store.apiVersion})`);
+    }
+    const obj: KubeObject = { ...body, apiVersion: store.apiVersion, kind: def.kind, metadata: body.metadata ?? {} };
+    const errs = def.validate?.(obj) ?? [];
+    if (errs.length) throw invalid(store.gk, obj.metadata.name ?? '', errs);
+    const authorize = this.deps.authorize ?? (() => ({ allowed: false, reason: 'no authorizer' }));
+    const out = def.virtualCreate!(obj, { user: { name: user.name, uid: user.uid, groups: user.groups }, authorize });
+    writeJSON(res, 201, out);
   }
 
   private async readObject(req: IncomingMessage, def: ResourceDefinition, query: URLSearchParams): Promise<{ obj: unknown; warnings: string[] }> {
@@ -356,6 +373,10 @@ export class ResourceHandler {
       throw methodNotAllowed(req.method ?? '', { group: def.group, resource: `${def.plural}/status` });
     }
     if (sub === 'scale' && def.subresources?.scale) return this.scale(req, res, info, query, store, ns, ctx);
+    if (sub === 'eviction' && def.group === '' && def.plural === 'pods') {
+      if (info.verb !== 'create') throw methodNotAllowed(req.method ?? '', { group: '', resource: 'pods/eviction' });
+      return this.evict(req, res, store, ns, name, query, ctx);
+    }
     if (sub === 'binding' && def.group === '' && def.plural === 'pods') {
       if (info.verb !== 'create') throw methodNotAllowed(req.method ?? '', { group: '', resource: 'pods/binding' });
       return this.bind(req, res, store, ns, name, query, ctx);
@@ -377,6 +398,24 @@ export class ResourceHandler {
       return this.respond(res, 200, store, object, req);
     }
     throw notFoundPath();
+  }
+
+  /**
+   * evict is policy/v1 Eviction: a graceful delete of the pod with the Eviction's deleteOptions.
+   * With no PodDisruptionBudgets served yet, every eviction is allowed.
+   */
+  private async evict(req: IncomingMessage, res: ServerResponse, store: GenericStore, ns: string | undefined, name: string, query: URLSearchParams, ctx: RequestContext): Promise<void> {
+    const raw = await readBody(req);
+    const eviction = decodeBody(raw, req.headers['content-type'], this.deps.protobuf) as KubeObject & { deleteOptions?: DeleteOptions };
+    if (!eviction || typeof eviction !== 'object' || Array.isArray(eviction)) throw badRequest('the body of the request must be an Eviction');
+    if (eviction.kind !== undefined && eviction.kind !== 'Eviction') throw badRequest(`the kind in the data (${String(eviction.kind)}) does not match the expected kind (Eviction)`);
+    if (eviction.metadata?.name && eviction.metadata.name !== name) {
+      throw badRequest(`name in URL does not match name in Eviction object`);
+    }
+    const opts: DeleteOptions = { ...(eviction.deleteOptions ?? {}) };
+    ctx.dryRun = dryRunOf(query, opts);
+    await store.delete(ns, name, opts, ctx);
+    writeJSON(res, 201, { ...successStatus(), code: 201 });
   }
 
   private async bind(req: IncomingMessage, res: ServerResponse, store: GenericStore, ns: string | undefined, name: string, query: URLSearchParams, ctx: RequestContext): Promise<void> {

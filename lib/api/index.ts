@@ -15,6 +15,8 @@ import { replicaSets } from './apps/replicaset.js';
 import { endpointSlices } from './discovery/endpointslice.js';
 import { leases } from './coordination/lease.js';
 import { eventsV1 } from './events/event.js';
+import { selfSubjectAccessReviews, selfSubjectRulesReviews } from './authorization/selfsubjectaccessreview.js';
+import { selfSubjectReviews } from './authentication/selfsubjectreview.js';
 
 export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
@@ -31,6 +33,9 @@ export const builtinResources: ResourceDefinition<any>[] = [
   endpointSlices,
   leases,
   eventsV1,
+  selfSubjectAccessReviews,
+  selfSubjectRulesReviews,
+  selfSubjectReviews,
 ];
 
 export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1 };

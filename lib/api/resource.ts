@@ -38,6 +38,24 @@ export interface StrategyContext {
   user?: { name: string; groups: string[] };
 }
 
+/** VirtualContext is what a virtual create (an access review) sees of the request. */
+export interface VirtualContext {
+  user: { name: string; uid?: string; groups: string[]; extra?: Record<string, string[]> };
+  /** authorize asks the apiserver's authorizer about the given attributes for this user. */
+  authorize(attrs: {
+    user: { name: string; groups: string[] };
+    verb: string;
+    group?: string;
+    version?: string;
+    resource?: string;
+    subresource?: string;
+    namespace?: string;
+    name?: string;
+    path?: string;
+    resourceRequest: boolean;
+  }): { allowed: boolean; reason?: string };
+}
+
 export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   group: string; // '' for the core group
   version: string;
@@ -73,6 +91,11 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   gracefulDelete?: (obj: T, gracePeriodSeconds: number | undefined) => { graceful: boolean; gracePeriodSeconds: number };
   /** OpenAPI v3 schema of the kind (issue 3 fills these in); optional. */
   schema?: Record<string, unknown>;
+  /**
+   * virtualCreate makes a create compute its answer instead of storing anything (reviews such as
+   * SelfSubjectAccessReview). Such kinds serve only `create`.
+   */
+  virtualCreate?: (obj: T, ctx: VirtualContext) => T;
   /** returnDeletedObject: DELETE answers with the deleted object instead of a Success Status. */
   returnDeletedObject?: boolean;
   /** allowCreateOnUpdate: PUT to a missing name creates it (leases, endpoints, …). */
