@@ -95,6 +95,37 @@ describe('kubectl edit, set and rollout', () => {
   });
 });
 
+describe('server-side dry runs and diff', () => {
+  it('runs every write verb with --dry-run=server without persisting anything', async () => {
+    assert.match(await ok(['create', 'configmap', 'dry', '-n', 'w', '--from-literal=a=b', '--dry-run=server']), /configmap\/dry created \(server dry run\)/);
+    assert.match(await fails(['get', 'cm', 'dry', '-n', 'w']), /NotFound/);
+    await ok(['create', 'configmap', 'real', '-n', 'w', '--from-literal=a=b']);
+    const rv = await jsonpath('cm', 'real', '{.metadata.resourceVersion}');
+    await ok(['patch', 'cm', 'real', '-n', 'w', '--type=merge', '-p', '{"data":{"a":"changed"}}', '--dry-run=server']);
+    await ok(['label', 'cm', 'real', '-n', 'w', 'x=y', '--dry-run=server']);
+    const cm = JSON.parse(await ok(['get', 'cm', 'real', '-n', 'w', '-o', 'json']));
+    cm.data.a = 'replaced';
+    await ok(['replace', '-f', '-', '--dry-run=server'], { input: JSON.stringify(cm) });
+    assert.match(await ok(['delete', 'cm', 'real', '-n', 'w', '--dry-run=server']), /configmap "real" deleted \(server dry run\)/);
+    assert.equal(await jsonpath('cm', 'real', '{.data.a} {.metadata.labels.x} {.metadata.resourceVersion}'), `b  ${rv}`);
+    // Server-side dry-run fills in what the server would: a Service gets a ClusterIP it does not keep.
+    const dry = JSON.parse(await ok(['create', 'service', 'clusterip', 'drysvc', '-n', 'w', '--tcp=80', '--dry-run=server', '-o', 'json']));
+    assert.match(dry.spec.clusterIP, /^10\./);
+    assert.match(await fails(['get', 'svc', 'drysvc', '-n', 'w']), /NotFound/);
+  });
+
+  it('shows what apply would change with kubectl diff', async () => {
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'diffed', namespace: 'w' }, data: { color: 'blue' } };
+    await ok(['apply', '-f', '-'], { input: JSON.stringify(cm) });
+    assert.equal((await cluster.kubectl(['diff', '-f', '-'], { input: JSON.stringify(cm) })).code, 0, 'no difference, exit 0');
+    const changed = await cluster.kubectl(['diff', '-f', '-'], { input: JSON.stringify({ ...cm, data: { color: 'green' } }) });
+    assert.equal(changed.code, 1, changed.stderr);
+    assert.match(changed.stdout, /^-  color: blue$/m);
+    assert.match(changed.stdout, /^\+  color: green$/m);
+    assert.equal(await jsonpath('cm', 'diffed', '{.data.color}'), 'blue');
+  });
+});
+
 describe('kubectl drain and auth', () => {
   it('cordons a node and evicts its pods', async () => {
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker-1', annotations: { 'skiff.dev/simulated': 'true' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } };
