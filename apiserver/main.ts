@@ -13,6 +13,7 @@ import { ServiceAllocator, parseCIDR, firstServiceIP } from './registry/services
 import { Authenticator } from './auth/authn.js';
 import { AuthenticatedAuthorizer } from './auth/authz.js';
 import { createAPIServer } from './server.js';
+import { CRDController } from './crd/controller.js';
 import { bootstrap } from './bootstrap.js';
 import { decodeKubeProtobuf } from './protobuf/decode.js';
 import { newFieldValidator, newOpenAPIProvider } from './openapi-wiring.js';
@@ -86,6 +87,9 @@ async function main(): Promise<void> {
   const allocator = new ServiceAllocator(storage, cidr, { min: pmin, max: pmax });
   for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : undefined);
   await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: f['advertise-address'], port, log });
+  // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
+  const crdController = new CRDController(registry, { log });
+  await crdController.start();
 
   const server = createAPIServer({
     registry,
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
     if (compactor) clearInterval(compactor);
     server.close();
     server.closeAllConnections?.();
+    crdController.stop();
     await cache.stop();
     await storage.close();
     process.exit(0);

@@ -44,6 +44,14 @@ const mediaTypes = ['application/json', 'application/yaml', 'application/vnd.kub
 const streamMediaTypes = ['application/json;stream=watch', 'application/vnd.kubernetes.protobuf;stream=watch'];
 const patchMediaTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
+/**
+ * patchTypesOf is what a kind's PATCH accepts: custom resources declare theirs (no strategic
+ * merge), and kubectl picks its client-side apply patch type from this list.
+ */
+function patchTypesOf(def: ServedResource): string[] {
+  return def.patchTypes ? patchMediaTypes.filter((t) => def.patchTypes!.includes(t)) : patchMediaTypes;
+}
+
 const metaV1 = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 const StatusDefinition = `${metaV1}.Status`;
 const DeleteOptionsDefinition = `${metaV1}.DeleteOptions`;
@@ -281,7 +289,7 @@ function routesFor(rs: RouteSet, def: ServedResource, kindDef: string, listDef: 
   }
   if (verbs.has('patch')) {
     rs.add(item, 'patch', 'patch', `${scoped}${kind}`, 'patch', gvk, `partially update the specified ${kind}`, [...itemParams, P.pretty, ...patchParams], {
-      requestBody: { content: content(patchMediaTypes, PatchDefinition), required: true },
+      requestBody: { content: content(patchTypesOf(def), PatchDefinition), required: true },
       responses: responses([[200, 'OK'], [201, 'Created']], mediaTypes, kindDef),
     });
   }
@@ -327,7 +335,8 @@ function routesFor(rs: RouteSet, def: ServedResource, kindDef: string, listDef: 
       responses: responses([[200, 'OK'], [201, 'Created']], mediaTypes, subDef),
     });
     rs.add(path, 'patch', 'patch', `${scoped}${kind}${word}`, 'patch', subGVK, `partially update ${name} of the specified ${kind}`, [...itemParams, P.pretty, ...patchParams], {
-      requestBody: { content: content(patchMediaTypes, PatchDefinition), required: true },
+      // /status has the kind's own patch types; /scale is the built-in Scale type.
+      requestBody: { content: content(name === 'status' ? patchTypesOf(def) : patchMediaTypes, PatchDefinition), required: true },
       responses: responses([[200, 'OK'], [201, 'Created']], mediaTypes, subDef),
     });
   };

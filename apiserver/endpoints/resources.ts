@@ -21,7 +21,8 @@ import { modelOf } from '../openapi.js';
 import { decodeBody, mediaTypeOf, negotiate, readBody, type ProtobufDecoder, type RequestInfo } from './request.js';
 import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
 import { serveWatch } from './watch.js';
-import { validateFieldValidation } from '../fieldvalidation.js';
+import { unknownField, validateFieldValidation } from '../fieldvalidation.js';
+import { decodeApplyPatch, forceOf, requestFieldManager, validatePatchOptions } from '../fieldmanager/request.js';
 
 export interface FieldValidator {
   /** check returns unknown/duplicate field problems for the body, by its raw text when JSON/YAML. */
@@ -121,7 +122,7 @@ export class ResourceHandler {
     const def = store.def;
     if (info.namespace !== undefined && !def.namespaced) throw notFoundPath();
     const ns = def.namespaced ? info.namespace : undefined;
-    const ctx: RequestContext = { now: new Date(), user: { name: user.name, groups: user.groups }, dryRun: false };
+    const ctx: RequestContext = { now: new Date(), user: { name: user.name, groups: user.groups }, dryRun: false, fieldManager: requestFieldManager(query, req.headers['user-agent'], info.verb) };
     const verbs = def.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
     const sub = info.subresource;
 
@@ -237,6 +238,8 @@ export class ResourceHandler {
     const fv = this.deps.fieldValidator;
     if (mode === 'Ignore' || !fv || media === 'application/vnd.kubernetes.protobuf') return [];
     const problems = fv.check(def, obj, raw, media);
+    // Custom resources: the schema's unknown fields, after the decoder's duplicates (as kube-apiserver orders them).
+    if (def.unknownFields) problems.push(...def.unknownFields(obj).map(unknownField));
     if (!problems.length) return [];
     if (mode === 'Strict') throw fv.strictError(def, obj, problems, patchValue);
     return fv.warnings(problems);
@@ -331,7 +334,15 @@ export class ResourceHandler {
   ): Promise<void> {
     const media = mediaTypeOf(req.headers['content-type']);
     const raw = await readBody(req);
-    // Server-side apply (application/apply-patch+yaml) is not served yet: refuse it loudly.
+    checkPatchType(store.def, media);
+    validatePatchOptions(query, media);
+    if (media === PatchType.Apply) {
+      // Server-side apply: merge, take ownership, or create (apiserver/fieldmanager).
+      const { config, warnings } = decodeApplyPatch(raw, query);
+      ctx.dryRun = dryRunOf(query);
+      const { object, created } = await store.apply(ns, name, config, ctx, { force: forceOf(query), subresource });
+      return this.respond(res, created ? 201 : 200, store, object, req, warnings);
+    }
     if (![PatchType.JSON, PatchType.Merge, PatchType.Strategic].includes(media as never)) throw unsupportedPatch();
     const patch = parsePatch(raw);
     ctx.dryRun = dryRunOf(query);
@@ -460,6 +471,7 @@ export class ResourceHandler {
     const writeScale = async (scaleOf: (current: KubeObject) => KubeObject) => {
       ctx.dryRun = dryRunOf(query);
       const { object } = await store.update(ns, name, null, ctx, {
+        subresource: 'scale',
         mutate: (cur) => {
           const scale = scaleOf(cur);
           const rv = scale.metadata?.resourceVersion;
@@ -481,6 +493,7 @@ export class ResourceHandler {
       }
       case 'patch': {
         const media = mediaTypeOf(req.headers['content-type']);
+        checkPatchType(def, media);
         const patch = parsePatch(await readBody(req));
         return writeScale((cur) => {
           const current = scaleFromObject(def, cur);
@@ -495,8 +508,15 @@ export class ResourceHandler {
   }
 }
 
+/** checkPatchType refuses a patch type the kind does not take (strategic merge on custom resources) with a 415 listing those it does. */
+function checkPatchType(def: ResourceDefinition, media: string): void {
+  if (def.patchTypes && !def.patchTypes.includes(media)) {
+    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${def.patchTypes.join(', ')}`);
+  }
+}
+
 function unsupportedPatch(): StatusError {
-  return new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json');
+  return new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml');
 }
 
 function parsePatch(raw: Buffer): unknown {

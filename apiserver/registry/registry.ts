@@ -1,5 +1,6 @@
 // APIRegistry holds a GenericStore per served resource, indexed the ways requests and discovery
-// look them up. Built-in declarations are added at start; CRDs will be added at run time.
+// look them up. Built-in declarations are added at start; CRDs are registered and removed at run
+// time (register/remove).
 
 import type { ResourceDefinition } from '../../lib/api/resource.js';
 import type { WatchCache } from '../storage/cacher.js';
@@ -26,6 +27,33 @@ export class APIRegistry {
     this.stores.set(APIRegistry.id(def.group, def.version, def.plural), store);
     this.order.push(store);
     return store;
+  }
+
+  // ---- run-time registration (CustomResourceDefinitions) ----
+
+  /**
+   * register serves a store built elsewhere (a custom resource's, or a kind with its own store
+   * subclass). A store already at the same group/version/resource is replaced in place, so
+   * discovery keeps its order.
+   */
+  register(store: GenericStore): GenericStore {
+    const id = APIRegistry.id(store.def.group, store.def.version, store.def.plural);
+    const old = this.stores.get(id);
+    this.stores.set(id, store);
+    const at = old ? this.order.indexOf(old) : -1;
+    if (at >= 0) this.order[at] = store;
+    else this.order.push(store);
+    return store;
+  }
+
+  /** remove stops serving a resource; it returns the store that served it, if any. */
+  remove(group: string, version: string, resource: string): GenericStore | undefined {
+    const id = APIRegistry.id(group, version, resource);
+    const old = this.stores.get(id);
+    if (!old) return undefined;
+    this.stores.delete(id);
+    this.order.splice(this.order.indexOf(old), 1);
+    return old;
   }
 
   lookup(group: string, version: string, resource: string): GenericStore | undefined {

@@ -27,9 +27,18 @@ import type { EtcdStorage } from '../storage/etcd.js';
 import { CompactedError, ConflictError, KeyExistsError, KeyNotFoundError, StorageUnavailableError, type Preconditions } from '../storage/interface.js';
 import { decodeContinue, encodeContinue } from './continue.js';
 import { listPrefix, objectKey } from './keys.js';
+import { fieldManagerFor, type FieldManager, type Subresource } from '../fieldmanager/fieldmanager.js';
 
 export interface RequestContext extends StrategyContext {
   dryRun: boolean;
+  /** fieldManager is who writes, for metadata.managedFields: ?fieldManager= or the User-Agent's prefix. */
+  fieldManager?: string;
+}
+
+/** WriteOptions: internal switches of create and update. */
+interface WriteOptions {
+  /** managedFieldsSet: the object's managedFields are already computed (server-side apply). */
+  managedFieldsSet?: boolean;
 }
 
 /** RegistryHooks let a kind reserve and release things outside its object (IPs, ports). */
@@ -158,7 +167,7 @@ export class GenericStore {
 
   // ---- create ----
 
-  async create(ns: string | undefined, body: KubeObject, ctx: RequestContext): Promise<KubeObject> {
+  async create(ns: string | undefined, body: KubeObject, ctx: RequestContext, wopts: WriteOptions = {}): Promise<KubeObject> {
     this.typeCheck(body);
     const obj = deepClone(body);
     obj.apiVersion = this.apiVersion;
@@ -185,6 +194,7 @@ export class GenericStore {
     else delete meta.generation;
 
     this.def.defaults?.(obj);
+    if (!wopts.managedFieldsSet) this.recordManagedFields(undefined, obj, ctx);
     this.def.prepareForCreate?.(obj, ctx);
     const errs = this.validateObject(obj);
     if (errs.length) throw invalid(this.gk, meta.name ?? meta.generateName ?? '', errs);
@@ -349,7 +359,7 @@ export class GenericStore {
     name: string,
     body: KubeObject | null,
     ctx: RequestContext,
-    opts: { subresource?: 'status'; mutate?: (current: KubeObject) => KubeObject | Promise<KubeObject>; preconditions?: Preconditions } = {},
+    opts: { subresource?: Subresource; mutate?: (current: KubeObject) => KubeObject | Promise<KubeObject>; preconditions?: Preconditions } & WriteOptions = {},
   ): Promise<{ object: KubeObject; created: boolean }> {
     if (body) {
       this.typeCheck(body);
@@ -382,6 +392,7 @@ export class GenericStore {
       next.apiVersion = this.apiVersion;
       next.kind = this.def.kind;
       next.metadata = next.metadata ?? {};
+      const appliedManagedFields = next.metadata.managedFields;
       if (opts.subresource === 'status') {
         // A status update changes status and nothing else.
         const status = next.status;
@@ -412,6 +423,9 @@ export class GenericStore {
       else delete meta.generation;
 
       this.def.defaults?.(next);
+      if (!opts.managedFieldsSet) this.recordManagedFields(current, next, ctx, opts.subresource);
+      else if (appliedManagedFields) meta.managedFields = appliedManagedFields;
+      else delete meta.managedFields;
       if (opts.subresource === 'status') {
         this.def.prepareForStatusUpdate?.(next, current, ctx);
         const errs = this.def.validateStatusUpdate?.(next, current) ?? [];
@@ -487,6 +501,72 @@ export class GenericStore {
     } catch (err) {
       this.mapError(err, name);
     }
+  }
+
+  // ---- managed fields and server-side apply (apiserver/fieldmanager) ----
+
+  private fm?: FieldManager;
+
+  private get fieldManager(): FieldManager {
+    this.fm ??= fieldManagerFor(this.def);
+    return this.fm;
+  }
+
+  /**
+   * recordManagedFields sets next's metadata.managedFields for a create (live undefined) or an
+   * update by ctx.fieldManager; writes the apiserver makes itself (no request) are
+   * "kube-apiserver"'s, as its loopback client's are in Kubernetes. As there, a failure here never
+   * fails the write: the live object's managedFields are kept.
+   */
+  private recordManagedFields(live: KubeObject | undefined, next: KubeObject, ctx: RequestContext, subresource?: Subresource): void {
+    let managedFields: unknown;
+    try {
+      managedFields = this.fieldManager.update(live, next, { manager: ctx.fieldManager ?? 'kube-apiserver', subresource, now: ctx.now }).metadata.managedFields;
+    } catch {
+      managedFields = live?.metadata.managedFields;
+    }
+    if (managedFields) next.metadata.managedFields = managedFields as never;
+    else delete next.metadata.managedFields;
+  }
+
+  /**
+   * apply serves server-side apply (PATCH application/apply-patch+yaml) by ctx.fieldManager: it
+   * merges config into the live object, or creates the object when there is none (not through
+   * /status). A resourceVersion in config is a precondition.
+   */
+  async apply(
+    ns: string | undefined,
+    name: string,
+    config: unknown,
+    ctx: RequestContext,
+    opts: { force: boolean; subresource?: 'status' },
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    const fm = this.fieldManager;
+    const aopts = { manager: ctx.fieldManager ?? '', force: opts.force, subresource: opts.subresource, now: ctx.now };
+    const cmeta = (config as Partial<KubeObject> | null)?.metadata;
+    const rv = typeof cmeta?.resourceVersion === 'string' && cmeta.resourceVersion ? cmeta.resourceVersion : undefined;
+    const checked = (obj: KubeObject): KubeObject => {
+      const meta = obj.metadata ?? {};
+      if ((meta.name ?? '') !== name) throw badRequest(`the name of the object (${meta.name ?? ''}) does not match the name on the URL (${name})`);
+      const want = this.def.namespaced ? (ns ?? '') : '';
+      if (meta.namespace && meta.namespace !== want) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      return obj;
+    };
+    try {
+      return await this.update(ns, name, null, ctx, {
+        subresource: opts.subresource,
+        preconditions: rv ? { resourceVersion: rv } : undefined,
+        mutate: (current) => checked(fm.apply(current, config, aopts)),
+        managedFieldsSet: true,
+      });
+    } catch (err) {
+      if (!(err instanceof StatusError && err.code === 404 && err.reason === 'NotFound') || opts.subresource) throw err;
+    }
+    const obj = checked(fm.apply(undefined, config, aopts));
+    if (obj.metadata.uid) {
+      throw conflict(this.gr, name, `uid mismatch: the provided object specified uid ${obj.metadata.uid}, and no existing object was found`);
+    }
+    return { object: await this.create(ns, obj, ctx, { managedFieldsSet: true }), created: true };
   }
 
   // ---- delete ----

@@ -15,6 +15,7 @@ import { replicaSets } from './apps/replicaset.js';
 import { endpointSlices } from './discovery/endpointslice.js';
 import { leases } from './coordination/lease.js';
 import { eventsV1 } from './events/event.js';
+import { customResourceDefinitions } from './apiextensions/customresourcedefinition.js';
 import { selfSubjectAccessReviews, selfSubjectRulesReviews } from './authorization/selfsubjectaccessreview.js';
 import { selfSubjectReviews } from './authentication/selfsubjectreview.js';
 
@@ -36,6 +37,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   selfSubjectAccessReviews,
   selfSubjectRulesReviews,
   selfSubjectReviews,
+  customResourceDefinitions,
 ];
 
-export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1 };
+export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions };

@@ -100,6 +100,18 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   returnDeletedObject?: boolean;
   /** allowCreateOnUpdate: PUT to a missing name creates it (leases, endpoints, …). */
   allowCreateOnUpdate?: boolean;
+  // ---- custom resources (served from a CustomResourceDefinition) ----
+  /**
+   * patchTypes lists the patch media types the kind accepts, when not every type is: custom
+   * resources take JSON patch, merge patch and apply, and answer 415 to strategic merge patch.
+   */
+  patchTypes?: readonly string[];
+  /**
+   * unknownFields returns the paths (`spec.foo`) of the fields of obj the kind's schema does not
+   * know, for ?fieldValidation. For kinds without a client-node model (custom resources) the
+   * schema, not the model, decides; the fields are pruned by `defaults`.
+   */
+  unknownFields?: (obj: unknown) => string[];
 }
 
 /** defineResource exists to give declarations a checked type with inference at the definition. */
