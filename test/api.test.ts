@@ -163,6 +163,28 @@ describe('bad input', () => {
     await expectStatus(`${cms}?continue=garbage&limit=1`, {}, 400, 'BadRequest', /continue key is not valid/);
   });
 
+  it('refuses malformed patches of every type, and patches that break validation, changing nothing', async () => {
+    const deploys = '/apis/apps/v1/namespaces/default/deployments';
+    const body = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'patched' }, spec: { replicas: 1, selector: { matchLabels: { app: 'p' } }, template: { metadata: { labels: { app: 'p' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } };
+    const before = JSON.parse((await cluster.request(deploys, { method: 'POST', body })).body);
+    const patch = (type: string, text: string) => cluster.request(`${deploys}/patched`, { method: 'PATCH', body: text, headers: { 'Content-Type': type } });
+    for (const type of ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']) {
+      const r = await patch(type, '{"spec": ');
+      assert.equal(r.status, 400, `${type}: ${r.body}`);
+      assert.equal(JSON.parse(r.body).kind, 'Status');
+    }
+    assert.equal((await patch('application/json-patch+json', '[{"op":"move","from":"/nope","path":"/spec/x"}]')).status, 422);
+    assert.equal((await patch('application/json-patch+json', '{"op":"add"}')).status, 400);
+    const invalid = await patch('application/merge-patch+json', '{"spec":{"replicas":-3}}');
+    assert.equal(invalid.status, 422);
+    assert.match(JSON.parse(invalid.body).message, /spec.replicas: Invalid value: -3: must be greater than or equal to 0/);
+    const selector = await patch('application/strategic-merge-patch+json', '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}');
+    assert.equal(selector.status, 422);
+    assert.equal((await patch('application/x-unknown', '{}')).status, 415);
+    const after = JSON.parse((await cluster.request(`${deploys}/patched`)).body);
+    assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, 'nothing was written');
+  });
+
   it('keeps serving after all of that', async () => {
     assert.equal((await cluster.request('/api/v1/namespaces/default')).status, 200);
   });
