@@ -5,9 +5,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
-import { startCluster, type Cluster, type CommandResult } from './harness.js';
+import { startCluster, type Cluster } from './harness.js';
+import { kubectlHelpers } from './kubectl-helpers.js';
 
 let cluster: Cluster;
+const { k, ok, fails } = kubectlHelpers(() => cluster);
 let kc: k8s.KubeConfig;
 
 before(async () => {
@@ -19,21 +21,8 @@ after(async () => {
   await cluster?.stop();
 });
 
-async function k(args: string[], input?: string): Promise<CommandResult> {
-  return cluster.kubectl(args, input === undefined ? {} : { input });
-}
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await k(args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
 
-async function fails(args: string[], input?: string): Promise<string> {
-  const r = await k(args, input);
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} unexpectedly succeeded:\n${r.stdout}`);
-  return r.stderr;
-}
 
 async function getJSON(kind: string, name: string, ns: string): Promise<any> {
   return JSON.parse(await ok(['get', kind, name, '-n', ns, '-o', 'json', '--show-managed-fields']));

@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
-import { startCluster, type Cluster, type CommandResult } from './harness.js';
+import { startCluster, type Cluster } from './harness.js';
+import { kubectlHelpers, header, row, until } from './kubectl-helpers.js';
 
 let cluster: Cluster;
+const { k, ok, fails } = kubectlHelpers(() => cluster);
 let kc: k8s.KubeConfig;
 
 const crdFile = fileURLToPath(new URL('../../manifests/crontab-crd.yaml', import.meta.url));
@@ -17,40 +19,11 @@ const crFile = fileURLToPath(new URL('../../manifests/crontab.yaml', import.meta
 const crdName = 'crontabs.stable.example.com';
 const crontabs = '/apis/stable.example.com/v1/namespaces/default/crontabs';
 
-async function k(args: string[], input?: string): Promise<CommandResult> {
-  return cluster.kubectl(args, input === undefined ? {} : { input });
-}
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await k(args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
 
-async function fails(args: string[], input?: string): Promise<string> {
-  const r = await k(args, input);
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} unexpectedly succeeded:\n${r.stdout}`);
-  return r.stderr;
-}
 
-function header(table: string): string[] {
-  return table.split('\n')[0].trim().split(/\s{2,}/);
-}
 
-function row(table: string, name: string): string[] {
-  const line = table.split('\n').find((l) => l.split(/\s+/).includes(name));
-  assert.ok(line, `no row for ${name} in:\n${table}`);
-  return line.trim().split(/\s{2,}/);
-}
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 function cronTab(name: string, spec: Record<string, unknown>, apiVersion = 'stable.example.com/v1'): string {
   return JSON.stringify({ apiVersion, kind: 'CronTab', metadata: { name, namespace: 'default' }, spec });

@@ -7,21 +7,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from './harness.js';
+import { kubectlHelpers } from './kubectl-helpers.js';
 
 let cluster: Cluster;
+const { ok, fails } = kubectlHelpers(() => cluster);
 let scratch: string;
 
-async function ok(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const r = await cluster.kubectl(args, opts);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
 
-async function fails(args: string[]): Promise<string> {
-  const r = await cluster.kubectl(args);
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} unexpectedly succeeded:\n${r.stdout}`);
-  return r.stderr;
-}
 
 const jsonpath = (kind: string, name: string, path: string) => ok(['get', kind, name, '-n', 'w', '-o', `jsonpath=${path}`]);
 

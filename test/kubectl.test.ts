@@ -6,37 +6,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startCluster, kubectlBinary, type Cluster, type CommandResult } from './harness.js';
+import { startCluster, kubectlBinary, type Cluster } from './harness.js';
+import { kubectlHelpers, header, row } from './kubectl-helpers.js';
 
 let cluster: Cluster;
+const { k, ok, fails } = kubectlHelpers(() => cluster);
 
-async function k(args: string[], input?: string): Promise<CommandResult> {
-  return cluster.kubectl(args, input === undefined ? {} : { input });
-}
 
-/** ok runs kubectl and fails the test with its stderr when it exits non-zero. */
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await k(args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
 
-/** fails runs kubectl expecting failure and returns its stderr. */
-async function fails(args: string[], input?: string): Promise<string> {
-  const r = await k(args, input);
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} unexpectedly succeeded:\n${r.stdout}`);
-  return r.stderr;
-}
 
-function header(table: string): string[] {
-  return table.split('\n')[0].trim().split(/\s{2,}/);
-}
 
-function row(table: string, name: string): string[] {
-  const line = table.split('\n').find((l) => l.split(/\s+/).includes(name));
-  assert.ok(line, `no row for ${name} in:\n${table}`);
-  return line.trim().split(/\s{2,}/);
-}
 
 before(async () => {
   cluster = await startCluster({ components: ['etcd', 'apiserver'] });

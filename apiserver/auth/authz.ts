@@ -3,20 +3,11 @@
 // `system:masters` stays the break-glass group.
 
 import type { UserInfo } from './authn.js';
+import type { AuthorizationAttributes } from '../../lib/api/resource.js';
 
-export interface Attributes {
+/** Attributes are the shared authorization attributes, with the authenticated user in full. */
+export interface Attributes extends AuthorizationAttributes {
   user: UserInfo;
-  verb: string;
-  /** resource requests */
-  group?: string;
-  version?: string;
-  resource?: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-  /** non-resource requests */
-  path?: string;
-  resourceRequest: boolean;
 }
 
 export interface Decision {

@@ -38,22 +38,27 @@ export interface StrategyContext {
   user?: { name: string; groups: string[] };
 }
 
+/** AuthorizationAttributes are what an authorizer decides on (kube-apiserver's authorizer.Attributes). */
+export interface AuthorizationAttributes {
+  user: { name: string; groups: string[] };
+  verb: string;
+  /** resource requests */
+  group?: string;
+  version?: string;
+  resource?: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  /** non-resource requests */
+  path?: string;
+  resourceRequest: boolean;
+}
+
 /** VirtualContext is what a virtual create (an access review) sees of the request. */
 export interface VirtualContext {
   user: { name: string; uid?: string; groups: string[]; extra?: Record<string, string[]> };
   /** authorize asks the apiserver's authorizer about the given attributes for this user. */
-  authorize(attrs: {
-    user: { name: string; groups: string[] };
-    verb: string;
-    group?: string;
-    version?: string;
-    resource?: string;
-    subresource?: string;
-    namespace?: string;
-    name?: string;
-    path?: string;
-    resourceRequest: boolean;
-  }): { allowed: boolean; reason?: string };
+  authorize(attrs: AuthorizationAttributes): { allowed: boolean; reason?: string };
 }
 
 export interface ResourceDefinition<T extends KubeObject = KubeObject> {
