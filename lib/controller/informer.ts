@@ -1,0 +1,153 @@
+// SharedInformer wraps one of client-node's informers (makeInformer / ListWatch) with what a
+// controller needs and client-node leaves to the caller: knowing when the cache has synced, and
+// restarting the list-and-watch with backoff after an error (client-node stops and only reports
+// it). One SharedInformer may feed several controllers; start() is idempotent. It owns the
+// source's lifecycle: do not also restart the source from your own 'error' handler.
+
+import type { Informer, KubeConfig, KubernetesListObject, KubernetesObject, ObjectCache, ObjectCallback } from '@kubernetes/client-node';
+import { makeInformer } from '@kubernetes/client-node';
+import type { Logger } from '../log.js';
+import { type Clock, type TimerHandle, realClock } from '../workqueue/clock.js';
+import { Lister, type ListerOptions } from './lister.js';
+
+/** InformerSource is what client-node's makeInformer returns: an informer and its cache. */
+export type InformerSource<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+/** CacheSyncer is what runController waits on before starting workers. */
+export interface CacheSyncer {
+  readonly name: string;
+  start(): void;
+  hasSynced(): boolean;
+  /** waitForSync resolves true once synced, false if signal aborts first. */
+  waitForSync(signal?: AbortSignal): Promise<boolean>;
+}
+
+/** SharedInformerOptions tune a SharedInformer. */
+export interface SharedInformerOptions {
+  /** name is for logs (e.g. the resource). */
+  name?: string;
+  log?: Logger;
+  clock?: Clock;
+  /** Backoff between restarts after an error: from minBackoffMs doubling to maxBackoffMs. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** SharedInformer is a started-once informer with a sync signal and automatic restarts. */
+export class SharedInformer<T extends KubernetesObject> implements CacheSyncer {
+  readonly name: string;
+  private started = false;
+  private stopped = false;
+  private synced = false;
+  private failures = 0;
+  private restartTimer: TimerHandle | undefined;
+  private attemptFailed = false;
+  private readonly syncWaiters = new Set<() => void>();
+  private readonly clock: Clock;
+
+  constructor(
+    readonly source: InformerSource<T>,
+    private readonly opts: SharedInformerOptions = {},
+  ) {
+    this.name = opts.name ?? 'informer';
+    this.clock = opts.clock ?? realClock;
+    source.on('error', (err) => this.onError(err));
+  }
+
+  /** on registers an event handler; handlers should only enqueue keys. */
+  on(verb: 'add' | 'update' | 'delete' | 'change', cb: ObjectCallback<T>): void {
+    this.source.on(verb, cb);
+  }
+
+  off(verb: 'add' | 'update' | 'delete' | 'change', cb: ObjectCallback<T>): void {
+    this.source.off(verb, cb);
+  }
+
+  /** lister reads this informer's cache; see Lister for the no-mutation rule. */
+  lister(opts?: ListerOptions): Lister<T> {
+    return new Lister(this.source, opts);
+  }
+
+  /** start lists and watches (once; later calls do nothing). Sync is reported through hasSynced. */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    void this.attempt();
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  waitForSync(signal?: AbortSignal): Promise<boolean> {
+    if (this.synced) return Promise.resolve(true);
+    if (signal?.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.syncWaiters.delete(done);
+        signal?.removeEventListener('abort', aborted);
+        resolve(true);
+      };
+      const aborted = (): void => {
+        this.syncWaiters.delete(done);
+        resolve(false);
+      };
+      this.syncWaiters.add(done);
+      signal?.addEventListener('abort', aborted, { once: true });
+    });
+  }
+
+  /** stop ends the watch and any pending restart. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer !== undefined) this.clock.clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    await this.source.stop();
+  }
+
+  private async attempt(): Promise<void> {
+    this.attemptFailed = false;
+    try {
+      // client-node's start() resolves once the list is in the cache and the watch is open,
+      // or right after it reported an error through the 'error' callback.
+      await this.source.start();
+    } catch (err) {
+      this.onError(err);
+      return;
+    }
+    if (this.attemptFailed || this.stopped) return;
+    this.failures = 0;
+    if (!this.synced) {
+      this.synced = true;
+      this.opts.log?.v(2).info('Informer synced', { informer: this.name });
+      for (const waiter of [...this.syncWaiters]) waiter();
+    }
+  }
+
+  private onError(err: unknown): void {
+    this.attemptFailed = true;
+    if (this.stopped || this.restartTimer !== undefined) return;
+    const min = this.opts.minBackoffMs ?? 1_000;
+    const max = this.opts.maxBackoffMs ?? 30_000;
+    const delay = Math.min(max, min * 2 ** this.failures);
+    this.failures++;
+    this.opts.log?.warn('Informer failed; restarting', { informer: this.name, err: err instanceof Error ? err.message : String(err), delayMs: delay });
+    this.restartTimer = this.clock.setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopped) void this.attempt();
+    }, delay);
+  }
+}
+
+/**
+ * newSharedInformer makes a client-node informer for path (e.g. `/api/v1/pods`) listed with
+ * listFn, wrapped as a SharedInformer.
+ */
+export function newSharedInformer<T extends KubernetesObject>(
+  kc: KubeConfig,
+  path: string,
+  listFn: () => Promise<KubernetesListObject<T>>,
+  opts: SharedInformerOptions & { labelSelector?: string } = {},
+): SharedInformer<T> {
+  return new SharedInformer(makeInformer<T>(kc, path, listFn, opts.labelSelector), { name: path, ...opts });
+}
