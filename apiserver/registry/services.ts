@@ -77,7 +77,11 @@ export class ServiceAllocator implements RegistryHooks {
     this.size = 2 ** (32 - cidr.bits);
   }
 
-  private async claim(key: string, owner: string): Promise<boolean> {
+  /**
+   * claim reserves key for owner in one transaction: 'new' when this call created it, 'held' when
+   * owner already had it (a retry), 'taken' when someone else holds it.
+   */
+  private async claim(key: string, owner: string): Promise<'new' | 'held' | 'taken'> {
     const k = Buffer.from(key);
     const value = Buffer.from(JSON.stringify({ owner }));
     const res = await this.storage.client.kv.txn({
@@ -85,26 +89,15 @@ export class ServiceAllocator implements RegistryHooks {
       success: [{ request_put: { key: k, value } }],
       failure: [{ request_range: { key: k } }],
     });
-    if (res.succeeded) return true;
-    const kv = res.responses[0]?.response_range?.kvs?.[0];
-    if (!kv) return false;
-    try {
-      return JSON.parse(kv.value.toString('utf8')).owner === owner;
-    } catch {
-      return false;
-    }
+    if (res.succeeded) return 'new';
+    return isOwnedBy(res.responses[0]?.response_range?.kvs?.[0], owner) ? 'held' : 'taken';
   }
 
   private async release(key: string, owner: string): Promise<void> {
     const k = Buffer.from(key);
     const res = await this.storage.client.kv.range({ key: k });
     const kv = res.kvs[0];
-    if (!kv) return;
-    try {
-      if (JSON.parse(kv.value.toString('utf8')).owner !== owner) return;
-    } catch {
-      return;
-    }
+    if (!kv || !isOwnedBy(kv, owner)) return;
     await this.storage.client.kv.txn({ compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }], success: [{ request_delete_range: { key: k } }] });
   }
 
@@ -122,7 +115,7 @@ export class ServiceAllocator implements RegistryHooks {
       if (n <= this.cidr.base || n >= this.cidr.base + this.size - 1) {
         throw this.invalid(svc, [invalidValue('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${this.cidr.text}`)]);
       }
-      if (!(await this.claim(ipPrefix + requested, owner))) {
+      if ((await this.claim(ipPrefix + requested, owner)) === 'taken') {
         throw this.invalid(svc, [invalidValue('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: provided IP is already allocated`)]);
       }
       spec.clusterIP = requested;
@@ -136,7 +129,7 @@ export class ServiceAllocator implements RegistryHooks {
       const ip = intToIP(this.cidr.base + 1 + ((start + i) % usable));
       // The first address is reserved for the kubernetes Service.
       if (ip === firstServiceIP(this.cidr) && !(svc.metadata.namespace === 'default' && svc.metadata.name === 'kubernetes')) continue;
-      if (await this.claim(ipPrefix + ip, owner)) {
+      if ((await this.claim(ipPrefix + ip, owner)) !== 'taken') {
         spec.clusterIP = ip;
         spec.clusterIPs = [ip];
         return;
@@ -156,11 +149,9 @@ export class ServiceAllocator implements RegistryHooks {
     const ports = svc.spec?.ports ?? [];
     const claimedNow: number[] = [];
     const claim = async (port: number): Promise<boolean> => {
-      const key = portPrefix + port;
-      const heldBefore = await this.ownedBy(key, owner);
-      const ok = await this.claim(key, owner);
-      if (ok && !heldBefore) claimedNow.push(port);
-      return ok;
+      const r = await this.claim(portPrefix + port, owner);
+      if (r === 'new') claimedNow.push(port);
+      return r !== 'taken';
     };
     try {
       const errs: FieldError[] = [];
@@ -192,17 +183,6 @@ export class ServiceAllocator implements RegistryHooks {
     } catch (err) {
       for (const port of claimedNow) await this.release(portPrefix + port, owner);
       throw err;
-    }
-  }
-
-  private async ownedBy(key: string, owner: string): Promise<boolean> {
-    const res = await this.storage.client.kv.range({ key: Buffer.from(key) });
-    const kv = res.kvs[0];
-    if (!kv) return false;
-    try {
-      return JSON.parse(kv.value.toString('utf8')).owner === owner;
-    } catch {
-      return false;
     }
   }
 
@@ -276,5 +256,15 @@ export class ServiceAllocator implements RegistryHooks {
   private async releaseAll(svc: ServiceLike): Promise<void> {
     await this.releaseNodePorts(svc, new Set());
     await this.releaseClusterIP(svc);
+  }
+}
+
+/** isOwnedBy tells whether a reservation key's value names owner. */
+function isOwnedBy(kv: { value: Buffer } | undefined, owner: string): boolean {
+  if (!kv) return false;
+  try {
+    return JSON.parse(kv.value.toString('utf8')).owner === owner;
+  } catch {
+    return false;
   }
 }

@@ -677,10 +677,6 @@ export class GenericStore {
     return this.cache.revision;
   }
 
-  /** getForNamespaceCheck reads through the cache when possible: used on every namespaced create. */
-  cachedGet(ns: string | undefined, name: string): KubeObject | undefined {
-    return this.cache.get(this.key(ns, name));
-  }
 }
 
 export function parseRV(rv: string): number {

@@ -175,10 +175,6 @@ export function notFoundPath(): StatusError {
   return new StatusError(404, StatusReason.NotFound, 'the server could not find the requested resource', {});
 }
 
-export function gone(message: string): StatusError {
-  return new StatusError(410, StatusReason.Expired, message);
-}
-
 export function resourceExpired(message: string): StatusError {
   return new StatusError(410, StatusReason.Expired, message);
 }
