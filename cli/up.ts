@@ -20,6 +20,9 @@ Flags:
       --advertise-address IP   address the apiserver advertises (default: first host IPv4)
       --apiserver-cert-extra-sans LIST
                                extra hosts (comma-separated) for the apiserver certificate
+      --simulated-nodes N      run N simulated Nodes (sim-0 … sim-N-1) with no containers,
+                               for scheduling and controller experiments (default 0)
+      --cluster-cidr CIDR      pod network Nodes' podCIDRs are cut from (default 10.244.0.0/16)
   -v, --v N                    log verbosity of the components (default 0)
       --only LIST              start only these components (comma-separated; for debugging)
   -h, --help                   show this help
@@ -35,6 +38,8 @@ const options = {
   'bind-address': { type: 'string' },
   'advertise-address': { type: 'string' },
   'apiserver-cert-extra-sans': { type: 'string' },
+  'simulated-nodes': { type: 'string' },
+  'cluster-cidr': { type: 'string' },
   v: { type: 'string', short: 'v' },
   only: { type: 'string' },
 } as const;
@@ -58,6 +63,8 @@ export function upConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     advertiseAddress: address('advertise-address', values['advertise-address']) ?? base.advertiseAddress,
     verbosity: intFlag('-v', values.v, 0, 10) ?? base.verbosity,
     extraSANs: values['apiserver-cert-extra-sans'] !== undefined ? splitList(values['apiserver-cert-extra-sans']) : base.extraSANs,
+    simulatedNodes: intFlag('--simulated-nodes', values['simulated-nodes'], 0, 100_000) ?? base.simulatedNodes,
+    clusterCIDR: values['cluster-cidr'] ?? base.clusterCIDR,
   };
   const only = values.only !== undefined ? splitList(values.only) : undefined;
   for (const name of only ?? []) {

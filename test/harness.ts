@@ -87,6 +87,8 @@ export interface StartClusterOptions {
   components?: string[];
   /** verbosity is passed as -v (default: $SKIFF_TEST_V or 0). */
   verbosity?: number;
+  /** simulatedNodes is how many sim-N Nodes the node simulator creates (default 0). */
+  simulatedNodes?: number;
   /** keepHome leaves the temporary home on disk after stop, for debugging (also $SKIFF_TEST_KEEP=1). */
   keepHome?: boolean;
 }
@@ -125,12 +127,15 @@ function makeHome(): string {
 }
 
 async function testConfig(home: string, verbosity?: number): Promise<ClusterConfig> {
-  const [etcdClientPort, etcdPeerPort, apiserverPort] = await freePorts(3);
+  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort] = await freePorts(6);
   return {
     ...defaultConfig(home),
     etcdClientPort: etcdClientPort!,
     etcdPeerPort: etcdPeerPort!,
     apiserverPort: apiserverPort!,
+    controllerManagerPort: controllerManagerPort!,
+    schedulerPort: schedulerPort!,
+    simPort: simPort!,
     // Tests serve on loopback only. The advertised address stays the host's own (the default):
     // the `kubernetes` Endpoints may not hold a loopback IP.
     bindAddress: '127.0.0.1',
@@ -206,7 +211,7 @@ export async function startEtcd(): Promise<EtcdInstance> {
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
   const keepHome = opts.keepHome ?? process.env.SKIFF_TEST_KEEP === '1';
   const home = makeHome();
-  const config = await testConfig(home, opts.verbosity);
+  const config = { ...(await testConfig(home, opts.verbosity)), simulatedNodes: opts.simulatedNodes ?? 0 };
   const selected = opts.components ? components.filter((c) => opts.components!.includes(c.name)) : components;
   const ctx = contextFor(config);
   let started: ProcessState[];

@@ -19,7 +19,7 @@
 //   });
 export { type ObjectRef, InvalidKeyError, keyOf, ownerKeyFor, splitKey } from './keys.js';
 export { type LabeledObject, type ListerOptions, Lister, deepFreeze } from './lister.js';
-export { type CacheSyncer, type InformerSource, type SharedInformerOptions, SharedInformer, newSharedInformer } from './informer.js';
+export { type ApiObject, type CacheSyncer, type InformerSource, type SharedInformerOptions, SharedInformer, newSharedInformer } from './informer.js';
 export {
   type ControllerMetrics,
   type ControllerOptions,
@@ -30,3 +30,4 @@ export {
   TerminalError,
   runController,
 } from './controller.js';
+export { InformerFactory, listerOf } from './factory.js';

@@ -10,8 +10,18 @@ import type { Logger } from '../log.js';
 import { type Clock, type TimerHandle, realClock } from '../workqueue/clock.js';
 import { Lister, type ListerOptions } from './lister.js';
 
+/**
+ * ApiObject is any object an informer holds. Objects arrive as plain JSON (timestamps are
+ * strings), so skiff's own lib/api types fit as well as client-node's.
+ */
+export interface ApiObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+}
+
 /** InformerSource is what client-node's makeInformer returns: an informer and its cache. */
-export type InformerSource<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+export type InformerSource<T extends ApiObject> = Informer<T & KubernetesObject> & ObjectCache<T>;
 
 /** CacheSyncer is what runController waits on before starting workers. */
 export interface CacheSyncer {
@@ -34,7 +44,7 @@ export interface SharedInformerOptions {
 }
 
 /** SharedInformer is a started-once informer with a sync signal and automatic restarts. */
-export class SharedInformer<T extends KubernetesObject> implements CacheSyncer {
+export class SharedInformer<T extends ApiObject> implements CacheSyncer {
   readonly name: string;
   private started = false;
   private stopped = false;
@@ -55,12 +65,12 @@ export class SharedInformer<T extends KubernetesObject> implements CacheSyncer {
   }
 
   /** on registers an event handler; handlers should only enqueue keys. */
-  on(verb: 'add' | 'update' | 'delete' | 'change', cb: ObjectCallback<T>): void {
-    this.source.on(verb, cb);
+  on(verb: 'add' | 'update' | 'delete' | 'change', cb: (obj: T) => void): void {
+    this.source.on(verb, cb as ObjectCallback<T & KubernetesObject>);
   }
 
-  off(verb: 'add' | 'update' | 'delete' | 'change', cb: ObjectCallback<T>): void {
-    this.source.off(verb, cb);
+  off(verb: 'add' | 'update' | 'delete' | 'change', cb: (obj: T) => void): void {
+    this.source.off(verb, cb as ObjectCallback<T & KubernetesObject>);
   }
 
   /** lister reads this informer's cache; see Lister for the no-mutation rule. */
@@ -143,11 +153,12 @@ export class SharedInformer<T extends KubernetesObject> implements CacheSyncer {
  * newSharedInformer makes a client-node informer for path (e.g. `/api/v1/pods`) listed with
  * listFn, wrapped as a SharedInformer.
  */
-export function newSharedInformer<T extends KubernetesObject>(
+export function newSharedInformer<T extends ApiObject>(
   kc: KubeConfig,
   path: string,
-  listFn: () => Promise<KubernetesListObject<T>>,
+  listFn: () => Promise<{ metadata?: { resourceVersion?: string }; items: T[] }>,
   opts: SharedInformerOptions & { labelSelector?: string } = {},
 ): SharedInformer<T> {
-  return new SharedInformer(makeInformer<T>(kc, path, listFn, opts.labelSelector), { name: path, ...opts });
+  const source = makeInformer<T & KubernetesObject>(kc, path, listFn as () => Promise<KubernetesListObject<T & KubernetesObject>>, opts.labelSelector);
+  return new SharedInformer<T>(source as unknown as InformerSource<T>, { name: path, ...opts });
 }

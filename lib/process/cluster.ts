@@ -37,6 +37,11 @@ export function defaultConfig(home: string): ClusterConfig {
     advertiseAddress: hostAddresses()[0] ?? '127.0.0.1',
     verbosity: 0,
     extraSANs: [],
+    controllerManagerPort: 10257,
+    schedulerPort: 10259,
+    simPort: 10260,
+    simulatedNodes: 0,
+    clusterCIDR: '10.244.0.0/16',
   };
 }
 

@@ -1,13 +1,14 @@
 // The components of a skiff cluster as data: how each is prepared (certificates, kubeconfigs),
 // started and health-checked. `skiff up` starts them in this order, `skiff down` stops them in
 // reverse, and the test harness starts the same processes with the same flags. A new process
-// (controller-manager, scheduler, kubelet, proxy) joins the cluster by adding an entry to
-// `components` below; nothing else needs to know about it.
+// (kubelet, proxy) joins the cluster by adding an entry to `components` below (clientComponent
+// for an API client); nothing else needs to know about it.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureServingCert, apiserverHosts } from '../pki.js';
+import { writeKubeconfig } from '../kubeconfig.js';
+import { ensureClientCert, ensureServingCert, apiserverHosts } from '../pki.js';
 import type { HealthCheck } from './supervisor.js';
 
 /** ClusterConfig is what `skiff up` was asked for; it is saved in the home so later commands agree. */
@@ -24,6 +25,14 @@ export interface ClusterConfig {
   verbosity: number;
   /** extraSANs are hosts added to the apiserver's serving certificate. */
   extraSANs: string[];
+  /** controllerManagerPort, schedulerPort and simPort serve those processes' /healthz and /metrics. */
+  controllerManagerPort: number;
+  schedulerPort: number;
+  simPort: number;
+  /** simulatedNodes is how many Nodes (sim-0 …) the node simulator creates and runs. */
+  simulatedNodes: number;
+  /** clusterCIDR is the pod network every Node's /24 podCIDR is cut from. */
+  clusterCIDR: string;
 }
 
 /** ClusterPaths are the files and folders under a cluster's home. */
@@ -167,14 +176,85 @@ export const apiserver: Component = {
   stopGraceMs: 10_000,
 };
 
-// Later components go here, in start order. Each one that talks to the apiserver gets a client
-// certificate in its prepare hook (ensureClientCert with the identity kube-* components use,
-// e.g. CN=system:kube-controller-manager, CN=system:kube-scheduler, CN=system:kube-proxy,
-// CN=system:node:<name> O=system:nodes) and a kubeconfig from writeKubeconfig pointing at
-// apiserverURL(config), and is started with nodeCommand('<folder>/main.js', [...]).
+/**
+ * clientComponent declares a process that is an API client: prepare gives it a client
+ * certificate for identity (CN = user, O = groups), a kubeconfig pointing at the apiserver, and
+ * a serving certificate for its health port; it runs `<folder>/main.js` with the common flags
+ * lib/process/component.ts parses plus its own.
+ */
+function clientComponent(opts: {
+  name: string;
+  entry: string;
+  identity: { commonName: string; organizations: string[] };
+  port: (config: ClusterConfig) => number;
+  args?: (ctx: ComponentContext) => string[];
+}): Component {
+  const kubeconfig = (paths: ClusterPaths) => join(paths.pki, `${opts.name}.kubeconfig`);
+  return {
+    name: opts.name,
+    prepare: async ({ config, paths }) => {
+      const cert = await ensureClientCert(paths.pki, { name: `${opts.name}-client`, ...opts.identity });
+      await ensureServingCert(paths.pki, { name: `${opts.name}-serving`, commonName: opts.name, hosts: ['127.0.0.1', 'localhost'] });
+      writeKubeconfig(kubeconfig(paths), {
+        server: apiserverURL(config),
+        caFile: join(paths.pki, 'ca.crt'),
+        clientCert: cert.cert,
+        clientKey: cert.key,
+        user: opts.identity.commonName,
+      });
+    },
+    command: (ctx) =>
+      nodeCommand(opts.entry, [
+        `--kubeconfig=${kubeconfig(ctx.paths)}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${opts.port(ctx.config)}`,
+        `--tls-cert-file=${join(ctx.paths.pki, `${opts.name}-serving.crt`)}`,
+        `--tls-private-key-file=${join(ctx.paths.pki, `${opts.name}-serving.key`)}`,
+        `--client-ca-file=${join(ctx.paths.pki, 'ca.crt')}`,
+        `-v=${ctx.config.verbosity}`,
+        ...(opts.args?.(ctx) ?? []),
+      ]),
+    health: ({ config, paths }) => ({
+      url: `https://127.0.0.1:${opts.port(config)}/healthz`,
+      ca: readFileSync(join(paths.pki, 'ca.crt'), 'utf8'),
+    }),
+    startTimeoutMs: 30_000,
+    stopGraceMs: 10_000,
+  };
+}
+
+/** controllerManager runs every controller (controllers/main.ts), one leader at a time. */
+export const controllerManager: Component = clientComponent({
+  name: 'controller-manager',
+  entry: 'controllers/main.js',
+  identity: { commonName: 'system:kube-controller-manager', organizations: [] },
+  port: (c) => c.controllerManagerPort,
+  args: ({ config }) => [`--cluster-cidr=${config.clusterCIDR}`],
+});
+
+/** scheduler binds pods to nodes (scheduler/main.ts), one leader at a time. */
+export const scheduler: Component = clientComponent({
+  name: 'scheduler',
+  entry: 'scheduler/main.js',
+  identity: { commonName: 'system:kube-scheduler', organizations: [] },
+  port: (c) => c.schedulerPort,
+});
+
+/**
+ * sim plays the kubelet for every Node annotated skiff.dev/simulated=true (sim/main.ts); it
+ * creates config.simulatedNodes of them. It acts as a node agent for many nodes, so it holds
+ * the system:nodes group.
+ */
+export const sim: Component = clientComponent({
+  name: 'sim',
+  entry: 'sim/main.js',
+  identity: { commonName: 'system:node-simulator', organizations: ['system:nodes'] },
+  port: (c) => c.simPort,
+  args: ({ config }) => [`--nodes=${config.simulatedNodes}`],
+});
 
 /** components is the cluster's processes in start order. */
-export const components: readonly Component[] = [etcd, apiserver];
+export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim];
 
 /** componentNamed finds a component by name. */
 export function componentNamed(name: string): Component | undefined {

@@ -1,0 +1,43 @@
+// ControllerContext is what every controller of the controller-manager is started with: one
+// client, one shared informer per kind, an event recorder per controller, and the signal that
+// ends the work when leadership is lost or the process stops.
+
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Client } from '../lib/client/client.js';
+import { EventRecorder, type Recorder } from '../lib/client/events.js';
+import type { ControllerMetrics } from '../lib/controller/controller.js';
+import type { Controller } from '../lib/controller/controller.js';
+import type { InformerFactory } from '../lib/controller/factory.js';
+import type { Logger } from '../lib/log.js';
+
+/** ControllerManagerConfig are the controller-manager flags controllers read. */
+export interface ControllerManagerConfig {
+  /** clusterCIDR is the pod network Nodes' /24 podCIDRs are cut from (--cluster-cidr). */
+  clusterCIDR: string;
+  /** nodeMonitorGracePeriodMs: a Node whose Lease is older than this becomes Ready=Unknown (--node-monitor-grace-period). */
+  nodeMonitorGracePeriodMs: number;
+  /** terminatedPodGCThreshold: terminated pods beyond this many are deleted, oldest first (--terminated-pod-gc-threshold). */
+  terminatedPodGCThreshold: number;
+  /** workers per controller (--concurrent-*-syncs collapsed into one). */
+  workers: number;
+}
+
+export interface ControllerContext {
+  client: Client;
+  kubeConfig: KubeConfig;
+  informers: InformerFactory;
+  log: Logger;
+  metrics?: ControllerMetrics;
+  config: ControllerManagerConfig;
+  signal: AbortSignal;
+  /** recorder makes the EventRecorder for one controller (source.component). */
+  recorder(component: string): Recorder;
+}
+
+/** ControllerStarter starts one controller (or a few that belong together) and returns them. */
+export type ControllerStarter = (ctx: ControllerContext) => Controller[] | Promise<Controller[]>;
+
+/** newRecorderFactory makes recorders over client. */
+export function newRecorderFactory(client: Client, log: Logger): (component: string) => Recorder {
+  return (component) => new EventRecorder(client, { component, log });
+}

@@ -1,0 +1,5 @@
+// Placeholder: the nodelifecycle controller is not written yet.
+import type { ControllerStarter } from '../context.js';
+
+/** startNodeLifecycleController starts the nodelifecycle controller. */
+export const startNodeLifecycleController: ControllerStarter = () => [];
