@@ -87,6 +87,8 @@ export interface StartClusterOptions {
   components?: string[];
   /** verbosity is passed as -v (default: $SKIFF_TEST_V or 0). */
   verbosity?: number;
+  /** extraArgs are more flags per component, e.g. { 'controller-manager': ['--node-monitor-grace-period=5s'] }. */
+  extraArgs?: Record<string, string[]>;
   /** simulatedNodes is how many sim-N Nodes the node simulator creates (default 0). */
   simulatedNodes?: number;
   /** keepHome leaves the temporary home on disk after stop, for debugging (also $SKIFF_TEST_KEEP=1). */
@@ -211,7 +213,7 @@ export async function startEtcd(): Promise<EtcdInstance> {
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
   const keepHome = opts.keepHome ?? process.env.SKIFF_TEST_KEEP === '1';
   const home = makeHome();
-  const config = { ...(await testConfig(home, opts.verbosity)), simulatedNodes: opts.simulatedNodes ?? 0 };
+  const config = { ...(await testConfig(home, opts.verbosity)), simulatedNodes: opts.simulatedNodes ?? 0, extraArgs: opts.extraArgs };
   const selected = opts.components ? components.filter((c) => opts.components!.includes(c.name)) : components;
   const ctx = contextFor(config);
   let started: ProcessState[];

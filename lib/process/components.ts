@@ -33,6 +33,8 @@ export interface ClusterConfig {
   simulatedNodes: number;
   /** clusterCIDR is the pod network every Node's /24 podCIDR is cut from. */
   clusterCIDR: string;
+  /** extraArgs are more flags per component name (tests shorten timeouts with them). */
+  extraArgs?: Record<string, string[]>;
 }
 
 /** ClusterPaths are the files and folders under a cluster's home. */
@@ -213,6 +215,7 @@ function clientComponent(opts: {
         `--client-ca-file=${join(ctx.paths.pki, 'ca.crt')}`,
         `-v=${ctx.config.verbosity}`,
         ...(opts.args?.(ctx) ?? []),
+        ...(ctx.config.extraArgs?.[opts.name] ?? []),
       ]),
     health: ({ config, paths }) => ({
       url: `https://127.0.0.1:${opts.port(config)}/healthz`,
