@@ -18,6 +18,8 @@ export interface ControllerManagerConfig {
   nodeMonitorGracePeriodMs: number;
   /** terminatedPodGCThreshold: terminated pods beyond this many are deleted, oldest first (--terminated-pod-gc-threshold). */
   terminatedPodGCThreshold: number;
+  /** podGCOrphanGraceMs: a pod bound to a missing Node is deleted once the Node has been missing this long (kube's 40 s quarantine). */
+  podGCOrphanGraceMs: number;
   /** workers per controller (--concurrent-*-syncs collapsed into one). */
   workers: number;
 }

@@ -72,6 +72,7 @@ runComponent({
     { name: 'cluster-cidr', description: 'Pod network that each Node\'s /24 spec.podCIDR is allocated from.', default: '10.244.0.0/16' },
     { name: 'node-monitor-grace-period', description: 'How long a Node may go without renewing its Lease before it is marked Ready=Unknown.', default: '40s' },
     { name: 'terminated-pod-gc-threshold', description: 'Terminated pods kept before the pod GC deletes the oldest.', default: '12500' },
+    { name: 'pod-gc-orphan-grace', description: 'How long a pod\'s Node must be missing before the pod GC deletes the pod.', default: '40s' },
     { name: 'concurrent-syncs', description: 'Workers per controller.', default: '5' },
   ],
   run: async ({ flags, log, metrics, kubeConfig, signal, addReadyCheck }) => {
@@ -91,6 +92,7 @@ runComponent({
         clusterCIDR: flags['cluster-cidr'],
         nodeMonitorGracePeriodMs: parseDuration(flags['node-monitor-grace-period']),
         terminatedPodGCThreshold: Number(flags['terminated-pod-gc-threshold']),
+        podGCOrphanGraceMs: parseDuration(flags['pod-gc-orphan-grace']),
         workers: Math.max(1, Number(flags['concurrent-syncs'])),
       },
     };
