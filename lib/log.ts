@@ -5,7 +5,9 @@
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
-const secretKey = /token|password|secret|authorization|private|key$/i;
+// A bare "key" is a work-queue key (namespace/name) in controller logs, not a secret: only
+// names that say what kind of key they are (privateKey, apiKey, signingKey) are redacted.
+const secretKey = /token|password|secret|authorization|private|.key$/i;
 
 function redact(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};

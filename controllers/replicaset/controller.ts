@@ -1,5 +1,48 @@
-// Placeholder: the replicaset controller is not written yet.
+// The ReplicaSet controller: keeps spec.replicas pods for every ReplicaSet (kube-controller-
+// manager's replicaset controller). Wiring only: informers, event handlers, the queue; the
+// reconcile is ReplicaSetSyncer.syncReplicaSet (sync.ts).
+
+import type { ReplicaSet } from '../../lib/api/apps/types.js';
+import type { Pod } from '../../lib/api/core/pod.js';
+import { Pods, ReplicaSets } from '../../lib/client/resources.js';
+import { runController } from '../../lib/controller/controller.js';
 import type { ControllerStarter } from '../context.js';
+import { UIDTrackingControllerExpectations } from '../common/expectations.js';
+import { ReplicaSetEventHandlers } from './handlers.js';
+import { ReplicaSetSyncer } from './sync.js';
 
 /** startReplicaSetController starts the replicaset controller. */
-export const startReplicaSetController: ControllerStarter = () => [];
+export const startReplicaSetController: ControllerStarter = (ctx) => {
+  const rsInformer = ctx.informers.informerFor<ReplicaSet>(ReplicaSets);
+  const podInformer = ctx.informers.informerFor<Pod>(Pods);
+  const replicaSets = rsInformer.lister();
+  const log = ctx.log.with({ controller: 'replicaset' });
+  const expectations = new UIDTrackingControllerExpectations();
+  const syncer = new ReplicaSetSyncer({
+    client: ctx.client,
+    replicaSets,
+    pods: podInformer.lister(),
+    recorder: ctx.recorder('replicaset-controller'),
+    expectations,
+    log,
+  });
+  const controller = runController({
+    name: 'replicaset',
+    informers: [rsInformer, podInformer],
+    workers: ctx.config.workers,
+    log: ctx.log,
+    metrics: ctx.metrics,
+    signal: ctx.signal,
+    reconcile: (key, signal) => syncer.syncReplicaSet(key, signal),
+    setup: (c) => {
+      const h = new ReplicaSetEventHandlers(replicaSets, expectations, c, log);
+      rsInformer.on('add', (rs) => h.addRS(rs));
+      rsInformer.on('update', (rs) => h.updateRS(rs));
+      rsInformer.on('delete', (rs) => h.deleteRS(rs));
+      podInformer.on('add', (pod) => h.addPod(pod));
+      podInformer.on('update', (pod) => h.updatePod(pod));
+      podInformer.on('delete', (pod) => h.deletePod(pod));
+    },
+  });
+  return [controller];
+};

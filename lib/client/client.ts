@@ -71,6 +71,12 @@ export interface DeleteOptions {
   dryRun?: string[];
 }
 
+/** DeleteCollectionOptions are metav1.DeleteOptions plus the list selectors of a deletecollection. */
+export interface DeleteCollectionOptions extends DeleteOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
 /** WriteOptions apply to create, update and patch. */
 export interface WriteOptions {
   subresource?: string;
@@ -89,6 +95,8 @@ export interface Client {
   patch<T>(r: ResourceType, namespace: string, name: string, type: PatchType, patch: unknown, opts?: WriteOptions): Promise<T>;
   /** delete answers the object as the server returned it (still there while finalizers or grace run), or undefined. */
   delete<T = unknown>(r: ResourceType, namespace: string, name: string, opts?: DeleteOptions): Promise<T | undefined>;
+  /** deleteCollection DELETEs every object of r in namespace ('' for all namespaces, or cluster-scoped) that opts' selectors match. */
+  deleteCollection(r: ResourceType, namespace: string, opts?: DeleteCollectionOptions): Promise<void>;
   /** getPath GETs any API path (discovery: `/api`, `/apis`, `/apis/apps/v1`). */
   getPath<T>(path: string): Promise<T>;
 }
@@ -198,6 +206,15 @@ export class RestClient implements Client {
     const body = { apiVersion: 'v1', kind: 'DeleteOptions', ...opts };
     const out = (await this.request('DELETE', resourcePath(r, namespace, name), body)) as { kind?: string } | undefined;
     return out && out.kind !== 'Status' ? (out as T) : undefined;
+  }
+
+  async deleteCollection(r: ResourceType, namespace: string, opts: DeleteCollectionOptions = {}): Promise<void> {
+    const { labelSelector, fieldSelector, ...options } = opts;
+    const q = new URLSearchParams();
+    if (labelSelector) q.set('labelSelector', labelSelector);
+    if (fieldSelector) q.set('fieldSelector', fieldSelector);
+    const qs = q.toString();
+    await this.request('DELETE', resourcePath(r, namespace || undefined) + (qs ? `?${qs}` : ''), { apiVersion: 'v1', kind: 'DeleteOptions', ...options });
   }
 
   async getPath<T>(path: string): Promise<T> {

@@ -4,12 +4,12 @@
 // resourceVersion and creationTimestamp on create, honours resourceVersion on update, and
 // generateName. `reactors` let a test make a verb fail.
 
-import { ApiError, type Client, type DeleteOptions, type ListOptions, type ObjectList, type PatchType, type ResourceType, type WriteOptions } from './client.js';
+import { ApiError, type Client, type DeleteCollectionOptions, type DeleteOptions, type ListOptions, type ObjectList, type PatchType, type ResourceType, type WriteOptions } from './client.js';
 import { matches, parseLabelSelector } from '../machinery/labels.js';
 
 /** Action is one call a FakeClient received. */
 export interface Action {
-  verb: 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete';
+  verb: 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
   resource: string;
   subresource?: string;
   namespace: string;
@@ -150,6 +150,31 @@ export class FakeClient implements Client {
     if (!old) throw notFound(r, name);
     if (opts.preconditions?.uid && opts.preconditions.uid !== old.metadata.uid) {
       throw new ApiError({ code: 409, reason: 'Conflict', message: `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${old.metadata.uid}` });
+    }
+    return this.remove(key, old);
+  }
+
+  async deleteCollection(r: ResourceType, namespace: string, opts: DeleteCollectionOptions = {}): Promise<void> {
+    this.record({ verb: 'deletecollection', resource: r.resource, namespace, name: '', options: opts });
+    const sel = opts.labelSelector ? parseLabelSelector(opts.labelSelector) : undefined;
+    const prefix = `${r.group}/${r.resource}/`;
+    for (const [k, o] of [...this.objects]) {
+      if (!k.startsWith(prefix)) continue;
+      const m = (o as { metadata: Meta & { labels?: Record<string, string> } }).metadata;
+      if (namespace && m.namespace !== namespace) continue;
+      if (sel && !matches(sel, m.labels)) continue;
+      this.remove(k, o as { metadata: Meta });
+    }
+  }
+
+  /** remove deletes a stored object, or, while it has finalizers, only marks it with a deletionTimestamp (as the apiserver does). */
+  private remove(key: string, old: { metadata: Meta }): undefined {
+    if ((old.metadata.finalizers ?? []).length) {
+      if (!old.metadata.deletionTimestamp) {
+        old.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        old.metadata.resourceVersion = String(++this.rv);
+      }
+      return undefined;
     }
     this.objects.delete(key);
     return undefined;
