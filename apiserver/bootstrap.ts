@@ -1,7 +1,9 @@
-// Bootstrap objects every cluster has from the start: the four system namespaces, and the
-// `kubernetes` Service in default (first ClusterIP, port 443) with Endpoints naming this apiserver.
+// Bootstrap objects every cluster has from the start: the four system namespaces, the
+// `kubernetes` Service in default (first ClusterIP, port 443) with Endpoints naming this apiserver,
+// and the system-node-critical and system-cluster-critical PriorityClasses.
 
 import type { KubeObject } from '../lib/api/meta.js';
+import { systemPriorityClasses } from '../lib/api/scheduling/priorityclass.js';
 import { isAlreadyExists, isNotFound, isConflict } from '../lib/machinery/status.js';
 import type { Logger } from '../lib/log.js';
 import type { APIRegistry } from './registry/registry.js';
@@ -16,6 +18,16 @@ export async function bootstrap(registry: APIRegistry, opts: { serviceIP: string
     try {
       await nsStore.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, ctx());
       opts.log.info('Created system namespace', { name });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
+  // As kube-apiserver's scheduling/bootstrap-system-priority-classes hook: create what is missing, leave what exists.
+  const pcStore = registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
+  for (const pc of pcStore ? systemPriorityClasses() : []) {
+    try {
+      await pcStore!.create(undefined, pc, ctx());
+      opts.log.info('Created system PriorityClass', { name: pc.metadata.name, value: pc.value });
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }

@@ -15,6 +15,7 @@ import { AuthenticatedAuthorizer } from './auth/authz.js';
 import { createAPIServer } from './server.js';
 import { CRDController } from './crd/controller.js';
 import { bootstrap } from './bootstrap.js';
+import { admissionHooksFor } from './admission/index.js';
 import { decodeKubeProtobuf } from './protobuf/decode.js';
 import { newFieldValidator, newOpenAPIProvider } from './openapi-wiring.js';
 
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   }
   const registry = new APIRegistry(storage, cache);
   const allocator = new ServiceAllocator(storage, cidr, { min: pmin, max: pmax });
-  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : undefined);
+  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : admissionHooksFor(def, registry));
   await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: f['advertise-address'], port, log });
   // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
   const crdController = new CRDController(registry, { log });

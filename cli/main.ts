@@ -4,11 +4,12 @@
 import { downCommand } from './down.js';
 import { logsCommand } from './logs.js';
 import { UsageError, type CommandSpec } from './options.js';
+import { simCommand } from './sim.js';
 import { statusCommand } from './status.js';
 import { upCommand } from './up.js';
 
 /** commands are the subcommands, in the order help lists them. */
-const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand];
+const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, simCommand];
 
 function mainUsage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -50,6 +50,7 @@ const kindMessages: Record<string, Record<string, string>> = {
   'discovery.k8s.io/v1': { EndpointSlice: 'discovery.v1.EndpointSlice' },
   'events.k8s.io/v1': { Event: 'events.v1.Event' },
   'coordination.k8s.io/v1': { Lease: 'coordination.v1.Lease' },
+  'scheduling.k8s.io/v1': { PriorityClass: 'scheduling.v1.PriorityClass' },
   'autoscaling/v1': { Scale: 'autoscaling.v1.Scale' },
   'authorization.k8s.io/v1': {
     SelfSubjectAccessReview: 'authorization.v1.SelfSubjectAccessReview',

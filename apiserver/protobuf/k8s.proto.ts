@@ -1532,6 +1532,17 @@ message LeaseSpec {
 }
 `;
 
+/** schedulingV1: messages of k8s.io/api/scheduling/v1. */
+const schedulingV1 = `${header('scheduling.v1')}
+message PriorityClass {
+  optional meta.v1.ObjectMeta metadata = 1;
+  optional int32 value = 2 [(omitempty) = false];
+  optional bool globalDefault = 3;
+  optional string description = 4;
+  optional string preemptionPolicy = 5 [(pointer) = true];
+}
+`;
+
 /** autoscalingV1: messages of k8s.io/api/autoscaling/v1. */
 const autoscalingV1 = `${header('autoscaling.v1')}
 message Scale {
@@ -1718,6 +1729,7 @@ export const k8sProtoFiles: readonly string[] = [
   discoveryV1,
   eventsV1,
   coordinationV1,
+  schedulingV1,
   autoscalingV1,
   authorizationV1,
   authenticationV1,

@@ -41,8 +41,29 @@ interface WriteOptions {
   managedFieldsSet?: boolean;
 }
 
+/**
+ * AdmissionRequest is what mutating admission sees of a create or update (kube-apiserver's
+ * admission.Attributes): the object after defaulting, which it may change or refuse.
+ */
+export interface AdmissionRequest {
+  operation: 'CREATE' | 'UPDATE';
+  object: KubeObject;
+  /** oldObject is the stored object an update replaces. */
+  oldObject?: KubeObject;
+  /** name is the name the request named ('' for a create by generateName, as the name is generated later in Kubernetes). */
+  name: string;
+  namespace?: string;
+  ctx: RequestContext;
+}
+
 /** RegistryHooks let a kind reserve and release things outside its object (IPs, ports). */
 export interface RegistryHooks {
+  /**
+   * admit is mutating admission: it runs on creates and on updates of the main resource after
+   * defaulting and before the strategy and validation, may change the object, and refuses by
+   * throwing a StatusError (usually 403 Forbidden).
+   */
+  admit?(req: AdmissionRequest): Promise<void>;
   /** beforeCreate may change obj (e.g. allocate a ClusterIP); it must be undone by afterCreateFailed. */
   beforeCreate?(obj: KubeObject, ctx: RequestContext): Promise<void>;
   afterCreateFailed?(obj: KubeObject, ctx: RequestContext): Promise<void>;
@@ -155,7 +176,11 @@ export class GenericStore {
     const nsObj = await this.namespaces(ns);
     if (!nsObj) throw notFound({ group: '', resource: 'namespaces' }, ns);
     if (nsObj.metadata.deletionTimestamp || (nsObj.status as { phase?: string } | undefined)?.phase === 'Terminating') {
-      throw forbidden(this.gr, '', `unable to create new content in namespace ${ns} because it is being terminated`);
+      const err = forbidden(this.gr, '', `unable to create new content in namespace ${ns} because it is being terminated`);
+      // As kube's NamespaceLifecycle admission: controllers tell this refusal apart by its cause.
+      const details = (err.status.details ??= {});
+      (details.causes ??= []).push({ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' });
+      throw err;
     }
   }
 
@@ -195,6 +220,7 @@ export class GenericStore {
 
     this.def.defaults?.(obj);
     if (!wopts.managedFieldsSet) this.recordManagedFields(undefined, obj, ctx);
+    await this.hooks.admit?.({ operation: 'CREATE', object: obj, name: generated ? '' : (meta.name ?? ''), namespace: ns, ctx });
     this.def.prepareForCreate?.(obj, ctx);
     const errs = this.validateObject(obj);
     if (errs.length) throw invalid(this.gk, meta.name ?? meta.generateName ?? '', errs);
@@ -396,9 +422,14 @@ export class GenericStore {
       if (opts.subresource === 'status') {
         // A status update changes status and nothing else.
         const status = next.status;
+        const annotations = next.metadata?.annotations;
         next = deepClone(current);
         if (status === undefined) delete next.status;
         else next.status = status;
+        if (this.def.statusUpdateKeepsAnnotations) {
+          if (annotations === undefined) delete next.metadata.annotations;
+          else next.metadata.annotations = annotations;
+        }
       } else if (this.def.subresources?.status) {
         if (current.status === undefined) delete next.status;
         else next.status = deepClone(current.status);
@@ -431,6 +462,7 @@ export class GenericStore {
         const errs = this.def.validateStatusUpdate?.(next, current) ?? [];
         if (errs.length) throw invalid(this.gk, name, errs);
       } else {
+        if (!opts.subresource) await this.hooks.admit?.({ operation: 'UPDATE', object: next, oldObject: current, name, namespace: ns, ctx });
         this.def.prepareForUpdate?.(next, current, ctx);
         const errs = this.validateObject(next);
         if (this.def.validateUpdate) errs.push(...this.def.validateUpdate(next, current));

@@ -1,5 +1,63 @@
-// Placeholder: the endpoints controller is not written yet.
+// The endpoints controller (kube's "endpoint" controller): wiring. Service events enqueue the
+// Service; pod events enqueue the Services that select the pod now or did before; the deletion
+// of an Endpoints object whose Service still exists enqueues it to be written again. At start,
+// every existing Endpoints is enqueued once (checkLeftoverEndpoints), so Endpoints whose Service
+// went away while the controller was down are deleted. Reconcile logic is in sync.ts.
+
+import type { Endpoints as EndpointsObject } from '../../lib/api/core/endpoints.js';
+import type { Pod } from '../../lib/api/core/pod.js';
+import type { Service } from '../../lib/api/core/service.js';
+import { Endpoints, Pods, Services } from '../../lib/client/resources.js';
+import { keyOf, runController } from '../../lib/controller/index.js';
 import type { ControllerStarter } from '../context.js';
+import { PodServiceTracker } from './podutil.js';
+import { AnnotationLeaderElection, newEndpointsSyncer, syncService } from './sync.js';
 
 /** startEndpointsController starts the endpoints controller. */
-export const startEndpointsController: ControllerStarter = () => [];
+export const startEndpointsController: ControllerStarter = (ctx) => {
+  const log = ctx.log.with({ controller: 'endpoint' });
+  const serviceInformer = ctx.informers.informerFor<Service>(Services);
+  const podInformer = ctx.informers.informerFor<Pod>(Pods);
+  const endpointsInformer = ctx.informers.informerFor<EndpointsObject>(Endpoints);
+  const services = serviceInformer.lister();
+  const syncer = newEndpointsSyncer({
+    client: ctx.client,
+    services,
+    pods: podInformer.lister(),
+    endpoints: endpointsInformer.lister(),
+    recorder: ctx.recorder('endpoint-controller'),
+    log,
+  });
+  const tracker = new PodServiceTracker(services);
+  const controller = runController({
+    name: 'endpoint',
+    informers: [serviceInformer, podInformer, endpointsInformer],
+    workers: ctx.config.workers,
+    log: ctx.log,
+    metrics: ctx.metrics,
+    signal: ctx.signal,
+    setup: (c) => {
+      serviceInformer.on('change', (svc) => c.enqueue(svc));
+      podInformer.on('add', (pod) => tracker.changed(pod).forEach((k) => c.enqueueKey(k)));
+      podInformer.on('update', (pod) => tracker.changed(pod).forEach((k) => c.enqueueKey(k)));
+      podInformer.on('delete', (pod) => tracker.deleted(pod).forEach((k) => c.enqueueKey(k)));
+      endpointsInformer.on('delete', (ep) => {
+        if (services.get(keyOf(ep))) c.enqueue(ep);
+      });
+      // A hand edit of a managed Endpoints is put back, as the next sync would anyway.
+      endpointsInformer.on('update', (ep) => {
+        if (services.get(keyOf(ep))) c.enqueue(ep);
+      });
+    },
+    reconcile: (key) => syncService(syncer, key),
+  });
+  // checkLeftoverEndpoints, once the caches are in.
+  void controller.synced.then((ok) => {
+    if (!ok) return;
+    for (const ep of endpointsInformer.lister().list()) {
+      if (ep.metadata.annotations?.[AnnotationLeaderElection] !== undefined) continue;
+      controller.enqueue(ep);
+    }
+  });
+  return [controller];
+};

@@ -66,13 +66,11 @@ export function podKey(pod: Pod): string {
 
 /**
  * isNamespaceTerminatingError: the apiserver refused a create because the namespace is being
- * deleted. Kube marks it with a NamespaceTerminating cause; the text is checked too, for servers
- * that send only the message.
+ * deleted, which it marks with a NamespaceTerminating cause (as kube's NamespaceLifecycle admission).
  */
 export function isNamespaceTerminatingError(err: unknown): boolean {
   if (!(err instanceof ApiError) || err.code !== 403) return false;
-  if (err.status.details?.causes?.some((c) => c.type === NamespaceTerminatingCause)) return true;
-  return /unable to create new content in namespace .* because it is being terminated/.test(err.message);
+  return err.status.details?.causes?.some((c) => c.reason === NamespaceTerminatingCause) ?? false;
 }
 
 /**

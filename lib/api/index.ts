@@ -14,6 +14,7 @@ import { deployments } from './apps/deployment.js';
 import { replicaSets } from './apps/replicaset.js';
 import { endpointSlices } from './discovery/endpointslice.js';
 import { leases } from './coordination/lease.js';
+import { priorityClasses } from './scheduling/priorityclass.js';
 import { eventsV1 } from './events/event.js';
 import { customResourceDefinitions } from './apiextensions/customresourcedefinition.js';
 import { selfSubjectAccessReviews, selfSubjectRulesReviews } from './authorization/selfsubjectaccessreview.js';
@@ -33,6 +34,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   replicaSets,
   endpointSlices,
   leases,
+  priorityClasses,
   eventsV1,
   selfSubjectAccessReviews,
   selfSubjectRulesReviews,
@@ -40,4 +42,4 @@ export const builtinResources: ResourceDefinition<any>[] = [
   customResourceDefinitions,
 ];
 
-export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions };
+export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses };

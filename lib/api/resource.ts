@@ -89,6 +89,12 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   prepareForUpdate?: (obj: T, old: T, ctx: StrategyContext) => void;
   /** prepareForStatusUpdate runs on /status updates; by default only status is taken from obj. */
   prepareForStatusUpdate?: (obj: T, old: T, ctx: StrategyContext) => void;
+  /**
+   * statusUpdateKeepsAnnotations: a /status update also takes metadata.annotations from obj, as
+   * kube's Deployment status strategy does (the Deployment controller writes the
+   * `deployment.kubernetes.io/revision` annotation through /status, without a new generation).
+   */
+  statusUpdateKeepsAnnotations?: boolean;
   validate?: (obj: T) => FieldError[];
   validateUpdate?: (obj: T, old: T) => FieldError[];
   validateStatusUpdate?: (obj: T, old: T) => FieldError[];

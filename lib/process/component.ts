@@ -9,6 +9,7 @@
 // cache instead of acting on a stale one.
 
 import { KubeConfig } from '@kubernetes/client-node';
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -125,8 +126,11 @@ async function main(spec: ComponentSpec): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
   process.on('SIGINT', () => shutdown('SIGINT', 0));
 
-  const run = (signal: AbortSignal) =>
-    spec.run({
+  // Every controller, informer and queue of the process listens on the same signal.
+  setMaxListeners(0, stop.signal);
+  const run = (signal: AbortSignal) => {
+    setMaxListeners(0, signal);
+    return spec.run({
       flags: f,
       log,
       metrics,
@@ -135,6 +139,7 @@ async function main(spec: ComponentSpec): Promise<void> {
       signal,
       addReadyCheck: (name, check) => readyChecks.set(name, check),
     });
+  };
 
   let done: Promise<void>;
   if (spec.leaseName && f['leader-elect'] !== 'false') {

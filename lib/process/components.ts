@@ -31,6 +31,8 @@ export interface ClusterConfig {
   simPort: number;
   /** simulatedNodes is how many Nodes (sim-0 …) the node simulator creates and runs. */
   simulatedNodes: number;
+  /** simArgs are more node simulator flags (`--node-cpu=16`, …) that `skiff sim` records. */
+  simArgs?: string[];
   /** clusterCIDR is the pod network every Node's /24 podCIDR is cut from. */
   clusterCIDR: string;
   /** extraArgs are more flags per component name (tests shorten timeouts with them). */
@@ -253,7 +255,7 @@ export const sim: Component = clientComponent({
   entry: 'sim/main.js',
   identity: { commonName: 'system:node-simulator', organizations: ['system:nodes'] },
   port: (c) => c.simPort,
-  args: ({ config }) => [`--nodes=${config.simulatedNodes}`],
+  args: ({ config }) => [`--nodes=${config.simulatedNodes}`, ...(config.simArgs ?? [])],
 });
 
 /** components is the cluster's processes in start order. */

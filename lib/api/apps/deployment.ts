@@ -206,6 +206,9 @@ export const deployments = defineResource<Deployment>({
     scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', selector: deploymentScaleSelector },
   },
   hasGeneration: true,
+  // kube's deploymentStatusStrategy resets only spec and labels: the controller's revision
+  // annotation rides on its status updates.
+  statusUpdateKeepsAnnotations: true,
   printerColumns: deploymentColumns,
   defaults: defaultDeployment,
   prepareForCreate(d) {

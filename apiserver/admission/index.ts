@@ -1,0 +1,38 @@
+// Admission for the built-in kinds, the in-tree plugins kube-apiserver enables by default that
+// change what skiff stores: Priority and DefaultTolerationSeconds on pods, Priority on
+// PriorityClasses. admissionHooksFor hands the registry the hook for one kind.
+
+import type { ResourceDefinition } from '../../lib/api/resource.js';
+import type { APIRegistry } from '../registry/registry.js';
+import type { AdmissionRequest, RegistryHooks } from '../registry/store.js';
+import { admitDefaultTolerationSeconds } from './defaulttolerationseconds.js';
+import { admitPod, admitPriorityClass, registryPriorityClassReader, type PriorityClassReader } from './priority.js';
+
+export { admitDefaultTolerationSeconds } from './defaulttolerationseconds.js';
+export { admitPod, admitPriorityClass, defaultPriorityClass, type PriorityClassReader } from './priority.js';
+
+/** admissionHooksFor returns the admission hook of def's kind, or undefined when no plugin acts on it. */
+export function admissionHooksFor(def: ResourceDefinition<any>, registry: APIRegistry): RegistryHooks | undefined {
+  // The PriorityClass store may be added after the pod store: look it up on first use.
+  const classes: PriorityClassReader = {
+    get: (name) => reader().get(name),
+    list: (opts) => reader().list(opts),
+  };
+  const reader = () => {
+    const store = registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
+    if (!store) throw new Error('priorityclasses are not served');
+    return registryPriorityClassReader(store);
+  };
+  if (def.group === '' && def.plural === 'pods') {
+    return {
+      admit: async (req: AdmissionRequest) => {
+        await admitPod(req, classes);
+        admitDefaultTolerationSeconds(req);
+      },
+    };
+  }
+  if (def.group === 'scheduling.k8s.io' && def.plural === 'priorityclasses') {
+    return { admit: (req: AdmissionRequest) => admitPriorityClass(req, classes) };
+  }
+  return undefined;
+}

@@ -1,0 +1,295 @@
+// Cache is the scheduler's view of nodes and the pods on them (kube-scheduler's
+// internal/cache/cache.go). Informers feed it bound pods and nodes; the scheduling loop adds
+// "assumed" pods the moment it decides, so the next cycle already counts them while the binding
+// is still on its way to the apiserver:
+//
+//   assumePod      decided, binding not sent yet or in flight      (counted on its node)
+//   finishBinding  the bind call returned; expire after ttl unless the informer confirms it
+//   addPod         the informer saw the pod bound: an assumed pod is confirmed (moved if the
+//                  apiserver put it elsewhere), an unknown one added
+//   forgetPod      the bind failed: the assumption is dropped
+//
+// updateSnapshot copies the cache into the cycle's Snapshot incrementally: only NodeInfos whose
+// generation moved since the last snapshot are cloned.
+
+import type { Node } from '../../lib/api/core/node.js';
+import type { Pod } from '../../lib/api/core/pod.js';
+import { type Clock, realClock } from '../../lib/workqueue/clock.js';
+import { NodeInfo, PodInfo, Snapshot, podKey } from '../framework/types.js';
+
+interface PodState {
+  pod: Pod;
+  /** deadline (clock ms) after which an assumed, bound pod the informer never confirmed is dropped. */
+  deadline?: number;
+  /** bindingFinished: the bind call returned; only then may the assumption expire. */
+  bindingFinished: boolean;
+}
+
+/** CacheError is an inconsistency between what the cache was told and what it holds. */
+export class CacheError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CacheError';
+  }
+}
+
+/** CacheDump is the cache's content for debugging and tests. */
+export interface CacheDump {
+  nodes: Map<string, NodeInfo>;
+  assumedPods: Set<string>;
+}
+
+/** Cache holds nodes and assigned pods, assumed ones included. */
+export class Cache {
+  private readonly clock: Clock;
+  /** nodes by name; a NodeInfo may exist before its Node (pods arrive first) or after it (pods not yet removed). */
+  private readonly nodes = new Map<string, NodeInfo>();
+  /** podStates by pod key (uid). */
+  private readonly podStates = new Map<string, PodState>();
+  private readonly assumedPods = new Set<string>();
+  /** nodeSetVersion moves when a node is added or removed, so snapshots rebuild their list. */
+  private nodeSetVersion = 0;
+
+  /**
+   * ttlMs: how long a bound assumed pod may wait for the informer to confirm it before it is
+   * forgotten (0 = never). It is only a safety net for a pod the informer never reports (deleted at once).
+   */
+  constructor(
+    private readonly ttlMs = 30_000,
+    clock?: Clock,
+  ) {
+    this.clock = clock ?? realClock;
+  }
+
+  // ---- assumed pods ----
+
+  /** assumePod counts pod (with spec.nodeName set to the chosen node) on its node before it is bound. */
+  assumePod(pod: Pod): void {
+    const key = podKey(pod);
+    if (this.podStates.has(key)) throw new CacheError(`pod ${describe(pod)} is in the cache, so can't be assumed`);
+    this.addPodToNode(pod);
+    this.podStates.set(key, { pod, bindingFinished: false });
+    this.assumedPods.add(key);
+  }
+
+  /** finishBinding starts the assumed pod's expiry clock. */
+  finishBinding(pod: Pod): void {
+    const key = podKey(pod);
+    const ps = this.podStates.get(key);
+    if (!ps || !this.assumedPods.has(key)) return;
+    ps.bindingFinished = true;
+    if (this.ttlMs > 0) ps.deadline = this.clock.now() + this.ttlMs;
+  }
+
+  /** forgetPod drops an assumed pod (its binding failed). */
+  forgetPod(pod: Pod): void {
+    const key = podKey(pod);
+    const ps = this.podStates.get(key);
+    if (!ps) return;
+    if (!this.assumedPods.has(key)) throw new CacheError(`pod ${describe(pod)} wasn't assumed so cannot be forgotten`);
+    if (ps.pod.spec.nodeName !== pod.spec.nodeName) {
+      throw new CacheError(`pod ${describe(pod)} was assumed on ${ps.pod.spec.nodeName} but assigned to ${pod.spec.nodeName}`);
+    }
+    this.removePodFromNode(ps.pod);
+    this.podStates.delete(key);
+    this.assumedPods.delete(key);
+  }
+
+  /** isAssumedPod: pod is assumed and not yet confirmed by the informer. */
+  isAssumedPod(pod: Pod): boolean {
+    return this.assumedPods.has(podKey(pod));
+  }
+
+  /** getPod returns the cached version of pod (assumed or bound), if any. */
+  getPod(pod: Pod): Pod | undefined {
+    return this.podStates.get(podKey(pod))?.pod;
+  }
+
+  /** cleanupAssumedPods forgets bound assumed pods whose deadline passed (run periodically). It answers how many. */
+  cleanupAssumedPods(): number {
+    const now = this.clock.now();
+    let n = 0;
+    for (const key of [...this.assumedPods]) {
+      const ps = this.podStates.get(key)!;
+      if (!ps.bindingFinished || ps.deadline === undefined || now < ps.deadline) continue;
+      this.removePodFromNode(ps.pod);
+      this.podStates.delete(key);
+      this.assumedPods.delete(key);
+      n++;
+    }
+    return n;
+  }
+
+  // ---- informer events ----
+
+  /** addPod records a bound pod the informer reported; it confirms an assumed one. */
+  addPod(pod: Pod): void {
+    const key = podKey(pod);
+    const ps = this.podStates.get(key);
+    if (ps && this.assumedPods.has(key)) {
+      // The apiserver may have placed it elsewhere than we assumed (another scheduler won a race).
+      this.removePodFromNode(ps.pod);
+      this.addPodToNode(pod);
+      this.podStates.set(key, { pod, bindingFinished: true });
+      this.assumedPods.delete(key);
+      return;
+    }
+    if (ps) {
+      // Seen again (an informer relist): treat as an update.
+      this.updatePod(ps.pod, pod);
+      return;
+    }
+    this.addPodToNode(pod);
+    this.podStates.set(key, { pod, bindingFinished: true });
+  }
+
+  /** updatePod replaces a bound pod's cached version. */
+  updatePod(_oldPod: Pod | undefined, pod: Pod): void {
+    const key = podKey(pod);
+    const ps = this.podStates.get(key);
+    if (!ps) {
+      this.addPod(pod);
+      return;
+    }
+    if (this.assumedPods.has(key)) {
+      // An update of a pod we only assumed is its confirmation.
+      this.addPod(pod);
+      return;
+    }
+    this.removePodFromNode(ps.pod);
+    this.addPodToNode(pod);
+    ps.pod = pod;
+  }
+
+  /** removePod forgets a pod (deleted, or finished). */
+  removePod(pod: Pod): void {
+    const key = podKey(pod);
+    const ps = this.podStates.get(key);
+    if (!ps) return;
+    this.removePodFromNode(ps.pod);
+    this.podStates.delete(key);
+    this.assumedPods.delete(key);
+  }
+
+  addNode(node: Node): NodeInfo {
+    const name = node.metadata.name ?? '';
+    let ni = this.nodes.get(name);
+    if (!ni) {
+      ni = new NodeInfo();
+      this.nodes.set(name, ni);
+    }
+    if (!ni.hasNode) this.nodeSetVersion++;
+    ni.setNode(node);
+    return ni;
+  }
+
+  updateNode(_oldNode: Node | undefined, node: Node): NodeInfo {
+    return this.addNode(node);
+  }
+
+  /**
+   * removeNode forgets the Node object. Its pods stay counted until their own deletions arrive
+   * (the pod GC removes them), so a NodeInfo without a node may remain for a while.
+   */
+  removeNode(node: Node): void {
+    const name = node.metadata.name ?? '';
+    const ni = this.nodes.get(name);
+    if (!ni) return;
+    if (ni.hasNode) this.nodeSetVersion++;
+    ni.removeNode();
+    if (ni.pods.length === 0) this.nodes.delete(name);
+  }
+
+  /** getNode is the cached Node, if known. */
+  getNode(name: string): Node | undefined {
+    const ni = this.nodes.get(name);
+    return ni?.hasNode ? ni.node : undefined;
+  }
+
+  /** nodeCount counts known nodes (with a Node object). */
+  nodeCount(): number {
+    let n = 0;
+    for (const ni of this.nodes.values()) if (ni.hasNode) n++;
+    return n;
+  }
+
+  /** podCount counts cached pods (assumed included). */
+  podCount(): number {
+    return this.podStates.size;
+  }
+
+  /** dump returns copies of the NodeInfos and the assumed pod keys (tests, debugging). */
+  dump(): CacheDump {
+    const nodes = new Map<string, NodeInfo>();
+    for (const [name, ni] of this.nodes) nodes.set(name, ni.clone());
+    return { nodes, assumedPods: new Set(this.assumedPods) };
+  }
+
+  // ---- snapshots ----
+
+  private snapshotNodeSetVersion = new WeakMap<Snapshot, number>();
+
+  /**
+   * updateSnapshot brings snapshot up to date: NodeInfos changed since the snapshot's generation
+   * are cloned in, nodes added or removed rebuild its list. The snapshot's NodeInfos are private
+   * to it, so a cycle may read them while informer events change the cache.
+   */
+  updateSnapshot(snapshot: Snapshot): void {
+    const since = snapshot.generation;
+    let maxGeneration = since;
+    let changed = false;
+    for (const [name, ni] of this.nodes) {
+      if (ni.generation <= since) continue;
+      if (ni.generation > maxGeneration) maxGeneration = ni.generation;
+      if (!ni.hasNode) {
+        if (snapshot.nodeInfoMap.has(name)) changed = true;
+        continue;
+      }
+      snapshot.nodeInfoMap.set(name, ni.clone());
+      changed = true;
+    }
+    const setVersion = this.snapshotNodeSetVersion.get(snapshot);
+    if (setVersion !== this.nodeSetVersion) changed = true;
+    if (changed) {
+      const list: NodeInfo[] = [];
+      for (const [name, ni] of this.nodes) {
+        if (!ni.hasNode) continue;
+        const copy = snapshot.nodeInfoMap.get(name);
+        // A node never seen by this snapshot before (generation older than the snapshot can only happen on a new Snapshot).
+        list.push(copy && copy.generation === ni.generation ? copy : ni.clone());
+      }
+      snapshot.nodeInfoList = list;
+      snapshot.rebuild();
+      this.snapshotNodeSetVersion.set(snapshot, this.nodeSetVersion);
+    }
+    snapshot.generation = maxGeneration;
+  }
+
+  // ---- internals ----
+
+  private addPodToNode(pod: Pod): void {
+    const name = pod.spec.nodeName ?? '';
+    let ni = this.nodes.get(name);
+    if (!ni) {
+      ni = new NodeInfo();
+      this.nodes.set(name, ni);
+    }
+    ni.addPod(new PodInfo(pod));
+  }
+
+  private removePodFromNode(pod: Pod): void {
+    const name = pod.spec.nodeName ?? '';
+    const ni = this.nodes.get(name);
+    if (!ni) return;
+    try {
+      ni.removePod(pod);
+    } catch {
+      // Not there: nothing to undo.
+    }
+    if (!ni.hasNode && ni.pods.length === 0) this.nodes.delete(name);
+  }
+}
+
+function describe(pod: Pod): string {
+  return `${pod.metadata.namespace}/${pod.metadata.name}`;
+}

@@ -1,0 +1,399 @@
+// PodTopologySpread, as kube-scheduler's plugin of that name (common.go, filtering.go,
+// scoring.go). A constraint spreads the pods its labelSelector matches (in the pod's namespace)
+// over the domains of topologyKey.
+//
+// Filter (whenUnsatisfiable: DoNotSchedule): placing the pod in the node's domain must keep
+// `matching pods there + 1 (if the pod matches itself) - global minimum <= maxSkew`, where the
+// global minimum is 0 while fewer than minDomains domains exist. Only nodes with every topology
+// key count as domains, and with nodeAffinityPolicy Honor (the default) only nodes the pod's
+// nodeSelector/required affinity accepts; nodeTaintsPolicy Honor also drops nodes whose taints
+// the pod does not tolerate.
+//
+// Score (ScheduleAnyway): fewer matching pods in the node's domains scores higher; each domain
+// count is weighted by log(number of domains + 2), then normalized to 0..100.
+//
+// Not done: the cluster-level default constraints (kube's "System" defaulting, built from the
+// Services and ReplicaSets selecting the pod) — pods without constraints are not spread.
+
+import type { Node } from '../../lib/api/core/node.js';
+import type { Pod } from '../../lib/api/core/pod.js';
+import type { TopologySpreadConstraint } from '../../lib/api/core/types.js';
+import {
+  type LabelSelectorExpr,
+  type Labels,
+  type Requirement,
+  InvalidLabelSelectorError,
+  labelSelectorAsSelector,
+  matches,
+} from '../../lib/machinery/labels.js';
+import {
+  type CycleState,
+  type FilterPlugin,
+  type NodeInfo,
+  type NodeScore,
+  type PodInfo,
+  type PreFilterPlugin,
+  type PreScorePlugin,
+  type ScorePlugin,
+  type Snapshot,
+  type Status,
+  MaxNodeScore,
+  SnapshotStateKey,
+  asError,
+  skip,
+  success,
+  unresolvable,
+  unschedulable,
+} from '../framework/types.js';
+import { LabelHostname, RequiredNodeAffinity, findMatchingUntoleratedTaint, isDoNotScheduleTaint } from './helper.js';
+
+/** PodTopologySpreadName is the plugin's name in configuration. */
+export const PodTopologySpreadName = 'PodTopologySpread';
+
+/** ErrReasonConstraintsNotMatch is the reason a node that would break maxSkew gives. */
+export const ErrReasonConstraintsNotMatch = "node(s) didn't match pod topology spread constraints";
+/** ErrReasonNodeLabelNotMatch is the reason a node without a constraint's topology key gives. */
+export const ErrReasonNodeLabelNotMatch = ErrReasonConstraintsNotMatch + ' (missing required label)';
+
+export const UnsatisfiableConstraintAction = { DoNotSchedule: 'DoNotSchedule', ScheduleAnyway: 'ScheduleAnyway' } as const;
+export const NodeInclusionPolicy = { Honor: 'Honor', Ignore: 'Ignore' } as const;
+
+const preFilterStateKey = 'PreFilter' + PodTopologySpreadName;
+const preScoreStateKey = 'PreScore' + PodTopologySpreadName;
+const noLabels: Labels = Object.freeze({});
+
+/** Constraint is a TopologySpreadConstraint with its selector parsed and its policies defaulted. */
+export interface Constraint {
+  maxSkew: number;
+  topologyKey: string;
+  selector: LabelSelectorExpr;
+  minDomains: number;
+  nodeAffinityPolicy: string;
+  nodeTaintsPolicy: string;
+}
+
+/**
+ * filterConstraints is filterTopologySpreadConstraints: the pod's constraints with the given
+ * whenUnsatisfiable, matchLabelKeys merged into the selector as key=value of the pod's labels.
+ */
+export function filterConstraints(pod: Pod, action: string): Constraint[] {
+  const out: Constraint[] = [];
+  const podLabels = pod.metadata.labels ?? noLabels;
+  for (const c of pod.spec?.topologySpreadConstraints ?? []) {
+    if (c.whenUnsatisfiable !== action) continue;
+    out.push({
+      maxSkew: c.maxSkew,
+      topologyKey: c.topologyKey,
+      selector: constraintSelector(c, podLabels),
+      minDomains: c.minDomains ?? 1,
+      nodeAffinityPolicy: c.nodeAffinityPolicy ?? NodeInclusionPolicy.Honor,
+      nodeTaintsPolicy: c.nodeTaintsPolicy ?? NodeInclusionPolicy.Ignore,
+    });
+  }
+  return out;
+}
+
+function constraintSelector(c: TopologySpreadConstraint, podLabels: Labels): LabelSelectorExpr {
+  let sel: LabelSelectorExpr;
+  try {
+    sel = labelSelectorAsSelector(c.labelSelector);
+  } catch (err) {
+    if (err instanceof InvalidLabelSelectorError) throw new Error(`get constraints from pod: ${err.message}`);
+    throw err;
+  }
+  const extra: Requirement[] = [];
+  for (const key of c.matchLabelKeys ?? []) {
+    if (Object.prototype.hasOwnProperty.call(podLabels, key)) extra.push({ key, operator: '=', values: [podLabels[key]] });
+  }
+  if (extra.length === 0) return sel;
+  // A nil labelSelector (selects nothing) has no requirements to merge: only the label keys remain.
+  const merged = sel.nothing ? extra : [...extra, ...sel.requirements];
+  return { requirements: merged.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), nothing: false };
+}
+
+/** nodeLabelsMatchSpreadConstraints: the node has every constraint's topology key. */
+function nodeLabelsMatchSpreadConstraints(nodeLabels: Labels, constraints: readonly Constraint[]): boolean {
+  for (const c of constraints) if (nodeLabels[c.topologyKey] === undefined) return false;
+  return true;
+}
+
+/** matchNodeInclusionPolicies: the node counts as a domain for the constraint under its affinity and taint policies. */
+function matchNodeInclusionPolicies(c: Constraint, pod: Pod, node: Node, required: RequiredNodeAffinity): boolean {
+  if (c.nodeAffinityPolicy === NodeInclusionPolicy.Honor && !required.match(node)) return false;
+  if (c.nodeTaintsPolicy === NodeInclusionPolicy.Honor && findMatchingUntoleratedTaint(node.spec?.taints, pod.spec?.tolerations, isDoNotScheduleTaint)) return false;
+  return true;
+}
+
+/** countPodsMatchSelector counts the non-terminating pods of namespace ns that selector matches. */
+function countPodsMatchSelector(pods: readonly PodInfo[], selector: LabelSelectorExpr, ns: string): number {
+  let n = 0;
+  for (const p of pods) {
+    const m = p.pod.metadata;
+    if (m.deletionTimestamp || (m.namespace ?? '') !== ns) continue;
+    if (matches(selector, m.labels)) n++;
+  }
+  return n;
+}
+
+/** CriticalPaths keeps the two domains with the fewest matches; [0] always holds the minimum. */
+class CriticalPaths {
+  v0 = '';
+  n0 = 2 ** 31 - 1;
+  v1 = '';
+  n1 = 2 ** 31 - 1;
+
+  update(value: string, num: number): void {
+    if (value === this.v0 || value === this.v1) {
+      if (value === this.v0) this.n0 = num;
+      else this.n1 = num;
+      if (this.n0 > this.n1) {
+        [this.v0, this.n0, this.v1, this.n1] = [this.v1, this.n1, this.v0, this.n0];
+      }
+    } else if (num < this.n0) {
+      this.v1 = this.v0;
+      this.n1 = this.n0;
+      this.v0 = value;
+      this.n0 = num;
+    } else if (num < this.n1) {
+      this.v1 = value;
+      this.n1 = num;
+    }
+  }
+
+  clone(): CriticalPaths {
+    const c = new CriticalPaths();
+    c.v0 = this.v0;
+    c.n0 = this.n0;
+    c.v1 = this.v1;
+    c.n1 = this.n1;
+    return c;
+  }
+}
+
+class PreFilterState {
+  constructor(
+    readonly constraints: readonly Constraint[],
+    /** selfMatch[i] is 1 when constraint i's selector matches the incoming pod. */
+    readonly selfMatch: readonly number[],
+    readonly required: RequiredNodeAffinity,
+    readonly tpValueToMatchNum: Map<string, number>[],
+    readonly criticalPaths: CriticalPaths[],
+  ) {}
+
+  clone(): PreFilterState {
+    return new PreFilterState(
+      this.constraints,
+      this.selfMatch,
+      this.required,
+      this.tpValueToMatchNum.map((m) => new Map(m)),
+      this.criticalPaths.map((p) => p.clone()),
+    );
+  }
+
+  /** minMatchNum is the global minimum for constraint i, 0 while there are fewer than minDomains domains. */
+  minMatchNum(i: number): number {
+    if (this.tpValueToMatchNum[i].size < this.constraints[i].minDomains) return 0;
+    return this.criticalPaths[i].n0;
+  }
+
+  updateWithPod(updated: Pod, preemptor: Pod, node: Node, delta: number): void {
+    if ((updated.metadata.namespace ?? '') !== (preemptor.metadata.namespace ?? '')) return;
+    const nodeLabels = node.metadata.labels ?? noLabels;
+    if (!nodeLabelsMatchSpreadConstraints(nodeLabels, this.constraints)) return;
+    this.constraints.forEach((c, i) => {
+      if (!matches(c.selector, updated.metadata.labels)) return;
+      if (!matchNodeInclusionPolicies(c, preemptor, node, this.required)) return;
+      const v = nodeLabels[c.topologyKey];
+      const n = (this.tpValueToMatchNum[i].get(v) ?? 0) + delta;
+      this.tpValueToMatchNum[i].set(v, n);
+      this.criticalPaths[i].update(v, n);
+    });
+  }
+}
+
+function calPreFilterState(pod: Pod, constraints: Constraint[], allNodes: readonly NodeInfo[]): PreFilterState {
+  const required = new RequiredNodeAffinity(pod);
+  const ns = pod.metadata.namespace ?? '';
+  const counts = constraints.map(() => new Map<string, number>());
+  for (const ni of allNodes) {
+    const node = ni.node;
+    const nodeLabels = node.metadata.labels ?? noLabels;
+    if (!nodeLabelsMatchSpreadConstraints(nodeLabels, constraints)) continue;
+    for (let i = 0; i < constraints.length; i++) {
+      const c = constraints[i];
+      if (!matchNodeInclusionPolicies(c, pod, node, required)) continue;
+      const v = nodeLabels[c.topologyKey];
+      counts[i].set(v, (counts[i].get(v) ?? 0) + countPodsMatchSelector(ni.pods, c.selector, ns));
+    }
+  }
+  const paths = counts.map((m) => {
+    const p = new CriticalPaths();
+    for (const [v, n] of m) p.update(v, n);
+    return p;
+  });
+  const selfMatch = constraints.map((c) => (matches(c.selector, pod.metadata.labels) ? 1 : 0));
+  return new PreFilterState(constraints, selfMatch, required, counts, paths);
+}
+
+interface PreScoreState {
+  constraints: Constraint[];
+  ignoredNodes: Set<string>;
+  topologyValueToPodCounts: Map<string, number>[];
+  topologyNormalizingWeight: number[];
+}
+
+/** topologyNormalizingWeight is log(size + 2): counts in small topologies are not watered down by big ones. */
+function topologyNormalizingWeight(size: number): number {
+  return Math.log(size + 2);
+}
+
+/** scoreForCount is cnt × weight + (maxSkew - 1). */
+function scoreForCount(cnt: number, maxSkew: number, weight: number): number {
+  return cnt * weight + (maxSkew - 1);
+}
+
+/** PodTopologySpreadArgs is PodTopologySpreadArgs; only "List" defaulting with no default constraints is supported. */
+export interface PodTopologySpreadArgs {
+  defaultingType?: 'List' | 'System';
+  defaultConstraints?: TopologySpreadConstraint[];
+}
+
+/** newPodTopologySpread builds the plugin. */
+export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
+  const missing = (key: string) => asError(new Error(`reading "${key}" from cycleState: not found`));
+  const rejectedLabel: Status = Object.freeze(unresolvable(ErrReasonNodeLabelNotMatch));
+  const rejectedSkew: Status = Object.freeze(unschedulable(ErrReasonConstraintsNotMatch));
+  return {
+    name: PodTopologySpreadName,
+    preFilter(state: CycleState, pod: Pod, snapshot: Snapshot): Status {
+      if (!pod.spec?.topologySpreadConstraints?.length) return skip();
+      let constraints: Constraint[];
+      try {
+        constraints = filterConstraints(pod, UnsatisfiableConstraintAction.DoNotSchedule);
+      } catch (err) {
+        return asError(err);
+      }
+      if (constraints.length === 0) return skip();
+      state.write(preFilterStateKey, calPreFilterState(pod, constraints, snapshot.nodeInfoList));
+      return success();
+    },
+    preFilterExtensions: {
+      addPod(state: CycleState, podToSchedule: Pod, podInfoToAdd: PodInfo, nodeInfo: NodeInfo): Status {
+        const s = state.read<PreFilterState>(preFilterStateKey);
+        if (!s) return missing(preFilterStateKey);
+        s.updateWithPod(podInfoToAdd.pod, podToSchedule, nodeInfo.node, 1);
+        return success();
+      },
+      removePod(state: CycleState, podToSchedule: Pod, podInfoToRemove: PodInfo, nodeInfo: NodeInfo): Status {
+        const s = state.read<PreFilterState>(preFilterStateKey);
+        if (!s) return missing(preFilterStateKey);
+        s.updateWithPod(podInfoToRemove.pod, podToSchedule, nodeInfo.node, -1);
+        return success();
+      },
+    },
+    filter(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): Status {
+      const s = state.read<PreFilterState>(preFilterStateKey);
+      if (!s) return missing(preFilterStateKey);
+      const nodeLabels = nodeInfo.node.metadata.labels ?? noLabels;
+      for (let i = 0; i < s.constraints.length; i++) {
+        const c = s.constraints[i];
+        const v = nodeLabels[c.topologyKey];
+        if (v === undefined) return rejectedLabel;
+        const skew = (s.tpValueToMatchNum[i].get(v) ?? 0) + s.selfMatch[i] - s.minMatchNum(i);
+        if (skew > c.maxSkew) return rejectedSkew;
+      }
+      return success();
+    },
+    preScore(state: CycleState, pod: Pod, filteredNodes: readonly NodeInfo[]): Status {
+      const snapshot = state.read<Snapshot>(SnapshotStateKey);
+      if (!snapshot) return missing(SnapshotStateKey);
+      const allNodes = snapshot.nodeInfoList;
+      if (allNodes.length === 0 || !pod.spec?.topologySpreadConstraints?.length) return skip();
+      let constraints: Constraint[];
+      try {
+        constraints = filterConstraints(pod, UnsatisfiableConstraintAction.ScheduleAnyway);
+      } catch (err) {
+        return asError(err);
+      }
+      if (constraints.length === 0) return skip();
+      const s: PreScoreState = {
+        constraints,
+        ignoredNodes: new Set(),
+        topologyValueToPodCounts: constraints.map(() => new Map()),
+        topologyNormalizingWeight: [],
+      };
+      const topoSize = constraints.map(() => 0);
+      for (const ni of filteredNodes) {
+        const nodeLabels = ni.node.metadata.labels ?? noLabels;
+        if (!nodeLabelsMatchSpreadConstraints(nodeLabels, constraints)) {
+          // Nodes missing a topology key are not scored.
+          s.ignoredNodes.add(ni.name);
+          continue;
+        }
+        constraints.forEach((c, i) => {
+          // Per-node counts for hostname spreading are made in Score.
+          if (c.topologyKey === LabelHostname) return;
+          const v = nodeLabels[c.topologyKey];
+          if (!s.topologyValueToPodCounts[i].has(v)) {
+            s.topologyValueToPodCounts[i].set(v, 0);
+            topoSize[i]++;
+          }
+        });
+      }
+      s.topologyNormalizingWeight = constraints.map((c, i) =>
+        topologyNormalizingWeight(c.topologyKey === LabelHostname ? filteredNodes.length - s.ignoredNodes.size : topoSize[i]),
+      );
+      const required = new RequiredNodeAffinity(pod);
+      const ns = pod.metadata.namespace ?? '';
+      for (const ni of allNodes) {
+        const node = ni.node;
+        const nodeLabels = node.metadata.labels ?? noLabels;
+        if (!nodeLabelsMatchSpreadConstraints(nodeLabels, constraints)) continue;
+        constraints.forEach((c, i) => {
+          if (!matchNodeInclusionPolicies(c, pod, node, required)) return;
+          const v = nodeLabels[c.topologyKey];
+          const m = s.topologyValueToPodCounts[i];
+          // Only domains of candidate nodes matter.
+          if (!m.has(v)) return;
+          m.set(v, m.get(v)! + countPodsMatchSelector(ni.pods, c.selector, ns));
+        });
+      }
+      state.write(preScoreStateKey, s);
+      return success();
+    },
+    score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): [number, Status] {
+      const s = state.read<PreScoreState>(preScoreStateKey);
+      if (!s) return [0, missing(preScoreStateKey)];
+      if (s.ignoredNodes.has(nodeInfo.name)) return [0, success()];
+      const nodeLabels = nodeInfo.node.metadata.labels ?? noLabels;
+      let score = 0;
+      s.constraints.forEach((c, i) => {
+        const v = nodeLabels[c.topologyKey];
+        if (v === undefined) return;
+        const cnt =
+          c.topologyKey === LabelHostname
+            ? countPodsMatchSelector(nodeInfo.pods, c.selector, pod.metadata.namespace ?? '')
+            : (s.topologyValueToPodCounts[i].get(v) ?? 0);
+        score += scoreForCount(cnt, c.maxSkew, s.topologyNormalizingWeight[i]);
+      });
+      return [Math.round(score), success()];
+    },
+    normalizeScore(state: CycleState, _pod: Pod, scores: NodeScore[]): Status {
+      const s = state.read<PreScoreState>(preScoreStateKey);
+      if (!s) return missing(preScoreStateKey);
+      let min = Number.MAX_SAFE_INTEGER;
+      let max = 0;
+      for (const x of scores) {
+        if (s.ignoredNodes.has(x.name)) continue;
+        if (x.score < min) min = x.score;
+        if (x.score > max) max = x.score;
+      }
+      for (const x of scores) {
+        if (s.ignoredNodes.has(x.name)) x.score = 0;
+        else if (max === 0) x.score = MaxNodeScore;
+        else x.score = Math.trunc((MaxNodeScore * (max + min - x.score)) / max);
+      }
+      return success();
+    },
+  } satisfies PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin;
+}

@@ -1,0 +1,58 @@
+// Informers sized for thousands of Nodes and a hundred thousand pods: the list is read in pages
+// (one 300 MB response would not fit a JavaScript string), the watch asks for bookmarks (so a
+// quiet watch resumes from a recent resourceVersion instead of relisting), a field selector
+// keeps unbound pods out, and every object is trimmed before it is cached (client-go's
+// TransformFunc, as kube-scheduler does): managedFields and kubectl's last-applied annotation
+// are dropped, since the simulator never reads them.
+
+import { type KubeConfig, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
+import type { Client, ResourceType } from '../lib/client/client.js';
+import { resourcePath } from '../lib/client/client.js';
+import { type ApiObject, type InformerSource, SharedInformer } from '../lib/controller/informer.js';
+import type { Logger } from '../lib/log.js';
+
+const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** trimObject drops what the simulator never reads from an object about to be cached; it returns obj. */
+export function trimObject<T>(obj: T): T {
+  const meta = (obj as { metadata?: { managedFields?: unknown; annotations?: Record<string, string> } } | undefined)?.metadata;
+  if (meta) {
+    delete meta.managedFields;
+    if (meta.annotations && lastApplied in meta.annotations) delete meta.annotations[lastApplied];
+  }
+  return obj;
+}
+
+/** TrimmingWatch is a Watch that asks for bookmarks and trims each object it delivers. */
+class TrimmingWatch extends Watch {
+  override watch(...[path, queryParams, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
+    return super.watch(path, { ...queryParams, allowWatchBookmarks: true }, (phase, obj, w) => callback(phase, trimObject(obj), w), done);
+  }
+}
+
+/** listAll lists r in pages of pageSize at one resourceVersion, trimming each item. */
+export async function listAll<T>(client: Client, r: ResourceType, opts: { fieldSelector?: string; pageSize?: number } = {}): Promise<{ metadata: { resourceVersion?: string }; items: T[] }> {
+  const items: T[] = [];
+  let cont: string | undefined;
+  let resourceVersion: string | undefined;
+  do {
+    const page = await client.list<T>(r, undefined, { fieldSelector: opts.fieldSelector, limit: opts.pageSize ?? 500, continue: cont });
+    for (const item of page.items) items.push(trimObject(item));
+    resourceVersion = page.metadata.resourceVersion;
+    cont = page.metadata.continue || undefined;
+  } while (cont);
+  return { metadata: { resourceVersion }, items };
+}
+
+/** newTrimmedInformer is a SharedInformer over all of r (optionally narrowed by a field selector) with paged lists and trimmed objects. */
+export function newTrimmedInformer<T extends ApiObject>(kc: KubeConfig, client: Client, r: ResourceType, opts: { fieldSelector?: string; log?: Logger } = {}): SharedInformer<T> {
+  const source = new ListWatch<T & KubernetesObject>(
+    resourcePath(r),
+    new TrimmingWatch(kc),
+    () => listAll<T & KubernetesObject>(client, r, { fieldSelector: opts.fieldSelector }) as never,
+    false,
+    undefined,
+    opts.fieldSelector,
+  );
+  return new SharedInformer<T>(source as unknown as InformerSource<T>, { name: r.resource, log: opts.log });
+}

@@ -1,0 +1,396 @@
+// What a simulated kubelet reports for a pod, as one pure function of the pod, the time and its
+// addresses: the status a kubelet would write after running the pod's containers, in the
+// simulated outcome the pod asks for (label skiff.dev/sim, or --fail-selector /
+// --crashloop-selector): run and be Ready, run never Ready, exit 1, exit 0, or crash over and
+// over. The pod's restartPolicy decides, as in the kubelet, whether an exited container is
+// restarted (with the kubelet's crash-loop back-off: 10s doubling to 5m) or ends the pod
+// Succeeded/Failed. spec.activeDeadlineSeconds fails the pod with reason DeadlineExceeded.
+//
+// Every timestamp already in the status is kept while what it dates holds, so computing the
+// status again from its own result gives the same object: "nothing to write".
+
+import { createHash } from 'node:crypto';
+import { type ContainerStatus, type Pod, type PodCondition, type PodStatus, PodConditionType, PodPhase } from '../lib/api/core/pod.js';
+import { isRestartableInitContainer } from '../lib/api/core/podspec.js';
+import type { Container } from '../lib/api/core/types.js';
+import { nowRFC3339 } from '../lib/api/meta.js';
+import { type LabelSelectorExpr, matches } from '../lib/machinery/labels.js';
+
+/** SimLabel picks a pod's simulated outcome: fail, crashloop, unready or succeed. */
+export const SimLabel = 'skiff.dev/sim';
+
+/** SimMode is how a pod's containers behave. */
+export const SimMode = {
+  /** Run: containers run and are ready. */
+  Run: 'run',
+  /** Unready: containers run and are never ready. */
+  Unready: 'unready',
+  /** Fail: containers exit 1 right after they start. */
+  Fail: 'fail',
+  /** Succeed: containers exit 0 right after they start. */
+  Succeed: 'succeed',
+  /** CrashLoop: containers exit 1 right after every start. */
+  CrashLoop: 'crashloop',
+} as const;
+export type SimMode = (typeof SimMode)[keyof typeof SimMode];
+
+/** ModeSelectors are the flag selectors that pick failing pods besides the label. */
+export interface ModeSelectors {
+  failSelector?: LabelSelectorExpr;
+  crashLoopSelector?: LabelSelectorExpr;
+}
+
+/** simModeOf reads a pod's mode: the skiff.dev/sim label first, then the flag selectors. */
+export function simModeOf(pod: Pod, selectors: ModeSelectors = {}): SimMode {
+  const labels = pod.metadata?.labels;
+  switch (labels?.[SimLabel]) {
+    case 'fail':
+      return SimMode.Fail;
+    case 'crashloop':
+      return SimMode.CrashLoop;
+    case 'unready':
+      return SimMode.Unready;
+    case 'succeed':
+      return SimMode.Succeed;
+  }
+  if (selectors.crashLoopSelector && matches(selectors.crashLoopSelector, labels)) return SimMode.CrashLoop;
+  if (selectors.failSelector && matches(selectors.failSelector, labels)) return SimMode.Fail;
+  return SimMode.Run;
+}
+
+/** crashLoopBackOffMs is the kubelet's wait before restart number restartCount+1: 10s doubling, at most 5m. */
+export function crashLoopBackOffMs(restartCount: number): number {
+  if (restartCount <= 0) return 0;
+  return Math.min(10_000 * 2 ** Math.min(restartCount - 1, 10), 300_000);
+}
+
+/** goDuration formats whole seconds as Go prints a time.Duration (10s, 1m20s, 5m0s). */
+export function goDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${s % 60}s` : `${s}s`;
+}
+
+/** DeadlineExceeded is the reason (and message) of a pod failed by spec.activeDeadlineSeconds. */
+export const DeadlineExceededReason = 'DeadlineExceeded';
+export const DeadlineExceededMessage = 'Pod was active on the node longer than the specified deadline';
+
+/** imageRef is the fully qualified image a runtime reports (docker.io/library/nginx:latest). */
+export function imageRef(image: string): string {
+  let name = image;
+  const at = name.indexOf('@');
+  let digest = '';
+  if (at >= 0) {
+    digest = name.slice(at);
+    name = name.slice(0, at);
+  }
+  const slash = name.indexOf('/');
+  const first = slash >= 0 ? name.slice(0, slash) : '';
+  if (slash < 0) name = `docker.io/library/${name}`;
+  else if (!first.includes('.') && !first.includes(':') && first !== 'localhost') name = `docker.io/${name}`;
+  if (!digest && !/:[^/]+$/.test(name)) name += ':latest';
+  return name + digest;
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+/** imageID is a digest reference that stays the same for the same image. */
+export function imageID(image: string): string {
+  const ref = imageRef(image);
+  const repo = ref.replace(/@.*$/, '').replace(/:[^/]+$/, '');
+  return `${repo}@sha256:${sha256(image)}`;
+}
+
+/** containerID names a container instance: the same pod, container and restart always get the same id. */
+export function containerID(podUID: string, name: string, restartCount: number): string {
+  return `sim://${sha256(`${podUID}/${name}/${restartCount}`)}`;
+}
+
+/** PodStatusInput is what computePodStatus needs besides the pod. */
+export interface PodStatusInput {
+  /** now is wall time in milliseconds. */
+  now: number;
+  mode: SimMode;
+  hostIP: string;
+  /** podIP is the pod's address (the host's for hostNetwork pods). */
+  podIP: string;
+}
+
+/** PodStatusResult is the status to report and when it changes next on its own (undefined: never). */
+export interface PodStatusResult {
+  status: PodStatus;
+  nextAt?: number;
+}
+
+type Outcome = { kind: 'running'; ready: boolean } | { kind: 'exit'; exitCode: number };
+
+function outcomeFor(mode: SimMode): Outcome {
+  switch (mode) {
+    case SimMode.Run:
+      return { kind: 'running', ready: true };
+    case SimMode.Unready:
+      return { kind: 'running', ready: false };
+    case SimMode.Succeed:
+      return { kind: 'exit', exitCode: 0 };
+    case SimMode.Fail:
+    case SimMode.CrashLoop:
+      return { kind: 'exit', exitCode: 1 };
+  }
+}
+
+/** restarts tells whether the kubelet restarts a container that exited with exitCode, under the pod's restartPolicy. */
+function restarts(restartPolicy: string | undefined, exitCode: number): boolean {
+  const policy = restartPolicy ?? 'Always';
+  return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+}
+
+const exitReason = (exitCode: number) => (exitCode === 0 ? 'Completed' : 'Error');
+
+/** ContainerStep is one container's computed status and when it next changes by itself. */
+interface ContainerStep {
+  status: ContainerStatus;
+  /** terminal: exited and will not be restarted. */
+  terminal: boolean;
+  exitCode?: number;
+  nextAt?: number;
+}
+
+interface ContainerContext {
+  pod: Pod;
+  now: number;
+  nowText: string;
+  startTime: string;
+  /** killed: the pod is being stopped (deadline): every container ends. */
+  killed: boolean;
+}
+
+function baseStatus(c: Container, restartCount: number, ctx: ContainerContext): ContainerStatus {
+  return {
+    name: c.name,
+    state: {},
+    lastState: {},
+    ready: false,
+    restartCount,
+    image: imageRef(c.image ?? ''),
+    imageID: imageID(c.image ?? ''),
+    containerID: containerID(ctx.pod.metadata.uid ?? '', c.name, restartCount),
+    started: false,
+  };
+}
+
+/**
+ * containerStep moves one regular container (or sidecar) along: from nothing or its current
+ * status to what the outcome asks for at ctx.now.
+ */
+function containerStep(c: Container, cur: ContainerStatus | undefined, outcome: Outcome, restartPolicy: string | undefined, ctx: ContainerContext): ContainerStep {
+  const count = cur?.restartCount ?? 0;
+  // A container already terminated for good stays so (the API forbids leaving it).
+  if (cur?.state?.terminated && !restarts(restartPolicy, cur.state.terminated.exitCode)) {
+    return { status: cur, terminal: true, exitCode: cur.state.terminated.exitCode };
+  }
+  if (ctx.killed) {
+    // Killed by the kubelet: SIGKILL after the grace period, as a deadline kill ends.
+    const s = baseStatus(c, count, ctx);
+    const startedAt = cur?.state?.running?.startedAt ?? cur?.lastState?.terminated?.startedAt ?? ctx.startTime;
+    s.state = { terminated: { exitCode: 137, reason: 'Error', startedAt, finishedAt: ctx.nowText, containerID: s.containerID } };
+    if (cur?.state?.terminated) s.state = { terminated: cur.state.terminated };
+    s.lastState = cur?.lastState ?? {};
+    return { status: s, terminal: true, exitCode: 137 };
+  }
+  if (outcome.kind === 'running') {
+    const wasRunning = cur?.state?.running !== undefined;
+    // A container that was waiting or had exited is restarted once more.
+    const restartCount = cur && !wasRunning ? count + 1 : count;
+    const s = baseStatus(c, restartCount, ctx);
+    const startedAt = wasRunning && cur?.containerID === s.containerID ? cur.state!.running!.startedAt ?? ctx.nowText : cur ? ctx.nowText : ctx.startTime;
+    s.state = { running: { startedAt } };
+    s.lastState = cur && !wasRunning ? lastTerminated(cur) : cur?.lastState ?? {};
+    s.ready = outcome.ready;
+    s.started = true;
+    return { status: s, terminal: false };
+  }
+  const { exitCode } = outcome;
+  if (!restarts(restartPolicy, exitCode)) {
+    const s = baseStatus(c, count, ctx);
+    const startedAt = cur?.state?.running?.startedAt ?? ctx.startTime;
+    s.state = { terminated: { exitCode, reason: exitReason(exitCode), startedAt, finishedAt: cur ? ctx.nowText : ctx.startTime, containerID: s.containerID } };
+    s.lastState = cur?.lastState ?? {};
+    return { status: s, terminal: true, exitCode };
+  }
+  // Crash loop: the container exits, the kubelet restarts it after the back-off, it exits again.
+  const waiting = cur?.state?.waiting?.reason === 'CrashLoopBackOff';
+  const finishedAt = cur?.lastState?.terminated?.finishedAt;
+  if (waiting && finishedAt) {
+    const due = Date.parse(finishedAt) + crashLoopBackOffMs(count);
+    if (ctx.now < due) return { status: cur, terminal: false, nextAt: due };
+  }
+  const restartCount = count + 1;
+  const s = baseStatus(c, restartCount, ctx);
+  const startedAt = cur?.state?.running?.startedAt ?? (cur ? ctx.nowText : ctx.startTime);
+  const backOff = crashLoopBackOffMs(restartCount);
+  s.state = {
+    waiting: {
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${goDuration(backOff)} restarting failed container=${c.name} pod=${ctx.pod.metadata.name}_${ctx.pod.metadata.namespace}(${ctx.pod.metadata.uid})`,
+    },
+  };
+  s.lastState = { terminated: { exitCode, reason: exitReason(exitCode), startedAt, finishedAt: ctx.nowText, containerID: containerID(ctx.pod.metadata.uid ?? '', c.name, count) } };
+  return { status: s, terminal: false, nextAt: Date.parse(ctx.nowText) + backOff };
+}
+
+function lastTerminated(cur: ContainerStatus): ContainerStatus['lastState'] {
+  if (cur.state?.terminated) return { terminated: cur.state.terminated };
+  return cur.lastState ?? {};
+}
+
+/** initContainerStep: plain init containers have completed; sidecars run (and are ready) like regular containers. */
+function initContainerStep(c: Container, cur: ContainerStatus | undefined, ctx: ContainerContext): ContainerStep {
+  if (isRestartableInitContainer(c)) return containerStep(c, cur, { kind: 'running', ready: true }, 'Always', ctx);
+  if (cur?.state?.terminated) return { status: cur, terminal: true, exitCode: cur.state.terminated.exitCode };
+  const s = baseStatus(c, 0, ctx);
+  s.state = { terminated: { exitCode: 0, reason: 'Completed', startedAt: ctx.startTime, finishedAt: ctx.startTime, containerID: s.containerID } };
+  s.ready = true;
+  return { status: s, terminal: true, exitCode: 0 };
+}
+
+function condition(cur: PodCondition[] | undefined, type: string, status: PodCondition['status'], nowText: string, reason?: string, message?: string): PodCondition {
+  const old = cur?.find((c) => c.type === type);
+  const c: PodCondition = {
+    type,
+    status,
+    lastProbeTime: null,
+    lastTransitionTime: old?.status === status && old.lastTransitionTime ? old.lastTransitionTime : nowText,
+  };
+  if (reason) c.reason = reason;
+  if (message) c.message = message;
+  return c;
+}
+
+const ownConditionTypes = new Set<string>([
+  PodConditionType.PodReadyToStartContainers,
+  PodConditionType.Initialized,
+  PodConditionType.Ready,
+  PodConditionType.ContainersReady,
+  PodConditionType.PodScheduled,
+]);
+
+/**
+ * computePodStatus is the status a kubelet reports for pod at input.now. The first call (no
+ * startTime yet) starts the pod; later calls move it along (crash-loop restarts, the active
+ * deadline) and otherwise return the current status unchanged, timestamps included.
+ */
+export function computePodStatus(pod: Pod, input: PodStatusInput): PodStatusResult {
+  const cur = pod.status ?? {};
+  const nowText = nowRFC3339(new Date(input.now));
+  const startTime = cur.startTime ?? nowText;
+  const spec = pod.spec;
+  let nextAt: number | undefined;
+  const later = (t: number | undefined) => {
+    if (t !== undefined && (nextAt === undefined || t < nextAt)) nextAt = t;
+  };
+
+  const alreadyTerminal = cur.phase === PodPhase.Succeeded || cur.phase === PodPhase.Failed;
+  const deadlineAt = spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds !== null ? Date.parse(startTime) + spec.activeDeadlineSeconds * 1000 : undefined;
+  const deadlineExceeded = !alreadyTerminal && deadlineAt !== undefined && input.now >= deadlineAt;
+  const ctx: ContainerContext = { pod, now: input.now, nowText, startTime, killed: deadlineExceeded };
+
+  const curInit = new Map((cur.initContainerStatuses ?? []).map((s) => [s.name, s]));
+  const curMain = new Map((cur.containerStatuses ?? []).map((s) => [s.name, s]));
+  const initSteps = (spec.initContainers ?? []).map((c) => initContainerStep(c, curInit.get(c.name), ctx));
+  const outcome = outcomeFor(input.mode);
+  const mainSteps = (spec.containers ?? []).map((c) => containerStep(c, curMain.get(c.name), outcome, spec.restartPolicy, ctx));
+  for (const s of [...initSteps, ...mainSteps]) later(s.nextAt);
+
+  let phase: string = PodPhase.Running;
+  if (alreadyTerminal) phase = cur.phase!;
+  else if (deadlineExceeded) phase = PodPhase.Failed;
+  else if (mainSteps.length > 0 && mainSteps.every((s) => s.terminal)) phase = mainSteps.every((s) => s.exitCode === 0) ? PodPhase.Succeeded : PodPhase.Failed;
+  const terminal = phase === PodPhase.Succeeded || phase === PodPhase.Failed;
+  if (!terminal && deadlineAt !== undefined) later(deadlineAt);
+
+  // Conditions, in the order the kubelet writes them; others (readiness gates, DisruptionTarget) are kept.
+  const conds = cur.conditions;
+  const terminalReason = phase === PodPhase.Failed ? 'PodFailed' : 'PodCompleted';
+  const unready = [
+    ...(spec.initContainers ?? []).filter(isRestartableInitContainer).map((c) => ({ name: c.name, ready: initSteps[(spec.initContainers ?? []).indexOf(c)]!.status.ready })),
+    ...mainSteps.map((s) => ({ name: s.status.name, ready: s.status.ready })),
+  ]
+    .filter((c) => !c.ready)
+    .map((c) => c.name);
+  const containersReady = terminal
+    ? condition(conds, PodConditionType.ContainersReady, 'False', nowText, terminalReason)
+    : unready.length
+      ? condition(conds, PodConditionType.ContainersReady, 'False', nowText, 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`)
+      : condition(conds, PodConditionType.ContainersReady, 'True', nowText);
+  let ready: PodCondition;
+  if (terminal) ready = condition(conds, PodConditionType.Ready, 'False', nowText, terminalReason);
+  else if (containersReady.status !== 'True') ready = condition(conds, PodConditionType.Ready, containersReady.status, nowText, containersReady.reason, containersReady.message);
+  else {
+    const gateMessages: string[] = [];
+    for (const g of spec.readinessGates ?? []) {
+      const c = conds?.find((x) => x.type === g.conditionType);
+      if (!c) gateMessages.push(`corresponding condition of pod readiness gate "${g.conditionType}" does not exist.`);
+      else if (c.status !== 'True') gateMessages.push(`the status of pod readiness gate "${g.conditionType}" is not "True", but ${c.status}`);
+    }
+    ready = gateMessages.length
+      ? condition(conds, PodConditionType.Ready, 'False', nowText, 'ReadinessGatesNotReady', gateMessages.join(', '))
+      : condition(conds, PodConditionType.Ready, 'True', nowText);
+  }
+  const scheduled = conds?.find((c) => c.type === PodConditionType.PodScheduled) ?? condition(undefined, PodConditionType.PodScheduled, 'True', nowText);
+  const conditions: PodCondition[] = [
+    condition(conds, PodConditionType.PodReadyToStartContainers, terminal ? 'False' : 'True', nowText),
+    phase === PodPhase.Succeeded ? condition(conds, PodConditionType.Initialized, 'True', nowText, 'PodCompleted') : condition(conds, PodConditionType.Initialized, 'True', nowText),
+    ready,
+    containersReady,
+    scheduled,
+    ...(conds ?? []).filter((c) => !ownConditionTypes.has(c.type)),
+  ];
+
+  const status: PodStatus = {
+    phase,
+    conditions,
+    hostIP: input.hostIP,
+    hostIPs: [{ ip: input.hostIP }],
+    podIP: input.podIP,
+    podIPs: [{ ip: input.podIP }],
+    startTime,
+  };
+  if (cur.qosClass) status.qosClass = cur.qosClass;
+  if (initSteps.length) status.initContainerStatuses = initSteps.map((s) => s.status);
+  status.containerStatuses = mainSteps.map((s) => s.status);
+  if (deadlineExceeded) {
+    status.reason = DeadlineExceededReason;
+    status.message = DeadlineExceededMessage;
+  } else if (alreadyTerminal) {
+    if (cur.reason) status.reason = cur.reason;
+    if (cur.message) status.message = cur.message;
+  }
+  return { status, nextAt: terminal ? undefined : nextAt };
+}
+
+/**
+ * statusEqual compares two statuses as the API stores them: a missing field equals null, an
+ * empty object or an empty list, and key order does not matter.
+ */
+export function statusEqual(a: unknown, b: unknown): boolean {
+  const empty = (v: unknown) =>
+    v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+  if (empty(a) && empty(b)) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => statusEqual(x, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) if (!statusEqual(ao[k], bo[k])) return false;
+  return true;
+}
+
+/** isStarted: the kubelet already reported this pod (it has a startTime). */
+export function isStarted(pod: Pod): boolean {
+  return !!pod.status?.startTime;
+}
