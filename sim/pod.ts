@@ -166,15 +166,29 @@ interface ContainerContext {
   killed: boolean;
 }
 
+/** imageCache remembers imageRef and imageID per image: a cluster runs few images in many pods. */
+const imageCache = new Map<string, { ref: string; id: string }>();
+
+function imageInfo(image: string): { ref: string; id: string } {
+  let info = imageCache.get(image);
+  if (!info) {
+    if (imageCache.size >= 10_000) imageCache.clear();
+    info = { ref: imageRef(image), id: imageID(image) };
+    imageCache.set(image, info);
+  }
+  return info;
+}
+
 function baseStatus(c: Container, restartCount: number, ctx: ContainerContext): ContainerStatus {
+  const image = imageInfo(c.image ?? '');
   return {
     name: c.name,
     state: {},
     lastState: {},
     ready: false,
     restartCount,
-    image: imageRef(c.image ?? ''),
-    imageID: imageID(c.image ?? ''),
+    image: image.ref,
+    imageID: image.id,
     containerID: containerID(ctx.pod.metadata.uid ?? '', c.name, restartCount),
     started: false,
   };

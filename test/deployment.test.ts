@@ -168,6 +168,7 @@ describe('Deployment controller', () => {
     assert.equal(first.rss.length, 1);
     assert.equal(first.rss[0]!.metadata.name, `web-${hashOf(first.rss[0]!)}`);
     assert.equal(first.d.metadata.annotations?.['deployment.kubernetes.io/revision'], '1');
+    assert.equal(first.d.metadata.generation, 1, 'the revision annotation rides on /status: no new generation');
     await quiet(ns, 'web');
 
     await ok(['set', 'image', '-n', ns, 'deployment/web', 'app=busybox:2']);

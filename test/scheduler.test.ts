@@ -272,8 +272,8 @@ describe('scheduler', () => {
   it('publishes its metrics', async () => {
     const text = await schedulerMetrics();
     // Series carry the process's component label besides their own.
-    assert.match(text, /^scheduler_schedule_attempts_total\{result="scheduled",profile="default-scheduler"[^}]*\} [1-9]/m);
-    assert.match(text, /^scheduler_schedule_attempts_total\{result="unschedulable",profile="default-scheduler"[^}]*\} [1-9]/m);
+    assert.match(text, /^scheduler_schedule_attempts_total\{(?=[^}]*result="scheduled")(?=[^}]*profile="default-scheduler")[^}]*\} [1-9]/m);
+    assert.match(text, /^scheduler_schedule_attempts_total\{(?=[^}]*result="unschedulable")(?=[^}]*profile="default-scheduler")[^}]*\} [1-9]/m);
     assert.match(text, /^scheduler_pod_scheduling_duration_seconds_count\{[^}]*attempts="\d+"[^}]*\} [1-9]/m);
     assert.match(text, /^scheduler_pending_pods\{[^}]*queue="active"[^}]*\} \d+/m);
   });

@@ -175,6 +175,17 @@ describe('GenericStore', () => {
     const err = await statusOf(w.create('doomed', { metadata: { name: 'late' } }, ctx()));
     assert.equal(err.code, 403);
     assert.equal(err.message, 'widgets.example.com is forbidden: unable to create new content in namespace doomed because it is being terminated');
+    assert.deepEqual(err.status.details?.causes, [{ reason: 'NamespaceTerminating', message: 'namespace doomed is being terminated', field: 'metadata.namespace' }]);
+  });
+
+  it('stores emptied owner references, finalizers, labels and annotations as absent', async () => {
+    const owner = { apiVersion: 'v1', kind: 'ConfigMap', name: 'o', uid: 'u1', controller: true };
+    const made = await w.create('default', { metadata: { name: 'owned', ownerReferences: [owner], labels: {}, finalizers: [] } }, ctx());
+    assert.equal(made.metadata.labels, undefined);
+    assert.equal(made.metadata.finalizers, undefined);
+    const released = await w.update('default', 'owned', { ...made, metadata: { ...made.metadata, ownerReferences: [], annotations: {} } }, ctx());
+    assert.equal(released.object.metadata.ownerReferences, undefined);
+    assert.equal(released.object.metadata.annotations, undefined);
   });
 
   it('pages lists with continue tokens and answers a bad token with 400', async () => {

@@ -218,6 +218,7 @@ export class GenericStore {
     if (this.def.hasGeneration) meta.generation = 1;
     else delete meta.generation;
 
+    omitEmptyMeta(meta);
     this.def.defaults?.(obj);
     if (!wopts.managedFieldsSet) this.recordManagedFields(undefined, obj, ctx);
     await this.hooks.admit?.({ operation: 'CREATE', object: obj, name: generated ? '' : (meta.name ?? ''), namespace: ns, ctx });
@@ -453,6 +454,7 @@ export class GenericStore {
       if (this.def.hasGeneration) meta.generation = cur.generation ?? 1;
       else delete meta.generation;
 
+      omitEmptyMeta(meta);
       this.def.defaults?.(next);
       if (!opts.managedFieldsSet) this.recordManagedFields(current, next, ctx, opts.subresource);
       else if (appliedManagedFields) meta.managedFields = appliedManagedFields;
@@ -784,3 +786,15 @@ function dedupe(errs: FieldError[]): FieldError[] {
   });
 }
 
+/**
+ * omitEmptyMeta drops empty lists and maps from metadata, as Go's `omitempty` does when
+ * kube-apiserver stores an object: a client that removes the last owner reference or
+ * finalizer reads the field back absent, not as [].
+ */
+function omitEmptyMeta(meta: KubeObject['metadata']): void {
+  const m = meta as Record<string, unknown>;
+  for (const field of ['labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']) {
+    const v = m[field];
+    if (v === null || (Array.isArray(v) && v.length === 0) || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)) delete m[field];
+  }
+}
