@@ -467,7 +467,7 @@ async function schedulerRun(env: Env, label: string, ns: string, count: number, 
   let lastAck = start;
   try {
     const created = await runConcurrent(count, o.concurrency, async (i) => {
-      await api.expect('create pod', [201], 'POST', `/api/v1/namespaces/${ns}/pods`, podBody(`${prefix}${i}`, label, constraintsOf(i)));
+      await api.expect('create pod', [201], 'POST', `/api/v1/namespaces/${ns}/pods`, podBody(`${prefix}${i}`, ns, constraintsOf(i)));
       ackAt[i] = lastAck = performance.now();
     });
     if (created.errors) throw new BenchError(`${label}: ${created.errors} pod creates failed; first: ${created.firstError}`);

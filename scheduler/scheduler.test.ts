@@ -145,7 +145,7 @@ test('a failed binding forgets the assumption and retries the pod with backoff',
   assert.equal(h.s.cache.dump().nodes.get('n1')!.requested.milliCPU, 0);
   assert.equal(h.s.cache.podCount(), 0);
   assert.deepEqual(h.s.queue.pendingPods(), { active: 0, backoff: 1, unschedulable: 0, gated: 0 });
-  assert.deepEqual(h.recorder.events, ['Warning FailedScheduling etcd hiccup']);
+  assert.deepEqual(h.recorder.events, ['Warning FailedScheduling running Bind plugin "DefaultBinder": etcd hiccup']);
 });
 
 test('a pod bound by someone else meanwhile is dropped without complaint', async () => {

@@ -471,9 +471,9 @@ export class Scheduler {
       this.queue.done(pInfo);
       return;
     }
-    this.log.error('Binding failed; retrying', { pod: pInfo.key, node: host, err: err instanceof Error ? err : String(err) });
     pInfo.unschedulablePlugins = new Set();
-    this.handleSchedulingFailure(fwk, pInfo, err, PodReasonSchedulerError, cycle, undefined);
+    const why = new Error(`running Bind plugin "DefaultBinder": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    this.handleSchedulingFailure(fwk, pInfo, why, PodReasonSchedulerError, cycle, '');
   }
 
   /**

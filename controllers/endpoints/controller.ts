@@ -1,8 +1,9 @@
 // The endpoints controller (kube's "endpoint" controller): wiring. Service events enqueue the
 // Service; pod events enqueue the Services that select the pod now or did before; the deletion
-// of an Endpoints object whose Service still exists enqueues it to be written again. At start,
-// every existing Endpoints is enqueued once (checkLeftoverEndpoints), so Endpoints whose Service
-// went away while the controller was down are deleted. Reconcile logic is in sync.ts.
+// of an Endpoints object whose Service still exists enqueues it to be written again, its add or
+// update to be compared again. At start, every existing Endpoints is enqueued once
+// (checkLeftoverEndpoints), so Endpoints whose Service went away while the controller was down
+// are deleted. Reconcile logic is in sync.ts.
 
 import type { Endpoints as EndpointsObject } from '../../lib/api/core/endpoints.js';
 import type { Pod } from '../../lib/api/core/pod.js';
@@ -10,7 +11,7 @@ import type { Service } from '../../lib/api/core/service.js';
 import { Endpoints, Pods, Services } from '../../lib/client/resources.js';
 import { keyOf, runController } from '../../lib/controller/index.js';
 import type { ControllerStarter } from '../context.js';
-import { PodServiceTracker } from './podutil.js';
+import { PodServiceTracker } from '../common/endpoints.js';
 import { AnnotationLeaderElection, newEndpointsSyncer, syncService } from './sync.js';
 
 /** startEndpointsController starts the endpoints controller. */
@@ -38,16 +39,16 @@ export const startEndpointsController: ControllerStarter = (ctx) => {
     signal: ctx.signal,
     setup: (c) => {
       serviceInformer.on('change', (svc) => c.enqueue(svc));
-      podInformer.on('add', (pod) => tracker.changed(pod).forEach((k) => c.enqueueKey(k)));
-      podInformer.on('update', (pod) => tracker.changed(pod).forEach((k) => c.enqueueKey(k)));
-      podInformer.on('delete', (pod) => tracker.deleted(pod).forEach((k) => c.enqueueKey(k)));
-      endpointsInformer.on('delete', (ep) => {
+      tracker.register(podInformer, (k) => c.enqueueKey(k));
+      // A deleted Endpoints whose Service remains is written again, and a hand edit of a managed
+      // one is put back. Adds matter too: a create that met an Endpoints the cache did not show
+      // yet waits for its arrival to compare.
+      const enqueueIfService = (ep: EndpointsObject): void => {
         if (services.get(keyOf(ep))) c.enqueue(ep);
-      });
-      // A hand edit of a managed Endpoints is put back, as the next sync would anyway.
-      endpointsInformer.on('update', (ep) => {
-        if (services.get(keyOf(ep))) c.enqueue(ep);
-      });
+      };
+      endpointsInformer.on('add', enqueueIfService);
+      endpointsInformer.on('update', enqueueIfService);
+      endpointsInformer.on('delete', enqueueIfService);
     },
     reconcile: (key) => syncService(syncer, key),
   });

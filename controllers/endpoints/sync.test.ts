@@ -7,7 +7,8 @@ import { FakeClient } from '../../lib/client/fake.js';
 import { FakeRecorder } from '../../lib/client/events.js';
 import { Endpoints } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
-import { PodServiceTracker } from './podutil.js';
+import { PodServiceTracker } from '../common/endpoints.js';
+import { namespaceTerminatingError } from '../common/errors.js';
 import { computeSubsets, newEndpointsSyncer, syncService, truncateEndpoints } from './sync.js';
 
 function svc(name: string, over: Partial<Service['spec']> = {}, labels?: Record<string, string>): Service {
@@ -176,6 +177,22 @@ describe('endpoints syncService', () => {
     client.failOn('create', 'endpoints', new Error('boom'));
     await assert.rejects(syncService(syncer, 'ns/web'), /boom/);
     assert.deepEqual(recorder.events, ['Warning FailedToCreateEndpoint Failed to create endpoint for service ns/web: boom']);
+  });
+
+  it('a create that meets Endpoints the cache does not show yet reports no failure and waits for the cache', async () => {
+    // The apiserver has them (this controller's own create a moment ago); the cache does not yet.
+    const { client, recorder, syncer } = setup([svc('web')], [pod('a')]);
+    client.add(Endpoints, { metadata: { name: 'web', namespace: 'ns' } });
+    await syncService(syncer, 'ns/web');
+    assert.deepEqual(recorder.events, []);
+    assert.deepEqual(client.writes().map((a) => a.verb), ['create']);
+  });
+
+  it('drops a create refused because the namespace is terminating, without an event', async () => {
+    const { client, recorder, syncer } = setup([svc('web')], [pod('a')]);
+    client.failOn('create', 'endpoints', namespaceTerminatingError('endpoints', 'ns', 'web'));
+    await syncService(syncer, 'ns/web');
+    assert.deepEqual(recorder.events, []);
   });
 
   it('truncates beyond 1000 addresses, ready ones first', () => {

@@ -8,14 +8,25 @@ import { type EndpointAddress, type EndpointPort, type EndpointSubset, type Endp
 import { type Pod, isPodReady } from '../../lib/api/core/pod.js';
 import type { Service, ServicePort } from '../../lib/api/core/service.js';
 import { semanticEqual } from '../../lib/api/apps/equality.js';
-import { type Client, ApiError, isForbidden, isNotFound } from '../../lib/client/client.js';
+import { type Client, isAlreadyExists, isNotFound } from '../../lib/client/client.js';
 import type { Recorder } from '../../lib/client/events.js';
 import { Endpoints } from '../../lib/client/resources.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import { splitKey } from '../../lib/controller/keys.js';
 import type { Logger } from '../../lib/log.js';
 import { selectorFromSet } from '../../lib/machinery/labels.js';
-import { AnnotationLastChangeTriggerTime, LabelHeadlessService, findPort, isServiceIPSet, managesEndpoints, shouldPodBeInEndpoints, shouldSetHostname } from './podutil.js';
+import {
+  AnnotationLastChangeTriggerTime,
+  LabelHeadlessService,
+  findPort,
+  isIPv6,
+  isServiceIPSet,
+  managesEndpoints,
+  podIPs,
+  shouldPodBeInEndpoints,
+  shouldSetHostname,
+} from '../common/endpoints.js';
+import { isNamespaceTerminatingError } from '../common/errors.js';
 
 /** maxCapacity is the most addresses one Endpoints object holds; beyond it the controller truncates. */
 export const maxCapacity = 1000;
@@ -41,17 +52,12 @@ export function newEndpointsSyncer(deps: Omit<EndpointsSyncer, 'stale'>): Endpoi
   return { ...deps, stale: new Map() };
 }
 
-/** isIPv6 tells the family of a textual IP. */
-function isIPv6(ip: string): boolean {
-  return ip.includes(':');
-}
-
 /**
  * podAddress is podToEndpointAddressForService: the pod's IP of the Service's (first) IP family,
  * or undefined when the pod has none (a single-stack pod behind a Service of the other family).
  */
 export function podAddress(svc: Service, pod: Pod): EndpointAddress | undefined {
-  const ips = pod.status?.podIPs?.length ? pod.status.podIPs.map((p) => p.ip) : pod.status?.podIP ? [pod.status.podIP] : [];
+  const ips = podIPs(pod);
   let ip: string | undefined;
   const family = svc.spec?.ipFamilies?.[0] ?? (isServiceIPSet(svc) ? (isIPv6(svc.spec.clusterIP!) ? 'IPv6' : 'IPv4') : undefined);
   if (family === undefined) ip = ips[0];
@@ -185,11 +191,6 @@ function withoutLabel(labels: Record<string, string> | undefined, key: string): 
   return rest;
 }
 
-function isNamespaceTerminating(err: unknown): boolean {
-  if (!isForbidden(err) || !(err instanceof ApiError)) return false;
-  return !!err.status.details?.causes?.some((c) => c.reason === 'NamespaceTerminating');
-}
-
 /**
  * syncService brings the Endpoints named by key in line with its Service: deleted with the
  * Service, left alone for Services without a selector (their Endpoints are written by hand) and
@@ -262,7 +263,13 @@ export async function syncService(s: EndpointsSyncer, key: string): Promise<void
     }
   } catch (err) {
     // A terminating namespace refuses new objects for good: drop the key instead of retrying.
-    if (create && isNamespaceTerminating(err)) return;
+    if (create && isNamespaceTerminatingError(err)) return;
+    if (create && isAlreadyExists(err)) {
+      // The cache has not shown this controller's own create (or another writer's) yet: no
+      // failure to report. Its add event enqueues the Service again, and that sync compares.
+      s.log?.v(4).info('Endpoints informer cache is out of date; waiting for it', { service: key });
+      return;
+    }
     const msg = err instanceof Error ? err.message : String(err);
     if (create) s.recorder.event(next, 'Warning', 'FailedToCreateEndpoint', `Failed to create endpoint for service ${namespace}/${name}: ${msg}`);
     else s.recorder.event(next, 'Warning', 'FailedToUpdateEndpoint', `Failed to update endpoint ${namespace}/${name}: ${msg}`);

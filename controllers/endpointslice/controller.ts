@@ -11,7 +11,7 @@ import { type EndpointSlice, LabelManagedBy, LabelServiceName } from '../../lib/
 import { EndpointSlices, Nodes, Pods, Services } from '../../lib/client/resources.js';
 import { runController } from '../../lib/controller/index.js';
 import type { ControllerStarter } from '../context.js';
-import { PodServiceTracker } from '../endpoints/podutil.js';
+import { PodServiceTracker } from '../common/endpoints.js';
 import { ControllerName } from './reconciler.js';
 import { type EndpointSliceSyncer, syncService } from './sync.js';
 import { EndpointSliceTracker } from './tracker.js';
@@ -57,9 +57,7 @@ export const startEndpointSliceController: ControllerStarter = (ctx) => {
     signal: ctx.signal,
     setup: (c) => {
       serviceInformer.on('change', (svc) => c.enqueue(svc));
-      podInformer.on('add', (pod) => podTracker.changed(pod).forEach((k) => c.enqueueKey(k)));
-      podInformer.on('update', (pod) => podTracker.changed(pod).forEach((k) => c.enqueueKey(k)));
-      podInformer.on('delete', (pod) => podTracker.deleted(pod).forEach((k) => c.enqueueKey(k)));
+      podTracker.register(podInformer, (k) => c.enqueueKey(k));
       const onSlice = (slice: EndpointSlice) => {
         const key = serviceKeyOf(slice);
         if (key && tracker.shouldSync(slice)) c.enqueueAfter(key, endpointSliceChangeMinSyncDelayMs);

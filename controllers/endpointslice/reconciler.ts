@@ -20,7 +20,7 @@ import {
 } from '../../lib/api/discovery/endpointslice.js';
 import { semanticEqual } from '../../lib/api/apps/equality.js';
 import type { OwnerReference } from '../../lib/api/meta.js';
-import { LabelHeadlessService, findPort, isServiceIPSet, shouldPodBeInEndpoints, shouldSetHostname } from '../endpoints/podutil.js';
+import { LabelHeadlessService, findPort, isIPv6, isServiceIPSet, podIPs, shouldPodBeInEndpoints, shouldSetHostname } from '../common/endpoints.js';
 
 /** ControllerName is the managed-by label value of the slices this controller owns. */
 export const ControllerName = 'endpointslice-controller.k8s.io';
@@ -28,8 +28,6 @@ export const ControllerName = 'endpointslice-controller.k8s.io';
 export const maxEndpointsPerSlice = 100;
 /** LabelTopologyZone is the node label an endpoint's zone comes from. */
 export const LabelTopologyZone = 'topology.kubernetes.io/zone';
-
-const isIPv6 = (ip: string) => ip.includes(':');
 
 /** addressTypesForService is getAddressTypesForService: from spec.ipFamilies, else the ClusterIP's family, else both. */
 export function addressTypesForService(svc: Service): AddressType[] {
@@ -45,8 +43,7 @@ export function addressTypesForService(svc: Service): AddressType[] {
 
 /** endpointAddresses is getEndpointAddresses: the pod's IPs of the slice's family. */
 function endpointAddresses(pod: Pod, addressType: string): string[] {
-  const ips = pod.status?.podIPs?.length ? pod.status.podIPs.map((p) => p.ip) : pod.status?.podIP ? [pod.status.podIP] : [];
-  return ips.filter((ip) => isIPv6(ip) === (addressType === AddressType.IPv6));
+  return podIPs(pod).filter((ip) => isIPv6(ip) === (addressType === AddressType.IPv6));
 }
 
 /**

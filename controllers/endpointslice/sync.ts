@@ -7,14 +7,15 @@ import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Service } from '../../lib/api/core/service.js';
 import { type EndpointSlice, LabelManagedBy, LabelServiceName } from '../../lib/api/discovery/endpointslice.js';
-import { type Client, ApiError, isForbidden, isNotFound } from '../../lib/client/client.js';
+import { type Client, isNotFound } from '../../lib/client/client.js';
 import type { Recorder } from '../../lib/client/events.js';
 import { EndpointSlices } from '../../lib/client/resources.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import { splitKey } from '../../lib/controller/keys.js';
 import type { Logger } from '../../lib/log.js';
 import { selectorFromSet } from '../../lib/machinery/labels.js';
-import { managesEndpoints } from '../endpoints/podutil.js';
+import { managesEndpoints } from '../common/endpoints.js';
+import { isNamespaceTerminatingError } from '../common/errors.js';
 import { ControllerName, planSlices } from './reconciler.js';
 import type { EndpointSliceTracker } from './tracker.js';
 
@@ -47,11 +48,6 @@ export class MissingNodesError extends Error {
     super(`skipping Pods for Service ${serviceKey}: Node ${nodes.join(', ')} Not Found`);
     this.name = 'MissingNodesError';
   }
-}
-
-function isNamespaceTerminating(err: unknown): boolean {
-  if (!isForbidden(err) || !(err instanceof ApiError)) return false;
-  return !!err.status.details?.causes?.some((c) => c.reason === 'NamespaceTerminating');
 }
 
 /** managedSlices are the cached slices of a Service this controller manages, those being deleted left out. */
@@ -93,7 +89,7 @@ export async function syncService(s: EndpointSliceSyncer, key: string): Promise<
           const created = await s.client.create<EndpointSlice>(EndpointSlices, namespace, slice);
           s.tracker.update(created);
         } catch (err) {
-          if (isNamespaceTerminating(err)) return;
+          if (isNamespaceTerminatingError(err)) return;
           throw new Error(`failed to create EndpointSlice for Service ${namespace}/${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
         }
       }

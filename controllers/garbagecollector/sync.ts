@@ -269,36 +269,34 @@ export class GarbageCollector {
   }
 
   /**
-   * patchOwnerReferences rewrites id's ownerReferences with change (undefined: nothing to do)
-   * as a JSON merge patch guarded by the resourceVersion it read, which works for every kind,
-   * custom resources included. A missing object is fine: there is nothing left to change.
+   * patchOwnerReferences rewrites id's ownerReferences with change (undefined: nothing to do).
    * It returns the patched object, if it patched.
    */
-  private async patchOwnerReferences(id: ObjectIdentity, change: (refs: OwnerReference[]) => OwnerReference[] | undefined): Promise<LiveObject | undefined> {
-    const r = this.resourceOf(id.apiVersion, id.kind);
-    const namespace = r.namespaced ? id.namespace : '';
-    for (let attempt = 1; ; attempt++) {
-      let live: LiveObject;
-      try {
-        live = await this.client.get<LiveObject>(r, namespace, id.name);
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw err;
-      }
-      if (live.metadata.uid !== id.uid) return;
+  private patchOwnerReferences(id: ObjectIdentity, change: (refs: OwnerReference[]) => OwnerReference[] | undefined): Promise<LiveObject | undefined> {
+    return this.patchLive(id, (live) => {
       const next = change(live.metadata.ownerReferences ?? []);
-      if (!next) return;
-      try {
-        return await this.client.patch<LiveObject>(r, namespace, id.name, 'merge', { metadata: { uid: id.uid, resourceVersion: live.metadata.resourceVersion, ownerReferences: next.length ? next : null } });
-      } catch (err) {
-        if (isNotFound(err)) return;
-        if (!isConflict(err) || attempt >= updateMaxRetries) throw err;
-      }
-    }
+      return next && { ownerReferences: next.length ? next : null };
+    });
   }
 
-  /** removeFinalizer removes finalizer from id (a JSON merge patch guarded by resourceVersion, retried on conflict). */
+  /** removeFinalizer removes finalizer from id. */
   async removeFinalizer(id: ObjectIdentity, finalizer: string): Promise<void> {
+    await this.patchLive(id, (live) => {
+      const finalizers = live.metadata.finalizers ?? [];
+      if (!finalizers.includes(finalizer)) return undefined;
+      const rest = finalizers.filter((f) => f !== finalizer);
+      return { finalizers: rest.length ? rest : null };
+    });
+  }
+
+  /**
+   * patchLive reads id live, asks change for the metadata fields to set (undefined: nothing to
+   * do), and writes them as a JSON merge patch guarded by the uid and resourceVersion it read,
+   * which works for every kind, custom resources included; on a conflict it reads again, up to
+   * updateMaxRetries times. A missing object, or one recreated under another uid, needs nothing.
+   * It returns the patched object, if it patched.
+   */
+  private async patchLive(id: ObjectIdentity, change: (live: LiveObject) => Record<string, unknown> | undefined): Promise<LiveObject | undefined> {
     const r = this.resourceOf(id.apiVersion, id.kind);
     const namespace = r.namespaced ? id.namespace : '';
     for (let attempt = 1; ; attempt++) {
@@ -306,20 +304,18 @@ export class GarbageCollector {
       try {
         live = await this.client.get<LiveObject>(r, namespace, id.name);
       } catch (err) {
-        if (isNotFound(err)) return;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
-      if (live.metadata.uid !== id.uid) return;
-      const finalizers = live.metadata.finalizers ?? [];
-      if (!finalizers.includes(finalizer)) return;
-      const rest = finalizers.filter((f) => f !== finalizer);
+      if (live.metadata.uid !== id.uid) return undefined;
+      const fields = change(live);
+      if (!fields) return undefined;
       try {
-        await this.client.patch(r, namespace, id.name, 'merge', { metadata: { resourceVersion: live.metadata.resourceVersion, finalizers: rest.length ? rest : null } });
-        return;
+        return await this.client.patch<LiveObject>(r, namespace, id.name, 'merge', { metadata: { ...fields, uid: id.uid, resourceVersion: live.metadata.resourceVersion } });
       } catch (err) {
-        if (isNotFound(err)) return;
+        if (isNotFound(err)) return undefined;
         if (!isConflict(err)) throw err;
-        if (attempt >= updateMaxRetries) throw new Error(`updateMaxRetries(${updateMaxRetries}) has reached. The garbage collector will retry later for owner ${identityString(id)}`, { cause: err });
+        if (attempt >= updateMaxRetries) throw new Error(`updateMaxRetries(${updateMaxRetries}) has reached. The garbage collector will retry later for ${identityString(id)}`, { cause: err });
       }
     }
   }

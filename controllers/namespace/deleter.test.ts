@@ -198,6 +198,13 @@ describe('NamespacedResourcesDeleter', () => {
     await deleter.delete('team');
     assert.deepEqual(fake.stored<Namespace>(Namespaces, '', 'team')?.spec?.finalizers, ['example.com/other']);
   });
+
+  it('does nothing once its own finalizer is gone, while another one still holds the namespace', async () => {
+    fake.add(Namespaces, terminating('team', { spec: { finalizers: ['example.com/other'] } }));
+    fake.add(ConfigMaps, obj('left-by-the-other-finalizer', 'team'));
+    await deleter.delete('team');
+    assert.deepEqual(fake.writes(), []);
+  });
 });
 
 describe('remainingDelayMs', () => {

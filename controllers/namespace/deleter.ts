@@ -189,7 +189,8 @@ export class NamespacedResourcesDeleter {
       throw err;
     }
     if (!ns.metadata.deletionTimestamp) return;
-    if (!(ns.spec?.finalizers ?? []).length) return;
+    // Already finalized by this deleter: what other finalizers wait for is not its business.
+    if (!(ns.spec?.finalizers ?? []).includes(this.token)) return;
     const { estimate, namespace } = await this.deleteAllContent(ns);
     if (estimate > 0) throw new ResourcesRemainingError(estimate);
     try {

@@ -6,6 +6,7 @@ import type { OwnerReference } from '../../lib/api/meta.js';
 import { ApiError, type Action, FakeClient, FakeRecorder, Pods, ReplicaSets } from '../../lib/client/index.js';
 import type { ResourceType, WriteOptions } from '../../lib/client/client.js';
 import { listerOf } from '../../lib/controller/factory.js';
+import { namespaceTerminatingError } from '../common/errors.js';
 import { UIDTrackingControllerExpectations } from '../common/expectations.js';
 import { ReplicaSetEventHandlers } from './handlers.js';
 import { ReplicaSetSyncer, podFromTemplate, slowStartBatch } from './sync.js';
@@ -264,11 +265,7 @@ describe('syncReplicaSet', () => {
   });
 
   it('a create refused because the namespace is terminating is no failure and no event', async () => {
-    const client = new FakeClient().failOn(
-      'create',
-      'pods',
-      new ApiError({ code: 403, reason: 'Forbidden', message: 'pods "web-" is forbidden: unable to create new content in namespace ns because it is being terminated' }),
-    );
+    const client = new FakeClient().failOn('create', 'pods', namespaceTerminatingError('pods', 'ns', 'web-'));
     const f = fixture(replicaSet(3), [], { client });
     await f.syncer.syncReplicaSet('ns/web');
     assert.deepEqual(f.recorder.events, []);

@@ -11,7 +11,7 @@
 import type { ReplicaSet, ReplicaSetStatus } from '../../lib/api/apps/types.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { type Condition, nowRFC3339 } from '../../lib/api/meta.js';
-import { ApiError, type Client, isNotFound } from '../../lib/client/client.js';
+import { type Client, isNotFound } from '../../lib/client/client.js';
 import type { InvolvedObject, Recorder } from '../../lib/client/events.js';
 import { Pods, ReplicaSets } from '../../lib/client/resources.js';
 import type { ReconcileResult } from '../../lib/controller/controller.js';
@@ -21,6 +21,7 @@ import type { Logger } from '../../lib/log.js';
 import { type LabelSelectorExpr, InvalidLabelSelectorError, labelSelectorAsSelector, matches, selectorFromSet } from '../../lib/machinery/labels.js';
 import { nameIsDNSSubdomain } from '../../lib/machinery/validation.js';
 import { ControllerRefManager, getControllerOf, newControllerRef } from '../common/controllerref.js';
+import { isNamespaceTerminatingError } from '../common/errors.js';
 import type { UIDTrackingControllerExpectations } from '../common/expectations.js';
 import { filterActivePods, isPodAvailable, isPodReady, podReadyTime, ranksByRelatedPodsOnSameNode, sortActivePodsWithRanks } from '../common/pods.js';
 
@@ -42,9 +43,6 @@ export const SuccessfulDeletePodReason = 'SuccessfulDelete';
 /** ReplicaSetReplicaFailure is the condition set while pods cannot be created or deleted. */
 export const ReplicaSetReplicaFailure = 'ReplicaFailure';
 
-/** NamespaceTerminatingCause is the Status cause type the apiserver gives creates in a terminating namespace. */
-export const NamespaceTerminatingCause = 'NamespaceTerminating';
-
 /** ReplicaSetSyncerOptions are what one syncer reads and writes through. */
 export interface ReplicaSetSyncerOptions {
   client: Client;
@@ -62,15 +60,6 @@ export interface ReplicaSetSyncerOptions {
 /** podKey is kube's controller.PodKey: `namespace/name`, what deletion expectations track. */
 export function podKey(pod: Pod): string {
   return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
-}
-
-/**
- * isNamespaceTerminatingError: the apiserver refused a create because the namespace is being
- * deleted, which it marks with a NamespaceTerminating cause (as kube's NamespaceLifecycle admission).
- */
-export function isNamespaceTerminatingError(err: unknown): boolean {
-  if (!(err instanceof ApiError) || err.code !== 403) return false;
-  return err.status.details?.causes?.some((c) => c.reason === NamespaceTerminatingCause) ?? false;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { ServiceAccount } from '../../lib/api/core/serviceaccount.js';
 import { ApiError } from '../../lib/client/client.js';
 import { FakeClient } from '../../lib/client/fake.js';
 import { listerOf } from '../../lib/controller/factory.js';
+import { namespaceTerminatingError } from '../common/errors.js';
 import { syncNamespace } from './sync.js';
 
 const ns = (name: string, phase?: string): Namespace => ({ metadata: { name }, ...(phase ? { status: { phase } } : {}) });
@@ -32,7 +33,7 @@ describe('serviceaccount syncNamespace', () => {
   it('treats AlreadyExists and a namespace that began terminating as done, other errors as retryable', async () => {
     const s = (client: FakeClient) => ({ client, namespaces: listerOf([ns('team')]), serviceAccounts: listerOf<ServiceAccount>([]) });
     await syncNamespace(s(new FakeClient().failOn('create', 'serviceaccounts', new ApiError({ code: 409, reason: 'AlreadyExists' }))), 'team');
-    await syncNamespace(s(new FakeClient().failOn('create', 'serviceaccounts', new ApiError({ code: 403, reason: 'Forbidden', message: 'serviceaccounts "default" is forbidden: unable to create new content in namespace team because it is being terminated' }))), 'team');
+    await syncNamespace(s(new FakeClient().failOn('create', 'serviceaccounts', namespaceTerminatingError('serviceaccounts', 'team', 'default'))), 'team');
     await assert.rejects(syncNamespace(s(new FakeClient().failOn('create', 'serviceaccounts', new ApiError({ code: 500, message: 'etcd down' }))), 'team'), /etcd down/);
   });
 });

@@ -4,10 +4,11 @@
 
 import { type Namespace, NamespacePhase } from '../../lib/api/core/namespace.js';
 import type { ServiceAccount } from '../../lib/api/core/serviceaccount.js';
-import { type Client, ApiError, isAlreadyExists, isForbidden } from '../../lib/client/client.js';
+import { type Client, isAlreadyExists } from '../../lib/client/client.js';
 import { ServiceAccounts } from '../../lib/client/resources.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import type { Logger } from '../../lib/log.js';
+import { isNamespaceTerminatingError } from '../common/errors.js';
 
 /** DefaultServiceAccounts are the ServiceAccounts every namespace gets (--service-account-name defaults). */
 export const DefaultServiceAccounts: readonly string[] = ['default'];
@@ -19,11 +20,6 @@ export interface ServiceAccountsSyncer {
   serviceAccounts: Lister<ServiceAccount>;
   log?: Logger;
   names?: readonly string[];
-}
-
-function isNamespaceTerminating(err: unknown): boolean {
-  if (!isForbidden(err) || !(err instanceof ApiError)) return false;
-  return !!err.status.details?.causes?.some((c) => c.reason === 'NamespaceTerminating');
 }
 
 /** syncNamespace creates the missing default ServiceAccounts of the namespace named key. */
@@ -39,7 +35,7 @@ export async function syncNamespace(s: ServiceAccountsSyncer, key: string): Prom
       s.log?.v(2).info('Created ServiceAccount', { namespace: key, name });
     } catch (err) {
       // Already there (the cache lags), or the namespace started terminating: nothing to do.
-      if (isAlreadyExists(err) || isNamespaceTerminating(err)) continue;
+      if (isAlreadyExists(err) || isNamespaceTerminatingError(err)) continue;
       throw err;
     }
   }

@@ -36,6 +36,17 @@ export function managesEndpoints(svc: Service): boolean {
   return hasSelector(svc);
 }
 
+/** isIPv6 tells the family of a textual IP. */
+export function isIPv6(ip: string): boolean {
+  return ip.includes(':');
+}
+
+/** podIPs are every IP of the pod (status.podIPs, else the single status.podIP of older writers). */
+export function podIPs(pod: Pod): string[] {
+  if (pod.status?.podIPs?.length) return pod.status.podIPs.map((p) => p.ip);
+  return pod.status?.podIP ? [pod.status.podIP] : [];
+}
+
 /**
  * shouldPodBeInEndpoints is ShouldPodBeInEndpoints: a pod that finished (Succeeded or Failed) or
  * has no IP yet is never published; a terminating pod only when includeTerminating.
@@ -127,6 +138,14 @@ export class PodServiceTracker {
     const out = new Set(now);
     for (const s of before?.services ?? []) out.add(s);
     return out;
+  }
+
+  /** register feeds the tracker from a pod informer: each pod event enqueues the Service keys it can change. */
+  register(pods: { on(verb: 'add' | 'update' | 'delete', cb: (pod: Pod) => void): void }, enqueueKey: (key: string) => void): void {
+    const changed = (pod: Pod): void => this.changed(pod).forEach(enqueueKey);
+    pods.on('add', changed);
+    pods.on('update', changed);
+    pods.on('delete', (pod) => this.deleted(pod).forEach(enqueueKey));
   }
 
   /** deleted returns the Service keys to sync after pod was deleted. */
