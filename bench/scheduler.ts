@@ -614,6 +614,11 @@ async function main(): Promise<void> {
   } catch (err) {
     failed = true;
     process.stderr.write(`bench scheduler failed: ${err instanceof Error ? (err instanceof BenchError ? err.message : err.stack) : String(err)}\n`);
+    // What the components said last is usually why.
+    for (const name of ['scheduler', 'sim', 'apiserver']) {
+      const tail = cluster.logs(name).trimEnd().split('\n').slice(-8).join('\n');
+      if (tail) process.stderr.write(`--- last lines of the ${name} log ---\n${tail}\n`);
+    }
   } finally {
     progress('stopping the cluster');
     await cluster.stop();

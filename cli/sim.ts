@@ -162,48 +162,67 @@ async function restartSim(config: ClusterConfig, out: NodeJS.WritableStream): Pr
   }
 }
 
-/** waitForNodes polls until the expected simulated Nodes are all Ready, printing progress. */
+/**
+ * waitForNodes waits until the expected simulated Nodes are all Ready, printing progress. It
+ * follows registration through the simulator's /readyz (cheap, whatever the count), then
+ * checks the Nodes themselves.
+ */
 async function waitForNodes(config: ClusterConfig, prefix: string, timeoutMs: number, out: NodeJS.WritableStream): Promise<boolean> {
   const want = config.simulatedNodes;
+  const ctx = contextFor(config);
+  const t0 = Date.now();
+  const expired = () => Date.now() - t0 > timeoutMs;
+  out.write(`Waiting for ${want} node${want === 1 ? '' : 's'} to be Ready …\n`);
+  const health = sim.health(ctx);
+  const readyz = { ...health, url: health.url.replace(/\/healthz$/, '/readyz') };
+  let lastPrint = 0;
+  for (;;) {
+    const r = await probe(readyz);
+    if (r.ok) break;
+    const m = /(\d+) of (\d+) nodes registered/.exec(r.body);
+    if (m && Date.now() - lastPrint >= 2000) {
+      out.write(`  ${m[1]}/${m[2]} registered (${seconds(Date.now() - t0)})\n`);
+      lastPrint = Date.now();
+    }
+    if (expired()) {
+      out.write(`  not all registered after ${seconds(Date.now() - t0)}; giving up waiting\n`);
+      return false;
+    }
+    await new Promise((res) => setTimeout(res, 500));
+  }
   const kc = new KubeConfig();
-  kc.loadFromFile(contextFor(config).paths.adminKubeconfig);
+  kc.loadFromFile(ctx.paths.adminKubeconfig);
   const client = new RestClient(kc, { userAgent: 'skiff-sim-cli' });
   const names = new Set(Array.from({ length: want }, (_, i) => `${prefix}${i}`));
-  const t0 = Date.now();
-  let lastReported = -1;
-  let lastPrint = 0;
-  let ready = 0;
-  let extra: string[] = [];
-  out.write(`Waiting for ${want} node${want === 1 ? '' : 's'} to be Ready …\n`);
   for (;;) {
-    try {
-      const list = await client.list<Node>(Nodes);
-      ready = list.items.filter((n) => names.has(n.metadata.name ?? '') && isNodeReady(n)).length;
-      extra = list.items
-        .filter((n) => n.metadata.annotations?.['skiff.dev/simulated'] === 'true' && !names.has(n.metadata.name ?? '') && (n.metadata.name ?? '').startsWith(prefix))
-        .map((n) => n.metadata.name ?? '');
-    } catch (err) {
-      if (Date.now() - t0 > timeoutMs) throw err;
-    }
-    const now = Date.now();
+    let ready = 0;
+    const leftover: string[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await client.list<Node>(Nodes, undefined, { limit: 1000, continue: cont });
+      for (const n of page.items) {
+        const name = n.metadata.name ?? '';
+        if (names.has(name)) {
+          if (isNodeReady(n)) ready++;
+        } else if (n.metadata.annotations?.['skiff.dev/simulated'] === 'true' && name.startsWith(prefix)) {
+          leftover.push(name);
+        }
+      }
+      cont = page.metadata.continue || undefined;
+    } while (cont);
     if (ready === want) {
-      out.write(`  ${ready}/${want} Ready (${seconds(now - t0)})\n`);
-      if (extra.length) {
-        const shown = extra.length > 5 ? `${extra.slice(0, 5).join(', ')}, …` : extra.join(', ');
-        out.write(`Note: ${extra.length} more simulated node${extra.length === 1 ? '' : 's'} from earlier (${shown}) still run; remove them with kubectl delete node.\n`);
+      out.write(`  ${ready}/${want} Ready (${seconds(Date.now() - t0)})\n`);
+      if (leftover.length) {
+        const shown = leftover.length > 5 ? `${leftover.slice(0, 5).join(', ')}, …` : leftover.join(', ');
+        out.write(`Note: ${leftover.length} more simulated node${leftover.length === 1 ? '' : 's'} from earlier (${shown}) still run; remove them with kubectl delete node.\n`);
       }
       return true;
     }
-    if (ready !== lastReported && now - lastPrint >= 2000) {
-      out.write(`  ${ready}/${want} Ready (${seconds(now - t0)})\n`);
-      lastReported = ready;
-      lastPrint = now;
-    }
-    if (now - t0 > timeoutMs) {
-      out.write(`  ${ready}/${want} Ready after ${seconds(now - t0)}; giving up waiting\n`);
+    if (expired()) {
+      out.write(`  ${ready}/${want} Ready after ${seconds(Date.now() - t0)}; giving up waiting\n`);
       return false;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((res) => setTimeout(res, 2000));
   }
 }
 

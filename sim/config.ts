@@ -51,7 +51,7 @@ export const simFlags: FlagSpec[] = [
   { name: 'lease-renew-interval', description: 'How often each Node renews its Lease in kube-node-lease (stretched, with a warning, when --max-writes-per-second cannot keep up; never past 30s).', default: '10s' },
   { name: 'node-status-update-frequency', description: 'How often each Node refreshes the lastHeartbeatTime of its conditions.', default: '60s' },
   { name: 'max-writes-per-second', description: 'Budget of API writes per second for all Nodes and pods together (Lease renewals first, then Node and pod status, then heartbeats).', default: '300' },
-  { name: 'max-concurrent-writes', description: 'API writes in flight at once.', default: '64' },
+  { name: 'max-concurrent-writes', description: 'API writes in flight at once (few: an overloaded apiserver answers faster with a short queue than with a long one).', default: '16' },
   { name: 'pod-start-delay', description: 'Time between a pod being bound to a simulated Node and it being reported Running.', default: '1s' },
   { name: 'max-termination-grace', description: 'Upper bound on the grace period a deleted pod is given before it is removed (0: remove at once).', default: '30s' },
   { name: 'fail-selector', description: 'Label selector of pods whose containers exit 1 (as the label skiff.dev/sim=fail).', default: '' },

@@ -22,7 +22,7 @@ import { type Cidr, IndexAllocator, PodIPAllocator, firstIPv4Cidr, formatCidr, h
 import { NodeLeaseNamespace, capacityFor, desiredNodeStatus, isSimulated, leaseRenewal, newSimNode, nodeLease, nodeOrdinal, nodeStatusDiff } from './node.js';
 import { PacedWriter, WritePriority } from './pacer.js';
 import { computePodStatus, isStarted, simModeOf, statusEqual } from './pod.js';
-import { nextPhaseTime, stretchPeriod } from './spread.js';
+import { nextAfterWrite, nextPhaseTime, stretchPeriod } from './spread.js';
 import { TimerWheel } from './wheel.js';
 
 /** wallClock is Date.now() with unref'd timers: pod and Lease times are wall-clock times. */
@@ -130,8 +130,7 @@ export class Simulator {
   private leasePeriodMs: number;
   private heartbeatPeriodMs: number;
   private readonly warned = new Set<string>();
-  /** podsRunning counts pods on simulated Nodes reported Running. */
-  podsRunning = 0;
+  private runningPods = 0;
 
   constructor(private readonly deps: SimulatorDeps) {
     const { config, clock } = deps;
@@ -156,6 +155,11 @@ export class Simulator {
     let n = 0;
     for (const r of this.nodeRecs.values()) if (r.registered) n++;
     return n;
+  }
+
+  /** podsRunning counts pods on simulated Nodes reported Running. */
+  get podsRunning(): number {
+    return this.runningPods;
   }
 
   /** leaseRenewIntervalMs is the renewal interval in effect (stretched when the budget is short). */
@@ -391,7 +395,7 @@ export class Simulator {
     this.restretch();
     if (this.adopting) this.wheel.schedule(`l/${rec.name}`, nextPhaseTime(rec.name, this.leasePeriodMs, this.now));
     else this.writer.enqueue(`lease/${rec.name}`, WritePriority.Lease, () => this.renewLease(rec.name));
-    this.wheel.schedule(`h/${rec.name}`, nextPhaseTime(rec.name, this.heartbeatPeriodMs, this.now + this.heartbeatPeriodMs / 2));
+    this.wheel.schedule(`h/${rec.name}`, nextAfterWrite(rec.name, this.heartbeatPeriodMs, this.now));
     for (const key of this.podsByNode.get(rec.name) ?? []) this.syncPod(key);
     if (this.pendingRegistrations.size === 0 && this.deps.config.nodes > 0 && rec.own && !this.warned.has('registered')) {
       this.warned.add('registered');
@@ -483,7 +487,7 @@ export class Simulator {
       this.deps.onWrite?.('lease');
       rec.leaseMissing = false;
       rec.leaseFailures = 0;
-      if (this.nodeRecs.get(name) === rec) this.wheel.schedule(`l/${name}`, nextPhaseTime(name, this.leasePeriodMs, this.now + this.leasePeriodMs / 2));
+      if (this.nodeRecs.get(name) === rec) this.wheel.schedule(`l/${name}`, nextAfterWrite(name, this.leasePeriodMs, this.now));
     } catch (err) {
       this.deps.onWrite?.('lease');
       rec.leaseFailures++;
@@ -504,7 +508,7 @@ export class Simulator {
     try {
       await this.deps.client.patch(Nodes, '', name, 'strategic', { status }, { subresource: 'status' });
       this.deps.onWrite?.('node-status');
-      if (this.nodeRecs.get(name) === rec) this.wheel.schedule(`h/${name}`, nextPhaseTime(name, this.heartbeatPeriodMs, this.now + this.heartbeatPeriodMs / 2));
+      if (this.nodeRecs.get(name) === rec) this.wheel.schedule(`h/${name}`, nextAfterWrite(name, this.heartbeatPeriodMs, this.now));
     } catch (err) {
       this.deps.onWrite?.('node-status');
       rec.staleRV = undefined;
@@ -537,7 +541,7 @@ export class Simulator {
   private setRunning(rec: PodRecord, running: boolean): void {
     if (rec.running === running) return;
     rec.running = running;
-    this.podsRunning += running ? 1 : -1;
+    this.runningPods += running ? 1 : -1;
   }
 
   private releaseIP(rec: PodRecord): void {

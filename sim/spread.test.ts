@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nextPhaseTime, phaseOf, stretchPeriod } from './spread.js';
+import { nextAfterWrite, nextPhaseTime, phaseOf, stretchPeriod } from './spread.js';
 
 test('5,000 Nodes renewing every 10s spread evenly: no second carries much more than its share', () => {
   const period = 10_000;
@@ -22,9 +22,20 @@ test('nextPhaseTime keeps a Node on its phase, a full period after the last rene
   const next = nextPhaseTime('sim-7', period, t);
   assert.ok(next >= t && next < t + period);
   assert.equal(((next - phase) % period + period) % period, 0);
-  // A renewal that ran 3s late is followed by the next phase time at least half a period away.
-  const after = nextPhaseTime('sim-7', period, next + 3000 + period / 2);
-  assert.equal(after, next + period);
+});
+
+test('nextAfterWrite: on phase, never sooner than a tenth of a period nor later than 1.1 periods', () => {
+  const period = 22_223;
+  for (let i = 0; i < 1000; i++) {
+    const name = `sim-${i}`;
+    const now = 1_700_000_000_000 + i * 7919;
+    const next = nextAfterWrite(name, period, now);
+    assert.ok(next - now >= period / 10 && next - now <= period * 1.1, `${name}: ${next - now}ms`);
+    assert.equal(((next - phaseOf(name, period)) % period + period) % period, 0);
+  }
+  // A renewal 3s late is followed by the next on-phase one, 7s later for a 10s period.
+  const t = nextPhaseTime('sim-7', 10_000, 1_700_000_000_000);
+  assert.equal(nextAfterWrite('sim-7', 10_000, t + 3000), t + 10_000);
 });
 
 test('stretchPeriod: the configured period while the budget allows, longer when not, capped', () => {

@@ -26,15 +26,21 @@ export function phaseOf(name: string, periodMs: number): number {
   return Math.floor((hash32(name) / 2 ** 32) * periodMs);
 }
 
-/**
- * nextPhaseTime is the first time t ≥ notBefore with t ≡ phaseOf(name) (mod periodMs): when a
- * Node's next periodic write is due. Passing notBefore = now + period/2 after a write keeps the
- * Node on its phase even when the write ran a little late.
- */
+/** nextPhaseTime is the first time t ≥ notBefore with t ≡ phaseOf(name) (mod periodMs). */
 export function nextPhaseTime(name: string, periodMs: number, notBefore: number): number {
   const phase = phaseOf(name, periodMs);
   const k = Math.ceil((notBefore - phase) / periodMs);
   return phase + k * periodMs;
+}
+
+/**
+ * nextAfterWrite is when a Node's next periodic write is due after one done at now: its next
+ * phase time at least a tenth of a period away. A write that ran a little late is followed by
+ * the next on-phase one (no drift), and no two writes are more than 1.1 periods apart, which
+ * keeps a Lease renewed every period well inside its 40s.
+ */
+export function nextAfterWrite(name: string, periodMs: number, now: number): number {
+  return nextPhaseTime(name, periodMs, now + periodMs / 10);
 }
 
 /** StretchResult is the period to use and whether it had to be stretched or cannot keep up. */

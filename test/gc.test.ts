@@ -4,7 +4,6 @@
 // Deployment; every cascade mode is driven through `kubectl delete --cascade=…`.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { OwnerReference } from '../lib/api/meta.js';
@@ -138,10 +137,6 @@ describe('garbage collector', () => {
   });
 
   describe('Deployment → ReplicaSet → Pods', () => {
-    const rsSource = fileURLToPath(new URL('../../controllers/replicaset/controller.ts', import.meta.url));
-    const placeholder = /Placeholder/.test(readFileSync(rsSource, 'utf8'));
-    const skip = placeholder ? 'the ReplicaSet controller is still a placeholder' : false;
-
     const deployment = (name: string) =>
       JSON.stringify({
         apiVersion: 'apps/v1',
@@ -171,14 +166,14 @@ describe('garbage collector', () => {
       return { rs: rs[0]!, pods };
     };
 
-    it('kubectl delete --cascade=foreground removes pods, then the ReplicaSet, then the Deployment', { skip }, async () => {
+    it('kubectl delete --cascade=foreground removes pods, then the ReplicaSet, then the Deployment', async () => {
       await ready('web-fg');
       await ok(['delete', 'deployment', 'web-fg', '-n', ns, '--cascade=foreground', '--timeout=45s']);
       assert.deepEqual(await list('replicasets', 'web-fg'), []);
       assert.deepEqual(await list('pods', 'web-fg'), []);
     });
 
-    it('kubectl delete --cascade=orphan keeps the ReplicaSet and pods, without the reference to the Deployment', { skip }, async () => {
+    it('kubectl delete --cascade=orphan keeps the ReplicaSet and pods, without the reference to the Deployment', async () => {
       const { rs, pods } = await ready('web-or');
       await ok(['delete', 'deployment', 'web-or', '-n', ns, '--cascade=orphan', '--timeout=45s']);
       const after = await list('replicasets', 'web-or');
@@ -186,7 +181,7 @@ describe('garbage collector', () => {
       assert.deepEqual((await list('pods', 'web-or')).map((p) => p.metadata.uid).sort(), pods.map((p) => p.metadata.uid).sort());
     });
 
-    it('kubectl delete (background) removes the Deployment at once and its ReplicaSet and pods afterwards', { skip }, async () => {
+    it('kubectl delete (background) removes the Deployment at once and its ReplicaSet and pods afterwards', async () => {
       await ready('web-bg');
       await ok(['delete', 'deployment', 'web-bg', '-n', ns]);
       await until(async () => (await list('replicasets', 'web-bg')).length === 0 && (await list('pods', 'web-bg')).length === 0, 30_000, 'ReplicaSet and pods collected');

@@ -66,7 +66,7 @@ describe('namespace controller', () => {
       ['NamespaceDeletionGroupVersionParsingFailure', ['False', 'ParsedGroupVersions', 'All legacy kube types successfully parsed']],
       ['NamespaceDeletionContentFailure', ['False', 'ContentDeleted', 'All content successfully deleted, may be waiting on finalization']],
       ['NamespaceContentRemaining', ['True', 'SomeResourcesRemain', 'Some resources are remaining: configmaps. has 1 resource instances']],
-      ['NamespaceFinalizersRemaining', ['True', 'SomeFinalizerRemain', 'Some finalizers are remaining: example.com/hold in 1 resource instances']],
+      ['NamespaceFinalizersRemaining', ['True', 'SomeFinalizersRemain', 'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances']],
     ]);
     let ns: Namespace | undefined;
     const seen = (): Map<string, string[]> => new Map((ns?.status?.conditions ?? []).map((c) => [c.type, [c.status, c.reason ?? '', c.message ?? '']]));
@@ -83,7 +83,7 @@ describe('namespace controller', () => {
     // The same, as a user reads it.
     const yaml = await ok(['get', 'namespace', 'stuck', '-o', 'yaml']);
     assert.match(yaml, /message: 'Some resources are remaining: configmaps\. has 1 resource instances'/);
-    assert.match(yaml, /reason: SomeFinalizerRemain/);
+    assert.match(yaml, /reason: SomeFinalizersRemain/);
     // Everything else is gone already.
     for (const kind of ['secrets', 'pods', 'crontabs']) assert.equal(await count(kind, 'stuck'), 0, kind);
 

@@ -155,10 +155,13 @@ describe('endpointslice syncService', () => {
     assert.equal(client.writes().length, 1);
   });
 
-  it('deletes the slices of a deleted Service', async () => {
-    const { client, s } = syncer([], [], [stored('web-aaaaa', [])]);
+  it('deletes the slices of a deleted Service, and forgets the Service once their deletion is seen', async () => {
+    const slice = stored('web-aaaaa', []);
+    const { client, s } = syncer([], [], [slice]);
     await syncService(s, 'ns/web');
     assert.deepEqual(summary(client), ['delete web-aaaaa']);
+    assert.equal(s.tracker.handleDeletion(slice), true, 'its own deletion is expected');
+    assert.equal(s.tracker.trackedServices, 0);
   });
 
   it('leaves pods on an unknown Node out, retries, and says which Node it waits for', async () => {

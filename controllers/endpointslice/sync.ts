@@ -104,7 +104,8 @@ export async function syncService(s: EndpointSliceSyncer, key: string): Promise<
     }
     for (const slice of plan.toDelete) await deleteSlice(s, slice);
   } catch (err) {
-    s.recorder.event(svc, 'Warning', 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Service ${namespace}/${name}: ${err instanceof Error ? err.message : String(err)}`);
+    // The kind is spelled out: kubectl describe finds events by it, and a listed item may lack it.
+    s.recorder.event({ apiVersion: 'v1', kind: 'Service', metadata: svc.metadata }, 'Warning', 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Service ${namespace}/${name}: ${err instanceof Error ? err.message : String(err)}`);
     throw err;
   }
   if (plan.toCreate.length + plan.toUpdate.length + plan.toDelete.length) {

@@ -73,7 +73,14 @@ export class EndpointSliceTracker {
     const uid = slice.metadata.uid ?? '';
     const g = gens?.get(uid);
     gens?.delete(uid);
+    // A Service with nothing tracked needs no entry (the slices of a deleted Service end here).
+    if (gens?.size === 0) this.byService.delete(serviceKeyOf(slice)!);
     return g === deletionExpected;
+  }
+
+  /** trackedServices is how many Services have tracked slices (test-only). */
+  get trackedServices(): number {
+    return this.byService.size;
   }
 
   /** deleteService forgets everything about a Service. */

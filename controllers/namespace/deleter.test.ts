@@ -100,7 +100,7 @@ describe('NamespacedResourcesDeleter', () => {
       ['NamespaceDeletionGroupVersionParsingFailure', 'False', 'ParsedGroupVersions', 'All legacy kube types successfully parsed'],
       ['NamespaceDeletionContentFailure', 'False', 'ContentDeleted', 'All content successfully deleted, may be waiting on finalization'],
       ['NamespaceContentRemaining', 'False', 'ContentRemoved', 'All content successfully removed'],
-      ['NamespaceFinalizersRemaining', 'False', 'ContentRemoved', 'All content successfully removed'],
+      ['NamespaceFinalizersRemaining', 'False', 'ContentHasNoFinalizers', 'All content-preserving finalizers finished'],
     ]);
     const finalize = writes.filter((a) => a.subresource === 'finalize');
     assert.equal(finalize.length, 1);
@@ -128,7 +128,7 @@ describe('NamespacedResourcesDeleter', () => {
     assert.deepEqual(conditions('team').slice(2), [
       ['NamespaceDeletionContentFailure', 'False', 'ContentDeleted', 'All content successfully deleted, may be waiting on finalization'],
       ['NamespaceContentRemaining', 'True', 'SomeResourcesRemain', 'Some resources are remaining: configmaps. has 1 resource instances'],
-      ['NamespaceFinalizersRemaining', 'True', 'SomeFinalizerRemain', 'Some finalizers are remaining: example.com/hold in 1 resource instances'],
+      ['NamespaceFinalizersRemaining', 'True', 'SomeFinalizersRemain', 'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances'],
     ]);
     assert.ok(!fake.writes().some((a) => a.subresource === 'finalize'));
 
@@ -167,6 +167,10 @@ describe('NamespacedResourcesDeleter', () => {
     fake.failOn('deletecollection', 'secrets', new ApiError({ code: 500, reason: 'InternalError', message: 'etcd is sad' }));
     await assert.rejects(deleter.delete('team'), /etcd is sad/);
     assert.deepEqual(conditions('team')[2], ['NamespaceDeletionContentFailure', 'True', 'ContentDeletionFailed', 'Failed to delete all resource types, 1 remaining: etcd is sad']);
+    // Several, as utilerrors.NewAggregate prints them.
+    fake.failOn('deletecollection', 'configmaps', new ApiError({ code: 500, reason: 'InternalError', message: 'etcd is very sad' }));
+    await assert.rejects(deleter.delete('team'), /etcd is/);
+    assert.deepEqual(conditions('team')[2], ['NamespaceDeletionContentFailure', 'True', 'ContentDeletionFailed', 'Failed to delete all resource types, 2 remaining: [etcd is sad, etcd is very sad]']);
   });
 
   it('falls back to deleting one by one when deletecollection is refused', async () => {

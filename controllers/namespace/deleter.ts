@@ -28,7 +28,7 @@ const okMessages: Record<NamespaceConditionType, string> = {
   NamespaceDeletionGroupVersionParsingFailure: 'All legacy kube types successfully parsed',
   NamespaceDeletionContentFailure: 'All content successfully deleted, may be waiting on finalization',
   NamespaceContentRemaining: 'All content successfully removed',
-  NamespaceFinalizersRemaining: 'All content successfully removed',
+  NamespaceFinalizersRemaining: 'All content-preserving finalizers finished',
 };
 
 const okReasons: Record<NamespaceConditionType, string> = {
@@ -36,7 +36,7 @@ const okReasons: Record<NamespaceConditionType, string> = {
   NamespaceDeletionGroupVersionParsingFailure: 'ParsedGroupVersions',
   NamespaceDeletionContentFailure: 'ContentDeleted',
   NamespaceContentRemaining: 'ContentRemoved',
-  NamespaceFinalizersRemaining: 'ContentRemoved',
+  NamespaceFinalizersRemaining: 'ContentHasNoFinalizers',
 };
 
 /** finalizerEstimateSeconds is kube's default wait for finalizers on remaining items to complete. */
@@ -99,15 +99,17 @@ export class NamespaceConditionUpdater {
     }
     if (totals.finalizersToNumRemaining.size) {
       const remaining = [...totals.finalizersToNumRemaining].filter(([, n]) => n > 0).map(([f, n]) => `${f} in ${n} resource instances`).sort();
-      this.add(NamespaceConditionType.FinalizersRemaining, 'SomeFinalizerRemain', `Some finalizers are remaining: ${remaining.join(', ')}`);
+      this.add(NamespaceConditionType.FinalizersRemaining, 'SomeFinalizersRemain', `Some content in the namespace has finalizers remaining: ${remaining.join(', ')}`);
     }
   }
 
   /** update writes the conditions into ns.status (every type: the failure found, or its "ok" form) and tells whether anything changed. */
   update(ns: Namespace): boolean {
     if (!this.newConditions.some((c) => c.type === NamespaceConditionType.DeletionContentFailure) && this.deleteContentErrors.length) {
+      // Sorted, so the message (and the status write it causes) stays put while the errors do.
       const msgs = this.deleteContentErrors.map((e) => e.message).sort();
-      this.add(NamespaceConditionType.DeletionContentFailure, 'ContentDeletionFailed', `Failed to delete all resource types, ${msgs.length} remaining: ${msgs.join(', ')}`);
+      const aggregate = msgs.length === 1 ? msgs[0] : `[${msgs.join(', ')}]`;
+      this.add(NamespaceConditionType.DeletionContentFailure, 'ContentDeletionFailed', `Failed to delete all resource types, ${msgs.length} remaining: ${aggregate}`);
     }
     ns.status ??= {};
     const conditions = (ns.status.conditions ??= []);

@@ -74,6 +74,20 @@ describe('RangeAllocator.syncNode', () => {
     assert.equal(a.allocatedTo('n2'), '10.244.0.0/24');
   });
 
+  it('does not write again while the cache still shows the node without the podCIDR it was given', async () => {
+    const nodes = [node('n1')];
+    const { a, client } = allocator(nodes);
+    await a.syncNode('n1');
+    // A heartbeat from before the patch reaches the cache: the cached node still has no podCIDR.
+    await a.syncNode('n1');
+    assert.equal(client.writes().length, 1);
+    // Deleted and made again under the same name before the cache caught up: the new node gets one.
+    nodes[0] = { ...node('n1'), metadata: { name: 'n1', uid: 'uid-n1-again' } };
+    client.add(Nodes, nodes[0]);
+    await a.syncNode('n1');
+    assert.deepEqual(client.writes().map((w) => (w.patch as { spec: { podCIDR: string } }).spec.podCIDR), ['10.244.0.0/24', '10.244.0.0/24']);
+  });
+
   it('reuses the subnet it picked when the patch has to be retried', async () => {
     const { a, client, recorder } = allocator([node('n1')]);
     client.failOn('patch', 'nodes', new ApiError({ code: 500, message: 'etcd down' }));

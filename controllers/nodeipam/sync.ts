@@ -21,6 +21,12 @@ export function nodePodCIDRs(node: Node): string[] {
 export class RangeAllocator {
   /** byNode is the subnet each node holds (or was given and is being written). */
   private readonly byNode = new Map<string, string>();
+  /**
+   * written are the nodes (name → uid) whose podCIDR this allocator has set. Until the cache
+   * shows it, an event for an older version of the node (a heartbeat) must not write it again;
+   * podCIDRs is immutable once set, so the write cannot have been undone.
+   */
+  private readonly written = new Map<string, string>();
   private initialized = false;
 
   constructor(
@@ -77,15 +83,18 @@ export class RangeAllocator {
     this.initialize();
     const node = this.nodes.get(key);
     if (!node) {
+      this.written.delete(key);
       const cidr = this.byNode.get(key);
       if (cidr) this.release(key, cidr);
       return;
     }
     if (nodePodCIDRs(node).length) {
+      this.written.delete(key);
       this.occupy(node);
       return;
     }
     if (node.metadata.deletionTimestamp) return;
+    if (this.written.get(key) === node.metadata.uid) return;
     let cidr = this.byNode.get(key);
     if (!cidr) {
       try {
@@ -99,6 +108,7 @@ export class RangeAllocator {
     }
     try {
       await this.client.patch(Nodes, '', key, 'merge', { spec: { podCIDR: cidr, podCIDRs: [cidr] } });
+      if (node.metadata.uid) this.written.set(key, node.metadata.uid);
       this.log?.info('Set node PodCIDR', { node: key, podCIDRs: [cidr] });
     } catch (err) {
       if (isNotFound(err)) {

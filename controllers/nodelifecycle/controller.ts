@@ -107,7 +107,7 @@ export const startNodeLifecycleController: ControllerStarter = (ctx) => {
       };
       podInformer.on('add', onPod);
       podInformer.on('update', onPod);
-      podInformer.on('delete', (pod) => taintManager.scheduled.delete(keyOf(pod)));
+      podInformer.on('delete', (pod) => taintManager.forget(keyOf(pod)));
       const onNode = (node: Node, deleted: boolean) => {
         const name = node.metadata.name ?? '';
         const sig = deleted ? '' : JSON.stringify(noExecuteTaints(node).map((t) => [t.key, t.value ?? '', t.timeAdded ?? '']));

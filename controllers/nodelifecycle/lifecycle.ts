@@ -294,7 +294,7 @@ export class NodeLifecycleController {
         errs.push(`${pod.metadata.namespace}/${pod.metadata.name}: ${err instanceof Error ? err.message : String(err)}`);
         continue;
       }
-      this.opts.recorder.event(pod, 'Warning', 'NodeNotReady', 'Node is not ready');
+      this.opts.recorder.event({ apiVersion: 'v1', kind: 'Pod', metadata: cached.metadata }, 'Warning', 'NodeNotReady', 'Node is not ready');
     }
     if (errs.length) throw new Error(`failed to mark pods NotReady: ${errs.join('; ')}`);
   }

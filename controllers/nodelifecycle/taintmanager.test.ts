@@ -34,6 +34,21 @@ describe('TaintEvictionController.syncPod', () => {
     assert.deepEqual(recorder.events, ['Normal TaintManagerEviction Marking for deletion Pod ns/p']);
   });
 
+  it('deletes a pod once: events that come before the cache shows the deletion change nothing', async () => {
+    const pods = [pod('p')];
+    const { client, recorder, tm } = setup([tainted([unreachable])], pods);
+    await tm.syncPod('ns/p');
+    // The DisruptionTarget patch's watch event enqueues the pod again; the cache still shows it alive.
+    await tm.syncPod('ns/p');
+    assert.deepEqual(writes(client), ['patch/status p', 'delete p']);
+    assert.deepEqual(recorder.events, ['Normal TaintManagerEviction Marking for deletion Pod ns/p']);
+    // A pod of that name made again (another uid) is judged afresh.
+    pods[0] = { ...pod('p'), metadata: { ...pod('p').metadata, uid: 'uid-p2' } };
+    client.add(Pods, pods[0]);
+    await tm.syncPod('ns/p');
+    assert.deepEqual(writes(client), ['patch/status p', 'delete p', 'patch/status p', 'delete p']);
+  });
+
   it('deletes a pod tolerating the taint for 2 s once 2 s have passed since timeAdded', async () => {
     const { client, tm, at } = setup([tainted([unreachable])], [pod('p', [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 }])]);
     at(500);

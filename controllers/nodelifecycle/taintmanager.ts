@@ -44,14 +44,27 @@ function taintStart(taints: readonly Taint[], now: number): number {
 export class TaintEvictionController {
   /** scheduled are the pods with a pending deletion, and when their toleration started to count. */
   readonly scheduled = new Map<string, { start: number }>();
+  /**
+   * evicted are the pods this controller has deleted (key → uid). Until the cache shows the
+   * deletion, events for the pod (its DisruptionTarget condition, say) must not delete it again:
+   * kube's TimedWorkerQueue keeps a fired worker's key for the same reason.
+   */
+  private readonly evicted = new Map<string, string>();
   private readonly now: () => number;
 
   constructor(private readonly opts: TaintEvictionOptions) {
     this.now = opts.now ?? Date.now;
   }
 
+  /** forget drops everything known about the pod named key (it was deleted). */
+  forget(key: string): void {
+    this.scheduled.delete(key);
+    this.evicted.delete(key);
+  }
+
   /** cancelWorkWithEvent drops a scheduled deletion, telling the pod's events. */
   private cancelWorkWithEvent(key: string): void {
+    this.evicted.delete(key);
     if (!this.scheduled.delete(key)) return;
     const { namespace, name } = splitKey(key);
     this.opts.recorder.event({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace } }, 'Normal', 'TaintManagerEviction', `Cancelling deletion of Pod ${key}`);
@@ -63,9 +76,11 @@ export class TaintEvictionController {
     const nodeName = pod?.spec?.nodeName;
     if (!pod || !nodeName || pod.metadata.deletionTimestamp) {
       // Gone, unbound, or already on its way out: nothing left to decide.
-      this.scheduled.delete(key);
+      this.forget(key);
       return;
     }
+    // Deleted by this controller already; the cache has not caught up yet.
+    if (this.evicted.get(key) === pod.metadata.uid) return;
     const node = this.opts.nodes.get(nodeName);
     if (!node) {
       this.scheduled.delete(key);
@@ -119,5 +134,6 @@ export class TaintEvictionController {
       if (!isNotFound(err)) throw err;
     }
     this.scheduled.delete(key);
+    if (pod.metadata.uid) this.evicted.set(key, pod.metadata.uid);
   }
 }

@@ -9,7 +9,7 @@ import { PodGC } from './gc.js';
 
 function pod(name: string, o: { node?: string; phase?: string; created?: string; deleting?: boolean; reason?: string } = {}): Pod {
   return {
-    metadata: { name, namespace: 'ns', creationTimestamp: o.created ?? '2024-01-01T00:00:00Z', ...(o.deleting ? { deletionTimestamp: '2024-01-02T00:00:00Z' } : {}) },
+    metadata: { name, namespace: 'ns', uid: `uid-${name}`, creationTimestamp: o.created ?? '2024-01-01T00:00:00Z', ...(o.deleting ? { deletionTimestamp: '2024-01-02T00:00:00Z' } : {}) },
     spec: { containers: [{ name: 'c' }], ...(o.node ? { nodeName: o.node } : {}) },
     status: { phase: o.phase ?? 'Running', ...(o.reason ? { reason: o.reason } : {}) },
   };
@@ -39,7 +39,19 @@ describe('PodGC', () => {
     const { client, gc } = setup(pods, [], { threshold: 2 });
     await gc.gc();
     assert.deepEqual(writes(client).sort(), ['delete evicted', 'delete old']);
-    assert.deepEqual(client.writes().map((a) => a.options), [{ gracePeriodSeconds: 0 }, { gracePeriodSeconds: 0 }]);
+    assert.deepEqual(client.writes().map((a) => a.options).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))), [
+      { gracePeriodSeconds: 0, preconditions: { uid: 'uid-evicted' } },
+      { gracePeriodSeconds: 0, preconditions: { uid: 'uid-old' } },
+    ]);
+  });
+
+  it('leaves alone a pod made again under the name of one it collects', async () => {
+    const { client, gc } = setup([pod('old', { phase: 'Failed', created: '2023-01-01T00:00:00Z' }), pod('new', { phase: 'Succeeded' })], [], { threshold: 1 });
+    // The apiserver already holds a new pod named "old"; the cache still shows the finished one.
+    client.add(Pods, { ...pod('old'), metadata: { ...pod('old').metadata, uid: 'uid-old-again' } });
+    await gc.gc();
+    assert.deepEqual(writes(client), ['delete old']);
+    assert.equal(client.stored<Pod>(Pods, 'ns', 'old')?.metadata.uid, 'uid-old-again');
   });
 
   it('deletes pods of a missing node only after the quarantine and a live check, marking them Failed first', async () => {

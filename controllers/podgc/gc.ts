@@ -11,7 +11,7 @@
 import { type Node, isNodeReady } from '../../lib/api/core/node.js';
 import { type Pod, PodPhase, isPodTerminal } from '../../lib/api/core/pod.js';
 import { nowRFC3339 } from '../../lib/api/meta.js';
-import { type Client, isNotFound } from '../../lib/client/client.js';
+import { ApiError, type Client, isConflict, isNotFound } from '../../lib/client/client.js';
 import { Nodes, Pods } from '../../lib/client/resources.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import type { Logger } from '../../lib/log.js';
@@ -63,6 +63,14 @@ export function byEvictionAndCreationTimestamp(a: Pod, b: Pod): number {
   return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
+/**
+ * isGoneOrReplaced: the pod a write meant is no more (404), or another one has its name (a uid
+ * precondition failed: 409 on delete, 422 "field is immutable" on a patch).
+ */
+function isGoneOrReplaced(err: unknown): boolean {
+  return isNotFound(err) || isConflict(err) || (err instanceof ApiError && err.code === 422);
+}
+
 /** PodGC keeps the quarantine of missing nodes between passes. */
 export class PodGC {
   /** missingSince is when each missing node was first noticed (ms). */
@@ -95,7 +103,8 @@ export class PodGC {
 
   private async gcTerminating(pods: readonly Pod[], nodes: Map<string, Node>): Promise<void> {
     const doomed = pods.filter((p) => {
-      if (!p.metadata.deletionTimestamp || !p.spec?.nodeName) return false;
+      // isPodTerminating: being deleted and not finished (a finished pod is gcTerminated's).
+      if (!p.metadata.deletionTimestamp || isPodTerminal(p) || !p.spec?.nodeName) return false;
       const node = nodes.get(p.spec.nodeName);
       return !!node && !isNodeReady(node) && (node.spec?.taints ?? []).some((t) => t.key === TaintNodeOutOfService);
     });
@@ -147,25 +156,26 @@ export class PodGC {
   /**
    * markFailedAndDeletePod is markFailedAndDeletePodWithCondition: a pod that has not finished is
    * first moved to phase Failed (server-side apply of status, so PodGC owns just those fields;
-   * no kubelet will ever do it for an orphan), then deleted with grace period 0.
+   * no kubelet will ever do it for an orphan), then deleted with grace period 0. Both writes
+   * carry the cached pod's uid, so a pod made again under the same name meanwhile is left alone.
    */
   private async markFailedAndDeletePod(pod: Pod, condition?: DisruptionCondition): Promise<void> {
-    const { namespace = '', name = '' } = pod.metadata;
+    const { namespace = '', name = '', uid } = pod.metadata;
     this.opts.log?.info('PodGC is force deleting Pod', { pod: `${namespace}/${name}` });
     if (!isPodTerminal(pod)) {
       const status: Record<string, unknown> = { phase: PodPhase.Failed };
       if (condition) status.conditions = [condition];
       try {
-        await this.opts.client.patch(Pods, namespace, name, 'apply', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace }, status }, { subresource: 'status', fieldManager, force: true });
+        await this.opts.client.patch(Pods, namespace, name, 'apply', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, ...(uid ? { uid } : {}) }, status }, { subresource: 'status', fieldManager, force: true });
       } catch (err) {
-        if (isNotFound(err)) return;
+        if (isGoneOrReplaced(err)) return;
         throw err;
       }
     }
     try {
-      await this.opts.client.delete(Pods, namespace, name, { gracePeriodSeconds: 0 });
+      await this.opts.client.delete(Pods, namespace, name, { gracePeriodSeconds: 0, ...(uid ? { preconditions: { uid } } : {}) });
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (!isGoneOrReplaced(err)) throw err;
     }
   }
 

@@ -1,10 +1,10 @@
-// Unit tests of controllers/common/discovery.ts, the discovery both the garbage collector and
+// Unit tests of discovery.ts, the discovery both the garbage collector and
 // the namespace controller work from.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClient } from '../../lib/client/index.js';
-import { type DiscoveryResult, DiscoveryRefresher, ResourceMapper, discoverResources, preferredResources } from '../common/discovery.js';
+import { type DiscoveryResult, DiscoveryRefresher, ResourceMapper, discoverResources, preferredResources } from './discovery.js';
 
 const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
