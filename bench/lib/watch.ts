@@ -43,12 +43,16 @@ export function openWatch<T>(server: string, tls: TLSFiles, path: string, onEven
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         pending += chunk;
+        // One chunk may hold thousands of events (the initial ADDED burst): walk it with an
+        // index and cut the remainder once, instead of re-copying the tail after every line.
+        let from = 0;
         let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
+        while ((nl = pending.indexOf('\n', from)) >= 0) {
+          const line = pending.slice(from, nl);
+          from = nl + 1;
           if (line.trim()) onEvent(JSON.parse(line) as WatchEvent<T>);
         }
+        pending = pending.slice(from);
       });
       res.on('end', () => settle(stopped ? undefined : new Error(`watch ${path}: the apiserver ended the stream`)));
       res.on('error', (err) => settle(stopped ? undefined : err));

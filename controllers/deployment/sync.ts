@@ -8,6 +8,7 @@
 // A sync writes only on a real difference, and throws to be retried with backoff. A cache that
 // has not yet seen this controller's own last write is not synced on (see cacheIsStale).
 
+import { isNamespaceTerminatingError } from '../common/errors.js';
 import {
   DefaultDeploymentUniqueLabelKey,
   type Deployment,
@@ -82,13 +83,8 @@ export interface DeploymentSyncerOptions {
   now?: () => Date;
 }
 
-/** NamespaceTerminatingCause is the cause the apiserver gives when a create hits a terminating namespace. */
-const NamespaceTerminatingCause = 'NamespaceTerminating';
-
 /** isNamespaceTerminating: err says the namespace is being deleted; every later create fails too, so nothing is retried. */
-export function isNamespaceTerminating(err: unknown): boolean {
-  return err instanceof ApiError && (err.status.details?.causes ?? []).some((c) => c.reason === NamespaceTerminatingCause);
-}
+export const isNamespaceTerminating = isNamespaceTerminatingError;
 
 /** StaleCacheRequeueMs is when a sync skipped for a stale cache looks again (the watch event for our write usually comes first). */
 export const StaleCacheRequeueMs = 1000;

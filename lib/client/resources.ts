@@ -24,3 +24,4 @@ export const ReplicaSets = resourceTypeOf(api.replicaSets);
 export const EndpointSlices = resourceTypeOf(api.endpointSlices);
 export const Leases = resourceTypeOf(api.leases);
 export const CustomResourceDefinitions = resourceTypeOf(api.customResourceDefinitions);
+export const PriorityClasses = resourceTypeOf(api.priorityClasses);
