@@ -200,13 +200,16 @@ async function createNamespace(api: APIClient, name: string): Promise<void> {
   await api.expect(`create namespace ${name}`, [201], 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 }
 
-/** deletePods removes every pod of ns at once (grace 0) and waits until they are gone. */
-async function deletePods(api: APIClient, ns: string, deadlineMs: number): Promise<void> {
-  await api.expect(`delete pods in ${ns}`, [200], 'DELETE', `/api/v1/namespaces/${ns}/pods?gracePeriodSeconds=0`, {
-    apiVersion: 'v1',
-    kind: 'DeleteOptions',
-    gracePeriodSeconds: 0,
+/**
+ * deletePods deletes pods prefix0 … prefix(count-1) of ns (grace 0), `concurrency` at a time,
+ * and waits until the namespace holds none. One DELETE per pod: the apiserver's deletecollection
+ * deletes one item after another, which takes minutes for 10,000 pods.
+ */
+async function deletePods(api: APIClient, ns: string, prefix: string, count: number, concurrency: number, deadlineMs: number): Promise<void> {
+  const res = await runConcurrent(count, concurrency, async (i) => {
+    await api.expect('delete pod', [200, 404], 'DELETE', `/api/v1/namespaces/${ns}/pods/${prefix}${i}?gracePeriodSeconds=0`);
   });
+  if (res.errors) throw new BenchError(`deleting the pods of ${ns}: ${res.errors} failed; first: ${res.firstError}`);
   await waitFor(`pods of ${ns} deleted`, deadlineMs, async () => {
     const r = await api.expect('count pods', [200], 'GET', `/api/v1/namespaces/${ns}/pods?limit=1`);
     return (JSON.parse(r.body) as ListBody<unknown>).items.length === 0;
@@ -397,7 +400,7 @@ async function rawBindings(env: Env): Promise<RawResult> {
   const sorted = Float64Array.from(res.latencies).sort();
   const out = { count: res.ok, perSecond: rate(res.ok, res.elapsedMs), p50: percentile(Array.from(sorted), 50), p99: percentile(Array.from(sorted), 99), cpu };
   progress(`  ${fmt(out.perSecond)} bindings/s (p99 ${fmt(out.p99)} ms); deleting the pods`);
-  await deletePods(api, ns, env.deadlineMs);
+  await deletePods(api, ns, 'r-', o.rawBindings, o.concurrency, env.deadlineMs);
   return out;
 }
 
@@ -654,7 +657,7 @@ async function run(cluster: Cluster, o: Options, startSeconds: number, load0: st
 
   if (o.affinityPods > 0) {
     progress('  deleting the pods of the basic run');
-    await deletePods(api, 'bench-basic', env.deadlineMs);
+    await deletePods(api, 'bench-basic', 'p-', o.pods, o.concurrency, env.deadlineMs);
     progress(`phase 3/3: affinity and taints: tainting a quarter of the nodes ${taintKey}=${taintValue}:NoSchedule`);
     const tainted = await taintQuarter(env);
     // The patches are acknowledged; give the scheduler's node informer a moment to receive them,
