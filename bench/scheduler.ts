@@ -44,7 +44,7 @@ import { APIClient, runConcurrent, type TLSFiles } from './lib/load.js';
 import { CPUMeter, describeCPU } from './lib/proc.js';
 import { type Sample, bucketsOf, histogramQuantile, scrapeMetrics, subtractBuckets, sumOf } from './lib/prom.js';
 import { fmt, formatTable, percentile, rate } from './lib/stats.js';
-import { openWatch } from './lib/watch.js';
+import { type WatchEvent, type WatchHandle, openWatch } from './lib/watch.js';
 
 interface Options {
   nodes: number;
@@ -440,8 +440,7 @@ async function schedulerRun(env: Env, label: string, ns: string, count: number, 
   let lastBound = 0;
   let done!: () => void;
   const allBound = new Promise<void>((r) => (done = r));
-  const rv = await resourceVersionOf(api, `/api/v1/namespaces/${ns}/pods`);
-  const watch = await openWatch<Pod>(env.cluster.server, env.tls, `/api/v1/namespaces/${ns}/pods?resourceVersion=${rv}`, (ev) => {
+  const watch = await openWatchWhenCaughtUp<Pod>(env, `/api/v1/namespaces/${ns}/pods`, (ev) => {
     if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED') return;
     const now = performance.now();
     const nodeName = ev.object.spec?.nodeName;
@@ -584,6 +583,27 @@ async function schedulerRun(env: Env, label: string, ns: string, count: number, 
     checks,
     problems,
   };
+}
+
+/**
+ * openWatchWhenCaughtUp opens a watch on path from its current resourceVersion (read from etcd
+ * by a paged list). An apiserver whose watch cache lags behind etcd (after thousands of
+ * deletions on a busy machine) answers 504 "Too large resource version" until it has caught up,
+ * so that answer is retried for up to a minute; a cache that never catches up is a broken run.
+ */
+async function openWatchWhenCaughtUp<T>(env: Env, path: string, onEvent: (ev: WatchEvent<T>) => void): Promise<WatchHandle> {
+  const end = performance.now() + 60_000;
+  for (let attempt = 1; ; attempt++) {
+    const rv = await resourceVersionOf(env.api, path);
+    try {
+      return await openWatch<T>(env.cluster.server, env.tls, `${path}?resourceVersion=${rv}`, onEvent);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (!/HTTP 504/.test(msg) || performance.now() > end) throw new BenchError(`the apiserver's watch cache did not catch up with etcd: ${msg}`);
+      if (attempt === 1) progress(`  the apiserver's watch cache is behind etcd (${msg.slice(0, 120)}); waiting`);
+      await sleep(1_000);
+    }
+  }
 }
 
 /** taintQuarter taints every fourth simulated Node dedicated=infra:NoSchedule (a merge patch each). */

@@ -5,8 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Client } from '../lib/client/client.js';
 import { EventRecorder, type Recorder } from '../lib/client/events.js';
-import type { ControllerMetrics } from '../lib/controller/controller.js';
-import type { Controller } from '../lib/controller/controller.js';
+import { type Controller, type ControllerMetrics, type ControllerOptions, runController } from '../lib/controller/controller.js';
 import type { InformerFactory } from '../lib/controller/factory.js';
 import type { Logger } from '../lib/log.js';
 
@@ -34,6 +33,16 @@ export interface ControllerContext {
   signal: AbortSignal;
   /** recorder makes the EventRecorder for one controller (source.component). */
   recorder(component: string): Recorder;
+  /** runController is lib/controller's runController with this manager's workers, log, metrics and signal as defaults. */
+  runController(opts: ManagedControllerOptions): Controller;
+}
+
+/** ManagedControllerOptions are runController's options; what every controller shares comes from the context. */
+export type ManagedControllerOptions = Omit<ControllerOptions, 'workers' | 'log' | 'metrics' | 'signal'> & Partial<Pick<ControllerOptions, 'workers' | 'log' | 'metrics' | 'signal'>>;
+
+/** managedRunController binds runController to a context's shared options. */
+export function managedRunController(ctx: Omit<ControllerContext, 'runController'>): (opts: ManagedControllerOptions) => Controller {
+  return (opts) => runController({ workers: ctx.config.workers, log: ctx.log, metrics: ctx.metrics, signal: ctx.signal, ...opts });
 }
 
 /** ControllerStarter starts one controller (or a few that belong together) and returns them. */

@@ -10,7 +10,7 @@ import type { Controller } from '../lib/controller/controller.js';
 import { runComponent } from '../lib/process/component.js';
 import { promQueueMetrics } from '../lib/workqueue/metrics.js';
 import { parseDuration } from '../lib/machinery/duration.js';
-import { type ControllerContext, type ControllerStarter, newRecorderFactory } from './context.js';
+import { type ControllerContext, type ControllerStarter, managedRunController, newRecorderFactory } from './context.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
@@ -80,7 +80,7 @@ runComponent({
     // A client of its own with more sockets: the ReplicaSet controller's slow-start batches run in parallel.
     const client = new RestClient(kubeConfig, { userAgent: 'skiff-controller-manager', maxSockets: 64 });
     const informers = new InformerFactory(kubeConfig, client, log);
-    const ctx: ControllerContext = {
+    const shared: Omit<ControllerContext, 'runController'> = {
       client,
       kubeConfig,
       informers,
@@ -96,6 +96,7 @@ runComponent({
         workers: Math.max(1, Number(flags['concurrent-syncs'])),
       },
     };
+    const ctx: ControllerContext = { ...shared, runController: managedRunController(shared) };
     const running: Controller[] = [];
     for (const name of enabled) {
       log.info('Starting controller', { controller: name });

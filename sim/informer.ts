@@ -1,27 +1,14 @@
 // Informers sized for thousands of Nodes and a hundred thousand pods: the list is read in pages
 // (one 300 MB response would not fit a JavaScript string), the watch asks for bookmarks (so a
 // quiet watch resumes from a recent resourceVersion instead of relisting), a field selector
-// keeps unbound pods out, and every object is trimmed before it is cached (client-go's
-// TransformFunc, as kube-scheduler does): managedFields and kubectl's last-applied annotation
-// are dropped, since the simulator never reads them.
+// keeps unbound pods out, and every object is trimmed (trim.ts) before it is cached.
 
 import { type KubeConfig, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
 import type { Client, ResourceType } from '../lib/client/client.js';
 import { resourcePath } from '../lib/client/client.js';
 import { type ApiObject, type InformerSource, SharedInformer } from '../lib/controller/informer.js';
 import type { Logger } from '../lib/log.js';
-
-const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
-
-/** trimObject drops what the simulator never reads from an object about to be cached; it returns obj. */
-export function trimObject<T>(obj: T): T {
-  const meta = (obj as { metadata?: { managedFields?: unknown; annotations?: Record<string, string> } } | undefined)?.metadata;
-  if (meta) {
-    delete meta.managedFields;
-    if (meta.annotations && lastApplied in meta.annotations) delete meta.annotations[lastApplied];
-  }
-  return obj;
-}
+import { trimObject } from './trim.js';
 
 /** TrimmingWatch is a Watch that asks for bookmarks and trims each object it delivers. */
 class TrimmingWatch extends Watch {

@@ -103,8 +103,6 @@ export class PacedWriter {
   private timer: TimerHandle | undefined;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
-  /** started counts tasks started, by priority (for metrics and tests). */
-  readonly started = [0, 0, 0, 0];
 
   constructor(private readonly opts: PacedWriterOptions) {
     this.bucket = new TokenBucket(opts.ratePerSecond, opts.burst ?? Math.max(1, Math.floor(opts.ratePerSecond / 10)), opts.clock);
@@ -190,7 +188,6 @@ export class PacedWriter {
       const item = this.next();
       if (!item) break;
       this.bucket.tryTake();
-      this.started[item.entry.priority]!++;
       this.inFlight++;
       let p: Promise<void>;
       try {

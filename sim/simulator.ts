@@ -16,10 +16,12 @@ import { type Pod, PodPhase, isPodTerminal } from '../lib/api/core/pod.js';
 import { ApiError, type Client, isAlreadyExists, isConflict, isNotFound } from '../lib/client/client.js';
 import { Leases, Nodes, Pods } from '../lib/client/resources.js';
 import type { Logger } from '../lib/log.js';
+import type { Lease } from '../lib/api/coordination/lease.js';
 import type { Clock } from '../lib/workqueue/clock.js';
 import type { SimConfig } from './config.js';
 import { type Cidr, IndexAllocator, PodIPAllocator, firstIPv4Cidr, formatCidr, hostAt, hostIndexOf, subnetAt } from './ipam.js';
 import { NodeLeaseNamespace, capacityFor, desiredNodeStatus, isSimulated, leaseRenewal, newSimNode, nodeLease, nodeOrdinal, nodeStatusDiff } from './node.js';
+import { trimObject } from './trim.js';
 import { PacedWriter, WritePriority } from './pacer.js';
 import { computePodStatus, isStarted, simModeOf, statusEqual } from './pod.js';
 import { nextAfterWrite, nextPhaseTime, stretchPeriod } from './spread.js';
@@ -82,6 +84,8 @@ interface NodeRecord {
   staleAt: number;
   /** leaseMissing: the Node was just created, so its Lease does not exist yet. */
   leaseMissing: boolean;
+  /** lease is the Lease as last written (managedFields dropped), the base of the next renewal. */
+  lease?: Lease;
   leaseFailures: number;
   registerFailures: number;
   loopsStarted: boolean;
@@ -458,38 +462,55 @@ export class Simulator {
     }
   }
 
+  /**
+   * renewLease renews a Node's Lease as the kubelet does: an update of the Lease it last wrote
+   * (one request, the cheapest for the apiserver), a merge patch when it has none (after a
+   * restart) or the update conflicts, a create when the Lease is missing.
+   */
   private async renewLease(name: string): Promise<void> {
     const rec = this.nodeRecs.get(name);
     if (!rec?.registered) return;
     const { client, log } = this.deps;
     const now = new Date(this.now);
-    const create = () => client.create(Leases, NodeLeaseNamespace, nodeLease(name, rec.uid, now));
-    const renew = () => client.patch(Leases, NodeLeaseNamespace, name, 'merge', leaseRenewal(name, now));
+    const count = () => this.deps.onWrite?.('lease');
+    const create = () => client.create<Lease>(Leases, NodeLeaseNamespace, nodeLease(name, rec.uid, now));
+    const patch = () => client.patch<Lease>(Leases, NodeLeaseNamespace, name, 'merge', leaseRenewal(name, now));
     try {
-      // A Node just registered has no Lease yet: create it without asking first.
+      let written: Lease;
       if (rec.leaseMissing) {
+        // A Node just registered has no Lease yet: create it without asking first.
         try {
-          await create();
+          written = await create();
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;
-          this.deps.onWrite?.('lease');
-          await renew();
+          count();
+          written = await patch();
+        }
+      } else if (rec.lease) {
+        try {
+          written = await client.update<Lease>(Leases, { ...rec.lease, spec: { ...rec.lease.spec, ...leaseRenewal(name, now).spec } });
+        } catch (err) {
+          if (!isConflict(err) && !isNotFound(err)) throw err;
+          count();
+          written = isNotFound(err) ? await create() : await patch();
         }
       } else {
         try {
-          await renew();
+          written = await patch();
         } catch (err) {
           if (!isNotFound(err)) throw err;
-          this.deps.onWrite?.('lease');
-          await create();
+          count();
+          written = await create();
         }
       }
-      this.deps.onWrite?.('lease');
+      count();
+      rec.lease = trimObject(written);
       rec.leaseMissing = false;
       rec.leaseFailures = 0;
       if (this.nodeRecs.get(name) === rec) this.wheel.schedule(`l/${name}`, nextAfterWrite(name, this.leasePeriodMs, this.now));
     } catch (err) {
-      this.deps.onWrite?.('lease');
+      count();
+      rec.lease = undefined;
       rec.leaseFailures++;
       // The kubelet retries a failed renewal quickly: 200ms doubling to 7s.
       const delay = Math.min(200 * 2 ** Math.min(rec.leaseFailures - 1, 6), 7_000);

@@ -8,7 +8,7 @@ import type { Deployment, ReplicaSet } from '../../lib/api/apps/types.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { OwnerReference } from '../../lib/api/meta.js';
 import { Deployments, Pods, ReplicaSets } from '../../lib/client/resources.js';
-import { type Controller, runController } from '../../lib/controller/controller.js';
+import { type Controller } from '../../lib/controller/controller.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import { labelSelectorAsSelector, matches } from '../../lib/machinery/labels.js';
 import { getControllerOf } from '../common/controllerref.js';
@@ -26,13 +26,9 @@ export const startDeploymentController: ControllerStarter = (ctx) => {
   const log = ctx.log.with({ controller: 'deployment' });
   const syncer = new DeploymentSyncer({ client: ctx.client, recorder: ctx.recorder('deployment-controller'), deployments, replicaSets, pods, log });
 
-  const controller: Controller = runController({
+  const controller: Controller = ctx.runController({
     name: 'deployment',
     informers: [dInformer, rsInformer, podInformer],
-    workers: ctx.config.workers,
-    log: ctx.log,
-    metrics: ctx.metrics,
-    signal: ctx.signal,
     setup: (c) => {
       const enqueue = (d: Deployment | undefined) => d && c.enqueue(d);
       dInformer.on('add', enqueue);

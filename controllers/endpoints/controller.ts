@@ -9,7 +9,7 @@ import type { Endpoints as EndpointsObject } from '../../lib/api/core/endpoints.
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Service } from '../../lib/api/core/service.js';
 import { Endpoints, Pods, Services } from '../../lib/client/resources.js';
-import { keyOf, runController } from '../../lib/controller/index.js';
+import { keyOf } from '../../lib/controller/index.js';
 import type { ControllerStarter } from '../context.js';
 import { PodServiceTracker } from '../common/endpoints.js';
 import { AnnotationLeaderElection, newEndpointsSyncer, syncService } from './sync.js';
@@ -30,13 +30,9 @@ export const startEndpointsController: ControllerStarter = (ctx) => {
     log,
   });
   const tracker = new PodServiceTracker(services);
-  const controller = runController({
+  const controller = ctx.runController({
     name: 'endpoint',
     informers: [serviceInformer, podInformer, endpointsInformer],
-    workers: ctx.config.workers,
-    log: ctx.log,
-    metrics: ctx.metrics,
-    signal: ctx.signal,
     setup: (c) => {
       serviceInformer.on('change', (svc) => c.enqueue(svc));
       tracker.register(podInformer, (k) => c.enqueueKey(k));

@@ -9,7 +9,6 @@ import type { Pod } from '../../lib/api/core/pod.js';
 import type { Service } from '../../lib/api/core/service.js';
 import { type EndpointSlice, LabelManagedBy, LabelServiceName } from '../../lib/api/discovery/endpointslice.js';
 import { EndpointSlices, Nodes, Pods, Services } from '../../lib/client/resources.js';
-import { runController } from '../../lib/controller/index.js';
 import type { ControllerStarter } from '../context.js';
 import { PodServiceTracker } from '../common/endpoints.js';
 import { ControllerName } from './reconciler.js';
@@ -48,13 +47,9 @@ export const startEndpointSliceController: ControllerStarter = (ctx) => {
       for (const n of nodes) waiting.set(n, (waiting.get(n) ?? new Set()).add(svcKey));
     },
   };
-  const controller = runController({
+  const controller = ctx.runController({
     name: 'endpointslice',
     informers: [serviceInformer, podInformer, sliceInformer, nodeInformer],
-    workers: ctx.config.workers,
-    log: ctx.log,
-    metrics: ctx.metrics,
-    signal: ctx.signal,
     setup: (c) => {
       serviceInformer.on('change', (svc) => c.enqueue(svc));
       podTracker.register(podInformer, (k) => c.enqueueKey(k));

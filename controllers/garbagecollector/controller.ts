@@ -5,7 +5,7 @@
 
 import { builtinResources } from '../../lib/api/index.js';
 import { CustomResourceDefinitions, type ResourceType, resourcePath } from '../../lib/client/index.js';
-import { type ApiObject, type CacheSyncer, type Controller, type SharedInformer, newSharedInformer, runController } from '../../lib/controller/index.js';
+import { type ApiObject, type CacheSyncer, type Controller, type SharedInformer, newSharedInformer } from '../../lib/controller/index.js';
 import { ItemExponentialFailureRateLimiter } from '../../lib/workqueue/ratelimiter.js';
 import type { ControllerContext, ControllerStarter } from '../context.js';
 import {
@@ -186,23 +186,20 @@ export const startGarbageCollector: ControllerStarter = async (ctx: ControllerCo
   };
 
   const initialInformers = [monitorsSyncer([crdInformer, ...[...monitors.values()].map((m) => m.informer)], log)];
-  // Stopped with the attemptToDelete queue below (one abort listener on ctx.signal for the collector).
-  const orphanController = runController({
+  // Both queues stop with ctx.signal.
+  const orphanController = ctx.runController({
     name: 'garbage_collector_attempt_to_orphan',
     informers: initialInformers,
     workers,
     log,
-    metrics: ctx.metrics,
     reconcile: async (uid) => outcome('orphan', uid, await gc.attemptToOrphanWorker(uid)),
   });
   orphanQueue = orphanController;
-  const deleteController = runController({
+  const deleteController = ctx.runController({
     name: 'garbage_collector_attempt_to_delete',
     informers: initialInformers,
     workers,
     log,
-    metrics: ctx.metrics,
-    signal: ctx.signal,
     setup: (c) => {
       deleteQueue = c;
       started = true;

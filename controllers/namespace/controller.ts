@@ -5,7 +5,6 @@
 
 import type { Namespace } from '../../lib/api/core/namespace.js';
 import { Namespaces } from '../../lib/client/resources.js';
-import { runController } from '../../lib/controller/index.js';
 import { BucketRateLimiter, ItemExponentialFailureRateLimiter, MaxOfRateLimiter } from '../../lib/workqueue/ratelimiter.js';
 import type { ControllerContext, ControllerStarter } from '../context.js';
 import { discoverResources } from '../common/discovery.js';
@@ -29,13 +28,10 @@ export const startNamespaceController: ControllerStarter = (ctx: ControllerConte
     if (ns.metadata?.deletionTimestamp) c.enqueue(ns);
   };
   return [
-    runController({
+    ctx.runController({
       name: 'namespace',
       informers: [informer],
-      workers: ctx.config.workers,
       log,
-      metrics: ctx.metrics,
-      signal: ctx.signal,
       // kube's nsControllerRateLimiter: per item 5 ms doubling to 60 s, overall 10 qps.
       rateLimiter: new MaxOfRateLimiter<string>(new ItemExponentialFailureRateLimiter<string>(5, 60_000), new BucketRateLimiter<string>(10, 100)),
       setup: (c) => {

@@ -3,7 +3,6 @@
 
 import type { Node } from '../../lib/api/core/node.js';
 import { Nodes } from '../../lib/client/resources.js';
-import { runController } from '../../lib/controller/index.js';
 import type { ControllerStarter } from '../context.js';
 import { CidrSet } from './cidrset.js';
 import { RangeAllocator, nodePodCIDRs } from './sync.js';
@@ -26,14 +25,10 @@ export const startNodeIpamController: ControllerStarter = (ctx) => {
   const nodes = nodeInformer.lister();
   let enqueueWaiting = (): void => undefined;
   const allocator = new RangeAllocator(cidrs, ctx.client, nodes, ctx.recorder('cidrAllocator'), log, () => enqueueWaiting());
-  const controller = runController({
+  const controller = ctx.runController({
     name: 'nodeipam',
     informers: [nodeInformer],
     // Allocation itself is synchronous; only the PATCHes overlap.
-    workers: ctx.config.workers,
-    log: ctx.log,
-    metrics: ctx.metrics,
-    signal: ctx.signal,
     setup: (c) => {
       nodeInformer.on('change', (node) => c.enqueue(node));
       enqueueWaiting = () => {

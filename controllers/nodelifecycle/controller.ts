@@ -9,7 +9,7 @@ import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Lease } from '../../lib/api/coordination/lease.js';
 import { Leases, Nodes, Pods } from '../../lib/client/resources.js';
-import { keyOf, runController } from '../../lib/controller/index.js';
+import { keyOf } from '../../lib/controller/index.js';
 import type { ControllerStarter } from '../context.js';
 import { NodeLifecycleController } from './lifecycle.js';
 import { doNoScheduleTaintingPass } from './noschedule.js';
@@ -58,13 +58,10 @@ export const startNodeLifecycleController: ControllerStarter = (ctx) => {
     gracePeriodMs,
     startupGracePeriodMs: nodeStartupGracePeriodMs(gracePeriodMs),
   });
-  const monitor = runController({
+  const monitor = ctx.runController({
     name: 'node-lifecycle',
     informers: [nodeInformer, leaseInformer, podInformer],
     workers: 1,
-    log: ctx.log,
-    metrics: ctx.metrics,
-    signal: ctx.signal,
     setup: (c) => c.enqueueKey('monitor'),
     reconcile: async () => {
       await lifecycle.monitorNodeHealth();
@@ -72,13 +69,9 @@ export const startNodeLifecycleController: ControllerStarter = (ctx) => {
     },
   });
 
-  const noSchedule = runController({
+  const noSchedule = ctx.runController({
     name: 'node-lifecycle-noschedule',
     informers: [nodeInformer],
-    workers: ctx.config.workers,
-    log: ctx.log,
-    metrics: ctx.metrics,
-    signal: ctx.signal,
     setup: (c) => {
       nodeInformer.on('add', (n) => c.enqueue(n));
       nodeInformer.on('update', (n) => c.enqueue(n));
@@ -92,13 +85,9 @@ export const startNodeLifecycleController: ControllerStarter = (ctx) => {
   const taintManager = new TaintEvictionController({ client: ctx.client, pods, nodes, recorder: ctx.recorder('taint-eviction-controller'), log: ctx.log.with({ controller: 'taint-eviction-controller' }) });
   // The NoExecute taints each node had when last seen, to react only to changes.
   const seenTaints = new Map<string, string>();
-  const eviction = runController({
+  const eviction = ctx.runController({
     name: 'taint-eviction-controller',
     informers: [podInformer, nodeInformer],
-    workers: ctx.config.workers,
-    log: ctx.log,
-    metrics: ctx.metrics,
-    signal: ctx.signal,
     setup: (c) => {
       const onPod = (pod: Pod) => {
         const nodeName = pod.spec?.nodeName;

@@ -4,7 +4,6 @@
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { Nodes, Pods } from '../../lib/client/resources.js';
-import { runController } from '../../lib/controller/index.js';
 import type { ControllerStarter } from '../context.js';
 import { PodGC } from './gc.js';
 
@@ -26,13 +25,10 @@ export const startPodGCController: ControllerStarter = (ctx) => {
     log: ctx.log.with({ controller: 'podgc' }),
   });
   const period = gcCheckPeriodMs(ctx.config.podGCOrphanGraceMs);
-  const controller = runController({
+  const controller = ctx.runController({
     name: 'podgc',
     informers: [podInformer, nodeInformer],
     workers: 1,
-    log: ctx.log,
-    metrics: ctx.metrics,
-    signal: ctx.signal,
     setup: (c) => c.enqueueKey('podgc'),
     reconcile: async () => {
       await gc.gc();

@@ -5,7 +5,6 @@
 import type { ReplicaSet } from '../../lib/api/apps/types.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { Pods, ReplicaSets } from '../../lib/client/resources.js';
-import { runController } from '../../lib/controller/controller.js';
 import type { ControllerStarter } from '../context.js';
 import { UIDTrackingControllerExpectations } from '../common/expectations.js';
 import { ReplicaSetEventHandlers } from './handlers.js';
@@ -26,13 +25,9 @@ export const startReplicaSetController: ControllerStarter = (ctx) => {
     expectations,
     log,
   });
-  const controller = runController({
+  const controller = ctx.runController({
     name: 'replicaset',
     informers: [rsInformer, podInformer],
-    workers: ctx.config.workers,
-    log: ctx.log,
-    metrics: ctx.metrics,
-    signal: ctx.signal,
     reconcile: (key, signal) => syncer.syncReplicaSet(key, signal),
     setup: (c) => {
       const h = new ReplicaSetEventHandlers(replicaSets, expectations, c, log);

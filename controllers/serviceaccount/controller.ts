@@ -5,7 +5,6 @@
 import type { Namespace } from '../../lib/api/core/namespace.js';
 import type { ServiceAccount } from '../../lib/api/core/serviceaccount.js';
 import { Namespaces, ServiceAccounts } from '../../lib/client/resources.js';
-import { runController } from '../../lib/controller/index.js';
 import type { ControllerStarter } from '../context.js';
 import { type ServiceAccountsSyncer, syncNamespace } from './sync.js';
 
@@ -19,13 +18,9 @@ export const startServiceAccountController: ControllerStarter = (ctx) => {
     serviceAccounts: saInformer.lister(),
     log: ctx.log.with({ controller: 'serviceaccount' }),
   };
-  const controller = runController({
+  const controller = ctx.runController({
     name: 'serviceaccount',
     informers: [nsInformer, saInformer],
-    workers: ctx.config.workers,
-    log: ctx.log,
-    metrics: ctx.metrics,
-    signal: ctx.signal,
     setup: (c) => {
       nsInformer.on('add', (ns) => c.enqueue(ns));
       nsInformer.on('update', (ns) => c.enqueue(ns));
