@@ -343,3 +343,28 @@ describe('Deployment controller', () => {
     assert.match(c.message ?? '', /forbidden/);
   });
 });
+
+describe('a controller manager killed mid-rollout', () => {
+  it('converges after each restart with one ReplicaSet per template and no extra pods', async () => {
+    const ns = 'crash';
+    await create(ns, 'crashy', { replicas: 6, maxSurge: 2, maxUnavailable: 1 });
+    await rollOut(ns, 'crashy');
+    await ok(['-n', ns, 'set', 'image', 'deployment/crashy', 'app=busybox:2']);
+    // Kill it while the rollout is under way, twice, readying pods in between.
+    for (let i = 0; i < 2; i++) {
+      await readyAll(ns, 'crashy');
+      await cluster.kill('controller-manager');
+      await readyAll(ns, 'crashy');
+      await cluster.restart('controller-manager');
+    }
+    const s = await rollOut(ns, 'crashy');
+    const final = await quiet(ns, 'crashy');
+    assert.equal(s.rss.length, 2, 'the old and the new ReplicaSet, nothing more');
+    const byHash = new Map(final.rss.map((rs) => [hashOf(rs), rs.spec.replicas ?? 0]));
+    assert.deepEqual([...byHash.values()].sort(), [0, 6]);
+    assert.equal(final.pods.length, 6, 'exactly spec.replicas pods');
+    assert.ok(final.pods.every((p) => byHash.get(hashOf(p)) === 6), 'every pod from the new template');
+    const status = await ok(['-n', ns, 'rollout', 'status', 'deployment/crashy', '--timeout=20s']);
+    assert.match(status, /successfully rolled out/);
+  });
+});
