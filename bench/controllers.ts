@@ -160,7 +160,7 @@ async function run(cluster: Cluster, o: Options): Promise<void> {
     await api.expect('create replicaset', [201], 'POST', `/apis/apps/v1/namespaces/${ns}/replicasets`, {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
-      metadata: { name: rsLabel },
+      metadata: { name: rsLabel, labels: { run: rsLabel } },
       spec: { replicas: o.pods, selector: { matchLabels: { run: rsLabel } }, template: podTemplate({ run: rsLabel }, unscheduled) },
     });
     await new Promise<void>((resolve, reject) => {

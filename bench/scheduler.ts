@@ -729,7 +729,11 @@ async function run(cluster: Cluster, o: Options, startSeconds: number, load0: st
       ]),
     ) + '\n\n',
   );
-  out.write('   per-pod latency = pod seen bound on a watch − its create acknowledged\n\n');
+  out.write('   per-pod latency = pod seen bound on a watch − its create acknowledged\n');
+  if (runs.some((r) => r.createPerSecond > r.podsPerSecond * 1.1)) {
+    out.write('   (creates outpaced scheduling, so the latencies are mostly time spent queued behind earlier pods)\n');
+  }
+  out.write('\n');
   out.write("The scheduler's own view (its /metrics, this run only; quantiles estimated from histogram buckets)\n\n");
   out.write(
     formatTable(

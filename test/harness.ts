@@ -327,6 +327,8 @@ function request(
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
   if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
   if (auth === 'token') headers.Authorization = `Bearer ${token}`;
+  // Node sends a DELETE's body without chunking: only a Content-Length frames it.
+  if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
   return new Promise((resolve, reject) => {
     const req = https.request(
       new URL(path, server),
