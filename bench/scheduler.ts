@@ -41,7 +41,7 @@ import { contextFor, stateFile } from '../lib/process/cluster.js';
 import { readState } from '../lib/process/supervisor.js';
 import { startCluster, type Cluster } from '../test/harness.js';
 import { APIClient, runConcurrent, type TLSFiles } from './lib/load.js';
-import { CPUMeter, describeCPU } from './lib/proc.js';
+import { CPUMeter, type CPUSample, cpuPercent, describeCPU } from './lib/proc.js';
 import { type Sample, bucketsOf, histogramQuantile, scrapeMetrics, subtractBuckets, sumOf } from './lib/prom.js';
 import { fmt, formatTable, percentile, rate } from './lib/stats.js';
 import { type WatchEvent, type WatchHandle, openWatch } from './lib/watch.js';
@@ -371,6 +371,18 @@ interface RawResult {
   p50: number;
   p99: number;
   cpu: string;
+  /** cpuMsPerOp is the CPU all processes spent per binding. */
+  cpuMsPerOp: string;
+}
+
+/**
+ * cpuMsPer is the CPU time of all watched processes (and this one) per operation, in ms, with
+ * the share of each: the budget a target rate sets on a machine with a fixed number of cores.
+ */
+function cpuMsPer(sample: CPUSample, ops: number): string {
+  const parts = Object.entries(sample.cpu).map(([name, sec]) => [name, (sec * 1000) / ops] as const);
+  const total = parts.reduce((a, [, ms]) => a + ms, 0);
+  return `${fmt(total)} ms (${parts.map(([name, ms]) => `${name} ${fmt(ms)}`).join(', ')})`;
 }
 
 /** rawBindings times M bindings POSTed by this process for pods no scheduler serves. */
@@ -395,10 +407,11 @@ async function rawBindings(env: Env): Promise<RawResult> {
       target: { apiVersion: 'v1', kind: 'Node', name: node },
     });
   });
-  const cpu = env.cpu.describe();
+  const cpuSample = env.cpu.sample();
+  const cpu = describeCPU(cpuPercent([cpuSample]));
   if (res.errors) throw new BenchError(`raw bindings: ${res.errors} failed; first: ${res.firstError}`);
   const sorted = Float64Array.from(res.latencies).sort();
-  const out = { count: res.ok, perSecond: rate(res.ok, res.elapsedMs), p50: percentile(Array.from(sorted), 50), p99: percentile(Array.from(sorted), 99), cpu };
+  const out = { count: res.ok, perSecond: rate(res.ok, res.elapsedMs), p50: percentile(Array.from(sorted), 50), p99: percentile(Array.from(sorted), 99), cpu, cpuMsPerOp: cpuMsPer(cpuSample, res.ok) };
   progress(`  ${fmt(out.perSecond)} bindings/s (p99 ${fmt(out.p99)} ms); deleting the pods`);
   await deletePods(api, ns, 'r-', o.rawBindings, o.concurrency, env.deadlineMs);
   return out;
@@ -416,6 +429,7 @@ interface RunResult {
   max: number;
   sched: SchedulerFigures;
   cpu: string;
+  cpuMsPerPod: string;
   simWritesPerSecond: number;
   seconds: number;
   nodesUsed: number;
@@ -495,7 +509,8 @@ async function schedulerRun(env: Env, label: string, ns: string, count: number, 
     clearInterval(ticker);
     watch.stop();
   }
-  const cpu = env.cpu.describe();
+  const cpuSample = env.cpu.sample();
+  const cpu = describeCPU(cpuPercent([cpuSample]));
   const elapsedMs = lastBound - start;
   const [schedAfter, simAfter] = await Promise.all([scrapeMetrics(env.cluster.config.schedulerPort, env.tls), scrapeMetrics(env.cluster.config.simPort, env.tls)]);
   const simWritesPerSecond = rate(simWrites(simAfter) - simWrites(simBefore), performance.now() - start);
@@ -576,6 +591,7 @@ async function schedulerRun(env: Env, label: string, ns: string, count: number, 
     max: arr[arr.length - 1] ?? NaN,
     sched,
     cpu,
+    cpuMsPerPod: cpuMsPer(cpuSample, count),
     simWritesPerSecond,
     seconds: elapsedMs / 1000,
     nodesUsed: perNode.size,
@@ -749,6 +765,13 @@ async function run(cluster: Cluster, o: Options, startSeconds: number, load0: st
   );
   out.write('CPU per process during each run (% of one core; 200% is the whole machine)\n\n');
   out.write(formatTable(['run', 'wall time', 'CPU', 'sim writes/s (Leases, heartbeats)'], runs.map((r) => [r.name, `${r.seconds.toFixed(1)} s`, r.cpu, `${fmt(r.simWritesPerSecond)}/s`])) + '\n\n');
+  out.write(`CPU time per operation, all processes (${targetPodsPerSecond} pods/s on ${os.cpus().length} cores leaves ${fmt((os.cpus().length * 1000) / targetPodsPerSecond)} ms per pod)\n\n`);
+  out.write(
+    formatTable(
+      ['operation', 'CPU per operation'],
+      [['raw binding', raw.cpuMsPerOp], ...runs.map((r) => [`pod scheduled (${r.name}: create, schedule, bind, event)`, r.cpuMsPerPod])],
+    ) + '\n\n',
+  );
   out.write('Placement\n\n');
   for (const r of runs) {
     out.write(`  ${r.name}: ${r.pods} pods on ${r.nodesUsed} nodes (at most ${r.maxPodsPerNode} on one)\n`);
