@@ -237,33 +237,58 @@ export class Cache {
   updateSnapshot(snapshot: Snapshot): void {
     const since = snapshot.generation;
     let maxGeneration = since;
-    let changed = false;
+    const changedInfos: NodeInfo[] = [];
+    let setChanged = this.snapshotNodeSetVersion.get(snapshot) !== this.nodeSetVersion;
     for (const [name, ni] of this.nodes) {
       if (ni.generation <= since) continue;
       if (ni.generation > maxGeneration) maxGeneration = ni.generation;
       if (!ni.hasNode) {
-        if (snapshot.nodeInfoMap.has(name)) changed = true;
+        if (snapshot.nodeInfoMap.has(name)) setChanged = true;
         continue;
       }
-      snapshot.nodeInfoMap.set(name, ni.clone());
-      changed = true;
+      changedInfos.push(ni);
     }
-    const setVersion = this.snapshotNodeSetVersion.get(snapshot);
-    if (setVersion !== this.nodeSetVersion) changed = true;
-    if (changed) {
-      const list: NodeInfo[] = [];
-      for (const [name, ni] of this.nodes) {
-        if (!ni.hasNode) continue;
-        const copy = snapshot.nodeInfoMap.get(name);
-        // A node never seen by this snapshot before (generation older than the snapshot can only happen on a new Snapshot).
-        list.push(copy && copy.generation === ni.generation ? copy : ni.clone());
+    const positions = this.snapshotPositions.get(snapshot);
+    if (!setChanged && positions) {
+      // The same nodes as last cycle: swap the changed ones in place (kube's incremental
+      // snapshot), instead of rebuilding a 5,000-entry list and map for every pod.
+      let affinityChanged = false;
+      for (const ni of changedInfos) {
+        const at = positions.get(ni.name);
+        const old = snapshot.nodeInfoMap.get(ni.name);
+        if (at === undefined || !old) {
+          setChanged = true;
+          break;
+        }
+        const copy = ni.clone();
+        snapshot.nodeInfoList[at] = copy;
+        snapshot.nodeInfoMap.set(ni.name, copy);
+        // The affinity sublists hold NodeInfo references: refresh them when this node is or was in one.
+        if (old.podsWithAffinity.length + old.podsWithRequiredAntiAffinity.length + copy.podsWithAffinity.length + copy.podsWithRequiredAntiAffinity.length > 0) affinityChanged = true;
       }
-      snapshot.nodeInfoList = list;
-      snapshot.rebuild();
-      this.snapshotNodeSetVersion.set(snapshot, this.nodeSetVersion);
+      if (!setChanged) {
+        if (affinityChanged) snapshot.rebuild();
+        snapshot.generation = maxGeneration;
+        return;
+      }
     }
+    const list: NodeInfo[] = [];
+    const at = new Map<string, number>();
+    for (const [name, ni] of this.nodes) {
+      if (!ni.hasNode) continue;
+      const copy = snapshot.nodeInfoMap.get(name);
+      at.set(name, list.length);
+      list.push(copy && copy.generation === ni.generation ? copy : ni.clone());
+    }
+    snapshot.nodeInfoList = list;
+    snapshot.rebuild();
+    this.snapshotNodeSetVersion.set(snapshot, this.nodeSetVersion);
+    this.snapshotPositions.set(snapshot, at);
     snapshot.generation = maxGeneration;
   }
+
+  /** snapshotPositions: where each node sits in a snapshot's nodeInfoList, for in-place updates. */
+  private snapshotPositions = new WeakMap<Snapshot, Map<string, number>>();
 
   // ---- internals ----
 
