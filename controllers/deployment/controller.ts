@@ -13,7 +13,8 @@ import type { Lister } from '../../lib/controller/lister.js';
 import { labelSelectorAsSelector, matches } from '../../lib/machinery/labels.js';
 import { getControllerOf } from '../common/controllerref.js';
 import type { ControllerStarter } from '../context.js';
-import { DeploymentSyncer, isNamespaceTerminating } from './sync.js';
+import { isNamespaceTerminatingError } from '../common/errors.js';
+import { DeploymentSyncer } from './sync.js';
 
 /** startDeploymentController starts the deployment controller. */
 export const startDeploymentController: ControllerStarter = (ctx) => {
@@ -63,7 +64,7 @@ export const startDeploymentController: ControllerStarter = (ctx) => {
         return await syncer.syncDeployment(key);
       } catch (err) {
         // A terminating namespace refuses every create from now on: nothing to retry.
-        if (isNamespaceTerminating(err)) return;
+        if (isNamespaceTerminatingError(err)) return;
         throw err;
       }
     },

@@ -83,8 +83,6 @@ export interface DeploymentSyncerOptions {
   now?: () => Date;
 }
 
-/** isNamespaceTerminating: err says the namespace is being deleted; every later create fails too, so nothing is retried. */
-export const isNamespaceTerminating = isNamespaceTerminatingError;
 
 /** StaleCacheRequeueMs is when a sync skipped for a stale cache looks again (the watch event for our write usually comes first). */
 export const StaleCacheRequeueMs = 1000;
@@ -384,7 +382,7 @@ export class DeploymentSyncer {
           }
           throw err;
         }
-      } else if (isNamespaceTerminating(err)) {
+      } else if (isNamespaceTerminatingError(err)) {
         throw err;
       } else {
         const msg = `Failed to create new replica set ${JSON.stringify(newRS.metadata.name)}: ${(err as Error).message}`;
