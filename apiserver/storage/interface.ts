@@ -90,10 +90,11 @@ export interface Storage {
   delete(key: string, preconditions?: Preconditions): Promise<KubeObject>;
   currentRevision(): Promise<number>;
   /**
-   * watch delivers every change to keys under prefix from fromRevision (inclusive) on. It resolves
-   * once the watch is established, and rejects with CompactedError when fromRevision is older
-   * than the store's history. The backend resumes after its own disconnects with no gap and no
-   * repeat; when it cannot, it ends the watch through sink.onError.
+   * watch delivers every change to keys under prefix from fromRevision (inclusive) on, and
+   * resolves once the watch is established. When fromRevision is older than the store's history
+   * the watch ends with CompactedError: the promise rejects, or (etcd tells it only after the
+   * watch was created) sink.onError reports it. The backend resumes after its own disconnects
+   * with no gap and no repeat; when it cannot, it ends the watch through sink.onError.
    */
   watch(prefix: string, fromRevision: number, sink: WatchSink): Promise<StorageWatch>;
   compact(revision: number): Promise<void>;
