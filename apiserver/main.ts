@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const metrics = newMetricsRegistry('apiserver');
   const etcdLatency = new Histogram({ name: 'etcd_request_duration_seconds', help: 'etcd request latency by operation.', labelNames: ['operation'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [metrics] });
 
-  const storage = new EtcdStorage({ endpoints: f['etcd-servers'].split(',').map((s) => s.trim()).filter(Boolean) });
+  const storage = new EtcdStorage({ endpoints: f['etcd-servers'].split(',').map((s) => s.trim()).filter(Boolean), log });
   instrumentStorage(storage, etcdLatency);
   const cache = new WatchCache(storage, log, { capacity: Number(f['watch-cache-size']), metrics });
   // etcd may still be starting: retry the first list for a while.

@@ -23,6 +23,7 @@ import {
 } from 'etcd3';
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
 import type { KubeObject } from '../../lib/api/meta.js';
+import type { Logger } from '../../lib/log.js';
 import { canonicalJSON } from '../../lib/machinery/canonical.js';
 import {
   CompactedError,
@@ -118,14 +119,18 @@ export interface EtcdStorageOptions {
   endpoints: string[];
   /** maxReceiveBytes overrides the client's receive limit (tests shrink it to provoke large answers). */
   maxReceiveBytes?: number;
+  /** log receives what the storage's watches go through (disconnects, resumes). */
+  log?: Logger;
 }
 
 export class EtcdStorage implements Storage {
   /** client is the etcd connection; only this file and the service allocator's claims use it. */
   readonly client: Etcd3;
   lastWriteRevision = 0;
+  private readonly log?: Logger;
 
   constructor(opts: EtcdStorageOptions) {
+    this.log = opts.log;
     this.client = new Etcd3({
       hosts: opts.endpoints,
       dialTimeout: 3_000,
@@ -285,7 +290,7 @@ export class EtcdStorage implements Storage {
   }
 
   async watch(prefix: string, fromRevision: number, sink: WatchSink): Promise<StorageWatch> {
-    const w = new EtcdWatch(this.client, prefix, fromRevision, sink);
+    const w = new EtcdWatch(this.client, prefix, fromRevision, sink, this.log);
     await w.started;
     return w;
   }
@@ -294,8 +299,9 @@ export class EtcdStorage implements Storage {
     try {
       await this.client.kv.compact({ revision, physical: false }, this.callOpts());
     } catch (err) {
-      // Compacting to a revision already compacted is done already.
-      if (castGrpcError(err as Error) instanceof GRPCOutOfRangeError) return;
+      // etcd answers OutOfRange both for a revision already compacted (then the work is done)
+      // and for one it does not have yet (an error).
+      if (castGrpcError(err as Error) instanceof GRPCOutOfRangeError && revision <= (await this.currentRevision())) return;
       throw translate(err);
     }
   }
@@ -324,6 +330,7 @@ class EtcdWatch implements StorageWatch {
     prefix: string,
     fromRevision: number,
     private readonly sink: WatchSink,
+    log?: Logger,
   ) {
     this.next = fromRevision;
     // Listeners go on before the watcher can connect (watcher(), not create()): no answer arrives unheard.
@@ -347,7 +354,11 @@ class EtcdWatch implements StorageWatch {
     w.on('disconnected', (err: Error) => {
       if (this.done) return;
       request.start_revision = String(this.next);
-      if (castGrpcError(err) instanceof GRPCResourceExhastedError) this.fail(new WatchTooLargeError(this.next, { cause: err }));
+      if (castGrpcError(err) instanceof GRPCResourceExhastedError) {
+        this.fail(new WatchTooLargeError(this.next, { cause: err }));
+        return;
+      }
+      log?.warn('Watch of etcd disconnected; reconnecting', { prefix, resumeRevision: this.next, err });
     });
     w.on('connected', () => {
       request.start_revision = String(this.next);
