@@ -364,16 +364,22 @@ class EtcdWatch implements StorageWatch {
       request.start_revision = String(this.next);
     });
     this.started = new Promise<void>((resolve, reject) => {
-      const onConnected = () => (w.off('error', onError), resolve());
-      const onError = (err: Error) => (w.off('connected', onConnected), (this.done = true), reject(watchError(err, fromRevision)));
-      w.once('connected', onConnected);
-      w.once('error', onError);
+      let connected = false;
+      w.once('connected', () => {
+        connected = true;
+        resolve();
+      });
+      // An error means etcd canceled the watch: it is gone on both sides. Before the first
+      // connect it fails the start; after, it ends the watch.
+      w.on('error', (err: Error) => {
+        if (connected) {
+          this.fail(watchError(err, this.next));
+          return;
+        }
+        this.done = true;
+        reject(watchError(err, fromRevision));
+      });
     });
-    // After the start, an error means etcd canceled the watch: it is gone on both sides.
-    this.started.then(
-      () => w.on('error', (err: Error) => this.fail(watchError(err, this.next))),
-      () => undefined,
-    );
   }
 
   private fail(err: Error): void {
