@@ -124,8 +124,7 @@ export interface EtcdStorageOptions {
 }
 
 export class EtcdStorage implements Storage {
-  /** client is the etcd connection; only this file and the service allocator's claims use it. */
-  readonly client: Etcd3;
+  private readonly client: Etcd3;
   lastWriteRevision = 0;
   private readonly log?: Logger;
 
