@@ -8,6 +8,7 @@ import { parseFlags, usage, FlagError, type FlagSpec } from '../lib/flags.js';
 import { builtinResources } from '../lib/api/index.js';
 import { EtcdStorage } from './storage/etcd.js';
 import { WatchCache } from './storage/cacher.js';
+import type { Storage } from './storage/interface.js';
 import { APIRegistry } from './registry/registry.js';
 import { ServiceAllocator, parseCIDR, firstServiceIP } from './registry/services.js';
 import { Authenticator } from './auth/authn.js';
@@ -68,9 +69,9 @@ async function main(): Promise<void> {
   const metrics = newMetricsRegistry('apiserver');
   const etcdLatency = new Histogram({ name: 'etcd_request_duration_seconds', help: 'etcd request latency by operation.', labelNames: ['operation'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [metrics] });
 
-  const storage = new EtcdStorage({ endpoints: f['etcd-servers'].split(',').map((s) => s.trim()).filter(Boolean) });
+  const storage = new EtcdStorage({ endpoints: f['etcd-servers'].split(',').map((s) => s.trim()).filter(Boolean), log });
   instrumentStorage(storage, etcdLatency);
-  const cache = new WatchCache(storage, log, { capacity: Number(f['watch-cache-size']) });
+  const cache = new WatchCache(storage, log, { capacity: Number(f['watch-cache-size']), metrics });
   // etcd may still be starting: retry the first list for a while.
   for (let attempt = 0; ; attempt++) {
     try {
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
 }
 
 /** instrumentStorage records etcd latency per operation without the storage knowing about metrics. */
-function instrumentStorage(storage: EtcdStorage, hist: Histogram<'operation'>): void {
+function instrumentStorage(storage: Storage, hist: Histogram<'operation'>): void {
   for (const op of ['create', 'get', 'list', 'count', 'guaranteedUpdate', 'delete', 'currentRevision'] as const) {
     const orig = (storage[op] as (...a: unknown[]) => Promise<unknown>).bind(storage);
     (storage as unknown as Record<string, unknown>)[op] = async (...args: unknown[]) => {

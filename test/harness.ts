@@ -13,14 +13,16 @@ import {
   adminIdentity,
   contextFor,
   defaultConfig,
+  logFile,
   prepareCluster,
   readAdminToken,
   startComponents,
+  stateFile,
   stopComponents,
 } from '../lib/process/cluster.js';
-import { apiserverURL, components, etcd, etcdEndpoint, type ClusterConfig, type Component } from '../lib/process/components.js';
+import { apiserver, apiserverURL, components, etcd, etcdEndpoint, type ClusterConfig, type Component } from '../lib/process/components.js';
 import { freePorts } from '../lib/process/ports.js';
-import { killNow, stopProcess, type ProcessState } from '../lib/process/supervisor.js';
+import { killNow, readState, spawnDetached, stopProcess, waitForHealthy, type ProcessState } from '../lib/process/supervisor.js';
 
 /** CommandResult is what a finished command printed and how it exited. */
 export interface CommandResult {
@@ -351,4 +353,64 @@ function request(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** ExtraAPIServer is a second apiserver on a cluster's etcd (startExtraAPIServer). */
+export interface ExtraAPIServer {
+  server: string;
+  process: ProcessState;
+  request(path: string, opts?: RequestOptions): Promise<RequestResult>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * startExtraAPIServer starts one more apiserver on the cluster's etcd, PKI and tokens, on a free
+ * port (as a highly available control plane runs several). It is stopped with the cluster's
+ * test process at the latest.
+ */
+export async function startExtraAPIServer(cluster: Cluster, name = 'apiserver-2'): Promise<ExtraAPIServer> {
+  const [port] = await freePorts(1);
+  const config = { ...cluster.config, apiserverPort: port! };
+  const ctx = contextFor(config);
+  const cmd = apiserver.command(ctx);
+  const state = spawnDetached({ name, command: cmd.command, args: cmd.args, logFile: logFile(ctx, name), stateFile: stateFile(ctx, name) });
+  liveProcesses.add(state);
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await stopProcess(state, { graceMs: 5_000 });
+      liveProcesses.delete(state);
+    })());
+  try {
+    await waitForHealthy(apiserver.health(ctx), { timeoutMs: apiserver.startTimeoutMs, process: state });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const server = apiserverURL(config);
+  const tls = { ca: readFileSync(cluster.caFile, 'utf8'), cert: readFileSync(cluster.adminCert, 'utf8'), key: readFileSync(cluster.adminKey, 'utf8') };
+  return {
+    server,
+    process: state,
+    request: (path, ropts = {}) => request(server, path, tls, cluster.token, ropts),
+    logs: () => {
+      try {
+        return readFileSync(logFile(ctx, name), 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    stop,
+  };
+}
+
+/**
+ * signalComponent sends a signal to a running component of the cluster, e.g. SIGSTOP and SIGCONT
+ * to pause and resume it (a process the scheduler starves, or a VM that froze).
+ */
+export function signalComponent(cluster: Cluster, component: string, signal: 'SIGSTOP' | 'SIGCONT'): void {
+  const state = readState(stateFile(contextFor(cluster.config), component));
+  if (!state) throw new Error(`${component} is not running`);
+  process.kill(state.pid, signal);
 }

@@ -1,6 +1,6 @@
 // Custom resources are stored once, in their CRD's storage version, and served under every served
 // version. The GenericStore of each served version reads and writes through these two thin
-// wrappers around the shared EtcdStorage and WatchCache, which convert on the way: writes take the
+// wrappers around the shared Storage and WatchCache, which convert on the way: writes take the
 // storage apiVersion, reads take the served one (conversion strategy None: only apiVersion
 // changes), after the stored object has been pruned and defaulted with its own version's schema as
 // kube-apiserver's storage decoder does. The store itself never learns about versions.
@@ -10,8 +10,7 @@
 
 import type { KubeObject } from '../../lib/api/meta.js';
 import type { CachedEvent, CacheWatcher, WatchCache } from '../storage/cacher.js';
-import type { EtcdStorage } from '../storage/etcd.js';
-import type { ListOptions, ListResult, Preconditions, TryUpdate } from '../storage/interface.js';
+import type { ListOptions, ListResult, Preconditions, Storage, TryUpdate } from '../storage/interface.js';
 
 /** VersionView converts between stored objects and one served version. Neither direction mutates its input. */
 export interface VersionView {
@@ -47,8 +46,8 @@ function delegating<T extends object>(inner: T, overrides: Partial<Record<Proper
   });
 }
 
-/** versionedStorage is the EtcdStorage a served version's GenericStore uses. */
-export function versionedStorage(inner: EtcdStorage, view: VersionView): EtcdStorage {
+/** versionedStorage is the Storage a served version's GenericStore uses. */
+export function versionedStorage(inner: Storage, view: VersionView): Storage {
   const from = (o: KubeObject) => view.fromStorage(o);
   return delegating(inner, {
     create: async (key: string, obj: KubeObject) => from(await inner.create(key, view.toStorage(obj))),

@@ -4,7 +4,7 @@
 
 import type { ResourceDefinition } from '../../lib/api/resource.js';
 import type { WatchCache } from '../storage/cacher.js';
-import type { EtcdStorage } from '../storage/etcd.js';
+import type { Storage } from '../storage/interface.js';
 import { GenericStore, type RegistryHooks } from './store.js';
 import { objectKey } from './keys.js';
 import type { KubeObject } from '../../lib/api/meta.js';
@@ -14,7 +14,7 @@ export class APIRegistry {
   private readonly order: GenericStore[] = [];
 
   constructor(
-    readonly storage: EtcdStorage,
+    readonly storage: Storage,
     readonly cache: WatchCache,
   ) {}
 

@@ -1,13 +1,13 @@
 // Service ClusterIP and NodePort allocation. Each allocated IP or port is one etcd key owned by the
 // Service's uid (`/registry/skiff/serviceips/<ip>`, `/registry/skiff/servicenodeports/<port>`),
-// created with a create-only transaction: two Services can never hold the same one, and the
+// created only if absent (Storage.create): two Services can never hold the same one, and the
 // reservation survives apiserver restarts. Allocation is idempotent per uid, so the registry's
 // retry loops may call it again safely.
 
 import type { KubeObject } from '../../lib/api/meta.js';
 import { invalid, internalError } from '../../lib/machinery/status.js';
 import { invalidValue, type FieldError } from '../../lib/machinery/field-errors.js';
-import type { EtcdStorage } from '../storage/etcd.js';
+import { ConflictError, KeyExistsError, KeyNotFoundError, type Storage } from '../storage/interface.js';
 import type { RegistryHooks, RequestContext } from './store.js';
 
 export interface CIDR {
@@ -70,7 +70,7 @@ export class ServiceAllocator implements RegistryHooks {
   private readonly size: number;
 
   constructor(
-    private readonly storage: EtcdStorage,
+    private readonly storage: Storage,
     readonly cidr: CIDR,
     readonly portRange: { min: number; max: number },
   ) {
@@ -82,23 +82,28 @@ export class ServiceAllocator implements RegistryHooks {
    * owner already had it (a retry), 'taken' when someone else holds it.
    */
   private async claim(key: string, owner: string): Promise<'new' | 'held' | 'taken'> {
-    const k = Buffer.from(key);
-    const value = Buffer.from(JSON.stringify({ owner }));
-    const res = await this.storage.client.kv.txn({
-      compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
-      success: [{ request_put: { key: k, value } }],
-      failure: [{ request_range: { key: k } }],
-    });
-    if (res.succeeded) return 'new';
-    return isOwnedBy(res.responses[0]?.response_range?.kvs?.[0], owner) ? 'held' : 'taken';
+    for (;;) {
+      try {
+        await this.storage.create(key, { owner } as unknown as KubeObject);
+        return 'new';
+      } catch (err) {
+        if (!(err instanceof KeyExistsError)) throw err;
+      }
+      const held = await this.storage.get(key);
+      // Released between the create and the read: claim it again.
+      if (held) return isOwnedBy(held, owner) ? 'held' : 'taken';
+    }
   }
 
   private async release(key: string, owner: string): Promise<void> {
-    const k = Buffer.from(key);
-    const res = await this.storage.client.kv.range({ key: k });
-    const kv = res.kvs[0];
-    if (!kv || !isOwnedBy(kv, owner)) return;
-    await this.storage.client.kv.txn({ compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }], success: [{ request_delete_range: { key: k } }] });
+    const held = await this.storage.get(key);
+    if (!held || !isOwnedBy(held, owner)) return;
+    try {
+      // Only the reservation as read: one changed or gone meanwhile is not ours to remove.
+      await this.storage.delete(key, { resourceVersion: held.metadata.resourceVersion });
+    } catch (err) {
+      if (!(err instanceof KeyNotFoundError || err instanceof ConflictError)) throw err;
+    }
   }
 
   private invalid(svc: ServiceLike, errs: FieldError[]): Error {
@@ -259,12 +264,7 @@ export class ServiceAllocator implements RegistryHooks {
   }
 }
 
-/** isOwnedBy tells whether a reservation key's value names owner. */
-function isOwnedBy(kv: { value: Buffer } | undefined, owner: string): boolean {
-  if (!kv) return false;
-  try {
-    return JSON.parse(kv.value.toString('utf8')).owner === owner;
-  } catch {
-    return false;
-  }
+/** isOwnedBy tells whether a reservation (stored as `{"owner": uid}`) names owner. */
+function isOwnedBy(held: KubeObject, owner: string): boolean {
+  return (held as unknown as { owner?: unknown }).owner === owner;
 }

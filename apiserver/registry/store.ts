@@ -23,8 +23,7 @@ import {
 import { validateObjectMeta, nameIsDNSSubdomain } from '../../lib/machinery/validation.js';
 import { canonicalJSON } from '../../lib/machinery/canonical.js';
 import { TooLargeResourceVersionError, TooOldResourceVersionError, type CacheWatcher, type WatchCache } from '../storage/cacher.js';
-import type { EtcdStorage } from '../storage/etcd.js';
-import { CompactedError, ConflictError, KeyExistsError, KeyNotFoundError, StorageUnavailableError, type Preconditions } from '../storage/interface.js';
+import { CompactedError, ConflictError, KeyExistsError, KeyNotFoundError, StorageUnavailableError, type Preconditions, type Storage } from '../storage/interface.js';
 import { decodeContinue, encodeContinue } from './continue.js';
 import { listPrefix, objectKey } from './keys.js';
 import { fieldManagerFor, type FieldManager, type Subresource } from '../fieldmanager/fieldmanager.js';
@@ -103,6 +102,9 @@ export interface DeleteResult {
 /** NamespaceLookup lets the store refuse writes into missing or terminating namespaces. */
 export type NamespaceLookup = (name: string) => Promise<KubeObject | undefined>;
 
+/** storagePageSize bounds the keys of one storage read behind a list: big lists are read in pages at one revision. */
+const storagePageSize = 1000;
+
 const generateNameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 
 function randomSuffix(n = 5): string {
@@ -125,7 +127,7 @@ export class GenericStore {
 
   constructor(
     def: ResourceDefinition<any>,
-    private readonly storage: EtcdStorage,
+    private readonly storage: Storage,
     private readonly cache: WatchCache,
     private readonly namespaces: NamespaceLookup,
     private readonly hooks: RegistryHooks = {},
@@ -334,8 +336,9 @@ export class GenericStore {
     try {
       for (;;) {
         const want = limit ? limit - items.length : 0;
-        // With a selector, read in larger pages until enough objects matched (as kube-apiserver does).
-        const pageLimit = limit ? (q.selectorActive ? Math.max(want, 500) : want) : 0;
+        // With a selector, read in larger pages until enough objects matched (as kube-apiserver
+        // does); never more than storagePageSize keys in one read, whatever the client's limit.
+        const pageLimit = Math.min(storagePageSize, limit ? (q.selectorActive ? Math.max(want, 500) : want) : storagePageSize);
         const page = await this.storage.list(prefix, { revision: atRevision, limit: pageLimit, startKey });
         atRevision = page.revision;
         let i = 0;

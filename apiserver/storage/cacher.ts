@@ -1,17 +1,23 @@
-// WatchCache mirrors everything under /registry/ in memory from one etcd watch and fans each
+// WatchCache mirrors everything under /registry/ in memory from one storage watch and fans each
 // event out to every client watch. It also serves lists: consistent ones after waiting until it
 // has seen the store's current revision, and resourceVersion="0" ones at once.
 //
-// Why one etcd watch over /registry/ rather than one per resource: every write the apiserver makes
-// is under /registry/, so this single watch sees every store revision. The cache can then tell
+// Why one watch over /registry/ rather than one per resource: every write the apiserver makes is
+// under /registry/, so this single watch sees every store revision. The cache can then tell
 // exactly when it is "as fresh as revision R", which a per-resource watch cannot without etcd's
 // progress requests (not exposed by the etcd3 package). Per-resource state is still kept apart.
+//
+// The cache knows its store only through the Storage interface. It lists in pages, re-lists
+// whenever its watch ends (compaction, a backlog too large to carry), and a watchdog re-lists
+// when the cache stands still while the store moves on.
 
-import type { IKeyValue, Watcher } from 'etcd3';
 import type { KubeObject } from '../../lib/api/meta.js';
 import type { Logger } from '../../lib/log.js';
-import { decodeKV, type EtcdStorage } from './etcd.js';
-import type { StoreEvent, WatchEventType } from './interface.js';
+import { Counter, Gauge, type Registry } from '../../lib/metrics.js';
+import type { Storage, StorageWatch, StoreEvent, WatchEventType } from './interface.js';
+
+/** relistPageSize is how many keys one page of the cache's (re-)list reads (kube-apiserver's cacher pages too). */
+const relistPageSize = 1000;
 
 /** CachedEvent is a StoreEvent plus its object serialized once for every watcher. */
 export interface CachedEvent extends StoreEvent {
@@ -72,6 +78,35 @@ export class TooLargeResourceVersionError extends Error {
 export interface WatchCacheOptions {
   /** capacity is how many events are kept for watches that resume from an older revision. */
   capacity?: number;
+  /**
+   * watchdogIntervalMs is how often the cache compares its revision with the store's (0 turns
+   * the watchdog off). A cache that has not moved for a whole interval while it was behind the
+   * store at the start of that interval is stuck, and re-lists.
+   */
+  watchdogIntervalMs?: number;
+  /** metrics receives the cache's metrics (initializations by reason, lag behind the store). */
+  metrics?: Registry;
+}
+
+/** WatchCacheMetrics are what the cache reports about its own health. */
+interface WatchCacheMetrics {
+  initializations: Counter<'reason'>;
+  lag: Gauge;
+  revision: Gauge;
+}
+
+function newWatchCacheMetrics(registry?: Registry): WatchCacheMetrics {
+  const registers = registry ? [registry] : [];
+  return {
+    initializations: new Counter({
+      name: 'apiserver_watch_cache_initializations_total',
+      help: 'Lists of the store that (re)filled the watch cache, by reason: startup, watch-ended, stalled.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    lag: new Gauge({ name: 'apiserver_watch_cache_lag_revisions', help: 'How many revisions the watch cache was behind the store at the last watchdog check.', registers }),
+    revision: new Gauge({ name: 'apiserver_watch_cache_resource_version', help: 'The newest revision the watch cache has applied.', registers }),
+  };
 }
 
 export class WatchCache {
@@ -85,19 +120,28 @@ export class WatchCache {
   private _revision = 0;
   private readonly watchers = new Set<CacheWatcher>();
   private waiters: { rv: number; resolve: () => void }[] = [];
-  private etcdWatcher?: Watcher;
+  private storeWatch?: StorageWatch;
+  /** generation changes with every watch started: a sink of an older watch is ignored. */
+  private generation = 0;
   private _ready = false;
   private stopped = false;
   private restarting = false;
+  private readonly watchdogIntervalMs: number;
+  private watchdog?: NodeJS.Timeout;
+  /** lastCheck is what the watchdog saw at its previous check. */
+  private lastCheck?: { cacheRevision: number; storeRevision: number };
+  private readonly metrics: WatchCacheMetrics;
 
   constructor(
-    private readonly store: EtcdStorage,
+    private readonly store: Storage,
     private readonly log: Logger,
     opts: WatchCacheOptions = {},
   ) {
     this.capacity = opts.capacity ?? 50_000;
     if (!(this.capacity >= 1)) throw new Error('the watch cache keeps at least one event');
     this.ring = new Array(this.capacity);
+    this.watchdogIntervalMs = opts.watchdogIntervalMs ?? 5_000;
+    this.metrics = newWatchCacheMetrics(opts.metrics);
   }
 
   get revision(): number {
@@ -110,102 +154,80 @@ export class WatchCache {
     return this.watchers.size;
   }
 
-  /** start lists /registry/ and begins watching right after the listed revision. */
-  async start(): Promise<void> {
+  /** start lists /registry/ in pages and begins watching right after the listed revision. */
+  async start(reason: 'startup' | 'watch-ended' | 'stalled' = 'startup'): Promise<void> {
     this.stopped = false;
-    this.byResource.clear();
-    this.ringStart = 0;
-    this.ringLen = 0;
     let revision = 0;
     let startKey: string | undefined;
+    const byResource = new Map<string, Map<string, KubeObject>>();
     for (;;) {
-      const page = await this.store.list('/registry/', { revision, limit: 2000, startKey });
+      const page = await this.store.list('/registry/', { revision, limit: relistPageSize, startKey });
       revision = page.revision;
-      page.items.forEach((obj, i) => this.put(page.keys[i], obj));
+      page.items.forEach((obj, i) => put(byResource, page.keys[i]!, obj));
       if (!page.nextKey) break;
       startKey = page.nextKey;
     }
+    this.byResource.clear();
+    for (const [k, v] of byResource) this.byResource.set(k, v);
+    this.ringStart = 0;
+    this.ringLen = 0;
     this._revision = revision;
     this.oldestRV = revision;
+    this.lastCheck = undefined;
     await this.watchFrom(revision + 1);
     this._ready = true;
-    this.log.info('Watch cache initialized', { revision, resources: this.byResource.size });
+    this.metrics.initializations.inc({ reason });
+    this.metrics.revision.set(revision);
+    this.log.info('Watch cache initialized', { revision, resources: this.byResource.size, reason });
+    this.startWatchdog();
     this.wake();
   }
 
+  /** watchFrom replaces the cache's storage watch by one from revision rev. */
   private async watchFrom(rev: number): Promise<void> {
-    // Listeners go on before the watcher can connect (watcher(), not create()), so no response can
-    // arrive unheard. On every disconnect the resume point is set from what the cache applied:
-    // etcd3 would otherwise resume from the last response header, which can skip events still in
-    // flight when a second disconnect hits during catch-up.
-    // A live watcher being replaced is canceled; one that failed was already dropped by restart().
-    const prev = this.etcdWatcher;
-    if (prev) {
-      prev.removeAllListeners();
-      prev.on('error', () => undefined);
-      void prev.cancel().catch(() => undefined);
-    }
-    const w = this.store.client.watch().prefix('/registry/').withPreviousKV().startRevision(String(rev)).watcher();
-    this.etcdWatcher = w;
-    const request = w.request as { start_revision?: string | number };
-    w.on('data', (res) => {
-      if (this.etcdWatcher !== w) return;
-      try {
-        this.applyResponse(res);
-      } catch (err) {
-        this.log.error('Applying an etcd watch response failed; re-listing', { err: err as Error });
-        void this.restart(true);
-      }
-    });
-    w.on('error', (err) => {
-      // Before the first connect, the error rejects start() below and its caller retries.
-      if (this.etcdWatcher !== w || !this._ready) return;
-      // etcd canceled this watch (e.g. its revision was compacted): it is already gone on both
-      // sides, so it is dropped, not canceled.
-      this.log.error('Watch of etcd failed; re-listing', { err });
-      w.removeAllListeners();
-      void this.restart(false);
-    });
-    w.on('disconnected', () => {
-      if (this.etcdWatcher !== w) return;
-      request.start_revision = String(this._revision + 1);
-      this.log.warn('Watch of etcd disconnected; reconnecting', { resumeRevision: this._revision + 1 });
-    });
-    w.on('connected', () => {
-      if (this.etcdWatcher !== w) return;
-      request.start_revision = String(this._revision + 1);
-    });
-    await new Promise<void>((resolve, reject) => {
-      const onConnected = () => (w.off('error', onError), resolve());
-      const onError = (err: Error) => (w.off('connected', onConnected), reject(err));
-      w.once('connected', onConnected);
-      w.once('error', onError);
+    const prev = this.storeWatch;
+    this.storeWatch = undefined;
+    const generation = ++this.generation;
+    if (prev) void prev.cancel().catch(() => undefined);
+    this.storeWatch = await this.store.watch('/registry/', rev, {
+      onEvents: (events, revision) => {
+        if (this.generation !== generation) return;
+        try {
+          this.applyEvents(events, revision);
+        } catch (err) {
+          this.log.error('Applying a storage watch answer failed; re-listing', { err: err as Error });
+          void this.restart('watch-ended');
+        }
+      },
+      onError: (err) => {
+        if (this.generation !== generation) return;
+        // The watch is gone on both sides (its history was compacted, or its backlog does not
+        // fit one answer): only a fresh list brings the cache back.
+        this.log.error('Watch of the store ended; re-listing', { err, revision: this._revision });
+        void this.restart('watch-ended');
+      },
     });
   }
 
-  private applyResponse(res: { events: { type: string; kv: IKeyValue; prev_kv?: IKeyValue }[]; header: { revision: string } }): void {
-    for (const e of res.events) {
-      const key = e.kv.key.toString('utf8');
-      const revision = Number(e.kv.mod_revision);
+  private applyEvents(events: StoreEvent[], revision: number): void {
+    for (const e of events) {
       // Several events may share one revision (a multi-key transaction): only older ones are replays.
-      if (revision < this._revision || (revision === this._revision && this.appliedAt(key, revision))) continue;
-      if (e.type === 'Put') {
-        const object = decodeKV(e.kv);
-        const prevObject = e.prev_kv ? decodeKV(e.prev_kv) : this.getByKey(key);
-        this.apply({ type: Number(e.kv.version) === 1 || !prevObject ? 'ADDED' : 'MODIFIED', key, object, prevObject, revision });
-      } else {
-        const prev = e.prev_kv ? decodeKV(e.prev_kv) : this.getByKey(key);
-        if (!prev) {
-          this._revision = Math.max(this._revision, revision);
+      if (e.revision < this._revision || (e.revision === this._revision && this.appliedAt(e.key, e.revision))) continue;
+      const prevObject = e.prevObject ?? this.getByKey(e.key);
+      if (e.type === 'DELETED') {
+        if (!prevObject) {
+          this._revision = Math.max(this._revision, e.revision);
           continue;
         }
         // A deleted object is delivered with the deletion's revision, as Kubernetes does.
-        const object = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(revision) } };
-        this.apply({ type: 'DELETED', key, object, prevObject: prev, revision });
+        const object = e.prevObject ? e.object : { ...prevObject, metadata: { ...prevObject.metadata, resourceVersion: String(e.revision) } };
+        this.apply({ type: 'DELETED', key: e.key, object, prevObject, revision: e.revision });
+      } else {
+        this.apply({ type: e.type === 'ADDED' || !prevObject ? 'ADDED' : 'MODIFIED', key: e.key, object: e.object, prevObject, revision: e.revision });
       }
     }
-    const headerRev = Number(res.header.revision);
-    if (res.events.length === 0 && headerRev > this._revision) this._revision = headerRev;
+    if (revision > this._revision) this._revision = revision;
+    this.metrics.revision.set(this._revision);
     this.wake();
   }
 
@@ -219,24 +241,23 @@ export class WatchCache {
     return false;
   }
 
-  private async restart(cancelWatcher: boolean): Promise<void> {
+  /** restart drops every client watch and re-lists (they resume from their revision, or get 410 and re-list). */
+  private async restart(reason: 'watch-ended' | 'stalled'): Promise<void> {
     if (this.stopped || this.restarting) return;
     this.restarting = true;
     this._ready = false;
-    const old = this.etcdWatcher;
-    this.etcdWatcher = undefined;
-    if (old && cancelWatcher) {
-      old.removeAllListeners();
-      old.on('error', () => undefined);
-      await old.cancel().catch(() => undefined);
-    }
+    this.stopWatchdog();
+    const old = this.storeWatch;
+    this.storeWatch = undefined;
+    this.generation++;
+    await old?.cancel().catch(() => undefined);
     for (const w of [...this.watchers]) w.terminate('watch cache re-initialized');
     this.watchers.clear();
     try {
       for (;;) {
         if (this.stopped) return;
         try {
-          await this.start();
+          await this.start(reason);
           return;
         } catch (err) {
           this.log.warn('Re-listing for the watch cache failed; retrying', { err });
@@ -248,22 +269,60 @@ export class WatchCache {
     }
   }
 
+  private startWatchdog(): void {
+    this.stopWatchdog();
+    if (!this.watchdogIntervalMs || this.stopped) return;
+    this.watchdog = setInterval(() => void this.checkProgress(), this.watchdogIntervalMs);
+    this.watchdog.unref();
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    this.lastCheck = undefined;
+  }
+
+  /**
+   * checkProgress is the watchdog: it re-lists when the cache applied nothing for a whole interval
+   * although the store was already ahead of it when the interval began (a watch that is stuck
+   * while reporting no error).
+   */
+  async checkProgress(): Promise<void> {
+    if (!this._ready || this.restarting || this.stopped) return;
+    let storeRevision: number;
+    try {
+      storeRevision = await this.store.currentRevision();
+    } catch {
+      return; // the store is unreachable: its watch reconnects by itself, nothing to repair here
+    }
+    if (!this._ready || this.restarting) return;
+    const cacheRevision = this._revision;
+    this.metrics.lag.set(Math.max(0, storeRevision - cacheRevision));
+    const prev = this.lastCheck;
+    this.lastCheck = { cacheRevision, storeRevision };
+    if (prev && cacheRevision === prev.cacheRevision && cacheRevision < prev.storeRevision) {
+      this.log.warn('Watch cache is stuck behind the store; re-listing', {
+        cacheRevision,
+        storeRevision,
+        stuckForMs: this.watchdogIntervalMs,
+      });
+      await this.restart('stalled');
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
-    const w = this.etcdWatcher;
-    this.etcdWatcher = undefined;
-    w?.removeAllListeners();
-    w?.on('error', () => undefined);
+    this.stopWatchdog();
+    const w = this.storeWatch;
+    this.storeWatch = undefined;
+    this.generation++;
     await w?.cancel().catch(() => undefined);
     for (const w of [...this.watchers]) w.terminate('apiserver shutting down');
     this.watchers.clear();
   }
 
   private put(key: string, obj: KubeObject): void {
-    const rp = resourcePrefixOf(key);
-    let m = this.byResource.get(rp);
-    if (!m) this.byResource.set(rp, (m = new Map()));
-    m.set(key, obj);
+    put(this.byResource, key, obj);
   }
 
   private getByKey(key: string): KubeObject | undefined {
@@ -358,6 +417,13 @@ export class WatchCache {
     }
     return lo;
   }
+}
+
+function put(byResource: Map<string, Map<string, KubeObject>>, key: string, obj: KubeObject): void {
+  const rp = resourcePrefixOf(key);
+  let m = byResource.get(rp);
+  if (!m) byResource.set(rp, (m = new Map()));
+  m.set(key, obj);
 }
 
 /** dispatch turns a store event into what this watcher sees: objects leaving its selector are DELETED. */

@@ -2,8 +2,28 @@
 // its header revision). Writes are transactions that compare the key's mod revision, so a write
 // based on a stale read never lands (DESIGN.md storage contract).
 
-import { Etcd3, type IKeyValue, type IRangeResponse, type ITxnResponse, type ICompare, type IRequestOp } from 'etcd3';
+import {
+  ClientClosedError,
+  Etcd3,
+  EtcdError,
+  GRPCCancelledError,
+  GRPCDeadlineExceededError,
+  GRPCOutOfRangeError,
+  GRPCResourceExhastedError,
+  GRPCUnavailableError,
+  castGrpcError,
+  isRecoverableError,
+  type ICompare,
+  type IKeyValue,
+  type IRangeResponse,
+  type IRequestOp,
+  type ITxnResponse,
+  type IWatchResponse,
+  type Watcher,
+} from 'etcd3';
+import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
 import type { KubeObject } from '../../lib/api/meta.js';
+import type { Logger } from '../../lib/log.js';
 import { canonicalJSON } from '../../lib/machinery/canonical.js';
 import {
   CompactedError,
@@ -11,15 +31,33 @@ import {
   KeyExistsError,
   KeyNotFoundError,
   StorageUnavailableError,
+  WatchTooLargeError,
   type ListOptions,
   type ListResult,
   type Preconditions,
   type Storage,
+  type StorageWatch,
+  type StoreEvent,
   type TryUpdate,
+  type WatchSink,
 } from './interface.js';
 
 /** requestTimeoutMs bounds every etcd call, so a dead etcd turns into 504s, not hung requests. */
 const requestTimeoutMs = 5_000;
+
+/**
+ * maxReceiveBytes is the largest answer the client accepts: what etcd 3.4 may send (its gRPC
+ * server's send limit is math.MaxInt32, as etcd's own Go client's receive limit is). gRPC's
+ * default, 4 MiB, is smaller than one page of ordinary objects or one watch backlog.
+ */
+export const maxReceiveBytes = 2 ** 31 - 1;
+
+/**
+ * listPageSize is how many keys one range reads when a caller wants every item. etcd refuses a
+ * value over --max-request-bytes (1.5 MiB by default), so a page stays far below maxReceiveBytes;
+ * kube-apiserver's watch cache lists in pages the same way.
+ */
+export const listPageSize = 1000;
 
 /** prefixEnd is the range end that selects every key starting with prefix. */
 export function prefixEnd(prefix: string): Buffer {
@@ -53,30 +91,56 @@ export function encodeObject(obj: KubeObject): Buffer {
   return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
 }
 
+/**
+ * transient says whether a failed call is worth retrying and counts against etcd's health: the
+ * etcd3 library's recoverable errors, except an answer too large for the client, which comes back
+ * the same on every try (it must neither be retried nor open the circuit breaker).
+ */
+function transient(err: Error): boolean {
+  return isRecoverableError(err) && !(err instanceof GRPCResourceExhastedError);
+}
+
+/**
+ * translate turns an etcd3 error into a storage error by its class (the etcd3 library's typed
+ * gRPC errors, cockatiel's open breaker); anything else passes through.
+ */
 function translate(err: unknown): Error {
   if (err instanceof KeyNotFoundError || err instanceof KeyExistsError || err instanceof ConflictError || err instanceof CompactedError) return err;
-  const e = err as { message?: string; name?: string };
-  const msg = String(e?.message ?? err);
-  const compacted = /required revision has been compacted/.exec(msg);
-  if (compacted) return new CompactedError(0, 0);
-  if (/DEADLINE_EXCEEDED|Deadline exceeded|deadline/i.test(msg)) return new StorageUnavailableError(`etcd request timed out: ${msg}`, true, { cause: err });
-  if (/UNAVAILABLE|ECONNREFUSED|circuit|No connection|Breaker|connect|closed/i.test(msg) || /Broken|Unavailable|ClientClosed/.test(e?.name ?? '')) {
-    return new StorageUnavailableError(`etcd unavailable: ${msg}`, false, { cause: err });
+  if (err instanceof StorageUnavailableError) return err;
+  const e = err instanceof Error ? castGrpcError(err) : new Error(String(err));
+  if (e instanceof GRPCDeadlineExceededError) return new StorageUnavailableError(`etcd request timed out: ${e.message}`, true, { cause: e });
+  if (e instanceof GRPCUnavailableError || e instanceof BrokenCircuitError || e instanceof ClientClosedError || e instanceof GRPCCancelledError) {
+    return new StorageUnavailableError(`etcd unavailable: ${e.message}`, false, { cause: e });
   }
-  return err instanceof Error ? err : new Error(msg);
+  return e;
 }
 
 export interface EtcdStorageOptions {
   endpoints: string[];
+  /** maxReceiveBytes overrides the client's receive limit (tests shrink it to provoke large answers). */
+  maxReceiveBytes?: number;
+  /** log receives what the storage's watches go through (disconnects, resumes). */
+  log?: Logger;
 }
 
 export class EtcdStorage implements Storage {
-  readonly client: Etcd3;
-  /** lastWriteRevision is the newest revision this process wrote: reads through the cache wait for it. */
+  private readonly client: Etcd3;
   lastWriteRevision = 0;
+  private readonly log?: Logger;
 
   constructor(opts: EtcdStorageOptions) {
-    this.client = new Etcd3({ hosts: opts.endpoints, dialTimeout: 3_000 });
+    this.log = opts.log;
+    this.client = new Etcd3({
+      hosts: opts.endpoints,
+      dialTimeout: 3_000,
+      grpcOptions: { 'grpc.max_receive_message_length': opts.maxReceiveBytes ?? maxReceiveBytes },
+      // The library's defaults (three tries, a breaker that opens after three failures in a row),
+      // minus the errors that are not etcd's ill health.
+      faultHandling: {
+        host: () => circuitBreaker(handleWhen(transient), { halfOpenAfter: 5_000, breaker: new ConsecutiveBreaker(3) }),
+        global: retry(handleWhen(transient), { maxAttempts: 3 }),
+      },
+    });
   }
 
   private callOpts() {
@@ -87,7 +151,13 @@ export class EtcdStorage implements Storage {
     try {
       return await this.client.kv.range(req, this.callOpts());
     } catch (err) {
-      throw translate(err);
+      const e = err instanceof Error ? castGrpcError(err) : err;
+      // etcd answers OutOfRange for a revision it no longer has (or does not have yet).
+      if (e instanceof GRPCOutOfRangeError && req.revision && Number(req.revision) > 0) {
+        const current = await this.currentRevision().catch(() => Infinity);
+        if (Number(req.revision) <= current) throw new CompactedError(Number(req.revision), 0);
+      }
+      throw translate(e);
     }
   }
 
@@ -121,29 +191,50 @@ export class EtcdStorage implements Storage {
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
-    const start = opts.startKey ?? prefix;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    if (limit) return this.listPage(prefix, opts.startKey ?? prefix, opts.revision || 0, limit);
+    // Every item: read in pages at the revision of the first, so no one answer is unbounded.
+    const items: KubeObject[] = [];
+    const keys: string[] = [];
+    let revision = opts.revision || 0;
+    let startKey = opts.startKey ?? prefix;
+    for (;;) {
+      const page = await this.listPage(prefix, startKey, revision, listPageSize);
+      revision = page.revision;
+      for (const o of page.items) items.push(o);
+      for (const k of page.keys) keys.push(k);
+      if (!page.nextKey) return { items, keys, revision };
+      startKey = page.nextKey;
+    }
+  }
+
+  /**
+   * listPage reads up to limit keys from startKey at revision (0 = latest). An answer larger than
+   * the client accepts is read again in halves, so a page comes back shorter, never failed.
+   */
+  private async listPage(prefix: string, startKey: string, revision: number, limit: number): Promise<ListResult> {
     let res: IRangeResponse;
-    try {
-      res = await this.range({
-        key: Buffer.from(start),
-        range_end: prefixEnd(prefix),
-        revision: opts.revision || 0,
-        limit: limit ? limit + 1 : 0,
-      });
-    } catch (err) {
-      if (err instanceof CompactedError) throw new CompactedError(opts.revision ?? 0, 0);
-      throw err;
+    for (;;) {
+      try {
+        res = await this.range({ key: Buffer.from(startKey), range_end: prefixEnd(prefix), revision, limit: limit + 1 });
+        break;
+      } catch (err) {
+        if (err instanceof GRPCResourceExhastedError && limit > 1) {
+          limit = Math.floor(limit / 2);
+          continue;
+        }
+        throw err;
+      }
     }
     const kvs = res.kvs;
-    const more = limit > 0 && kvs.length > limit;
+    const more = kvs.length > limit;
     const page = more ? kvs.slice(0, limit) : kvs;
     const items = page.map(decodeKV);
     const keys = page.map((kv) => kv.key.toString('utf8'));
-    const revision = opts.revision || Number(res.header.revision);
-    if (!more) return { items, keys, revision };
+    const at = revision || Number(res.header.revision);
+    if (!more) return { items, keys, revision: at };
     const nextKey = kvs[limit].key.toString('utf8');
-    return { items, keys, revision, nextKey, remaining: Math.max(0, Number(res.count) - limit) };
+    return { items, keys, revision: at, nextKey, remaining: Math.max(0, Number(res.count) - limit) };
   }
 
   async count(prefix: string): Promise<number> {
@@ -197,19 +288,133 @@ export class EtcdStorage implements Storage {
     return Number(res.header.revision);
   }
 
+  async watch(prefix: string, fromRevision: number, sink: WatchSink): Promise<StorageWatch> {
+    const w = new EtcdWatch(this.client, prefix, fromRevision, sink, this.log);
+    await w.started;
+    return w;
+  }
+
   async compact(revision: number): Promise<void> {
     try {
       await this.client.kv.compact({ revision, physical: false }, this.callOpts());
     } catch (err) {
-      const t = translate(err);
-      if (t instanceof CompactedError) return;
-      throw t;
+      // etcd answers OutOfRange both for a revision already compacted (then the work is done)
+      // and for one it does not have yet (an error).
+      if (castGrpcError(err as Error) instanceof GRPCOutOfRangeError && revision <= (await this.currentRevision())) return;
+      throw translate(err);
     }
   }
 
   async close(): Promise<void> {
     this.client.close();
   }
+}
+
+/**
+ * EtcdWatch is one etcd watch behind the Storage interface. The etcd3 library reconnects a watch
+ * stream after any error; on every reconnect the resume point is set from what the sink was
+ * given (the library would resume from the last response header, which can skip events still in
+ * flight when a second disconnect hits during catch-up). An answer too large for the client would
+ * come back on every reconnect, so that one ends the watch instead.
+ */
+class EtcdWatch implements StorageWatch {
+  readonly started: Promise<void>;
+  private readonly watcher: Watcher;
+  /** next is the first revision not yet delivered: where a reconnect resumes. */
+  private next: number;
+  private done = false;
+
+  constructor(
+    client: Etcd3,
+    prefix: string,
+    fromRevision: number,
+    private readonly sink: WatchSink,
+    log?: Logger,
+  ) {
+    this.next = fromRevision;
+    // Listeners go on before the watcher can connect (watcher(), not create()): no answer arrives unheard.
+    const w = client.watch().prefix(prefix).withPreviousKV().startRevision(String(fromRevision)).watcher();
+    this.watcher = w;
+    const request = w.request as { start_revision?: string | number };
+    w.on('data', (res: IWatchResponse) => {
+      if (this.done) return;
+      let events: StoreEvent[];
+      try {
+        events = res.events.map(toStoreEvent);
+      } catch (err) {
+        this.fail(err as Error);
+        return;
+      }
+      const headerRev = Number(res.header.revision);
+      const last = events.length ? events[events.length - 1]!.revision : headerRev;
+      this.next = Math.max(this.next, last + 1);
+      this.sink.onEvents(events, events.length ? last : headerRev);
+    });
+    w.on('disconnected', (err: Error) => {
+      if (this.done) return;
+      request.start_revision = String(this.next);
+      if (castGrpcError(err) instanceof GRPCResourceExhastedError) {
+        this.fail(new WatchTooLargeError(this.next, { cause: err }));
+        return;
+      }
+      log?.warn('Watch of etcd disconnected; reconnecting', { prefix, resumeRevision: this.next, err });
+    });
+    w.on('connected', () => {
+      request.start_revision = String(this.next);
+    });
+    this.started = new Promise<void>((resolve, reject) => {
+      let connected = false;
+      w.once('connected', () => {
+        connected = true;
+        resolve();
+      });
+      // An error means etcd canceled the watch: it is gone on both sides. Before the first
+      // connect it fails the start; after, it ends the watch.
+      w.on('error', (err: Error) => {
+        if (connected) {
+          this.fail(watchError(err, this.next));
+          return;
+        }
+        this.done = true;
+        reject(watchError(err, fromRevision));
+      });
+    });
+  }
+
+  private fail(err: Error): void {
+    if (this.done) return;
+    void this.cancel();
+    this.sink.onError(err);
+  }
+
+  async cancel(): Promise<void> {
+    this.done = true;
+    const w = this.watcher;
+    w.removeAllListeners();
+    w.on('error', () => undefined);
+    await w.cancel().catch(() => undefined);
+  }
+}
+
+/**
+ * watchError names why etcd canceled a watch. etcd 3.4 cancels a watch it accepted only when the
+ * revision it needs was compacted (etcd3 reports the cancel as an EtcdError).
+ */
+function watchError(err: Error, revision: number): Error {
+  if (err instanceof EtcdError) return new CompactedError(revision, 0);
+  return translate(err);
+}
+
+/** toStoreEvent turns one etcd watch event into a StoreEvent (DELETED carries the last state, at the delete's revision). */
+function toStoreEvent(e: IWatchResponse['events'][number]): StoreEvent {
+  const key = e.kv.key.toString('utf8');
+  const revision = Number(e.kv.mod_revision);
+  const prevObject = e.prev_kv ? decodeKV(e.prev_kv) : undefined;
+  if (e.type === 'Put') {
+    return { type: Number(e.kv.version) === 1 ? 'ADDED' : 'MODIFIED', key, object: decodeKV(e.kv), prevObject, revision };
+  }
+  const last = prevObject ?? ({ metadata: {} } as KubeObject);
+  return { type: 'DELETED', key, object: { ...last, metadata: { ...last.metadata, resourceVersion: String(revision) } }, prevObject, revision };
 }
 
 function checkPreconditions(key: string, current: KubeObject, pre?: Preconditions): void {

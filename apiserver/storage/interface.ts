@@ -19,6 +19,10 @@ export interface StoreEvent {
 export interface ListOptions {
   /** revision reads at an older revision (consistent paging); 0 or unset = latest. */
   revision?: number;
+  /**
+   * limit bounds the items of one answer; 0 or unset = every item (a backend still reads its own
+   * store in bounded pages). A backend may answer fewer than limit items with nextKey set.
+   */
   limit?: number;
   /** startKey continues a paged list from this key (inclusive). */
   startKey?: string;
@@ -41,10 +45,36 @@ export interface Preconditions {
   uid?: string;
 }
 
+/**
+ * WatchSink receives one storage watch. Calls are synchronous, in revision order, and never
+ * overlap; after onError nothing more is delivered.
+ */
+export interface WatchSink {
+  /**
+   * onEvents delivers the events of one or more whole revisions (possibly none: a progress
+   * report), and the store revision the watch has now seen everything up to.
+   */
+  onEvents(events: StoreEvent[], revision: number): void;
+  /**
+   * onError ends the watch: CompactedError when the history it needs is gone,
+   * WatchTooLargeError when the backend cannot carry the backlog in one answer, or another
+   * error. The watcher re-lists and watches again from the listed revision.
+   */
+  onError(err: Error): void;
+}
+
+/** StorageWatch is a running storage watch. */
+export interface StorageWatch {
+  /** cancel stops the watch; the sink hears nothing more. */
+  cancel(): Promise<void>;
+}
+
 /** TryUpdate computes the new object from the current one; return null to leave it unchanged. */
 export type TryUpdate = (current: KubeObject) => KubeObject | null | Promise<KubeObject | null>;
 
 export interface Storage {
+  /** lastWriteRevision is the newest revision this process wrote (reads through a cache wait for it). */
+  readonly lastWriteRevision: number;
   create(key: string, obj: KubeObject): Promise<KubeObject>;
   get(key: string): Promise<KubeObject | undefined>;
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;
@@ -59,6 +89,14 @@ export interface Storage {
   /** delete removes the key if preconditions hold; returns the last state. */
   delete(key: string, preconditions?: Preconditions): Promise<KubeObject>;
   currentRevision(): Promise<number>;
+  /**
+   * watch delivers every change to keys under prefix from fromRevision (inclusive) on, and
+   * resolves once the watch is established. When fromRevision is older than the store's history
+   * the watch ends with CompactedError: the promise rejects, or (etcd tells it only after the
+   * watch was created) sink.onError reports it. The backend resumes after its own disconnects
+   * with no gap and no repeat; when it cannot, it ends the watch through sink.onError.
+   */
+  watch(prefix: string, fromRevision: number, sink: WatchSink): Promise<StorageWatch>;
   compact(revision: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -97,6 +135,20 @@ export class CompactedError extends Error {
   ) {
     super(`revision ${requested} has been compacted (compact revision ${compacted})`);
     this.name = 'CompactedError';
+  }
+}
+
+/**
+ * WatchTooLargeError means a watch's backlog came in one answer larger than the client accepts:
+ * resuming would fetch the same answer again, so the watch ends instead of looping.
+ */
+export class WatchTooLargeError extends Error {
+  constructor(
+    readonly revision: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`the watch answer from revision ${revision} is larger than the client accepts`, options);
+    this.name = 'WatchTooLargeError';
   }
 }
 
