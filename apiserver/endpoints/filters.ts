@@ -104,10 +104,10 @@ export class RequestDeadline {
     private readonly onExpire: (answered: boolean) => void,
   ) {
     if (ms > 0) this.arm(ms);
-    const clear = () => this.clear();
-    req.socket.once('close', clear);
-    res.once('finish', () => {
-      if (req.complete) clear();
+    // A response that closes (answered, or its connection gone) ends the deadline, unless the
+    // body is still arriving: then the timer stays to cut the connection.
+    res.once('close', () => {
+      if (req.complete || req.socket.destroyed) this.clear();
     });
   }
 
@@ -138,7 +138,7 @@ export class RequestDeadline {
   private fire(): void {
     this.timer = undefined;
     const { req, res } = this;
-    if (res.writableEnded && req.complete) return;
+    if (req.socket.destroyed || (res.writableEnded && req.complete)) return;
     if (this.longRunning && req.complete) return;
     this.expired = true;
     const socket = req.socket;
