@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { Counter, Gauge, Histogram } from '../lib/metrics.js';
 import type { Logger } from '../lib/log.js';
-import { forbidden, internalError, notFoundPath, StatusError, unauthorized } from '../lib/machinery/status.js';
+import { forbidden, internalError, notFoundPath, StatusError, StatusReason, unauthorized } from '../lib/machinery/status.js';
 import type { Authenticator, UserInfo } from './auth/authn.js';
 import { forbiddenMessage, type Authorizer } from './auth/authz.js';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
@@ -275,9 +275,15 @@ export function createAPIServer(opts: ServerOptions): https.Server {
   server.requestTimeout = 0; // watches are long-lived; the front door's RequestDeadline bounds the rest
   // A client error (a malformed request line or header) gets a Status too, then the connection ends.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || (err as { code?: string }).code === 'ECONNRESET') return socket.destroy();
-    const body = JSON.stringify(new StatusError(400, 'BadRequest', 'the request could not be parsed').status);
-    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
+    const [code, text, reason, message]: [number, string, StatusReason, string] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', StatusReason.Unknown, 'the request headers are too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', StatusReason.Timeout, 'the request headers did not arrive in time']
+          : [400, 'Bad Request', StatusReason.BadRequest, 'the request could not be parsed'];
+    const body = JSON.stringify(new StatusError(code, reason, message).status);
+    socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
   return server;
 }
