@@ -14,6 +14,7 @@ import { ServiceAllocator, parseCIDR, firstServiceIP } from './registry/services
 import { Authenticator } from './auth/authn.js';
 import { AuthenticatedAuthorizer } from './auth/authz.js';
 import { createAPIServer } from './server.js';
+import { parseGoDuration } from './endpoints/options.js';
 import { CRDController } from './crd/controller.js';
 import { bootstrap } from './bootstrap.js';
 import { admissionHooksFor } from './admission/index.js';
@@ -33,6 +34,9 @@ const flagSpecs: FlagSpec[] = [
   { name: 'service-node-port-range', description: 'Range NodePorts are allocated from.', default: '30000-32767' },
   { name: 'etcd-compaction-interval', description: 'Seconds between etcd compactions (0 disables).', default: '300' },
   { name: 'watch-cache-size', description: 'Events the watch cache keeps for watches that resume from an older resourceVersion.', default: process.env.SKIFF_WATCH_CACHE_SIZE ?? '50000' },
+  { name: 'max-requests-inflight', description: 'The maximum number of non-mutating requests in flight at a given time; beyond it the server answers 429. Zero for no limit.', default: '400' },
+  { name: 'max-mutating-requests-inflight', description: 'The maximum number of mutating requests in flight at a given time; beyond it the server answers 429. Zero for no limit.', default: '200' },
+  { name: 'request-timeout', description: 'How long a non-long-running request may take, body included, before the server answers 504 and closes it (a Go duration).', default: '1m0s' },
   { name: 'v', description: 'Log verbosity (0-5).', default: '0' },
 ];
 
@@ -63,6 +67,17 @@ async function main(): Promise<void> {
   if (!(pmin > 0 && pmax >= pmin && pmax < 65536)) {
     log.error('Invalid --service-node-port-range', { value: f['service-node-port-range'] });
     process.exit(2);
+  }
+  const limits = {
+    maxRequestsInflight: Number(f['max-requests-inflight']),
+    maxMutatingRequestsInflight: Number(f['max-mutating-requests-inflight']),
+    requestTimeoutMs: parseGoDuration(f['request-timeout']) ?? NaN,
+  };
+  for (const [flag, value] of [['max-requests-inflight', limits.maxRequestsInflight], ['max-mutating-requests-inflight', limits.maxMutatingRequestsInflight], ['request-timeout', limits.requestTimeoutMs]] as const) {
+    if (!Number.isInteger(value) || value < 0) {
+      log.error(`Invalid --${flag}`, { value: f[flag] });
+      process.exit(2);
+    }
   }
   const cidr = parseCIDR(f['service-cluster-ip-range']);
   const port = Number(f['secure-port']);
@@ -105,6 +120,7 @@ async function main(): Promise<void> {
     protobuf: decodeKubeProtobuf,
     fieldValidator: newFieldValidator(),
     openapi: newOpenAPIProvider(registry),
+    limits,
     readyChecks: {
       etcd: async () => {
         try {

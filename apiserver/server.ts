@@ -1,21 +1,36 @@
-// The HTTPS server: authentication on every request, health and metrics, version, discovery,
-// OpenAPI, then the generic resource handler. Errors leave as metav1.Status bodies.
+// The HTTPS server and its one front door. Every request takes the same way in: its path is
+// decoded safely (a bad escape is a 400, dot segments are never resolved), health and version
+// answer anyone, then authentication, the in-flight limits and the request deadline, routing
+// (metrics, discovery, OpenAPI, resources), authorization, and the generic resource handler.
+// Whatever fails anywhere leaves as a metav1.Status.
 
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import express from 'express';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { Counter, Gauge, Histogram } from '../lib/metrics.js';
 import type { Logger } from '../lib/log.js';
-import { forbidden, internalError, notFoundPath, StatusError, unauthorized } from '../lib/machinery/status.js';
+import { forbidden, internalError, notFoundPath, StatusError, StatusReason, unauthorized } from '../lib/machinery/status.js';
 import type { Authenticator, UserInfo } from './auth/authn.js';
 import { forbiddenMessage, type Authorizer } from './auth/authz.js';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
-import { ResourceHandler, writeJSON, writeStatus, type FieldValidator } from './endpoints/resources.js';
-import { parseRequestInfo, type ProtobufDecoder } from './endpoints/request.js';
+import { ResourceHandler, type FieldValidator } from './endpoints/resources.js';
+import { writeJSON, writeStatus } from './endpoints/response.js';
+import { checkPathNames, parseRequestInfo, type ProtobufDecoder, type RequestInfo } from './endpoints/request.js';
+import { parseRequestPath, type RequestPath } from './endpoints/path.js';
+import { parseRequestOptions } from './endpoints/options.js';
+import { InflightLimiter, isLongRunning, RequestDeadline, requestKind, requestTimeoutError, type RequestKind } from './endpoints/filters.js';
 import type { APIRegistry } from './registry/registry.js';
 import { openAPIV3Response, type OpenAPIV3Service } from './openapi.js';
 
+/** FrontDoorLimits are kube-apiserver's --max-requests-inflight, --max-mutating-requests-inflight and --request-timeout. */
+export interface FrontDoorLimits {
+  maxRequestsInflight: number;
+  maxMutatingRequestsInflight: number;
+  requestTimeoutMs: number;
+}
+
+/** defaultLimits are kube-apiserver's defaults. */
+export const defaultLimits: FrontDoorLimits = { maxRequestsInflight: 400, maxMutatingRequestsInflight: 200, requestTimeoutMs: 60_000 };
 
 export interface ServerOptions {
   registry: APIRegistry;
@@ -31,6 +46,7 @@ export interface ServerOptions {
   openapi?: OpenAPIV3Service;
   /** readyChecks run for /readyz; each returns an error message or undefined. */
   readyChecks: Record<string, () => Promise<string | undefined>>;
+  limits?: FrontDoorLimits;
 }
 
 /** versionInfo is what /version answers; kubectl's dispatcher picks its binary from `minor`. */
@@ -45,13 +61,6 @@ export const versionInfo = {
   compiler: 'tsc',
   platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
 };
-
-/** isResourcePath: /api/v1/<resource…> or /apis/<group>/<version>/<resource…> (not discovery documents). */
-export function isResourcePath(path: string): boolean {
-  if (path.startsWith('/api/')) return path.split('/').filter(Boolean).length >= 3;
-  if (path.startsWith('/apis/')) return path.split('/').filter(Boolean).length >= 4;
-  return false;
-}
 
 export function createAPIServer(opts: ServerOptions): https.Server {
   const { registry, log } = opts;
@@ -73,18 +82,18 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     watchMetrics: { inc: (r) => watchers.inc({ resource: r }), dec: (r) => watchers.dec({ resource: r }) },
   });
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  // kube-apiserver marks every response uncacheable (WithCacheControl); the kubectl dispatcher
-  // relies on it for /version. Hashed OpenAPI documents override it below.
-  app.use((_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-cache, private');
-    next();
+  const limits = opts.limits ?? defaultLimits;
+  const inflightGauge = new Gauge({ name: 'apiserver_current_inflight_requests', help: 'Maximal number of currently used inflight request limit of this apiserver per request kind in last second.', labelNames: ['request_kind'], registers: [opts.metrics] });
+  const dropped = new Counter({ name: 'apiserver_dropped_requests_total', help: "Number of requests dropped with 'Try again later' response.", labelNames: ['request_kind'], registers: [opts.metrics] });
+  const terminations = new Counter({ name: 'apiserver_request_terminations_total', help: 'Number of requests which apiserver terminated in self-defense, by verb, resource and code.', labelNames: ['verb', 'resource', 'code'], registers: [opts.metrics] });
+  for (const kind of ['readOnly', 'mutating'] as RequestKind[]) inflightGauge.set({ request_kind: kind }, 0);
+  const limiter = new InflightLimiter(limits, {
+    set: (kind, value) => inflightGauge.set({ request_kind: kind }, value),
+    dropped: (kind) => dropped.inc({ request_kind: kind }),
   });
 
-  const health = async (req: IncomingMessage, res: ServerResponse, what: string, checks: Record<string, () => Promise<string | undefined>>) => {
-    const verbose = new URL(req.url ?? '/', 'https://x').searchParams.has('verbose');
+  const health = async (query: URLSearchParams, res: ServerResponse, what: string, checks: Record<string, () => Promise<string | undefined>>) => {
+    const verbose = query.has('verbose');
     const lines: string[] = [];
     let ok = true;
     for (const [name, check] of Object.entries(checks)) {
@@ -101,114 +110,153 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     res.end(body);
   };
   const live = { ping: async () => undefined };
-  app.get('/healthz', (req, res) => void health(req, res, 'healthz', live));
-  app.get('/livez', (req, res) => void health(req, res, 'livez', live));
-  app.get('/readyz', (req, res) => void health(req, res, 'readyz', { ping: live.ping, ...opts.readyChecks }));
-  app.get(['/version', '/version/'], (_req, res) => writeJSON(res, 200, versionInfo));
 
-  // Everything below requires an authenticated, authorized user.
-  app.use((req, res, next) => {
-    const user = opts.authenticator.authenticate(req);
-    if (!user) return writeStatus(res, unauthorized());
-    (req as IncomingMessage & { user?: UserInfo }).user = user;
-    next();
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.writeHead(200, { 'Content-Type': opts.metrics.contentType });
-    res.end(await opts.metrics.metrics());
-  });
-  app.get('/api', (req, res) => {
-    const agg = wantsAggregated(req.headers.accept);
-    if (agg) return writeJSON(res, 200, aggregatedDiscovery(registry, true, agg), { 'Content-Type': aggregatedContentType(agg), Vary: 'Accept' });
-    writeJSON(res, 200, apiVersions(`${opts.advertiseAddress}:${opts.port}`));
-  });
-  app.get('/apis', (req, res) => {
-    const agg = wantsAggregated(req.headers.accept);
-    if (agg) return writeJSON(res, 200, aggregatedDiscovery(registry, false, agg), { 'Content-Type': aggregatedContentType(agg), Vary: 'Accept' });
-    writeJSON(res, 200, apiGroupList(registry));
-  });
-  app.get('/apis/:group', (req, res) => {
-    const g = apiGroup(registry, req.params.group);
-    if (!g) return writeStatus(res, notFoundPath());
-    writeJSON(res, 200, g);
-  });
-  app.get('/api/v1', (_req, res) => writeJSON(res, 200, apiResourceList(registry, '', 'v1')));
-  app.get('/apis/:group/:version', (req, res) => {
-    const list = apiResourceList(registry, req.params.group, req.params.version);
-    if (!list) return writeStatus(res, notFoundPath());
-    writeJSON(res, 200, list);
-  });
-  app.get('/openapi/v3', (_req, res) => {
-    if (!opts.openapi) return writeStatus(res, notFoundPath());
-    writeJSON(res, 200, opts.openapi.index());
-  });
-  app.get(/^\/openapi\/v3\/(.+)$/, (req, res) => {
-    if (!opts.openapi) return writeStatus(res, notFoundPath());
-    const url = new URL(req.originalUrl, 'https://x');
-    const r = openAPIV3Response(opts.openapi, url.pathname.slice('/openapi/v3/'.length), url.searchParams, {
-      accept: req.headers.accept,
-      ifNoneMatch: req.headers['if-none-match'],
-    });
-    if (r.status === 404) return writeStatus(res, notFoundPath());
-    res.writeHead(r.status, r.body !== undefined ? { ...r.headers, 'Content-Length': String(Buffer.byteLength(r.body)) } : r.headers);
-    res.end(r.body);
-  });
+  /** servePublic answers what anyone may ask (health, version); false when the path is not one of those. */
+  const servePublic = async (method: string, path: RequestPath, res: ServerResponse): Promise<boolean> => {
+    if ((method !== 'GET' && method !== 'HEAD') || path.segments.length !== 1) return false;
+    switch (path.segments[0]) {
+      case 'healthz':
+        await health(path.query, res, 'healthz', live);
+        return true;
+      case 'livez':
+        await health(path.query, res, 'livez', live);
+        return true;
+      case 'readyz':
+        await health(path.query, res, 'readyz', { ping: live.ping, ...opts.readyChecks });
+        return true;
+      case 'version':
+        writeJSON(res, 200, versionInfo);
+        return true;
+    }
+    return false;
+  };
 
-  // handleResource serves every /api/v1/… and /apis/<group>/<version>/… resource request.
-  const handleResource = (req: IncomingMessage, res: ServerResponse, url: URL, user: UserInfo) => {
-    const started = process.hrtime.bigint();
-    const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+  /** serveNonResource answers metrics, discovery and OpenAPI; false when the path is none of those. */
+  const serveNonResource = async (req: IncomingMessage, method: string, path: RequestPath, res: ServerResponse): Promise<boolean> => {
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    const seg = path.segments;
+    const agg = () => wantsAggregated(req.headers.accept);
+    if (seg.length === 1 && seg[0] === 'metrics') {
+      res.writeHead(200, { 'Content-Type': opts.metrics.contentType });
+      res.end(await opts.metrics.metrics());
+      return true;
+    }
+    if (seg[0] === 'api' && seg.length === 1) {
+      const a = agg();
+      if (a) writeJSON(res, 200, aggregatedDiscovery(registry, true, a), { 'Content-Type': aggregatedContentType(a), Vary: 'Accept' });
+      else writeJSON(res, 200, apiVersions(`${opts.advertiseAddress}:${opts.port}`));
+      return true;
+    }
+    if (seg[0] === 'api' && seg.length === 2 && seg[1] === 'v1') {
+      writeJSON(res, 200, apiResourceList(registry, '', 'v1'));
+      return true;
+    }
+    if (seg[0] === 'apis' && seg.length === 1) {
+      const a = agg();
+      if (a) writeJSON(res, 200, aggregatedDiscovery(registry, false, a), { 'Content-Type': aggregatedContentType(a), Vary: 'Accept' });
+      else writeJSON(res, 200, apiGroupList(registry));
+      return true;
+    }
+    if (seg[0] === 'apis' && seg.length === 2) {
+      const g = apiGroup(registry, seg[1]!);
+      if (!g) throw notFoundPath();
+      writeJSON(res, 200, g);
+      return true;
+    }
+    if (seg[0] === 'apis' && seg.length === 3) {
+      const list = apiResourceList(registry, seg[1]!, seg[2]!);
+      if (!list) throw notFoundPath();
+      writeJSON(res, 200, list);
+      return true;
+    }
+    if (seg[0] === 'openapi' && seg[1] === 'v3') {
+      if (!opts.openapi) throw notFoundPath();
+      if (seg.length === 2) {
+        writeJSON(res, 200, opts.openapi.index());
+        return true;
+      }
+      const r = openAPIV3Response(opts.openapi, seg.slice(2).join('/'), path.query, {
+        accept: req.headers.accept,
+        ifNoneMatch: req.headers['if-none-match'],
+      });
+      if (r.status === 404) throw notFoundPath();
+      res.writeHead(r.status, r.body !== undefined ? { ...r.headers, 'Content-Length': String(Buffer.byteLength(r.body)) } : r.headers);
+      res.end(r.body);
+      return true;
+    }
+    return false;
+  };
+
+  /** observe records a resource request's count, latency and log line when its answer is out. */
+  const observe = (info: RequestInfo, res: ServerResponse, user: UserInfo, started: bigint) => {
     const resourceLabel = info.resource ? (info.subresource ? `${info.resource}/${info.subresource}` : info.resource) : '';
     res.on('finish', () => {
       const verb = info.verb.toUpperCase();
       requests.inc({ verb, resource: resourceLabel, code: String(res.statusCode) });
+      if (res.statusCode === 429 || res.statusCode === 504) terminations.inc({ verb, resource: resourceLabel, code: String(res.statusCode) });
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (info.verb !== 'watch') latency.observe({ verb, resource: resourceLabel }, seconds);
-      if (log.enabled(3)) log.info('HTTP', { verb: info.verb, uri: url.pathname, code: res.statusCode, user: user.name, ms: seconds * 1000 });
+      if (log.enabled(3)) log.info('HTTP', { verb: info.verb, uri: info.path, code: res.statusCode, user: user.name, ms: seconds * 1000 });
     });
-    const run = async () => {
-      if (!info.isResourceRequest) throw notFoundPath();
-      const decision = opts.authorizer.authorize({
-        user,
-        verb: info.verb,
-        group: info.group,
-        version: info.version,
-        resource: info.resource,
-        subresource: info.subresource,
-        namespace: info.namespace,
-        name: info.name,
-        resourceRequest: true,
-      });
-      if (!decision.allowed) {
-        throw forbidden({ group: info.group, resource: info.resource ?? '' }, info.name ?? '', forbiddenMessage({ user, verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, resourceRequest: true }));
-      }
-      await handler.handle(req, res, info, url.searchParams, user);
-    };
-    run().catch((err: unknown) => {
+  };
+
+  /** frontDoor is the one way in for every request. */
+  const frontDoor = async (req: IncomingMessage, res: ServerResponse, deadline: RequestDeadline): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = parseRequestPath(req.url ?? '/');
+    if (await servePublic(method, path, res)) return;
+
+    const user = opts.authenticator.authenticate(req);
+    if (!user) throw unauthorized();
+    const info = parseRequestInfo(method, path);
+    if (info.isResourceRequest) observe(info, res, user, started);
+    checkPathNames(info);
+
+    if (isLongRunning(info)) deadline.exempt();
+    else limiter.admit(requestKind(info.verb), user.groups, res);
+    const requestOpts = info.isResourceRequest ? parseRequestOptions(info, path.query) : undefined;
+    if (requestOpts?.timeoutMs !== undefined && !isLongRunning(info)) deadline.shorten(requestOpts.timeoutMs, Number(process.hrtime.bigint() - started) / 1e6);
+
+    if (!info.isResourceRequest) {
+      if (await serveNonResource(req, method, path, res)) return;
+      throw notFoundPath();
+    }
+    const decision = opts.authorizer.authorize({
+      user,
+      verb: info.verb,
+      group: info.group,
+      version: info.version,
+      resource: info.resource,
+      subresource: info.subresource,
+      namespace: info.namespace,
+      name: info.name,
+      resourceRequest: true,
+    });
+    if (!decision.allowed) {
+      throw forbidden({ group: info.group, resource: info.resource ?? '' }, info.name ?? '', forbiddenMessage({ user, verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, resourceRequest: true }));
+    }
+    await handler.handle(req, res, info, requestOpts!, path.query, user);
+  };
+
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    // kube-apiserver marks every response uncacheable (WithCacheControl); the kubectl dispatcher
+    // relies on it for /version. Hashed OpenAPI documents override it.
+    res.setHeader('Cache-Control', 'no-cache, private');
+    const deadline = new RequestDeadline(req, res, limits.requestTimeoutMs, (answered) => {
+      log.v(2).info('Request timed out', { method: req.method, uri: req.url?.split('?')[0], answered });
+      if (!answered) writeStatus(res, requestTimeoutError(), { Connection: 'close' });
+    });
+    frontDoor(req, res, deadline).catch((err: unknown) => {
+      if (deadline.expired) return;
       const status = err instanceof StatusError ? err : internalError(err);
-      if (!(err instanceof StatusError)) log.error('Request failed', { verb: info.verb, uri: url.pathname, err: err as Error, stack: (err as Error)?.stack });
+      if (!(err instanceof StatusError)) log.error('Request failed', { method: req.method, uri: req.url?.split('?')[0], err: err as Error, stack: (err as Error)?.stack });
       if (res.headersSent) {
         res.end();
         return;
       }
       writeStatus(res, status);
     });
-  };
-
-  app.use((req, res) => handleResource(req, res, new URL(req.originalUrl ?? req.url ?? '/', 'https://x'), (req as IncomingMessage & { user?: UserInfo }).user!));
-
-  /**
-   * listener sends resource requests straight to the generic handler and everything else
-   * (health, version, discovery, OpenAPI, metrics) through express: the resource path is the hot
-   * one, and its routing is the request-info parse it needs anyway.
-   */
-  const listener = (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'https://x');
-    if (!isResourcePath(url.pathname)) return app(req, res);
-    res.setHeader('Cache-Control', 'no-cache, private');
-    const user = opts.authenticator.authenticate(req);
-    if (!user) return writeStatus(res, unauthorized());
-    handleResource(req, res, url, user);
   };
 
   const server = https.createServer(
@@ -224,6 +272,18 @@ export function createAPIServer(opts: ServerOptions): https.Server {
   );
   server.keepAliveTimeout = 60_000;
   server.headersTimeout = 65_000;
-  server.requestTimeout = 0; // watches are long-lived; per-request deadlines are our own
+  server.requestTimeout = 0; // watches are long-lived; the front door's RequestDeadline bounds the rest
+  // A client error (a malformed request line or header) gets a Status too, then the connection ends.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') return socket.destroy();
+    const [code, text, reason, message]: [number, string, StatusReason, string] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', StatusReason.Unknown, 'the request headers are too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', StatusReason.Timeout, 'the request headers did not arrive in time']
+          : [400, 'Bad Request', StatusReason.BadRequest, 'the request could not be parsed'];
+    const body = JSON.stringify(new StatusError(code, reason, message).status);
+    socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   return server;
 }

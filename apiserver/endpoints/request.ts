@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import YAML from 'yaml';
 import { badRequest, requestEntityTooLarge, StatusError, StatusReason } from '../../lib/machinery/status.js';
+import { isValidPathSegmentName, type RequestPath } from './path.js';
 
 export interface RequestInfo {
   isResourceRequest: boolean;
@@ -22,10 +23,15 @@ export interface RequestInfo {
 
 const namespaceSubresources = new Set(['status', 'finalize']);
 
-/** parseRequestInfo maps a URL path and method to the request's attributes. */
-export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo {
-  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
-  const info: RequestInfo = { isResourceRequest: false, path: pathname, verb: method.toLowerCase(), apiPrefix: 'api', group: '', version: '', rest: [] };
+/**
+ * parseRequestInfo maps a method and a decoded path to the request's attributes, as
+ * k8s.io/apiserver's RequestInfoFactory does. It never throws: a path that names nothing is a
+ * request info that is not a resource request.
+ */
+export function parseRequestInfo(method: string, path: RequestPath): RequestInfo {
+  const parts = path.segments;
+  const query = path.query;
+  const info: RequestInfo = { isResourceRequest: false, path: path.pathname, verb: method.toLowerCase(), apiPrefix: 'api', group: '', version: '', rest: [] };
   if (parts[0] !== 'api' && parts[0] !== 'apis') return info;
   info.apiPrefix = parts[0];
   let cur: string[];
@@ -58,7 +64,8 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
   if (info.resource === 'namespaces') info.namespace = undefined;
 
   const m = method.toUpperCase();
-  const isWatch = watchPrefix || query.get('watch') === 'true' || query.get('watch') === '1';
+  // The parameter codec's boolean: any value but false/0 is true (the Python client sends watch=True).
+  const isWatch = watchPrefix || codecBool(query.get('watch')) === true;
   switch (m) {
     case 'GET':
     case 'HEAD':
@@ -80,6 +87,35 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
       info.verb = m.toLowerCase();
   }
   return info;
+}
+
+/**
+ * codecBool reads a boolean query parameter as apimachinery's parameter codec does: absent is
+ * undefined, `false` and `0` (any case) are false, anything else (`True`, `1`, ``) is true.
+ */
+export function codecBool(v: string | null): boolean | undefined {
+  if (v === null) return undefined;
+  const l = v.toLowerCase();
+  return !(l === 'false' || l === '0');
+}
+
+/**
+ * checkPathNames refuses a request whose namespace or name could not be one segment of an
+ * object's path (`.`, `..`, containing `/` or `%`), as the generic store's key functions do:
+ * with it nothing acts on a parent resource by way of a dot segment.
+ */
+export function checkPathNames(info: RequestInfo): void {
+  if (!info.isResourceRequest) return;
+  const check = (what: string, value: string | undefined) => {
+    if (value === undefined) return;
+    const msgs = isValidPathSegmentName(value);
+    if (msgs.length) throw badRequest(`${what} parameter invalid: ${JSON.stringify(value)}: ${msgs.join(';')}`);
+  };
+  check('Namespace', info.namespace);
+  check('Name', info.name);
+  for (const seg of [info.resource, info.subresource, ...info.rest]) {
+    if (seg === '.' || seg === '..') throw badRequest(`invalid path segment ${JSON.stringify(seg)}`);
+  }
 }
 
 export const maxRequestBodyBytes = 3 * 1024 * 1024;
@@ -129,12 +165,34 @@ export function decodeBody(body: Buffer, contentType: string | undefined, protob
   throw new StatusError(415, StatusReason.UnsupportedMediaType, `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
 }
 
-export function parseJSON(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+/**
+ * maxNestingDepth bounds how deep a decoded body may nest. encoding/json allows 10000; every
+ * recursive step after decoding (clone, merge, stringify) runs on the JS stack, which ends near
+ * 5000 levels, and no Kubernetes object comes near 1000.
+ */
+export const maxNestingDepth = 1000;
+
+/** exceedsDepth reports whether a decoded value nests deeper than `limit` (iteratively: no stack). */
+export function exceedsDepth(value: unknown, limit = maxNestingDepth): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
   }
+  return false;
+}
+
+export function parseJSON(body: Buffer, what = "couldn't get version/kind; json parse error"): unknown {
+  let out: unknown;
+  try {
+    out = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw badRequest(`${what}: ${(err as Error).message}`);
+  }
+  if (exceedsDepth(out)) throw badRequest(`${what}: exceeded max depth of ${maxNestingDepth}`);
+  return out;
 }
 
 export function parseYAML(body: Buffer): unknown {
@@ -147,7 +205,16 @@ export function parseYAML(body: Buffer): unknown {
   const first = docs[0];
   if (!first) throw badRequest('the body of the request was empty');
   if (first.errors.length) throw badRequest(`error converting YAML to JSON: ${first.errors[0].message}`);
-  return first.toJSON();
+  // Aliases are resolved here: an unknown one, or more than 100 (a "billion laughs"), is the
+  // client's error, as are documents too deep to resolve.
+  let out: unknown;
+  try {
+    out = first.toJS({ json: true, maxAliasCount: 100 });
+  } catch (err) {
+    throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
+  }
+  if (exceedsDepth(out)) throw badRequest(`error converting YAML to JSON: exceeded max depth of ${maxNestingDepth}`);
+  return out;
 }
 
 export interface Negotiated {

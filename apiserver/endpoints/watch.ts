@@ -4,13 +4,20 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../lib/api/meta.js';
-import { badRequest, StatusError } from '../../lib/machinery/status.js';
+import { StatusError } from '../../lib/machinery/status.js';
+import type { Logger } from '../../lib/log.js';
 import type { WatchEventType } from '../storage/interface.js';
 import { eventLine, type CachedEvent } from '../storage/cacher.js';
 import type { GenericStore } from '../registry/store.js';
 import { negotiate } from './request.js';
 import { toTable } from './table.js';
-import { includeObjectOf, type ResourceHandlerDeps } from './resources.js';
+import { watchStart, type RequestOptions } from './options.js';
+
+/** WatchDeps are what a watch needs of the server: a logger and the open-watch gauge. */
+export interface WatchDeps {
+  log: Logger;
+  watchMetrics?: { inc(resource: string): void; dec(resource: string): void };
+}
 
 /** bookmarkIntervalMs: how often a watch that allows bookmarks gets one (kube-apiserver: about a minute). */
 const bookmarkIntervalMs = Number(process.env.SKIFF_BOOKMARK_INTERVAL_MS ?? 60_000);
@@ -18,38 +25,24 @@ const bookmarkIntervalMs = Number(process.env.SKIFF_BOOKMARK_INTERVAL_MS ?? 60_0
 const maxBufferedBytes = 8 * 1024 * 1024;
 const minRequestTimeoutSeconds = 1800;
 
+/** serveWatch streams the events of `store` that match `predicate`, from where `opts` asks to start. */
 export async function serveWatch(
   req: IncomingMessage,
   res: ServerResponse,
   store: GenericStore,
   ns: string | undefined,
-  query: URLSearchParams,
+  opts: RequestOptions,
   predicate: (o: KubeObject) => boolean,
-  deps: ResourceHandlerDeps,
+  deps: WatchDeps,
 ): Promise<void> {
-  const timeoutParam = query.get('timeoutSeconds');
-  let timeoutSeconds: number;
-  if (timeoutParam !== null && timeoutParam !== '') {
-    if (!/^\d+$/.test(timeoutParam)) throw badRequest(`invalid value for timeoutSeconds: ${JSON.stringify(timeoutParam)}`);
-    timeoutSeconds = Number(timeoutParam);
-  } else {
-    // Without a timeout a watch lasts between 30 and 60 minutes, spreading reconnects out.
-    timeoutSeconds = Math.floor(minRequestTimeoutSeconds * (1 + Math.random()));
-  }
-  const allowBookmarks = query.get('allowWatchBookmarks') === 'true';
-  const sendInitialEvents = query.get('sendInitialEvents');
-  let rv = query.get('resourceVersion') ?? undefined;
-  if (sendInitialEvents === 'true') {
-    if (!allowBookmarks) throw badRequest('sendInitialEvents requires setting allowWatchBookmarks=true');
-    if (query.get('resourceVersionMatch') !== 'NotOlderThan') throw badRequest('sendInitialEvents requires setting resourceVersionMatch=NotOlderThan');
-    rv = undefined;
-  } else if (sendInitialEvents === 'false' && (!rv || rv === '0')) {
-    // Start at "most recent" without the initial state: from the cache's current revision.
-    rv = String(0);
-  }
+  // Without a timeout a watch lasts between 30 and 60 minutes, spreading reconnects out.
+  const timeoutSeconds = opts.timeoutSeconds ?? Math.floor(minRequestTimeoutSeconds * (1 + Math.random()));
+  const allowBookmarks = opts.allowWatchBookmarks;
+  const sendInitialEvents = opts.sendInitialEvents;
+  const start = watchStart(opts, () => store.currentCacheRevision());
   const neg = negotiate(req.headers.accept);
   const table = neg.as === 'Table';
-  const includeObject = includeObjectOf(query);
+  const includeObject = opts.includeObject;
   const def = store.def;
   const kindHeader = { kind: def.kind, apiVersion: store.apiVersion };
 
@@ -139,7 +132,7 @@ export async function serveWatch(
   };
 
   try {
-    unregister = await store.watch(ns, rv === '0' && sendInitialEvents !== 'false' ? undefined : rv === '0' ? String(store.currentCacheRevision()) : rv, {
+    unregister = await store.watch(ns, start, {
       matches: predicate,
       deliver,
       terminate: () => close(),
@@ -161,7 +154,7 @@ export async function serveWatch(
     return;
   }
   sendHeaders();
-  if (sendInitialEvents === 'true') bookmark({ 'k8s.io/initial-events-end': 'true' });
+  if (sendInitialEvents === true) bookmark({ 'k8s.io/initial-events-end': 'true' });
   if (allowBookmarks) timers.push(setInterval(() => bookmark(), bookmarkIntervalMs));
   timers.push(
     setTimeout(() => {

@@ -171,6 +171,7 @@ export const apiserver: Component = {
       '--service-cluster-ip-range=10.96.0.0/12',
       '--service-node-port-range=30000-32767',
       `-v=${config.verbosity}`,
+      ...(config.extraArgs?.apiserver ?? []),
     ]),
   health: ({ config, paths }) => ({
     url: `${apiserverURL(config)}/readyz`,

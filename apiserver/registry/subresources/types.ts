@@ -1,0 +1,43 @@
+// SubresourceStorage: one subresource of a kind served by code of its own, as k8s.io/apiserver's
+// generic registry attaches BindingREST or EvictionREST to the pod storage. The HTTP handler finds
+// one by what it supports (`serves`) and by verb; it knows no kind by name.
+
+import type { KubeObject } from '../../../lib/api/meta.js';
+import type { ResourceDefinition } from '../../../lib/api/resource.js';
+import type { Status } from '../../../lib/machinery/status.js';
+import type { GenericStore, RequestContext } from '../store.js';
+
+/** SubresourceRequest is what a subresource sees of one request: the parent's store and the object it names. */
+export interface SubresourceRequest {
+  store: GenericStore;
+  namespace: string | undefined;
+  name: string;
+  /** ctx carries the user and the time; dryRun is decided by the subresource (bodies may carry it too). */
+  ctx: RequestContext;
+  /** dryRun checks the query's dryRun values together with any a body carries. */
+  dryRun(bodyValues?: string[]): boolean;
+}
+
+/** SubresourceResult is an answer: an object of the parent kind (rendered as the client asked), or any other body as JSON. */
+export type SubresourceResult = { code: number; object: KubeObject } | { code: number; body: KubeObject | Status | Record<string, unknown> };
+
+/** SubresourceStorage serves one subresource; each verb it supports is one method. */
+export interface SubresourceStorage {
+  /** subresource is the path segment (`binding`, `eviction`, `finalize`). */
+  readonly subresource: string;
+  /** serves says whether a kind has this subresource. */
+  serves(def: ResourceDefinition): boolean;
+  /**
+   * bodyIsParent says that a write's body is an object of the parent kind, so it gets the
+   * parent's field validation (namespaces/finalize takes a Namespace).
+   */
+  readonly bodyIsParent?: boolean;
+  /** bodyName names what a write's body must be, for the error when it is not an object (`an Eviction`). */
+  readonly bodyName?: string;
+  /** create serves POST with the decoded body. */
+  create?(req: SubresourceRequest, body: Record<string, unknown>): Promise<SubresourceResult>;
+  /** update serves PUT with the decoded body. */
+  update?(req: SubresourceRequest, body: Record<string, unknown>): Promise<SubresourceResult>;
+  /** get serves GET. */
+  get?(req: SubresourceRequest): Promise<SubresourceResult>;
+}
