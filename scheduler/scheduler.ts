@@ -21,19 +21,11 @@ import type { Logger } from '../lib/log.js';
 import { type Clock, type TimerHandle, realClock } from '../lib/workqueue/clock.js';
 import { Binder } from './binder.js';
 import { Cache } from './cache/cache.js';
-import {
-  CycleState,
-  FitError,
-  type Framework,
-  type FrameworkProfile,
-  NoNodesAvailableError,
-  type Registry,
-  type SchedulingOptions,
-  Snapshot,
-  podPriority,
-  schedulePod,
-  statusMessage,
-} from './framework/framework.js';
+import { CycleState } from './framework/cyclestate.js';
+import { FitError, NoNodesAvailableError } from './framework/errors.js';
+import { type Framework, type FrameworkProfile, podPriority, type Registry, schedulePod, type SchedulingOptions } from './framework/framework.js';
+import { Snapshot } from './framework/snapshot.js';
+import { statusMessage } from './framework/status.js';
 import { type SchedulerMetrics, noopMetrics } from './metrics.js';
 import { DefaultSchedulerName, buildFramework } from './config.js';
 import { DefaultPreemption, DefaultPreemptionName, type DefaultPreemptionArgs, PreemptionDecision, preemptionDecisionKey, prepareCandidate } from './preemption/preemption.js';
