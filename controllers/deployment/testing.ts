@@ -8,7 +8,7 @@ import { DefaultDeploymentUniqueLabelKey, RevisionAnnotation } from '../../lib/a
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Condition } from '../../lib/api/meta.js';
 import { type Action, FakeClient } from '../../lib/client/fake.js';
-import { FakeRecorder } from '../../lib/client/events.js';
+import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Deployments, Pods, ReplicaSets } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
 import type { SyncResult } from './rollout.js';

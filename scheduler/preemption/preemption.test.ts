@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
-import { FakeRecorder } from '../../lib/client/events.js';
+import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { FakeClient } from '../../lib/client/fake.js';
 import { Pods } from '../../lib/client/resources.js';
 import { CycleState } from '../framework/cyclestate.js';
