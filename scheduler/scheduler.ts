@@ -62,16 +62,16 @@ export const PodReasonUnschedulable = 'Unschedulable';
 export const PodReasonSchedulerError = 'SchedulerError';
 const maxEventMessageLength = 1024;
 
-/** nominationChange: set the preemptor's nominatedNodeName (a name), clear it (''), or leave it (undefined). */
+/** NominationChange: set the preemptor's nominatedNodeName (a name), clear it (''), or leave it (undefined). */
 type NominationChange = string | undefined;
 
+const nodeChange = (ev: ClusterEvent) => ev.resource === 'Node' && ev.action !== 'Delete';
+const podGone = (ev: ClusterEvent) => ev.resource === 'AssignedPod' && ev.action === 'Delete';
+const anyAssignedPod = (ev: ClusterEvent) => ev.resource === 'AssignedPod';
 /**
  * pluginEvents is which cluster events may make a pod rejected by a plugin schedulable (the
  * plugins' EventsToRegister, coarsened); plugins not listed react to every event.
  */
-const nodeChange = (ev: ClusterEvent) => ev.resource === 'Node' && ev.action !== 'Delete';
-const podGone = (ev: ClusterEvent) => ev.resource === 'AssignedPod' && ev.action === 'Delete';
-const anyAssignedPod = (ev: ClusterEvent) => ev.resource === 'AssignedPod';
 const pluginEvents: Record<string, (ev: ClusterEvent) => boolean> = {
   NodeUnschedulable: nodeChange,
   NodeName: nodeChange,

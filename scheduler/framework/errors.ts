@@ -103,7 +103,7 @@ export class FitError extends Error {
   }
 }
 
-/** ErrNoNodesAvailable is thrown when the snapshot has no nodes at all. */
+/** NoNodesAvailableError is thrown when the snapshot has no nodes at all. */
 export class NoNodesAvailableError extends Error {
   constructor() {
     super('no nodes available to schedule pods');

@@ -13,7 +13,7 @@ import { asError, Code, skip, type Status, success, unresolvable, unschedulable 
 import type { FilterPlugin, PreFilterPlugin, ScorePlugin } from './interface.js';
 import { makeNode, makePod } from './testing.js';
 
-/** A PostFilter stand-in: the real DefaultPreemption lives with the scheduler process. */
+/** noPreemption is a PostFilter stand-in: the real DefaultPreemption lives with the scheduler process. */
 const noPreemption: Registry = {
   DefaultPreemption: () => ({ name: 'DefaultPreemption', postFilter: () => ({ status: unschedulable('Preemption is not helpful for scheduling') }) }) satisfies PostFilterPlugin,
 };

@@ -6,7 +6,7 @@ import type { Pod } from '../../lib/api/core/pod.js';
 import { quantityNanos } from '../../lib/api/core/quantity.js';
 import type { Container, ResourceList } from '../../lib/api/core/types.js';
 
-/** Resource names the scheduler keeps as dedicated fields rather than scalars. */
+/** ResourceName lists the resource names the scheduler keeps as dedicated fields rather than scalars. */
 export const ResourceName = {
   CPU: 'cpu',
   Memory: 'memory',

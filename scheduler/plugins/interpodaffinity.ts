@@ -30,7 +30,7 @@ import { asError, skip, type Status, success, unresolvable, unschedulable } from
 /** InterPodAffinityName is the plugin's name in configuration. */
 export const InterPodAffinityName = 'InterPodAffinity';
 
-/** Reasons, verbatim from kube. */
+// Reasons, verbatim from kube.
 export const ErrReasonExistingAntiAffinityRulesNotMatch = "node(s) didn't satisfy existing pods anti-affinity rules";
 export const ErrReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
 export const ErrReasonAntiAffinityRulesNotMatch = "node(s) didn't match pod anti-affinity rules";
@@ -173,7 +173,7 @@ function satisfyExistingPodsAntiAffinity(s: PreFilterState, nodeLabels: Labels):
   return true;
 }
 
-/** ScoreMap is topology key → value → accumulated weight. */
+/** PreScoreState is the scoring map: topology key → value → accumulated weight. */
 class PreScoreState {
   readonly topologyScore = new Map<string, Map<string, number>>();
 
