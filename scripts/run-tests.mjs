@@ -24,8 +24,10 @@ const dist = join(root, 'dist');
 /** suites says where each suite's tests are and how many files may run at once on a 2-core box. */
 const suites = {
   unit: { include: (rel) => !rel.startsWith('test/'), concurrency: 2, timeoutMs: 120_000 },
-  // Each end-to-end file starts its own etcd, apiserver and more on free ports in a temp home.
-  e2e: { include: (rel) => rel.startsWith('test/'), concurrency: 1, timeoutMs: 300_000 },
+  // Each end-to-end file starts its own etcd, apiserver and more on free ports in a temp home, so
+  // files are independent. Two at a time measured 447 s against 695 s one at a time for the same
+  // 168 tests, both green, on 2 cores under a load average of 15-24 from other work.
+  e2e: { include: (rel) => rel.startsWith('test/'), concurrency: 2, timeoutMs: 300_000 },
 };
 
 /** walk lists the *.test.js files under dir. */
