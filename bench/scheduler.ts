@@ -313,7 +313,7 @@ function nodeHasBenchTaint(node: Node): boolean {
 
 // ---- phases ----
 
-/** Cluster-wide handles every phase uses. */
+/** Env holds the cluster-wide handles every phase uses. */
 interface Env {
   o: Options;
   cluster: Cluster;

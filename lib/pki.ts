@@ -163,11 +163,11 @@ interface LeafSpec {
   fits: (cert: NodeX509Certificate) => boolean;
 }
 
+const pending = new Map<string, Promise<unknown>>();
 /**
  * serialized runs fn after every earlier call for the same dir has settled: concurrent ensures in
  * one process must not each create a CA, or leaves would end up signed by a CA that was replaced.
  */
-const pending = new Map<string, Promise<unknown>>();
 function serialized<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   dir = resolve(dir);
   const prev = pending.get(dir) ?? Promise.resolve();

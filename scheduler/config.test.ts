@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SchedulerConfigError, buildFramework, defaultSchedulerConfig, loadSchedulerConfig, parseSchedulerConfig } from './config.js';
-import { CycleState, newSnapshot, schedulePod, unschedulable } from './framework/framework.js';
+import { CycleState } from './framework/cyclestate.js';
+import { schedulePod } from './framework/framework.js';
+import { newSnapshot } from './framework/snapshot.js';
+import { unschedulable } from './framework/status.js';
 import { makeNode, makePod } from './framework/testing.js';
 
 const header = 'apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n';

@@ -20,7 +20,7 @@ import {
   notSupported,
   required,
 } from '../lib/machinery/field-errors.js';
-import { type Framework, type FrameworkOptions, type FrameworkProfile, type Registry, type ScorePluginRef, newFramework } from './framework/framework.js';
+import { type Framework, type FrameworkOptions, type FrameworkProfile, newFramework, type Registry, type ScorePluginRef } from './framework/framework.js';
 import { NodeResourcesBalancedAllocationName } from './plugins/balancedallocation.js';
 import { InterPodAffinityName } from './plugins/interpodaffinity.js';
 import { NodeAffinityName } from './plugins/nodeaffinity.js';

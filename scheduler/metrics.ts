@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PendingPods } from './queue/queue.js';
 
-/** ScheduleResult is the result label of scheduler_schedule_attempts_total. */
+/** AttemptResult is the result label of scheduler_schedule_attempts_total. */
 export type AttemptResult = 'scheduled' | 'unschedulable' | 'error';
 
 /** SchedulerMetrics records what the scheduling loop does; NoopMetrics when no registry is given. */

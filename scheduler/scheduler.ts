@@ -21,19 +21,11 @@ import type { Logger } from '../lib/log.js';
 import { type Clock, type TimerHandle, realClock } from '../lib/workqueue/clock.js';
 import { Binder } from './binder.js';
 import { Cache } from './cache/cache.js';
-import {
-  CycleState,
-  FitError,
-  type Framework,
-  type FrameworkProfile,
-  NoNodesAvailableError,
-  type Registry,
-  type SchedulingOptions,
-  Snapshot,
-  podPriority,
-  schedulePod,
-  statusMessage,
-} from './framework/framework.js';
+import { CycleState } from './framework/cyclestate.js';
+import { FitError, NoNodesAvailableError } from './framework/errors.js';
+import { type Framework, type FrameworkProfile, podPriority, type Registry, schedulePod, type SchedulingOptions } from './framework/framework.js';
+import { Snapshot } from './framework/snapshot.js';
+import { statusMessage } from './framework/status.js';
 import { type SchedulerMetrics, noopMetrics } from './metrics.js';
 import { DefaultSchedulerName, buildFramework } from './config.js';
 import { DefaultPreemption, DefaultPreemptionName, type DefaultPreemptionArgs, PreemptionDecision, preemptionDecisionKey, prepareCandidate } from './preemption/preemption.js';
@@ -70,16 +62,16 @@ export const PodReasonUnschedulable = 'Unschedulable';
 export const PodReasonSchedulerError = 'SchedulerError';
 const maxEventMessageLength = 1024;
 
-/** nominationChange: set the preemptor's nominatedNodeName (a name), clear it (''), or leave it (undefined). */
+/** NominationChange: set the preemptor's nominatedNodeName (a name), clear it (''), or leave it (undefined). */
 type NominationChange = string | undefined;
 
+const nodeChange = (ev: ClusterEvent) => ev.resource === 'Node' && ev.action !== 'Delete';
+const podGone = (ev: ClusterEvent) => ev.resource === 'AssignedPod' && ev.action === 'Delete';
+const anyAssignedPod = (ev: ClusterEvent) => ev.resource === 'AssignedPod';
 /**
  * pluginEvents is which cluster events may make a pod rejected by a plugin schedulable (the
  * plugins' EventsToRegister, coarsened); plugins not listed react to every event.
  */
-const nodeChange = (ev: ClusterEvent) => ev.resource === 'Node' && ev.action !== 'Delete';
-const podGone = (ev: ClusterEvent) => ev.resource === 'AssignedPod' && ev.action === 'Delete';
-const anyAssignedPod = (ev: ClusterEvent) => ev.resource === 'AssignedPod';
 const pluginEvents: Record<string, (ev: ClusterEvent) => boolean> = {
   NodeUnschedulable: nodeChange,
   NodeName: nodeChange,

@@ -3,16 +3,19 @@
 # Debian packages, node_modules, and a build in dist/. Every step is skipped when its result is
 # already there, so `npm run up` and `npm test` can call it every time.
 #
-#   bash scripts/setup.sh [--quiet]
+#   bash scripts/setup.sh [--quiet] [--clean]
 #
-# --quiet prints only the steps that do real work. Progress goes to stderr.
+# --quiet prints only the steps that do real work. --clean deletes dist/ and builds from scratch
+# (`npm test` does: a stale dist/ must not run deleted tests or code). Progress goes to stderr.
 set -euo pipefail
 
 quiet=0
+clean=0
 for arg in "$@"; do
   case "$arg" in
     --quiet|-q) quiet=1 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --clean) clean=1 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -88,8 +91,13 @@ if [ "$need_install" = 1 ]; then
 fi
 echo "$lock_sum" >"$stamp"
 
-# Build: tsc when any source or build setting is newer than the last successful build.
+# Build: tsc when any source or build setting is newer than the last successful build, or from an
+# empty dist/ with --clean. The .proto files are read from the source tree (apiserver/protobuf/proto)
+# and need no copy.
 build_stamp=dist/.build-stamp
+if [ "$clean" = 1 ]; then
+  rm -rf dist
+fi
 if [ ! -f "$build_stamp" ] || [ -n "$(find . -path ./node_modules -prune -o -path ./dist -prune -o \
     \( -name '*.ts' -o -name tsconfig.json -o -name package-lock.json \) -newer "$build_stamp" -print -quit)" ]; then
   say "building (tsc)…"

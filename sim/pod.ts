@@ -71,7 +71,7 @@ export function goDuration(ms: number): string {
   return m > 0 ? `${m}m${s % 60}s` : `${s}s`;
 }
 
-/** DeadlineExceeded is the reason (and message) of a pod failed by spec.activeDeadlineSeconds. */
+/** DeadlineExceededReason is the reason (and message) of a pod failed by spec.activeDeadlineSeconds. */
 export const DeadlineExceededReason = 'DeadlineExceeded';
 export const DeadlineExceededMessage = 'Pod was active on the node longer than the specified deadline';
 

@@ -63,9 +63,45 @@ async function cronTab(name: string): Promise<Meta> {
 
 /** ownerKinds are the two owner kinds every cascade mode is tried with. */
 const ownerKinds = [
-  { kind: 'ConfigMap', resource: 'configmap', apiVersion: 'v1', make: (name: string) => configMap(name) },
-  { kind: 'CronTab', resource: 'crontab', apiVersion: 'stable.example.com/v1', make: (name: string) => cronTab(name) },
+  { kind: 'ConfigMap', resource: 'configmap', apiVersion: 'v1', path: `/api/v1/namespaces/${ns}/configmaps`, make: (name: string) => configMap(name) },
+  { kind: 'CronTab', resource: 'crontab', apiVersion: 'stable.example.com/v1', path: `/apis/stable.example.com/v1/namespaces/${ns}/crontabs`, make: (name: string) => cronTab(name) },
 ];
+
+const configMaps = `/api/v1/namespaces/${ns}/configmaps`;
+
+/** currentRevision is the resourceVersion of a list of path now: deletions after it are replayed by deletedAt. */
+async function currentRevision(path: string): Promise<string> {
+  const r = await cluster.request(`${path}?limit=1`);
+  assert.equal(r.status, 200, r.body);
+  return (JSON.parse(r.body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+}
+
+/**
+ * deletedAt replays the watch of each collection from resourceVersion `from` and returns, per
+ * deleted object's name, the resourceVersion its DELETED event carries: the etcd revision of the
+ * delete. skiff's resourceVersions are etcd revisions, one counter for every kind, so comparing
+ * them orders deletions across kinds (a test may rely on it; clients may not).
+ */
+async function deletedAt(from: string, ...paths: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const path of paths) {
+    const r = await cluster.request(`${path}?watch=1&resourceVersion=${from}&timeoutSeconds=1`);
+    assert.equal(r.status, 200, r.body);
+    for (const line of r.body.split('\n')) {
+      if (!line.trim()) continue;
+      const ev = JSON.parse(line) as { type: string; object: { metadata: { name: string; resourceVersion: string } } };
+      if (ev.type === 'DELETED') out.set(ev.object.metadata.name, Number(ev.object.metadata.resourceVersion));
+    }
+  }
+  return out;
+}
+
+/** revisionOf is when name was deleted, failing the test when it was not. */
+function revisionOf(deleted: Map<string, number>, name: string): number {
+  const rv = deleted.get(name);
+  assert.ok(rv !== undefined, `${name} was deleted (deleted: ${[...deleted.keys()].join(', ')})`);
+  return rv;
+}
 
 describe('garbage collector', () => {
   for (const o of ownerKinds) {
@@ -86,11 +122,16 @@ describe('garbage collector', () => {
         const child = await configMap(`${p}-fg-child`, [ownerRef(o.kind, o.apiVersion, owner)]);
         await configMap(`${p}-fg-grandchild`, [ownerRef('ConfigMap', 'v1', child)]);
         await configMap(`${p}-fg-loose`, [ownerRef(o.kind, o.apiVersion, owner, false)]);
+        const from = await currentRevision(configMaps);
         await ok(['delete', o.resource, `${p}-fg`, '-n', ns, '--cascade=foreground', '--timeout=45s']);
         assert.equal(await exists(o.resource, `${p}-fg`), false);
         // Blocking dependents (and theirs) went before the owner could.
         assert.equal(await exists('configmap', `${p}-fg-child`), false);
         assert.equal(await exists('configmap', `${p}-fg-grandchild`), false);
+        const deleted = await deletedAt(from, ...new Set([configMaps, o.path]));
+        const ownerGone = revisionOf(deleted, `${p}-fg`);
+        assert.ok(revisionOf(deleted, `${p}-fg-child`) < ownerGone, 'the blocking child was deleted before its owner');
+        assert.ok(revisionOf(deleted, `${p}-fg-grandchild`) < ownerGone, "the child's own blocking dependent was deleted before the owner");
         await until(async () => !(await exists('configmap', `${p}-fg-loose`)), 30_000, 'non-blocking dependent collected');
       });
 
@@ -167,10 +208,15 @@ describe('garbage collector', () => {
     };
 
     it('kubectl delete --cascade=foreground removes pods, then the ReplicaSet, then the Deployment', async () => {
-      await ready('web-fg');
+      const { rs, pods } = await ready('web-fg');
+      const from = await currentRevision(`/apis/apps/v1/namespaces/${ns}/deployments`);
       await ok(['delete', 'deployment', 'web-fg', '-n', ns, '--cascade=foreground', '--timeout=45s']);
       assert.deepEqual(await list('replicasets', 'web-fg'), []);
       assert.deepEqual(await list('pods', 'web-fg'), []);
+      const deleted = await deletedAt(from, `/api/v1/namespaces/${ns}/pods`, `/apis/apps/v1/namespaces/${ns}/replicasets`, `/apis/apps/v1/namespaces/${ns}/deployments`);
+      const rsGone = revisionOf(deleted, rs.metadata.name);
+      for (const pod of pods) assert.ok(revisionOf(deleted, pod.metadata.name) < rsGone, `pod ${pod.metadata.name} was deleted before the ReplicaSet`);
+      assert.ok(rsGone < revisionOf(deleted, 'web-fg'), 'the ReplicaSet was deleted before the Deployment');
     });
 
     it('kubectl delete --cascade=orphan keeps the ReplicaSet and pods, without the reference to the Deployment', async () => {

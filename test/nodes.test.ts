@@ -66,9 +66,12 @@ interface PodJSON {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
+/** getJSON is the object kubectl gets, undefined when the server answers NotFound; any other failure fails the test. */
 async function getJSON<T>(args: string[]): Promise<T | undefined> {
   const r = await k([...args, '-o', 'json']);
-  return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
+  if (r.code === 0) return JSON.parse(r.stdout) as T;
+  assert.match(r.stderr, /Error from server \(NotFound\)/, r.stderr);
+  return undefined;
 }
 
 const ready = (n: NodeJSON | undefined) => n?.status.conditions.find((c) => c.type === 'Ready');
@@ -155,7 +158,8 @@ describe('node lifecycle', () => {
     const events = await ok(['get', 'events', '--field-selector', 'involvedObject.name=tolerates-2s']);
     assert.match(events, /TaintManagerEviction\s+.*Marking for deletion Pod default\/tolerates-2s/);
     const kept = await getJSON<PodJSON>(['get', 'pod', 'tolerates-forever']);
-    assert.equal(kept?.metadata.deletionTimestamp, undefined);
+    assert.ok(kept, 'tolerates-forever still exists');
+    assert.equal(kept.metadata.deletionTimestamp, undefined);
   });
 
   it('removes the taints when the Node renews its Lease again', async () => {
@@ -172,12 +176,16 @@ describe('node lifecycle', () => {
 describe('pod garbage collection', () => {
   it('deletes a pod bound to a Node that does not exist', async () => {
     await ok(['apply', '-f', '-'], boundPod('orphan', 'ghost', '[]'));
-    await until(async () => (await k(['get', 'pod', 'orphan'])).code !== 0, 20_000, 'orphan pod collected');
+    await until(async () => (await getJSON<PodJSON>(['get', 'pod', 'orphan'])) === undefined, 20_000, 'orphan pod collected');
   });
 
   it('force-deletes the pods of a deleted Node, terminating ones included', async () => {
     renewing.delete('dying');
     await ok(['delete', 'node', 'dying']);
-    await until(async () => (await k(['get', 'pod', 'tolerates-2s'])).code !== 0 && (await k(['get', 'pod', 'tolerates-forever'])).code !== 0, 20_000, 'pods of the deleted node collected');
+    await until(
+      async () => (await getJSON<PodJSON>(['get', 'pod', 'tolerates-2s'])) === undefined && (await getJSON<PodJSON>(['get', 'pod', 'tolerates-forever'])) === undefined,
+      20_000,
+      'pods of the deleted node collected',
+    );
   });
 });

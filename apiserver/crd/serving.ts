@@ -118,7 +118,7 @@ function labelSelectorErrors(obj: KubeObject, jsonPath: string | undefined): Fie
 
 const metaDocs = () => modelDocs('V1ObjectMeta').fields;
 
-/** defaultColumns are served when a version declares none: an Age column from the creation time. */
+/** servedColumns are a version's printer columns, or when it declares none an Age column from the creation time. */
 function servedColumns(crd: CustomResourceDefinition, version: string): CustomResourceColumnDefinition[] {
   const cols = columnsForVersion(crd, version);
   if (cols.length) return cols;

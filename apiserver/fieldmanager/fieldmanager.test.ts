@@ -32,7 +32,7 @@ function conflictOf(fn: () => unknown): StatusError {
   assert.fail('expected an error');
 }
 
-/** store plays the registry's part: defaults after every write, as the generic store runs them. */
+/** stored plays the registry's part: defaults after every write, as the generic store runs them. */
 function stored(def: ResourceDefinition<any>, obj: KubeObject): KubeObject {
   const copy = structuredClone(obj);
   def.defaults?.(copy);

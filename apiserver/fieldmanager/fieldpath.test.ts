@@ -17,7 +17,7 @@ import {
   type Path,
 } from './fieldpath.js';
 
-/** The fieldsV1 kube-apiserver recorded for `kubectl apply` of an nginx Deployment (Kubernetes' own output). */
+/** csaDeploymentFieldsV1 is what kube-apiserver recorded for `kubectl apply` of an nginx Deployment (Kubernetes' own output). */
 const csaDeploymentFieldsV1 = {
   'f:metadata': {
     'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} },

@@ -70,7 +70,7 @@ const deducedAtom: Atom = {
 
 const scalarAtom: Atom = { scalar: 'untyped' };
 
-/** Definitions kube-openapi special-cases rather than converting their schema. */
+/** scalarDefinitions are the definitions kube-openapi special-cases rather than converting their schema. */
 const scalarDefinitions = new Set([
   'io.k8s.apimachinery.pkg.api.resource.Quantity',
   'io.k8s.apimachinery.pkg.util.intstr.IntOrString',

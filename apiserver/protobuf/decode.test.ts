@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StatusError } from '../../lib/machinery/status.js';
-import { decodeKubeProtobuf, encodeKubeProtobuf, EncodeError, isKubeProtobuf, kubeProtobufKinds } from './decode.js';
+import { builtinResources } from '../../lib/api/index.js';
+import { decodeKubeProtobuf, isKubeProtobuf, kubeProtobufKinds } from './decode.js';
+import { encodeKubeProtobuf, EncodeError } from './testing.js';
 
 // Bodies recorded from kubectl v1.32 (a throwaway HTTP server logged each POST body), each with
 // the object kubectl prints for the same command with `--dry-run=client -o json` (Go's own JSON
@@ -155,6 +157,68 @@ const kubectlBodies: { command: string; hex: string; want: Record<string, unknow
     },
   },
   {
+    command: 'kubectl auth can-i create pods -n default',
+    hex:
+      '6b3873000a320a17617574686f72697a6174696f6e2e6b38732e696f2f7631121753656c665375626a65637441636365' +
+      '7373526576696577123f0a100a0012001a0022002a0032003800420012210a1f0a0764656661756c7412066372656174' +
+      '651a0022002a04706f647332003a001a08080012001a0020001a002200',
+    want: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      metadata: {},
+      spec: {
+        resourceAttributes: { namespace: 'default', verb: 'create', resource: 'pods' },
+      },
+      status: { allowed: false },
+    },
+  },
+  {
+    command: 'kubectl auth can-i get /healthz',
+    hex:
+      '6b3873000a320a17617574686f72697a6174696f6e2e6b38732e696f2f7631121753656c665375626a65637441636365' +
+      '7373526576696577122f0a100a0012001a0022002a003200380042001211120f0a082f6865616c74687a12036765741a' +
+      '08080012001a0020001a002200',
+    want: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      metadata: {},
+      spec: { nonResourceAttributes: { path: '/healthz', verb: 'get' } },
+      status: { allowed: false },
+    },
+  },
+  {
+    command: 'kubectl auth whoami',
+    hex:
+      '6b3873000a2d0a1861757468656e7469636174696f6e2e6b38732e696f2f7631121153656c665375626a656374526576' +
+      '696577121a0a100a0012001a0022002a0032003800420012060a040a0012001a002200',
+    want: {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+      metadata: {},
+      status: { userInfo: {} },
+    },
+  },
+  {
+    command: 'kubectl auth can-i --list -n default',
+    hex:
+      '6b3873000a310a17617574686f72697a6174696f6e2e6b38732e696f2f7631121653656c665375626a65637452756c65' +
+      '7352657669657712230a100a0012001a0022002a0032003800420012090a0764656661756c741a04180022001a002200',
+    want: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectRulesReview',
+      metadata: {},
+      spec: { namespace: 'default' },
+      status: { incomplete: false },
+    },
+  },
+];
+
+// Bodies kubectl sends for kinds skiff does not serve yet (RBAC, batch, serviceaccounts/token):
+// recorded with the ones above, kept for the work that serves them (it adds their messages to
+// proto/ and moves them up). Until then they are refused as kube-apiserver refuses a kind it
+// does not know.
+const notServedBodies: { command: string; hex: string; want: Record<string, unknown> }[] = [
+  {
     command: 'kubectl create rolebinding rb1 --role=r1 --user=bob --serviceaccount=default:sa1 -n default',
     hex:
       '6b3873000a2b0a1c726261632e617574686f72697a6174696f6e2e6b38732e696f2f7631120b526f6c6542696e64696e' +
@@ -199,48 +263,6 @@ const kubectlBodies: { command: string; hex: string; want: Record<string, unknow
     },
   },
   {
-    command: 'kubectl auth can-i create pods -n default',
-    hex:
-      '6b3873000a320a17617574686f72697a6174696f6e2e6b38732e696f2f7631121753656c665375626a65637441636365' +
-      '7373526576696577123f0a100a0012001a0022002a0032003800420012210a1f0a0764656661756c7412066372656174' +
-      '651a0022002a04706f647332003a001a08080012001a0020001a002200',
-    want: {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SelfSubjectAccessReview',
-      metadata: {},
-      spec: {
-        resourceAttributes: { namespace: 'default', verb: 'create', resource: 'pods' },
-      },
-      status: { allowed: false },
-    },
-  },
-  {
-    command: 'kubectl auth can-i get /healthz',
-    hex:
-      '6b3873000a320a17617574686f72697a6174696f6e2e6b38732e696f2f7631121753656c665375626a65637441636365' +
-      '7373526576696577122f0a100a0012001a0022002a003200380042001211120f0a082f6865616c74687a12036765741a' +
-      '08080012001a0020001a002200',
-    want: {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SelfSubjectAccessReview',
-      metadata: {},
-      spec: { nonResourceAttributes: { path: '/healthz', verb: 'get' } },
-      status: { allowed: false },
-    },
-  },
-  {
-    command: 'kubectl auth whoami',
-    hex:
-      '6b3873000a2d0a1861757468656e7469636174696f6e2e6b38732e696f2f7631121153656c665375626a656374526576' +
-      '696577121a0a100a0012001a0022002a0032003800420012060a040a0012001a002200',
-    want: {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'SelfSubjectReview',
-      metadata: {},
-      status: { userInfo: {} },
-    },
-  },
-  {
     command: 'kubectl create token sa1 -n default --bound-object-kind=Pod --bound-object-name=p1 --bound-object-uid=1234',
     hex:
       '6b3873000a280a1861757468656e7469636174696f6e2e6b38732e696f2f7631120c546f6b656e52657175657374122f' +
@@ -254,20 +276,17 @@ const kubectlBodies: { command: string; hex: string; want: Record<string, unknow
       status: { token: '' },
     },
   },
-  {
-    command: 'kubectl auth can-i --list -n default',
-    hex:
-      '6b3873000a310a17617574686f72697a6174696f6e2e6b38732e696f2f7631121653656c665375626a65637452756c65' +
-      '7352657669657712230a100a0012001a0022002a0032003800420012090a0764656661756c741a04180022001a002200',
-    want: {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SelfSubjectRulesReview',
-      metadata: {},
-      spec: { namespace: 'default' },
-      status: { incomplete: false },
-    },
-  },
 ];
+
+test('a body of a kind skiff does not serve is a 400 naming the kind', () => {
+  for (const { command, hex, want } of notServedBodies) {
+    assert.throws(
+      () => decodeKubeProtobuf(Buffer.from(hex, 'hex')),
+      (err: unknown) => err instanceof StatusError && err.code === 400 && err.message.includes(`no kind "${String(want.kind)}" is registered`),
+      command,
+    );
+  }
+});
 
 test('decodes bodies recorded from kubectl to the JSON kubectl would have sent', () => {
   for (const { command, hex, want } of kubectlBodies) {
@@ -754,30 +773,6 @@ const objects: Record<string, unknown>[] = [
     status: { replicas: 0, fullyLabeledReplicas: 2, readyReplicas: 2, availableReplicas: 2, observedGeneration: 3 },
   },
   {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: 'db', namespace: 'prod' },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: 'db' } },
-      template: podTemplate,
-      volumeClaimTemplates: [
-        { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'local' }, status: {} },
-      ],
-      serviceName: 'db',
-      podManagementPolicy: 'Parallel',
-      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0, maxUnavailable: 1 } },
-    },
-    status: { replicas: 1, availableReplicas: 1 },
-  },
-  {
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: { name: 'proxy', namespace: 'kube-system' },
-    spec: { selector: { matchLabels: { app: 'proxy' } }, template: podTemplate, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '10%', maxSurge: 0 } } },
-    status: { currentNumberScheduled: 2, numberMisscheduled: 0, desiredNumberScheduled: 2, numberReady: 2 },
-  },
-  {
     apiVersion: 'v1',
     kind: 'Endpoints',
     metadata: { name: 'web', namespace: 'prod' },
@@ -898,13 +893,6 @@ const objects: Record<string, unknown>[] = [
     status: { userInfo: { username: 'alice', uid: 'u-alice', groups: ['devs', 'system:authenticated'], extra: { scopes: ['read', 'write'], empty: [] } } },
   },
   {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    metadata: { name: 'web', namespace: 'prod' },
-    spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'web-0', uid: 'u1' } },
-    status: { token: 'eyJ...', expirationTimestamp: '2024-01-02T04:04:05Z' },
-  },
-  {
     apiVersion: 'policy/v1',
     kind: 'Eviction',
     metadata: { name: 'web-0', namespace: 'prod' },
@@ -921,37 +909,6 @@ const objects: Record<string, unknown>[] = [
     dryRun: ['All'],
   },
   { apiVersion: 'apps/v1', kind: 'DeleteOptions', propagationPolicy: 'Background' },
-  {
-    apiVersion: 'batch/v1',
-    kind: 'CronJob',
-    metadata: { name: 'report', namespace: 'prod' },
-    spec: {
-      schedule: '*/5 * * * *',
-      timeZone: 'Etc/UTC',
-      concurrencyPolicy: 'Forbid',
-      suspend: false,
-      jobTemplate: {
-        metadata: { name: 'report' },
-        spec: { parallelism: 1, completions: 1, backoffLimit: 0, ttlSecondsAfterFinished: 100, template: { metadata: {}, spec: { containers: [{ name: 'r', image: 'busybox', resources: {} }], restartPolicy: 'OnFailure' } } },
-      },
-      successfulJobsHistoryLimit: 3,
-    },
-    status: { lastScheduleTime: '2024-01-02T03:05:00Z' },
-  },
-  {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: 'reader' },
-    rules: [{ verbs: ['get', 'list'], apiGroups: ['', 'apps'], resources: ['pods', 'deployments'] }, { verbs: ['get'], nonResourceURLs: ['/metrics'] }],
-    aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'rbac.example.com/aggregate-to-reader': 'true' } }] },
-  },
-  {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: 'reader' },
-    subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'devs' }],
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'reader' },
-  },
 ];
 
 test('round-trips a realistic object of every kind', () => {
@@ -964,7 +921,11 @@ test('round-trips a realistic object of every kind', () => {
 
 test('every served kind has a schema message with ObjectMeta', () => {
   const kinds = kubeProtobufKinds();
-  assert.ok(kinds.length >= 25);
+  // Every kind skiff serves as a resource (CustomResourceDefinition aside: JSON only, as before).
+  const served = builtinResources.filter((r) => r.kind !== 'CustomResourceDefinition').map((r) => `${r.group ? `${r.group}/` : ''}${r.version} ${r.kind}`);
+  const have = new Set(kinds.map((k) => `${k.apiVersion} ${k.kind}`));
+  assert.deepEqual(served.filter((k) => !have.has(k)), []);
+  assert.ok(kinds.length >= served.length);
   for (const { apiVersion, kind } of kinds) {
     const metadata = { name: 'x', labels: { a: 'b' } };
     // Fields whose Go tag lacks omitempty may add "" (core/v1 Event.reportingComponent): compare
@@ -1028,6 +989,28 @@ test('an apiVersion/kind skiff does not serve is a 400 naming it', () => {
     () => decodeKubeProtobuf(envelope('example.com/v2', 'Deployment', [])),
     'Deployment in version "v2" cannot be handled as a Deployment: no kind "Deployment" is registered for version "example.com/v2" in scheme "pkg/api/legacyscheme/scheme.go:30"',
   );
+});
+
+test('garbage inside a well-formed envelope is a 400, never a 500', () => {
+  // A Time whose seconds no calendar holds.
+  const farTime = [...msg(1, str(1, 'x'), msg(8, int(1, 2 ** 50)))];
+  assertBadRequest(() => decodeKubeProtobuf(envelope('v1', 'ConfigMap', farTime)), /^ConfigMap in version "v1" cannot be handled as a ConfigMap: Time out of range/);
+  // A map entry without its value reads as Go reads it: the zero value (a zero Quantity is "0").
+  const keyOnly = [...msg(2, msg(2, str(1, 'c'), msg(8, msg(2, str(1, 'cpu')))))];
+  assert.deepEqual(decodeKubeProtobuf(envelope('v1', 'Pod', keyOnly)), { apiVersion: 'v1', kind: 'Pod', spec: { containers: [{ name: 'c', resources: { requests: { cpu: '0' } } }] } });
+  // Random corruption of a valid body: every failure is a 400 BadRequest.
+  const good = encodeKubeProtobuf({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '1' } } }] } });
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n;
+  for (let i = 0; i < 3000; i++) {
+    const b = Buffer.from(good);
+    for (let j = 0; j < 3; j++) b[4 + Math.floor(rnd(b.length - 4))] = Math.floor(rnd(256));
+    try {
+      decodeKubeProtobuf(b, { apiVersion: 'v1', kind: 'Pod' });
+    } catch (err) {
+      assert.ok(err instanceof StatusError && err.code === 400, `${b.toString('hex')}: ${String(err)}`);
+    }
+  }
 });
 
 test('an envelope without apiVersion/kind takes them from the endpoint, or is a 400 without one', () => {

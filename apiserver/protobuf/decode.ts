@@ -4,9 +4,11 @@
 // decodeKubeProtobuf turns such a body into exactly the JSON object the same Go object would
 // marshal to, so the rest of the API server never knows which encoding the client picked.
 
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { badRequest } from '../../lib/machinery/status.js';
-import { k8sProtoFiles } from './k8s.proto.js';
 
 /** kubeProtobufContentType is the media type kubectl and client-go send protobuf bodies with. */
 export const kubeProtobufContentType = 'application/vnd.kubernetes.protobuf';
@@ -26,7 +28,8 @@ export function isKubeProtobuf(contentType: string | undefined): boolean {
   return contentType.split(';')[0].trim().toLowerCase() === kubeProtobufContentType;
 }
 
-// Message types by apiVersion and kind: the kinds a protobuf body may carry.
+// Message types by apiVersion and kind: the kinds skiff serves (objects, and the bodies of the
+// binding, eviction and scale subresources). Their messages are in proto/*.proto.
 const kindMessages: Record<string, Record<string, string>> = {
   v1: {
     Namespace: 'core.v1.Namespace',
@@ -40,13 +43,7 @@ const kindMessages: Record<string, Record<string, string>> = {
     Event: 'core.v1.Event',
     Binding: 'core.v1.Binding',
   },
-  'apps/v1': {
-    Deployment: 'apps.v1.Deployment',
-    ReplicaSet: 'apps.v1.ReplicaSet',
-    StatefulSet: 'apps.v1.StatefulSet',
-    DaemonSet: 'apps.v1.DaemonSet',
-  },
-  'batch/v1': { Job: 'batch.v1.Job', CronJob: 'batch.v1.CronJob' },
+  'apps/v1': { Deployment: 'apps.v1.Deployment', ReplicaSet: 'apps.v1.ReplicaSet' },
   'discovery.k8s.io/v1': { EndpointSlice: 'discovery.v1.EndpointSlice' },
   'events.k8s.io/v1': { Event: 'events.v1.Event' },
   'coordination.k8s.io/v1': { Lease: 'coordination.v1.Lease' },
@@ -56,17 +53,8 @@ const kindMessages: Record<string, Record<string, string>> = {
     SelfSubjectAccessReview: 'authorization.v1.SelfSubjectAccessReview',
     SelfSubjectRulesReview: 'authorization.v1.SelfSubjectRulesReview',
   },
-  'authentication.k8s.io/v1': {
-    SelfSubjectReview: 'authentication.v1.SelfSubjectReview',
-    TokenRequest: 'authentication.v1.TokenRequest',
-  },
+  'authentication.k8s.io/v1': { SelfSubjectReview: 'authentication.v1.SelfSubjectReview' },
   'policy/v1': { Eviction: 'policy.v1.Eviction' },
-  'rbac.authorization.k8s.io/v1': {
-    Role: 'rbac.v1.Role',
-    ClusterRole: 'rbac.v1.ClusterRole',
-    RoleBinding: 'rbac.v1.RoleBinding',
-    ClusterRoleBinding: 'rbac.v1.ClusterRoleBinding',
-  },
   'meta.k8s.io/v1': {},
 };
 
@@ -89,21 +77,47 @@ function messageTypeName(apiVersion: string, kind: string): string | undefined {
   return kinds[kind] ?? optionsKinds[kind];
 }
 
-let cachedRoot: protobuf.Root | undefined;
-
-/** schemaRoot parses the schema once, on first use, into one Root with every reference resolved. */
-function schemaRoot(): protobuf.Root {
-  if (!cachedRoot) {
-    const root = new protobuf.Root();
-    for (const file of k8sProtoFiles) protobuf.parse(file, root, { keepCase: true });
-    root.resolveAll();
-    cachedRoot = root;
-  }
-  return cachedRoot;
+/**
+ * protoDir is the folder of skiff's .proto files: beside this module when it runs from the source
+ * tree, else the same folder under the package root (the compiled module is
+ * dist/apiserver/protobuf/decode.js, and the build does not copy .proto files into dist/).
+ */
+function protoDir(): string {
+  const here = fileURLToPath(new URL('./proto/', import.meta.url));
+  if (existsSync(here)) return here;
+  return fileURLToPath(new URL('../../../apiserver/protobuf/proto/', import.meta.url));
 }
 
+/** loadSchema parses every .proto file of protoDir into one Root with every reference resolved. */
+function loadSchema(): protobuf.Root {
+  const dir = protoDir();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.proto'))
+    .sort()
+    .map((f) => join(dir, f));
+  const root = new protobuf.Root();
+  root.loadSync(files, { keepCase: true });
+  root.resolveAll();
+  return root;
+}
+
+// Parsed at start: a missing or broken .proto file stops the API server instead of failing the
+// first protobuf request.
+const schema = loadSchema();
+
 function lookupType(name: string): protobuf.Type {
-  return schemaRoot().lookupType(name);
+  return schema.lookupType(name);
+}
+
+/** kubeProtobufMessage is the proto message of a kind a protobuf body may carry (DeleteOptions included), undefined when skiff does not serve it. */
+export function kubeProtobufMessage(apiVersion: string, kind: string): protobuf.Type | undefined {
+  const name = messageTypeName(apiVersion, kind);
+  return name ? lookupType(name) : undefined;
+}
+
+/** kubeProtobufEnvelope is the runtime.Unknown message every body is wrapped in. */
+export function kubeProtobufEnvelope(): protobuf.Type {
+  return lookupType('runtime.Unknown');
 }
 
 /** DecodeError is a failure inside the wire format; decodeKubeProtobuf wraps it in a Status. */
@@ -133,7 +147,9 @@ function base64(v: unknown): string {
 
 /** formatTime renders a Time/MicroTime as Go's RFC3339 (seconds) or RFC3339Micro layouts. */
 function formatTime(seconds: number, nanos: number, micro: boolean): string {
-  const iso = new Date(seconds * 1000).toISOString(); // 2024-01-02T03:04:05.000Z
+  const date = new Date(seconds * 1000);
+  if (Number.isNaN(date.getTime())) throw new DecodeError(`Time out of range: ${seconds}s`);
+  const iso = date.toISOString(); // 2024-01-02T03:04:05.000Z
   const base = iso.slice(0, 19);
   if (!micro) return `${base}Z`;
   const us = Math.floor(nanos / 1000);
@@ -191,6 +207,8 @@ function wrapperToJSON(type: protobuf.Type, m: Msg): { value: unknown } | undefi
 function valueToJSON(field: protobuf.Field, v: unknown): unknown {
   const t = field.resolvedType;
   if (t instanceof protobuf.Type) {
+    // A map entry without its value field decodes as null; Go reads it as the zero message.
+    if (v === null || v === undefined) v = {};
     const w = wrapperToJSON(t, v as Msg);
     return w ? w.value : messageToJSON(t, v as Msg);
   }
@@ -379,126 +397,7 @@ export function decodeKubeProtobuf(body: Buffer | Uint8Array, into?: GroupVersio
     const object = messageToJSON(type, decodeMessage(type, raw));
     return { apiVersion, kind, ...object };
   } catch (err) {
-    if (err instanceof DecodeError) throw cannotHandle(err.message);
-    throw err;
+    // Whatever the bytes made go wrong is the body's fault: a 400, never a 500.
+    throw cannotHandle(err instanceof DecodeError ? err.message : `proto: ${(err as Error).message}`);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// encoding: JSON → proto message
-
-/** EncodeError reports a JSON object that does not fit the schema (a field it does not know). */
-export class EncodeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EncodeError';
-  }
-}
-
-/** parseTime reads RFC3339 (any fraction precision) into seconds and nanos. */
-function parseTime(s: string, path: string): Msg {
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(s);
-  const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
-  if (!m || Number.isNaN(ms)) throw new EncodeError(`${path}: invalid time ${JSON.stringify(s)}`);
-  return { seconds: Math.floor(ms / 1000), nanos: Number((m[2] ?? '').padEnd(9, '0')) };
-}
-
-function wrapperFromJSON(type: protobuf.Type, v: unknown, path: string): { value: Msg } | undefined {
-  switch (type.fullName) {
-    case '.meta.v1.Time':
-    case '.meta.v1.MicroTime':
-      return { value: typeof v === 'string' ? parseTime(v, path) : {} };
-    case '.resource.Quantity':
-      return { value: { string: String(v) } };
-    case '.intstr.IntOrString':
-      return { value: typeof v === 'string' ? { type: 1, intVal: 0, strVal: v } : { type: 0, intVal: Number(v), strVal: '' } };
-    case '.meta.v1.FieldsV1':
-      return { value: { Raw: Buffer.from(JSON.stringify(v), 'utf8') } };
-    case '.authentication.v1.ExtraValue':
-      return { value: { items: [...(v as string[])] } };
-    default:
-      return undefined;
-  }
-}
-
-function valueFromJSON(field: protobuf.Field, v: unknown, path: string): unknown {
-  const t = field.resolvedType;
-  if (t instanceof protobuf.Type) {
-    const w = wrapperFromJSON(t, v, path);
-    return w ? w.value : messageFromJSON(t, v as Record<string, unknown>, path);
-  }
-  if (field.type === 'bytes') return Buffer.from(String(v), 'base64');
-  return v;
-}
-
-const jsonNamesCache = new WeakMap<protobuf.Type, Set<string>>();
-
-/** jsonNames lists the JSON keys a message accepts, inline members included. */
-function jsonNames(type: protobuf.Type): Set<string> {
-  let names = jsonNamesCache.get(type);
-  if (!names) {
-    names = new Set<string>();
-    for (const field of type.fieldsArray) {
-      const opts = field.options ?? {};
-      if (opts['(inline)'] === true) for (const n of jsonNames(field.resolvedType as protobuf.Type)) names.add(n);
-      else names.add(typeof opts['(json)'] === 'string' ? (opts['(json)'] as string) : field.name);
-    }
-    jsonNamesCache.set(type, names);
-  }
-  return names;
-}
-
-/** messageFromJSON builds the proto message for a JSON object; unknown keys are an error. */
-function messageFromJSON(type: protobuf.Type, obj: Record<string, unknown>, path: string, skip: readonly string[] = []): Msg {
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-    throw new EncodeError(`${path || '<root>'}: expected an object for ${type.name}`);
-  }
-  const known = jsonNames(type);
-  for (const key of Object.keys(obj)) {
-    if (!known.has(key) && !skip.includes(key)) throw new EncodeError(`${path ? `${path}.` : ''}${key}: not a field of ${type.name}`);
-  }
-  const m: Msg = {};
-  for (const field of type.fieldsArray) {
-    const opts = field.options ?? {};
-    if (opts['(inline)'] === true) {
-      // Go always writes an embedded struct, even an empty one.
-      const sub = field.resolvedType as protobuf.Type;
-      const names = jsonNames(sub);
-      const part = Object.fromEntries(Object.entries(obj).filter(([k]) => names.has(k)));
-      m[field.name] = messageFromJSON(sub, part, path);
-      continue;
-    }
-    const name = typeof opts['(json)'] === 'string' ? (opts['(json)'] as string) : field.name;
-    const v = obj[name];
-    if (v === undefined || v === null) continue;
-    const p = path ? `${path}.${name}` : name;
-    if (field.map) {
-      m[field.name] = Object.fromEntries(
-        Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, valueFromJSON(field, x, `${p}[${k}]`)]),
-      );
-    } else if (field.repeated) {
-      m[field.name] = (v as unknown[]).map((x, i) => valueFromJSON(field, x, `${p}[${i}]`));
-    } else {
-      m[field.name] = valueFromJSON(field, v, p);
-    }
-  }
-  return m;
-}
-
-/**
- * encodeKubeProtobuf is decodeKubeProtobuf's inverse: the object (with apiVersion and kind) as a
- * `k8s\0`-prefixed runtime.Unknown. A field the schema does not know throws EncodeError rather
- * than being dropped silently.
- */
-export function encodeKubeProtobuf(obj: Record<string, unknown>): Buffer {
-  const apiVersion = String(obj.apiVersion ?? '');
-  const kind = String(obj.kind ?? '');
-  const typeName = messageTypeName(apiVersion, kind);
-  if (!typeName) throw new EncodeError(`no protobuf message for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)}`);
-  const type = lookupType(typeName);
-  const raw = type.encode(messageFromJSON(type, obj, '', ['apiVersion', 'kind'])).finish();
-  const envelope = lookupType('runtime.Unknown')
-    .encode({ typeMeta: { apiVersion, kind }, raw, contentEncoding: '', contentType: '' })
-    .finish();
-  return Buffer.concat([kubeProtobufPrefix, envelope]);
 }

@@ -113,7 +113,7 @@ function randomSuffix(n = 5): string {
   return s;
 }
 
-/** withoutMetaAndStatus is what counts as "spec" for generation bumps. */
+/** specOf is what counts as "spec" for generation bumps: the object without metadata and status. */
 function specOf(obj: KubeObject): unknown {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
   return rest;

@@ -39,7 +39,7 @@ export interface ListResult {
   remaining?: number;
 }
 
-/** Precondition for update/delete: the object's current resourceVersion and/or uid. */
+/** Preconditions for update/delete: the object's current resourceVersion and/or uid. */
 export interface Preconditions {
   resourceVersion?: string;
   uid?: string;
@@ -101,7 +101,7 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** NotFoundInStore and the other storage errors are mapped to Status errors by the registry. */
+/** KeyNotFoundError and the other storage errors are mapped to Status errors by the registry. */
 export class KeyNotFoundError extends Error {
   constructor(readonly key: string) {
     super(`key not found: ${key}`);

@@ -5,7 +5,7 @@
 // rollout is noticed even when no event arrives.
 
 import { type Deployment, type DeploymentCondition, DeploymentConditionType, type DeploymentStatus, type ReplicaSet } from '../../lib/api/apps/types.js';
-import type { DeploymentSyncer, SyncResult } from './sync.js';
+import type { RolloutSyncer, SyncResult } from './rollout.js';
 import {
   Reason,
   calculateStatus,
@@ -26,7 +26,7 @@ import {
  * writes it when it changed. When nothing changed and the rollout is neither complete nor timed
  * out, it asks to be synced again right after the deadline would pass.
  */
-export async function syncRolloutStatus(dc: DeploymentSyncer, allRSs: readonly (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined, d: Deployment): Promise<SyncResult> {
+export async function syncRolloutStatus(dc: RolloutSyncer, allRSs: readonly (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined, d: Deployment): Promise<SyncResult> {
   const now = dc.now();
   const newStatus = calculateStatus(allRSs, newRS, d, now);
 

@@ -4,12 +4,12 @@
 
 import type { Deployment, ReplicaSet } from '../../lib/api/apps/types.js';
 import { PodPhase } from '../../lib/api/core/pod.js';
-import type { DeploymentSyncer, PodMap, SyncResult } from './sync.js';
+import type { PodMap, RolloutSyncer, SyncResult } from './rollout.js';
 import { syncRolloutStatus } from './progress.js';
 import { dReplicas, deploymentComplete, filterActiveReplicaSets, getActualReplicaCountForReplicaSets, rsReplicas } from './util.js';
 
 /** rolloutRecreate moves a Recreate Deployment one step. */
-export async function rolloutRecreate(dc: DeploymentSyncer, d: Deployment, rsList: readonly ReplicaSet[], podMap: PodMap): Promise<SyncResult> {
+export async function rolloutRecreate(dc: RolloutSyncer, d: Deployment, rsList: readonly ReplicaSet[], podMap: PodMap): Promise<SyncResult> {
   // Do not create the new ReplicaSet yet: nothing may scale up before the old pods are gone.
   let { newRS, oldRSs } = await dc.getAllReplicaSetsAndSyncRevision(d, rsList, false);
   let allRSs: (ReplicaSet | undefined)[] = [...oldRSs, newRS];
@@ -32,7 +32,7 @@ export async function rolloutRecreate(dc: DeploymentSyncer, d: Deployment, rsLis
 }
 
 /** scaleDownOldReplicaSetsForRecreate scales every old ReplicaSet with replicas to 0; true when any was. */
-export async function scaleDownOldReplicaSetsForRecreate(dc: DeploymentSyncer, oldRSs: readonly ReplicaSet[], d: Deployment): Promise<boolean> {
+export async function scaleDownOldReplicaSetsForRecreate(dc: RolloutSyncer, oldRSs: readonly ReplicaSet[], d: Deployment): Promise<boolean> {
   let scaled = false;
   for (const rs of oldRSs) {
     if (rsReplicas(rs) === 0) continue;

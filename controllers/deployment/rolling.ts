@@ -5,7 +5,7 @@
 // available (once they were).
 
 import type { Deployment, ReplicaSet } from '../../lib/api/apps/types.js';
-import type { DeploymentSyncer, SyncResult } from './sync.js';
+import type { RolloutSyncer, SyncResult } from './rollout.js';
 import { syncRolloutStatus } from './progress.js';
 import {
   byCreationTimestamp,
@@ -20,7 +20,7 @@ import {
 } from './util.js';
 
 /** rolloutRolling moves a RollingUpdate Deployment one step: scale up, else scale down, else clean up. */
-export async function rolloutRolling(dc: DeploymentSyncer, d: Deployment, rsList: readonly ReplicaSet[]): Promise<SyncResult> {
+export async function rolloutRolling(dc: RolloutSyncer, d: Deployment, rsList: readonly ReplicaSet[]): Promise<SyncResult> {
   const { newRS, oldRSs } = await dc.getAllReplicaSetsAndSyncRevision(d, rsList, true);
   const allRSs = [...oldRSs, newRS!];
 
@@ -37,7 +37,7 @@ export async function rolloutRolling(dc: DeploymentSyncer, d: Deployment, rsList
  * reconcileNewReplicaSet scales the new ReplicaSet toward spec.replicas: down at once when it is
  * larger, up only as far as replicas+maxSurge pods in all allow. Returns whether it scaled.
  */
-export async function reconcileNewReplicaSet(dc: DeploymentSyncer, allRSs: readonly ReplicaSet[], newRS: ReplicaSet, d: Deployment): Promise<boolean> {
+export async function reconcileNewReplicaSet(dc: RolloutSyncer, allRSs: readonly ReplicaSet[], newRS: ReplicaSet, d: Deployment): Promise<boolean> {
   if (rsReplicas(newRS) === dReplicas(d)) return false;
   if (rsReplicas(newRS) > dReplicas(d)) return (await dc.scaleReplicaSetAndRecordEvent(newRS, dReplicas(d), d)).scaled;
   const count = newRSNewReplicas(d, allRSs, newRS);
@@ -55,7 +55,7 @@ export async function reconcileNewReplicaSet(dc: DeploymentSyncer, allRSs: reado
  * minAvailable pods are available. Returns whether anything was scaled down.
  */
 export async function reconcileOldReplicaSets(
-  dc: DeploymentSyncer,
+  dc: RolloutSyncer,
   allRSs: readonly ReplicaSet[],
   oldRSs: readonly ReplicaSet[],
   newRS: ReplicaSet,
@@ -90,7 +90,7 @@ export async function reconcileOldReplicaSets(
  * first, so this costs no availability. Returns the ReplicaSets as updated and how many went.
  */
 export async function cleanupUnhealthyReplicas(
-  dc: DeploymentSyncer,
+  dc: RolloutSyncer,
   oldRSs: readonly ReplicaSet[],
   d: Deployment,
   maxCleanupCount: number,
@@ -119,7 +119,7 @@ export async function cleanupUnhealthyReplicas(
  * available pods as exceed minAvailable. Returns how many it removed.
  */
 export async function scaleDownOldReplicaSetsForRollingUpdate(
-  dc: DeploymentSyncer,
+  dc: RolloutSyncer,
   allRSs: readonly ReplicaSet[],
   oldRSs: readonly ReplicaSet[],
   d: Deployment,

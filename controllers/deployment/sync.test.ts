@@ -9,7 +9,7 @@ import { oldPodsRunning } from './recreate.js';
 import { requeueStuckDeployment } from './progress.js';
 import { computeHash } from './util.js';
 import { DeploymentSyncer, StaleCacheRequeueMs } from './sync.js';
-import { FakeRecorder } from '../../lib/client/events.js';
+import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { listerOf } from '../../lib/controller/factory.js';
 
 const cond = (d: Deployment, type: string) => d.status?.conditions?.find((c) => c.type === type);

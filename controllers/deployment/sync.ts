@@ -21,13 +21,14 @@ import type { Pod } from '../../lib/api/core/pod.js';
 import { ApiError, type Client, isAlreadyExists, isNotFound } from '../../lib/client/client.js';
 import type { Recorder } from '../../lib/client/events.js';
 import { Deployments, ReplicaSets } from '../../lib/client/resources.js';
-import { type ReconcileResult, TerminalError } from '../../lib/controller/controller.js';
+import { TerminalError } from '../../lib/controller/controller.js';
 import { splitKey } from '../../lib/controller/keys.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import type { Logger } from '../../lib/log.js';
 import { labelSelectorAsSelector } from '../../lib/machinery/labels.js';
 import { ControllerRefManager, getControllerOf, newControllerRef } from '../common/controllerref.js';
 import { rolloutRecreate } from './recreate.js';
+import type { PodMap, RolloutSyncer, SyncResult } from './rollout.js';
 import { rolloutRolling } from './rolling.js';
 import {
   Reason,
@@ -65,11 +66,7 @@ import {
   wireStatus,
 } from './util.js';
 
-/** SyncResult is what a sync step returns: nothing, or when to look at the Deployment again. */
-export type SyncResult = ReconcileResult | void;
-
-/** PodMap is the Deployment's pods grouped by the uid of the ReplicaSet that controls them. */
-export type PodMap = Map<string, Pod[]>;
+export type { PodMap, SyncResult } from './rollout.js';
 
 /** DeploymentSyncerOptions are what a sync reads and writes through. */
 export interface DeploymentSyncerOptions {
@@ -90,7 +87,7 @@ export const StaleCacheRequeueMs = 1000;
 const overwrittenTTLMs = 10_000;
 
 /** DeploymentSyncer is the Deployment controller's reconcile: syncDeployment(key). */
-export class DeploymentSyncer {
+export class DeploymentSyncer implements RolloutSyncer {
   readonly client: Client;
   readonly recorder: Recorder;
   readonly deployments: Lister<Deployment>;

@@ -8,10 +8,11 @@ import { DefaultDeploymentUniqueLabelKey, RevisionAnnotation } from '../../lib/a
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Condition } from '../../lib/api/meta.js';
 import { type Action, FakeClient } from '../../lib/client/fake.js';
-import { FakeRecorder } from '../../lib/client/events.js';
+import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Deployments, Pods, ReplicaSets } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
-import { DeploymentSyncer, type SyncResult } from './sync.js';
+import type { SyncResult } from './rollout.js';
+import { DeploymentSyncer } from './sync.js';
 import { computeHash, setReplicasAnnotations, maxSurge } from './util.js';
 
 export const T0 = Date.parse('2024-05-01T10:00:00Z');

@@ -4,7 +4,7 @@ import type { Endpoints as EndpointsObject } from '../../lib/api/core/endpoints.
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Service } from '../../lib/api/core/service.js';
 import { FakeClient } from '../../lib/client/fake.js';
-import { FakeRecorder } from '../../lib/client/events.js';
+import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Endpoints } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
 import { PodServiceTracker } from '../common/endpoints.js';

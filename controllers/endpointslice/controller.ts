@@ -15,7 +15,7 @@ import { ControllerName } from './reconciler.js';
 import { type EndpointSliceSyncer, syncService } from './sync.js';
 import { EndpointSliceTracker } from './tracker.js';
 
-/** endpointSliceChangeMinSyncDelay batches the syncs that slice events cause. */
+/** endpointSliceChangeMinSyncDelayMs batches the syncs that slice events cause. */
 const endpointSliceChangeMinSyncDelayMs = 1000;
 
 /** startEndpointSliceController starts the endpointslice controller. */

@@ -5,7 +5,7 @@ import type { Pod } from '../../lib/api/core/pod.js';
 import type { Service } from '../../lib/api/core/service.js';
 import type { EndpointSlice } from '../../lib/api/discovery/endpointslice.js';
 import { FakeClient } from '../../lib/client/fake.js';
-import { FakeRecorder } from '../../lib/client/events.js';
+import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { EndpointSlices } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
 import { newEndpointSlice, planSlices } from './reconciler.js';

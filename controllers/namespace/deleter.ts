@@ -50,7 +50,7 @@ export class ResourcesRemainingError extends Error {
   }
 }
 
-/** AggregateError's message as utilerrors.NewAggregate prints it: one error as itself, several in brackets. */
+/** AggregateDeletionError's message is utilerrors.NewAggregate's: one error as itself, several in brackets. */
 class AggregateDeletionError extends Error {
   constructor(readonly errors: readonly Error[]) {
     super(errors.length === 1 ? errors[0]!.message : `[${errors.map((e) => e.message).join(', ')}]`);
@@ -132,7 +132,7 @@ export class NamespaceConditionUpdater {
   }
 }
 
-/** gvrDeletionMetadata is what deleting one resource's collection left behind. */
+/** GVRDeletionMetadata is what deleting one resource's collection left behind. */
 interface GVRDeletionMetadata {
   finalizerEstimateSeconds: number;
   numRemaining: number;

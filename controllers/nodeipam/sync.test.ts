@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Node } from '../../lib/api/core/node.js';
 import { ApiError } from '../../lib/client/client.js';
 import { FakeClient } from '../../lib/client/fake.js';
-import { FakeRecorder } from '../../lib/client/events.js';
+import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Nodes } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
 import { CidrSet, ErrCIDRRangeNoCIDRsRemaining } from './cidrset.js';

@@ -4,7 +4,7 @@ import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Taint, Toleration } from '../../lib/api/core/types.js';
 import { FakeClient } from '../../lib/client/fake.js';
-import { FakeRecorder } from '../../lib/client/events.js';
+import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Pods } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
 import { TaintEvictionController } from './taintmanager.js';

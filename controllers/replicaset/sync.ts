@@ -34,7 +34,7 @@ export const SlowStartInitialBatchSize = 1;
 /** statusUpdateRetries: one more status write (after a fresh GET) when the first one fails. */
 const statusUpdateRetries = 1;
 
-/** Event reasons, also the ReplicaFailure condition's reasons (kube's controller_utils.go). */
+// Event reasons, also the ReplicaFailure condition's reasons (kube's controller_utils.go).
 export const FailedCreatePodReason = 'FailedCreate';
 export const SuccessfulCreatePodReason = 'SuccessfulCreate';
 export const FailedDeletePodReason = 'FailedDelete';

@@ -31,7 +31,7 @@ export interface ScaleSubresource {
   selector?: (obj: KubeObject) => string;
 }
 
-/** Context the strategy hooks get: who asks, and helpers the registry provides. */
+/** StrategyContext is what the strategy hooks get: who asks, and helpers the registry provides. */
 export interface StrategyContext {
   /** now is the request's clock; hooks use it instead of `new Date()` so one request sees one time. */
   now: Date;

@@ -112,7 +112,7 @@ const groupPackages: Record<string, string> = {
 };
 
 const metaPackage = 'io.k8s.apimachinery.pkg.apis.meta';
-/** Definition names of the apimachinery types that have no client-node model of their own. */
+// Definition names of the apimachinery types that have no client-node model of their own.
 export const QuantityDefinition = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 export const IntOrStringDefinition = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 export const TimeDefinition = `${metaPackage}.v1.Time`;
@@ -466,7 +466,7 @@ export interface SchemaOptions {
 
 const ref = (definition: string) => `#/components/schemas/${definition}`;
 
-/** apimachinerySchemas are the definitions with no client-node model: scalars with custom JSON forms. */
+/** apimachinerySchema is a definition with no client-node model: scalars with custom JSON forms. */
 function apimachinerySchema(definition: string): Schema {
   switch (definition) {
     case QuantityDefinition:

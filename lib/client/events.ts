@@ -19,17 +19,9 @@ export interface InvolvedObject {
   metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
 }
 
-/** Recorder is what controllers call; FakeRecorder (tests) keeps the lines. */
+/** Recorder is what controllers call; lib/testing/fakerecorder.ts has a fake for tests. */
 export interface Recorder {
   event(obj: InvolvedObject, type: EventType, reason: string, message: string): void;
-}
-
-/** RecordedEvent is one line a FakeRecorder kept: `<type> <reason> <message>` (client-go's FakeRecorder form). */
-export class FakeRecorder implements Recorder {
-  readonly events: string[] = [];
-  event(_obj: InvolvedObject, type: EventType, reason: string, message: string): void {
-    this.events.push(`${type} ${reason} ${message}`);
-  }
 }
 
 interface Seen {

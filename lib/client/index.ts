@@ -2,5 +2,5 @@
 // names taken from lib/api's declarations, and an EventRecorder.
 export * from './client.js';
 export * from './resources.js';
-export { type EventType, type InvolvedObject, type Recorder, EventRecorder, FakeRecorder } from './events.js';
+export { type EventType, type InvolvedObject, type Recorder, EventRecorder } from './events.js';
 export { type Action, type Reactor, FakeClient } from './fake.js';

@@ -19,7 +19,7 @@ import { defaultIdentity, runLeaderElection } from '../leaderelection/leaderelec
 import { type Logger, newLogger } from '../log.js';
 import { type Registry, newMetricsRegistry } from '../metrics.js';
 
-/** ComponentContext is what a component's run function gets. */
+/** RunContext is what a component's run function gets. */
 export interface RunContext {
   flags: Record<string, string>;
   log: Logger;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { FakeClock } from '../../lib/workqueue/clock.js';
-import { Snapshot } from '../framework/types.js';
+import { Snapshot } from '../framework/snapshot.js';
 import { Cache, CacheError } from './cache.js';
 
 function node(name: string, cpu = '4'): Node {

@@ -15,7 +15,9 @@
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { type Clock, realClock } from '../../lib/workqueue/clock.js';
-import { NodeInfo, PodInfo, Snapshot, podKey } from '../framework/types.js';
+import { NodeInfo } from '../framework/nodeinfo.js';
+import { PodInfo, podKey } from '../framework/podinfo.js';
+import { Snapshot } from '../framework/snapshot.js';
 
 interface PodState {
   pod: Pod;

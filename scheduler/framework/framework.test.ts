@@ -2,38 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { buildFramework, defaultProfile } from '../config.js';
-import {
-  Code,
-  CycleState,
-  FitError,
-  Framework,
-  FrameworkError,
-  type FrameworkProfile,
-  type NodeInfo,
-  NoNodesAvailableError,
-  type NodePluginScores,
-  NodeToStatus,
-  type Plugin,
-  type PodInfo,
-  type PostFilterPlugin,
-  type Registry,
-  type SchedulingOptions,
-  type Status,
-  asError,
-  newPodInfo,
-  newSnapshot,
-  numFeasibleNodesToFind,
-  schedulePod,
-  selectHost,
-  skip,
-  success,
-  unresolvable,
-  unschedulable,
-} from './framework.js';
-import type { FilterPlugin, PreFilterPlugin, ScorePlugin } from './types.js';
+import { CycleState } from './cyclestate.js';
+import { FitError, NodeToStatus, NoNodesAvailableError } from './errors.js';
+import { Framework, FrameworkError, type FrameworkProfile, numFeasibleNodesToFind, type Registry, schedulePod, type SchedulingOptions, selectHost } from './framework.js';
+import type { NodePluginScores, Plugin, PostFilterPlugin } from './interface.js';
+import type { NodeInfo } from './nodeinfo.js';
+import { newPodInfo, type PodInfo } from './podinfo.js';
+import { newSnapshot } from './snapshot.js';
+import { asError, Code, skip, type Status, success, unresolvable, unschedulable } from './status.js';
+import type { FilterPlugin, PreFilterPlugin, ScorePlugin } from './interface.js';
 import { makeNode, makePod } from './testing.js';
 
-/** A PostFilter stand-in: the real DefaultPreemption lives with the scheduler process. */
+/** noPreemption is a PostFilter stand-in: the real DefaultPreemption lives with the scheduler process. */
 const noPreemption: Registry = {
   DefaultPreemption: () => ({ name: 'DefaultPreemption', postFilter: () => ({ status: unschedulable('Preemption is not helpful for scheduling') }) }) satisfies PostFilterPlugin,
 };

@@ -5,39 +5,13 @@
 
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Labels } from '../../lib/machinery/labels.js';
-import {
-  Code,
-  CycleState,
-  type Diagnosis,
-  FitError,
-  MaxNodeScore,
-  MinNodeScore,
-  type NodeInfo,
-  type NodePluginScores,
-  type NodeScore,
-  type NodeToStatus,
-  NoNodesAvailableError,
-  SnapshotStateKey,
-  type Plugin,
-  type PodInfo,
-  type FilterPlugin,
-  type PostFilterPlugin,
-  type PostFilterResult,
-  type PreFilterPlugin,
-  type PreScorePlugin,
-  type ScorePlugin,
-  type Snapshot,
-  type Status,
-  asError,
-  isRejected,
-  newDiagnosis,
-  statusMessage,
-  success,
-  unschedulable,
-  withPlugin,
-} from './types.js';
-
-export * from './types.js';
+import { CycleState, SnapshotStateKey } from './cyclestate.js';
+import { type Diagnosis, FitError, newDiagnosis, type NodeToStatus, NoNodesAvailableError } from './errors.js';
+import { type FilterPlugin, MaxNodeScore, MinNodeScore, type NodePluginScores, type NodeScore, type Plugin, type PostFilterPlugin, type PostFilterResult, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from './interface.js';
+import type { NodeInfo } from './nodeinfo.js';
+import type { PodInfo } from './podinfo.js';
+import type { Snapshot } from './snapshot.js';
+import { asError, Code, isRejected, type Status, statusMessage, success, unschedulable, withPlugin } from './status.js';
 
 // ---------------------------------------------------------------------------------------------
 // Profiles and the registry

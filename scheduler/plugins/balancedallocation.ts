@@ -5,16 +5,10 @@
 // packing the default profile is built around. Profiles that spread (LeastAllocated) may enable it.
 
 import type { Pod } from '../../lib/api/core/pod.js';
-import {
-  type CycleState,
-  type NodeInfo,
-  type PreScorePlugin,
-  type ScorePlugin,
-  type Status,
-  podInfoForCycle,
-  skip,
-  success,
-} from '../framework/types.js';
+import { type CycleState, podInfoForCycle } from '../framework/cyclestate.js';
+import type { PreScorePlugin, ScorePlugin } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import { skip, type Status, success } from '../framework/status.js';
 import { DefaultResources, ResourceAllocationScorer, type ResourceSpec, balancedResourceScorer, podRequestList } from './resourceallocation.js';
 
 /** NodeResourcesBalancedAllocationName is the plugin's name in configuration. */

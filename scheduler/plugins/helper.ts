@@ -7,7 +7,8 @@ import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration } from '../../lib/api/core/types.js';
 import { type LabelSelectorExpr, type Operator, type Requirement, matches, requirementMatches, selectorFromSet } from '../../lib/machinery/labels.js';
-import { type NodeScore, type Status, success } from '../framework/types.js';
+import type { NodeScore } from '../framework/interface.js';
+import { type Status, success } from '../framework/status.js';
 
 // ---------------------------------------------------------------------------------------------
 // Taints and tolerations

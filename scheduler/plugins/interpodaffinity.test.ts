@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Affinity, PodAffinityTerm } from '../../lib/api/core/types.js';
 import { buildFramework } from '../config.js';
-import { Code, CycleState, newPodInfo } from '../framework/framework.js';
-import { newSnapshot } from '../framework/types.js';
+import { CycleState } from '../framework/cyclestate.js';
+import { newPodInfo } from '../framework/podinfo.js';
+import { Code } from '../framework/status.js';
+import { newSnapshot } from '../framework/snapshot.js';
 import { makeNode, makePod } from '../framework/testing.js';
 import { filterResults, scoreResults } from './testing.js';
 

@@ -20,34 +20,17 @@ import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Labels } from '../../lib/machinery/labels.js';
 import type { Framework } from '../framework/framework.js';
-import {
-  type AffinityTerm,
-  type CycleState,
-  type FilterPlugin,
-  type NodeInfo,
-  type NodeScore,
-  type PodInfo,
-  type PreFilterPlugin,
-  type PreScorePlugin,
-  type ScorePlugin,
-  type Snapshot,
-  type Status,
-  type WeightedAffinityTerm,
-  MaxNodeScore,
-  SnapshotStateKey,
-  affinityTermMatches,
-  asError,
-  podInfoForCycle,
-  skip,
-  success,
-  unresolvable,
-  unschedulable,
-} from '../framework/types.js';
+import { type CycleState, podInfoForCycle, SnapshotStateKey } from '../framework/cyclestate.js';
+import { type FilterPlugin, MaxNodeScore, type NodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import { type AffinityTerm, affinityTermMatches, type PodInfo, type WeightedAffinityTerm } from '../framework/podinfo.js';
+import type { Snapshot } from '../framework/snapshot.js';
+import { asError, skip, type Status, success, unresolvable, unschedulable } from '../framework/status.js';
 
 /** InterPodAffinityName is the plugin's name in configuration. */
 export const InterPodAffinityName = 'InterPodAffinity';
 
-/** Reasons, verbatim from kube. */
+// Reasons, verbatim from kube.
 export const ErrReasonExistingAntiAffinityRulesNotMatch = "node(s) didn't satisfy existing pods anti-affinity rules";
 export const ErrReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
 export const ErrReasonAntiAffinityRulesNotMatch = "node(s) didn't match pod anti-affinity rules";
@@ -190,7 +173,7 @@ function satisfyExistingPodsAntiAffinity(s: PreFilterState, nodeLabels: Labels):
   return true;
 }
 
-/** ScoreMap is topology key → value → accumulated weight. */
+/** PreScoreState is the scoring map: topology key → value → accumulated weight. */
 class PreScoreState {
   readonly topologyScore = new Map<string, Map<string, number>>();
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NodeSelectorRequirement } from '../../lib/api/core/types.js';
-import { newSnapshot } from '../framework/types.js';
+import { newSnapshot } from '../framework/snapshot.js';
 import { makeNode, makePod } from '../framework/testing.js';
 import { filterResults, scoreResults } from './testing.js';
 

@@ -4,21 +4,11 @@
 
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { NodeSelectorTerm } from '../../lib/api/core/types.js';
-import {
-  type CycleState,
-  type FilterPlugin,
-  type NodeInfo,
-  type NodeScore,
-  type PreFilterPlugin,
-  type PreScorePlugin,
-  type ScorePlugin,
-  type Snapshot,
-  type Status,
-  MaxNodeScore,
-  skip,
-  success,
-  unresolvable,
-} from '../framework/types.js';
+import type { CycleState } from '../framework/cyclestate.js';
+import { type FilterPlugin, MaxNodeScore, type NodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import type { Snapshot } from '../framework/snapshot.js';
+import { skip, type Status, success, unresolvable } from '../framework/status.js';
 import { NodeSelector, PreferredSchedulingTerms, RequiredNodeAffinity, defaultNormalizeScore } from './helper.js';
 
 /** NodeAffinityName is the plugin's name in configuration. */

@@ -2,8 +2,11 @@
 // plugin of that name.
 
 import type { Pod } from '../../lib/api/core/pod.js';
-import type { CycleState, FilterPlugin, NodeInfo, Status } from '../framework/types.js';
-import { success, unresolvable } from '../framework/types.js';
+import type { CycleState } from '../framework/cyclestate.js';
+import type { FilterPlugin } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import type { Status } from '../framework/status.js';
+import { success, unresolvable } from '../framework/status.js';
 
 /** NodeNameName is the plugin's name in configuration. */
 export const NodeNameName = 'NodeName';

@@ -3,20 +3,12 @@
 // the common pod pays nothing per node).
 
 import type { Pod } from '../../lib/api/core/pod.js';
-import {
-  type ContainerHostPort,
-  type CycleState,
-  type FilterPlugin,
-  type NodeInfo,
-  type PreFilterPlugin,
-  type Snapshot,
-  type Status,
-  asError,
-  podInfoForCycle,
-  skip,
-  success,
-  unschedulable,
-} from '../framework/types.js';
+import { type CycleState, podInfoForCycle } from '../framework/cyclestate.js';
+import type { ContainerHostPort } from '../framework/hostports.js';
+import type { FilterPlugin, PreFilterPlugin } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import type { Snapshot } from '../framework/snapshot.js';
+import { asError, skip, type Status, success, unschedulable } from '../framework/status.js';
 
 /** NodePortsName is the plugin's name in configuration. */
 export const NodePortsName = 'NodePorts';

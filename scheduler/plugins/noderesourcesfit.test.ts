@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newNodeInfo, newSnapshot } from '../framework/types.js';
+import { newNodeInfo } from '../framework/nodeinfo.js';
+import { newSnapshot } from '../framework/snapshot.js';
 import { makeNode, makePod } from '../framework/testing.js';
 import { fits } from './noderesourcesfit.js';
 import { filterResults, scoreResults } from './testing.js';

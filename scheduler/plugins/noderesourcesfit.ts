@@ -5,23 +5,12 @@
 // configured scoring strategy; skiff's default is MostAllocated (bin packing).
 
 import type { Pod } from '../../lib/api/core/pod.js';
-import {
-  type CycleState,
-  type FilterPlugin,
-  type NodeInfo,
-  type PreFilterPlugin,
-  type PreScorePlugin,
-  type Resource,
-  type ScorePlugin,
-  type Snapshot,
-  type Status,
-  asError,
-  computePodResourceRequest,
-  isExtendedResourceName,
-  podInfoForCycle,
-  success,
-  unschedulable,
-} from '../framework/types.js';
+import { type CycleState, podInfoForCycle } from '../framework/cyclestate.js';
+import type { FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import { computePodResourceRequest, isExtendedResourceName, type Resource } from '../framework/resource.js';
+import type { Snapshot } from '../framework/snapshot.js';
+import { asError, type Status, success, unschedulable } from '../framework/status.js';
 import {
   DefaultResources,
   ResourceAllocationScorer,

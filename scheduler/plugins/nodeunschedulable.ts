@@ -1,8 +1,11 @@
 // NodeUnschedulable keeps pods off cordoned nodes (spec.unschedulable), unless the pod tolerates
 // the node.kubernetes.io/unschedulable:NoSchedule taint, as kube-scheduler's plugin of that name.
 
-import type { CycleState, FilterPlugin, NodeInfo, Status } from '../framework/types.js';
-import { success, unresolvable } from '../framework/types.js';
+import type { CycleState } from '../framework/cyclestate.js';
+import type { FilterPlugin } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import type { Status } from '../framework/status.js';
+import { success, unresolvable } from '../framework/status.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { TaintEffect, TaintNodeUnschedulable, tolerationsTolerateTaint } from './helper.js';
 

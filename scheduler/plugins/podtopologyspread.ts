@@ -26,25 +26,12 @@ import {
   labelSelectorAsSelector,
   matches,
 } from '../../lib/machinery/labels.js';
-import {
-  type CycleState,
-  type FilterPlugin,
-  type NodeInfo,
-  type NodeScore,
-  type PodInfo,
-  type PreFilterPlugin,
-  type PreScorePlugin,
-  type ScorePlugin,
-  type Snapshot,
-  type Status,
-  MaxNodeScore,
-  SnapshotStateKey,
-  asError,
-  skip,
-  success,
-  unresolvable,
-  unschedulable,
-} from '../framework/types.js';
+import { type CycleState, SnapshotStateKey } from '../framework/cyclestate.js';
+import { type FilterPlugin, MaxNodeScore, type NodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import type { PodInfo } from '../framework/podinfo.js';
+import type { Snapshot } from '../framework/snapshot.js';
+import { asError, skip, type Status, success, unresolvable, unschedulable } from '../framework/status.js';
 import { LabelHostname, RequiredNodeAffinity, findMatchingUntoleratedTaint, isDoNotScheduleTaint } from './helper.js';
 
 /** PodTopologySpreadName is the plugin's name in configuration. */

@@ -3,8 +3,11 @@
 // resource, what the node would have requested with the pod on it versus its allocatable, then a
 // strategy function over those two vectors. Scores are integers as in kube (Go int64 division).
 
-import type { NodeInfo, PodInfo, Resource } from '../framework/types.js';
-import { MaxNodeScore, ResourceName, isScalarResourceName } from '../framework/types.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import type { PodInfo } from '../framework/podinfo.js';
+import type { Resource } from '../framework/resource.js';
+import { MaxNodeScore } from '../framework/interface.js';
+import { isScalarResourceName, ResourceName } from '../framework/resource.js';
 
 /** ResourceSpec is a resource and its weight in a scoring strategy. */
 export interface ResourceSpec {

@@ -1,7 +1,7 @@
 // Table tests for the small filter plugins: NodeUnschedulable, NodeName, NodePorts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newSnapshot } from '../framework/types.js';
+import { newSnapshot } from '../framework/snapshot.js';
 import { makeNode, makePod } from '../framework/testing.js';
 import { filterResults } from './testing.js';
 

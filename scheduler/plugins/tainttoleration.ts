@@ -4,19 +4,10 @@
 
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Taint, Toleration } from '../../lib/api/core/types.js';
-import {
-  type CycleState,
-  type FilterPlugin,
-  type NodeInfo,
-  type NodeScore,
-  type PreScorePlugin,
-  type ScorePlugin,
-  type Status,
-  MaxNodeScore,
-  asError,
-  success,
-  unresolvable,
-} from '../framework/types.js';
+import type { CycleState } from '../framework/cyclestate.js';
+import { type FilterPlugin, MaxNodeScore, type NodeScore, type PreScorePlugin, type ScorePlugin } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import { asError, type Status, success, unresolvable } from '../framework/status.js';
 import { TaintEffect, defaultNormalizeScore, findMatchingUntoleratedTaint, isDoNotScheduleTaint, tolerationsTolerateTaint } from './helper.js';
 
 /** TaintTolerationName is the plugin's name in configuration. */

@@ -2,7 +2,10 @@
 // (so PreFilter/PreScore state, Skip and normalization behave as in a real cycle).
 
 import type { Pod } from '../../lib/api/core/pod.js';
-import { CycleState, Framework, type FrameworkOptions, type Snapshot, Code } from '../framework/framework.js';
+import { CycleState } from '../framework/cyclestate.js';
+import { Framework, type FrameworkOptions } from '../framework/framework.js';
+import type { Snapshot } from '../framework/snapshot.js';
+import { Code } from '../framework/status.js';
 import { inTreeRegistry, pluginInfo } from './registry.js';
 
 function frameworkFor(name: string, args: unknown, opts: FrameworkOptions = {}): Framework {

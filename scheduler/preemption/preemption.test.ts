@@ -2,24 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
-import { FakeRecorder } from '../../lib/client/events.js';
+import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { FakeClient } from '../../lib/client/fake.js';
 import { Pods } from '../../lib/client/resources.js';
-import {
-  Code,
-  CycleState,
-  type FilterPlugin,
-  FitError,
-  Framework,
-  type NodeInfo,
-  NodeToStatus,
-  type Snapshot,
-  newDiagnosis,
-  newSnapshot,
-  success,
-  unresolvable,
-  unschedulable,
-} from '../framework/framework.js';
+import { CycleState } from '../framework/cyclestate.js';
+import { FitError, newDiagnosis, NodeToStatus } from '../framework/errors.js';
+import { Framework } from '../framework/framework.js';
+import type { FilterPlugin } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import { newSnapshot, type Snapshot } from '../framework/snapshot.js';
+import { Code, success, unresolvable, unschedulable } from '../framework/status.js';
 import { type Candidate, DefaultPreemption, PreemptionDecision, pickOneNodeForPreemption, preemptionDecisionKey, prepareCandidate } from './preemption.js';
 
 // A filter on CPU only, so these tests depend on nothing but the framework.

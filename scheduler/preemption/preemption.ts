@@ -17,26 +17,14 @@
 import type { Pod } from '../../lib/api/core/pod.js';
 import { type Client, Pods } from '../../lib/client/index.js';
 import type { Recorder } from '../../lib/client/events.js';
-import {
-  Code,
-  type CycleState,
-  FitError,
-  type Framework,
-  type NodeInfo,
-  NodeToStatus,
-  type PodInfo,
-  type PostFilterPlugin,
-  type PostFilterResult,
-  type Snapshot,
-  type StateData,
-  type Status,
-  asError,
-  newDiagnosis,
-  podPriority,
-  statusMessage,
-  unresolvable,
-  unschedulable,
-} from '../framework/framework.js';
+import type { CycleState, StateData } from '../framework/cyclestate.js';
+import { FitError, newDiagnosis, NodeToStatus } from '../framework/errors.js';
+import { type Framework, podPriority } from '../framework/framework.js';
+import type { PostFilterPlugin, PostFilterResult } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import type { PodInfo } from '../framework/podinfo.js';
+import type { Snapshot } from '../framework/snapshot.js';
+import { asError, Code, type Status, statusMessage, unresolvable, unschedulable } from '../framework/status.js';
 
 export const DefaultPreemptionName = 'DefaultPreemption';
 

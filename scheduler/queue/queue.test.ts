@@ -24,7 +24,7 @@ async function popName(q: SchedulingQueue): Promise<string> {
   return p.pod.metadata.name!;
 }
 
-/** fail pops the next pod and puts it back as rejected by a plugin (or by an error when plugin is omitted). */
+/** popAndFail pops the next pod and puts it back as rejected by a plugin (or by an error when plugin is omitted). */
 async function popAndFail(q: SchedulingQueue, plugin?: string): Promise<QueuedPodInfo> {
   const p = await q.pop();
   assert.ok(p);

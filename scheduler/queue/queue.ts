@@ -15,7 +15,7 @@
 
 import type { Pod } from '../../lib/api/core/pod.js';
 import { type Clock, type TimerHandle, realClock } from '../../lib/workqueue/clock.js';
-import { PodInfo } from '../framework/types.js';
+import { PodInfo } from '../framework/podinfo.js';
 import { Heap } from './heap.js';
 
 /** ClusterEvent says what changed in the cluster, as framework.ClusterEvent (resource + action + label). */

@@ -207,7 +207,7 @@ function compileRegexp(pattern: string): RegExp | Error {
   return re;
 }
 
-/** validatePattern reports whether pattern compiles (for CRD validation). */
+/** patternError is why pattern does not compile, undefined when it does (for CRD validation). */
 export function patternError(pattern: string): string | undefined {
   const re = compileRegexp(pattern);
   return re instanceof Error ? re.message : undefined;

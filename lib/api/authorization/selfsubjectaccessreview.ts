@@ -20,7 +20,7 @@ export interface SelfSubjectAccessReview extends KubeObject {
   status?: { allowed: boolean; denied?: boolean; reason?: string; evaluationError?: string };
 }
 
-/** validateSelfSubjectAccessReview: exactly one of resourceAttributes and nonResourceAttributes. */
+/** validateSSAR: exactly one of resourceAttributes and nonResourceAttributes. */
 function validateSSAR(r: SelfSubjectAccessReview): FieldError[] {
   const spec = new Path('spec');
   const res = r.spec?.resourceAttributes;

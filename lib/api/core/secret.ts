@@ -20,7 +20,7 @@ export const SecretType = {
   BootstrapToken: 'bootstrap.kubernetes.io/token',
 } as const;
 
-/** The keys each typed secret is known by. */
+/** SecretKeys are the keys each typed secret is known by. */
 export const SecretKeys = {
   serviceAccountName: 'kubernetes.io/service-account.name',
   serviceAccountUID: 'kubernetes.io/service-account.uid',
