@@ -4,7 +4,7 @@
 import type { Node } from '../../lib/api/core/node.js';
 import { Nodes } from '../../lib/client/resources.js';
 import type { ControllerStarter } from '../context.js';
-import { CidrSet } from './cidrset.js';
+import { CidrSet } from '../../lib/net/allocate.js';
 import { RangeAllocator, nodePodCIDRs } from './sync.js';
 
 /** nodeCIDRMaskSize is kube-controller-manager's --node-cidr-mask-size default for IPv4. */

@@ -20,11 +20,11 @@ import {
   fieldImmutableErrorMsg,
   inclusiveRangeError,
   jsonEqual,
-  parseIPSloppy,
   validateIP,
   validateQualifiedName,
   validateTolerations,
 } from './validation.js';
+import { parseIPSloppy } from '../../net/ip.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
