@@ -22,7 +22,8 @@ import type { Lister } from '../../lib/controller/lister.js';
 import type { Logger } from '../../lib/log.js';
 import { type NodeHealthData, markStatusWritten, tryUpdateNodeHealth } from './health.js';
 import type { PodsByNode } from './podindex.js';
-import { NotReadyTaintTemplate, UnreachableTaintTemplate, swapNodeControllerTaint, taintExists } from './taints.js';
+import { taintExists } from '../../lib/node/taints.js';
+import { NotReadyTaintTemplate, UnreachableTaintTemplate, swapNodeControllerTaint } from './taints.js';
 
 /** NamespaceNodeLease holds one Lease per node, named after it, that its kubelet renews. */
 export const NamespaceNodeLease = 'kube-node-lease';

@@ -4,7 +4,7 @@
 import type { CycleState, FilterPlugin, NodeInfo, Status } from '../framework/types.js';
 import { success, unresolvable } from '../framework/types.js';
 import type { Pod } from '../../lib/api/core/pod.js';
-import { TaintEffect, TaintNodeUnschedulable, tolerationsTolerateTaint } from './helper.js';
+import { TaintEffect, TaintNodeUnschedulable, tolerationsTolerateTaint } from '../../lib/node/taints.js';
 
 /** NodeUnschedulableName is the plugin's name in configuration. */
 export const NodeUnschedulableName = 'NodeUnschedulable';

@@ -45,7 +45,8 @@ import {
   unresolvable,
   unschedulable,
 } from '../framework/types.js';
-import { LabelHostname, RequiredNodeAffinity, findMatchingUntoleratedTaint, isDoNotScheduleTaint } from './helper.js';
+import { findMatchingUntoleratedTaint, isDoNotScheduleTaint } from '../../lib/node/taints.js';
+import { LabelHostname, RequiredNodeAffinity } from './helper.js';
 
 /** PodTopologySpreadName is the plugin's name in configuration. */
 export const PodTopologySpreadName = 'PodTopologySpread';

@@ -17,7 +17,8 @@ import {
   success,
   unresolvable,
 } from '../framework/types.js';
-import { TaintEffect, defaultNormalizeScore, findMatchingUntoleratedTaint, isDoNotScheduleTaint, tolerationsTolerateTaint } from './helper.js';
+import { TaintEffect, findMatchingUntoleratedTaint, isDoNotScheduleTaint, tolerationsTolerateTaint } from '../../lib/node/taints.js';
+import { defaultNormalizeScore } from './helper.js';
 
 /** TaintTolerationName is the plugin's name in configuration. */
 export const TaintTolerationName = 'TaintToleration';
