@@ -4,7 +4,7 @@ import type { Node } from '../lib/api/core/node.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import { ApiError, FakeClient, FakeRecorder, Pods } from '../lib/client/index.js';
 import { Logger } from '../lib/log.js';
-import { FakeClock } from '../lib/workqueue/clock.js';
+import { FakeClock } from '../lib/testing/fakeclock.js';
 import { defaultProfile } from './config.js';
 import { ClusterEvents } from './queue/queue.js';
 import { Scheduler } from './scheduler.js';

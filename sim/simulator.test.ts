@@ -6,7 +6,7 @@ import type { Lease } from '../lib/api/coordination/lease.js';
 import { FakeClient, type Action } from '../lib/client/fake.js';
 import { Leases, Nodes, Pods } from '../lib/client/resources.js';
 import { Logger } from '../lib/log.js';
-import { FakeClock } from '../lib/workqueue/clock.js';
+import { FakeClock } from '../lib/testing/fakeclock.js';
 import { parseSimConfig } from './config.js';
 import { cidrContains, parseIPv4Cidr } from '../lib/net/ip.js';
 import { Simulator } from './simulator.js';

@@ -17,7 +17,7 @@ import { ApiError, type Client, isAlreadyExists, isConflict, isNotFound } from '
 import { Leases, Nodes, Pods } from '../lib/client/resources.js';
 import type { Logger } from '../lib/log.js';
 import type { Lease } from '../lib/api/coordination/lease.js';
-import type { Clock } from '../lib/workqueue/clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { SimConfig } from './config.js';
 import { PodIPAllocator } from '../lib/net/allocate.js';
 import { type IPv4Cidr, firstIPv4Cidr, formatIPv4Cidr, hostAt, hostIndexOf, subnetAt } from '../lib/net/ip.js';
@@ -28,17 +28,6 @@ import { PacedWriter, WritePriority } from './pacer.js';
 import { computePodStatus, isStarted, simModeOf, statusEqual } from './pod.js';
 import { nextAfterWrite, nextPhaseTime, stretchPeriod } from './spread.js';
 import { TimerWheel } from './wheel.js';
-
-/** wallClock is Date.now() with unref'd timers: pod and Lease times are wall-clock times. */
-export const wallClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 /** WriteKind labels skiff_sim_writes_total. */
 export type WriteKind = 'node-create' | 'node-status' | 'lease' | 'pod-status' | 'pod-delete';

@@ -7,7 +7,7 @@
 import type { Informer, KubeConfig, KubernetesListObject, KubernetesObject, ObjectCache, ObjectCallback } from '@kubernetes/client-node';
 import { makeInformer } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
-import { type Clock, type TimerHandle, realClock } from '../workqueue/clock.js';
+import { type Clock, type TimerHandle, realClock } from '../clock.js';
 import { Lister, type ListerOptions } from './lister.js';
 
 /**

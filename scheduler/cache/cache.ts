@@ -14,7 +14,7 @@
 
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
-import { type Clock, realClock } from '../../lib/workqueue/clock.js';
+import { type Clock, realClock } from '../../lib/clock.js';
 import { NodeInfo, PodInfo, Snapshot, podKey } from '../framework/types.js';
 
 interface PodState {
