@@ -22,10 +22,13 @@ import type { SimConfig } from './config.js';
 import { PodIPAllocator } from '../lib/net/allocate.js';
 import { type IPv4Cidr, firstIPv4Cidr, formatIPv4Cidr, hostAt, hostIndexOf, subnetAt } from '../lib/net/ip.js';
 import { IndexAllocator } from './ipam.js';
-import { NodeLeaseNamespace, capacityFor, desiredNodeStatus, isSimulated, leaseRenewal, newSimNode, nodeLease, nodeOrdinal, nodeStatusDiff } from './node.js';
+import { NodeLeaseNamespace, leaseRenewal, nodeLease } from '../lib/node/lease.js';
+import { nodeStatusDiff } from '../lib/node/status.js';
+import { capacityFor, desiredNodeStatus, isSimulated, newSimNode, nodeOrdinal } from './node.js';
 import { trimObject } from './trim.js';
 import { PacedWriter, WritePriority } from './pacer.js';
-import { computePodStatus, isStarted, simModeOf, statusEqual } from './pod.js';
+import { isStarted, statusEqual } from '../lib/pod/status.js';
+import { computePodStatus, simModeOf } from './pod.js';
 import { nextAfterWrite, nextPhaseTime, stretchPeriod } from './spread.js';
 import { TimerWheel } from './wheel.js';
 
@@ -615,7 +618,7 @@ export class Simulator {
       this.wheel.cancel(`p/${key}`);
       return;
     }
-    if (!isStarted(pod)) {
+    if (!isStarted(pod.status)) {
       const due = rec.seenAt + this.deps.config.podStartDelayMs;
       if (this.now < due) {
         this.wheel.schedule(`p/${key}`, due);

@@ -24,11 +24,10 @@ import type { Clock } from '../../lib/clock.js';
 import { TokenBucket } from '../../lib/flowcontrol/tokenbucket.js';
 import { type NodeHealthData, markStatusWritten, tryUpdateNodeHealth } from './health.js';
 import type { PodsByNode } from './podindex.js';
+import { NodeLeaseNamespace } from '../../lib/node/lease.js';
 import { taintExists } from '../../lib/node/taints.js';
 import { NotReadyTaintTemplate, UnreachableTaintTemplate, swapNodeControllerTaint } from './taints.js';
 
-/** NamespaceNodeLease holds one Lease per node, named after it, that its kubelet renews. */
-export const NamespaceNodeLease = 'kube-node-lease';
 /** LabelNodeExcludeDisruption keeps a node out of the zone disruption counts. */
 export const LabelNodeExcludeDisruption = 'node.kubernetes.io/exclude-disruption';
 export const LabelTopologyZone = 'topology.kubernetes.io/zone';
@@ -204,7 +203,7 @@ export class NodeLifecycleController {
   private async updateNodeHealth(node: Node): Promise<ReturnType<typeof tryUpdateNodeHealth>> {
     let cur = node;
     for (let attempt = 0; ; attempt++) {
-      const lease = this.opts.leases.get(`${NamespaceNodeLease}/${cur.metadata.name}`);
+      const lease = this.opts.leases.get(`${NodeLeaseNamespace}/${cur.metadata.name}`);
       const now = this.now();
       const r = tryUpdateNodeHealth(this.health, cur, lease, now, this.opts.gracePeriodMs, this.opts.startupGracePeriodMs);
       if (!r.statusUpdate) return r;
