@@ -4,6 +4,7 @@
 // whether a pod update can change what those controllers publish.
 
 import { type Pod, isPodReady, isPodTerminal, podIP } from '../../lib/api/core/pod.js';
+import { isRestartableInitContainer } from '../../lib/api/core/podspec.js';
 import type { Service, ServicePort } from '../../lib/api/core/service.js';
 import { matches, selectorFromSet } from '../../lib/machinery/labels.js';
 import type { ResourceEventHandler } from '../../lib/controller/informer.js';
@@ -74,7 +75,7 @@ export function findPort(pod: Pod, sp: ServicePort): number | undefined {
   if (typeof target === 'number') return target;
   if (/^\d+$/.test(target)) return Number(target);
   const protocol = sp.protocol ?? 'TCP';
-  const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
+  const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter(isRestartableInitContainer)];
   for (const c of containers) {
     for (const p of c.ports ?? []) {
       if (p.name === target && (p.protocol ?? 'TCP') === protocol) return p.containerPort;
