@@ -22,7 +22,8 @@ describe('CIDRs', () => {
   test('parseIPv4Cidr masks host bits and rejects what is not an IPv4 CIDR', () => {
     assert.equal(formatIPv4Cidr(parseIPv4Cidr('10.244.3.7/24')), '10.244.3.0/24');
     assert.equal(parseIPv4Cidr('100.64.0.0/10').size, 2 ** 22);
-    for (const bad of ['10.0.0.0', '10.0.0.0/33', '10.0.0/8', '256.0.0.0/8', 'fd00::/64', '10.0.0.0/8/1', '']) {
+    assert.equal(formatIPv4Cidr(parseIPv4Cidr(' 010.096.0.0/12 ')), '10.96.0.0/12', 'leading zeros and space, as ParseCIDRSloppy reads flags');
+    for (const bad of ['10.0.0.0', '10.0.0.0/33', '10.0.0/8', '256.0.0.0/8', 'fd00::/64', '::ffff:10.0.0.0/104', '10.0.0.0/8/1', '']) {
       assert.throws(() => parseIPv4Cidr(bad), InvalidCidrError, bad);
     }
   });

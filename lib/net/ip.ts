@@ -134,16 +134,18 @@ export function uint32ToIPv4(n: number): string {
 }
 
 /**
- * parseIPv4Cidr reads `a.b.c.d/n` (four decimal octets, surrounding space ignored); host bits
- * are masked off, as net.ParseCIDR does. It throws InvalidCidrError.
+ * parseIPv4Cidr reads `a.b.c.d/n` as ParseCIDRSloppy does for flags (octets may have leading
+ * zeros; surrounding space is ignored); host bits are masked off, as net.ParseCIDR does. An
+ * IPv6 CIDR, even an IPv4-mapped one, is not an IPv4 CIDR. It throws InvalidCidrError.
  */
 export function parseIPv4Cidr(s: string): IPv4Cidr {
   const text = s.trim();
-  if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) throw new InvalidCidrError(`invalid IPv4 CIDR ${JSON.stringify(s)}`);
-  const [addr, prefix] = ipaddr.IPv4.parseCIDR(text);
-  const size = 2 ** (32 - prefix);
-  const n = ipv4ToUint32(addr.toString())!;
-  return { base: n - (n % size), prefix, size };
+  const parsed = parseCIDRSloppy(text);
+  if (!parsed || text.slice(0, text.lastIndexOf('/')).includes(':')) throw new InvalidCidrError(`invalid IPv4 CIDR ${JSON.stringify(s)}`);
+  const size = 2 ** (32 - parsed.prefix);
+  const b = parsed.ip.bytes;
+  const n = b[0]! * 2 ** 24 + (b[1]! << 16) + (b[2]! << 8) + b[3]!;
+  return { base: n - (n % size), prefix: parsed.prefix, size };
 }
 
 /** formatIPv4Cidr writes an IPv4Cidr as `a.b.c.d/n`. */
