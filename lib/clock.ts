@@ -15,7 +15,7 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** Timers are unref'd: a pending retry or renewal never keeps a process alive on its own. */
+/** unrefTimeout is setTimeout unref'd: a pending retry or renewal never keeps a process alive on its own. */
 function unrefTimeout(fn: () => void, ms: number): TimerHandle {
   const t = setTimeout(fn, ms);
   t.unref();
