@@ -60,7 +60,7 @@ export function simModeOf(pod: Pod, selectors: ModeSelectors = {}): SimMode {
   return SimMode.Run;
 }
 
-/** DeadlineExceeded is the reason (and message) of a pod failed by spec.activeDeadlineSeconds. */
+/** DeadlineExceededReason is the reason (and message) of a pod failed by spec.activeDeadlineSeconds. */
 export const DeadlineExceededReason = 'DeadlineExceeded';
 export const DeadlineExceededMessage = 'Pod was active on the node longer than the specified deadline';
 
