@@ -40,6 +40,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { type Node, isNodeReady } from '../lib/api/core/node.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import { quantityNanos } from '../lib/api/core/quantity.js';
+import { podRequests } from '../lib/pod/resources.js';
 import { RestClient } from '../lib/client/client.js';
 import { Nodes } from '../lib/client/resources.js';
 import { contextFor, stateFile } from '../lib/process/cluster.js';
@@ -263,16 +264,6 @@ interface Usage {
   pods: number;
 }
 
-function podRequests(pod: Pod): { cpu: bigint; memory: bigint } {
-  let cpu = 0n;
-  let memory = 0n;
-  for (const c of pod.spec?.containers ?? []) {
-    cpu += quantityNanos(c.resources?.requests?.cpu);
-    memory += quantityNanos(c.resources?.requests?.memory);
-  }
-  return { cpu, memory };
-}
-
 /**
  * checkAllocatable sums the requests of every bound pod in the cluster per node and reports each
  * node whose pods ask for more CPU, memory or pod slots than it has allocatable.
@@ -284,8 +275,8 @@ function checkAllocatable(nodes: readonly Node[], pods: readonly Pod[]): string[
     if (!n || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
     const u = usage.get(n) ?? { cpu: 0n, memory: 0n, pods: 0 };
     const r = podRequests(p);
-    u.cpu += r.cpu;
-    u.memory += r.memory;
+    u.cpu += r.get('cpu') ?? 0n;
+    u.memory += r.get('memory') ?? 0n;
     u.pods++;
     usage.set(n, u);
   }

@@ -5,7 +5,7 @@ import type { Pod } from '../lib/api/core/pod.js';
 import { ApiError, FakeClient, Pods } from '../lib/client/index.js';
 import { FakeRecorder } from '../lib/testing/fakerecorder.js';
 import { Logger } from '../lib/log.js';
-import { FakeClock } from '../lib/workqueue/clock.js';
+import { FakeClock } from '../lib/testing/fakeclock.js';
 import { defaultProfile } from './config.js';
 import { ClusterEvents } from './queue/queue.js';
 import { Scheduler } from './scheduler.js';

@@ -18,7 +18,7 @@ import { type Pod, isPodTerminal } from '../lib/api/core/pod.js';
 import { type Client, EventRecorder, Namespaces, Nodes, Pods, type Recorder, isConflict, isNotFound } from '../lib/client/index.js';
 import type { InformerFactory } from '../lib/controller/factory.js';
 import type { Logger } from '../lib/log.js';
-import { type Clock, type TimerHandle, realClock } from '../lib/workqueue/clock.js';
+import { type Clock, type TimerHandle, realClock } from '../lib/clock.js';
 import { Binder } from './binder.js';
 import { Cache } from './cache/cache.js';
 import { CycleState } from './framework/cyclestate.js';

@@ -8,7 +8,7 @@ import type { FlagSpec } from '../lib/flags.js';
 import { parseDuration } from '../lib/machinery/duration.js';
 import { type LabelSelectorExpr, parseLabelSelector } from '../lib/machinery/labels.js';
 import { isQualifiedName, isValidLabelValue } from '../lib/machinery/validation.js';
-import { type Cidr, parseCidr } from './ipam.js';
+import { type IPv4Cidr, parseIPv4Cidr } from '../lib/net/ip.js';
 
 /** SimConfig is everything the simulator was told, checked. */
 export interface SimConfig {
@@ -33,8 +33,8 @@ export interface SimConfig {
   crashLoopSelector?: LabelSelectorExpr;
   /** podCIDRWaitMs is how long a pod waits for its Node's spec.podCIDR before the fallback block is used. */
   podCIDRWaitMs: number;
-  fallbackPodCIDR: Cidr;
-  nodeIPCIDR: Cidr;
+  fallbackPodCIDR: IPv4Cidr;
+  nodeIPCIDR: IPv4Cidr;
 }
 
 /** simFlags are the simulator's own flags (runComponent adds the common ones). */
@@ -138,10 +138,10 @@ function selector(flag: string, v: string): LabelSelectorExpr | undefined {
   }
 }
 
-function cidr(flag: string, v: string, maxPrefix: number): Cidr {
-  let c: Cidr;
+function cidr(flag: string, v: string, maxPrefix: number): IPv4Cidr {
+  let c: IPv4Cidr;
   try {
-    c = parseCidr(v);
+    c = parseIPv4Cidr(v);
   } catch (err) {
     throw new ConfigError(`invalid value ${JSON.stringify(v)} for --${flag}: ${(err as Error).message}`);
   }

@@ -12,7 +12,8 @@ import { Counter, Gauge } from '../lib/metrics.js';
 import { runComponent } from '../lib/process/component.js';
 import { ConfigError, parseSimConfig, simFlags } from './config.js';
 import { newTrimmedInformer } from './informer.js';
-import { Simulator, wallClock } from './simulator.js';
+import { wallClock } from '../lib/clock.js';
+import { Simulator } from './simulator.js';
 
 const summary = `skiff-sim plays the kubelet, without containers, for every Node annotated skiff.dev/simulated: "true".
 

@@ -4,7 +4,9 @@ import type { Node } from '../lib/api/core/node.js';
 import { nodeStatusText, validateNode } from '../lib/api/core/node.js';
 import { leases } from '../lib/api/coordination/lease.js';
 import { parseSimConfig } from './config.js';
-import { capacityFor, desiredNodeStatus, isSimulated, newSimNode, nodeLease, nodeOrdinal, nodeStatusDiffers, zoneName } from './node.js';
+import { nodeLease } from '../lib/node/lease.js';
+import { nodeStatusDiffers } from '../lib/node/status.js';
+import { capacityFor, desiredNodeStatus, isSimulated, newSimNode, nodeOrdinal, zoneName } from './node.js';
 
 const config = parseSimConfig({ 'node-labels': 'team=a,tier=gold', 'node-taints': 'dedicated=sim:NoSchedule,spot:PreferNoSchedule' });
 const t0 = new Date('2025-03-01T10:00:00Z');

@@ -1,14 +1,13 @@
 // The Node objects a simulated kubelet registers and keeps up to date, as pure functions: the
-// Node it creates, the status it reports (capacity, conditions, addresses, nodeInfo), whether a
-// Node's current status differs from that in anything but heartbeat times, and its Lease.
+// Node it creates and the status it reports. The kubelet's own rules (conditions, allocatable,
+// addresses, what counts as a change, the Lease) are lib/node's; what is here is the
+// simulator's: its labels, annotations, capacity sources and made-up nodeInfo.
 
 import { createHash } from 'node:crypto';
-import { type Node, type NodeStatus, NodeConditionType, NodeAddressType } from '../lib/api/core/node.js';
+import type { Node, NodeStatus } from '../lib/api/core/node.js';
 import { parseQuantity } from '../lib/api/core/quantity.js';
 import type { ResourceList } from '../lib/api/core/types.js';
-import type { Lease } from '../lib/api/coordination/lease.js';
-import type { Condition } from '../lib/api/meta.js';
-import { nowMicro, nowRFC3339 } from '../lib/api/meta.js';
+import { kubeletNodeStatus } from '../lib/node/status.js';
 import type { SimConfig } from './config.js';
 
 /** SimulatedAnnotation marks a Node the simulator plays the kubelet for. */
@@ -19,12 +18,6 @@ export const CapacityAnnotationPrefix = 'skiff.dev/capacity-';
 
 /** capacityResources are the resources a simulated Node reports. */
 export const capacityResources = ['cpu', 'memory', 'pods', 'ephemeral-storage'] as const;
-
-/** NodeLeaseNamespace holds one Lease per Node, as kubelets renew them. */
-export const NodeLeaseNamespace = 'kube-node-lease';
-
-/** NodeLeaseDurationSeconds is the kubelet's default (nodeLeaseDurationSeconds). */
-export const NodeLeaseDurationSeconds = 40;
 
 export const KubeletVersion = 'v1.32.0-skiff-sim';
 export const ContainerRuntimeVersion = 'skiff-sim://1';
@@ -95,14 +88,6 @@ export function nodeInfoFor(name: string): NonNullable<NodeStatus['nodeInfo']> {
   };
 }
 
-/** ownConditions are the conditions a healthy kubelet reports, in its order. */
-const ownConditions: ReadonlyArray<Pick<Condition, 'type' | 'status' | 'reason' | 'message'>> = [
-  { type: NodeConditionType.MemoryPressure, status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
-  { type: NodeConditionType.DiskPressure, status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-  { type: NodeConditionType.PIDPressure, status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
-  { type: NodeConditionType.Ready, status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
-];
-
 /** NodeStatusInput is what desiredNodeStatus needs besides the Node. */
 export interface NodeStatusInput {
   internalIP: string;
@@ -113,76 +98,13 @@ export interface NodeStatusInput {
 }
 
 /**
- * desiredNodeStatus is the part of a Node's status the simulator owns: capacity (allocatable
- * equals it: nothing is reserved), the four kubelet conditions, addresses and nodeInfo. A
- * condition keeps its lastTransitionTime while its status holds; lastHeartbeatTime moves only
- * on heartbeats (or when the condition is new or changes).
+ * desiredNodeStatus is the part of a Node's status the simulator owns: lib/node's kubelet status
+ * with nothing reserved (allocatable equals capacity), a healthy kubelet's conditions and the
+ * simulated nodeInfo.
  */
 export function desiredNodeStatus(node: Node, input: NodeStatusInput): NodeStatus {
-  const now = nowRFC3339(input.now);
-  const current = node.status?.conditions ?? [];
-  const conditions = ownConditions.map((want): Condition => {
-    const cur = current.find((c) => c.type === want.type);
-    const same = cur?.status === want.status;
-    const changed = !same || cur?.reason !== want.reason || cur?.message !== want.message;
-    return {
-      type: want.type,
-      status: want.status,
-      lastHeartbeatTime: input.heartbeat || changed || !cur?.lastHeartbeatTime ? now : cur.lastHeartbeatTime,
-      lastTransitionTime: same && cur?.lastTransitionTime ? cur.lastTransitionTime : now,
-      reason: want.reason,
-      message: want.message,
-    };
-  });
   const name = node.metadata.name ?? '';
-  return {
-    capacity: { ...input.capacity },
-    allocatable: { ...input.capacity },
-    conditions,
-    addresses: [
-      { type: NodeAddressType.InternalIP, address: input.internalIP },
-      { type: NodeAddressType.Hostname, address: name },
-    ],
-    nodeInfo: nodeInfoFor(name),
-  };
-}
-
-function sameQuantities(a: ResourceList | undefined, b: ResourceList | undefined): boolean {
-  const ka = Object.keys(a ?? {});
-  const kb = Object.keys(b ?? {});
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) {
-    const qa = parseQuantity(a![k]);
-    const qb = parseQuantity(b?.[k]);
-    if (!qa || !qb || qa.nanos !== qb.nanos) return false;
-  }
-  return true;
-}
-
-/**
- * nodeStatusDiff says what in current differs from desired among the things the simulator
- * owns, heartbeat times aside (undefined: nothing): then a status write is due now rather than
- * at the next heartbeat. Other conditions (someone else's) and fields are not compared.
- */
-export function nodeStatusDiff(current: NodeStatus | undefined, desired: NodeStatus): string | undefined {
-  if (!current) return 'status';
-  if (!sameQuantities(current.capacity, desired.capacity)) return 'capacity';
-  if (!sameQuantities(current.allocatable, desired.allocatable)) return 'allocatable';
-  for (const want of desired.conditions ?? []) {
-    const cur = current.conditions?.find((c) => c.type === want.type);
-    if (!cur || cur.status !== want.status || cur.reason !== want.reason || cur.message !== want.message || !cur.lastTransitionTime) return `conditions[${want.type}]`;
-  }
-  const ca = current.addresses ?? [];
-  const da = desired.addresses ?? [];
-  if (ca.length !== da.length || ca.some((a, i) => a.type !== da[i]!.type || a.address !== da[i]!.address)) return 'addresses';
-  const ci = (current.nodeInfo ?? {}) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(desired.nodeInfo ?? {})) if (ci[k] !== v) return `nodeInfo.${k}`;
-  return undefined;
-}
-
-/** nodeStatusDiffers is nodeStatusDiff as a yes/no. */
-export function nodeStatusDiffers(current: NodeStatus | undefined, desired: NodeStatus): boolean {
-  return nodeStatusDiff(current, desired) !== undefined;
+  return kubeletNodeStatus(node.status, { internalIP: input.internalIP, hostname: name, capacity: input.capacity, nodeInfo: nodeInfoFor(name), now: input.now, heartbeat: input.heartbeat });
 }
 
 /** NewNodeInput is what a created Node is made of. */
@@ -220,23 +142,4 @@ export function newSimNode(input: NewNodeInput): Node {
   };
   node.status = desiredNodeStatus(node, { internalIP: input.internalIP, capacity: { ...config.capacity }, now: input.now, heartbeat: true });
   return node;
-}
-
-/** nodeLease is the Lease a kubelet keeps for its Node in kube-node-lease, owned by the Node so it goes with it. */
-export function nodeLease(nodeName: string, nodeUID: string | undefined, now: Date): Lease {
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: {
-      name: nodeName,
-      namespace: NodeLeaseNamespace,
-      ...(nodeUID ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUID }] } : {}),
-    },
-    spec: { holderIdentity: nodeName, leaseDurationSeconds: NodeLeaseDurationSeconds, renewTime: nowMicro(now) },
-  };
-}
-
-/** leaseRenewal is the merge patch that renews a Node's Lease. */
-export function leaseRenewal(nodeName: string, now: Date): { spec: Lease['spec'] } {
-  return { spec: { holderIdentity: nodeName, leaseDurationSeconds: NodeLeaseDurationSeconds, renewTime: nowMicro(now) } };
 }

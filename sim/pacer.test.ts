@@ -1,29 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FakeClock } from '../lib/workqueue/clock.js';
-import { PacedWriter, TokenBucket, WritePriority } from './pacer.js';
+import { FakeClock } from '../lib/testing/fakeclock.js';
+import { PacedWriter, WritePriority } from './pacer.js';
 
 /** flush lets settled task promises run their continuations. */
 const flush = () => new Promise<void>((r) => setImmediate(r));
-
-describe('TokenBucket', () => {
-  test('allows the burst at once, then rate per second', () => {
-    const clock = new FakeClock();
-    const b = new TokenBucket(10, 3, clock);
-    let taken = 0;
-    while (b.tryTake()) taken++;
-    assert.equal(taken, 3);
-    assert.equal(b.msUntilToken(), 100);
-    clock.step(1000);
-    taken = 0;
-    while (b.tryTake()) taken++;
-    assert.equal(taken, 3, 'never more than the burst, however long the pause');
-    clock.step(250);
-    assert.equal(b.tryTake(), true);
-    assert.equal(b.tryTake(), true);
-    assert.equal(b.tryTake(), false);
-  });
-});
 
 describe('PacedWriter', () => {
   test('starts no more writes than rate × time + burst', async () => {

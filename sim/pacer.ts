@@ -5,52 +5,14 @@
 // queued twice runs once, and re-queuing at a higher priority moves it up. The task itself
 // reads the latest state when it runs, so coalescing loses nothing.
 
-import type { Clock, TimerHandle } from '../lib/workqueue/clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import { TokenBucket } from '../lib/flowcontrol/tokenbucket.js';
 
 /** WritePriority orders the queues, most urgent first. */
 export const WritePriority = { Lease: 0, Node: 1, Pod: 2, Heartbeat: 3 } as const;
 export type WritePriority = (typeof WritePriority)[keyof typeof WritePriority];
 
 const priorityCount = 4;
-
-/** TokenBucket allows rate events per second on average and up to burst at once. */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    readonly rate: number,
-    readonly burst: number,
-    private readonly clock: Clock,
-  ) {
-    this.tokens = burst;
-    this.last = clock.now();
-  }
-
-  private refill(): void {
-    const now = this.clock.now();
-    if (now > this.last) {
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
-      this.last = now;
-    }
-  }
-
-  /** tryTake takes one token if there is one. */
-  tryTake(): boolean {
-    this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return true;
-    }
-    return false;
-  }
-
-  /** msUntilToken is how long until a token is available (0: now). */
-  msUntilToken(): number {
-    this.refill();
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 1000) / this.rate);
-  }
-}
 
 /** FifoQueue is an array-backed queue with O(1) amortized push and shift. */
 class FifoQueue<T> {
@@ -187,7 +149,7 @@ export class PacedWriter {
       }
       const item = this.next();
       if (!item) break;
-      this.bucket.tryTake();
+      this.bucket.tryAccept();
       this.inFlight++;
       let p: Promise<void>;
       try {

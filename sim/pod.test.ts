@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type Pod, podRow, pods } from '../lib/api/core/pod.js';
 import { parseLabelSelector } from '../lib/machinery/labels.js';
-import { SimMode, computePodStatus, crashLoopBackOffMs, goDuration, imageID, imageRef, simModeOf, statusEqual } from './pod.js';
+import { goDuration } from '../lib/machinery/duration.js';
+import { crashLoopBackOffMs } from '../lib/pod/backoff.js';
+import { statusEqual } from '../lib/pod/status.js';
+import { SimMode, computePodStatus, imageID, imageRef, simModeOf } from './pod.js';
 
 const t0 = Date.parse('2025-03-01T10:00:00Z');
 const sec = 1000;

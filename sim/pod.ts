@@ -10,11 +10,13 @@
 // status again from its own result gives the same object: "nothing to write".
 
 import { createHash } from 'node:crypto';
-import { type ContainerStatus, type Pod, type PodCondition, type PodStatus, PodConditionType, PodPhase } from '../lib/api/core/pod.js';
+import { type ContainerStatus, type Pod, type PodStatus, PodPhase } from '../lib/api/core/pod.js';
 import { isRestartableInitContainer } from '../lib/api/core/podspec.js';
 import type { Container } from '../lib/api/core/types.js';
 import { nowRFC3339 } from '../lib/api/meta.js';
 import { type LabelSelectorExpr, matches } from '../lib/machinery/labels.js';
+import { CrashLoopBackOffReason, crashLoopBackOffMessage, crashLoopBackOffMs } from '../lib/pod/backoff.js';
+import { exitReason, kubeletPodConditions, podPhase, shouldRestartContainer } from '../lib/pod/status.js';
 
 /** SimLabel picks a pod's simulated outcome: fail, crashloop, unready or succeed. */
 export const SimLabel = 'skiff.dev/sim';
@@ -56,19 +58,6 @@ export function simModeOf(pod: Pod, selectors: ModeSelectors = {}): SimMode {
   if (selectors.crashLoopSelector && matches(selectors.crashLoopSelector, labels)) return SimMode.CrashLoop;
   if (selectors.failSelector && matches(selectors.failSelector, labels)) return SimMode.Fail;
   return SimMode.Run;
-}
-
-/** crashLoopBackOffMs is the kubelet's wait before restart number restartCount+1: 10s doubling, at most 5m. */
-export function crashLoopBackOffMs(restartCount: number): number {
-  if (restartCount <= 0) return 0;
-  return Math.min(10_000 * 2 ** Math.min(restartCount - 1, 10), 300_000);
-}
-
-/** goDuration formats whole seconds as Go prints a time.Duration (10s, 1m20s, 5m0s). */
-export function goDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${s % 60}s` : `${s}s`;
 }
 
 /** DeadlineExceededReason is the reason (and message) of a pod failed by spec.activeDeadlineSeconds. */
@@ -140,14 +129,6 @@ function outcomeFor(mode: SimMode): Outcome {
   }
 }
 
-/** restarts tells whether the kubelet restarts a container that exited with exitCode, under the pod's restartPolicy. */
-function restarts(restartPolicy: string | undefined, exitCode: number): boolean {
-  const policy = restartPolicy ?? 'Always';
-  return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
-}
-
-const exitReason = (exitCode: number) => (exitCode === 0 ? 'Completed' : 'Error');
-
 /** ContainerStep is one container's computed status and when it next changes by itself. */
 interface ContainerStep {
   status: ContainerStatus;
@@ -201,7 +182,7 @@ function baseStatus(c: Container, restartCount: number, ctx: ContainerContext): 
 function containerStep(c: Container, cur: ContainerStatus | undefined, outcome: Outcome, restartPolicy: string | undefined, ctx: ContainerContext): ContainerStep {
   const count = cur?.restartCount ?? 0;
   // A container already terminated for good stays so (the API forbids leaving it).
-  if (cur?.state?.terminated && !restarts(restartPolicy, cur.state.terminated.exitCode)) {
+  if (cur?.state?.terminated && !shouldRestartContainer(restartPolicy, cur.state.terminated.exitCode)) {
     return { status: cur, terminal: true, exitCode: cur.state.terminated.exitCode };
   }
   if (ctx.killed) {
@@ -226,7 +207,7 @@ function containerStep(c: Container, cur: ContainerStatus | undefined, outcome: 
     return { status: s, terminal: false };
   }
   const { exitCode } = outcome;
-  if (!restarts(restartPolicy, exitCode)) {
+  if (!shouldRestartContainer(restartPolicy, exitCode)) {
     const s = baseStatus(c, count, ctx);
     const startedAt = cur?.state?.running?.startedAt ?? ctx.startTime;
     s.state = { terminated: { exitCode, reason: exitReason(exitCode), startedAt, finishedAt: cur ? ctx.nowText : ctx.startTime, containerID: s.containerID } };
@@ -234,7 +215,7 @@ function containerStep(c: Container, cur: ContainerStatus | undefined, outcome: 
     return { status: s, terminal: true, exitCode };
   }
   // Crash loop: the container exits, the kubelet restarts it after the back-off, it exits again.
-  const waiting = cur?.state?.waiting?.reason === 'CrashLoopBackOff';
+  const waiting = cur?.state?.waiting?.reason === CrashLoopBackOffReason;
   const finishedAt = cur?.lastState?.terminated?.finishedAt;
   if (waiting && finishedAt) {
     const due = Date.parse(finishedAt) + crashLoopBackOffMs(count);
@@ -244,12 +225,7 @@ function containerStep(c: Container, cur: ContainerStatus | undefined, outcome: 
   const s = baseStatus(c, restartCount, ctx);
   const startedAt = cur?.state?.running?.startedAt ?? (cur ? ctx.nowText : ctx.startTime);
   const backOff = crashLoopBackOffMs(restartCount);
-  s.state = {
-    waiting: {
-      reason: 'CrashLoopBackOff',
-      message: `back-off ${goDuration(backOff)} restarting failed container=${c.name} pod=${ctx.pod.metadata.name}_${ctx.pod.metadata.namespace}(${ctx.pod.metadata.uid})`,
-    },
-  };
+  s.state = { waiting: { reason: CrashLoopBackOffReason, message: crashLoopBackOffMessage(backOff, c.name, ctx.pod) } };
   s.lastState = { terminated: { exitCode, reason: exitReason(exitCode), startedAt, finishedAt: ctx.nowText, containerID: containerID(ctx.pod.metadata.uid ?? '', c.name, count) } };
   return { status: s, terminal: false, nextAt: Date.parse(ctx.nowText) + backOff };
 }
@@ -268,27 +244,6 @@ function initContainerStep(c: Container, cur: ContainerStatus | undefined, ctx: 
   s.ready = true;
   return { status: s, terminal: true, exitCode: 0 };
 }
-
-function condition(cur: PodCondition[] | undefined, type: string, status: PodCondition['status'], nowText: string, reason?: string, message?: string): PodCondition {
-  const old = cur?.find((c) => c.type === type);
-  const c: PodCondition = {
-    type,
-    status,
-    lastProbeTime: null,
-    lastTransitionTime: old?.status === status && old.lastTransitionTime ? old.lastTransitionTime : nowText,
-  };
-  if (reason) c.reason = reason;
-  if (message) c.message = message;
-  return c;
-}
-
-const ownConditionTypes = new Set<string>([
-  PodConditionType.PodReadyToStartContainers,
-  PodConditionType.Initialized,
-  PodConditionType.Ready,
-  PodConditionType.ContainersReady,
-  PodConditionType.PodScheduled,
-]);
 
 /**
  * computePodStatus is the status a kubelet reports for pod at input.now. The first call (no
@@ -317,50 +272,28 @@ export function computePodStatus(pod: Pod, input: PodStatusInput): PodStatusResu
   const mainSteps = (spec.containers ?? []).map((c) => containerStep(c, curMain.get(c.name), outcome, spec.restartPolicy, ctx));
   for (const s of [...initSteps, ...mainSteps]) later(s.nextAt);
 
-  let phase: string = PodPhase.Running;
+  let phase: string;
   if (alreadyTerminal) phase = cur.phase!;
   else if (deadlineExceeded) phase = PodPhase.Failed;
-  else if (mainSteps.length > 0 && mainSteps.every((s) => s.terminal)) phase = mainSteps.every((s) => s.exitCode === 0) ? PodPhase.Succeeded : PodPhase.Failed;
+  else {
+    phase = podPhase(
+      spec,
+      initSteps.map((s) => s.status),
+      mainSteps.map((s) => s.status),
+    );
+  }
   const terminal = phase === PodPhase.Succeeded || phase === PodPhase.Failed;
   if (!terminal && deadlineAt !== undefined) later(deadlineAt);
 
-  // Conditions, in the order the kubelet writes them; others (readiness gates, DisruptionTarget) are kept.
-  const conds = cur.conditions;
-  const terminalReason = phase === PodPhase.Failed ? 'PodFailed' : 'PodCompleted';
-  const unready = [
-    ...(spec.initContainers ?? []).filter(isRestartableInitContainer).map((c) => ({ name: c.name, ready: initSteps[(spec.initContainers ?? []).indexOf(c)]!.status.ready })),
-    ...mainSteps.map((s) => ({ name: s.status.name, ready: s.status.ready })),
-  ]
-    .filter((c) => !c.ready)
-    .map((c) => c.name);
-  const containersReady = terminal
-    ? condition(conds, PodConditionType.ContainersReady, 'False', nowText, terminalReason)
-    : unready.length
-      ? condition(conds, PodConditionType.ContainersReady, 'False', nowText, 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`)
-      : condition(conds, PodConditionType.ContainersReady, 'True', nowText);
-  let ready: PodCondition;
-  if (terminal) ready = condition(conds, PodConditionType.Ready, 'False', nowText, terminalReason);
-  else if (containersReady.status !== 'True') ready = condition(conds, PodConditionType.Ready, containersReady.status, nowText, containersReady.reason, containersReady.message);
-  else {
-    const gateMessages: string[] = [];
-    for (const g of spec.readinessGates ?? []) {
-      const c = conds?.find((x) => x.type === g.conditionType);
-      if (!c) gateMessages.push(`corresponding condition of pod readiness gate "${g.conditionType}" does not exist.`);
-      else if (c.status !== 'True') gateMessages.push(`the status of pod readiness gate "${g.conditionType}" is not "True", but ${c.status}`);
-    }
-    ready = gateMessages.length
-      ? condition(conds, PodConditionType.Ready, 'False', nowText, 'ReadinessGatesNotReady', gateMessages.join(', '))
-      : condition(conds, PodConditionType.Ready, 'True', nowText);
-  }
-  const scheduled = conds?.find((c) => c.type === PodConditionType.PodScheduled) ?? condition(undefined, PodConditionType.PodScheduled, 'True', nowText);
-  const conditions: PodCondition[] = [
-    condition(conds, PodConditionType.PodReadyToStartContainers, terminal ? 'False' : 'True', nowText),
-    phase === PodPhase.Succeeded ? condition(conds, PodConditionType.Initialized, 'True', nowText, 'PodCompleted') : condition(conds, PodConditionType.Initialized, 'True', nowText),
-    ready,
-    containersReady,
-    scheduled,
-    ...(conds ?? []).filter((c) => !ownConditionTypes.has(c.type)),
-  ];
+  const conditions = kubeletPodConditions({
+    spec,
+    current: cur.conditions,
+    phase,
+    initContainerStatuses: initSteps.map((s) => s.status),
+    containerStatuses: mainSteps.map((s) => s.status),
+    sandboxReady: !terminal,
+    nowText,
+  });
 
   const status: PodStatus = {
     phase,
@@ -382,29 +315,4 @@ export function computePodStatus(pod: Pod, input: PodStatusInput): PodStatusResu
     if (cur.message) status.message = cur.message;
   }
   return { status, nextAt: terminal ? undefined : nextAt };
-}
-
-/**
- * statusEqual compares two statuses as the API stores them: a missing field equals null, an
- * empty object or an empty list, and key order does not matter.
- */
-export function statusEqual(a: unknown, b: unknown): boolean {
-  const empty = (v: unknown) =>
-    v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
-  if (empty(a) && empty(b)) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((x, i) => statusEqual(x, bb[i]));
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) if (!statusEqual(ao[k], bo[k])) return false;
-  return true;
-}
-
-/** isStarted: the kubelet already reported this pod (it has a startTime). */
-export function isStarted(pod: Pod): boolean {
-  return !!pod.status?.startTime;
 }

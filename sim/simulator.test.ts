@@ -6,9 +6,9 @@ import type { Lease } from '../lib/api/coordination/lease.js';
 import { FakeClient, type Action } from '../lib/client/fake.js';
 import { Leases, Nodes, Pods } from '../lib/client/resources.js';
 import { Logger } from '../lib/log.js';
-import { FakeClock } from '../lib/workqueue/clock.js';
+import { FakeClock } from '../lib/testing/fakeclock.js';
 import { parseSimConfig } from './config.js';
-import { cidrContains, parseCidr } from './ipam.js';
+import { cidrContains, parseIPv4Cidr } from '../lib/net/ip.js';
 import { Simulator } from './simulator.js';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
@@ -279,7 +279,7 @@ describe('pods', () => {
     const [a, b] = [f.pod('default/a')!, f.pod('default/b')!];
     assert.equal(a.status?.phase, 'Running');
     assert.equal(a.status?.hostIP, '172.30.0.1');
-    const block = parseCidr('10.244.3.0/24');
+    const block = parseIPv4Cidr('10.244.3.0/24');
     assert.ok(cidrContains(block, a.status!.podIP!) && cidrContains(block, b.status!.podIP!));
     assert.notEqual(a.status!.podIP, b.status!.podIP);
     assert.equal(f.sim.podsRunning, 2);
@@ -313,7 +313,7 @@ describe('pods', () => {
     assert.equal(f.writes(0, 'pods').length, 0);
     await f.run(1500);
     assert.equal(f.pod('default/a')?.status?.phase, 'Running');
-    assert.ok(cidrContains(parseCidr('100.64.0.0/24'), f.pod('default/a')!.status!.podIP!), f.pod('default/a')!.status!.podIP);
+    assert.ok(cidrContains(parseIPv4Cidr('100.64.0.0/24'), f.pod('default/a')!.status!.podIP!), f.pod('default/a')!.status!.podIP);
   });
 
   test('a deleted pod is removed after its grace period, capped by --max-termination-grace, with a uid precondition', async () => {

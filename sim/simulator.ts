@@ -17,26 +17,20 @@ import { ApiError, type Client, isAlreadyExists, isConflict, isNotFound } from '
 import { Leases, Nodes, Pods } from '../lib/client/resources.js';
 import type { Logger } from '../lib/log.js';
 import type { Lease } from '../lib/api/coordination/lease.js';
-import type { Clock } from '../lib/workqueue/clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { SimConfig } from './config.js';
-import { type Cidr, IndexAllocator, PodIPAllocator, firstIPv4Cidr, formatCidr, hostAt, hostIndexOf, subnetAt } from './ipam.js';
-import { NodeLeaseNamespace, capacityFor, desiredNodeStatus, isSimulated, leaseRenewal, newSimNode, nodeLease, nodeOrdinal, nodeStatusDiff } from './node.js';
+import { PodIPAllocator } from '../lib/net/allocate.js';
+import { type IPv4Cidr, firstIPv4Cidr, formatIPv4Cidr, hostAt, hostIndexOf, subnetAt } from '../lib/net/ip.js';
+import { IndexAllocator } from './ipam.js';
+import { NodeLeaseNamespace, leaseRenewal, nodeLease } from '../lib/node/lease.js';
+import { nodeStatusDiff } from '../lib/node/status.js';
+import { capacityFor, desiredNodeStatus, isSimulated, newSimNode, nodeOrdinal } from './node.js';
 import { trimObject } from './trim.js';
 import { PacedWriter, WritePriority } from './pacer.js';
-import { computePodStatus, isStarted, simModeOf, statusEqual } from './pod.js';
+import { isStarted, statusEqual } from '../lib/pod/status.js';
+import { computePodStatus, simModeOf } from './pod.js';
 import { nextAfterWrite, nextPhaseTime, stretchPeriod } from './spread.js';
 import { TimerWheel } from './wheel.js';
-
-/** wallClock is Date.now() with unref'd timers: pod and Lease times are wall-clock times. */
-export const wallClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 /** WriteKind labels skiff_sim_writes_total. */
 export type WriteKind = 'node-create' | 'node-status' | 'lease' | 'pod-status' | 'pod-delete';
@@ -300,7 +294,7 @@ export class Simulator {
     const own = ordinal !== undefined && ordinal < config.nodes;
     const index = preferred !== undefined && this.indexes.has(preferred) ? preferred : this.indexes.allocate(ordinal);
     if (index === undefined) {
-      this.warnOnce('indexes', 'No node addresses left in --node-ip-cidr; not simulating more nodes', { nodeIPCIDR: formatCidr(config.nodeIPCIDR), node: name });
+      this.warnOnce('indexes', 'No node addresses left in --node-ip-cidr; not simulating more nodes', { nodeIPCIDR: formatIPv4Cidr(config.nodeIPCIDR), node: name });
       return undefined;
     }
     const rec: NodeRecord = {
@@ -365,7 +359,7 @@ export class Simulator {
       this.startNodeLoops(rec);
     }
     const cidr = firstIPv4Cidr(node.spec?.podCIDRs?.length ? node.spec.podCIDRs : [node.spec?.podCIDR]);
-    const cidrText = cidr ? formatCidr(cidr) : undefined;
+    const cidrText = cidr ? formatIPv4Cidr(cidr) : undefined;
     const cidrChanged = cidrText !== rec.podCIDR;
     rec.podCIDR = cidrText;
     if (!this.isStale(rec, node.metadata.resourceVersion)) {
@@ -541,7 +535,7 @@ export class Simulator {
   }
 
   /** podBlock is where a Node's pods get addresses: its podCIDR, or after --pod-cidr-wait its fallback /24 (undefined: wait). */
-  private podBlock(rec: NodeRecord): Cidr | undefined {
+  private podBlock(rec: NodeRecord): IPv4Cidr | undefined {
     const node = this.deps.nodes.get(rec.name);
     const cidr = firstIPv4Cidr(node?.spec?.podCIDRs?.length ? node.spec.podCIDRs : [node?.spec?.podCIDR]);
     if (cidr) return cidr;
@@ -550,7 +544,7 @@ export class Simulator {
     const block = subnetAt(config.fallbackPodCIDR, rec.index, 24);
     if (block && !rec.usedFallback) {
       rec.usedFallback = true;
-      this.deps.log.info('Node has no spec.podCIDR; giving its pods addresses from the fallback block', { node: rec.name, block: formatCidr(block) });
+      this.deps.log.info('Node has no spec.podCIDR; giving its pods addresses from the fallback block', { node: rec.name, block: formatIPv4Cidr(block) });
     }
     if (!block) this.warnOnce(`fallback/${rec.name}`, 'Node has no spec.podCIDR and --fallback-pod-cidr has no block for it; its pods wait', { node: rec.name });
     return block;
@@ -624,7 +618,7 @@ export class Simulator {
       this.wheel.cancel(`p/${key}`);
       return;
     }
-    if (!isStarted(pod)) {
+    if (!isStarted(pod.status)) {
       const due = rec.seenAt + this.deps.config.podStartDelayMs;
       if (this.now < due) {
         this.wheel.schedule(`p/${key}`, due);
@@ -696,7 +690,7 @@ export class Simulator {
       }
       ip = node.allocator.allocate(block);
       if (!ip) {
-        this.warnOnce(`full/${node.name}`, 'No pod addresses left on node; pods wait', { node: node.name, block: formatCidr(block) });
+        this.warnOnce(`full/${node.name}`, 'No pod addresses left on node; pods wait', { node: node.name, block: formatIPv4Cidr(block) });
         this.wheel.schedule(`p/${key}`, this.now + 10_000);
         return;
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FakeClock } from '../lib/workqueue/clock.js';
+import { FakeClock } from '../lib/testing/fakeclock.js';
 import { TimerWheel } from './wheel.js';
 
 function setup() {

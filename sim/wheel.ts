@@ -4,7 +4,7 @@
 // cost one timer. Scheduling, rescheduling and cancelling a key are O(1); a tick fires every key
 // whose slot has come, at most `resolutionMs` late.
 
-import type { Clock, TimerHandle } from '../lib/workqueue/clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 
 /** TimerWheel fires keys at (or just after) the times they were scheduled for. */
 export class TimerWheel {

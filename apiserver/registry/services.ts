@@ -7,41 +7,30 @@
 import type { KubeObject } from '../../lib/api/meta.js';
 import { invalid, internalError } from '../../lib/machinery/status.js';
 import { invalidValue, type FieldError } from '../../lib/machinery/field-errors.js';
+import { type IPv4Cidr, hostAt, hostIndexOf, ipv4ToUint32, parseIPv4Cidr } from '../../lib/net/ip.js';
 import { ConflictError, KeyExistsError, KeyNotFoundError, type Storage } from '../storage/interface.js';
 import type { RegistryHooks, RequestContext } from './store.js';
 
-export interface CIDR {
-  base: number; // network address as uint32
-  bits: number;
+/** CIDR is the service cluster IP range (--service-cluster-ip-range) and the text it was given as. */
+export interface CIDR extends IPv4Cidr {
   text: string;
 }
 
+/** parseCIDR reads --service-cluster-ip-range: an IPv4 CIDR from /8 to /30. */
 export function parseCIDR(text: string): CIDR {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(text.trim());
-  if (!m) throw new Error(`invalid CIDR ${JSON.stringify(text)}`);
-  const octets = m.slice(1, 5).map(Number);
-  const bits = Number(m[5]);
-  if (octets.some((o) => o > 255) || bits < 8 || bits > 30) throw new Error(`invalid or unsupported CIDR ${JSON.stringify(text)}`);
-  const addr = ((octets[0] << 24) >>> 0) + (octets[1] << 16) + (octets[2] << 8) + octets[3];
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return { base: (addr & mask) >>> 0, bits, text };
-}
-
-export function ipToInt(ip: string): number | undefined {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
-  if (!m) return undefined;
-  const o = m.slice(1).map(Number);
-  if (o.some((x) => x > 255)) return undefined;
-  return ((o[0] << 24) >>> 0) + (o[1] << 16) + (o[2] << 8) + o[3];
-}
-
-export function intToIP(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  let cidr: IPv4Cidr;
+  try {
+    cidr = parseIPv4Cidr(text);
+  } catch {
+    throw new Error(`invalid CIDR ${JSON.stringify(text)}`);
+  }
+  if (cidr.prefix < 8 || cidr.prefix > 30) throw new Error(`invalid or unsupported CIDR ${JSON.stringify(text)}`);
+  return { ...cidr, text };
 }
 
 /** firstServiceIP is the address the `kubernetes` Service gets (10.96.0.1 for 10.96.0.0/12). */
 export function firstServiceIP(cidr: CIDR): string {
-  return intToIP(cidr.base + 1);
+  return hostAt(cidr, 0)!;
 }
 
 interface ServiceLike extends KubeObject {
@@ -74,7 +63,7 @@ export class ServiceAllocator implements RegistryHooks {
     readonly cidr: CIDR,
     readonly portRange: { min: number; max: number },
   ) {
-    this.size = 2 ** (32 - cidr.bits);
+    this.size = cidr.size;
   }
 
   /**
@@ -115,9 +104,8 @@ export class ServiceAllocator implements RegistryHooks {
     const spec = svc.spec!;
     const requested = spec.clusterIP || spec.clusterIPs?.[0];
     if (requested) {
-      const n = ipToInt(requested);
-      if (n === undefined) return; // the kind's validation reports malformed IPs
-      if (n <= this.cidr.base || n >= this.cidr.base + this.size - 1) {
+      if (ipv4ToUint32(requested) === undefined) return; // the kind's validation reports malformed IPs
+      if (hostIndexOf(this.cidr, requested) === undefined) {
         throw this.invalid(svc, [invalidValue('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${this.cidr.text}`)]);
       }
       if ((await this.claim(ipPrefix + requested, owner)) === 'taken') {
@@ -131,7 +119,7 @@ export class ServiceAllocator implements RegistryHooks {
     const start = Math.floor(Math.random() * usable);
     // Random start, then probe forward: a full scan in the worst case, so "full" is reported honestly.
     for (let i = 0; i < usable; i++) {
-      const ip = intToIP(this.cidr.base + 1 + ((start + i) % usable));
+      const ip = hostAt(this.cidr, (start + i) % usable)!;
       // The first address is reserved for the kubernetes Service.
       if (ip === firstServiceIP(this.cidr) && !(svc.metadata.namespace === 'default' && svc.metadata.name === 'kubernetes')) continue;
       if ((await this.claim(ipPrefix + ip, owner)) !== 'taken') {

@@ -4,8 +4,10 @@
 // whether a pod update can change what those controllers publish.
 
 import { type Pod, isPodReady, isPodTerminal, podIP } from '../../lib/api/core/pod.js';
+import { isRestartableInitContainer } from '../../lib/api/core/podspec.js';
 import type { Service, ServicePort } from '../../lib/api/core/service.js';
 import { matches, selectorFromSet } from '../../lib/machinery/labels.js';
+import type { ResourceEventHandler } from '../../lib/controller/informer.js';
 import type { Lister } from '../../lib/controller/lister.js';
 
 /** LabelHeadlessService marks the Endpoints and EndpointSlices of a Service without a ClusterIP (v1.IsHeadlessService). */
@@ -73,7 +75,7 @@ export function findPort(pod: Pod, sp: ServicePort): number | undefined {
   if (typeof target === 'number') return target;
   if (/^\d+$/.test(target)) return Number(target);
   const protocol = sp.protocol ?? 'TCP';
-  const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
+  const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter(isRestartableInitContainer)];
   for (const c of containers) {
     for (const p of c.ports ?? []) {
       if (p.name === target && (p.protocol ?? 'TCP') === protocol) return p.containerPort;
@@ -94,67 +96,43 @@ export function servicesForPod(services: Lister<Service>, pod: Pod): Set<string>
 }
 
 /**
- * endpointsRelevantState is what of a pod the Endpoints and EndpointSlice controllers read
- * (podEndpointsChanged's fields): a pod update that leaves it alone and keeps the labels
- * cannot change any Service's endpoints.
+ * podEndpointsChanged is podEndpointsChanged: whether anything of the pod an endpoint shows
+ * changed (its addresses, readiness, phase, deletion, node or uid), and whether its Service
+ * membership may have (its labels, hostname or subdomain).
  */
-export function endpointsRelevantState(pod: Pod): string {
-  return JSON.stringify([
-    pod.status?.podIPs ?? pod.status?.podIP ?? null,
-    isPodReady(pod),
-    pod.status?.phase ?? '',
-    pod.metadata.deletionTimestamp ?? '',
-    pod.spec?.nodeName ?? '',
-    pod.spec?.hostname ?? '',
-    pod.spec?.subdomain ?? '',
-    pod.metadata.labels ?? {},
-    pod.metadata.uid ?? '',
-  ]);
+export function podEndpointsChanged(oldPod: Pod, pod: Pod): { podChanged: boolean; labelsChanged: boolean } {
+  const membership = (p: Pod) => JSON.stringify([p.metadata.labels ?? {}, p.spec?.hostname ?? '', p.spec?.subdomain ?? '']);
+  const endpoint = (p: Pod) =>
+    JSON.stringify([p.status?.podIPs ?? p.status?.podIP ?? null, isPodReady(p), p.status?.phase ?? '', p.metadata.deletionTimestamp ?? '', p.spec?.nodeName ?? '', p.metadata.uid ?? '']);
+  return { podChanged: endpoint(oldPod) !== endpoint(pod), labelsChanged: membership(oldPod) !== membership(pod) };
 }
 
 /**
- * PodServiceTracker remembers each pod's last relevant state and the Services it belonged to,
- * so that a pod update enqueues exactly the Services it can change: those that select it now
- * and those that selected it before (kube's GetServicesToUpdateOnPodChange). The informer's
- * update callback does not hand over the old object, hence the memory.
+ * servicesToUpdateOnPodChange is GetServicesToUpdateOnPodChange: the Service keys a pod update
+ * can change. Nothing when no field an endpoint shows changed; the Services selecting the pod
+ * now; on a relabel also those that selected the old pod (all of both when the pod changed too,
+ * else only those not common to both).
  */
-export class PodServiceTracker {
-  private readonly seen = new Map<string, { state: string; services: Set<string> }>();
+export function servicesToUpdateOnPodChange(services: Lister<Service>, oldPod: Pod, pod: Pod): Set<string> {
+  if (oldPod.metadata.resourceVersion !== undefined && oldPod.metadata.resourceVersion === pod.metadata.resourceVersion) return new Set();
+  const { podChanged, labelsChanged } = podEndpointsChanged(oldPod, pod);
+  if (!podChanged && !labelsChanged) return new Set();
+  const now = servicesForPod(services, pod);
+  if (!labelsChanged) return now;
+  const before = servicesForPod(services, oldPod);
+  if (podChanged) return new Set([...now, ...before]);
+  return new Set([...[...now].filter((k) => !before.has(k)), ...[...before].filter((k) => !now.has(k))]);
+}
 
-  constructor(private readonly services: Lister<Service>) {}
-
-  /** changed returns the Service keys to sync after pod was added or updated. */
-  changed(pod: Pod): Set<string> {
-    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
-    const state = endpointsRelevantState(pod);
-    const before = this.seen.get(key);
-    const now = servicesForPod(this.services, pod);
-    this.seen.set(key, { state, services: now });
-    if (before && before.state === state) {
-      // Nothing a Service publishes changed; only membership changes (a Service's selector
-      // was edited) matter, and the Service's own event covers those.
-      return new Set();
-    }
-    const out = new Set(now);
-    for (const s of before?.services ?? []) out.add(s);
-    return out;
-  }
-
-  /** register feeds the tracker from a pod informer: each pod event enqueues the Service keys it can change. */
-  register(pods: { on(verb: 'add' | 'update' | 'delete', cb: (pod: Pod) => void): void }, enqueueKey: (key: string) => void): void {
-    const changed = (pod: Pod): void => this.changed(pod).forEach(enqueueKey);
-    pods.on('add', changed);
-    pods.on('update', changed);
-    pods.on('delete', (pod) => this.deleted(pod).forEach(enqueueKey));
-  }
-
-  /** deleted returns the Service keys to sync after pod was deleted. */
-  deleted(pod: Pod): Set<string> {
-    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
-    const before = this.seen.get(key);
-    this.seen.delete(key);
-    const out = servicesForPod(this.services, pod);
-    for (const s of before?.services ?? []) out.add(s);
-    return out;
-  }
+/**
+ * podEventHandler turns pod events into the Service keys to sync, for the Endpoints and
+ * EndpointSlice controllers (their addPod/updatePod/deletePod): a pod added or deleted touches
+ * the Services that select it, an update those servicesToUpdateOnPodChange names.
+ */
+export function podEventHandler(services: Lister<Service>, enqueueKey: (key: string) => void): ResourceEventHandler<Pod> {
+  return {
+    onAdd: (pod) => servicesForPod(services, pod).forEach(enqueueKey),
+    onUpdate: (oldPod, pod) => servicesToUpdateOnPodChange(services, oldPod, pod).forEach(enqueueKey),
+    onDelete: (pod) => servicesForPod(services, pod).forEach(enqueueKey),
+  };
 }

@@ -7,6 +7,7 @@
 // a controller imports its pod helpers from one place.
 
 import { type Pod, PodConditionType, PodPhase, getPodCondition, isPodActive, isPodAvailable, isPodReady } from '../../lib/api/core/pod.js';
+import { isRestartableInitContainer } from '../../lib/api/core/podspec.js';
 
 export { isPodActive, isPodAvailable, isPodReady };
 
@@ -43,7 +44,7 @@ export function podDeletionCost(pod: Pod): number {
 function maxContainerRestarts(pod: Pod): { regular: number; sidecar: number } {
   let regular = 0;
   for (const c of pod.status?.containerStatuses ?? []) regular = Math.max(regular, c.restartCount ?? 0);
-  const sidecars = new Set((pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+  const sidecars = new Set((pod.spec?.initContainers ?? []).filter(isRestartableInitContainer).map((c) => c.name));
   let sidecar = 0;
   for (const c of pod.status?.initContainerStatuses ?? []) if (sidecars.has(c.name)) sidecar = Math.max(sidecar, c.restartCount ?? 0);
   return { regular, sidecar };

@@ -11,7 +11,7 @@ import type { Service } from '../../lib/api/core/service.js';
 import { Endpoints, Pods, Services } from '../../lib/client/resources.js';
 import { keyOf } from '../../lib/controller/index.js';
 import type { ControllerStarter } from '../context.js';
-import { PodServiceTracker } from '../common/endpoints.js';
+import { podEventHandler } from '../common/endpoints.js';
 import { AnnotationLeaderElection, newEndpointsSyncer, syncService } from './sync.js';
 
 /** startEndpointsController starts the endpoints controller. */
@@ -29,13 +29,12 @@ export const startEndpointsController: ControllerStarter = (ctx) => {
     recorder: ctx.recorder('endpoint-controller'),
     log,
   });
-  const tracker = new PodServiceTracker(services);
   const controller = ctx.runController({
     name: 'endpoint',
     informers: [serviceInformer, podInformer, endpointsInformer],
     setup: (c) => {
       serviceInformer.on('change', (svc) => c.enqueue(svc));
-      tracker.register(podInformer, (k) => c.enqueueKey(k));
+      podInformer.addEventHandler(podEventHandler(services, (k) => c.enqueueKey(k)));
       // A deleted Endpoints whose Service remains is written again, and a hand edit of a managed
       // one is put back. Adds matter too: a create that met an Endpoints the cache did not show
       // yet waits for its arrival to compare.

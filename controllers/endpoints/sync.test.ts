@@ -7,7 +7,7 @@ import { FakeClient } from '../../lib/client/fake.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Endpoints } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
-import { PodServiceTracker } from '../common/endpoints.js';
+import { podEventHandler } from '../common/endpoints.js';
 import { namespaceTerminatingError } from '../common/errors.js';
 import { computeSubsets, newEndpointsSyncer, syncService, truncateEndpoints } from './sync.js';
 
@@ -204,14 +204,23 @@ describe('endpoints syncService', () => {
   });
 });
 
-describe('PodServiceTracker', () => {
+describe('podEventHandler', () => {
   it('enqueues old and new Services on a relabel and nothing for an irrelevant update', () => {
     const services = listerOf([svc('web'), svc('db', { selector: { app: 'db' } }), svc('manual', { selector: undefined })]);
-    const tracker = new PodServiceTracker(services);
+    let keys: string[] = [];
+    const h = podEventHandler(services, (k) => keys.push(k));
+    const took = (f: () => void): string[] => {
+      keys = [];
+      f();
+      return keys.sort();
+    };
     const p = pod('a');
-    assert.deepEqual([...tracker.changed(p)], ['ns/web']);
-    assert.deepEqual([...tracker.changed({ ...p, metadata: { ...p.metadata, annotations: { x: 'y' } } })], []);
-    assert.deepEqual([...tracker.changed({ ...p, metadata: { ...p.metadata, labels: { app: 'db' } } })].sort(), ['ns/db', 'ns/web']);
-    assert.deepEqual([...tracker.deleted(p)].sort(), ['ns/db', 'ns/web']);
+    const annotated = { ...p, metadata: { ...p.metadata, annotations: { x: 'y' } } };
+    const relabelled = { ...p, metadata: { ...p.metadata, labels: { app: 'db' } } };
+    assert.deepEqual(took(() => h.onAdd!(p)), ['ns/web']);
+    assert.deepEqual(took(() => h.onUpdate!(p, annotated)), []);
+    assert.deepEqual(took(() => h.onUpdate!(annotated, relabelled)), ['ns/db', 'ns/web']);
+    // The delete event carries the pod as last seen: the Services that select it then.
+    assert.deepEqual(took(() => h.onDelete!(relabelled)), ['ns/db']);
   });
 });

@@ -10,7 +10,7 @@ import type { Service } from '../../lib/api/core/service.js';
 import { type EndpointSlice, LabelManagedBy, LabelServiceName } from '../../lib/api/discovery/endpointslice.js';
 import { EndpointSlices, Nodes, Pods, Services } from '../../lib/client/resources.js';
 import type { ControllerStarter } from '../context.js';
-import { PodServiceTracker } from '../common/endpoints.js';
+import { podEventHandler } from '../common/endpoints.js';
 import { ControllerName } from './reconciler.js';
 import { type EndpointSliceSyncer, syncService } from './sync.js';
 import { EndpointSliceTracker } from './tracker.js';
@@ -27,7 +27,6 @@ export const startEndpointSliceController: ControllerStarter = (ctx) => {
   const nodeInformer = ctx.informers.informerFor<Node>(Nodes);
   const services = serviceInformer.lister();
   const tracker = new EndpointSliceTracker();
-  const podTracker = new PodServiceTracker(services);
   // Services whose pods were left out because their Node was unknown, by node name.
   const waiting = new Map<string, Set<string>>();
   const serviceKeyOf = (slice: EndpointSlice) => {
@@ -52,7 +51,7 @@ export const startEndpointSliceController: ControllerStarter = (ctx) => {
     informers: [serviceInformer, podInformer, sliceInformer, nodeInformer],
     setup: (c) => {
       serviceInformer.on('change', (svc) => c.enqueue(svc));
-      podTracker.register(podInformer, (k) => c.enqueueKey(k));
+      podInformer.addEventHandler(podEventHandler(services, (k) => c.enqueueKey(k)));
       const onSlice = (slice: EndpointSlice) => {
         const key = serviceKeyOf(slice);
         if (key && tracker.shouldSync(slice)) c.enqueueAfter(key, endpointSliceChangeMinSyncDelayMs);

@@ -1,10 +1,11 @@
 // The nodeipam controller (kube's range allocator): wiring. Every Node event enqueues the Node;
-// a released subnet enqueues the Nodes still waiting for one. Logic is in sync.ts and cidrset.ts.
+// a released subnet enqueues the Nodes still waiting for one. Logic is in sync.ts and
+// lib/net/allocate.ts (CidrSet).
 
 import type { Node } from '../../lib/api/core/node.js';
 import { Nodes } from '../../lib/client/resources.js';
 import type { ControllerStarter } from '../context.js';
-import { CidrSet } from './cidrset.js';
+import { CidrSet } from '../../lib/net/allocate.js';
 import { RangeAllocator, nodePodCIDRs } from './sync.js';
 
 /** nodeCIDRMaskSize is kube-controller-manager's --node-cidr-mask-size default for IPv4. */

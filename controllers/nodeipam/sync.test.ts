@@ -6,7 +6,7 @@ import { FakeClient } from '../../lib/client/fake.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Nodes } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
-import { CidrSet, ErrCIDRRangeNoCIDRsRemaining } from './cidrset.js';
+import { CidrSet, ErrCIDRRangeNoCIDRsRemaining } from '../../lib/net/allocate.js';
 import { RangeAllocator } from './sync.js';
 
 const node = (name: string, podCIDR?: string): Node => ({ metadata: { name, uid: `uid-${name}` }, spec: podCIDR ? { podCIDR, podCIDRs: [podCIDR] } : {} });

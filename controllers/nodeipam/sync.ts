@@ -9,7 +9,7 @@ import type { Recorder } from '../../lib/client/events.js';
 import { Nodes } from '../../lib/client/resources.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import type { Logger } from '../../lib/log.js';
-import { CidrSet, CidrSetError } from './cidrset.js';
+import { CidrSet, CidrSetError } from '../../lib/net/allocate.js';
 
 /** nodePodCIDRs is spec.podCIDRs, or the single spec.podCIDR of older writers. */
 export function nodePodCIDRs(node: Node): string[] {

@@ -83,8 +83,6 @@ export const startNodeLifecycleController: ControllerStarter = (ctx) => {
   });
 
   const taintManager = new TaintEvictionController({ client: ctx.client, pods, nodes, recorder: ctx.recorder('taint-eviction-controller'), log: ctx.log.with({ controller: 'taint-eviction-controller' }) });
-  // The NoExecute taints each node had when last seen, to react only to changes.
-  const seenTaints = new Map<string, string>();
   const eviction = ctx.runController({
     name: 'taint-eviction-controller',
     informers: [podInformer, nodeInformer],
@@ -97,17 +95,20 @@ export const startNodeLifecycleController: ControllerStarter = (ctx) => {
       podInformer.on('add', onPod);
       podInformer.on('update', onPod);
       podInformer.on('delete', (pod) => taintManager.forget(keyOf(pod)));
-      const onNode = (node: Node, deleted: boolean) => {
-        const name = node.metadata.name ?? '';
-        const sig = deleted ? '' : JSON.stringify(noExecuteTaints(node).map((t) => [t.key, t.value ?? '', t.timeAdded ?? '']));
-        if ((seenTaints.get(name) ?? '[]') === (sig || '[]') && !deleted) return;
-        if (deleted) seenTaints.delete(name);
-        else seenTaints.set(name, sig);
-        for (const k of podsByNode.keys(name)) c.enqueueKey(k);
+      // A node's pods are looked at when its NoExecute taints change (the taint manager's NodeUpdated).
+      const taintsOf = (node: Node | undefined) => JSON.stringify(noExecuteTaints(node).map((t) => [t.key, t.value ?? '', t.timeAdded ?? '']));
+      const enqueuePodsOf = (node: Node) => {
+        for (const k of podsByNode.keys(node.metadata.name ?? '')) c.enqueueKey(k);
       };
-      nodeInformer.on('add', (n) => onNode(n, false));
-      nodeInformer.on('update', (n) => onNode(n, false));
-      nodeInformer.on('delete', (n) => onNode(n, true));
+      nodeInformer.addEventHandler({
+        onAdd: (n) => {
+          if (noExecuteTaints(n).length) enqueuePodsOf(n);
+        },
+        onUpdate: (old, n) => {
+          if (taintsOf(old) !== taintsOf(n)) enqueuePodsOf(n);
+        },
+        onDelete: enqueuePodsOf,
+      });
     },
     reconcile: (key) => taintManager.syncPod(key),
   });

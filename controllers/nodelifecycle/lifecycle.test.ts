@@ -8,7 +8,7 @@ import { FakeClient } from '../../lib/client/fake.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Nodes, Pods } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
-import { NodeLifecycleController, TokenBucket } from './lifecycle.js';
+import { NodeLifecycleController } from './lifecycle.js';
 import { PodsByNode } from './podindex.js';
 
 const T0 = Date.parse('2024-05-01T00:00:00Z');
@@ -140,15 +140,5 @@ describe('NodeLifecycleController.monitorNodeHealth', () => {
       ['DiskPressure', 'Unknown', 'NodeStatusNeverUpdated'],
       ['PIDPressure', 'Unknown', 'NodeStatusNeverUpdated'],
     ]);
-  });
-});
-
-describe('TokenBucket', () => {
-  it('lets one node through per 10 s at 0.1 qps, and none at 0', () => {
-    const b = new TokenBucket(0.1, 0);
-    assert.equal(b.tryAccept(0), true);
-    assert.equal(b.tryAccept(5000), false);
-    assert.equal(b.tryAccept(10_000), true);
-    assert.equal(new TokenBucket(0, 0).tryAccept(1e9), false);
   });
 });

@@ -20,12 +20,14 @@ import type { Recorder } from '../../lib/client/events.js';
 import { Nodes, Pods } from '../../lib/client/resources.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import type { Logger } from '../../lib/log.js';
+import type { Clock } from '../../lib/clock.js';
+import { TokenBucket } from '../../lib/flowcontrol/tokenbucket.js';
 import { type NodeHealthData, markStatusWritten, tryUpdateNodeHealth } from './health.js';
 import type { PodsByNode } from './podindex.js';
-import { NotReadyTaintTemplate, UnreachableTaintTemplate, swapNodeControllerTaint, taintExists } from './taints.js';
+import { NodeLeaseNamespace } from '../../lib/node/lease.js';
+import { taintExists } from '../../lib/node/taints.js';
+import { NotReadyTaintTemplate, UnreachableTaintTemplate, swapNodeControllerTaint } from './taints.js';
 
-/** NamespaceNodeLease holds one Lease per node, named after it, that its kubelet renews. */
-export const NamespaceNodeLease = 'kube-node-lease';
 /** LabelNodeExcludeDisruption keeps a node out of the zone disruption counts. */
 export const LabelNodeExcludeDisruption = 'node.kubernetes.io/exclude-disruption';
 export const LabelTopologyZone = 'topology.kubernetes.io/zone';
@@ -47,40 +49,22 @@ export function getZoneKey(node: Node): string {
   return region === '' && zone === '' ? '' : `${region}:\x00:${zone}`;
 }
 
-/** TokenBucket is a token-bucket rate limiter with burst 1 (flowcontrol.NewTokenBucketRateLimiter); qps 0 never accepts. */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  constructor(
-    readonly qps: number,
-    now: number,
-    full = true,
-  ) {
-    this.tokens = full ? 1 : 0;
-    this.last = now;
-  }
-  tryAccept(now: number): boolean {
-    if (this.qps <= 0) return false;
-    this.tokens = Math.min(1, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
-
 /** ZoneTainter is one zone's queue of nodes waiting for a NoExecute taint, and its limiter (RateLimitedTimedQueue). */
 export class ZoneTainter {
   readonly queue = new Set<string>();
   limiter: TokenBucket;
-  constructor(qps: number, now: number) {
-    this.limiter = new TokenBucket(qps, now);
+  constructor(
+    qps: number,
+    private readonly clock: Pick<Clock, 'now'>,
+  ) {
+    // Burst 1, as flowcontrol.NewTokenBucketRateLimiter(qps, 1) in RateLimitedTimedQueue.
+    this.limiter = new TokenBucket(qps, 1, clock);
   }
   /** swapLimiter is SwapLimiter: a new rate, starting empty if the old bucket was. */
-  swapLimiter(qps: number, now: number): void {
+  swapLimiter(qps: number): void {
     if (qps === this.limiter.qps) return;
-    const full = this.limiter.tryAccept(now);
-    this.limiter = new TokenBucket(qps, now, full);
+    const full = this.limiter.tryAccept();
+    this.limiter = new TokenBucket(qps, 1, this.clock, { tokens: full ? 1 : 0 });
   }
 }
 
@@ -135,7 +119,7 @@ export class NodeLifecycleController {
     let t = this.tainters.get(zone);
     if (!t) {
       // addPodEvictorForNewZone
-      this.tainters.set(zone, (t = new ZoneTainter(this.qps, this.now())));
+      this.tainters.set(zone, (t = new ZoneTainter(this.qps, { now: this.now })));
       this.zoneStates.set(zone, ZoneState.Initial);
     }
     return t;
@@ -219,7 +203,7 @@ export class NodeLifecycleController {
   private async updateNodeHealth(node: Node): Promise<ReturnType<typeof tryUpdateNodeHealth>> {
     let cur = node;
     for (let attempt = 0; ; attempt++) {
-      const lease = this.opts.leases.get(`${NamespaceNodeLease}/${cur.metadata.name}`);
+      const lease = this.opts.leases.get(`${NodeLeaseNamespace}/${cur.metadata.name}`);
       const now = this.now();
       const r = tryUpdateNodeHealth(this.health, cur, lease, now, this.opts.gracePeriodMs, this.opts.startupGracePeriodMs);
       if (!r.statusUpdate) return r;
@@ -316,8 +300,8 @@ export class NodeLifecycleController {
   private setLimiterInZone(zone: string, zoneSize: number, state: ZoneState): void {
     const t = this.tainterFor(zone);
     const now = this.now();
-    if (state === ZoneState.PartialDisruption) t.swapLimiter(zoneSize > this.largeClusterThreshold ? this.secondaryQPS : 0, now);
-    else t.swapLimiter(this.qps, now);
+    if (state === ZoneState.PartialDisruption) t.swapLimiter(zoneSize > this.largeClusterThreshold ? this.secondaryQPS : 0);
+    else t.swapLimiter(this.qps);
   }
 
   /** handleDisruption is handleDisruption: zone states, rate limits, and master disruption mode. */
@@ -351,7 +335,7 @@ export class NodeLifecycleController {
       }
       const now = this.now();
       for (const zone of this.zoneStates.keys()) {
-        this.tainterFor(zone).swapLimiter(0, now);
+        this.tainterFor(zone).swapLimiter(0);
         this.zoneStates.set(zone, ZoneState.FullDisruption);
       }
       return;
@@ -384,7 +368,7 @@ export class NodeLifecycleController {
   async doNoExecuteTaintingPass(): Promise<void> {
     for (const t of this.tainters.values()) {
       for (const name of [...t.queue]) {
-        if (!t.limiter.tryAccept(this.now())) break;
+        if (!t.limiter.tryAccept()) break;
         t.queue.delete(name);
         const node = this.opts.nodes.get(name);
         const ready = node?.status?.conditions?.find((c) => c.type === NodeConditionType.Ready);

@@ -17,8 +17,8 @@ import {
   TaintNodeUnreachable,
   TaintNodeUnschedulable,
   matchTaint,
-  swapNodeControllerTaint,
-} from './taints.js';
+} from '../../lib/node/taints.js';
+import { swapNodeControllerTaint } from './taints.js';
 
 /** nodeConditionToTaintKeyStatusMap maps (condition type, status) to the taint key it implies. */
 const nodeConditionToTaintKeyStatusMap: Record<string, Record<string, string>> = {

@@ -18,7 +18,8 @@ import type { ReconcileResult } from '../../lib/controller/controller.js';
 import { splitKey } from '../../lib/controller/keys.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import type { Logger } from '../../lib/log.js';
-import { getMatchingTolerations, getMinTolerationTime, noExecuteTaints } from './taints.js';
+import { getMatchingTolerations } from '../../lib/node/taints.js';
+import { getMinTolerationTime, noExecuteTaints } from './taints.js';
 
 /** TaintEvictionOptions configure a TaintEvictionController. */
 export interface TaintEvictionOptions {

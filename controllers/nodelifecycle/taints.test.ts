@@ -5,7 +5,8 @@ import { ApiError } from '../../lib/client/client.js';
 import { FakeClient } from '../../lib/client/fake.js';
 import { Nodes } from '../../lib/client/resources.js';
 import { doNoScheduleTaintingPass, noScheduleTaintDiff } from './noschedule.js';
-import { applyTaintSwap, getMatchingTolerations, getMinTolerationTime, swapNodeControllerTaint, toleratesTaint } from './taints.js';
+import { getMatchingTolerations, toleratesTaint } from '../../lib/node/taints.js';
+import { applyTaintSwap, getMinTolerationTime, swapNodeControllerTaint } from './taints.js';
 
 const unreachable = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };
 

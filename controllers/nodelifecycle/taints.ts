@@ -1,65 +1,18 @@
-// Taint and toleration helpers for the node lifecycle and taint eviction controllers (kube's
-// pkg/util/taints, v1helper.GetMatchingTolerations, controllerutil.SwapNodeControllerTaint).
+// Taint helpers only the node lifecycle and taint eviction controllers use (kube's
+// pkg/util/taints, controllerutil.SwapNodeControllerTaint, the taint manager's timing); the
+// toleration matching every process shares is lib/node/taints.ts.
 
 import type { Node } from '../../lib/api/core/node.js';
 import type { Taint, Toleration } from '../../lib/api/core/types.js';
 import { nowRFC3339 } from '../../lib/api/meta.js';
 import { type Client, isConflict } from '../../lib/client/client.js';
 import { Nodes } from '../../lib/client/resources.js';
-
-export const TaintNodeNotReady = 'node.kubernetes.io/not-ready';
-export const TaintNodeUnreachable = 'node.kubernetes.io/unreachable';
-export const TaintNodeUnschedulable = 'node.kubernetes.io/unschedulable';
-export const TaintNodeMemoryPressure = 'node.kubernetes.io/memory-pressure';
-export const TaintNodeDiskPressure = 'node.kubernetes.io/disk-pressure';
-export const TaintNodeNetworkUnavailable = 'node.kubernetes.io/network-unavailable';
-export const TaintNodePIDPressure = 'node.kubernetes.io/pid-pressure';
-
-export const TaintEffect = { NoSchedule: 'NoSchedule', PreferNoSchedule: 'PreferNoSchedule', NoExecute: 'NoExecute' } as const;
+import { TaintEffect, TaintNodeNotReady, TaintNodeUnreachable, matchTaint } from '../../lib/node/taints.js';
 
 /** UnreachableTaintTemplate is the NoExecute taint of a node whose Ready condition is Unknown. */
 export const UnreachableTaintTemplate: Taint = { key: TaintNodeUnreachable, effect: TaintEffect.NoExecute };
 /** NotReadyTaintTemplate is the NoExecute taint of a node whose Ready condition is False. */
 export const NotReadyTaintTemplate: Taint = { key: TaintNodeNotReady, effect: TaintEffect.NoExecute };
-
-/** matchTaint is Taint.MatchTaint: same key and effect (the value and time do not count). */
-export function matchTaint(a: Taint, b: Taint): boolean {
-  return a.key === b.key && a.effect === b.effect;
-}
-
-/** taintExists: taints hold one matching t. */
-export function taintExists(taints: readonly Taint[] | undefined, t: Taint): boolean {
-  return (taints ?? []).some((x) => matchTaint(x, t));
-}
-
-/** toleratesTaint is Toleration.ToleratesTaint: empty effect or key match all; operator Exists ignores the value. */
-export function toleratesTaint(tol: Toleration, taint: Taint): boolean {
-  if (tol.effect && tol.effect !== taint.effect) return false;
-  if (tol.key && tol.key !== taint.key) return false;
-  switch (tol.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (tol.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
-
-/**
- * getMatchingTolerations is GetMatchingTolerations: whether every taint is tolerated, and the
- * first toleration that tolerates each one.
- */
-export function getMatchingTolerations(taints: readonly Taint[], tolerations: readonly Toleration[] | undefined): { all: boolean; used: Toleration[] } {
-  const used: Toleration[] = [];
-  for (const taint of taints) {
-    const tol = (tolerations ?? []).find((t) => toleratesTaint(t, taint));
-    if (!tol) return { all: false, used: [] };
-    used.push(tol);
-  }
-  return { all: true, used };
-}
 
 /**
  * getMinTolerationTime is the taint manager's getMinTolerationTime in ms: the smallest

@@ -31,12 +31,8 @@ export const startReplicaSetController: ControllerStarter = (ctx) => {
     reconcile: (key, signal) => syncer.syncReplicaSet(key, signal),
     setup: (c) => {
       const h = new ReplicaSetEventHandlers(replicaSets, expectations, c, log);
-      rsInformer.on('add', (rs) => h.addRS(rs));
-      rsInformer.on('update', (rs) => h.updateRS(rs));
-      rsInformer.on('delete', (rs) => h.deleteRS(rs));
-      podInformer.on('add', (pod) => h.addPod(pod));
-      podInformer.on('update', (pod) => h.updatePod(pod));
-      podInformer.on('delete', (pod) => h.deletePod(pod));
+      rsInformer.addEventHandler({ onAdd: (rs) => h.addRS(rs), onUpdate: (old, rs) => h.updateRS(old, rs), onDelete: (rs) => h.deleteRS(rs) });
+      podInformer.addEventHandler({ onAdd: (pod) => h.addPod(pod), onUpdate: (old, pod) => h.updatePod(old, pod), onDelete: (pod) => h.deletePod(pod) });
     },
   });
   return [controller];

@@ -55,30 +55,34 @@ describe('ReplicaSetEventHandlers', () => {
   });
 
   it('a released pod wakes its old owner, and the ReplicaSets that could adopt it', () => {
-    h.addPod(pod('1', { app: 'web' }, ref('web', 'web-uid')));
+    const v1 = pod('1', { app: 'web' }, ref('web', 'web-uid'));
+    h.addPod(v1);
     queued = [];
     // Same version again (a relist): nothing.
-    h.updatePod(pod('1', { app: 'web' }, ref('web', 'web-uid')));
+    h.updatePod(v1, pod('1', { app: 'web' }, ref('web', 'web-uid')));
     assert.deepEqual(queued, []);
     // Relabelled: its owner syncs and releases it.
-    h.updatePod(pod('2', { app: 'api' }, ref('web', 'web-uid')));
+    const v2 = pod('2', { app: 'api' }, ref('web', 'web-uid'));
+    h.updatePod(v1, v2);
     assert.deepEqual(queued, ['ns/web']);
     // Released: the old owner syncs (to replace it), and api may adopt it.
     queued = [];
-    h.updatePod(pod('3', { app: 'api' }));
+    h.updatePod(v2, pod('3', { app: 'api' }));
     assert.deepEqual(queued, ['ns/web', 'ns/api']);
   });
 
   it('a pod turning ready re-enqueues its owner after minReadySeconds', () => {
-    h.addPod(pod('1', { app: 'web' }, ref('web', 'web-uid')));
-    h.updatePod(pod('2', { app: 'web' }, ref('web', 'web-uid'), { ready: true }));
+    const v1 = pod('1', { app: 'web' }, ref('web', 'web-uid'));
+    h.addPod(v1);
+    h.updatePod(v1, pod('2', { app: 'web' }, ref('web', 'web-uid'), { ready: true }));
     assert.deepEqual(later, [['ns/web', 6000]]);
   });
 
   it('a graceful deletion counts once: the deletionTimestamp update, not the final delete again', () => {
-    h.addPod(pod('1', { app: 'web' }, ref('web', 'web-uid')));
+    const v1 = pod('1', { app: 'web' }, ref('web', 'web-uid'));
+    h.addPod(v1);
     exp.expectDeletions('ns/web', ['ns/p', 'ns/other']);
-    h.updatePod(pod('2', { app: 'web' }, ref('web', 'web-uid'), { deleting: true }));
+    h.updatePod(v1, pod('2', { app: 'web' }, ref('web', 'web-uid'), { deleting: true }));
     assert.equal(exp.getExpectations('ns/web')?.del, 1);
     h.deletePod(pod('3', { app: 'web' }, ref('web', 'web-uid'), { deleting: true }));
     assert.equal(exp.getExpectations('ns/web')?.del, 1);
@@ -88,9 +92,9 @@ describe('ReplicaSetEventHandlers', () => {
   it('a ReplicaSet deleted, or recreated under its name, loses its expectations', () => {
     h.addRS(web);
     exp.expectCreations('ns/web', 3);
-    h.updateRS(web);
+    h.updateRS(web, web);
     assert.equal(exp.satisfiedExpectations('ns/web'), false);
-    h.updateRS({ ...web, metadata: { ...web.metadata, uid: 'new-uid' } });
+    h.updateRS(web, { ...web, metadata: { ...web.metadata, uid: 'new-uid' } });
     assert.equal(exp.satisfiedExpectations('ns/web'), true);
     exp.expectCreations('ns/web', 3);
     h.deleteRS(web);

@@ -1,10 +1,7 @@
 // The ReplicaSet controller's event handlers (kube's addPod/updatePod/deletePod and
-// addRS/updateRS/deleteRS): they only lower expectations and enqueue ReplicaSet keys.
-//
-// client-node's informers hand an update handler the new object only. Kube's updatePod needs
-// the old one too (to wake the previous owner when a pod's controllerRef changes, and to tell
-// when labels changed or a pod turned ready), so the handlers keep the little they need of the
-// last version they saw of each pod: its resourceVersion, controllerRef, labels and readiness.
+// addRS/updateRS/deleteRS): they only lower expectations and enqueue ReplicaSet keys. Update
+// handlers get the old object from the informer (SharedInformer.addEventHandler), as kube's do:
+// a pod's previous controllerRef, labels and readiness come from there.
 
 import type { ReplicaSet } from '../../lib/api/apps/types.js';
 import type { Pod } from '../../lib/api/core/pod.js';
@@ -24,23 +21,6 @@ export interface Enqueuer {
   enqueueAfter(key: string, delayMs: number): void;
 }
 
-interface PodSnapshot {
-  resourceVersion: string | undefined;
-  controllerRef: OwnerReference | undefined;
-  labels: string;
-  ready: boolean;
-}
-
-function snapshot(pod: Pod): PodSnapshot {
-  const ref = getControllerOf(pod);
-  return {
-    resourceVersion: pod.metadata?.resourceVersion,
-    controllerRef: ref && { ...ref },
-    labels: labelsKey(pod.metadata?.labels),
-    ready: isPodReady(pod),
-  };
-}
-
 /** labelsKey is a canonical form of a label set, for comparing two versions (reflect.DeepEqual). */
 function labelsKey(labels: Record<string, string> | undefined): string {
   return JSON.stringify(Object.entries(labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -53,9 +33,6 @@ function sameRef(a: OwnerReference | undefined, b: OwnerReference | undefined): 
 
 /** ReplicaSetEventHandlers turns pod and ReplicaSet events into expectation updates and queue keys. */
 export class ReplicaSetEventHandlers {
-  private readonly pods = new Map<string, PodSnapshot>();
-  private readonly rsUIDs = new Map<string, string | undefined>();
-
   constructor(
     private readonly replicaSets: Lister<ReplicaSet>,
     private readonly expectations: UIDTrackingControllerExpectations,
@@ -64,24 +41,19 @@ export class ReplicaSetEventHandlers {
   ) {}
 
   addRS(rs: ReplicaSet): void {
-    const key = keyOf(rs);
-    this.rsUIDs.set(key, rs.metadata.uid);
-    this.queue.enqueueKey(key);
+    this.queue.enqueueKey(keyOf(rs));
   }
 
   /** updateRS enqueues on every update (a failed create is retried on the next status change too). */
-  updateRS(rs: ReplicaSet): void {
-    const key = keyOf(rs);
-    const old = this.rsUIDs.get(key);
+  updateRS(old: ReplicaSet, cur: ReplicaSet): void {
+    const key = keyOf(cur);
     // Deleted and recreated under the same name while the watch was away: the new one starts clean.
-    if (old !== undefined && old !== rs.metadata.uid) this.expectations.deleteExpectations(key);
-    this.rsUIDs.set(key, rs.metadata.uid);
+    if (old.metadata.uid !== cur.metadata.uid) this.expectations.deleteExpectations(key);
     this.queue.enqueueKey(key);
   }
 
   deleteRS(rs: ReplicaSet): void {
     const key = keyOf(rs);
-    this.rsUIDs.delete(key);
     // So a ReplicaSet created again under this name starts without stale expectations.
     this.expectations.deleteExpectations(key);
     this.queue.enqueueKey(key);
@@ -89,15 +61,14 @@ export class ReplicaSetEventHandlers {
 
   /** addPod observes a creation for the pod's ReplicaSet, or wakes every ReplicaSet that could adopt an orphan. */
   addPod(pod: Pod): void {
-    const snap = snapshot(pod);
-    this.pods.set(podKey(pod), snap);
+    const controllerRef = getControllerOf(pod);
     if (pod.metadata?.deletionTimestamp) {
       // After a restart a pod may first appear already being deleted: that is a deletion, not a creation.
-      this.deletionSeen(pod, snap.controllerRef);
+      this.deletionSeen(pod, controllerRef);
       return;
     }
-    if (snap.controllerRef) {
-      const rs = this.resolveControllerRef(pod.metadata?.namespace ?? '', snap.controllerRef);
+    if (controllerRef) {
+      const rs = this.resolveControllerRef(pod.metadata?.namespace ?? '', controllerRef);
       if (!rs) return;
       const rsKey = keyOf(rs);
       this.log?.v(4).info('Pod created', { pod: podKey(pod), replicaSet: rsKey });
@@ -110,37 +81,33 @@ export class ReplicaSetEventHandlers {
   }
 
   /** updatePod wakes the pod's old and new controllers, or the ReplicaSets that may adopt it. */
-  updatePod(pod: Pod): void {
-    const key = podKey(pod);
-    const old = this.pods.get(key);
-    if (!old) {
-      this.addPod(pod);
-      return;
-    }
-    const cur = snapshot(pod);
-    this.pods.set(key, cur);
-    if (old.resourceVersion !== undefined && old.resourceVersion === cur.resourceVersion) return;
-    const labelChanged = old.labels !== cur.labels;
+  updatePod(oldPod: Pod, pod: Pod): void {
+    const oldRV = oldPod.metadata?.resourceVersion;
+    // A relist hands over unchanged pods again: nothing happened.
+    if (oldRV !== undefined && oldRV === pod.metadata?.resourceVersion) return;
+    const labelChanged = labelsKey(oldPod.metadata?.labels) !== labelsKey(pod.metadata?.labels);
+    const oldRef = getControllerOf(oldPod);
+    const curRef = getControllerOf(pod);
     const namespace = pod.metadata?.namespace ?? '';
     if (pod.metadata?.deletionTimestamp) {
       // A graceful deletion starts here: the ReplicaSet should replace the pod now, not once
       // the kubelet has finished with it.
-      this.deletionSeen(pod, cur.controllerRef);
-      if (labelChanged || !sameRef(old.controllerRef, cur.controllerRef)) this.deletionSeen(pod, old.controllerRef);
+      this.deletionSeen(pod, curRef);
+      if (labelChanged || !sameRef(oldRef, curRef)) this.deletionSeen(pod, oldRef);
       return;
     }
-    const refChanged = !sameRef(old.controllerRef, cur.controllerRef);
-    if (refChanged && old.controllerRef) {
-      const rs = this.resolveControllerRef(namespace, old.controllerRef);
+    const refChanged = !sameRef(oldRef, curRef);
+    if (refChanged && oldRef) {
+      const rs = this.resolveControllerRef(namespace, oldRef);
       if (rs) this.queue.enqueueKey(keyOf(rs));
     }
-    if (cur.controllerRef) {
-      const rs = this.resolveControllerRef(namespace, cur.controllerRef);
+    if (curRef) {
+      const rs = this.resolveControllerRef(namespace, curRef);
       if (!rs) return;
       const rsKey = keyOf(rs);
       this.queue.enqueueKey(rsKey);
       const minReadySeconds = rs.spec.minReadySeconds ?? 0;
-      if (!old.ready && cur.ready && minReadySeconds > 0) {
+      if (!isPodReady(oldPod) && isPodReady(pod) && minReadySeconds > 0) {
         // Availability comes with time, not with an event: look again once it may have come
         // (a second more against clock skew, as kube).
         this.queue.enqueueAfter(rsKey, minReadySeconds * 1000 + 1000);
@@ -154,7 +121,6 @@ export class ReplicaSetEventHandlers {
 
   /** deletePod observes a deletion for the pod's ReplicaSet. */
   deletePod(pod: Pod): void {
-    this.pods.delete(podKey(pod));
     this.deletionSeen(pod, getControllerOf(pod));
   }
 

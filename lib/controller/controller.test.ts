@@ -333,4 +333,32 @@ describe('SharedInformer', () => {
     assert.equal(source.starts, 3, 'start() is idempotent');
     await informer.stop();
   });
+
+  it('hands update handlers the object as they last got it, and the new one', () => {
+    const source = new FakeSource<KubernetesObject>();
+    const before = cm('ns', 'pre', { v: '0' });
+    source.emit('add', before);
+    const informer = new SharedInformer(source);
+    const seen: string[] = [];
+    const label = (o: KubernetesObject) => `${o.metadata?.name}@${o.metadata?.labels?.v ?? '-'}`;
+    informer.addEventHandler({
+      onAdd: (o) => seen.push(`add ${label(o)}`),
+      onUpdate: (old, cur) => seen.push(`update ${label(old)} -> ${label(cur)}`),
+      onDelete: (o) => seen.push(`delete ${label(o)}`),
+    });
+    source.emit('update', cm('ns', 'pre', { v: '1' }));
+    source.emit('add', cm('ns', 'a', { v: '1' }));
+    source.emit('update', cm('ns', 'a', { v: '2' }));
+    source.emit('update', cm('ns', 'a', { v: '3' }));
+    source.emit('delete', cm('ns', 'a', { v: '3' }));
+    source.emit('update', cm('ns', 'a', { v: '4' }));
+    assert.deepEqual(seen, [
+      'update pre@0 -> pre@1',
+      'add a@1',
+      'update a@1 -> a@2',
+      'update a@2 -> a@3',
+      'delete a@3',
+      'add a@4',
+    ]);
+  });
 });

@@ -8,7 +8,7 @@
 //    TerminalError gives up on it until the next event.
 
 import type { Logger } from '../log.js';
-import type { Clock } from '../workqueue/clock.js';
+import type { Clock } from '../clock.js';
 import { type QueueMetrics, RateLimitingQueue } from '../workqueue/queue.js';
 import type { RateLimiter } from '../workqueue/ratelimiter.js';
 import type { CacheSyncer } from './informer.js';

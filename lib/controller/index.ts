@@ -19,7 +19,7 @@
 //   });
 export { type ObjectRef, InvalidKeyError, keyOf, ownerKeyFor, splitKey } from './keys.js';
 export { type LabeledObject, type ListerOptions, Lister, deepFreeze } from './lister.js';
-export { type ApiObject, type CacheSyncer, type InformerSource, type SharedInformerOptions, SharedInformer, newSharedInformer } from './informer.js';
+export { type ApiObject, type CacheSyncer, type InformerSource, type ResourceEventHandler, type SharedInformerOptions, SharedInformer, newSharedInformer } from './informer.js';
 export {
   type ControllerMetrics,
   type ControllerOptions,

@@ -7,7 +7,7 @@
 import type { Informer, KubeConfig, KubernetesListObject, KubernetesObject, ObjectCache, ObjectCallback } from '@kubernetes/client-node';
 import { makeInformer } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
-import { type Clock, type TimerHandle, realClock } from '../workqueue/clock.js';
+import { type Clock, type TimerHandle, realClock } from '../clock.js';
 import { Lister, type ListerOptions } from './lister.js';
 
 /**
@@ -32,6 +32,23 @@ export interface CacheSyncer {
   waitForSync(signal?: AbortSignal): Promise<boolean>;
 }
 
+/**
+ * ResourceEventHandler is client-go's ResourceEventHandlerFuncs: onUpdate gets the object as
+ * the informer last delivered it and the new one, so a handler can tell what changed without
+ * keeping copies of its own. Handlers should only enqueue keys, and never modify either object
+ * (both are the cache's).
+ */
+export interface ResourceEventHandler<T> {
+  onAdd?(obj: T): void;
+  onUpdate?(oldObj: T, newObj: T): void;
+  onDelete?(obj: T): void;
+}
+
+function objectKey(obj: ApiObject): string {
+  const ns = obj.metadata?.namespace;
+  return ns ? `${ns}/${obj.metadata?.name ?? ''}` : obj.metadata?.name ?? '';
+}
+
 /** SharedInformerOptions tune a SharedInformer. */
 export interface SharedInformerOptions {
   /** name is for logs (e.g. the resource). */
@@ -54,6 +71,13 @@ export class SharedInformer<T extends ApiObject> implements CacheSyncer {
   private attemptFailed = false;
   private readonly syncWaiters = new Set<() => void>();
   private readonly clock: Clock;
+  private readonly handlers: ResourceEventHandler<T>[] = [];
+  /**
+   * delivered is the version of each object the handlers last got, so onUpdate can hand over
+   * the old one: client-node's cache has already replaced it when it calls back. It holds the
+   * cache's own objects (references, not copies) and exists once a handler is added.
+   */
+  private delivered: Map<string, T> | undefined;
 
   constructor(
     readonly source: InformerSource<T>,
@@ -64,7 +88,37 @@ export class SharedInformer<T extends ApiObject> implements CacheSyncer {
     source.on('error', (err) => this.onError(err));
   }
 
-  /** on registers an event handler; handlers should only enqueue keys. */
+  /**
+   * addEventHandler registers add, update (with the old object) and delete handlers. An update
+   * of an object the handlers never saw (added before the first handler) arrives as onAdd.
+   */
+  addEventHandler(h: ResourceEventHandler<T>): void {
+    if (!this.delivered) {
+      const delivered = new Map<string, T>();
+      this.delivered = delivered;
+      for (const obj of this.source.list()) delivered.set(objectKey(obj), obj);
+      this.source.on('add', (obj) => {
+        delivered.set(objectKey(obj), obj);
+        for (const x of this.handlers) x.onAdd?.(obj);
+      });
+      this.source.on('update', (obj) => {
+        const key = objectKey(obj);
+        const old = delivered.get(key);
+        delivered.set(key, obj);
+        for (const x of this.handlers) {
+          if (old === undefined) x.onAdd?.(obj);
+          else x.onUpdate?.(old, obj);
+        }
+      });
+      this.source.on('delete', (obj) => {
+        delivered.delete(objectKey(obj));
+        for (const x of this.handlers) x.onDelete?.(obj);
+      });
+    }
+    this.handlers.push(h);
+  }
+
+  /** on registers a handler for one verb, given only the new object; handlers should only enqueue keys. */
   on(verb: 'add' | 'update' | 'delete' | 'change', cb: (obj: T) => void): void {
     this.source.on(verb, cb as ObjectCallback<T & KubernetesObject>);
   }

@@ -55,3 +55,12 @@ export function parseDuration(s: string): number {
   if (matched === 0 || matched !== s.length) throw new Error(`invalid duration ${JSON.stringify(s)}`);
   return total;
 }
+
+/** goDuration formats whole seconds as Go prints a time.Duration (10s, 1m20s, 5m0s, 1h0m0s). */
+export function goDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h}h${m}m${s % 60}s`;
+  return m > 0 ? `${m}m${s % 60}s` : `${s}s`;
+}

@@ -1,5 +1,4 @@
 // The work queue: client-go's rate-limited workqueue semantics for skiff's controllers.
-export { type Clock, FakeClock, realClock } from './clock.js';
 export {
   type RateLimiter,
   BucketRateLimiter,

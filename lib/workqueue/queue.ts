@@ -7,7 +7,7 @@
 // Items are compared with SameValueZero (Map/Set semantics), so use strings such as
 // `namespace/name` keys.
 
-import { type Clock, type TimerHandle, realClock } from './clock.js';
+import { type Clock, type TimerHandle, realClock } from '../clock.js';
 import { type RateLimiter, defaultControllerRateLimiter } from './ratelimiter.js';
 
 /**

@@ -2,7 +2,8 @@
 // workqueue/default_rate_limiters.go: a per-item exponential backoff, an overall token bucket,
 // and the max of several. DefaultControllerRateLimiter is the one every controller uses.
 
-import { type Clock, realClock } from './clock.js';
+import { type Clock, realClock } from '../clock.js';
+import { TokenBucket } from '../flowcontrol/tokenbucket.js';
 
 /** RateLimiter decides the delay before an item is handed out again. */
 export interface RateLimiter<T> {
@@ -50,25 +51,18 @@ export class ItemExponentialFailureRateLimiter<T> implements RateLimiter<T> {
  * per-item state, so forget and numRequeues do nothing.
  */
 export class BucketRateLimiter<T> implements RateLimiter<T> {
-  private tokens: number;
-  private last: number;
+  private readonly bucket: TokenBucket;
 
   constructor(
     readonly qps: number,
     readonly burst: number,
-    private readonly clock: Clock = realClock,
+    clock: Clock = realClock,
   ) {
-    this.tokens = burst;
-    this.last = clock.now();
+    this.bucket = new TokenBucket(qps, burst, clock);
   }
 
   when(_item: T): number {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
-    this.tokens -= 1;
-    // A negative balance is a reservation of future tokens: wait until it is paid back.
-    return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
+    return this.bucket.reserve();
   }
 
   forget(_item: T): void {}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
-import { FakeClock } from '../../lib/workqueue/clock.js';
+import { FakeClock } from '../../lib/testing/fakeclock.js';
 import { Snapshot } from '../framework/snapshot.js';
 import { Cache, CacheError } from './cache.js';
 

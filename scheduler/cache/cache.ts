@@ -14,7 +14,7 @@
 
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
-import { type Clock, realClock } from '../../lib/workqueue/clock.js';
+import { type Clock, realClock } from '../../lib/clock.js';
 import { NodeInfo } from '../framework/nodeinfo.js';
 import { PodInfo, podKey } from '../framework/podinfo.js';
 import { Snapshot } from '../framework/snapshot.js';

@@ -1,68 +1,17 @@
-// Helpers several plugins share, after k8s.io/component-helpers/scheduling/corev1 (taints and
-// tolerations, nodeaffinity's NodeSelector / RequiredNodeAffinity / PreferredSchedulingTerms) and
-// the scheduler's plugins/helper (DefaultNormalizeScore). Node selectors are compiled once per pod
+// Helpers several plugins share, after k8s.io/component-helpers/scheduling/corev1 (nodeaffinity's
+// NodeSelector / RequiredNodeAffinity / PreferredSchedulingTerms) and the scheduler's
+// plugins/helper (DefaultNormalizeScore); taints and tolerations are lib/node/taints.ts. Node selectors are compiled once per pod
 // into label requirements so that matching a node is a loop over a small array.
 
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
-import type { NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration } from '../../lib/api/core/types.js';
+import type { NodeSelectorRequirement, NodeSelectorTerm } from '../../lib/api/core/types.js';
 import { type LabelSelectorExpr, type Operator, type Requirement, matches, requirementMatches, selectorFromSet } from '../../lib/machinery/labels.js';
 import type { NodeScore } from '../framework/interface.js';
 import { type Status, success } from '../framework/status.js';
 
-// ---------------------------------------------------------------------------------------------
-// Taints and tolerations
-
-/** TaintEffect values. */
-export const TaintEffect = { NoSchedule: 'NoSchedule', PreferNoSchedule: 'PreferNoSchedule', NoExecute: 'NoExecute' } as const;
-
-/** TaintNodeUnschedulable is the taint the node lifecycle controller puts on cordoned nodes. */
-export const TaintNodeUnschedulable = 'node.kubernetes.io/unschedulable';
-
 /** LabelHostname is the well-known hostname label (topology key of per-node spreading). */
 export const LabelHostname = 'kubernetes.io/hostname';
-
-/** toleratesTaint is Toleration.ToleratesTaint: effect and key match when set; Equal (or empty) compares values, Exists matches any. */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
-
-/** tolerationsTolerateTaint: some toleration tolerates the taint. */
-export function tolerationsTolerateTaint(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
-  if (!tolerations) return false;
-  for (let i = 0; i < tolerations.length; i++) if (toleratesTaint(tolerations[i], taint)) return true;
-  return false;
-}
-
-/** isDoNotScheduleTaint is DoNotScheduleTaintsFilterFunc: NoSchedule and NoExecute taints keep pods off. */
-export function isDoNotScheduleTaint(t: Taint): boolean {
-  return t.effect === TaintEffect.NoSchedule || t.effect === TaintEffect.NoExecute;
-}
-
-/** findMatchingUntoleratedTaint is the first taint passing filter that no toleration tolerates, in the node's order. */
-export function findMatchingUntoleratedTaint(
-  taints: readonly Taint[] | undefined,
-  tolerations: readonly Toleration[] | undefined,
-  filter: (t: Taint) => boolean,
-): Taint | undefined {
-  if (!taints) return undefined;
-  for (let i = 0; i < taints.length; i++) {
-    const t = taints[i];
-    if (!filter(t)) continue;
-    if (!tolerationsTolerateTaint(tolerations, t)) return t;
-  }
-  return undefined;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Node selectors

@@ -7,7 +7,7 @@ import type { NodeInfo } from '../framework/nodeinfo.js';
 import type { Status } from '../framework/status.js';
 import { success, unresolvable } from '../framework/status.js';
 import type { Pod } from '../../lib/api/core/pod.js';
-import { TaintEffect, TaintNodeUnschedulable, tolerationsTolerateTaint } from './helper.js';
+import { TaintEffect, TaintNodeUnschedulable, tolerationsTolerateTaint } from '../../lib/node/taints.js';
 
 /** NodeUnschedulableName is the plugin's name in configuration. */
 export const NodeUnschedulableName = 'NodeUnschedulable';

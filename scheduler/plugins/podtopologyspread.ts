@@ -32,7 +32,8 @@ import type { NodeInfo } from '../framework/nodeinfo.js';
 import type { PodInfo } from '../framework/podinfo.js';
 import type { Snapshot } from '../framework/snapshot.js';
 import { asError, skip, type Status, success, unresolvable, unschedulable } from '../framework/status.js';
-import { LabelHostname, RequiredNodeAffinity, findMatchingUntoleratedTaint, isDoNotScheduleTaint } from './helper.js';
+import { findMatchingUntoleratedTaint, isDoNotScheduleTaint } from '../../lib/node/taints.js';
+import { LabelHostname, RequiredNodeAffinity } from './helper.js';
 
 /** PodTopologySpreadName is the plugin's name in configuration. */
 export const PodTopologySpreadName = 'PodTopologySpread';

@@ -1,25 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Taint, Toleration } from '../../lib/api/core/types.js';
+import type { Taint } from '../../lib/api/core/types.js';
 import { newSnapshot } from '../framework/snapshot.js';
 import { makeNode, makePod } from '../framework/testing.js';
-import { toleratesTaint } from './helper.js';
 import { filterResults, scoreResults } from './testing.js';
-
-describe('toleratesTaint', () => {
-  const taint: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
-  const cases: [string, Toleration, boolean][] = [
-    ['Equal with the same value', { key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }, true],
-    ['empty operator means Equal', { key: 'dedicated', value: 'gpu' }, true],
-    ['Equal with another value', { key: 'dedicated', value: 'cpu' }, false],
-    ['Exists on the key', { key: 'dedicated', operator: 'Exists' }, true],
-    ['Exists without key tolerates everything', { operator: 'Exists' }, true],
-    ['other effect', { key: 'dedicated', operator: 'Exists', effect: 'NoExecute' }, false],
-    ['other key', { key: 'zone', operator: 'Exists' }, false],
-    ['unknown operator', { key: 'dedicated', operator: 'Gt', value: 'gpu' }, false],
-  ];
-  for (const [name, t, want] of cases) it(name, () => assert.equal(toleratesTaint(t, taint), want));
-});
 
 describe('TaintToleration filter', () => {
   const snap = newSnapshot([

@@ -8,7 +8,8 @@ import type { CycleState } from '../framework/cyclestate.js';
 import { type FilterPlugin, MaxNodeScore, type NodeScore, type PreScorePlugin, type ScorePlugin } from '../framework/interface.js';
 import type { NodeInfo } from '../framework/nodeinfo.js';
 import { asError, type Status, success, unresolvable } from '../framework/status.js';
-import { TaintEffect, defaultNormalizeScore, findMatchingUntoleratedTaint, isDoNotScheduleTaint, tolerationsTolerateTaint } from './helper.js';
+import { TaintEffect, findMatchingUntoleratedTaint, isDoNotScheduleTaint, tolerationsTolerateTaint } from '../../lib/node/taints.js';
+import { defaultNormalizeScore } from './helper.js';
 
 /** TaintTolerationName is the plugin's name in configuration. */
 export const TaintTolerationName = 'TaintToleration';

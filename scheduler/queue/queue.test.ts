@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pod } from '../../lib/api/core/pod.js';
-import { FakeClock } from '../../lib/workqueue/clock.js';
+import { FakeClock } from '../../lib/testing/fakeclock.js';
 import { Heap } from './heap.js';
 import { ClusterEvents, type QueuedPodInfo, SchedulingQueue } from './queue.js';
 

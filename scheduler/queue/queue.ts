@@ -14,7 +14,7 @@
 // The queue also tracks nominated pods (the Nominator): pods that preemption made room for.
 
 import type { Pod } from '../../lib/api/core/pod.js';
-import { type Clock, type TimerHandle, realClock } from '../../lib/workqueue/clock.js';
+import { type Clock, type TimerHandle, realClock } from '../../lib/clock.js';
 import { PodInfo } from '../framework/podinfo.js';
 import { Heap } from './heap.js';
 

@@ -10,7 +10,8 @@ import type { Condition, KubeObject } from '../meta.js';
 import { defineResource, type PrinterColumn } from '../resource.js';
 import { parseQuantity, quantityFormatError } from './quantity.js';
 import type { ResourceList, Taint } from './types.js';
-import { parseIPSloppy, validateCIDR, validateQualifiedName, validateTaintEffect } from './validation.js';
+import { validateCIDR, validateQualifiedName, validateTaintEffect } from './validation.js';
+import { parseIPSloppy } from '../../net/ip.js';
 
 export interface NodeAddress {
   type: string;

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fieldErrorMessage } from '../../machinery/field-errors.js';
 import type { ResourceDefinition } from '../resource.js';
-import { computeQOSClass, isPodActive, isPodAvailable, isPodReady, podPhase, podRequests, podRow, pods, type Pod } from './pod.js';
+import { computeQOSClass, isPodActive, isPodAvailable, isPodReady, podPhase, podRow, pods, type Pod } from './pod.js';
 import { defaultPodSpec, defaultPodTemplateSpec, validatePodTemplateSpec } from './podspec.js';
 import { Path } from '../../machinery/field-errors.js';
+import { podRequests } from '../../pod/resources.js';
 import type { PodTemplateSpec } from './types.js';
 
 const now = new Date('2024-05-01T12:00:00Z');

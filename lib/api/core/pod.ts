@@ -20,11 +20,11 @@ import {
   fieldImmutableErrorMsg,
   inclusiveRangeError,
   jsonEqual,
-  parseIPSloppy,
   validateIP,
   validateQualifiedName,
   validateTolerations,
 } from './validation.js';
+import { parseIPSloppy } from '../../net/ip.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -171,35 +171,6 @@ export function isPodAvailable(pod: Pod, minReadySeconds: number, now: Date): bo
   if (!minReadySeconds) return true;
   const since = Date.parse(ready.lastTransitionTime ?? '');
   return !Number.isNaN(since) && since + minReadySeconds * 1000 < now.getTime();
-}
-
-/**
- * podRequests sums what a pod asks of a node, in nano-units per resource, as the scheduler
- * counts it: all regular containers and sidecars (restartable init containers) together, or the
- * largest plain init container plus the sidecars started before it, whichever is more, plus the
- * pod overhead.
- */
-export function podRequests(pod: Pod): Map<string, bigint> {
-  const total = new Map<string, bigint>();
-  const add = (into: Map<string, bigint>, list: ResourceList | undefined) => {
-    for (const [name, q] of Object.entries(list ?? {})) into.set(name, (into.get(name) ?? 0n) + quantityNanos(q));
-  };
-  for (const c of pod.spec?.containers ?? []) add(total, c.resources?.requests);
-  const sidecars = new Map<string, bigint>();
-  const initMax = new Map<string, bigint>();
-  for (const c of pod.spec?.initContainers ?? []) {
-    if (isRestartableInitContainer(c)) {
-      add(sidecars, c.resources?.requests);
-      add(total, c.resources?.requests);
-      continue;
-    }
-    const need = new Map(sidecars);
-    add(need, c.resources?.requests);
-    for (const [name, v] of need) if (v > (initMax.get(name) ?? 0n)) initMax.set(name, v);
-  }
-  for (const [name, v] of initMax) if (v > (total.get(name) ?? 0n)) total.set(name, v);
-  add(total, pod.spec?.overhead);
-  return total;
 }
 
 /** isPodScheduled: the pod is bound to a node. */

@@ -22,9 +22,7 @@ import { supportedPortProtocols } from './types.js';
 import {
   fieldImmutableErrorMsg,
   formatLabels,
-  isIPv6String,
   isValidPortNum,
-  parseIPSloppy,
   validateCIDR,
   validateDNS1123Label,
   validateIP,
@@ -32,6 +30,7 @@ import {
   validatePortNumOrName,
   validateQualifiedName,
 } from './validation.js';
+import { isIPv6String, parseIPSloppy } from '../../net/ip.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types

@@ -2,9 +2,9 @@
 // util/validation and pkg/apis/core/validation). Each returns path-addressed field errors or,
 // for the is* checks, the list of problems (empty when valid).
 
-import { isIP } from 'node:net';
 import { type FieldError, type Path, duplicate, forbiddenField, invalidValue, notSupported, required } from '../../machinery/field-errors.js';
 import { isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from '../../machinery/validation.js';
+import { parseCIDRSloppy, parseIPSloppy, specialIPRanges } from '../../net/ip.js';
 import type { IntOrString, Toleration } from './types.js';
 
 export const fieldImmutableErrorMsg = 'field is immutable';
@@ -90,83 +90,44 @@ export function validatePortNumOrName(port: IntOrString | undefined, path: Path 
   return isValidPortNum(0).map((m) => invalidValue(path, 0, m));
 }
 
-/** ParsedIP is an address as netutils.ParseIPSloppy reads it. */
-export interface ParsedIP {
-  family: 4 | 6;
-  /** bytes are the 4 (IPv4, also for v4-mapped IPv6) or 16 address bytes. */
-  bytes: number[];
-}
-
-/** parseIPSloppy reads an IPv4 or IPv6 address, tolerating leading zeros in IPv4 octets as Go's sloppy parser does. */
-export function parseIPSloppy(value: string): ParsedIP | undefined {
-  if (/^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(value)) {
-    const bytes = value.split('.').map(Number);
-    return bytes.every((b) => b <= 255) ? { family: 4, bytes } : undefined;
-  }
-  if (isIP(value) !== 6 || value.includes('%')) return undefined;
-  const bytes = ipv6Bytes(value);
-  // An IPv4-mapped address (::ffff:a.b.c.d) is an IPv4 address to Go.
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return { family: 4, bytes: bytes.slice(12) };
-  return { family: 6, bytes };
-}
-
-function ipv6Bytes(value: string): number[] {
-  let text = value;
-  const tail: number[] = [];
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    tail.push(...v4[1].split('.').map(Number));
-    text = text.slice(0, -v4[1].length) + '0:0';
-  }
-  const [head, rest] = text.includes('::') ? text.split('::') : [text, undefined];
-  const h = head ? head.split(':') : [];
-  const r = rest !== undefined && rest !== '' ? rest.split(':') : [];
-  const groups = rest === undefined ? h : [...h, ...Array(8 - h.length - r.length).fill('0'), ...r];
-  const bytes = groups.flatMap((g) => {
-    const n = parseInt(g, 16);
-    return [n >> 8, n & 0xff];
-  });
-  if (tail.length) bytes.splice(12, 4, ...tail);
-  return bytes;
-}
-
 /** validateIP is validation.IsValidIP. */
 export function validateIP(value: string, path: Path | string): FieldError[] {
   return parseIPSloppy(value) ? [] : [invalidValue(path, value, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)')];
 }
 
-/** isIPv6String says whether a valid address is an IPv6 one. */
-export function isIPv6String(value: string): boolean {
-  return parseIPSloppy(value)?.family === 6;
+/** isValidIPv4Address is validation.IsValidIPv4Address (an IPv4-mapped IPv6 address counts as IPv4). */
+export function isValidIPv4Address(path: Path | string, value: string): FieldError[] {
+  return parseIPSloppy(value)?.family === 4 ? [] : [invalidValue(path, value, 'must be a valid IPv4 address')];
 }
 
-/** validateNonSpecialIP rejects unspecified, loopback and link-local addresses (endpoints, externalIPs). */
+/** isValidIPv6Address is validation.IsValidIPv6Address. */
+export function isValidIPv6Address(path: Path | string, value: string): FieldError[] {
+  return parseIPSloppy(value)?.family === 6 ? [] : [invalidValue(path, value, 'must be a valid IPv6 address')];
+}
+
+const specialIPMessages = {
+  unspecified: (value: string) => `may not be unspecified (${value})`,
+  loopback: () => 'may not be in the loopback range (127.0.0.0/8, ::1/128)',
+  linkLocalUnicast: () => 'may not be in the link-local range (169.254.0.0/16, fe80::/10)',
+  linkLocalMulticast: () => 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)',
+} as const;
+
+/**
+ * validateNonSpecialIP is ValidateNonSpecialIP / ValidateEndpointIP: endpoints and external IPs
+ * may not be unspecified, loopback, link-local or link-local multicast.
+ */
 export function validateNonSpecialIP(value: string, path: Path | string): FieldError[] {
   const ip = parseIPSloppy(value);
   if (!ip) return [invalidValue(path, value, 'must be a valid IP address')];
-  const b = ip.bytes;
-  const errs: FieldError[] = [];
-  const unspecified = b.every((x) => x === 0);
-  const loopback = ip.family === 4 ? b[0] === 127 : b.slice(0, 15).every((x) => x === 0) && b[15] === 1;
-  const linkLocalUnicast = ip.family === 4 ? b[0] === 169 && b[1] === 254 : b[0] === 0xfe && (b[1] & 0xc0) === 0x80;
-  const linkLocalMulticast = ip.family === 4 ? b[0] === 224 && b[1] === 0 && b[2] === 0 : b[0] === 0xff && (b[1] & 0x0f) === 0x02;
-  if (unspecified) errs.push(invalidValue(path, value, `may not be unspecified (${value})`));
-  if (loopback) errs.push(invalidValue(path, value, 'may not be in the loopback range (127.0.0.0/8, ::1/128)'));
-  if (linkLocalUnicast) errs.push(invalidValue(path, value, 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'));
-  if (linkLocalMulticast) errs.push(invalidValue(path, value, 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)'));
-  return errs;
+  return specialIPRanges(ip).map((r) => invalidValue(path, value, specialIPMessages[r](value)));
 }
 
 /** isValidCIDR is validation.IsValidCIDR's check. */
 export function isValidCIDR(value: string): boolean {
-  const m = /^(.*)\/([0-9]{1,3})$/.exec(value);
-  if (!m) return false;
-  const ip = parseIPSloppy(m[1]);
-  if (!ip) return false;
-  const bits = Number(m[2]);
-  return bits <= (m[1].includes(':') ? 128 : 32);
+  return parseCIDRSloppy(value) !== undefined;
 }
 
+/** validateCIDR is validation.IsValidCIDR. */
 export function validateCIDR(value: string, path: Path | string): FieldError[] {
   return isValidCIDR(value) ? [] : [invalidValue(path, value, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)')];
 }

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type FieldError, fieldErrorMessage } from '../../machinery/field-errors.js';
 import { type EndpointSlice, endpointSlices } from './endpointslice.js';
-import { parseIP } from './ip.js';
 
 const ctx = { now: new Date('2024-05-01T10:00:30Z') };
 const msgs = (errs: FieldError[]) => errs.map((e) => fieldErrorMessage(e));
@@ -186,11 +185,3 @@ test('the table: NAME ADDRESSTYPE PORTS ENDPOINTS AGE', () => {
   assert.equal(cols[2].cell(named, ctx.now), 'http,1,2 + 1 more...');
 });
 
-test('parseIP understands the IPv6 forms ParseIPSloppy does', () => {
-  assert.deepEqual(parseIP('::ffff:10.1.2.3')?.slice(10), [0xff, 0xff, 10, 1, 2, 3]);
-  assert.deepEqual(parseIP('2001:db8::1'), [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-  assert.deepEqual(parseIP('010.001.000.001')?.slice(12), [10, 1, 0, 1]);
-  for (const bad of ['1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7::8', '::1.2.3', '12345::', 'fe80::1%eth0', '']) {
-    assert.equal(parseIP(bad), null, bad);
-  }
-});

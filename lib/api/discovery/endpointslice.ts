@@ -16,7 +16,7 @@ import {
 import { semanticEqual } from '../apps/equality.js';
 import type { KubeObject } from '../meta.js';
 import { defineResource, type PrinterColumn } from '../resource.js';
-import { isValidIPv4Address, isValidIPv6Address, validateEndpointIP } from './ip.js';
+import { isValidIPv4Address, isValidIPv6Address, validateNonSpecialIP } from '../core/validation.js';
 
 export const AddressType = { IPv4: 'IPv4', IPv6: 'IPv6', FQDN: 'FQDN' } as const;
 export type AddressType = (typeof AddressType)[keyof typeof AddressType];
@@ -140,10 +140,10 @@ function validateEndpoints(endpoints: Endpoint[], addressType: string, path: Pat
       const p = addressPath.index(j);
       switch (addressType) {
         case AddressType.IPv4:
-          errs.push(...isValidIPv4Address(p, address), ...validateEndpointIP(address, p));
+          errs.push(...isValidIPv4Address(p, address), ...validateNonSpecialIP(address, p));
           break;
         case AddressType.IPv6:
-          errs.push(...isValidIPv6Address(p, address), ...validateEndpointIP(address, p));
+          errs.push(...isValidIPv6Address(p, address), ...validateNonSpecialIP(address, p));
           break;
         case AddressType.FQDN:
           errs.push(...isFullyQualifiedDomainName(p, address));

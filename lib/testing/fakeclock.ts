@@ -1,32 +1,17 @@
-// Clock is the time source the work queue and its rate limiters read, so tests can drive time
-// by hand instead of sleeping (client-go's k8s.io/utils/clock seam).
+// Test-only: nothing outside *.test.ts and test helpers may import this module.
 
-/** TimerHandle is whatever setTimeout returned; only the clock that made it may clear it. */
-export type TimerHandle = unknown;
-
-/** Clock is now() in milliseconds plus one-shot timers. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
-
-/** realClock is wall time and Node's timers. Timers are unref'd: a pending retry never keeps a process alive. */
-export const realClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+import type { Clock, TimerHandle } from '../clock.js';
 
 /** FakeClock is a Clock that moves only when step() is called. Test-only. */
 export class FakeClock implements Clock {
-  private time = 0;
+  private time: number;
   private seq = 0;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();
+
+  /** constructor starts the clock at start milliseconds (0 unless a test needs wall-like times). */
+  constructor(start = 0) {
+    this.time = start;
+  }
 
   now(): number {
     return this.time;
