@@ -3,7 +3,7 @@
 
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Container } from '../../lib/api/core/types.js';
-import { isRestartable } from './resource.js';
+import { isRestartableInitContainer } from '../../lib/api/core/podspec.js';
 
 /** DefaultBindAllHostIP is the host IP a port without hostIP binds. */
 export const DefaultBindAllHostIP = '0.0.0.0';
@@ -77,7 +77,7 @@ export function podHostPorts(pod: Pod): ContainerHostPort[] {
   const out: ContainerHostPort[] = [];
   const visit = (cs: Container[] | undefined, sidecarsOnly: boolean) => {
     for (const c of cs ?? []) {
-      if (sidecarsOnly && !isRestartable(c)) continue;
+      if (sidecarsOnly && !isRestartableInitContainer(c)) continue;
       for (const p of c.ports ?? []) if (p.hostPort && p.hostPort > 0) out.push({ hostIP: p.hostIP, protocol: p.protocol, hostPort: p.hostPort });
     }
   };

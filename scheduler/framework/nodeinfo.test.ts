@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CycleState, podInfoForCycle } from './cyclestate.js';
 import { HostPortInfo } from './hostports.js';
 import { newNodeInfo, NodeInfo } from './nodeinfo.js';
-import { DefaultMemoryRequest } from './resource.js';
+import { DefaultMemoryRequest } from '../../lib/pod/resources.js';
 import { newSnapshot } from './snapshot.js';
 import { makeNode, makePod } from './testing.js';
 

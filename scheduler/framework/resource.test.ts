@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { computePodNonZeroRequest, computePodResourceRequest, DefaultMemoryRequest } from './resource.js';
+import { DefaultMemoryRequest } from '../../lib/pod/resources.js';
+import { computePodNonZeroRequest, computePodResourceRequest } from './resource.js';
 import { makePod } from './testing.js';
 
 const Gi = 1024 ** 3;

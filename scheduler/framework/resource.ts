@@ -5,6 +5,7 @@
 import type { Pod } from '../../lib/api/core/pod.js';
 import { quantityNanos } from '../../lib/api/core/quantity.js';
 import type { Container, ResourceList } from '../../lib/api/core/types.js';
+import { aggregateContainerRequests, DefaultMemoryRequest, DefaultMilliCPURequest, type RequestOps } from '../../lib/pod/resources.js';
 
 /** ResourceName lists the resource names the scheduler keeps as dedicated fields rather than scalars. */
 export const ResourceName = {
@@ -131,16 +132,6 @@ export function setMaxResource(a: Resource, b: Resource): void {
   for (const k in b.scalar) if (b.scalar[k] > (a.scalar[k] ?? 0)) a.scalar[k] = b.scalar[k];
 }
 
-/** DefaultMilliCPURequest is the CPU a container without a cpu request counts for scoring (100m). */
-export const DefaultMilliCPURequest = 100;
-/** DefaultMemoryRequest is the memory a container without a memory request counts for scoring (200Mi). */
-export const DefaultMemoryRequest = 200 * 1024 * 1024;
-
-/** isRestartable: the container is a sidecar (an init container with restartPolicy Always, running for the pod's whole life). */
-export function isRestartable(c: Container): boolean {
-  return c.restartPolicy === 'Always';
-}
-
 /**
  * withNonZeroDefaults is schedutil's non-missing requests: a container that does not name cpu or
  * memory counts 100m / 200Mi for scoring (an explicit zero stays zero).
@@ -156,29 +147,15 @@ function withNonZeroDefaults(c: Container, r: Resource): Resource {
   return out;
 }
 
+/** resourceOps is lib/pod's request arithmetic over the scheduler's parsed Resource. */
+const resourceOps: RequestOps<Resource> = { zero: newResource, clone: cloneResource, add: addResource, max: setMaxResource };
+
 /**
- * aggregatePodRequests is resourcehelper.PodRequests over already parsed container requests:
- * regular containers and sidecars (restartable init containers) summed; each plain init container
- * needs its own requests plus the sidecars started before it; the pod needs the larger of the
- * two, plus spec.overhead.
+ * aggregatePodRequests is resourcehelper.PodRequests over already parsed container requests
+ * (lib/pod's aggregation), plus spec.overhead.
  */
 function aggregatePodRequests(pod: Pod, containers: readonly Resource[], inits: readonly Resource[]): Resource {
-  const reqs = newResource();
-  for (const r of containers) addResource(reqs, r);
-  const sidecars = newResource();
-  const initMax = newResource();
-  const initContainers = pod.spec?.initContainers ?? [];
-  for (let i = 0; i < initContainers.length; i++) {
-    if (isRestartable(initContainers[i])) {
-      addResource(reqs, inits[i]);
-      addResource(sidecars, inits[i]);
-      continue;
-    }
-    const need = cloneResource(sidecars);
-    addResource(need, inits[i]);
-    setMaxResource(initMax, need);
-  }
-  setMaxResource(reqs, initMax);
+  const reqs = aggregateContainerRequests(pod, containers, inits, resourceOps);
   addResourceList(reqs, pod.spec?.overhead);
   // Pods never request pod slots; the count is kept by NodeInfo.pods.
   reqs.allowedPodNumber = 0;
