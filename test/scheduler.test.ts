@@ -369,7 +369,8 @@ describe('scheduler', () => {
     await until(() => log.includes('Started leading'), 30_000, `the standby to take over:\n${log}`);
     await createPod(ns, 'd');
     await waitBound(ns, ['d']);
-    assert.match(log, /Successfully bound pod to node.*"pod":"standby\/d"/);
+    // The binding is visible through the API before the standby's log line crosses its pipe.
+    await until(() => /Successfully bound pod to node.*"pod":"standby\/d"/.test(log), 10_000, `the standby to log binding d:\n${log}`);
     await deleteAllPods(ns);
   });
 });
