@@ -83,7 +83,7 @@ function progress(msg: string): void {
 /** problems are failures that make the run exit non-zero. */
 const problems: string[] = [];
 
-const leaderArgs = ['--leader-elect-lease-duration=4', '--leader-elect-renew-deadline=3', '--leader-elect-retry-period=1'];
+const leaderArgs = ['--leader-elect-lease-duration=6', '--leader-elect-renew-deadline=5', '--leader-elect-retry-period=1'];
 
 /** FaultRow is one injected fault and what followed it. */
 interface FaultRow {
@@ -116,12 +116,12 @@ async function faultRounds(cluster: Cluster, client: APIClient, opts: BenchOptio
         });
         const clean = component === 'etcd restart';
         const name = clean ? 'etcd' : component;
-        replicas = replicas >= 6 ? 2 : replicas + 1;
+        replicas = name === 'controller-manager' ? replicas - 1 : replicas >= 8 ? 2 : replicas + 1;
         const tKill = performance.now();
         if (clean) {
           await cluster.restart('etcd');
         } else {
-          services.paused = name;
+          await services.pause(name);
           await cluster.killHard(name);
           if (name !== 'apiserver' && name !== 'etcd') await scaleDeployment(client, ns, 'web', replicas);
           await sleep(500);

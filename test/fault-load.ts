@@ -557,6 +557,16 @@ export class ServiceManager {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.idle();
+  }
+
+  /** pause leaves `name` alone from now on, and waits for a restart under way (of any component) to finish. */
+  async pause(name: string): Promise<void> {
+    this.paused = name;
+    await this.idle();
+  }
+
+  private async idle(): Promise<void> {
     while (this.busy) await sleep(50);
   }
 

@@ -39,7 +39,7 @@ let cluster: Cluster;
 let client: APIClient;
 
 /** leaderArgs shorten leader election so a killed leader's successor takes over in seconds. */
-const leaderArgs = ['--leader-elect-lease-duration=4', '--leader-elect-renew-deadline=3', '--leader-elect-retry-period=1'];
+const leaderArgs = ['--leader-elect-lease-duration=6', '--leader-elect-renew-deadline=5', '--leader-elect-retry-period=1'];
 
 before(async () => {
   cluster = await startCluster({
@@ -78,11 +78,13 @@ describe('faults', () => {
           const acked = writer.stats.acknowledged;
           // Let some writes land between faults, so each kill hits a cluster under load.
           await retry(`writes before killing ${component}`, 60_000, async () => assert.ok(writer.stats.acknowledged >= acked + 20));
-          services.paused = component;
+          await services.pause(component);
           await cluster.killHard(component);
           faults.push(`kill -9 ${component}`);
           // The controllers' work happens while they are down: scale now if the API is up.
-          replicas = replicas === 4 ? 3 : replicas + 1;
+          // Scale up, so the scheduler and the simulator have work when they come back; the
+          // controller manager scales down (it deletes pods), so the count stays small.
+          replicas = component === 'controller-manager' ? replicas - 1 : replicas >= 6 ? 2 : replicas + 1;
           if (component !== 'apiserver' && component !== 'etcd') await scaleDeployment(client, ns, deployment, replicas);
           await sleep(500);
           const t0 = Date.now();
