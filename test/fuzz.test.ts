@@ -171,7 +171,15 @@ function errorClass(res: Res): string {
   } catch {
     message = res.body.replace(/<[^>]*>/g, ' ');
   }
-  return message.replace(/"[^"]*"|'[^']*'/g, '…').replace(/\d+/g, 'N').replace(/\s+/g, ' ').trim().slice(0, 90);
+  // Quoted names, parenthesised detail and field paths vary with the input; the cause does not.
+  return message
+    .replace(/"[^"]*"|'[^']*'/g, '…')
+    .replace(/\([^)]*\)/g, '(…)')
+    .replace(/: \.\S*?:/g, ': .…:')
+    .replace(/\d+/g, 'N')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 90);
 }
 
 /**
