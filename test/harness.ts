@@ -22,7 +22,7 @@ import {
 } from '../lib/process/cluster.js';
 import { apiserver, apiserverURL, components, etcd, etcdEndpoint, type ClusterConfig, type Component } from '../lib/process/components.js';
 import { freePorts } from '../lib/process/ports.js';
-import { killNow, readState, spawnDetached, stopProcess, waitForHealthy, type ProcessState } from '../lib/process/supervisor.js';
+import { isAlive, killNow, readState, spawnDetached, stopProcess, waitForHealthy, type ProcessState } from '../lib/process/supervisor.js';
 
 /** CommandResult is what a finished command printed and how it exited. */
 export interface CommandResult {
@@ -80,6 +80,10 @@ export interface Cluster {
   restart(component: string): Promise<void>;
   /** kill stops one component without starting it again (restart brings it back). */
   kill(component: string): Promise<void>;
+  /** killHard is `kill -9`: SIGKILL, no grace, and waits until the process is gone (restart brings it back). */
+  killHard(component: string): Promise<void>;
+  /** pid is a running component's process id (for /proc readings), undefined when none runs. */
+  pid(component: string): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -267,6 +271,15 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
         started.splice(started.indexOf(p), 1);
       }
     },
+    killHard: async (name) => {
+      for (const p of started.filter((x) => x.name === name)) {
+        killNow(p);
+        await waitGone(p);
+        liveProcesses.delete(p);
+        started.splice(started.indexOf(p), 1);
+      }
+    },
+    pid: (name) => started.find((x) => x.name === name && isAlive(x))?.pid,
     restart: async (name) => {
       const component = components.find((c) => c.name === name);
       if (!component) throw new Error(`no component ${name}`);
@@ -284,6 +297,12 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     },
     stop: () => (stopped ??= stopAll(started, home, keepHome, config)),
   };
+}
+
+/** waitGone waits (up to 10 s) until a SIGKILLed process has exited and been reaped. */
+async function waitGone(p: ProcessState): Promise<void> {
+  for (let i = 0; i < 200 && isAlive(p); i++) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(p)) throw new Error(`${p.name} (pid ${p.pid}) still runs after SIGKILL`);
 }
 
 /** kubectlBinary is $SKIFF_KUBECTL or kubectl from PATH. */
