@@ -117,7 +117,10 @@ async function up(argv: string[]): Promise<number> {
   } catch (err) {
     out.write('failed\n');
     process.stderr.write(`error: ${(err as Error).message}\n`);
-    process.stderr.write(`Logs are in ${ctx.paths.logs}; stop what did start with: skiff down --home ${config.home}\n`);
+    process.stderr.write(
+      `Logs are in ${ctx.paths.logs}. The supervisor keeps starting what exits, with back-off; ` +
+        `stop it and what did start with: skiff down --home ${config.home}\n`,
+    );
     return 1;
   }
   out.write(`\nskiff is up. To use it with kubectl:\n\n  export KUBECONFIG=${ctx.paths.adminKubeconfig}\n  kubectl get ns\n\n`);
