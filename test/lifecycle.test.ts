@@ -91,12 +91,12 @@ describe('skiff up, supervised', () => {
     await until(() => {
       after = state('controller-manager');
       return !!after && after.pid !== before.pid && isAlive(after);
-    }, 30_000, 'the supervisor to start controller-manager again');
+    }, 60_000, 'the supervisor to start controller-manager again');
     let status = await skiff(['status']);
     await until(async () => {
       status = await skiff(['status']);
       return status.code === 0;
-    }, 60_000, 'every component to be healthy again');
+    }, 120_000, 'every component to be healthy again');
     assert.match(status.stdout, /^NAME\s+PID\s+STATUS\s+HEALTH\s+UPTIME\s+RESTARTS\s+LAST EXIT$/m);
     assert.match(status.stdout, new RegExp(`^controller-manager\\s+${after!.pid}\\s+Running\\s+healthy\\s+\\S+\\s+1 \\(\\S+ ago\\)\\s+signal SIGKILL$`, 'm'));
     assert.match(status.stdout, /^etcd\s+\d+\s+Running\s+healthy\s+\S+\s+0\s+-$/m);

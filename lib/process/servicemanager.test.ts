@@ -51,7 +51,7 @@ describe('ServiceManager', () => {
   const crasher: Component = { ...sleeper, name: 'crasher', command: () => ({ command: 'sh', args: ['-c', 'exit 3'] }) };
   const file = (name: string) => stateFile(contextFor(defaultConfig(home)), name);
   const until = async (cond: () => boolean, what: string) => {
-    for (let i = 0; i < 200 && !cond(); i++) await sleep(50);
+    for (let i = 0; i < 600 && !cond(); i++) await sleep(50);
     assert.ok(cond(), `timed out waiting for ${what}`);
   };
 
