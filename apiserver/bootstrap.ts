@@ -13,22 +13,37 @@ import { isAlreadyExists, isNotFound, isConflict } from '../lib/machinery/status
 import { validateNonSpecialIP } from '../lib/api/core/validation.js';
 import type { Logger } from '../lib/log.js';
 import type { APIRegistry } from './registry/registry.js';
-import type { RequestContext } from './registry/store.js';
+import type { GenericStore, RequestContext } from './registry/store.js';
 
 export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** systemNamespacesIntervalMs is how often missing system namespaces are created again (kube's SystemNamespacesInterval). */
+const systemNamespacesIntervalMs = 60_000;
+
+/** ensureSystemNamespaces creates each system namespace that does not exist; one still terminating is left to finish. */
+async function ensureSystemNamespaces(nsStore: GenericStore, ctx: () => RequestContext, log: Logger): Promise<void> {
+  for (const name of systemNamespaces) {
+    try {
+      await nsStore.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, ctx());
+      log.info('Created system namespace', { name });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
+}
 
 /** bootstrap creates what is missing of the objects above; it throws only when the namespaces, classes or Service cannot be written. */
 export async function bootstrap(registry: APIRegistry, opts: { serviceIP: string; advertiseAddress: string; port: number; log: Logger }): Promise<void> {
   const ctx = (): RequestContext => ({ now: new Date(), dryRun: false, user: { name: 'system:apiserver', groups: ['system:masters'] } });
   const nsStore = registry.lookup('', 'v1', 'namespaces')!;
-  for (const name of systemNamespaces) {
-    try {
-      await nsStore.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, ctx());
-      opts.log.info('Created system namespace', { name });
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
-  }
+  await ensureSystemNamespaces(nsStore, ctx, opts.log);
+  // As kube-apiserver's system namespaces controller: a deleted kube-node-lease (it is not
+  // protected) comes back within a minute, once its deletion has finished.
+  setInterval(() => {
+    ensureSystemNamespaces(nsStore, ctx, opts.log).catch((err: unknown) => {
+      opts.log.error('Unable to create required system namespaces', { err: err as Error });
+    });
+  }, systemNamespacesIntervalMs).unref();
   // As kube-apiserver's scheduling/bootstrap-system-priority-classes hook: create what is missing, leave what exists.
   const pcStore = registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
   for (const pc of pcStore ? systemPriorityClasses() : []) {

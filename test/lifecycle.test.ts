@@ -1,6 +1,7 @@
 // A cluster's life as `skiff up` runs it (issue 9, defects 9-11), end to end with the real skiff
 // command and kubectl in a temporary SKIFF_HOME on free ports: it comes up, and serves, with a
-// loopback advertise address; the protected namespaces survive `kubectl delete ns --all`; a
+// loopback advertise address; `skiff sim` restarts the simulator through the supervisor; the
+// protected namespaces survive `kubectl delete ns --all` (and kube-node-lease comes back); a
 // component killed with SIGKILL is started again by the supervisor and `skiff status` shows the
 // restart; `skiff down` leaves nothing running.
 
@@ -67,6 +68,20 @@ describe('skiff up, supervised', () => {
     assert.equal(made.code, 0, made.stderr);
   });
 
+  test('skiff sim restarts the simulator through the supervisor: one simulator, with the new flags, and no restart counted', async () => {
+    const before = state('sim')!;
+    const r = await run(process.execPath, [nodeEntry('cli/main.js'), 'sim', '--nodes', '1'], { env, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const after = state('sim')!;
+    assert.notEqual(after.pid, before.pid);
+    assert.ok(after.args.includes('--nodes=1'), after.args.join(' '));
+    // Past the first back-off: a stop behind the supervisor's back would have started a second simulator.
+    await sleep(2_000);
+    const simulators = processesOfHome().filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sim/main.js'));
+    assert.deepEqual(simulators, [after.pid]);
+    assert.equal(state('sim')!.restarts ?? 0, 0);
+  });
+
   test('kubectl delete ns --all deletes the others and reports default, kube-system and kube-public as forbidden', async () => {
     assert.equal((await kubectl(['create', 'namespace', 'team'])).code, 0);
     const del = await kubectl(['delete', 'namespace', '--all', '--wait=false']);
@@ -81,6 +96,8 @@ describe('skiff up, supervised', () => {
     assert.equal(kept.stdout.trim(), 'Active Active Active');
     // The namespace controller still finishes deletions: the one it depends on is still there.
     await until(async () => (await kubectl(['get', 'namespace', 'team'])).stderr.includes('NotFound'), 60_000, 'namespace team to be gone');
+    // kube-node-lease is not protected, but the apiserver creates it again (within a minute) once it is gone, as kube's does.
+    await until(async () => (await kubectl(['get', 'namespace', 'kube-node-lease', '-o', 'jsonpath={.status.phase}'])).stdout === 'Active', 150_000, 'kube-node-lease to be back');
   });
 
   test('a component killed with SIGKILL is started again, and skiff status shows the restart', async () => {

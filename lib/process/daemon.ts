@@ -9,7 +9,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { logFile, stateFile, type Launcher } from './cluster.js';
-import { nodeEntry, type Component, type ComponentContext } from './components.js';
+import { nodeEntry, type ClusterConfig, type Component, type ComponentContext } from './components.js';
 import { ServiceManager, UnknownComponentError } from './servicemanager.js';
 import { isAlive, readState, sleep, spawnDetached, stopProcess, type ProcessState } from './supervisor.js';
 
@@ -27,7 +27,7 @@ export class SupervisorError extends Error {
 }
 
 /** request sends one request to the manager over its socket and parses the JSON answer. */
-function request(ctx: ComponentContext, method: string, path: string, timeoutMs = 60_000): Promise<unknown> {
+function request(ctx: ComponentContext, method: string, path: string, timeoutMs = 60_000, body?: unknown): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath: socketPath(ctx), method, path, timeout: timeoutMs }, (res) => {
       let body = '';
@@ -46,7 +46,7 @@ function request(ctx: ComponentContext, method: string, path: string, timeoutMs 
     });
     req.on('timeout', () => req.destroy(new SupervisorError(`supervisor did not answer ${method} ${path} in ${timeoutMs / 1000}s`)));
     req.on('error', (err) => reject(err instanceof SupervisorError ? err : new SupervisorError(`cannot reach the supervisor at ${socketPath(ctx)}: ${err.message}`, { cause: err })));
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -59,7 +59,8 @@ export function supervisorState(ctx: ComponentContext): ProcessState | undefined
 /** supervisorLauncher starts components through the running manager of ctx's home. */
 export function supervisorLauncher(ctx: ComponentContext): Launcher & { stop(component: Component): Promise<string> } {
   return {
-    start: async (component) => (await request(ctx, 'POST', `/components/${encodeURIComponent(component.name)}/start`)) as ProcessState,
+    // The request carries the config this start is for: it may not be saved yet (skiff sim).
+    start: async (component) => (await request(ctx, 'POST', `/components/${encodeURIComponent(component.name)}/start`, 60_000, ctx.config)) as ProcessState,
     stop: async (component) => ((await request(ctx, 'POST', `/components/${encodeURIComponent(component.name)}/stop`)) as { outcome: string }).outcome,
   };
 }
@@ -111,9 +112,24 @@ export async function stopSupervisor(ctx: ComponentContext): Promise<{ pid: numb
   return { pid: state.pid, outcome };
 }
 
+/** readBody reads a small request body as text. */
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => {
+      text += d;
+      if (text.length > 1 << 20) req.destroy(new Error('request body too large'));
+    });
+    req.on('end', () => resolve(text));
+    req.on('error', reject);
+  });
+}
+
 /**
  * serveSupervisor runs a ServiceManager for ctx's home on its socket until SIGTERM or SIGINT.
- * API: POST /components/NAME/start and /stop (JSON answers), GET /healthz.
+ * API: POST /components/NAME/start (body: the ClusterConfig to start it with, optional) and
+ * POST /components/NAME/stop, JSON answers; GET /healthz.
  */
 export async function serveSupervisor(ctx: ComponentContext, components: readonly Component[], log: Logger): Promise<void> {
   const manager = new ServiceManager(ctx.paths.home, components, log);
@@ -129,7 +145,12 @@ export async function serveSupervisor(ctx: ComponentContext, components: readonl
     if (req.method === 'GET' && req.url === '/healthz') return send(200, { ok: true, supervised: manager.supervised() });
     if (req.method !== 'POST' || !m) return send(404, { error: `no such request: ${req.method} ${req.url}` });
     const name = decodeURIComponent(m[1]!);
-    const answer = async () => (m[2] === 'start' ? manager.start(name) : { outcome: await manager.stop(name) });
+    const answer = async () => {
+      if (m[2] === 'stop') return { outcome: await manager.stop(name) };
+      const text = await readBody(req);
+      const config = text ? ({ ...(JSON.parse(text) as ClusterConfig), home: ctx.paths.home }) : undefined;
+      return manager.start(name, config);
+    };
     answer().then(
       (body) => send(200, body),
       (err: unknown) => send(err instanceof UnknownComponentError ? 404 : 500, { error: (err as Error).message }),

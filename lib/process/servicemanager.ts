@@ -13,7 +13,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from '../log.js';
 import { loadConfig, contextFor, logFile, stateFile } from './cluster.js';
-import type { Component } from './components.js';
+import type { ClusterConfig, Component } from './components.js';
 import { isAlive, readState, removeState, spawnChild, stopProcess, writeState, type ExitRecord, type ProcessState } from './supervisor.js';
 
 /** RestartPolicy is the back-off between a component's exit and its next start. */
@@ -91,9 +91,10 @@ export class ServiceManager {
   /**
    * start makes sure the component runs under this manager and returns its process: the one it
    * already watches, one left running (adopted), or a new one. A component waiting out its
-   * back-off starts at once.
+   * back-off starts at once. config, when given, is what this start uses (`skiff sim` saves its
+   * new flags only once the simulator came up with them); restarts read the home's cluster.json.
    */
-  start(name: string): ProcessState {
+  start(name: string, config?: ClusterConfig): ProcessState {
     if (this.closed) throw new Error('the service manager is shutting down');
     const component = this.components.find((c) => c.name === name);
     if (!component) throw new UnknownComponentError(`unknown component "${name}"`);
@@ -112,7 +113,7 @@ export class ServiceManager {
       this.adopt(entry, recorded);
       return recorded;
     }
-    return this.spawn(entry, recorded);
+    return this.spawn(entry, recorded, config);
   }
 
   /** stop stops a component and forgets it, so its exit brings no restart; its state file goes. */
@@ -150,9 +151,9 @@ export class ServiceManager {
     return stateFile(contextFor(config), name);
   }
 
-  private spawn(entry: Supervised, previous: ProcessState | undefined): ProcessState {
+  private spawn(entry: Supervised, previous: ProcessState | undefined, given?: ClusterConfig): ProcessState {
     // Read the config afresh: `skiff sim` and `skiff up` flags change it between runs.
-    const config = loadConfig(this.home);
+    const config = given ?? loadConfig(this.home);
     if (!config) throw new Error(`${this.home} has no cluster.json`);
     const ctx = contextFor(config);
     const cmd = entry.component.command(ctx);
