@@ -64,16 +64,30 @@ describe('skiff CLI', () => {
   });
 
   test('status renders one aligned row per component', () => {
-    const out = statusTable([
-      { name: 'etcd', pid: 4242, running: true, health: { ok: true, status: 200, body: 'ok' }, uptimeMs: 125_000 },
-      { name: 'apiserver', running: false, health: { ok: false, status: 0, body: '', error: 'connect ECONNREFUSED 127.0.0.1:6443' } },
-    ]);
+    const now = 1_800_000_000_000;
+    const out = statusTable(
+      [
+        { name: 'etcd', pid: 4242, running: true, health: { ok: true, status: 200, body: 'ok' }, uptimeMs: 125_000, restarts: 0 },
+        { name: 'apiserver', running: false, health: { ok: false, status: 0, body: '', error: 'connect ECONNREFUSED 127.0.0.1:6443' }, restarts: 0 },
+        {
+          name: 'scheduler', pid: 77, running: true, health: { ok: true, status: 200, body: 'ok' }, uptimeMs: 30_000,
+          restarts: 2, lastRestartAt: now - 30_000, lastExit: { code: 1, signal: null, at: now - 32_000 },
+        },
+        {
+          name: 'sim', running: false, health: { ok: false, status: 0, body: '', error: 'connect ECONNREFUSED 127.0.0.1:10260' },
+          restarts: 1, lastRestartAt: now - 90_000, lastExit: { code: null, signal: 'SIGKILL', at: now - 1_000 }, nextRestartAt: now + 3_000,
+        },
+      ],
+      now,
+    );
     assert.equal(
       out,
       [
-        'NAME        PID    STATUS    HEALTH                                              UPTIME',
-        'etcd        4242   Running   healthy                                             2m5s',
-        'apiserver   -      Stopped   unreachable (connect ECONNREFUSED 127.0.0.1:6443)   -',
+        'NAME        PID    STATUS         HEALTH                                               UPTIME   RESTARTS      LAST EXIT',
+        'etcd        4242   Running        healthy                                              2m5s     0             -',
+        'apiserver   -      Stopped        unreachable (connect ECONNREFUSED 127.0.0.1:6443)    -        0             -',
+        'scheduler   77     Running        healthy                                              30s      2 (30s ago)   code 1',
+        'sim         -      BackOff (3s)   unreachable (connect ECONNREFUSED 127.0.0.1:10260)   -        1 (90s ago)   signal SIGKILL',
         '',
       ].join('\n'),
     );

@@ -1,9 +1,11 @@
-// `skiff down`: stop every process this home started, newest first; --purge also deletes the
-// home (etcd data, PKI, logs), so the next `up` makes a brand-new cluster.
+// `skiff down`: stop the home's service manager first (so nothing is restarted), then every
+// process this home started, newest first; --purge also deletes the home (etcd data, PKI, logs),
+// so the next `up` makes a brand-new cluster.
 
 import { existsSync, rmSync } from 'node:fs';
 import { clusterPaths } from '../lib/process/components.js';
 import { contextFor, defaultConfig, loadConfig, stopComponents } from '../lib/process/cluster.js';
+import { stopSupervisor, supervisorName } from '../lib/process/daemon.js';
 import { homeFlag, parseFlags, resolveHome, type CommandSpec } from './options.js';
 
 const usage = `Stop the skiff cluster started from a home.
@@ -34,11 +36,14 @@ async function down(argv: string[]): Promise<number> {
   }
   const home = resolveHome(values.home);
   const ctx = contextFor(loadConfig(home) ?? defaultConfig(home));
-  const results = await stopComponents(ctx, (r) => {
+  const report = (r: { name: string; pid?: number; outcome: string }) => {
     const how = r.outcome === 'not-running' ? 'was not running' : r.outcome === 'killed' ? 'killed (did not stop on SIGTERM)' : 'stopped';
     process.stdout.write(`${r.name} (pid ${r.pid}) ${how}\n`);
-  });
-  if (results.length === 0) process.stdout.write(`Nothing was running from ${home}\n`);
+  };
+  const manager = await stopSupervisor(ctx);
+  if (manager) report({ name: supervisorName, ...manager });
+  const results = await stopComponents(ctx, report);
+  if (results.length === 0 && !manager) process.stdout.write(`Nothing was running from ${home}\n`);
   if (values.purge) {
     if (!existsSync(home)) {
       process.stdout.write(`${home} does not exist; nothing to purge\n`);

@@ -6,20 +6,22 @@ import { logsCommand } from './logs.js';
 import { UsageError, type CommandSpec } from './options.js';
 import { simCommand } from './sim.js';
 import { statusCommand } from './status.js';
+import { superviseCommand } from './supervise.js';
 import { upCommand } from './up.js';
 
 /** commands are the subcommands, in the order help lists them. */
-const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, simCommand];
+const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, simCommand, superviseCommand];
 
 function mainUsage(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+  const listed = commands.filter((c) => !c.hidden);
+  const width = Math.max(...listed.map((c) => c.name.length));
   return `skiff runs a small Kubernetes control plane on this machine.
 
 Usage:
   skiff COMMAND [flags]
 
 Commands:
-${commands.map((c) => `  ${c.name.padEnd(width + 2)}${c.summary}`).join('\n')}
+${listed.map((c) => `  ${c.name.padEnd(width + 2)}${c.summary}`).join('\n')}
 
 Run 'skiff COMMAND --help' for a command's flags.
 `;

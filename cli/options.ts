@@ -16,6 +16,8 @@ export interface CommandSpec {
   summary: string;
   usage: string;
   run: (argv: string[]) => Promise<number>;
+  /** hidden commands are run by skiff itself and left out of the help. */
+  hidden?: boolean;
 }
 
 /** homeFlag is the --home option every command takes. */

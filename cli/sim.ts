@@ -10,6 +10,7 @@ import { Nodes } from '../lib/client/resources.js';
 import { parseDuration } from '../lib/machinery/duration.js';
 import { contextFor, ensureRunning, loadConfig, saveConfig, stateFile } from '../lib/process/cluster.js';
 import { apiserver, sim, type ClusterConfig } from '../lib/process/components.js';
+import { supervisorLauncher, supervisorState } from '../lib/process/daemon.js';
 import { probe, readState, removeState, stopProcess } from '../lib/process/supervisor.js';
 import { homeFlag, intFlag, parseFlags, resolveHome, UsageError, type CommandSpec } from './options.js';
 
@@ -145,16 +146,18 @@ async function restartSim(config: ClusterConfig, out: NodeJS.WritableStream): Pr
   const ctx = contextFor(config);
   const file = stateFile(ctx, sim.name);
   const state = readState(file);
+  // With the service manager running, it stops and starts the simulator: a stop behind its back would be restarted with the old flags.
+  const launcher = supervisorState(ctx) ? supervisorLauncher(ctx) : undefined;
   if (state) {
     out.write(`Stopping sim (pid ${state.pid}) … `);
-    const how = await stopProcess(state, { graceMs: sim.stopGraceMs });
+    const how = launcher ? await launcher.stop(sim) : await stopProcess(state, { graceMs: sim.stopGraceMs });
     removeState(file);
     out.write(how === 'not-running' ? 'was not running\n' : 'stopped\n');
   }
   await sim.prepare?.(ctx);
   out.write(`Starting sim with ${config.simulatedNodes} node${config.simulatedNodes === 1 ? '' : 's'} … `);
   try {
-    const r = await ensureRunning(ctx, sim);
+    const r = await ensureRunning(ctx, sim, launcher);
     out.write(`ready (${seconds(r.elapsedMs)}, pid ${r.state.pid})\n`);
   } catch (err) {
     out.write('failed\n');

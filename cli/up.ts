@@ -1,7 +1,13 @@
-// `skiff up`: make the cluster's PKI and kubeconfig, then start each component in order and wait
-// for it to be healthy. Components already running from this home are left alone.
+// `skiff up`: make the cluster's PKI and kubeconfig, make sure the home's service manager runs,
+// then have it start each component in order and wait for it to be healthy. Components already
+// running from this home are left alone. The service manager stays when `up` returns: it starts
+// a component that exits again, with back-off (lib/process/servicemanager.ts).
 
 import { isIP } from 'node:net';
+import { validateNonSpecialIP } from '../lib/api/core/validation.js';
+import { hostAddresses } from '../lib/pki.js';
+import { logFile } from '../lib/process/cluster.js';
+import { ensureSupervisor, supervisorLauncher, supervisorName } from '../lib/process/daemon.js';
 import { components, type ClusterConfig } from '../lib/process/components.js';
 import { contextFor, defaultConfig, loadConfig, prepareCluster, startComponents } from '../lib/process/cluster.js';
 import { homeFlag, intFlag, parseFlags, resolveHome, UsageError, type CommandSpec } from './options.js';
@@ -91,7 +97,14 @@ async function up(argv: string[]): Promise<number> {
   out.write(`Cluster home: ${config.home}\n`);
   await prepareCluster(ctx);
   out.write(`Certificates and kubeconfig ready in ${ctx.paths.pki}\n`);
+  const note = advertiseNote(config.advertiseAddress);
+  if (note) out.write(note);
   try {
+    const manager = await ensureSupervisor(ctx);
+    out.write(
+      `Supervisor ${manager.started ? 'started' : 'already running'} (pid ${manager.state.pid}): ` +
+        `restarts components that exit, with back-off; log ${logFile(ctx, supervisorName)}\n`,
+    );
     await startComponents(ctx, selected, {
       begin: (i, total, name) => out.write(`[${i}/${total}] ${name} … `),
       end: (r) =>
@@ -100,15 +113,34 @@ async function up(argv: string[]): Promise<number> {
             ? `ready (${(r.elapsedMs / 1000).toFixed(1)}s, pid ${r.state.pid})\n`
             : `already running (pid ${r.state.pid})\n`,
         ),
-    });
+    }, supervisorLauncher(ctx));
   } catch (err) {
     out.write('failed\n');
     process.stderr.write(`error: ${(err as Error).message}\n`);
-    process.stderr.write(`Logs are in ${ctx.paths.logs}; stop what did start with: skiff down --home ${config.home}\n`);
+    process.stderr.write(
+      `Logs are in ${ctx.paths.logs}. The supervisor keeps starting what exits, with back-off; ` +
+        `stop it and what did start with: skiff down --home ${config.home}\n`,
+    );
     return 1;
   }
   out.write(`\nskiff is up. To use it with kubectl:\n\n  export KUBECONFIG=${ctx.paths.adminKubeconfig}\n  kubectl get ns\n\n`);
   return 0;
+}
+
+/**
+ * advertiseNote explains, before the apiserver starts, what an advertise address that may not be
+ * an endpoint (loopback, as on a machine whose only interface is lo) means for the cluster.
+ */
+export function advertiseNote(address: string): string | undefined {
+  const errs = validateNonSpecialIP(address, 'advertiseAddress');
+  if (errs.length === 0) return undefined;
+  const why = hostAddresses().length === 0 ? ' (this machine has no other IPv4 address)' : '';
+  return (
+    `Warning: the advertise address ${address}${why} cannot be an endpoint address: it ${errs.map((e) => e.detail).join('; ')}.\n` +
+    '  The apiserver serves as usual, but publishes no Endpoints for the kubernetes Service:\n' +
+    '  clients on this machine work; pods and other machines cannot reach the apiserver through it.\n' +
+    '  Give a routable IP of this machine with --advertise-address to change that.\n'
+  );
 }
 
 /** upCommand is `skiff up`. */

@@ -1,14 +1,17 @@
 // Admission for the built-in kinds, the in-tree plugins kube-apiserver enables by default that
 // change what skiff stores: Priority and DefaultTolerationSeconds on pods, Priority on
-// PriorityClasses. admissionHooksFor hands the registry the hook for one kind.
+// PriorityClasses, NamespaceLifecycle on namespace deletes. admissionHooksFor hands the registry
+// the hook for one kind.
 
 import type { ResourceDefinition } from '../../lib/api/resource.js';
 import type { APIRegistry } from '../registry/registry.js';
 import type { AdmissionRequest, RegistryHooks } from '../registry/store.js';
 import { admitDefaultTolerationSeconds } from './defaulttolerationseconds.js';
+import { admitNamespaceDelete } from './namespacelifecycle.js';
 import { admitPod, admitPriorityClass, registryPriorityClassReader, type PriorityClassReader } from './priority.js';
 
 export { admitDefaultTolerationSeconds } from './defaulttolerationseconds.js';
+export { admitNamespaceDelete, immortalNamespaces } from './namespacelifecycle.js';
 export { admitPod, admitPriorityClass, defaultPriorityClass, type PriorityClassReader } from './priority.js';
 
 /** admissionHooksFor returns the admission hook of def's kind, or undefined when no plugin acts on it. */
@@ -30,6 +33,9 @@ export function admissionHooksFor(def: ResourceDefinition<any>, registry: APIReg
         admitDefaultTolerationSeconds(req);
       },
     };
+  }
+  if (def.group === '' && def.plural === 'namespaces') {
+    return { admitDelete: async (req) => admitNamespaceDelete(req) };
   }
   if (def.group === 'scheduling.k8s.io' && def.plural === 'priorityclasses') {
     return { admit: (req: AdmissionRequest) => admitPriorityClass(req, classes) };

@@ -55,8 +55,17 @@ export interface AdmissionRequest {
   ctx: RequestContext;
 }
 
+/** DeleteAdmissionRequest is what admission sees of a delete: the object named, before the store looks it up. */
+export interface DeleteAdmissionRequest {
+  name: string;
+  namespace?: string;
+  ctx: RequestContext;
+}
+
 /** RegistryHooks let a kind reserve and release things outside its object (IPs, ports). */
 export interface RegistryHooks {
+  /** admitDelete is admission on delete (each item of a deletecollection too); it refuses by throwing a StatusError. */
+  admitDelete?(req: DeleteAdmissionRequest): Promise<void>;
   /**
    * admit is mutating admission: it runs on creates and on updates of the main resource after
    * defaulting and before the strategy and validation, may change the object, and refuses by
@@ -609,6 +618,7 @@ export class GenericStore {
   // ---- delete ----
 
   async delete(ns: string | undefined, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
+    await this.hooks.admitDelete?.({ name, namespace: ns, ctx });
     const key = this.key(ns, name);
     const pre: Preconditions = { ...options.preconditions };
     if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds < 0) {

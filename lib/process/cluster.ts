@@ -22,6 +22,7 @@ import {
   spawnDetached,
   stopProcess,
   waitForHealthy,
+  type ExitRecord,
   type ProbeResult,
   type ProcessState,
 } from './supervisor.js';
@@ -146,18 +147,31 @@ export interface StartProgress {
 }
 
 /**
+ * Launcher starts a component's process on behalf of ensureRunning. Without one the process is
+ * spawned detached and nobody restarts it (the test harness); `skiff up` passes the cluster's
+ * service manager, which becomes its parent and restarts it when it exits.
+ */
+export interface Launcher {
+  /** start returns the component's running process, starting it if need be (or adopting the one given). */
+  start(component: Component): Promise<ProcessState>;
+}
+
+/**
  * ensureRunning leaves a component alone when its recorded process still runs (waiting for it to
  * become healthy if it is still starting), and otherwise starts it and waits for its health URL.
  */
-export async function ensureRunning(ctx: ComponentContext, component: Component): Promise<StartResult> {
+export async function ensureRunning(ctx: ComponentContext, component: Component, launcher?: Launcher): Promise<StartResult> {
   const t0 = Date.now();
   const file = stateFile(ctx, component.name);
   const existing = readState(file);
   if (existing && isAlive(existing)) {
+    // The launcher watches it from now on (a process left by a killed service manager is adopted).
+    await launcher?.start(component);
     await waitForHealthy(component.health(ctx), { timeoutMs: component.startTimeoutMs, process: existing });
     return { name: component.name, outcome: 'already-running', state: existing, elapsedMs: Date.now() - t0 };
   }
-  if (existing) removeState(file);
+  // A dead process's file stays for the service manager, which keeps the restart history in it.
+  if (existing && !launcher) removeState(file);
   // Something else answering on the health URL would make a failed start look healthy.
   const health = component.health(ctx);
   if ((await probe(health, 1_000)).ok) {
@@ -166,15 +180,20 @@ export async function ensureRunning(ctx: ComponentContext, component: Component)
         'is another cluster running on these ports?',
     );
   }
-  const cmd = component.command(ctx);
-  const state = spawnDetached({
-    name: component.name,
-    command: cmd.command,
-    args: cmd.args,
-    env: cmd.env ? { ...process.env, ...cmd.env } : process.env,
-    logFile: logFile(ctx, component.name),
-    stateFile: file,
-  });
+  let state: ProcessState;
+  if (launcher) {
+    state = await launcher.start(component);
+  } else {
+    const cmd = component.command(ctx);
+    state = spawnDetached({
+      name: component.name,
+      command: cmd.command,
+      args: cmd.args,
+      env: cmd.env ? { ...process.env, ...cmd.env } : process.env,
+      logFile: logFile(ctx, component.name),
+      stateFile: file,
+    });
+  }
   await waitForHealthy(health, { timeoutMs: component.startTimeoutMs, process: state });
   return { name: component.name, outcome: 'started', state, elapsedMs: Date.now() - t0 };
 }
@@ -184,11 +203,12 @@ export async function startComponents(
   ctx: ComponentContext,
   components: readonly Component[] = allComponents,
   progress: StartProgress = {},
+  launcher?: Launcher,
 ): Promise<StartResult[]> {
   const results: StartResult[] = [];
   for (const [i, c] of components.entries()) {
     progress.begin?.(i + 1, components.length, c.name);
-    const r = await ensureRunning(ctx, c);
+    const r = await ensureRunning(ctx, c, launcher);
     progress.end?.(r);
     results.push(r);
   }
@@ -238,7 +258,8 @@ function recordedNames(ctx: ComponentContext): string[] {
   }
   const recorded = files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
   const known = allComponents.map((c) => c.name);
-  const unknown = recorded.filter((n) => !known.includes(n)).sort();
+  // The service manager (run/supervisor.json) sorts first: stopped later, it would restart what was stopped.
+  const unknown = recorded.filter((n) => !known.includes(n)).sort((a, b) => Number(b === 'supervisor') - Number(a === 'supervisor') || a.localeCompare(b));
   return [...unknown, ...[...known].reverse().filter((n) => recorded.includes(n))];
 }
 
@@ -249,6 +270,12 @@ export interface ComponentStatus {
   running: boolean;
   health?: ProbeResult;
   uptimeMs?: number;
+  /** restarts, lastExit and lastRestartAt are the service manager's record (see ProcessState). */
+  restarts: number;
+  lastExit?: ExitRecord;
+  lastRestartAt?: number;
+  /** nextRestartAt is set while the service manager waits out the component's back-off. */
+  nextRestartAt?: number;
 }
 
 /** clusterStatus checks every component: is its process alive, and what its health URL answers. */
@@ -269,6 +296,10 @@ export async function clusterStatus(ctx: ComponentContext, components: readonly 
         running,
         health,
         uptimeMs: running ? Date.now() - state.startedAt : undefined,
+        restarts: state?.restarts ?? 0,
+        lastExit: state?.lastExit,
+        lastRestartAt: state?.lastRestartAt,
+        nextRestartAt: !running ? state?.nextRestartAt : undefined,
       };
     }),
   );

@@ -2,7 +2,7 @@
 // with its output appended to a log file, remember it in a state file, wait for its health URL,
 // tell whether it still runs, and stop it (SIGTERM, then SIGKILL after a grace period).
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, fstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -21,6 +21,24 @@ export interface ProcessState {
   logFile: string;
   /** logOffset is the log file's size at spawn: where this run's output starts. */
   logOffset: number;
+  /** restarts counts the times the cluster's service manager started this component again after it exited. */
+  restarts?: number;
+  /** lastExit is how the run before this one ended, when the service manager restarted it. */
+  lastExit?: ExitRecord;
+  /** lastRestartAt is when the service manager last restarted it (ms since the epoch). */
+  lastRestartAt?: number;
+  /** nextRestartAt is set while the process is down and the service manager waits out its back-off (ms since the epoch). */
+  nextRestartAt?: number;
+}
+
+/** ExitRecord is how a supervised process ended. */
+export interface ExitRecord {
+  /** code is the exit status, null when a signal ended it or the status is unknown. */
+  code: number | null;
+  /** signal is the signal that ended it (SIGKILL, …), or null. */
+  signal: string | null;
+  /** at is when the exit was seen (ms since the epoch). */
+  at: number;
 }
 
 /** SpawnOptions describes one component process to start. */
@@ -60,9 +78,19 @@ export class HealthTimeoutError extends Error {
  * event loop does not wait for it, and no pipe ties it to the caller's stdio.
  */
 export function spawnDetached(opts: SpawnOptions): ProcessState {
+  const { state, child } = spawnChild(opts);
+  child.unref();
+  return state;
+}
+
+/**
+ * spawnChild starts a process as spawnDetached does (own session, output appended to logFile) but
+ * keeps the ChildProcess, so its parent sees it exit and learns its exit status.
+ */
+export function spawnChild(opts: SpawnOptions): { state: ProcessState; child: ChildProcess } {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const fd = openSync(opts.logFile, 'a');
-  let child;
+  let child: ChildProcess;
   let logOffset: number;
   try {
     logOffset = fstatSync(fd).size;
@@ -81,7 +109,6 @@ export function spawnDetached(opts: SpawnOptions): ProcessState {
   if (child.pid === undefined) {
     throw new ProcessExitedError(`${opts.name}: cannot start ${opts.command}: not found or not executable`);
   }
-  child.unref();
   const state: ProcessState = {
     name: opts.name,
     pid: child.pid,
@@ -93,7 +120,7 @@ export function spawnDetached(opts: SpawnOptions): ProcessState {
     logOffset,
   };
   if (opts.stateFile) writeState(opts.stateFile, state);
-  return state;
+  return { state, child };
 }
 
 /** writeState records state at path (JSON) and the bare pid at path with `.pid` in place of `.json`. */
