@@ -271,7 +271,8 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     listener,
   );
   server.keepAliveTimeout = 60_000;
-  server.headersTimeout = 65_000;
+  // Headers that never finish are cut off on the same clock as a body that never finishes.
+  server.headersTimeout = limits.requestTimeoutMs > 0 ? Math.min(limits.requestTimeoutMs + 5_000, 65_000) : 65_000;
   server.requestTimeout = 0; // watches are long-lived; the front door's RequestDeadline bounds the rest
   // A client error (a malformed request line or header) gets a Status too, then the connection ends.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {

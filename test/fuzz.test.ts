@@ -25,8 +25,10 @@ const dotsNs = 'fuzz-dots';
 const bodyLimit = 3 * 1024 * 1024;
 /** rssLimit bounds the apiserver's resident memory through the whole run. */
 const rssLimit = 1024 * 1024 * 1024;
-/** slowClientMs is how long a half-sent request may stay open: kube's --request-timeout is 60 s; this adds slack. */
-const slowClientMs = 90_000;
+/** slowRequestTimeout is the slow clients' apiserver's --request-timeout (kube's default is 60 s; shorter keeps the suite short). */
+const slowRequestTimeout = '10s';
+/** slowClientMs is how long a half-sent request may stay open: the request timeout plus slack. */
+const slowClientMs = 30_000;
 
 let cluster: Cluster;
 let tlsFiles: { ca: string; cert: string; key: string };
@@ -510,7 +512,7 @@ let slowStartedAt = 0;
 // ---------------------------------------------------------------------------------------------
 
 before(async () => {
-  [cluster, slowCluster] = await Promise.all([startCluster({ components: ['etcd', 'apiserver'] }), startCluster({ components: ['etcd', 'apiserver'] })]);
+  [cluster, slowCluster] = await Promise.all([startCluster({ components: ['etcd', 'apiserver'] }), startCluster({ components: ['etcd', 'apiserver'], extraArgs: { apiserver: [`--request-timeout=${slowRequestTimeout}`] } })]);
   tlsFiles = { ca: readFileSync(cluster.caFile, 'utf8'), cert: readFileSync(cluster.adminCert, 'utf8'), key: readFileSync(cluster.adminKey, 'utf8') };
   agent = newAgent();
   port = Number(new URL(cluster.server).port);
