@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { Node } from '../lib/api/core/node.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import type { Lease } from '../lib/api/coordination/lease.js';
-import { FakeClient, type Action } from '../lib/client/fake.js';
+import { FakeClient, type Action } from '../lib/testing/fakeclient.js';
 import { Leases, Nodes, Pods } from '../lib/client/resources.js';
 import { Logger } from '../lib/log.js';
 import { FakeClock } from '../lib/testing/fakeclock.js';

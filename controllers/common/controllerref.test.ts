@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { ReplicaSet } from '../../lib/api/apps/types.js';
 import type { OwnerReference } from '../../lib/api/meta.js';
-import { ApiError, FakeClient, Pods, ReplicaSets } from '../../lib/client/index.js';
+import { ApiError, Pods, ReplicaSets } from '../../lib/client/index.js';
+import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { labelSelectorAsSelector } from '../../lib/machinery/labels.js';
 import { ClaimError, ControllerRefManager, getControllerOf, newControllerRef } from './controllerref.js';
 

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClient } from '../../lib/client/index.js';
+import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { type DiscoveryResult, DiscoveryRefresher, ResourceMapper, discoverResources, preferredResources } from './discovery.js';
 
 const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

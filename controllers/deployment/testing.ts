@@ -7,7 +7,7 @@ import type { Deployment, DeploymentStatus, IntOrString, PodTemplateSpec, Replic
 import { DefaultDeploymentUniqueLabelKey, RevisionAnnotation } from '../../lib/api/apps/types.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Condition } from '../../lib/api/meta.js';
-import { type Action, FakeClient } from '../../lib/client/fake.js';
+import { type Action, FakeClient } from '../../lib/testing/fakeclient.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Deployments, Pods, ReplicaSets } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';

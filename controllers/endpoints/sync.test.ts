@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Endpoints as EndpointsObject } from '../../lib/api/core/endpoints.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Service } from '../../lib/api/core/service.js';
-import { FakeClient } from '../../lib/client/fake.js';
+import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Endpoints } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';

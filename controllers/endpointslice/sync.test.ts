@@ -4,7 +4,7 @@ import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Service } from '../../lib/api/core/service.js';
 import type { EndpointSlice } from '../../lib/api/discovery/endpointslice.js';
-import { FakeClient } from '../../lib/client/fake.js';
+import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { EndpointSlices } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';

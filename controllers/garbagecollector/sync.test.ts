@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { OwnerReference } from '../../lib/api/meta.js';
-import { ApiError, ConfigMaps, FakeClient, Namespaces, type ResourceType } from '../../lib/client/index.js';
+import { ApiError, ConfigMaps, Namespaces, type ResourceType } from '../../lib/client/index.js';
+import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { type DiscoveredResource, ResourceMapper } from '../common/discovery.js';
 import { GraphBuilder, type MetaObject } from './graph.js';
 import { GarbageCollector } from './sync.js';

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { Namespace } from '../../lib/api/core/namespace.js';
-import { ApiError, ConfigMaps, FakeClient, Namespaces, Pods, type ResourceType, Secrets } from '../../lib/client/index.js';
+import { ApiError, ConfigMaps, Namespaces, Pods, type ResourceType, Secrets } from '../../lib/client/index.js';
+import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { discoverResources } from '../common/discovery.js';
 import { remainingDelayMs } from './controller.js';
 import { NamespacedResourcesDeleter, ResourcesRemainingError } from './deleter.js';

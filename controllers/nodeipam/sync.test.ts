@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Node } from '../../lib/api/core/node.js';
 import { ApiError } from '../../lib/client/client.js';
-import { FakeClient } from '../../lib/client/fake.js';
+import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Nodes } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';

@@ -4,7 +4,7 @@ import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Lease } from '../../lib/api/coordination/lease.js';
 import type { Condition } from '../../lib/api/meta.js';
-import { FakeClient } from '../../lib/client/fake.js';
+import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Nodes, Pods } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Taint, Toleration } from '../../lib/api/core/types.js';
-import { FakeClient } from '../../lib/client/fake.js';
+import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { Pods } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Namespace } from '../../lib/api/core/namespace.js';
 import type { ServiceAccount } from '../../lib/api/core/serviceaccount.js';
 import { ApiError } from '../../lib/client/client.js';
-import { FakeClient } from '../../lib/client/fake.js';
+import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { listerOf } from '../../lib/controller/factory.js';
 import { namespaceTerminatingError } from '../common/errors.js';
 import { syncNamespace } from './sync.js';

@@ -1,6 +1,5 @@
-// The API client skiff's own processes use: RestClient (real) and FakeClient (tests), resource
-// names taken from lib/api's declarations, and an EventRecorder.
+// The API client skiff's own processes use: RestClient, resource names taken from lib/api's
+// declarations, and an EventRecorder. Its test double, FakeClient, is in lib/testing/fakeclient.ts.
 export * from './client.js';
 export * from './resources.js';
 export { type EventType, type InvolvedObject, type Recorder, EventRecorder } from './events.js';
-export { type Action, type Reactor, FakeClient } from './fake.js';

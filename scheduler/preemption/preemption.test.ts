@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
-import { FakeClient } from '../../lib/client/fake.js';
+import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { Pods } from '../../lib/client/resources.js';
 import { CycleState } from '../framework/cyclestate.js';
 import { FitError, newDiagnosis, NodeToStatus } from '../framework/errors.js';

@@ -4,7 +4,7 @@
 // resourceVersion and creationTimestamp on create, honours resourceVersion on update, and
 // generateName. `reactors` let a test make a verb fail.
 
-import { ApiError, type Client, type DeleteCollectionOptions, type DeleteOptions, type ListOptions, type ObjectList, type PatchType, type ResourceType, type WriteOptions } from './client.js';
+import { ApiError, type Client, type DeleteCollectionOptions, type DeleteOptions, type ListOptions, type ObjectList, type PatchType, type ResourceType, type WriteOptions } from '../client/client.js';
 import { matches, parseLabelSelector } from '../machinery/labels.js';
 
 /** Action is one call a FakeClient received. */
