@@ -8,6 +8,7 @@
 // Kubernetes' algorithms, with one difference: where Go iterates a map in random order, these walk
 // properties in the order the CRD declares them.
 
+import { setOwn } from '../../machinery/ownprops.js';
 import { FieldErrorType, type FieldError, invalidValue, notSupported, required, tooLong, tooMany } from '../../machinery/field-errors.js';
 import { goQuote } from '../../machinery/goquote.js';
 import { fieldsOf, type FieldType } from '../schema.js';
@@ -520,7 +521,7 @@ export function applyDefaults(x: unknown, s: Structural | undefined): void {
   if (s.properties) {
     for (const [k, prop] of s.properties) {
       if (!prop.hasDefault) continue;
-      if (!Object.hasOwn(x, k) || isNonNullableNull(x[k], prop)) x[k] = structuredClone(prop.default);
+      if (!Object.hasOwn(x, k) || isNonNullableNull(x[k], prop)) setOwn(x, k, structuredClone(prop.default));
     }
   }
   for (const k of Object.keys(x)) {
@@ -528,7 +529,7 @@ export function applyDefaults(x: unknown, s: Structural | undefined): void {
     if (prop) applyDefaults(x[k], prop);
     else if (s.additionalProperties?.schema) {
       const ap = s.additionalProperties.schema;
-      if (isNonNullableNull(x[k], ap) && ap.hasDefault) x[k] = structuredClone(ap.default);
+      if (isNonNullableNull(x[k], ap) && ap.hasDefault) setOwn(x, k, structuredClone(ap.default));
       applyDefaults(x[k], ap);
     }
   }
@@ -645,7 +646,7 @@ export function sortKeysDeep<T>(v: T): T {
   if (Array.isArray(v)) return v.map(sortKeysDeep) as T;
   if (!isPlainObject(v)) return v;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = sortKeysDeep(v[k]);
+  for (const k of Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) setOwn(out, k, sortKeysDeep(v[k]));
   return out as T;
 }
 
