@@ -4,7 +4,10 @@
 // `$retainKeys` and `$deleteFromPrimitiveList` directives kubectl sends.
 
 import fjp from 'fast-json-patch';
-import { badRequest, StatusError, StatusReason } from '../../lib/machinery/status.js';
+import { badRequest, invalid, StatusError, StatusReason } from '../../lib/machinery/status.js';
+import { invalidValue } from '../../lib/machinery/field-errors.js';
+import { goValueString } from '../fieldvalidation.js';
+import { objectDecodeError, type ResourceTypes } from '../registry/decode.js';
 import { fieldMarkers, fieldsOf, type FieldType } from '../../lib/api/schema.js';
 import { ownValue, setOwn } from '../../lib/machinery/ownprops.js';
 
@@ -235,4 +238,19 @@ function stripDirectives(v: Json): Json {
     setOwn(out, k, stripDirectives(x));
   }
   return out;
+}
+
+/**
+ * checkPatchedObject holds the object a JSON, merge or strategic merge patch produced against the
+ * kind's types before anything else looks at it, and refuses it as kube-apiserver does: 422 with
+ * one `patch` cause whose value is the patched JSON (JSON and merge patches, decoded by
+ * encoding/json) or the patch map (strategic merge patches, converted from unstructured), e.g.
+ * `patch: Invalid value: "map[metadata:map[labels:invalid]]": cannot restore map from string`.
+ */
+export function checkPatchedObject(def: ResourceTypes, next: Record<string, unknown>, patchType: string, patch: unknown): void {
+  const strategic = patchType === PatchType.Strategic;
+  const msg = objectDecodeError(def, next, { flavor: strategic ? 'unstructured' : 'json' });
+  if (msg === undefined) return;
+  const value = strategic ? goValueString(patch) : JSON.stringify(next);
+  throw invalid({ group: '', kind: '' }, '', [invalidValue('patch', value, msg)]);
 }

@@ -16,7 +16,7 @@ import type { APIRegistry } from '../registry/registry.js';
 import type { DeleteOptions, GenericStore, ListQuery, RequestContext } from '../registry/store.js';
 import { parseRV } from '../registry/store.js';
 import type { UserInfo } from '../auth/authn.js';
-import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch, noPatchMeta, PatchType, schemaPatchMeta, type PatchMetaLookup } from './patch.js';
+import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch, checkPatchedObject, noPatchMeta, PatchType, schemaPatchMeta, type PatchMetaLookup } from './patch.js';
 import { modelOf } from '../openapi.js';
 import { decodeBody, mediaTypeOf, negotiate, readBody, type ProtobufDecoder, type RequestInfo } from './request.js';
 import { partialObjectMetadata, toTable, type IncludeObject } from './table.js';
@@ -353,6 +353,7 @@ export class ResourceHandler {
       else if (media === PatchType.Merge) next = applyMergePatch(current, patch);
       else next = applyStrategicMergePatch(current, patch, patchMetaOf(store.def));
       if (next === null || typeof next !== 'object' || Array.isArray(next)) throw badRequest('the patch produced something that is not an object');
+      checkPatchedObject(store.def, next as Record<string, unknown>, media, patch);
       const text = JSON.stringify(next);
       warnings = this.fieldValidation(store.def, next, Buffer.from(text), 'application/json', query, 'PatchOptions', text);
       return next as KubeObject;

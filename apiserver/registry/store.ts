@@ -27,6 +27,7 @@ import type { EtcdStorage } from '../storage/etcd.js';
 import { CompactedError, ConflictError, KeyExistsError, KeyNotFoundError, StorageUnavailableError, type Preconditions } from '../storage/interface.js';
 import { decodeContinue, encodeContinue } from './continue.js';
 import { listPrefix, objectKey } from './keys.js';
+import { objectDecodeError } from './decode.js';
 import { fieldManagerFor, type FieldManager, type Subresource } from '../fieldmanager/fieldmanager.js';
 
 export interface RequestContext extends StrategyContext {
@@ -171,6 +172,23 @@ export class GenericStore {
     }
   }
 
+  /**
+   * decode holds an object a write would store against the kind's Go types (apiserver/registry/
+   * decode.ts), before defaulting and validation, and drops what decoding drops. A body of the
+   * wrong shape is refused as kube-apiserver's decoder refuses it (`Secret in version "v1" cannot be
+   * handled as a Secret: json: cannot unmarshal number into Go struct field Secret.data of type
+   * map[string][]uint8`); an object a patch or apply produced gets the decoder's text alone (the
+   * patch handlers check first, with their own texts, so this is the backstop).
+   */
+  private decode(obj: KubeObject, from: 'body' | 'mutate', body?: KubeObject): void {
+    const msg = objectDecodeError(this.def, obj as unknown as Record<string, unknown>, { flavor: 'json', trim: true });
+    if (msg === undefined) return;
+    if (from === 'mutate') throw badRequest(msg);
+    const kind = typeof body?.kind === 'string' && body.kind ? body.kind : this.def.kind;
+    const version = typeof body?.apiVersion === 'string' && body.apiVersion ? body.apiVersion.split('/').pop()! : this.def.version;
+    throw badRequest(`${kind} in version "${version}" cannot be handled as a ${this.def.kind}: ${msg}`);
+  }
+
   private async checkNamespaceForCreate(ns: string | undefined): Promise<void> {
     if (!this.def.namespaced || !ns) return;
     const nsObj = await this.namespaces(ns);
@@ -195,6 +213,7 @@ export class GenericStore {
   async create(ns: string | undefined, body: KubeObject, ctx: RequestContext, wopts: WriteOptions = {}): Promise<KubeObject> {
     this.typeCheck(body);
     const obj = deepClone(body);
+    this.decode(obj, 'body', body);
     obj.apiVersion = this.apiVersion;
     obj.kind = this.def.kind;
     obj.metadata = obj.metadata ?? {};
@@ -416,6 +435,7 @@ export class GenericStore {
       if (opts.mutate) next = deepClone(await opts.mutate(deepClone(current)));
       else next = deepClone(body!);
       this.typeCheck(next);
+      this.decode(next, opts.mutate ? 'mutate' : 'body', body ?? undefined);
       next.apiVersion = this.apiVersion;
       next.kind = this.def.kind;
       next.metadata = next.metadata ?? {};

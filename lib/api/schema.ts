@@ -348,6 +348,11 @@ export function requiredFieldsOf(model: string): string[] {
   return r ? r.split(' ') : [];
 }
 
+/** isQuantityField says whether a model's field holds Quantities (a Quantity, or a map or list of them). */
+export function isQuantityField(model: string, field: string): boolean {
+  return referencedFields[model]?.[field] === 'Quantity';
+}
+
 /** referencedDefinition returns the definition a Quantity or raw-JSON field refers to, if it is one. */
 function referencedDefinition(model: string, field: string): string | undefined {
   switch (referencedFields[model]?.[field]) {
