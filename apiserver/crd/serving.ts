@@ -12,13 +12,13 @@ import { StatusError } from '../../lib/machinery/status.js';
 import { nameIsDNSSubdomain, validateObjectMeta } from '../../lib/machinery/validation.js';
 import { canonicalJSON } from '../../lib/machinery/canonical.js';
 import { age } from '../../lib/machinery/duration.js';
-import { modelDocs } from '../../lib/api/schema.js';
+import { modelDocs } from '../openapi/docs.js';
+import { metadataUnknownFields } from './metadata.js';
 import { columnsForVersion, schemaForVersion, storageVersion, subresourcesForVersion, versionOf } from '../../lib/api/apiextensions/helpers.js';
 import {
   applyDefaults,
   compileSchema,
   goFloat,
-  metadataUnknownFields,
   prune,
   pruneNonNullableNullsWithoutDefaults,
   sortKeysDeep,

@@ -8,7 +8,8 @@ import { badRequest, invalid, StatusError, StatusReason } from '../../lib/machin
 import { invalidValue } from '../../lib/machinery/field-errors.js';
 import { goValueString } from '../fieldvalidation.js';
 import { objectDecodeError, type ResourceTypes } from '../registry/decode.js';
-import { fieldMarkers, fieldsOf, type FieldType } from '../../lib/api/schema.js';
+import { fieldsOf, type FieldType } from '../openapi/fields.js';
+import { fieldMarkers } from '../openapi/gotags.js';
 import { ownValue, setOwn } from '../../lib/machinery/ownprops.js';
 
 const { applyPatch, JsonPatchError } = fjp;

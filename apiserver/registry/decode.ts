@@ -9,7 +9,9 @@
 // The types come from the same client-node models the OpenAPI documents are built from, compiled
 // once per model into small nodes, so the walk on the write path is one pass over the object.
 
-import { isQuantityField, modelAttributes, modelNameFor, parseType, servedAttributes, splitModelName, type TypeRef } from '../../lib/api/schema.js';
+import { modelAttributes, parseType, servedAttributes, type TypeRef } from '../openapi/models.js';
+import { modelNameFor, splitModelName } from '../openapi/names.js';
+import { isQuantityField } from '../openapi/gotags.js';
 
 /** Flavor says which Go decoder's texts a check speaks: encoding/json (bodies, JSON and merge patches) or the unstructured converter (strategic merge patches). */
 export type Flavor = 'json' | 'unstructured';

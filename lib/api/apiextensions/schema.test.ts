@@ -9,7 +9,6 @@ import { invalid } from '../../machinery/status.js';
 import {
   applyDefaults,
   compileSchema,
-  metadataUnknownFields,
   prune,
   pruneNonNullableNullsWithoutDefaults,
   sortKeysDeep,
@@ -140,13 +139,6 @@ test('pruning drops unknown fields and reports their sorted paths; metadata, api
     metadata: { name: 'x' },
     spec: { ...ok, ports: [{ name: 'a' }], free: { anything: 1, known: { a: 'x' } } },
   });
-});
-
-test('metadata keeps only ObjectMeta fields', () => {
-  const obj = { metadata: { name: 'x', labels: { a: 'b' }, bogus: 1, ownerReferences: [{ name: 'o', nope: 2 }] } };
-  assert.deepEqual(metadataUnknownFields(obj, false), ['metadata.bogus', 'metadata.ownerReferences[0].nope']);
-  metadataUnknownFields(obj, true);
-  assert.deepEqual(obj.metadata, { name: 'x', labels: { a: 'b' }, ownerReferences: [{ name: 'o' }] });
 });
 
 test('defaults fill missing and null fields, in lists too; nulls without defaults are dropped', () => {

@@ -11,7 +11,6 @@
 import { setOwn } from '../../machinery/ownprops.js';
 import { FieldErrorType, type FieldError, invalidValue, notSupported, required, tooLong, tooMany } from '../../machinery/field-errors.js';
 import { goQuote } from '../../machinery/goquote.js';
-import { fieldsOf, type FieldType } from '../schema.js';
 import { checkFormat, isSupportedFormat } from './formats.js';
 import type { JSONSchemaProps } from './types.js';
 
@@ -605,40 +604,6 @@ function validateListArray(s: Structural, arr: unknown[], path: string): FieldEr
   }
   if (s.items) arr.forEach((item, i) => errs.push(...listsIn(s.items!, item, `${path}[${i}]`)));
   return errs;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Metadata (a custom resource's metadata is ObjectMeta, whatever the schema says)
-
-function unknownIn(v: unknown, t: FieldType, path: string, out: string[], drop: boolean): void {
-  if (t.kind === 'array') {
-    if (Array.isArray(v)) v.forEach((item, i) => unknownIn(item, t.items, `${path}[${i}]`, out, drop));
-    return;
-  }
-  if (!isPlainObject(v)) return;
-  if (t.kind === 'map') {
-    for (const k of Object.keys(v)) unknownIn(v[k], t.values, `${path}.${k}`, out, drop);
-    return;
-  }
-  if (t.kind !== 'object') return;
-  const known = fieldsOf(t.model).fields;
-  for (const k of Object.keys(v)) {
-    const ft = known.get(k);
-    if (!ft) {
-      out.push(`${path}.${k}`);
-      if (drop) delete v[k];
-    } else unknownIn(v[k], ft, `${path}.${k}`, out, drop);
-  }
-}
-
-/**
- * metadataUnknownFields lists the fields of obj.metadata that ObjectMeta does not have
- * (`metadata.foo`), removing them when drop is set, as decoding a custom resource's metadata does.
- */
-export function metadataUnknownFields(obj: unknown, drop: boolean): string[] {
-  const out: string[] = [];
-  if (isPlainObject(obj) && isPlainObject(obj.metadata)) unknownIn(obj.metadata, { kind: 'object', model: 'V1ObjectMeta' }, 'metadata', out, drop);
-  return out;
 }
 
 /** sortKeysDeep returns a copy of a JSON value with every object's keys in Go's map order (sorted). */
