@@ -546,6 +546,8 @@ export class GenericStore {
         this.key(ns, name),
         (cur) => {
           const next = fn(deepClone(cur));
+          // What a subresource takes from its body (finalize's spec.finalizers) must decode too.
+          if (next) this.decode(next, 'mutate');
           planned = next ?? cur;
           return dryRun ? null : next;
         },

@@ -163,3 +163,16 @@ test('set and map lists must hold unique items and keys', () => {
 test('sortKeysDeep orders keys as Go serializes maps', () => {
   assert.equal(JSON.stringify(sortKeysDeep({ b: 1, a: { d: [{ z: 1, y: 2 }], c: 2 } })), '{"a":{"c":2,"d":[{"y":2,"z":1}]},"b":1}');
 });
+
+test('keys that name a prototype are ordinary fields to pruning, defaulting and key sorting', () => {
+  const schema = compileSchema(
+    JSON.parse('{"type":"object","properties":{"spec":{"type":"object","properties":{"__proto__":{"type":"object","default":{"polluted":"yes"}},"free":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}}') as JSONSchemaProps,
+  );
+  const obj = JSON.parse('{"spec":{"constructor":{"prototype":{"polluted":"yes"}},"free":{"__proto__":{"polluted":"yes"}}},"__proto__":{"polluted":"yes"}}');
+  assert.deepEqual(prune(obj, schema, true), ['__proto__', 'spec.constructor']);
+  applyDefaults(obj, schema);
+  const sorted = sortKeysDeep(obj);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(Object.getPrototypeOf(sorted.spec), Object.prototype);
+  assert.equal(JSON.stringify(sorted), '{"spec":{"__proto__":{"polluted":"yes"},"free":{"__proto__":{"polluted":"yes"}}}}');
+});
