@@ -183,3 +183,56 @@ describe('values of the wrong type', () => {
     assert.ok(sas.items.some((s) => s.metadata?.name === 'victim'));
   });
 });
+
+describe('custom resources', () => {
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.decode.example.com' },
+    spec: {
+      group: 'decode.example.com',
+      scope: 'Namespaced',
+      names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: {
+                  type: 'object',
+                  properties: { size: { type: 'integer', default: 1 }, free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+  const widgets = '/apis/decode.example.com/v1/namespaces/default/widgets';
+
+  it('prunes prototype keys from a custom resource in every write, and refuses metadata of the wrong type', async () => {
+    assert.equal((await cluster.request('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { method: 'POST', body: crd })).status, 201);
+    await ok(['wait', '--for', 'condition=established', '--timeout=30s', 'crd/widgets.decode.example.com']);
+    const body = '{"apiVersion":"decode.example.com/v1","kind":"Widget","metadata":{"name":"w","__proto__":{"polluted":"yes"}},"spec":{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"free":{"__proto__":"kept"}}}';
+    let r = await cluster.request(`${widgets}?fieldValidation=Ignore`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+    assert.equal(r.status, 201, r.body);
+    r = await patch(`${widgets}/w`, 'application/merge-patch+json', '{"spec":{"__proto__":{"size":5},"size":2}}', '?fieldValidation=Ignore');
+    assert.equal(r.status, 200, r.body);
+    r = await patch(`${widgets}/w`, 'application/apply-patch+yaml', 'apiVersion: decode.example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec:\n  __proto__: {size: 7}\n  size: 3\n', '?fieldManager=t&force=true');
+    // Apply types the configuration before merging: the key is not in the schema.
+    assert.equal(r.status, 400, r.body);
+    assert.match(status(r).message, /\.spec\.__proto__: field not declared in schema/);
+    const w = JSON.parse((await cluster.request(`${widgets}/w`)).body);
+    assert.equal(JSON.stringify(w.spec), '{"free":{"__proto__":"kept"},"size":2}');
+    assert.equal(Object.hasOwn(w.metadata, '__proto__'), false);
+    r = await patch(`${widgets}/w`, 'application/merge-patch+json', '{"metadata":{"labels":"invalid"}}');
+    assert.equal(r.status, 422, r.body);
+    assert.match(status(r).message, /cannot unmarshal string into Go struct field ObjectMeta.metadata.labels of type map\[string\]string/);
+    await alive();
+  });
+});
