@@ -236,3 +236,57 @@ describe('custom resources', () => {
     await alive();
   });
 });
+
+describe('every field with every wrong type', () => {
+  // A small fuzz: each field of a valid object (at every depth) replaced by a value of each JSON
+  // type. The apiserver may accept or refuse, never fail; what it accepts must read back through
+  // client-node's typed lists.
+  const samples: [string, Record<string, unknown>][] = [
+    [`${ns}/pods`, { metadata: { name: 'f', labels: { a: 'b' }, annotations: { c: 'd' } }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80 }], resources: { requests: { cpu: '1m' } }, env: [{ name: 'A', value: 'B' }] }], nodeSelector: { n: 'm' }, terminationGracePeriodSeconds: 0 } }],
+    [`${ns}/secrets`, { metadata: { name: 'f' }, type: 'Opaque', data: { a: 'YWJj' }, stringData: { b: 'c' } }],
+    [`${ns}/services`, { metadata: { name: 'f' }, spec: { selector: { a: 'b' }, ports: [{ port: 80, targetPort: 8080 }] } }],
+    ['/apis/apps/v1/namespaces/default/deployments', { metadata: { name: 'f' }, spec: { replicas: 1, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } }],
+  ];
+  const wrong: unknown[] = ['s', -1, 1.5, true, { x: 1 }, ['x'], null];
+
+  function paths(v: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+    const out: (string | number)[][] = [];
+    if (Array.isArray(v)) v.forEach((x, i) => out.push([...prefix, i], ...paths(x, [...prefix, i])));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (!(prefix.length === 1 && k === 'name')) out.push([...prefix, k], ...paths(x, [...prefix, k]));
+    return out;
+  }
+  function withValue(obj: Record<string, unknown>, path: (string | number)[], value: unknown): Record<string, unknown> {
+    const copy = structuredClone(obj);
+    let cur: any = copy;
+    for (const p of path.slice(0, -1)) cur = cur[p];
+    cur[path[path.length - 1]] = value;
+    return copy;
+  }
+
+  for (const [collection, sample] of samples) {
+    it(`${collection}: no 5xx, and what is stored decodes`, async () => {
+      for (const path of paths(sample)) {
+        for (const value of wrong) {
+          const body = withValue(sample, path, value);
+          const r = await cluster.request(`${collection}?fieldValidation=Ignore`, { method: 'POST', body });
+          assert.ok(r.status === 201 || r.status === 400 || r.status === 422, `${path.join('.')}=${JSON.stringify(value)}: ${r.status} ${r.body}`);
+          if (r.status !== 201) {
+            assert.equal(JSON.parse(r.body).kind, 'Status');
+            continue;
+          }
+          const p = await cluster.request(`${collection}/f`, { method: 'PATCH', body: JSON.stringify({ metadata: { labels: { z: 'y' } } }), headers: { 'Content-Type': 'application/strategic-merge-patch+json' } });
+          assert.ok(p.status < 500, `patch after ${path.join('.')}=${JSON.stringify(value)}: ${p.status} ${p.body}`);
+          const d = await cluster.request(`${collection}/f?gracePeriodSeconds=0`, { method: 'DELETE' });
+          assert.ok(d.status < 300, d.body);
+        }
+      }
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(cluster.kubeconfig);
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      await core.listNamespacedPod({ namespace: 'default' });
+      await core.listNamespacedSecret({ namespace: 'default' });
+      await core.listNamespacedService({ namespace: 'default' });
+      await kc.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: 'default' });
+    });
+  }
+});
