@@ -132,6 +132,10 @@ describe('values of the wrong type', () => {
     let r = await post(dep('"3"'));
     assert.equal(r.status, 400, r.body);
     assert.equal(status(r).message, 'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32');
+    // The decoder's error comes before strict field validation's, as in kube-apiserver.
+    r = await cluster.request('/apis/apps/v1/namespaces/default/deployments?fieldValidation=Strict', { method: 'POST', body: dep('"3"').replace('"spec":{', '"spec":{"bogus":1,'), headers: { 'Content-Type': 'application/json' } });
+    assert.equal(r.status, 400, r.body);
+    assert.match(status(r).message, /cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32$/);
     r = await post(dep('1.5'));
     assert.equal(r.status, 400, r.body);
     assert.match(status(r).message, /json: cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32$/);

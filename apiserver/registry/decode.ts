@@ -9,6 +9,7 @@
 // The types come from the same client-node models the OpenAPI documents are built from, compiled
 // once per model into small nodes, so the walk on the write path is one pass over the object.
 
+import { badRequest, type StatusError } from '../../lib/machinery/status.js';
 import { modelAttributes, parseType, servedAttributes, type TypeRef } from '../openapi/models.js';
 import { modelNameFor, splitModelName } from '../openapi/names.js';
 import { isQuantityField } from '../openapi/gotags.js';
@@ -325,4 +326,18 @@ function modelFor(def: ResourceTypes): string | undefined {
 export function objectDecodeError(def: ResourceTypes, obj: Record<string, unknown>, opts: DecodeOptions): string | undefined {
   const model = modelFor(def);
   return model ? decodeError(model, obj, opts) : metadataDecodeError(obj, opts);
+}
+
+/**
+ * bodyDecodeError is the 400 kube-apiserver answers for a create or update body that does not
+ * decode into the kind: `Secret in version "v1" cannot be handled as a Secret: <decoder's text>`,
+ * naming the kind and version the body declares (or the resource's). With trim, what decoding
+ * drops is dropped from body.
+ */
+export function bodyDecodeError(def: ResourceTypes, body: Record<string, unknown>, trim = false): StatusError | undefined {
+  const msg = objectDecodeError(def, body, { flavor: 'json', trim });
+  if (msg === undefined) return undefined;
+  const kind = typeof body.kind === 'string' && body.kind ? body.kind : def.kind;
+  const version = typeof body.apiVersion === 'string' && body.apiVersion ? body.apiVersion.split('/').pop()! : def.version;
+  return badRequest(`${kind} in version "${version}" cannot be handled as a ${def.kind}: ${msg}`);
 }

@@ -27,7 +27,7 @@ import type { EtcdStorage } from '../storage/etcd.js';
 import { CompactedError, ConflictError, KeyExistsError, KeyNotFoundError, StorageUnavailableError, type Preconditions } from '../storage/interface.js';
 import { decodeContinue, encodeContinue } from './continue.js';
 import { listPrefix, objectKey } from './keys.js';
-import { objectDecodeError } from './decode.js';
+import { bodyDecodeError, objectDecodeError } from './decode.js';
 import { fieldManagerFor, type FieldManager, type Subresource } from '../fieldmanager/fieldmanager.js';
 
 export interface RequestContext extends StrategyContext {
@@ -180,13 +180,14 @@ export class GenericStore {
    * map[string][]uint8`); an object a patch or apply produced gets the decoder's text alone (the
    * patch handlers check first, with their own texts, so this is the backstop).
    */
-  private decode(obj: KubeObject, from: 'body' | 'mutate', body?: KubeObject): void {
+  private decode(obj: KubeObject, from: 'body' | 'mutate'): void {
+    if (from === 'body') {
+      const err = bodyDecodeError(this.def, obj as unknown as Record<string, unknown>, true);
+      if (err) throw err;
+      return;
+    }
     const msg = objectDecodeError(this.def, obj as unknown as Record<string, unknown>, { flavor: 'json', trim: true });
-    if (msg === undefined) return;
-    if (from === 'mutate') throw badRequest(msg);
-    const kind = typeof body?.kind === 'string' && body.kind ? body.kind : this.def.kind;
-    const version = typeof body?.apiVersion === 'string' && body.apiVersion ? body.apiVersion.split('/').pop()! : this.def.version;
-    throw badRequest(`${kind} in version "${version}" cannot be handled as a ${this.def.kind}: ${msg}`);
+    if (msg !== undefined) throw badRequest(msg);
   }
 
   private async checkNamespaceForCreate(ns: string | undefined): Promise<void> {
@@ -213,7 +214,7 @@ export class GenericStore {
   async create(ns: string | undefined, body: KubeObject, ctx: RequestContext, wopts: WriteOptions = {}): Promise<KubeObject> {
     this.typeCheck(body);
     const obj = deepClone(body);
-    this.decode(obj, 'body', body);
+    this.decode(obj, 'body');
     obj.apiVersion = this.apiVersion;
     obj.kind = this.def.kind;
     obj.metadata = obj.metadata ?? {};
@@ -435,7 +436,7 @@ export class GenericStore {
       if (opts.mutate) next = deepClone(await opts.mutate(deepClone(current)));
       else next = deepClone(body!);
       this.typeCheck(next);
-      this.decode(next, opts.mutate ? 'mutate' : 'body', body ?? undefined);
+      this.decode(next, opts.mutate ? 'mutate' : 'body');
       next.apiVersion = this.apiVersion;
       next.kind = this.def.kind;
       next.metadata = next.metadata ?? {};
