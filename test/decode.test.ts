@@ -171,6 +171,17 @@ describe('values of the wrong type', () => {
     assert.equal(await ok(['get', 'pod', 'p', '-o', 'jsonpath={.metadata.labels}']), '{"app":"p"}');
   });
 
+  it('DeleteOptions of the wrong shape are refused, and nothing of them reaches the object', async () => {
+    assert.equal((await cluster.request(`${ns}/configmaps`, { method: 'POST', body: { metadata: { name: 'del', finalizers: ['x/y'] } } })).status, 201);
+    const r = await cluster.request(`${ns}/configmaps/del`, { method: 'DELETE', body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 'x' } });
+    assert.equal(r.status, 400, r.body);
+    assert.equal(status(r).message, 'DeleteOptions in version "v1" cannot be handled as a DeleteOptions: json: cannot unmarshal string into Go struct field DeleteOptions.gracePeriodSeconds of type int64');
+    const got = JSON.parse((await cluster.request(`${ns}/configmaps/del`)).body);
+    assert.equal(got.metadata.deletionTimestamp, undefined);
+    await patch(`${ns}/configmaps/del`, 'application/merge-patch+json', { metadata: { finalizers: null } });
+    assert.equal((await cluster.request(`${ns}/configmaps/del`, { method: 'DELETE' })).status, 200);
+  });
+
   it('server-side apply of a wrong type answers 400, not 500', async () => {
     const r = await patch(`${ns}/configmaps/applied`, 'application/apply-patch+yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata: 5\n', '?fieldManager=t');
     assert.equal(r.status, 400, r.body);

@@ -629,6 +629,7 @@ export class GenericStore {
   // ---- delete ----
 
   async delete(ns: string | undefined, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
+    checkDeleteOptions(options);
     const key = this.key(ns, name);
     const pre: Preconditions = { ...options.preconditions };
     if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds < 0) {
@@ -697,6 +698,7 @@ export class GenericStore {
   }
 
   async deleteCollection(q: ListQuery, options: DeleteOptions, ctx: RequestContext): Promise<KubeList> {
+    checkDeleteOptions(options);
     const list = await this.list({ ...q, limit: undefined, continue: undefined });
     const deleted: KubeObject[] = [];
     for (const item of list.items) {
@@ -820,4 +822,13 @@ function omitEmptyMeta(meta: KubeObject['metadata']): void {
     const v = m[field];
     if (v === null || (Array.isArray(v) && v.length === 0) || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)) delete m[field];
   }
+}
+
+const deleteOptionsType = { group: '', version: 'v1', kind: 'DeleteOptions', model: 'V1DeleteOptions' };
+
+/** checkDeleteOptions refuses DeleteOptions of the wrong shape (a string grace period would be stored in the object's metadata). */
+function checkDeleteOptions(options: DeleteOptions): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw badRequest('the body of the request must be a DeleteOptions object');
+  const err = bodyDecodeError(deleteOptionsType, options as Record<string, unknown>);
+  if (err) throw err;
 }
