@@ -28,6 +28,11 @@ describe('decodeError speaks encoding/json', () => {
     assert.equal(decodeError('V1Secret', { data: { a: 'YWJj' } }, { flavor: 'json' }), undefined);
   });
 
+  it('refuses numbers JSON cannot carry (a YAML body may)', () => {
+    assert.equal(decodeError('V1Pod', pod({ containers: [{ name: 'c', resources: { limits: { cpu: Infinity } } }] }), { flavor: 'json' }), 'json: unsupported value: +Inf');
+    assert.equal(decodeError('V1Pod', pod({ activeDeadlineSeconds: NaN }), { flavor: 'json' }), 'json: unsupported value: NaN');
+  });
+
   it('accepts what Go accepts: nulls, raw fields, unknown fields', () => {
     const obj = pod({ containers: [{ name: 'c', image: null }], nodeSelector: { a: null } }, JSON.parse('{"name":"p","labels":null,"__proto__":{"x":1}}'));
     assert.equal(decodeError('V1Pod', obj, { flavor: 'json' }), undefined);

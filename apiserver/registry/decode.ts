@@ -184,6 +184,8 @@ class Walk {
 
   /** value checks v against n and returns the first decoding error; it drops what decoding drops. */
   value(v: unknown, n: Node): string | undefined {
+    // A YAML body may carry .inf or .nan, which JSON cannot: the YAML-to-JSON step refuses them.
+    if (typeof v === 'number' && !Number.isFinite(v)) return `json: unsupported value: ${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf'}`;
     switch (n.k) {
       case 'raw':
         return undefined;
