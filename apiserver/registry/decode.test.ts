@@ -28,6 +28,18 @@ describe('decodeError speaks encoding/json', () => {
     assert.equal(decodeError('V1Secret', { data: { a: 'YWJj' } }, { flavor: 'json' }), undefined);
   });
 
+  it('parses times as time.Parse(time.RFC3339) does', () => {
+    const at = (t: string) => decodeError('V1Pod', pod({}, { creationTimestamp: t }), { flavor: 'json' });
+    assert.equal(at('2024-02-29T23:59:59Z'), undefined);
+    assert.equal(at('2024-01-01T00:00:00.123+02:00'), undefined);
+    assert.equal(at('garbage'), 'parsing time "garbage" as "2006-01-02T15:04:05Z07:00": cannot parse "garbage" as "2006"');
+    assert.equal(at('2024/01/01'), 'parsing time "2024/01/01" as "2006-01-02T15:04:05Z07:00": cannot parse "/01/01" as "-"');
+    assert.equal(at('2024-13-01T00:00:00Z'), 'parsing time "2024-13-01T00:00:00Z": month out of range');
+    assert.equal(at('2023-02-29T00:00:00Z'), 'parsing time "2023-02-29T00:00:00Z": day out of range');
+    assert.equal(at('2024-01-01T00:00:00'), 'parsing time "2024-01-01T00:00:00" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "Z07:00"');
+    assert.equal(at('2024-01-01T00:00:00Zjunk'), 'parsing time "2024-01-01T00:00:00Zjunk": extra text: "junk"');
+  });
+
   it('refuses numbers JSON cannot carry (a YAML body may)', () => {
     assert.equal(decodeError('V1Pod', pod({ containers: [{ name: 'c', resources: { limits: { cpu: Infinity } } }] }), { flavor: 'json' }), 'json: unsupported value: +Inf');
     assert.equal(decodeError('V1Pod', pod({ activeDeadlineSeconds: NaN }), { flavor: 'json' }), 'json: unsupported value: NaN');

@@ -138,6 +138,58 @@ function base64Error(s: string): string | undefined {
   return undefined;
 }
 
+const rfc3339 = '2006-01-02T15:04:05Z07:00';
+
+/** goTimeQuote quotes as Go's time package does in a ParseError. */
+function goTimeQuote(s: string): string {
+  return `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * rfc3339Error is the error Go's time.Parse(time.RFC3339, s) gives (metav1.Time's decoding), or
+ * undefined: element by element, `cannot parse "<rest>" as "<layout element>"`, then the range
+ * checks (`month out of range`) and trailing text.
+ */
+function rfc3339Error(s: string): string | undefined {
+  const cannot = (rest: string, elem: string) => `parsing time ${goTimeQuote(s)} as ${goTimeQuote(rfc3339)}: cannot parse ${goTimeQuote(rest)} as ${goTimeQuote(elem)}`;
+  const range = (what: string) => `parsing time ${goTimeQuote(s)}: ${what} out of range`;
+  const digits2 = (x: string) => /^[0-9]{2}/.test(x);
+  let rest = s;
+  if (!/^[+-]?[0-9]{4}/.test(rest.slice(0, 4)) || !/^[0-9+-][0-9]{3}$/.test(rest.slice(0, 4))) return cannot(rest, '2006');
+  const year = Number(rest.slice(0, 4));
+  rest = rest.slice(4);
+  const fields: [string, string, number, number, string][] = [
+    ['-', '01', 1, 12, 'month'],
+    ['-', '02', 1, 31, 'day'],
+    ['T', '15', 0, 23, 'hour'],
+    [':', '04', 0, 59, 'minute'],
+    [':', '05', 0, 59, 'second'],
+  ];
+  const got: number[] = [];
+  for (const [sep, elem, min, max, what] of fields) {
+    if (!rest.startsWith(sep)) return cannot(rest, sep);
+    rest = rest.slice(1);
+    // The hour may have one digit; every other element has two.
+    const m = elem === '15' ? /^[0-9]{1,2}/.exec(rest) : digits2(rest) ? [rest.slice(0, 2)] : null;
+    if (!m) return cannot(rest, elem);
+    const num = Number(m[0]);
+    rest = rest.slice(m[0].length);
+    if (what !== 'day' && (num < min || num > max)) return range(what);
+    got.push(num);
+  }
+  const frac = /^[.,][0-9]+/.exec(rest);
+  if (frac) rest = rest.slice(frac[0].length);
+  if (rest.startsWith('Z')) rest = rest.slice(1);
+  else if (rest.length >= 6 && rest[3] === ':' && (rest[0] === '+' || rest[0] === '-') && digits2(rest.slice(1)) && digits2(rest.slice(4))) rest = rest.slice(6);
+  else return cannot(rest, 'Z07:00');
+  if (rest) return `parsing time ${goTimeQuote(s)}: extra text: ${goTimeQuote(rest)}`;
+  const [month, day] = got;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  if (day < 1 || day > days) return range('day');
+  return undefined;
+}
+
 function isInt(v: number, bits: 32 | 64): boolean {
   return Number.isInteger(v) && (bits === 64 ? Number.isSafeInteger(v) || Math.abs(v) <= 2 ** 63 : v >= -int32Range && v < int32Range);
 }
@@ -242,7 +294,9 @@ class Walk {
         if (typeof v === 'number') return isInt(v, 32) ? undefined : `json: cannot unmarshal number ${String(v)} into Go value of type int32`;
         return `json: cannot unmarshal ${jsonKind(v)} into Go value of type int32`;
       case 'time':
-        return typeof v === 'string' ? undefined : `json: cannot unmarshal ${jsonKind(v)} into Go value of type string`;
+        if (typeof v !== 'string') return `json: cannot unmarshal ${jsonKind(v)} into Go value of type string`;
+        // MicroTime's fixed six fraction digits are not held to: skiff's own writers send fewer.
+        return n.go === 'v1.Time' && v !== '' ? rfc3339Error(v) : undefined;
     }
   }
 
