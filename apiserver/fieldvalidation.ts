@@ -13,7 +13,7 @@
 
 import { goQuote } from '../lib/machinery/goquote.js';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node as YAMLNode } from 'yaml';
-import { fieldsOf, type FieldType } from '../lib/api/schema.js';
+import { fieldsOf, type FieldType } from './openapi/fields.js';
 import { invalidValue, notSupported } from '../lib/machinery/field-errors.js';
 import { StatusError, badRequest, invalid } from '../lib/machinery/status.js';
 

@@ -6,10 +6,19 @@ import type { FieldValidator } from './endpoints/resources.js';
 import { modelOf, OpenAPIV3Service } from './openapi.js';
 import { strictDecodingError, strictPatchError, strictProblems, warningsFor } from './fieldvalidation.js';
 import type { APIRegistry } from './registry/registry.js';
+import { bodyDecodeError } from './registry/decode.js';
 
 export function newFieldValidator(): FieldValidator {
   return {
-    check: (def, obj, raw, media) => strictProblems(raw, media, modelOf(def as ResourceDefinition<any>), obj),
+    check: (def, obj, raw, media) => {
+      // A value of the wrong type fails decoding before unknown fields are looked for, as in
+      // kube-apiserver, where strict errors are reported only for a body that decodes.
+      if (obj !== null && typeof obj === 'object' && !Array.isArray(obj) && !media.includes('patch')) {
+        const err = bodyDecodeError(def, obj as Record<string, unknown>);
+        if (err) throw err;
+      }
+      return strictProblems(raw, media, modelOf(def as ResourceDefinition<any>), obj);
+    },
     strictError: (def, body, problems, patchValue) => {
       if (patchValue !== undefined) return strictPatchError(problems, patchValue);
       const b = body as { kind?: string; apiVersion?: string };

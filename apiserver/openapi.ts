@@ -13,15 +13,9 @@
 
 import { createHash } from 'node:crypto';
 import { AllVerbs, listKindOf, type ResourceDefinition, type Verb } from '../lib/api/resource.js';
-import {
-  PatchDefinition,
-  addSchemasFor,
-  apimachinerySchemaFor,
-  definitionName,
-  modelAttributes,
-  modelNameFor,
-  type Schema,
-} from '../lib/api/schema.js';
+import { modelAttributes } from './openapi/models.js';
+import { PatchDefinition, definitionName, modelNameFor } from './openapi/names.js';
+import { addSchemasFor, apimachinerySchemaFor, type Schema } from './openapi/schemas.js';
 
 /** ServedResource is a resource definition, optionally naming its client-node model (e.g. 'V1Deployment'). */
 export type ServedResource = ResourceDefinition<any> & { model?: string };

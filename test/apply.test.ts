@@ -333,7 +333,7 @@ describe('server-side apply through the API', () => {
       body: `${yamlBody}spec: {}\n`,
       headers: { 'Content-Type': 'application/apply-patch+yaml' },
     });
-    assert.equal(unknown.status, 500);
+    assert.equal(unknown.status, 400);
     assert.equal(JSON.parse(unknown.body).message, 'failed to create typed patch object (/refused; /v1, Kind=ConfigMap): .spec: field not declared in schema');
 
     const forceOnMerge = await cluster.request('/api/v1/namespaces/default/configmaps/refused?force=true', { method: 'PATCH', body: '{}', headers: { 'Content-Type': 'application/merge-patch+json' } });

@@ -66,7 +66,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function dig(v: unknown, path: string[]): unknown {
   let cur = v;
   for (const k of path) {
-    if (!isObject(cur)) return undefined;
+    if (!isObject(cur) || !Object.hasOwn(cur, k)) return undefined;
     cur = cur[k];
   }
   return cur;

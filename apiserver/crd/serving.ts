@@ -12,13 +12,14 @@ import { StatusError } from '../../lib/machinery/status.js';
 import { nameIsDNSSubdomain, validateObjectMeta } from '../../lib/machinery/validation.js';
 import { canonicalJSON } from '../../lib/machinery/canonical.js';
 import { age } from '../../lib/machinery/duration.js';
-import { modelDocs } from '../../lib/api/schema.js';
+import { modelDocs } from '../openapi/docs.js';
+import { metadataUnknownFields } from './metadata.js';
+import { setOwn } from '../../lib/machinery/ownprops.js';
 import { columnsForVersion, schemaForVersion, storageVersion, subresourcesForVersion, versionOf } from '../../lib/api/apiextensions/helpers.js';
 import {
   applyDefaults,
   compileSchema,
   goFloat,
-  metadataUnknownFields,
   prune,
   pruneNonNullableNullsWithoutDefaults,
   sortKeysDeep,
@@ -229,10 +230,10 @@ export function customResourceDefinitionFor(crd: CustomResourceDefinition, versi
   const fieldSelectors: Record<string, (obj: KubeObject) => string | undefined> = {};
   for (const f of versionOf(crd, version)?.selectableFields ?? []) {
     const fields = splitPath(f.jsonPath);
-    fieldSelectors[fields.join('.')] = (obj) => {
+    setOwn(fieldSelectors, fields.join('.'), (obj: KubeObject) => {
       const r = nested(obj, fields);
       return r.found && r.value !== null && r.value !== undefined ? goValue(r.value) : undefined;
-    };
+    });
   }
 
   const validateSchema = (obj: KubeObject): FieldError[] => [

@@ -4,8 +4,13 @@
 // `$retainKeys` and `$deleteFromPrimitiveList` directives kubectl sends.
 
 import fjp from 'fast-json-patch';
-import { badRequest, StatusError, StatusReason } from '../../lib/machinery/status.js';
-import { fieldMarkers, fieldsOf, type FieldType } from '../../lib/api/schema.js';
+import { badRequest, invalid, StatusError, StatusReason } from '../../lib/machinery/status.js';
+import { invalidValue } from '../../lib/machinery/field-errors.js';
+import { goValueString } from '../fieldvalidation.js';
+import { objectDecodeError, type ResourceTypes } from '../registry/decode.js';
+import { fieldsOf, type FieldType } from '../openapi/fields.js';
+import { fieldMarkers } from '../openapi/gotags.js';
+import { ownValue, setOwn } from '../../lib/machinery/ownprops.js';
 
 const { applyPatch, JsonPatchError } = fjp;
 
@@ -28,7 +33,14 @@ function isObject(v: unknown): v is JsonObject {
 export function applyJSONPatch(doc: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   try {
-    return applyPatch(structuredClone(doc) as object, patch as fjp.Operation[], true, false).newDocument;
+    const ops = patch as fjp.Operation[];
+    let out = structuredClone(doc) as object;
+    ops.forEach((op, i) => {
+      if (op !== null && typeof op === 'object') checkOwnPointers(out, op, i);
+      // banPrototypeModifications (the last argument) refuses `__proto__` and `constructor/prototype`.
+      out = applyPatch(out, [op], true, true, true).newDocument;
+    });
+    return out;
   } catch (err) {
     if (err instanceof JsonPatchError) {
       if (err.name === 'TEST_OPERATION_FAILED') {
@@ -42,13 +54,41 @@ export function applyJSONPatch(doc: unknown, patch: unknown): unknown {
   }
 }
 
+/**
+ * checkOwnPointers refuses an operation whose path (or `from`) goes through a property the document
+ * does not own: fast-json-patch walks pointers with plain property reads, so `/metadata/constructor`
+ * would reach the Object function instead of a missing field, and a copy from it would put a
+ * function into the object. For Kubernetes such a field simply does not exist.
+ */
+function checkOwnPointers(doc: unknown, op: fjp.Operation, index: number): void {
+  const pointers: [string, boolean][] = [];
+  const { op: kind, path } = op as { op: string; path: unknown };
+  const from = (op as { from?: unknown }).from;
+  // The last segment of an add's (or copy's, move's) path is created, so need not exist.
+  if (typeof path === 'string') pointers.push([path, !(kind === 'add' || kind === 'copy' || kind === 'move')]);
+  if ((kind === 'copy' || kind === 'move') && typeof from === 'string') pointers.push([from, true]);
+  for (const [pointer, whole] of pointers) {
+    const segs = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const n = whole ? segs.length : segs.length - 1;
+    let cur = doc;
+    for (let i = 0; i < n; i++) {
+      if (Array.isArray(cur)) cur = /^(0|[1-9]\d*)$/.test(segs[i]) ? cur[Number(segs[i])] : undefined;
+      else if (isObject(cur) && Object.hasOwn(cur, segs[i])) cur = cur[segs[i]];
+      else cur = undefined;
+      if (cur === undefined) {
+        throw new JsonPatchError('Cannot perform the operation at a path that does not exist', pointer === from ? 'OPERATION_FROM_UNRESOLVABLE' : 'OPERATION_PATH_UNRESOLVABLE', index, op, doc);
+      }
+    }
+  }
+}
+
 /** applyMergePatch is RFC 7386: objects merge recursively, null deletes, anything else replaces. */
 export function applyMergePatch(doc: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return structuredClone(patch);
   const out: JsonObject = isObject(doc) ? (structuredClone(doc) as JsonObject) : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = applyMergePatch(out[k], v) as Json;
+    else setOwn(out, k, applyMergePatch(ownValue(out, k), v));
   }
   return out;
 }
@@ -105,7 +145,7 @@ export function applyStrategicMergePatch(doc: unknown, patch: unknown, meta: Pat
 }
 
 function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: PatchMetaLookup): JsonObject {
-  const directive = patch['$patch'];
+  const directive = ownValue(patch, '$patch');
   if (directive === 'replace') {
     const { $patch: _p, ...rest } = patch;
     return stripDirectives(rest) as JsonObject;
@@ -113,7 +153,7 @@ function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: Pat
   if (directive === 'delete') return {};
   if (directive !== undefined && directive !== 'merge') throw invalidPatch(`Unrecognized $patch directive: ${JSON.stringify(directive)}`);
 
-  const retainKeys = patch['$retainKeys'];
+  const retainKeys = ownValue(patch, '$retainKeys');
   if (retainKeys !== undefined) {
     if (!Array.isArray(retainKeys)) throw invalidPatch('$retainKeys must be a list of field names');
     for (const k of Object.keys(orig)) if (!retainKeys.includes(k)) delete orig[k];
@@ -123,14 +163,15 @@ function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: Pat
     if (k.startsWith(directivePrefix.setElementOrder)) {
       // An order for a list the patch does not otherwise touch still reorders it.
       const field = k.slice(directivePrefix.setElementOrder.length);
-      if (!(field in patch) && Array.isArray(orig[field])) orig[field] = applyOrder(orig[field] as Json[], v, meta([...path, field])?.mergeKey);
+      const cur = ownValue(orig, field);
+      if (!Object.hasOwn(patch, field) && Array.isArray(cur)) setOwn(orig, field, applyOrder(cur, v, meta([...path, field])?.mergeKey));
       continue;
     }
     if (k.startsWith(directivePrefix.deleteFromPrimitiveList)) {
       const field = k.slice(directivePrefix.deleteFromPrimitiveList.length);
       if (!Array.isArray(v)) throw invalidPatch(`${k} must be a list`);
-      const cur = orig[field];
-      if (Array.isArray(cur)) orig[field] = cur.filter((x) => !v.some((d) => JSON.stringify(d) === JSON.stringify(x)));
+      const cur = ownValue(orig, field);
+      if (Array.isArray(cur)) setOwn(orig, field, cur.filter((x) => !v.some((d) => JSON.stringify(d) === JSON.stringify(x))));
       continue;
     }
     if (v === null) {
@@ -138,12 +179,13 @@ function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: Pat
       continue;
     }
     const childPath = [...path, k];
+    const cur = ownValue(orig, k);
     if (Array.isArray(v)) {
-      orig[k] = mergeList(Array.isArray(orig[k]) ? (orig[k] as Json[]) : [], v, childPath, meta, patch[directivePrefix.setElementOrder + k]);
+      setOwn(orig, k, mergeList(Array.isArray(cur) ? (cur as Json[]) : [], v, childPath, meta, ownValue(patch, directivePrefix.setElementOrder + k) as Json | undefined));
     } else if (isObject(v)) {
-      orig[k] = mergeMap(isObject(orig[k]) ? (orig[k] as JsonObject) : {}, v, childPath, meta);
+      setOwn(orig, k, mergeMap(isObject(cur) ? cur : {}, v, childPath, meta));
     } else {
-      orig[k] = v;
+      setOwn(orig, k, v);
     }
   }
   return orig;
@@ -194,7 +236,22 @@ function stripDirectives(v: Json): Json {
   const out: JsonObject = {};
   for (const [k, x] of Object.entries(v)) {
     if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/') || k.startsWith('$deleteFromPrimitiveList/')) continue;
-    out[k] = stripDirectives(x);
+    setOwn(out, k, stripDirectives(x));
   }
   return out;
+}
+
+/**
+ * checkPatchedObject holds the object a JSON, merge or strategic merge patch produced against the
+ * kind's types before anything else looks at it, and refuses it as kube-apiserver does: 422 with
+ * one `patch` cause whose value is the patched JSON (JSON and merge patches, decoded by
+ * encoding/json) or the patch map (strategic merge patches, converted from unstructured), e.g.
+ * `patch: Invalid value: "map[metadata:map[labels:invalid]]": cannot restore map from string`.
+ */
+export function checkPatchedObject(def: ResourceTypes, next: Record<string, unknown>, patchType: string, patch: unknown): void {
+  const strategic = patchType === PatchType.Strategic;
+  const msg = objectDecodeError(def, next, { flavor: strategic ? 'unstructured' : 'json' });
+  if (msg === undefined) return;
+  const value = strategic ? goValueString(patch) : JSON.stringify(next);
+  throw invalid({ group: '', kind: '' }, '', [invalidValue('patch', value, msg)]);
 }

@@ -16,7 +16,7 @@ import type { DeleteOptions, GenericStore, ListQuery, RequestContext } from '../
 import { parseRV } from '../registry/store.js';
 import { findSubresource, type SubresourceRequest, type SubresourceResult } from '../registry/subresources/index.js';
 import type { UserInfo } from '../auth/authn.js';
-import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch, noPatchMeta, PatchType, schemaPatchMeta, type PatchMetaLookup } from './patch.js';
+import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch, checkPatchedObject, noPatchMeta, PatchType, schemaPatchMeta, type PatchMetaLookup } from './patch.js';
 import { modelOf } from '../openapi.js';
 import { decodeBody, exceedsDepth, maxNestingDepth, mediaTypeOf, negotiate, parseJSON, readBody, type ProtobufDecoder, type RequestInfo } from './request.js';
 import { partialObjectMetadata, toTable } from './table.js';
@@ -308,6 +308,7 @@ export class ResourceHandler {
       else if (media === PatchType.Merge) next = applyMergePatch(current, patch);
       else next = applyStrategicMergePatch(current, patch, patchMetaOf(store.def));
       if (next === null || typeof next !== 'object' || Array.isArray(next)) throw badRequest('the patch produced something that is not an object');
+      checkPatchedObject(store.def, next as Record<string, unknown>, media, patch);
       const text = JSON.stringify(next);
       warnings = this.fieldValidation(store.def, next, Buffer.from(text), 'application/json', opts, 'PatchOptions', text);
       return next as KubeObject;

@@ -303,7 +303,7 @@ describe('apply', () => {
     const withManaged = conflictOf(() => cmFM.apply(undefined, { ...cm({}), metadata: { name: 'x', managedFields: [] } }, { manager: 'm', force: false, now: t0 }));
     assert.equal(withManaged.message, 'metadata.managedFields must be nil');
     const unknown = conflictOf(() => cmFM.apply(undefined, { ...cm({}), spec: {} }, { manager: 'm', force: false, now: t0 }));
-    assert.equal(unknown.code, 500);
+    assert.equal(unknown.code, 400);
     assert.equal(unknown.message, 'failed to create typed patch object (default/test-cm; /v1, Kind=ConfigMap): .spec: field not declared in schema');
   });
 

@@ -321,7 +321,8 @@ export class FieldManager {
       const meta = config.metadata ?? {};
       const what = `${meta.namespace ?? ''}/${meta.name ?? ''}; ${gvkString(config.apiVersion, config.kind)}`;
       const detail = errs.length === 1 ? errs[0] : `errors:\n${errs.map((e) => `  ${e}`).join('\n')}`;
-      throw new StatusError(500, StatusReason.Unknown, `failed to create typed patch object (${what}): ${detail}`);
+      // A configuration that does not fit the kind's types is the client's error, never the server's.
+      throw badRequest(`failed to create typed patch object (${what}): ${detail}`);
     }
     const liveValue = this.typedValue(live);
     const merged = new Updater(this.typed, this.ignoreFilter(opts.subresource)).apply(liveValue, config as unknown as Json, this.apiVersion, managed.fields, key, force);

@@ -20,6 +20,7 @@ import {
   type JsonObject,
   type PathElement,
 } from './fieldpath.js';
+import { ownValue, setOwn } from '../../lib/machinery/ownprops.js';
 import { deducedRef, type Atom, type ListType, type MapType, type TypeRef, type TypeSchema } from './types.js';
 
 /** Comparison is what changed from lhs to rhs; no field is in more than one set. */
@@ -193,8 +194,8 @@ export class Typed {
       else {
         const keys = new Set([...Object.keys(lm ?? {}), ...Object.keys(rm ?? {})]);
         for (const k of keys) {
-          const lv = lm?.[k];
-          const rv = rm?.[k];
+          const lv = lm && (ownValue(lm, k) as Json | undefined);
+          const rv = rm && (ownValue(rm, k) as Json | undefined);
           if (lv === undefined && rv === undefined) continue;
           this.cmp(lv, rv, this.fieldType(res.map, k) ?? deducedRef, [...path, fieldPE(k)], c);
         }
@@ -274,11 +275,11 @@ export class Typed {
     if (res.map.atomic || (lEmpty && rEmpty)) return leaf();
     const out: JsonObject = {};
     for (const k of new Set([...Object.keys(lm ?? {}), ...Object.keys(rm ?? {})])) {
-      const lv = lm?.[k];
-      const rv = rm?.[k];
+      const lv = lm && (ownValue(lm, k) as Json | undefined);
+      const rv = rm && (ownValue(rm, k) as Json | undefined);
       if (lv === undefined && rv === undefined) continue;
       const v = this.mrg(lv, rv, this.fieldType(res.map, k) ?? deducedRef);
-      if (v !== undefined) out[k] = v;
+      if (v !== undefined) setOwn(out, k, v);
     }
     return Object.keys(out).length ? out : undefined;
   }
@@ -402,8 +403,8 @@ export class Typed {
       const sub = set.withPrefix(pe);
       if (!sub.empty()) {
         const x = this.removeItems(val, sub, this.fieldType(r.map, k) ?? deducedRef);
-        if (x !== undefined) out[k] = x;
-      } else out[k] = val;
+        if (x !== undefined) setOwn(out, k, x);
+      } else setOwn(out, k, val);
     }
     return Object.keys(out).length ? out : undefined;
   }
@@ -504,7 +505,7 @@ export class Typed {
       for (const [k, x] of Object.entries(v)) {
         if (x === undefined) continue;
         const tr = this.fieldType(atom.map, k);
-        out[k] = tr ? this.fill(x, tr) : x;
+        setOwn(out, k, tr ? this.fill(x, tr) : x);
       }
       const zero = this.schema.zeroFields(ref);
       if (zero) {
@@ -534,7 +535,7 @@ export class Typed {
         const named = atom.map.fields.get(k);
         if (x === null && named) continue;
         const tr = named?.type ?? atom.map.elem;
-        out[k] = tr && x !== null ? this.dropNulls(x, tr) : x;
+        setOwn(out, k, tr && x !== null ? this.dropNulls(x, tr) : x);
       }
       return out;
     }

@@ -5,12 +5,14 @@
 // `atomic`) or, failing that, from the strategic-merge `x-kubernetes-patch-strategy` and merge key;
 // anything untyped is "deduced": maps granular, lists atomic.
 //
-// Built-in kinds get their schema from the client-node models (lib/api/schema.ts, the same
+// Built-in kinds get their schema from the client-node models (apiserver/openapi/, the same
 // documents /openapi/v3 serves); custom resources from their declared schema, with `metadata`
 // typed as ObjectMeta as kube-apiserver types it; kinds with neither are deduced throughout.
 
 import type { ResourceDefinition } from '../../lib/api/resource.js';
-import { openAPISchemaFor, modelNameFor, modelAttributes, type Schema } from '../../lib/api/schema.js';
+import { modelAttributes } from '../openapi/models.js';
+import { modelNameFor } from '../openapi/names.js';
+import { openAPISchemaFor, type Schema } from '../openapi/schemas.js';
 import type { Json } from './fieldpath.js';
 import { zeroFieldsOf, type ZeroFields } from './gozero.js';
 

@@ -26,6 +26,7 @@ import { TooLargeResourceVersionError, TooOldResourceVersionError, type CacheWat
 import { CompactedError, ConflictError, KeyExistsError, KeyNotFoundError, StorageUnavailableError, type Preconditions, type Storage } from '../storage/interface.js';
 import { decodeContinue, encodeContinue } from './continue.js';
 import { listPrefix, objectKey } from './keys.js';
+import { bodyDecodeError, objectDecodeError } from './decode.js';
 import { fieldManagerFor, type FieldManager, type Subresource } from '../fieldmanager/fieldmanager.js';
 
 export interface RequestContext extends StrategyContext {
@@ -182,6 +183,24 @@ export class GenericStore {
     }
   }
 
+  /**
+   * decode holds an object a write would store against the kind's Go types (apiserver/registry/
+   * decode.ts), before defaulting and validation, and drops what decoding drops. A body of the
+   * wrong shape is refused as kube-apiserver's decoder refuses it (`Secret in version "v1" cannot be
+   * handled as a Secret: json: cannot unmarshal number into Go struct field Secret.data of type
+   * map[string][]uint8`); an object a patch or apply produced gets the decoder's text alone (the
+   * patch handlers check first, with their own texts, so this is the backstop).
+   */
+  private decode(obj: KubeObject, from: 'body' | 'mutate'): void {
+    if (from === 'body') {
+      const err = bodyDecodeError(this.def, obj as unknown as Record<string, unknown>, true);
+      if (err) throw err;
+      return;
+    }
+    const msg = objectDecodeError(this.def, obj as unknown as Record<string, unknown>, { flavor: 'json', trim: true });
+    if (msg !== undefined) throw badRequest(msg);
+  }
+
   private async checkNamespaceForCreate(ns: string | undefined): Promise<void> {
     if (!this.def.namespaced || !ns) return;
     const nsObj = await this.namespaces(ns);
@@ -206,6 +225,7 @@ export class GenericStore {
   async create(ns: string | undefined, body: KubeObject, ctx: RequestContext, wopts: WriteOptions = {}): Promise<KubeObject> {
     this.typeCheck(body);
     const obj = deepClone(body);
+    this.decode(obj, 'body');
     obj.apiVersion = this.apiVersion;
     obj.kind = this.def.kind;
     obj.metadata = obj.metadata ?? {};
@@ -428,6 +448,7 @@ export class GenericStore {
       if (opts.mutate) next = deepClone(await opts.mutate(deepClone(current)));
       else next = deepClone(body!);
       this.typeCheck(next);
+      this.decode(next, opts.mutate ? 'mutate' : 'body');
       next.apiVersion = this.apiVersion;
       next.kind = this.def.kind;
       next.metadata = next.metadata ?? {};
@@ -538,6 +559,8 @@ export class GenericStore {
         this.key(ns, name),
         (cur) => {
           const next = fn(deepClone(cur));
+          // What a subresource takes from its body (finalize's spec.finalizers) must decode too.
+          if (next) this.decode(next, 'mutate');
           planned = next ?? cur;
           return dryRun ? null : next;
         },
@@ -618,6 +641,7 @@ export class GenericStore {
   // ---- delete ----
 
   async delete(ns: string | undefined, name: string, options: DeleteOptions, ctx: RequestContext): Promise<DeleteResult> {
+    checkDeleteOptions(options);
     await this.hooks.admitDelete?.({ name, namespace: ns, ctx });
     const key = this.key(ns, name);
     const pre: Preconditions = { ...options.preconditions };
@@ -687,6 +711,7 @@ export class GenericStore {
   }
 
   async deleteCollection(q: ListQuery, options: DeleteOptions, ctx: RequestContext): Promise<KubeList> {
+    checkDeleteOptions(options);
     const list = await this.list({ ...q, limit: undefined, continue: undefined });
     const deleted: KubeObject[] = [];
     for (const item of list.items) {
@@ -810,4 +835,13 @@ function omitEmptyMeta(meta: KubeObject['metadata']): void {
     const v = m[field];
     if (v === null || (Array.isArray(v) && v.length === 0) || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)) delete m[field];
   }
+}
+
+const deleteOptionsType = { group: '', version: 'v1', kind: 'DeleteOptions', model: 'V1DeleteOptions' };
+
+/** checkDeleteOptions refuses DeleteOptions of the wrong shape (a string grace period would be stored in the object's metadata). */
+function checkDeleteOptions(options: DeleteOptions): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw badRequest('the body of the request must be a DeleteOptions object');
+  const err = bodyDecodeError(deleteOptionsType, options as Record<string, unknown>);
+  if (err) throw err;
 }

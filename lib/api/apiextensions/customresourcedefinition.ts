@@ -3,7 +3,6 @@
 // pkg/apis/apiextensions/v1/defaults.go). Serving the resources a CRD defines is the apiserver's
 // CRD controller's job (apiserver/crd/).
 
-import { modelDocs } from '../schema.js';
 import { defineResource, type PrinterColumn } from '../resource.js';
 import { storageVersion } from './helpers.js';
 import type { CustomResourceDefinition } from './types.js';
@@ -34,12 +33,10 @@ function recordStorageVersion(crd: CustomResourceDefinition): void {
   if (!stored.includes(v)) stored.push(v);
 }
 
-const metaDocs = () => modelDocs('V1ObjectMeta').fields;
-
 /** crdColumns are the default table convertor's: NAME and CREATED AT (an RFC3339 time, not an age). */
 const crdColumns: PrinterColumn<CustomResourceDefinition>[] = [
-  { name: 'Name', type: 'string', format: 'name', description: metaDocs().get('name') ?? '', cell: (c) => c.metadata.name },
-  { name: 'Created At', type: 'date', description: metaDocs().get('creationTimestamp') ?? '', cell: (c) => c.metadata.creationTimestamp },
+  { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (c) => c.metadata.name },
+  { name: 'Created At', type: 'date', description: 'CreationTimestamp is the time the object was created, in RFC 3339 form.', cell: (c) => c.metadata.creationTimestamp },
 ];
 
 export const customResourceDefinitions = defineResource<CustomResourceDefinition>({

@@ -9,7 +9,6 @@ import { invalid } from '../../machinery/status.js';
 import {
   applyDefaults,
   compileSchema,
-  metadataUnknownFields,
   prune,
   pruneNonNullableNullsWithoutDefaults,
   sortKeysDeep,
@@ -142,13 +141,6 @@ test('pruning drops unknown fields and reports their sorted paths; metadata, api
   });
 });
 
-test('metadata keeps only ObjectMeta fields', () => {
-  const obj = { metadata: { name: 'x', labels: { a: 'b' }, bogus: 1, ownerReferences: [{ name: 'o', nope: 2 }] } };
-  assert.deepEqual(metadataUnknownFields(obj, false), ['metadata.bogus', 'metadata.ownerReferences[0].nope']);
-  metadataUnknownFields(obj, true);
-  assert.deepEqual(obj.metadata, { name: 'x', labels: { a: 'b' }, ownerReferences: [{ name: 'o' }] });
-});
-
 test('defaults fill missing and null fields, in lists too; nulls without defaults are dropped', () => {
   const obj: Record<string, unknown> = { spec: { ...ok, replicas: null, count: null, note: null, ports: [{ name: 'a' }, { name: 'b', port: 8080 }] } };
   pruneNonNullableNullsWithoutDefaults(obj, schema);
@@ -170,4 +162,17 @@ test('set and map lists must hold unique items and keys', () => {
 
 test('sortKeysDeep orders keys as Go serializes maps', () => {
   assert.equal(JSON.stringify(sortKeysDeep({ b: 1, a: { d: [{ z: 1, y: 2 }], c: 2 } })), '{"a":{"c":2,"d":[{"y":2,"z":1}]},"b":1}');
+});
+
+test('keys that name a prototype are ordinary fields to pruning, defaulting and key sorting', () => {
+  const schema = compileSchema(
+    JSON.parse('{"type":"object","properties":{"spec":{"type":"object","properties":{"__proto__":{"type":"object","default":{"polluted":"yes"}},"free":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}}') as JSONSchemaProps,
+  );
+  const obj = JSON.parse('{"spec":{"constructor":{"prototype":{"polluted":"yes"}},"free":{"__proto__":{"polluted":"yes"}}},"__proto__":{"polluted":"yes"}}');
+  assert.deepEqual(prune(obj, schema, true), ['__proto__', 'spec.constructor']);
+  applyDefaults(obj, schema);
+  const sorted = sortKeysDeep(obj);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(Object.getPrototypeOf(sorted.spec), Object.prototype);
+  assert.equal(JSON.stringify(sorted), '{"spec":{"__proto__":{"polluted":"yes"},"free":{"__proto__":{"polluted":"yes"}}}}');
 });

@@ -8,9 +8,9 @@
 // Kubernetes' algorithms, with one difference: where Go iterates a map in random order, these walk
 // properties in the order the CRD declares them.
 
+import { setOwn } from '../../machinery/ownprops.js';
 import { FieldErrorType, type FieldError, invalidValue, notSupported, required, tooLong, tooMany } from '../../machinery/field-errors.js';
 import { goQuote } from '../../machinery/goquote.js';
-import { fieldsOf, type FieldType } from '../schema.js';
 import { checkFormat, isSupportedFormat } from './formats.js';
 import type { JSONSchemaProps } from './types.js';
 
@@ -520,7 +520,7 @@ export function applyDefaults(x: unknown, s: Structural | undefined): void {
   if (s.properties) {
     for (const [k, prop] of s.properties) {
       if (!prop.hasDefault) continue;
-      if (!Object.hasOwn(x, k) || isNonNullableNull(x[k], prop)) x[k] = structuredClone(prop.default);
+      if (!Object.hasOwn(x, k) || isNonNullableNull(x[k], prop)) setOwn(x, k, structuredClone(prop.default));
     }
   }
   for (const k of Object.keys(x)) {
@@ -528,7 +528,7 @@ export function applyDefaults(x: unknown, s: Structural | undefined): void {
     if (prop) applyDefaults(x[k], prop);
     else if (s.additionalProperties?.schema) {
       const ap = s.additionalProperties.schema;
-      if (isNonNullableNull(x[k], ap) && ap.hasDefault) x[k] = structuredClone(ap.default);
+      if (isNonNullableNull(x[k], ap) && ap.hasDefault) setOwn(x, k, structuredClone(ap.default));
       applyDefaults(x[k], ap);
     }
   }
@@ -606,46 +606,12 @@ function validateListArray(s: Structural, arr: unknown[], path: string): FieldEr
   return errs;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Metadata (a custom resource's metadata is ObjectMeta, whatever the schema says)
-
-function unknownIn(v: unknown, t: FieldType, path: string, out: string[], drop: boolean): void {
-  if (t.kind === 'array') {
-    if (Array.isArray(v)) v.forEach((item, i) => unknownIn(item, t.items, `${path}[${i}]`, out, drop));
-    return;
-  }
-  if (!isPlainObject(v)) return;
-  if (t.kind === 'map') {
-    for (const k of Object.keys(v)) unknownIn(v[k], t.values, `${path}.${k}`, out, drop);
-    return;
-  }
-  if (t.kind !== 'object') return;
-  const known = fieldsOf(t.model).fields;
-  for (const k of Object.keys(v)) {
-    const ft = known.get(k);
-    if (!ft) {
-      out.push(`${path}.${k}`);
-      if (drop) delete v[k];
-    } else unknownIn(v[k], ft, `${path}.${k}`, out, drop);
-  }
-}
-
-/**
- * metadataUnknownFields lists the fields of obj.metadata that ObjectMeta does not have
- * (`metadata.foo`), removing them when drop is set, as decoding a custom resource's metadata does.
- */
-export function metadataUnknownFields(obj: unknown, drop: boolean): string[] {
-  const out: string[] = [];
-  if (isPlainObject(obj) && isPlainObject(obj.metadata)) unknownIn(obj.metadata, { kind: 'object', model: 'V1ObjectMeta' }, 'metadata', out, drop);
-  return out;
-}
-
 /** sortKeysDeep returns a copy of a JSON value with every object's keys in Go's map order (sorted). */
 export function sortKeysDeep<T>(v: T): T {
   if (Array.isArray(v)) return v.map(sortKeysDeep) as T;
   if (!isPlainObject(v)) return v;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = sortKeysDeep(v[k]);
+  for (const k of Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) setOwn(out, k, sortKeysDeep(v[k]));
   return out as T;
 }
 

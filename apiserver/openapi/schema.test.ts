@@ -1,20 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import {
-  IntOrStringDefinition,
-  QuantityDefinition,
-  TimeDefinition,
-  definitionName,
-  fieldMarkers,
-  fieldsOf,
-  kindOfModel,
-  modelNameFor,
-  openAPISchemaFor,
-  parseType,
-  requiredFieldsOf,
-  type Schema,
-} from './schema.js';
+import { fieldsOf } from './fields.js';
+import { fieldMarkers, requiredFieldsOf } from './gotags.js';
+import { parseType } from './models.js';
+import { IntOrStringDefinition, QuantityDefinition, TimeDefinition, definitionName, kindOfModel, modelNameFor } from './names.js';
+import { openAPISchemaFor, type Schema } from './schemas.js';
 
 const ref = (def: string) => `#/components/schemas/${def}`;
 type Props = Record<string, Schema>;

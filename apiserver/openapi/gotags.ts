@@ -1,293 +1,9 @@
-// OpenAPI v3 schemas for the built-in kinds, derived from @kubernetes/client-node's generated models
-// rather than written per kind. Every model class there carries `attributeTypeMap` (JSON name, TS
-// type, format); this file turns that into the component schemas kube-apiserver publishes under
-// /openapi/v3: the same definition names (`io.k8s.api.apps.v1.Deployment`), the same `allOf: [$ref]`
-// wrapping of nested structs, and the Kubernetes extensions clients act on — the patch strategy
-// and merge key `kubectl apply` uses for strategic merge patches, list types and map keys for
-// server-side apply, `x-kubernetes-group-version-kind` for `kubectl explain`.
-//
-// The models do not say which Go package a type lives in, which fields are Quantities or raw JSON,
-// or what the Go struct tags say about lists; those facts are carried below as tables keyed by
-// model and field, taken from kubernetes/api v0.32 (struct tags `patchStrategy`/`patchMergeKey`,
-// markers `+listType`, `+listMapKey`, `+mapType`, `+structType`, `+optional`).
-//
-// The same walk compiles a "known fields" tree (fieldsOf) that the apiserver's strict decoding uses
-// to find unknown fields without building a schema.
+// Facts about the Go types that client-node's models do not carry, kept as tables keyed by model
+// and JSON field, taken from kubernetes/api v0.32: the struct tags `patchStrategy`/`patchMergeKey`,
+// the markers `+listType`, `+listMapKey`, `+mapType`, `+structType`, `+optional`, `+union`, which
+// fields are Quantities or raw JSON, and which fields are newer than v1.32.
 
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-// Only the generated models, not the whole client: a third of the load time.
-import * as clientNode from '@kubernetes/client-node/dist/gen/models/all.js';
-
-/** Attribute is one entry of a client-node model's `attributeTypeMap`. */
-export interface Attribute {
-  /** name is the TypeScript property name. */
-  name: string;
-  /** baseName is the JSON field name. */
-  baseName: string;
-  type: string;
-  format: string;
-}
-
-const modelClasses = clientNode as unknown as Record<string, unknown>;
-
-/** modelAttributes returns a client-node model's attributes, or undefined when there is no such model. */
-export function modelAttributes(model: string): readonly Attribute[] | undefined {
-  const cls = modelClasses[model];
-  if (typeof cls !== 'function') return undefined;
-  const attrs = (cls as { attributeTypeMap?: unknown }).attributeTypeMap;
-  return Array.isArray(attrs) ? (attrs as Attribute[]) : undefined;
-}
-
-/**
- * servedAttributes is modelAttributes without the fields client-node's models (generated from
- * Kubernetes 1.36) have but Kubernetes v1.32 does not serve: v1.32 rejects them as unknown fields
- * and does not publish them, so neither does skiff.
- */
-export function servedAttributes(model: string): readonly Attribute[] {
-  const attrs = modelAttributes(model) ?? [];
-  const newer = fieldsAfterV132[model];
-  if (!newer) return attrs;
-  const drop = new Set(newer.split(' '));
-  return attrs.filter((a) => !drop.has(a.baseName));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Model types
-
-/** TypeRef is a parsed attribute type. */
-export type TypeRef =
-  | { kind: 'model'; model: string }
-  | { kind: 'array'; items: TypeRef }
-  | { kind: 'map'; values: TypeRef }
-  | { kind: 'string' | 'number' | 'boolean' | 'time' | 'microTime' | 'intOrString'; format: string }
-  | { kind: 'any' };
-
-/** parseType reads client-node's type strings: `Array<V1Container>`, `{ [key: string]: string; }`, … */
-export function parseType(type: string, format = ''): TypeRef {
-  const t = type.trim();
-  const arr = /^Array<(.+)>$/.exec(t);
-  if (arr) return { kind: 'array', items: parseType(arr[1], format) };
-  const map = /^\{\s*\[key: string\]:\s*(.+?);?\s*\}$/.exec(t);
-  if (map) return { kind: 'map', values: parseType(map[1], format) };
-  switch (t) {
-    case 'string':
-      return { kind: 'string', format };
-    case 'number':
-      return { kind: 'number', format };
-    case 'boolean':
-      return { kind: 'boolean', format };
-    case 'Date':
-      return { kind: 'time', format };
-    case 'V1MicroTime':
-      return { kind: 'microTime', format };
-    case 'IntOrString':
-      return { kind: 'intOrString', format };
-    case 'any':
-    case 'object':
-      return { kind: 'any' };
-  }
-  return modelAttributes(t) ? { kind: 'model', model: t } : { kind: 'any' };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Definition names
-
-/** GroupVersionKind names a kind the way `x-kubernetes-group-version-kind` does. */
-export interface GroupVersionKind {
-  group: string;
-  version: string;
-  kind: string;
-}
-
-/**
- * groupPackages maps an API group to the package prefix of its OpenAPI definition names. Groups
- * not listed follow Kubernetes' rule for in-tree groups: `io.k8s.api.<first label of the group>`.
- */
-const groupPackages: Record<string, string> = {
-  '': 'io.k8s.api.core',
-  'internal.apiserver.k8s.io': 'io.k8s.api.apiserverinternal',
-  'apiextensions.k8s.io': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions',
-  'apiregistration.k8s.io': 'io.k8s.kube-aggregator.pkg.apis.apiregistration',
-};
-
-const metaPackage = 'io.k8s.apimachinery.pkg.apis.meta';
-// Definition names of the apimachinery types that have no client-node model of their own.
-export const QuantityDefinition = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
-export const IntOrStringDefinition = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
-export const TimeDefinition = `${metaPackage}.v1.Time`;
-export const MicroTimeDefinition = `${metaPackage}.v1.MicroTime`;
-export const RawExtensionDefinition = 'io.k8s.apimachinery.pkg.runtime.RawExtension';
-export const FieldsV1Definition = `${metaPackage}.v1.FieldsV1`;
-export const PatchDefinition = `${metaPackage}.v1.Patch`;
-
-/** groupPackage returns the definition-name package of a group, e.g. `io.k8s.api.apps`. */
-export function groupPackage(group: string): string {
-  return groupPackages[group] ?? `io.k8s.api.${group.split('.')[0]}`;
-}
-
-/**
- * groupPrefixes: client-node prefixes a model with its group when two groups define the same type
- * name (`CoreV1Event`, `EventsV1Event`). The prefix is the capitalised first label of the group.
- */
-const groupPrefixes: Record<string, string> = {
-  Core: '',
-  Apps: 'apps',
-  Batch: 'batch',
-  Discovery: 'discovery.k8s.io',
-  Events: 'events.k8s.io',
-  Rbac: 'rbac.authorization.k8s.io',
-  Flowcontrol: 'flowcontrol.apiserver.k8s.io',
-  Admissionregistration: 'admissionregistration.k8s.io',
-  Apiextensions: 'apiextensions.k8s.io',
-  Apiregistration: 'apiregistration.k8s.io',
-  Authentication: 'authentication.k8s.io',
-  Storage: 'storage.k8s.io',
-  Resource: 'resource.k8s.io',
-  Storagemigration: 'storagemigration.k8s.io',
-  Networking: 'networking.k8s.io',
-  Policy: 'policy',
-};
-
-/** metaTypes are the k8s.io/apimachinery meta/v1 types every group shares. */
-const metaTypes = new Set(
-  (
-    'ObjectMeta ListMeta OwnerReference ManagedFieldsEntry LabelSelector LabelSelectorRequirement ' +
-    'FieldSelectorRequirement Condition Status StatusDetails StatusCause DeleteOptions Preconditions ' +
-    'WatchEvent APIResource APIResourceList APIGroup APIGroupList APIVersions GroupVersionForDiscovery ' +
-    'ServerAddressByClientCIDR ShardInfo'
-  ).split(' '),
-);
-
-/**
- * coreTypesUsedElsewhere are the core/v1 types other groups' types embed (a Deployment's pod
- * template, a StatefulSet's claim templates, a Job's ObjectReferences, …). Every other nested type
- * lives in the package of the type that holds it.
- */
-const coreTypesUsedElsewhere = new Set(
-  'PodTemplateSpec PersistentVolumeClaim PersistentVolumeSpec ObjectReference EventSource Toleration TopologySelectorTerm TypedLocalObjectReference'.split(' '),
-);
-
-const kindGroup = new Map<string, string>();
-for (const [group, kinds] of Object.entries(kindsByGroup())) for (const k of kinds.split(' ')) kindGroup.set(k, group);
-
-/** ModelName is a client-node model name split into its parts: `EventsV1Event` → events.k8s.io, v1, Event. */
-export interface ModelName {
-  prefixGroup?: string;
-  version: string;
-  type: string;
-}
-
-const modelNameRE = /^([A-Z][a-z]+)?(V\d+(?:alpha\d+|beta\d+)?)([A-Z]\w*)$/;
-
-/** splitModelName parses a client-node model name, or returns undefined for names that are not `V1Foo`-shaped. */
-export function splitModelName(model: string): ModelName | undefined {
-  const m = modelNameRE.exec(model);
-  if (!m) return undefined;
-  const [, prefix, ver, type] = m;
-  const version = ver.toLowerCase();
-  if (prefix === undefined) return { version, type };
-  const group = groupPrefixes[prefix];
-  // Names like `V1Foo` whose type happens to start with a word are not prefixed.
-  if (group === undefined) return { version, type: prefix + type };
-  return { prefixGroup: group, version, type };
-}
-
-/**
- * groupOfModel says which API group's package defines a model: its client-node prefix, the meta
- * package, the group of a known kind, core for the few core types other groups embed, or else the
- * group of the type that refers to it. Without a referrer, the group is the one whose kinds reach
- * the model.
- */
-export function groupOfModel(model: string, referrerGroup?: string): string | 'meta' {
-  const n = splitModelName(model);
-  if (!n) return referrerGroup ?? '';
-  if (n.prefixGroup !== undefined) return n.prefixGroup;
-  if (metaTypes.has(n.type)) return 'meta';
-  const kg = kindGroup.get(n.type) ?? (n.type.endsWith('List') ? kindGroup.get(n.type.slice(0, -4)) : undefined);
-  if (kg !== undefined) return kg;
-  if (coreTypesUsedElsewhere.has(n.type)) return '';
-  if (referrerGroup !== undefined) return referrerGroup;
-  return homeGroups().get(model) ?? '';
-}
-
-let homeGroupCache: Map<string, string> | undefined;
-
-/** homeGroups maps every model reachable from a known kind to that kind's group (computed once). */
-function homeGroups(): Map<string, string> {
-  if (homeGroupCache) return homeGroupCache;
-  const home = new Map<string, string>();
-  const visit = (model: string, group: string): void => {
-    if (home.has(model)) return;
-    const g = groupOfModel(model, group);
-    if (g === 'meta') return;
-    home.set(model, g);
-    for (const a of servedAttributes(model)) for (const m of modelsIn(parseType(a.type))) visit(m, g);
-  };
-  const kinds: [string, string][] = [];
-  for (const m of Object.keys(modelClasses)) {
-    const gvk = modelAttributes(m) ? kindOfModel(m) : undefined;
-    if (gvk && !metaKinds.has(gvk.kind)) kinds.push([m, gvk.group]);
-  }
-  // Core first, so a type both core and another group reach is filed under core.
-  kinds.sort(([, a], [, b]) => Number(a !== '') - Number(b !== ''));
-  for (const [k, g] of kinds) visit(k, g);
-  homeGroupCache = home;
-  return home;
-}
-
-function modelsIn(t: TypeRef): string[] {
-  switch (t.kind) {
-    case 'model':
-      return [t.model];
-    case 'array':
-      return modelsIn(t.items);
-    case 'map':
-      return modelsIn(t.values);
-    default:
-      return [];
-  }
-}
-
-/** definitionName is the OpenAPI definition name of a model: `io.k8s.api.apps.v1.Deployment`. */
-export function definitionName(model: string, referrerGroup?: string): string {
-  const n = splitModelName(model);
-  if (!n) return model;
-  const group = groupOfModel(model, referrerGroup);
-  const pkg = group === 'meta' ? metaPackage : groupPackage(group);
-  return `${pkg}.${n.version}.${n.type}`;
-}
-
-/** metaKinds are the meta/v1 types that are kinds of their own (served by every group). */
-const metaKinds = new Set('Status DeleteOptions WatchEvent APIResourceList APIGroup APIGroupList APIVersions'.split(' '));
-
-/** kindOfModel returns the GVK of a model that is a top-level kind (or its list), else undefined. */
-export function kindOfModel(model: string): GroupVersionKind | undefined {
-  const n = splitModelName(model);
-  if (!n) return undefined;
-  if (metaTypes.has(n.type)) return metaKinds.has(n.type) ? { group: '', version: 'v1', kind: n.type } : undefined;
-  const isKind = n.prefixGroup !== undefined ? modelAttributes(model)?.some((a) => a.baseName === 'kind') && modelAttributes(model)?.some((a) => a.baseName === 'metadata') : kindGroup.has(n.type.replace(/List$/, '')) || kindGroup.has(n.type);
-  if (!isKind) return undefined;
-  const group = groupOfModel(model);
-  return { group: group === 'meta' ? '' : group, version: n.version, kind: n.type };
-}
-
-/**
- * modelNameFor names the client-node model of a kind: `V1Deployment`, or the group-prefixed form
- * client-node uses when two groups share a kind name (`CoreV1Event`, `EventsV1Event`).
- */
-export function modelNameFor(group: string, version: string, kind: string): string | undefined {
-  const ver = version[0].toUpperCase() + version.slice(1);
-  const prefix = Object.entries(groupPrefixes).find(([, g]) => g === group)?.[0];
-  const prefixed = prefix !== undefined ? `${prefix}${ver}${kind}` : undefined;
-  if (prefixed && modelAttributes(prefixed)) return prefixed;
-  const plain = `${ver}${kind}`;
-  if (modelAttributes(plain) && groupOfModel(plain) === group) return plain;
-  return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Field facts
+import { FieldsV1Definition, QuantityDefinition, RawExtensionDefinition } from './definitions.js';
 
 /** FieldMarkers are the list/patch extensions of one field, as the OpenAPI document spells them. */
 export interface FieldMarkers {
@@ -348,8 +64,13 @@ export function requiredFieldsOf(model: string): string[] {
   return r ? r.split(' ') : [];
 }
 
+/** isQuantityField says whether a model's field holds Quantities (a Quantity, or a map or list of them). */
+export function isQuantityField(model: string, field: string): boolean {
+  return referencedFields[model]?.[field] === 'Quantity';
+}
+
 /** referencedDefinition returns the definition a Quantity or raw-JSON field refers to, if it is one. */
-function referencedDefinition(model: string, field: string): string | undefined {
+export function referencedDefinition(model: string, field: string): string | undefined {
   switch (referencedFields[model]?.[field]) {
     case 'Quantity':
       return QuantityDefinition;
@@ -362,304 +83,8 @@ function referencedDefinition(model: string, field: string): string | undefined 
   return undefined;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Descriptions
-
-let modelsDir: string | undefined | null;
-
-/** docsDir locates client-node's generated model declarations, whose doc comments hold the field descriptions. */
-function docsDir(): string | undefined {
-  if (modelsDir === undefined) {
-    try {
-      modelsDir = fileURLToPath(new URL('./', import.meta.resolve('@kubernetes/client-node/dist/gen/models/all.js')));
-    } catch {
-      modelsDir = null;
-    }
-  }
-  return modelsDir ?? undefined;
-}
-
-/** ModelDocs are the descriptions of a model and its fields (by TypeScript property name). */
-export interface ModelDocs {
-  description?: string;
-  fields: Map<string, string>;
-}
-
-const docsCache = new Map<string, ModelDocs>();
-
-function unescapeDoc(lines: string[]): string {
-  return lines
-    .map((l) => l.replace(/^\s*\*\s?/, ''))
-    .join('\n')
-    .trim()
-    .replace(/\\(['"\\])/g, '$1');
-}
-
-/**
- * modelDocs reads the descriptions client-node keeps as doc comments in its `.d.ts` files (the
- * OpenAPI text Kubernetes generated them from), so `kubectl explain` has something to print.
- * Missing files give empty docs: descriptions are a courtesy, never required.
- */
-export function modelDocs(model: string): ModelDocs {
-  const cached = docsCache.get(model);
-  if (cached) return cached;
-  const docs: ModelDocs = { fields: new Map() };
-  docsCache.set(model, docs);
-  const dir = docsDir();
-  if (!dir || !/^\w+$/.test(model)) return docs;
-  let text: string;
-  try {
-    text = readFileSync(`${dir}${model}.d.ts`, 'utf8');
-  } catch {
-    return docs;
-  }
-  const lines = text.split('\n');
-  let comment: string[] | undefined;
-  let inComment = false;
-  for (const line of lines) {
-    const t = line.trim();
-    if (t.startsWith('/**')) {
-      inComment = true;
-      comment = [];
-      const rest = t.slice(3).replace(/\*\/$/, '');
-      if (rest.trim()) comment.push(rest);
-      if (t.endsWith('*/') && t.length > 3) inComment = false;
-      continue;
-    }
-    if (inComment) {
-      if (t.endsWith('*/')) {
-        inComment = false;
-        const rest = t.replace(/\*\/$/, '');
-        if (rest.trim() && rest.trim() !== '*') comment!.push(rest);
-      } else comment!.push(t);
-      continue;
-    }
-    if (t.startsWith('export declare class')) {
-      if (comment?.length) docs.description = unescapeDoc(comment);
-      comment = undefined;
-      continue;
-    }
-    const prop = /^'([^']+)'\??:/.exec(t);
-    if (prop && /^ {4}'/.test(line)) {
-      if (comment?.length) docs.fields.set(prop[1], unescapeDoc(comment));
-      comment = undefined;
-      continue;
-    }
-    if (t) comment = undefined;
-  }
-  return docs;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Schemas
-
-/** Schema is an OpenAPI v3 schema object (plain JSON). */
-export type Schema = Record<string, unknown>;
-
-/** SchemaOptions tune openAPISchemaFor. */
-export interface SchemaOptions {
-  /** descriptions copies client-node's doc comments into the schemas (default true). */
-  descriptions?: boolean;
-  /** group of the kind the walk starts from, when the model name alone does not say it. */
-  group?: string;
-}
-
-const ref = (definition: string) => `#/components/schemas/${definition}`;
-
-/** apimachinerySchema is a definition with no client-node model: scalars with custom JSON forms. */
-function apimachinerySchema(definition: string): Schema {
-  switch (definition) {
-    case QuantityDefinition:
-      return {
-        description: 'Quantity is a fixed-point representation of a number, serialized as a string such as "100m", "1Gi" or "2".',
-        oneOf: [{ type: 'string' }, { type: 'number' }],
-      };
-    case IntOrStringDefinition:
-      return {
-        description: 'IntOrString is a type that can hold an int32 or a string.',
-        format: 'int-or-string',
-        oneOf: [{ type: 'integer' }, { type: 'string' }],
-      };
-    case TimeDefinition:
-      return { description: 'Time is a timestamp serialized in RFC 3339 form with second precision.', format: 'date-time', type: 'string' };
-    case MicroTimeDefinition:
-      return { description: 'MicroTime is a timestamp serialized in RFC 3339 form with microsecond precision.', format: 'date-time', type: 'string' };
-    case RawExtensionDefinition:
-      return { description: 'RawExtension holds an embedded object whose schema is not known here.', type: 'object' };
-    case FieldsV1Definition:
-      return { description: 'FieldsV1 stores a set of fields in a trie-like structure, in JSON format.', type: 'object' };
-    case PatchDefinition:
-      return { description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.', type: 'object' };
-  }
-  return { type: 'object' };
-}
-
-interface Walk {
-  schemas: Record<string, Schema>;
-  descriptions: boolean;
-}
-
-function wrapRef(definition: string, extra: Schema = {}): Schema {
-  return { allOf: [{ $ref: ref(definition) }], ...extra };
-}
-
-function addApimachinery(w: Walk, definition: string): void {
-  if (!w.schemas[definition]) w.schemas[definition] = apimachinerySchema(definition);
-}
-
-/**
- * valueSchema is the schema of a value of type t found in a field of `model`, as an array item or
- * map value (`nested`) or as the field itself. Struct values in lists and maps carry `default: {}`
- * and strings `default: ""`, as Kubernetes' generator emits for non-pointer Go element types.
- */
-function valueSchema(w: Walk, t: TypeRef, model: string, field: string, group: string, nested: boolean): Schema {
-  const refDef = referencedDefinition(model, field);
-  switch (t.kind) {
-    case 'array':
-      return { type: 'array', items: valueSchema(w, t.items, model, field, group, true) };
-    case 'map':
-      return { type: 'object', additionalProperties: valueSchema(w, t.values, model, field, group, true) };
-    case 'model': {
-      const def = addModel(w, t.model, group);
-      return nested ? wrapRef(def, { default: {} }) : wrapRef(def);
-    }
-    case 'string':
-      if (refDef === QuantityDefinition) {
-        addApimachinery(w, QuantityDefinition);
-        return nested ? { $ref: ref(QuantityDefinition) } : wrapRef(QuantityDefinition);
-      }
-      return { ...(nested ? { default: '' } : {}), ...(t.format ? { format: t.format } : {}), type: 'string' };
-    case 'number':
-      if (t.format === 'int32' || t.format === 'int64') return { ...(nested ? { default: 0 } : {}), format: t.format, type: 'integer' };
-      return { ...(nested ? { default: 0 } : {}), ...(t.format ? { format: t.format } : {}), type: 'number' };
-    case 'boolean':
-      return { ...(nested ? { default: false } : {}), type: 'boolean' };
-    case 'time':
-      addApimachinery(w, TimeDefinition);
-      return wrapRef(TimeDefinition);
-    case 'microTime':
-      addApimachinery(w, MicroTimeDefinition);
-      return wrapRef(MicroTimeDefinition);
-    case 'intOrString':
-      addApimachinery(w, IntOrStringDefinition);
-      return wrapRef(IntOrStringDefinition);
-    case 'any':
-      if (refDef) {
-        addApimachinery(w, refDef);
-        return wrapRef(refDef);
-      }
-      return { 'x-kubernetes-preserve-unknown-fields': true };
-  }
-}
-
-/** addModel adds a model's schema (and everything it reaches) to the walk; returns its definition name. */
-function addModel(w: Walk, model: string, referrerGroup: string | undefined): string {
-  const def = definitionName(model, referrerGroup);
-  if (w.schemas[def]) return def;
-  const group = groupOfModel(model, referrerGroup);
-  const ownGroup = group === 'meta' ? (referrerGroup ?? '') : group;
-  const schema: Schema = { type: 'object' };
-  w.schemas[def] = schema; // placed before the walk so recursive types (JSONSchemaProps) terminate
-  const docs = w.descriptions ? modelDocs(model) : undefined;
-  if (docs?.description) schema.description = docs.description;
-  const properties: Record<string, Schema> = {};
-  for (const a of [...servedAttributes(model)].sort((x, y) => (x.baseName < y.baseName ? -1 : x.baseName > y.baseName ? 1 : 0))) {
-    const p = valueSchema(w, parseType(a.type, a.format), model, a.baseName, ownGroup, false);
-    const text = docs?.fields.get(a.name);
-    if (text) p.description = text;
-    const markers = fieldMarkers(model, a.baseName);
-    // A list marker on a non-list field (meta/v1 Status.details has one) says nothing about it.
-    if (markers) for (const [k, v] of Object.entries(markers)) if (p.type === 'array' || !k.startsWith('x-kubernetes-list')) p[k] = v;
-    properties[a.baseName] = p;
-  }
-  if (Object.keys(properties).length) schema.properties = properties;
-  const req = requiredFieldsOf(model).filter((f) => f in properties);
-  if (req.length) schema.required = req;
-  if (atomicStructs.has(model)) schema['x-kubernetes-map-type'] = 'atomic';
-  const union = unions[model];
-  if (union) schema['x-kubernetes-unions'] = [{ discriminator: union.discriminator, 'fields-to-discriminateBy': union.fields }];
-  const gvk = kindOfModel(model);
-  if (gvk) schema['x-kubernetes-group-version-kind'] = [gvk];
-  return def;
-}
-
-/**
- * openAPISchemaFor builds the OpenAPI v3 component schemas of a client-node model and of every
- * type it reaches, under Kubernetes' definition names.
- */
-export function openAPISchemaFor(modelName: string, opts: SchemaOptions = {}): { root: string; schemas: Record<string, Schema> } {
-  if (!modelAttributes(modelName)) throw new Error(`openAPISchemaFor: no client-node model named ${modelName}`);
-  const w: Walk = { schemas: {}, descriptions: opts.descriptions ?? true };
-  const root = addModel(w, modelName, opts.group);
-  return { root, schemas: w.schemas };
-}
-
-/** addSchemasFor adds a model's schemas into an existing set (shared walk for a whole group/version). */
-export function addSchemasFor(schemas: Record<string, Schema>, modelName: string, opts: SchemaOptions = {}): string {
-  return addModel({ schemas, descriptions: opts.descriptions ?? true }, modelName, opts.group);
-}
-
-/** apimachinerySchemaFor returns the schema of an apimachinery definition that has no model (Patch, Quantity, …). */
-export function apimachinerySchemaFor(definition: string): Schema {
-  return apimachinerySchema(definition);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Known fields
-
-/** FieldType is what strict decoding needs to know about a field: where to look further, if at all. */
-export type FieldType =
-  | { kind: 'object'; model: string }
-  | { kind: 'array'; items: FieldType }
-  | { kind: 'map'; values: FieldType }
-  /** scalar: strings, numbers, booleans, times, IntOrString, Quantity — nothing inside to check. */
-  | { kind: 'scalar' }
-  /** raw: RawExtension, FieldsV1, JSON — kept verbatim, so any content is accepted. */
-  | { kind: 'raw' };
-
-/** ModelFields are the known JSON fields of one model. */
-export interface ModelFields {
-  readonly model: string;
-  readonly fields: ReadonlyMap<string, FieldType>;
-}
-
-const fieldsCache = new Map<string, ModelFields>();
-
-function fieldType(t: TypeRef): FieldType {
-  switch (t.kind) {
-    case 'model':
-      return { kind: 'object', model: t.model };
-    case 'array':
-      return { kind: 'array', items: fieldType(t.items) };
-    case 'map':
-      return { kind: 'map', values: fieldType(t.values) };
-    case 'any':
-      return { kind: 'raw' };
-    default:
-      return { kind: 'scalar' };
-  }
-}
-
-/**
- * fieldsOf compiles (once, then cached) the known JSON fields of a model. Nested models are
- * referenced by name and compiled when first looked at, so recursive types cost nothing up front.
- */
-export function fieldsOf(modelName: string): ModelFields {
-  let mf = fieldsCache.get(modelName);
-  if (!mf) {
-    const fields = new Map<string, FieldType>();
-    for (const a of servedAttributes(modelName)) fields.set(a.baseName, fieldType(parseType(a.type, a.format)));
-    mf = { model: modelName, fields };
-    fieldsCache.set(modelName, mf);
-  }
-  return mf;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Tables (kubernetes/api v0.32). Keys are client-node model names.
-
 /** kindsByGroup lists the top-level kinds of the stable built-in groups (List kinds are implied). */
-function kindsByGroup(): Record<string, string> {
+export function kindsByGroup(): Record<string, string> {
   return {
     '': 'PersistentVolume PersistentVolumeClaim Pod PodTemplate ReplicationController Service ServiceAccount Endpoints Node Namespace Binding Event LimitRange ResourceQuota Secret ConfigMap ComponentStatus',
     apps: 'StatefulSet Deployment DaemonSet ReplicaSet ControllerRevision',
@@ -686,13 +111,13 @@ function kindsByGroup(): Record<string, string> {
 }
 
 /** unions: structs marked `+union`, with their `+unionDiscriminator` and the member fields it names. */
-const unions: Record<string, { discriminator: string; fields: Record<string, string> }> = {
+export const unions: Record<string, { discriminator: string; fields: Record<string, string> }> = {
   V1SeccompProfile: { discriminator: 'type', fields: { localhostProfile: 'LocalhostProfile' } },
   V1AppArmorProfile: { discriminator: 'type', fields: { localhostProfile: 'LocalhostProfile' } },
 };
 
 /** fieldsAfterV132: fields of client-node's models added to Kubernetes after v1.32. */
-const fieldsAfterV132: Record<string, string> = {
+export const fieldsAfterV132: Record<string, string> = {
   V1CSIDriverSpec: 'nodeAllocatableUpdatePeriodSeconds preventPodSchedulingIfMissing serviceAccountTokenInSecrets',
   V1Container: 'restartPolicyRules',
   V1ContainerStatus: 'stopSignal',
@@ -720,7 +145,7 @@ const fieldsAfterV132: Record<string, string> = {
  * compact notation — `merge[:key]` (patchStrategy merge, patchMergeKey), `retainKeys`,
  * `map:k1,k2` (+listType=map with +listMapKey), `atomic` / `set` (+listType), `mapType:…`.
  */
-const listAndPatchMarkers: Record<string, Record<string, string>> = {
+export const listAndPatchMarkers: Record<string, Record<string, string>> = {
   V1APIGroup: { versions: 'atomic', serverAddressByClientCIDRs: 'atomic' },
   V1APIGroupList: { groups: 'atomic' },
   V1APIResource: { shortNames: 'atomic', categories: 'atomic' },
@@ -937,7 +362,7 @@ const listAndPatchMarkers: Record<string, Record<string, string>> = {
 };
 
 /** requiredFields: per model, the JSON fields without `omitempty` or `+optional` (space separated). */
-const requiredFields: Record<string, string> = {
+export const requiredFields: Record<string, string> = {
   V1WatchEvent: 'type object',
   AdmissionregistrationV1ServiceReference: 'namespace name',
   AuthenticationV1TokenRequest: 'spec',
@@ -1214,7 +639,7 @@ const requiredFields: Record<string, string> = {
 };
 
 /** referencedFields: fields whose Go type is a Quantity (or a map of them) or raw JSON. */
-const referencedFields: Record<string, Record<string, string>> = {
+export const referencedFields: Record<string, Record<string, string>> = {
   V1WatchEvent: { object: 'RawExtension' },
   V1CSIStorageCapacity: { capacity: 'Quantity', maximumVolumeSize: 'Quantity' },
   V1ContainerStatus: { allocatedResources: 'Quantity' },
@@ -1237,7 +662,7 @@ const referencedFields: Record<string, Record<string, string>> = {
 };
 
 /** atomicStructs: structs marked `+structType=atomic` (or `+mapType=atomic`): replaced whole by apply. */
-const atomicStructs = new Set(
+export const atomicStructs = new Set(
   [
     'CoreV1EndpointPort', 'DiscoveryV1EndpointPort', 'RbacV1Subject', 'V1ConfigMapKeySelector',
     'V1CrossVersionObjectReference', 'V1EndpointAddress', 'V1LabelSelector', 'V1LocalObjectReference',
