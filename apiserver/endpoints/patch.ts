@@ -155,13 +155,14 @@ function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: Pat
 
   const retainKeys = ownValue(patch, '$retainKeys');
   if (retainKeys !== undefined) {
-    if (!Array.isArray(retainKeys)) throw invalidPatch('$retainKeys must be a list of field names');
+    if (!Array.isArray(retainKeys)) throw invalidPatch('invalid patch format of retainKeys');
     for (const k of Object.keys(orig)) if (!retainKeys.includes(k)) delete orig[k];
   }
   for (const [k, v] of Object.entries(patch)) {
     if (k === '$patch' || k === '$retainKeys') continue;
     if (k.startsWith(directivePrefix.setElementOrder)) {
       // An order for a list the patch does not otherwise touch still reorders it.
+      if (!Array.isArray(v)) throw invalidPatch('invalid patch format of setElementOrder list');
       const field = k.slice(directivePrefix.setElementOrder.length);
       const cur = ownValue(orig, field);
       if (!Object.hasOwn(patch, field) && Array.isArray(cur)) setOwn(orig, field, applyOrder(cur, v, meta([...path, field])?.mergeKey));
@@ -169,7 +170,7 @@ function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: Pat
     }
     if (k.startsWith(directivePrefix.deleteFromPrimitiveList)) {
       const field = k.slice(directivePrefix.deleteFromPrimitiveList.length);
-      if (!Array.isArray(v)) throw invalidPatch(`${k} must be a list`);
+      if (!Array.isArray(v)) throw invalidPatch('invalid patch format of primitive list');
       const cur = ownValue(orig, field);
       if (Array.isArray(cur)) setOwn(orig, field, cur.filter((x) => !v.some((d) => JSON.stringify(d) === JSON.stringify(x))));
       continue;

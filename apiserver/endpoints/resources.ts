@@ -13,7 +13,7 @@ import { applyScale, scaleFromObject, scaleGroupKind, type Scale } from '../../l
 import type { Logger } from '../../lib/log.js';
 import type { APIRegistry } from '../registry/registry.js';
 import type { DeleteOptions, GenericStore, ListQuery, RequestContext } from '../registry/store.js';
-import { parseRV } from '../registry/store.js';
+import { checkName, parseRV } from '../registry/store.js';
 import { findSubresource, type SubresourceRequest, type SubresourceResult } from '../registry/subresources/index.js';
 import type { UserInfo } from '../auth/authn.js';
 import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch, checkPatchedObject, noPatchMeta, PatchType, schemaPatchMeta, type PatchMetaLookup } from './patch.js';
@@ -309,6 +309,7 @@ export class ResourceHandler {
       else next = applyStrategicMergePatch(current, patch, patchMetaOf(store.def));
       if (next === null || typeof next !== 'object' || Array.isArray(next)) throw badRequest('the patch produced something that is not an object');
       checkPatchedObject(store.def, next as Record<string, unknown>, media, patch);
+      checkName(store.def, next as KubeObject, ns, name);
       const text = JSON.stringify(next);
       warnings = this.fieldValidation(store.def, next, Buffer.from(text), 'application/json', opts, 'PatchOptions', text);
       return next as KubeObject;

@@ -614,13 +614,7 @@ export class GenericStore {
     const aopts = { manager: ctx.fieldManager ?? '', force: opts.force, subresource: opts.subresource, now: ctx.now };
     const cmeta = (config as Partial<KubeObject> | null)?.metadata;
     const rv = typeof cmeta?.resourceVersion === 'string' && cmeta.resourceVersion ? cmeta.resourceVersion : undefined;
-    const checked = (obj: KubeObject): KubeObject => {
-      const meta = obj.metadata ?? {};
-      if ((meta.name ?? '') !== name) throw badRequest(`the name of the object (${meta.name ?? ''}) does not match the name on the URL (${name})`);
-      const want = this.def.namespaced ? (ns ?? '') : '';
-      if (meta.namespace && meta.namespace !== want) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-      return obj;
-    };
+    const checked = (obj: KubeObject): KubeObject => checkName(this.def, obj, ns, name);
     try {
       return await this.update(ns, name, null, ctx, {
         subresource: opts.subresource,
@@ -749,6 +743,18 @@ export class GenericStore {
     return this.cache.revision;
   }
 
+}
+
+/**
+ * checkName refuses an object that a patch or an apply made whose name or namespace is not the
+ * request's (the handlers' checkName in k8s.io/apiserver): 400, and nothing is written.
+ */
+export function checkName(def: ResourceDefinition, obj: KubeObject, ns: string | undefined, name: string): KubeObject {
+  const meta = obj.metadata ?? {};
+  if ((meta.name ?? '') !== name) throw badRequest(`the name of the object (${meta.name ?? ''}) does not match the name on the URL (${name})`);
+  const want = def.namespaced ? (ns ?? '') : '';
+  if (meta.namespace && meta.namespace !== want) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  return obj;
 }
 
 export function parseRV(rv: string): number {

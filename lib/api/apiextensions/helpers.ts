@@ -43,11 +43,11 @@ export function setCRDCondition(crd: CustomResourceDefinition, cond: CustomResou
 
 /** storageVersion is the name of the version marked storage, if exactly one is. */
 export function storageVersion(crd: CustomResourceDefinition): string | undefined {
-  return crd.spec.versions?.find((v) => v.storage)?.name;
+  return crd.spec?.versions?.find((v) => v.storage)?.name;
 }
 
 export function versionOf(crd: CustomResourceDefinition, name: string): CustomResourceDefinitionVersion | undefined {
-  return crd.spec.versions?.find((v) => v.name === name);
+  return crd.spec?.versions?.find((v) => v.name === name);
 }
 
 export function schemaForVersion(crd: CustomResourceDefinition, name: string): JSONSchemaProps | undefined {
