@@ -19,12 +19,29 @@ test('toV2Schema writes v3-only shapes as kube-openapi writes them in v2', () =>
     type: 'string',
   });
   assert.deepEqual(toV2Schema({ oneOf: [{ type: 'string' }, { type: 'number' }] }), { type: 'string' });
-  assert.deepEqual(toV2Schema({ type: 'object', nullable: true, additionalProperties: { allOf: [{ $ref: '#/components/schemas/X' }] } }), {
+  assert.deepEqual(toV2Schema({ type: 'object', additionalProperties: { allOf: [{ $ref: '#/components/schemas/X' }] } }), {
     type: 'object',
     additionalProperties: { $ref: '#/definitions/X' },
   });
   // kubectl's model parser refuses an array without items.
   assert.deepEqual(toV2Schema({ type: 'array', description: 'anything' }), { description: 'anything' });
+  // What kubectl's validation would wrongly refuse is left out, as for CRDs in kube-apiserver's v2.
+  assert.deepEqual(
+    toV2Schema({
+      type: 'object',
+      required: ['a', 'b'],
+      properties: {
+        a: { type: 'array', nullable: true, items: { type: 'string' } },
+        b: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { c: { type: 'string' } } },
+        i: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+      },
+    }),
+    {
+      type: 'object',
+      required: ['b'],
+      properties: { a: {}, b: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, i: { 'x-kubernetes-int-or-string': true } },
+    },
+  );
   // Values are not schemas: an enum or default holding `$ref`-like text is left alone.
   assert.deepEqual(toV2Schema({ type: 'string', enum: ['a', 'nullable'], default: 'a', 'x-kubernetes-list-type': 'atomic' }), {
     type: 'string',

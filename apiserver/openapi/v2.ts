@@ -27,8 +27,12 @@ const v2Ref = '#/definitions/';
 /**
  * toV2Schema rewrites one v3 schema as a Swagger 2.0 schema: references point at definitions, an
  * `allOf` of one reference becomes that reference (kube-openapi's v2 keeps the description beside
- * it), and what v2 lacks (`nullable`, `oneOf`, `anyOf`, `not`) is dropped; a value that may be an
- * integer or a string is a string, as kube-openapi declares IntOrString and Quantity in v2.
+ * it), and what v2 lacks (`nullable`, `oneOf`, `anyOf`, `not`) is dropped; IntOrString and
+ * Quantity are strings, as kube-openapi declares them in v2. Where kubectl's validation would
+ * refuse what the server accepts, the schema says less, as apiextensions-apiserver's
+ * ToStructuralOpenAPIV2 does for CRDs: a nullable value has no type, items or properties (kubectl
+ * knows no null), a nullable property is not required, and an object that keeps unknown fields
+ * lists no properties (kubectl would call every other field unknown).
  */
 export function toV2Schema(s: unknown): unknown {
   if (Array.isArray(s)) return s.map(toV2Schema);
@@ -48,8 +52,24 @@ export function toV2Schema(s: unknown): unknown {
     out.$ref = allOf[0].$ref;
   }
   if (out.type === undefined) {
-    const alternatives = ((s.oneOf ?? s.anyOf) as JSONObject[] | undefined)?.map((a) => a.type);
-    if (out.format === 'int-or-string' || s['x-kubernetes-int-or-string'] === true || alternatives?.includes('string')) out.type = 'string';
+    // The built-in Quantity and IntOrString (a oneOf of a string and a number); a CRD's
+    // x-kubernetes-int-or-string stays untyped, as kube-apiserver leaves it.
+    const alternatives = (s.oneOf as JSONObject[] | undefined)?.map((a) => a.type);
+    if (out.format === 'int-or-string' || (alternatives?.includes('string') && s['x-kubernetes-int-or-string'] !== true)) out.type = 'string';
+  }
+  if (s.nullable === true) {
+    delete out.type;
+    delete out.items;
+    delete out.properties;
+  }
+  if (s['x-kubernetes-preserve-unknown-fields'] === true) {
+    delete out.items;
+    delete out.properties;
+  }
+  if (Array.isArray(out.required) && isObject(s.properties)) {
+    const props = s.properties;
+    out.required = out.required.filter((f) => !(isObject(props[f as string]) && (props[f as string] as JSONObject).nullable === true));
+    if (!(out.required as unknown[]).length) delete out.required;
   }
   // kubectl's model parser rejects an array without items; an array of anything is no type at all.
   if (out.type === 'array' && !isObject(out.items)) delete out.type;
