@@ -13,7 +13,7 @@ import { APIRegistry } from './registry/registry.js';
 import { ServiceAllocator, parseCIDR, firstServiceIP } from './registry/services.js';
 import { Authenticator } from './auth/authn.js';
 import { AuthenticatedAuthorizer } from './auth/authz.js';
-import { createAPIServer } from './server.js';
+import { createAPIServer, versionInfo } from './server.js';
 import { parseGoDuration } from './endpoints/options.js';
 import { CRDController } from './crd/controller.js';
 import { bootstrap } from './bootstrap.js';
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     protobuf: decodeKubeProtobuf,
     fieldValidator: newFieldValidator(),
     openapi,
-    openapiV2: new OpenAPIV2Service(openapi),
+    openapiV2: new OpenAPIV2Service(openapi, { title: 'Kubernetes', version: versionInfo.gitVersion }),
     limits,
     readyChecks: {
       etcd: async () => {

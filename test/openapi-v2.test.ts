@@ -47,6 +47,7 @@ describe('/openapi/v2', () => {
   it('kubectl get --raw /openapi/v2 is a Swagger 2.0 document with the served kinds', async () => {
     const doc = JSON.parse(await ok(['get', '--raw', '/openapi/v2'])) as JSONObject;
     assert.equal(doc.swagger, '2.0');
+    assert.deepEqual(doc.info, { title: 'Kubernetes', version: JSON.parse(await ok(['version', '-o', 'json'])).serverVersion.gitVersion });
     assert.deepEqual(doc.securityDefinitions.BearerToken, { description: 'Bearer Token authentication', in: 'header', name: 'authorization', type: 'apiKey' });
     const pod = doc.definitions['io.k8s.api.core.v1.Pod'];
     assert.ok(pod, 'no Pod definition');

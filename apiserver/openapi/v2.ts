@@ -137,12 +137,10 @@ const securityDefinitions = { BearerToken: { description: 'Bearer Token authenti
  * openAPIV2Document merges v3 documents (in the order given) into the one Swagger 2.0 document,
  * paths and definitions sorted by name as kube-openapi writes them.
  */
-export function openAPIV2Document(v3docs: readonly OpenAPIDocument[]): JSONObject {
+export function openAPIV2Document(v3docs: readonly OpenAPIDocument[], info: { title: string; version: string } = { title: 'Kubernetes', version: 'unversioned' }): JSONObject {
   const paths: JSONObject = {};
   const definitions: JSONObject = {};
-  let info: unknown = { title: 'Kubernetes', version: 'unversioned' };
   for (const doc of v3docs) {
-    if (doc.info) info = doc.info;
     for (const [p, item] of Object.entries((doc.paths ?? {}) as Record<string, JSONObject>)) paths[p] = toV2PathItem(item);
     const schemas = ((doc.components as JSONObject | undefined)?.schemas ?? {}) as JSONObject;
     for (const [name, s] of Object.entries(schemas)) definitions[name] = toV2Schema(s);
@@ -182,7 +180,11 @@ export class OpenAPIV2Service {
   private proto: V2Representation | undefined;
   private built = new Date(0);
 
-  constructor(private readonly v3: V3Documents) {}
+  /** info is the document's; kube-apiserver names its version there (`v1.32.0`), unlike in v3. */
+  constructor(
+    private readonly v3: V3Documents,
+    private readonly info?: { title: string; version: string },
+  ) {}
 
   /** document is the current Swagger 2.0 document. */
   document(): JSONObject {
@@ -195,7 +197,7 @@ export class OpenAPIV2Service {
         const d = this.v3.document(p);
         return d ? [JSON.parse(d.body) as OpenAPIDocument] : [];
       });
-      this.doc = openAPIV2Document(docs);
+      this.doc = openAPIV2Document(docs, this.info);
       this.key = key;
       this.json = this.proto = undefined;
       // Last-Modified never goes backwards, even when two builds fall in one second.
