@@ -106,6 +106,42 @@ describe('/openapi/v2', () => {
     await ok(['apply', '--validate=true', '-f', '-'], list.replace(',"bogusField":1', ''));
   });
 
+  it('kubectl passes, on the client, a List of what the server itself returned', async () => {
+    // No false rejections: every field the server writes (status, managedFields, quantities,
+    // int-or-string ports, probes, affinity) is in the v2 models kubectl checks a List against.
+    const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default, labels: {app: web}}
+spec:
+  replicas: 2
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 1}}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      tolerations: [{key: k, operator: Exists, effect: NoExecute, tolerationSeconds: 5}]
+      affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: a, operator: In, values: [b]}]}]}}}
+      containers:
+      - name: c
+        image: nginx
+        ports: [{containerPort: 80, name: http}]
+        resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: 1, memory: 1Gi}}
+        readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 5}
+        env: [{name: A, value: "1"}, {name: B, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+        volumeMounts: [{name: v, mountPath: /v}]
+      volumes: [{name: v, emptyDir: {sizeLimit: 1Gi}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {selector: {app: web}, ports: [{port: 80, targetPort: http}], type: NodePort}
+`;
+    await ok(['apply', '-f', '-'], manifest);
+    const list = await ok(['get', 'deployments,services,configmaps,serviceaccounts,namespaces,priorityclasses', '-A', '-o', 'yaml']);
+    assert.match(list, /kind: List/);
+    await ok(['create', '--dry-run=client', '--validate=true', '-f', '-'], list);
+  });
+
   it('answers protobuf as kubectl asks for it, decoding to the same document, with ETags', async () => {
     const json = await get('/openapi/v2', { Accept: 'application/json' });
     assert.equal(json.status, 200);
