@@ -13,13 +13,14 @@ import { APIRegistry } from './registry/registry.js';
 import { ServiceAllocator, parseCIDR, firstServiceIP } from './registry/services.js';
 import { Authenticator } from './auth/authn.js';
 import { AuthenticatedAuthorizer } from './auth/authz.js';
-import { createAPIServer } from './server.js';
+import { createAPIServer, versionInfo } from './server.js';
 import { parseGoDuration } from './endpoints/options.js';
 import { CRDController } from './crd/controller.js';
 import { bootstrap } from './bootstrap.js';
 import { admissionHooksFor } from './admission/index.js';
 import { decodeKubeProtobuf } from './protobuf/decode.js';
 import { newFieldValidator, newOpenAPIProvider } from './openapi-wiring.js';
+import { OpenAPIV2Service } from './openapi/v2.js';
 
 const flagSpecs: FlagSpec[] = [
   { name: 'etcd-servers', description: 'Comma-separated etcd client URLs.', default: 'http://127.0.0.1:2379' },
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
   const crdController = new CRDController(registry, { log });
   await crdController.start();
 
+  const openapi = newOpenAPIProvider(registry);
   const server = createAPIServer({
     registry,
     authenticator: new Authenticator(f['token-auth-file'] || undefined),
@@ -119,7 +121,8 @@ async function main(): Promise<void> {
     port,
     protobuf: decodeKubeProtobuf,
     fieldValidator: newFieldValidator(),
-    openapi: newOpenAPIProvider(registry),
+    openapi,
+    openapiV2: new OpenAPIV2Service(openapi, { title: 'Kubernetes', version: versionInfo.gitVersion }),
     limits,
     readyChecks: {
       etcd: async () => {

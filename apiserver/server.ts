@@ -21,6 +21,7 @@ import { parseRequestOptions } from './endpoints/options.js';
 import { InflightLimiter, isLongRunning, RequestDeadline, requestKind, requestTimeoutError, type RequestKind } from './endpoints/filters.js';
 import type { APIRegistry } from './registry/registry.js';
 import { openAPIV3Response, type OpenAPIV3Service } from './openapi.js';
+import { openAPIV2Response, type OpenAPIV2Service } from './openapi/v2.js';
 
 /** FrontDoorLimits are kube-apiserver's --max-requests-inflight, --max-mutating-requests-inflight and --request-timeout. */
 export interface FrontDoorLimits {
@@ -44,6 +45,8 @@ export interface ServerOptions {
   protobuf?: ProtobufDecoder;
   fieldValidator?: FieldValidator;
   openapi?: OpenAPIV3Service;
+  /** openapiV2 serves /openapi/v2 (built from the v3 documents). */
+  openapiV2?: OpenAPIV2Service;
   /** readyChecks run for /readyz; each returns an error message or undefined. */
   readyChecks: Record<string, () => Promise<string | undefined>>;
   limits?: FrontDoorLimits;
@@ -167,6 +170,17 @@ export function createAPIServer(opts: ServerOptions): https.Server {
       const list = apiResourceList(registry, seg[1]!, seg[2]!);
       if (!list) throw notFoundPath();
       writeJSON(res, 200, list);
+      return true;
+    }
+    if (seg[0] === 'openapi' && seg[1] === 'v2' && seg.length === 2) {
+      if (!opts.openapiV2) throw notFoundPath();
+      const r = openAPIV2Response(opts.openapiV2, {
+        accept: req.headers.accept,
+        ifNoneMatch: req.headers['if-none-match'],
+        ifModifiedSince: req.headers['if-modified-since'],
+      });
+      res.writeHead(r.status, r.body !== undefined ? { ...r.headers, 'Content-Length': String(r.body.length) } : r.headers);
+      res.end(r.body);
       return true;
     }
     if (seg[0] === 'openapi' && seg[1] === 'v3') {
