@@ -204,6 +204,26 @@ spec:
     assert.deepEqual(await slicesOf('external-db'), []);
   });
 
+  it('gives the kubernetes Service an EndpointSlice that follows its Endpoints, and writes it again when deleted', async () => {
+    const ep = await getJSON<EndpointsJSON>(['get', 'endpoints', 'kubernetes', '-n', 'default']);
+    const address = ep?.subsets?.[0]?.addresses?.[0]?.ip;
+    const port = ep?.subsets?.[0]?.ports?.[0]?.port;
+    assert.ok(address && port, `kubernetes Endpoints: ${JSON.stringify(ep)}`);
+    const want = {
+      labels: { 'kubernetes.io/service-name': 'kubernetes' },
+      addressType: 'IPv4',
+      ports: [{ name: 'https', port, protocol: 'TCP' }],
+      endpoints: [{ addresses: [address], conditions: { ready: true } }],
+    };
+    const view = (s: SliceJSON | undefined) => s && { labels: s.metadata.labels, addressType: s.addressType, ports: s.ports, endpoints: s.endpoints };
+    const slice = await getJSON<SliceJSON>(['get', 'endpointslice', 'kubernetes', '-n', 'default']);
+    assert.deepEqual(view(slice), want);
+    await ok(['delete', 'endpointslice', 'kubernetes', '-n', 'default']);
+    let got: SliceJSON | undefined;
+    await until(async () => !!(got = await getJSON<SliceJSON>(['get', 'endpointslice', 'kubernetes', '-n', 'default'])), 30_000, 'the kubernetes EndpointSlice written again');
+    assert.deepEqual(view(got), want);
+  });
+
   it('drops a deleted pod and removes Endpoints and slices with their Service', async () => {
     const ips = await podIPs(['web-a']);
     await ok(['delete', 'pod', 'web-a', '-n', ns, '--wait=false']);
