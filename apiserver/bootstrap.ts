@@ -135,7 +135,7 @@ async function reconcileEndpoints(registry: APIRegistry, ctx: () => RequestConte
       let cur = (await getOrUndefined(epStore.get('default', 'kubernetes'))) as Endpoints | undefined;
       if (!cur) {
         cur = (await epStore.create('default', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets }, ctx())) as Endpoints;
-      } else if (JSON.stringify(cur.subsets) !== JSON.stringify(subsets) || cur.metadata.labels?.['endpointslice.kubernetes.io/skip-mirror'] !== 'true') {
+      } else if (!semanticEqual(cur.subsets, subsets) || cur.metadata.labels?.['endpointslice.kubernetes.io/skip-mirror'] !== 'true') {
         const labels = { ...cur.metadata.labels, 'endpointslice.kubernetes.io/skip-mirror': 'true' };
         cur = (await epStore.update('default', 'kubernetes', { ...cur, metadata: { ...cur.metadata, labels }, subsets }, ctx())).object as Endpoints;
       }

@@ -261,6 +261,8 @@ subsets: [{addresses: [{ip: 192.0.2.10}, {ip: 192.0.2.11}], notReadyAddresses: [
     let got: SliceJSON | undefined;
     await until(async () => !!(got = await getJSON<SliceJSON>(['get', 'endpointslice', 'kubernetes', '-n', 'default'])), 30_000, 'the kubernetes EndpointSlice written again');
     assert.deepEqual(view(got), want);
+    // The pass that wrote the slice again found the Endpoints right and left them alone.
+    assert.equal((await getJSON<EndpointsJSON>(['get', 'endpoints', 'kubernetes', '-n', 'default']))?.metadata.resourceVersion, ep.metadata.resourceVersion);
   });
 
   it('drops a deleted pod and removes Endpoints and slices with their Service', async () => {
