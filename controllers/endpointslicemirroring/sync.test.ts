@@ -7,6 +7,7 @@ import { EndpointSlices } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
 import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
+import { StaleInformerCacheError } from '../endpointslice/sync.js';
 import { EndpointSliceTracker } from '../endpointslice/tracker.js';
 import { endpointSlicePrefix } from './reconciler.js';
 import { type MirroringSyncer, syncEndpoints } from './sync.js';
@@ -142,6 +143,30 @@ describe('endpointslicemirroring syncEndpoints', () => {
     const { client, s } = syncer([svc()], [ep], [v4, v6]);
     await syncEndpoints(s, 'ns/db');
     assert.deepEqual(summary(client), ['delete db-v6']);
+  });
+
+  it('records InvalidIPAddress for addresses that are not IPs and mirrors the rest', async () => {
+    const ep = endpoints([{ addresses: [{ ip: 'not-an-ip' }, { ip: '192.0.2.10' }], ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] }]);
+    const { client, recorder, s } = syncer([svc()], [ep]);
+    await syncEndpoints(s, 'ns/db');
+    assert.deepEqual((client.writes()[0]!.object as EndpointSlice).endpoints?.map((e) => e.addresses?.[0]), ['192.0.2.10']);
+    assert.deepEqual(recorder.events, ['Warning InvalidIPAddress Skipped 1 invalid IP addresses when mirroring to EndpointSlices']);
+  });
+
+  it('refuses to act on a slice cache that has not seen its own create, so no second slice is made', async () => {
+    const ep = endpoints([{ addresses: [{ ip: '192.0.2.10' }], ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] }]);
+    const { client, s } = syncer([svc()], [ep]);
+    await syncEndpoints(s, 'ns/db');
+    assert.deepEqual(summary(client), ['create db-']);
+    await assert.rejects(syncEndpoints(s, 'ns/db'), StaleInformerCacheError);
+    assert.deepEqual(summary(client), ['create db-']);
+  });
+
+  it('creates nothing for Endpoints being deleted', async () => {
+    const ep = endpoints([{ addresses: [{ ip: '192.0.2.10' }], ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] }], { deletionTimestamp: '2024-01-01T00:00:00Z' });
+    const { client, s } = syncer([svc()], [ep]);
+    await syncEndpoints(s, 'ns/db');
+    assert.deepEqual(summary(client), []);
   });
 
   it('names slices after the Endpoints, or by the bare name when `name-` would be too long', () => {
