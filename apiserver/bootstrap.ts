@@ -2,12 +2,17 @@
 // `kubernetes` Service in default (first ClusterIP, port 443) with Endpoints naming this apiserver,
 // and the system-node-critical and system-cluster-critical PriorityClasses.
 //
-// The Endpoints are not a condition of starting: an advertise address that endpoints validation
-// refuses (loopback, as on a machine whose only interface is lo) leaves the Service without
-// Endpoints and a warning in the log, and a failed write is retried in the background, as
-// kube-apiserver's endpoint reconciler logs and retries.
+// The Endpoints and the EndpointSlice of the same name that follows them are kept right by a
+// background reconciler every 10 s, as kube-apiserver's endpoint reconciler does: a failed write is
+// logged and tried again, and a deleted slice comes back. They are not a condition of starting: an
+// advertise address that endpoints validation refuses (loopback, as on a machine whose only
+// interface is lo) leaves the Service without Endpoints or slice and a warning in the log.
 
 import type { KubeObject } from '../lib/api/meta.js';
+import type { EndpointAddress, Endpoints } from '../lib/api/core/endpoints.js';
+import { AddressType, type Endpoint, type EndpointSlice, LabelServiceName } from '../lib/api/discovery/endpointslice.js';
+import { semanticEqual } from '../lib/api/apps/equality.js';
+import { isIPv6String as isIPv6 } from '../lib/net/ip.js';
 import { systemPriorityClasses } from '../lib/api/scheduling/priorityclass.js';
 import { isAlreadyExists, isNotFound, isConflict } from '../lib/machinery/status.js';
 import { validateNonSpecialIP } from '../lib/api/core/validation.js';
@@ -84,7 +89,7 @@ export async function bootstrap(registry: APIRegistry, opts: { serviceIP: string
     });
     return;
   }
-  void reconcileEndpointsUntilDone(registry, ctx, opts);
+  void reconcileEndpointsForever(registry, ctx, opts);
 }
 
 /**
@@ -96,43 +101,105 @@ export function endpointsUnpublishable(advertiseAddress: string): string | undef
   return errs.length ? errs.map((e) => e.detail).join('; ') : undefined;
 }
 
-/** endpointsRetryMs is how long a failed Endpoints write waits before the next try (kube's --endpoint-reconciler interval, 10 s). */
-const endpointsRetryMs = 10_000;
+/** endpointsReconcileMs is how often the Endpoints and slice are checked, and a failed write tried again (kube's endpoint reconciler interval, 10 s). */
+const endpointsReconcileMs = 10_000;
 
 /**
- * reconcileEndpointsUntilDone writes the `kubernetes` Endpoints naming this apiserver. A failure
- * is logged and retried in the background, as kube-apiserver's endpoint reconciler does; it never
- * stops the apiserver.
+ * reconcileEndpointsForever keeps the `kubernetes` Endpoints naming this apiserver, and the
+ * EndpointSlice that follows them, as they should be. A failure is logged and tried again on the
+ * next pass, as kube-apiserver's endpoint reconciler does; it never stops the apiserver.
  */
-async function reconcileEndpointsUntilDone(registry: APIRegistry, ctx: () => RequestContext, opts: { advertiseAddress: string; port: number; log: Logger }): Promise<void> {
+async function reconcileEndpointsForever(registry: APIRegistry, ctx: () => RequestContext, opts: { advertiseAddress: string; port: number; log: Logger }): Promise<void> {
   for (;;) {
     try {
       await reconcileEndpoints(registry, ctx, opts);
-      return;
     } catch (err) {
-      opts.log.error('Unable to sync the kubernetes service endpoints', { err: err as Error, retryInSeconds: endpointsRetryMs / 1000 });
+      opts.log.error('Unable to sync the kubernetes service endpoints', { err: err as Error, retryInSeconds: endpointsReconcileMs / 1000 });
     }
-    await new Promise((resolve) => setTimeout(resolve, endpointsRetryMs).unref());
+    await new Promise((resolve) => setTimeout(resolve, endpointsReconcileMs).unref());
   }
 }
 
+const getOrUndefined = (p: Promise<KubeObject>): Promise<KubeObject | undefined> =>
+  p.catch((err) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+
+/** reconcileEndpoints writes the Endpoints when they differ from what they should be, then the slice from them. */
 async function reconcileEndpoints(registry: APIRegistry, ctx: () => RequestContext, opts: { advertiseAddress: string; port: number }): Promise<void> {
   const epStore = registry.lookup('', 'v1', 'endpoints')!;
   const subsets = [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }];
   for (let attempt = 0; ; attempt++) {
     try {
-      const cur = await epStore.get('default', 'kubernetes').catch((err) => {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      });
+      let cur = (await getOrUndefined(epStore.get('default', 'kubernetes'))) as Endpoints | undefined;
       if (!cur) {
-        await epStore.create('default', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets }, ctx());
-      } else if (JSON.stringify(cur.subsets) !== JSON.stringify(subsets)) {
-        await epStore.update('default', 'kubernetes', { ...cur, subsets }, ctx());
+        cur = (await epStore.create('default', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets }, ctx())) as Endpoints;
+      } else if (!semanticEqual(cur.subsets, subsets) || cur.metadata.labels?.['endpointslice.kubernetes.io/skip-mirror'] !== 'true') {
+        const labels = { ...cur.metadata.labels, 'endpointslice.kubernetes.io/skip-mirror': 'true' };
+        cur = (await epStore.update('default', 'kubernetes', { ...cur, metadata: { ...cur.metadata, labels }, subsets }, ctx())).object as Endpoints;
       }
+      await ensureEndpointSlice(registry, ctx, cur);
       return;
     } catch (err) {
       if (attempt >= 4 || (!isAlreadyExists(err) && !isConflict(err))) throw err;
     }
   }
+}
+
+/**
+ * ensureEndpointSlice is the endpoints adapter's EnsureEndpointSliceFromEndpoints: create the
+ * slice when missing, recreate it when its address type changed (the type is immutable), and
+ * update it when its endpoints, ports or labels differ.
+ */
+async function ensureEndpointSlice(registry: APIRegistry, ctx: () => RequestContext, ep: Endpoints): Promise<void> {
+  const store = registry.lookup('discovery.k8s.io', 'v1', 'endpointslices');
+  if (!store) return;
+  const want = endpointSliceFromEndpoints(ep);
+  const cur = (await getOrUndefined(store.get('default', want.metadata.name!))) as EndpointSlice | undefined;
+  if (!cur) {
+    await store.create('default', want, ctx());
+    return;
+  }
+  if (cur.addressType !== want.addressType) {
+    await store.delete('default', want.metadata.name!, {}, ctx());
+    await store.create('default', want, ctx());
+    return;
+  }
+  if (semanticEqual(cur.endpoints ?? [], want.endpoints ?? []) && semanticEqual(cur.ports ?? [], want.ports ?? []) && semanticEqual(cur.metadata.labels ?? {}, want.metadata.labels)) return;
+  await store.update('default', want.metadata.name!, { ...cur, metadata: { ...cur.metadata, labels: want.metadata.labels }, endpoints: want.endpoints, ports: want.ports }, ctx());
+}
+
+/**
+ * endpointSliceFromEndpoints is the endpoints adapter's endpointSliceFromEndpoints: a slice of the
+ * same name labelled with the service name only (no managed-by label: kube-apiserver writes it,
+ * not a controller), from the first subset: its ports, its ready then not-ready addresses with
+ * only the ready condition set, IPv6 when every address is IPv6.
+ */
+export function endpointSliceFromEndpoints(ep: Endpoints): EndpointSlice & { metadata: { labels: Record<string, string> } } {
+  const slice: EndpointSlice & { metadata: { labels: Record<string, string> } } = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: ep.metadata.name, namespace: ep.metadata.namespace, labels: { [LabelServiceName]: ep.metadata.name ?? '' } },
+    addressType: AddressType.IPv4,
+    endpoints: null,
+  };
+  const subset = ep.subsets?.[0];
+  if (!subset) return slice;
+  slice.ports = (subset.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP' }));
+  const all = [...(subset.addresses ?? []), ...(subset.notReadyAddresses ?? [])];
+  if (all.length && all.every((a) => isIPv6(a.ip))) slice.addressType = AddressType.IPv6;
+  const toEndpoint = (a: EndpointAddress, ready: boolean): Endpoint => {
+    const e: Endpoint = { addresses: [a.ip], conditions: { ready } };
+    if (a.targetRef) e.targetRef = a.targetRef;
+    if (a.nodeName) e.nodeName = a.nodeName;
+    if (a.hostname) e.hostname = a.hostname;
+    return e;
+  };
+  const eps = [
+    ...(subset.addresses ?? []).filter((a) => isIPv6(a.ip) === (slice.addressType === AddressType.IPv6)).map((a) => toEndpoint(a, true)),
+    ...(subset.notReadyAddresses ?? []).filter((a) => isIPv6(a.ip) === (slice.addressType === AddressType.IPv6)).map((a) => toEndpoint(a, false)),
+  ];
+  if (eps.length) slice.endpoints = eps;
+  return slice;
 }

@@ -14,6 +14,7 @@ import { type ControllerContext, type ControllerStarter, managedRunController, n
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
+import { startEndpointSliceMirroringController } from './endpointslicemirroring/controller.js';
 import { startGarbageCollector } from './garbagecollector/controller.js';
 import { startNamespaceController } from './namespace/controller.js';
 import { startNodeIpamController } from './nodeipam/controller.js';
@@ -28,6 +29,7 @@ const starters: Record<string, ControllerStarter> = {
   replicaset: startReplicaSetController,
   endpoint: startEndpointsController,
   endpointslice: startEndpointSliceController,
+  endpointslicemirroring: startEndpointSliceMirroringController,
   garbagecollector: startGarbageCollector,
   namespace: startNamespaceController,
   nodeipam: startNodeIpamController,
@@ -63,7 +65,7 @@ function controllerMetrics(registry: import('prom-client').Registry): Controller
 
 runComponent({
   name: 'skiff-controller-manager',
-  summary: 'The skiff controller manager: Deployment, ReplicaSet, Endpoints, EndpointSlice, garbage collector, namespace, node IPAM and lifecycle, pod GC and ServiceAccount controllers in one process.',
+  summary: 'The skiff controller manager: Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC and ServiceAccount controllers in one process.',
   defaultPort: 10257,
   leaseName: 'kube-controller-manager',
   userAgent: 'skiff-controller-manager',

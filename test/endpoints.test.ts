@@ -1,5 +1,5 @@
 // Endpoints, EndpointSlices and ServiceAccounts end to end: a real apiserver and controller
-// manager (only the endpoint, endpointslice and serviceaccount controllers), a stand-in kubelet
+// manager (only the endpoint, endpointslice, endpointslicemirroring and serviceaccount controllers), a stand-in kubelet
 // that gives pods IPs and readiness, and the real kubectl reading what the controllers wrote.
 
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +16,7 @@ const ns = 'shop';
 before(async () => {
   cluster = await startCluster({
     components: ['etcd', 'apiserver', 'controller-manager'],
-    extraArgs: { 'controller-manager': ['--controllers=endpoint,endpointslice,serviceaccount'] },
+    extraArgs: { 'controller-manager': ['--controllers=endpoint,endpointslice,endpointslicemirroring,serviceaccount'] },
   });
   kubelet = await startFakeKubelet(cluster.kubeconfig, { ready: 'manual', namespace: ns });
 });
@@ -201,7 +201,68 @@ spec:
     const after = await getJSON<EndpointsJSON>(['get', 'endpoints', 'external-db', '-n', ns]);
     assert.equal(after?.metadata.resourceVersion, before?.metadata.resourceVersion);
     assert.deepEqual(summarize(after), ['undefined 192.0.2.10:5432 ready']);
-    assert.deepEqual(await slicesOf('external-db'), []);
+  });
+
+  it('mirrors the Endpoints of a Service without a selector to an EndpointSlice, and follows them', async () => {
+    const view = (slices: SliceJSON[]) =>
+      slices.map((s) => ({ managedBy: s.metadata.labels['endpointslice.kubernetes.io/managed-by'], owner: s.metadata.ownerReferences?.map((o) => `${o.kind}/${o.name}`), addressType: s.addressType, ports: s.ports, endpoints: s.endpoints }));
+    const mirrored = (ips: string[], ready: boolean[]) => [{
+      managedBy: 'endpointslicemirroring-controller.k8s.io',
+      owner: ['Endpoints/external-db'],
+      addressType: 'IPv4',
+      ports: [{ name: '', port: 5432, protocol: 'TCP' }],
+      endpoints: ips.map((ip, i) => ({ addresses: [ip], conditions: { ready: ready[i] } })),
+    }];
+    let got: unknown;
+    const settles = async (want: unknown, what: string) =>
+      until(async () => JSON.stringify((got = view(await slicesOf('external-db')))) === JSON.stringify(want), 20_000, `${what} (last: ${JSON.stringify(got)})`);
+    await settles(mirrored(['192.0.2.10'], [true]), 'the mirrored slice');
+    const [slice] = await slicesOf('external-db');
+    assert.match(slice!.metadata.name, /^external-db-/);
+
+    await ok(['apply', '-f', '-'], `apiVersion: v1
+kind: Endpoints
+metadata: {name: external-db, namespace: ${ns}}
+subsets: [{addresses: [{ip: 192.0.2.10}, {ip: 192.0.2.11}], notReadyAddresses: [{ip: 192.0.2.12}], ports: [{port: 5432}]}]
+`);
+    await settles(mirrored(['192.0.2.10', '192.0.2.11', '192.0.2.12'], [true, true, false]), 'the slice following the Endpoints');
+    assert.equal((await slicesOf('external-db'))[0]!.metadata.name, slice!.metadata.name, 'the slice is updated in place');
+
+    await ok(['label', 'endpoints', 'external-db', '-n', ns, 'endpointslice.kubernetes.io/skip-mirror=true']);
+    await settles([], 'the mirrored slice gone after skip-mirror');
+    await ok(['label', 'endpoints', 'external-db', '-n', ns, 'endpointslice.kubernetes.io/skip-mirror-']);
+    await settles(mirrored(['192.0.2.10', '192.0.2.11', '192.0.2.12'], [true, true, false]), 'the mirrored slice back');
+
+    // A selector hands the Service to the endpoint controllers: the mirrored slice goes.
+    await ok(['patch', 'service', 'external-db', '-n', ns, '-p', '{"spec":{"selector":{"app":"nothing"}}}']);
+    await until(async () => !(await slicesOf('external-db')).some((s) => s.metadata.labels['endpointslice.kubernetes.io/managed-by'] === 'endpointslicemirroring-controller.k8s.io'), 20_000, 'the mirrored slice gone with a selector');
+  });
+
+  it('does not mirror the kubernetes Endpoints, which the apiserver gives a slice itself', async () => {
+    const slices = (await getJSON<{ items: SliceJSON[] }>(['get', 'endpointslices', '-n', 'default', '-l', 'kubernetes.io/service-name=kubernetes']))?.items ?? [];
+    assert.deepEqual(slices.map((s) => s.metadata.name), ['kubernetes']);
+  });
+
+  it('gives the kubernetes Service an EndpointSlice that follows its Endpoints, and writes it again when deleted', async () => {
+    const ep = await getJSON<EndpointsJSON>(['get', 'endpoints', 'kubernetes', '-n', 'default']);
+    const address = ep?.subsets?.[0]?.addresses?.[0]?.ip;
+    const port = ep?.subsets?.[0]?.ports?.[0]?.port;
+    assert.ok(address && port, `kubernetes Endpoints: ${JSON.stringify(ep)}`);
+    const want = {
+      labels: { 'kubernetes.io/service-name': 'kubernetes' },
+      addressType: 'IPv4',
+      ports: [{ name: 'https', port, protocol: 'TCP' }],
+      endpoints: [{ addresses: [address], conditions: { ready: true } }],
+    };
+    const view = (s: SliceJSON | undefined) => s && { labels: s.metadata.labels, addressType: s.addressType, ports: s.ports, endpoints: s.endpoints };
+    const slice = await getJSON<SliceJSON>(['get', 'endpointslice', 'kubernetes', '-n', 'default']);
+    assert.deepEqual(view(slice), want);
+    await ok(['delete', 'endpointslice', 'kubernetes', '-n', 'default']);
+    let got: SliceJSON | undefined;
+    await until(async () => !!(got = await getJSON<SliceJSON>(['get', 'endpointslice', 'kubernetes', '-n', 'default'])), 30_000, 'the kubernetes EndpointSlice written again');
+    assert.deepEqual(view(got), want);
+    // The pass that wrote the slice again found the Endpoints right and left them alone.
+    assert.equal((await getJSON<EndpointsJSON>(['get', 'endpoints', 'kubernetes', '-n', 'default']))?.metadata.resourceVersion, ep.metadata.resourceVersion);
   });
 
   it('drops a deleted pod and removes Endpoints and slices with their Service', async () => {

@@ -63,6 +63,8 @@ describe('skiff up, supervised', () => {
     assert.equal(svc.stdout, '10.96.0.1');
     const ep = await kubectl(['get', 'endpoints', 'kubernetes', '-n', 'default']);
     assert.match(ep.stderr, /NotFound/);
+    const slice = await kubectl(['get', 'endpointslice', 'kubernetes', '-n', 'default']);
+    assert.match(slice.stderr, /NotFound/);
     assert.match(readFileSync(join(home, 'logs', 'apiserver.log'), 'utf8'), /Not publishing the kubernetes Endpoints/);
     const made = await kubectl(['create', 'configmap', 'hello', '--from-literal=a=b']);
     assert.equal(made.code, 0, made.stderr);
