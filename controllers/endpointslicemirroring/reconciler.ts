@@ -22,7 +22,7 @@ export const maxEndpointsPerSubset = 1000;
 export const LabelSkipMirror = 'endpointslice.kubernetes.io/skip-mirror';
 /** LeaderElectionAnnotation marks an Endpoints object used as a leader-election lock, never mirrored. */
 export const LeaderElectionAnnotation = 'control-plane.alpha.kubernetes.io/leader';
-/** Annotations of the Endpoints that are not copied to the slices. */
+/** uncopiedAnnotations are the Endpoints annotations that are not copied to the slices. */
 const uncopiedAnnotations = ['endpoints.kubernetes.io/last-change-trigger-time', 'kubectl.kubernetes.io/last-applied-configuration'];
 
 /** shouldMirror: the Endpoints carry no skip-mirror label and are not a leader-election lock. */
