@@ -24,6 +24,24 @@ metadata:
   labels: {${labels}}
 `;
 
+describe('kubectl replace of a pod from its own file', () => {
+  it('succeeds: DefaultTolerationSeconds adds its tolerations on update too', async () => {
+    const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: same-file, namespace: default, labels: {v: "1"}}
+spec:
+  containers: [{name: c, image: busybox:1.36}]
+`;
+    await ok(['create', '--save-config', '-f', '-'], pod);
+    assert.match(await ok(['replace', '--save-config', '-f', '-'], pod.replace('v: "1"', 'v: "2"')), /pod\/same-file replaced/);
+    assert.equal(await ok(['get', 'pod', 'same-file', '-o', 'jsonpath={.metadata.labels.v}']), '2');
+    assert.equal(
+      await ok(['get', 'pod', 'same-file', '-o', 'jsonpath={range .spec.tolerations[*]}{.key}={.tolerationSeconds} {end}']),
+      'node.kubernetes.io/not-ready=300 node.kubernetes.io/unreachable=300 ',
+    );
+  });
+});
+
 describe('resourceVersion "0" in a body', () => {
   it('creates, and replaces unconditionally, with and without --dry-run=server', async () => {
     // "0" is the versioner's "no version": a create takes it, an update is unconditional.
