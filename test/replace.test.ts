@@ -3,17 +3,23 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startCluster, type Cluster } from './harness.js';
 import { kubectlHelpers } from './kubectl-helpers.js';
 
 let cluster: Cluster;
+let scratch: string;
 const { ok, fails } = kubectlHelpers(() => cluster);
 
 before(async () => {
   cluster = await startCluster({ components: ['etcd', 'apiserver'] });
+  scratch = mkdtempSync(join(tmpdir(), 'skiff-replace-'));
 });
 after(async () => {
   await cluster?.stop();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 const node = (labels: string) => `apiVersion: v1
@@ -80,5 +86,33 @@ spec:
       assert.equal(JSON.parse(r.body).message, 'widgets.example.com "w" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update');
     }
     assert.equal(await ok(['get', 'widget', 'w', '-o', 'jsonpath={.size}']), '1');
+  });
+});
+
+describe('decode errors of request bodies', () => {
+  const post = (path: string, body: string) => cluster.request(path, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+
+  it('names the expected kind when the body is not JSON (kubectl create --raw with a YAML file)', async () => {
+    const file = join(scratch, 'pod.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: raw\nspec:\n  containers: [{name: c, image: busybox}]\n');
+    const err = await fails(['create', '--raw', '/api/v1/namespaces', '-f', file]);
+    assert.match(err, /the object provided is unrecognized \(must be of type Namespace\): couldn't get version\/kind; json parse error: /);
+    // The first 30 bytes, in hex as the body is no JSON object.
+    assert.match(err, /\(61706956657273696f6e3a2076310a6b696e643a20506f640a6d65746164 \.\.\.\)/);
+  });
+
+  it('answers a body of another kind as kube-apiserver does', async () => {
+    let r = await post('/api/v1/namespaces', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }));
+    assert.equal(r.status, 400, r.body);
+    assert.equal(JSON.parse(r.body).message, 'Pod in version "v1" cannot be handled as a Namespace: converting (v1.Pod) to (core.Namespace): unknown conversion');
+    r = await post('/apis/apps/v1/namespaces/default/deployments', JSON.stringify({ apiVersion: 'apps/v1', kind: 'Bogus', metadata: { name: 'd' } }));
+    assert.equal(r.status, 400, r.body);
+    assert.equal(
+      JSON.parse(r.body).message,
+      'Bogus in version "v1" cannot be handled as a Deployment: no kind "Bogus" is registered for version "apps/v1" in scheme "pkg/api/legacyscheme/scheme.go:30"',
+    );
+    r = await post('/api/v1/namespaces', '["a"]');
+    assert.equal(r.status, 400, r.body);
+    assert.match(JSON.parse(r.body).message, /^the object provided is unrecognized \(must be of type Namespace\): couldn't get version\/kind; json parse error: json: cannot unmarshal array into Go value of type struct \{ APIVersion string .* \(5b2261225d\)$/);
   });
 });
