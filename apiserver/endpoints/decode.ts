@@ -5,20 +5,10 @@
 import type { KubeObject } from '../../lib/api/meta.js';
 import type { ResourceDefinition } from '../../lib/api/resource.js';
 import { badRequest, StatusError } from '../../lib/machinery/status.js';
+import { summarizeData } from '../protobuf/decode.js';
 
 /** legacyScheme names kube-apiserver's scheme in its "no kind is registered" errors. */
 const legacyScheme = 'pkg/api/legacyscheme/scheme.go:30';
-
-/**
- * summarizeData is how kube-apiserver quotes a body it could not decode: a JSON object as text,
- * anything else in hex, the first 30 bytes of either followed by " ...".
- */
-export function summarizeData(body: Buffer, max = 30): string {
-  if (body.length === 0) return '<empty>';
-  const head = body.subarray(0, max);
-  const text = body[0] === 0x7b ? head.toString('utf8') : head.toString('hex');
-  return body.length > max ? `${text} ...` : text;
-}
 
 /** unrecognizedObject wraps a body's syntax error (a 400 from the decoder) with the kind expected. */
 export function unrecognizedObject(def: Pick<ResourceDefinition, 'kind'>, cause: StatusError, body: Buffer): StatusError {

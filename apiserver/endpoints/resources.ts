@@ -178,8 +178,9 @@ export class ResourceHandler {
     try {
       obj = decodeBody(raw, req.headers['content-type'], this.deps.protobuf);
     } catch (err) {
-      // A body that does not parse is no object of any kind: say which kind was expected.
-      if (raw.length > 0 && err instanceof StatusError && err.code === 400) throw unrecognizedObject(def, err, raw);
+      // A body that does not parse is no object of any kind: say which kind was expected (the
+      // protobuf decoder words its own errors so).
+      if (raw.length > 0 && media !== 'application/vnd.kubernetes.protobuf' && err instanceof StatusError && err.code === 400) throw unrecognizedObject(def, err, raw);
       throw err;
     }
     if (obj !== null && typeof obj !== 'object') throw unrecognizedObject(def, badRequest(notAnObject(typeof obj)), raw);
