@@ -96,7 +96,7 @@ describe('decode errors of request bodies', () => {
     const file = join(scratch, 'pod.yaml');
     writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: raw\nspec:\n  containers: [{name: c, image: busybox}]\n');
     const err = await fails(['create', '--raw', '/api/v1/namespaces', '-f', file]);
-    assert.match(err, /the object provided is unrecognized \(must be of type Namespace\): couldn't get version\/kind; json parse error: /);
+    assert.match(err, /the object provided is unrecognized \(must be of type Namespace\): couldn't get version\/kind; json parse error: invalid character 'a' looking for beginning of value /);
     // The first 30 bytes, in hex as the body is no JSON object.
     assert.match(err, /\(61706956657273696f6e3a2076310a6b696e643a20506f640a6d65746164 \.\.\.\)/);
   });
