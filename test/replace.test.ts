@@ -56,6 +56,9 @@ describe('resourceVersion "0" in a body', () => {
     assert.equal(await ok(['get', 'node', 'rv-zero', '-o', 'jsonpath={.metadata.labels.step}']), 'one');
     assert.match(await ok(['replace', '-f', '-'], node('step: three')), /node\/rv-zero replaced/);
     assert.equal(await ok(['get', 'node', 'rv-zero', '-o', 'jsonpath={.metadata.labels.step}']), 'three');
+    // So is a patch that sets it.
+    await ok(['patch', 'node', 'rv-zero', '--type=merge', '-p', '{"metadata":{"resourceVersion":"0","labels":{"step":"patched"}}}']);
+    assert.equal(await ok(['get', 'node', 'rv-zero', '-o', 'jsonpath={.metadata.labels.step}']), 'patched');
     // A stale version is still a conflict.
     const stale = node('step: four').replace('resourceVersion: "0"', 'resourceVersion: "1"');
     assert.match(await fails(['replace', '-f', '-'], stale), /Operation cannot be fulfilled on nodes "rv-zero": the object has been modified/);

@@ -324,9 +324,11 @@ export class ResourceHandler {
       warnings = this.fieldValidation(store.def, next, Buffer.from(text), 'application/json', opts, 'PatchOptions', text);
       return next as KubeObject;
     };
-    // A resourceVersion inside a merge/strategic patch is a precondition, as in Kubernetes.
+    // A resourceVersion inside a merge/strategic patch is a precondition, as in Kubernetes; "0"
+    // is the versioner's "no version", an unconditional patch.
     const rvPre = typeof patch === 'object' && patch !== null && !Array.isArray(patch) ? (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion : undefined;
-    const { object } = await store.update(ns, name, null, ctx, { subresource, mutate, preconditions: rvPre ? { resourceVersion: rvPre } : undefined });
+    const conditional = rvPre !== undefined && rvPre !== '' && rvPre !== '0';
+    const { object } = await store.update(ns, name, null, ctx, { subresource, mutate, preconditions: conditional ? { resourceVersion: rvPre } : undefined });
     this.respond(res, 200, store, object, req, opts, warnings);
   }
 
