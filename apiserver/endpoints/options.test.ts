@@ -45,7 +45,6 @@ describe('parseRequestOptions', () => {
     assert.equal(o.resourceVersion, '7');
     assert.equal(o.resourceVersionMatch, 'NotOlderThan');
     assert.equal(o.includeObject, 'None');
-    assert.equal(o.pretty, true);
   });
   it('reads watch options the Python client way', () => {
     const o = parseRequestOptions({ verb: 'watch' }, q('watch=True&allowWatchBookmarks=True&sendInitialEvents=False&timeoutSeconds=30'));

@@ -39,7 +39,6 @@ export interface RequestOptions {
   propagationPolicy?: string;
   orphanDependents?: boolean;
   includeObject: IncludeObject;
-  pretty: boolean;
   /** timeout is the client's `?timeout=` for a short request, in milliseconds. */
   timeoutMs?: number;
 }
@@ -115,7 +114,6 @@ export function parseRequestOptions(info: Pick<RequestInfo, 'verb'>, q: URLSearc
     propagationPolicy: q.get('propagationPolicy') || undefined,
     orphanDependents: codecBool(q.get('orphanDependents')),
     includeObject: includeObjectOf(q.get('includeObject')),
-    pretty: codecBool(q.get('pretty')) ?? false,
   };
   if (listing) {
     const limit = codecInt('limit', q.get('limit'));

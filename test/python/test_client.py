@@ -74,6 +74,15 @@ class ClientTest(unittest.TestCase):
             self.core.read_namespaced_config_map("one", self.ns)
         self.assertEqual(caught.exception.status, 404)
 
+    def test_pretty_output(self):
+        self.core.create_namespaced_config_map(self.ns, self.config_map("pretty"))
+        raw = self.core.read_namespaced_config_map("pretty", self.ns, pretty="True", _preload_content=False).data
+        self.assertTrue(raw.startswith(b'{\n  "'), raw[:40])
+        self.assertIn(b'\n  "kind": "ConfigMap"', raw)
+        raw = self.core.read_namespaced_config_map("pretty", self.ns, pretty="false", _preload_content=False).data
+        self.assertNotIn(b"\n", raw)
+        self.assertIn(b'"kind":"ConfigMap"', raw)
+
     def test_errors_are_api_exceptions_with_the_status_body(self):
         with self.assertRaises(ApiException) as caught:
             self.core.read_namespaced_config_map("missing", self.ns)
