@@ -186,6 +186,59 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(dynamic.exceptions.NotFoundError):
             cms.get(name="dyn", namespace=self.ns)
 
+    def test_custom_objects(self):
+        ext = client.ApiextensionsV1Api(self.api_client)
+        plural = "gizmos" + self.ns.replace("-", "")
+        group = "py.example.com"
+        crd = {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": plural + "." + group},
+            "spec": {
+                "group": group,
+                "scope": "Namespaced",
+                "names": {"plural": plural, "singular": plural[:-1], "kind": "Gizmo" + self.ns[3:]},
+                "versions": [
+                    {
+                        "name": "v1",
+                        "served": True,
+                        "storage": True,
+                        "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}},
+                    }
+                ],
+            },
+        }
+        ext.create_custom_resource_definition(crd)
+        self.addCleanup(ext.delete_custom_resource_definition, crd["metadata"]["name"])
+        w = watch.Watch()
+        for event in w.stream(ext.list_custom_resource_definition, field_selector="metadata.name=" + crd["metadata"]["name"], timeout_seconds=30):
+            conditions = (event["object"].status.conditions or []) if event["object"].status else []
+            if any(c.type == "Established" and c.status == "True" for c in conditions):
+                w.stop()
+
+        custom = client.CustomObjectsApi(self.api_client)
+        kind = crd["spec"]["names"]["kind"]
+        body = {"apiVersion": group + "/v1", "kind": kind, "metadata": {"name": "g"}, "spec": {"size": 1}}
+        made = custom.create_namespaced_custom_object(group, "v1", self.ns, plural, body)
+        self.assertEqual(made["spec"], {"size": 1})
+        patched = custom.patch_namespaced_custom_object(group, "v1", self.ns, plural, "g", {"spec": {"size": 2}})
+        self.assertEqual(patched["spec"]["size"], 2)
+        listed = custom.list_namespaced_custom_object(group, "v1", self.ns, plural)
+        self.assertEqual([i["metadata"]["name"] for i in listed["items"]], ["g"])
+        with self.assertRaises(ApiException) as caught:
+            custom.create_namespaced_custom_object(group, "v1", self.ns, plural, dict(body, metadata={"name": "bad"}, spec={"size": "big"}))
+        self.assertEqual(caught.exception.status, 422)
+        self.assertIn("spec.size: Invalid value", json.loads(caught.exception.body)["message"])
+        custom.delete_namespaced_custom_object(group, "v1", self.ns, plural, "g")
+        seen = []
+        for event in w.stream(
+            custom.list_namespaced_custom_object, group, "v1", self.ns, plural,
+            resource_version=listed["metadata"]["resourceVersion"], timeout_seconds=20,
+        ):
+            seen.append((event["type"], event["object"]["metadata"]["name"]))
+            w.stop()
+        self.assertEqual(seen, [("DELETED", "g")])
+
     def test_paging_with_continue(self):
         for i in range(5):
             self.core.create_namespaced_config_map(self.ns, self.config_map("page-%d" % i))
