@@ -14,7 +14,7 @@ import type { Authenticator, UserInfo } from './auth/authn.js';
 import { forbiddenMessage, type Authorizer } from './auth/authz.js';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { ResourceHandler, type FieldValidator } from './endpoints/resources.js';
-import { writeJSON, writeStatus } from './endpoints/response.js';
+import { markPretty, writeJSON, writeStatus } from './endpoints/response.js';
 import { checkPathNames, parseRequestInfo, type ProtobufDecoder, type RequestInfo } from './endpoints/request.js';
 import { parseRequestPath, type RequestPath } from './endpoints/path.js';
 import { parseRequestOptions } from './endpoints/options.js';
@@ -257,6 +257,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     // kube-apiserver marks every response uncacheable (WithCacheControl); the kubectl dispatcher
     // relies on it for /version. Hashed OpenAPI documents override it.
     res.setHeader('Cache-Control', 'no-cache, private');
+    markPretty(req, res);
     const deadline = new RequestDeadline(req, res, limits.requestTimeoutMs, (answered) => {
       log.v(2).info('Request timed out', { method: req.method, uri: req.url?.split('?')[0], answered });
       if (!answered) writeStatus(res, requestTimeoutError(), { Connection: 'close' });

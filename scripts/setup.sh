@@ -32,6 +32,7 @@ debian_packages=(
   openssl       # inspecting the cluster PKI by hand
   iproute2      # ip
   procps        # ps, pgrep
+  python3-kubernetes  # the official Python client (22.6), for test/python (run with /usr/bin/python3)
 )
 
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }

@@ -109,8 +109,11 @@ test('DefaultTolerationSeconds: adds the not-ready and unreachable tolerations u
   const all = pod({ tolerations: [{ operator: 'Exists' }] });
   admitDefaultTolerationSeconds(create(all));
   assert.deepEqual(all.spec.tolerations, [{ operator: 'Exists' }]);
-  // Updates are left alone.
+  // Updates get them too: a replacement written from the create's file has lost them.
   const upd = pod();
   admitDefaultTolerationSeconds({ operation: 'UPDATE', object: upd, oldObject: pod(), name: 'p', ctx });
-  assert.equal(upd.spec.tolerations, undefined);
+  assert.deepEqual(upd.spec.tolerations, [
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  ]);
 });

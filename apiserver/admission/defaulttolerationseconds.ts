@@ -1,6 +1,8 @@
 // The DefaultTolerationSeconds admission plugin (plugin/pkg/admission/defaulttolerationseconds):
-// a new pod tolerates a not-ready or unreachable node for 300 s before the taint manager evicts
-// it, unless it already says how it tolerates those taints.
+// a pod tolerates a not-ready or unreachable node for 300 s before the taint manager evicts it,
+// unless it already says how it tolerates those taints. It admits creates and updates alike: a
+// replacement body from the same file as the create (kubectl replace) lacks the two tolerations
+// the create added, and pod validation forbids removing an existing toleration.
 
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Toleration } from '../../lib/api/core/types.js';
@@ -16,9 +18,9 @@ function toleratesNoExecute(t: Toleration, key: string): boolean {
   return (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect);
 }
 
-/** admitDefaultTolerationSeconds adds the two NoExecute tolerations to a pod being created. */
+/** admitDefaultTolerationSeconds adds the two NoExecute tolerations to a pod being created or updated. */
 export function admitDefaultTolerationSeconds(req: AdmissionRequest): void {
-  if (req.operation !== 'CREATE') return;
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return;
   const pod = req.object as Pod;
   if (!pod.spec) return;
   const tolerations = pod.spec.tolerations ?? [];

@@ -294,6 +294,7 @@ export function customResourceDefinitionFor(crd: CustomResourceDefinition, versi
     },
     schema: openAPISchemaFor(schemaForVersion(crd, version)),
     patchTypes: customResourcePatchTypes,
+    allowUnconditionalUpdate: false,
     unknownFields(obj) {
       if (preserveUnknownFields || obj === null || typeof obj !== 'object') return [];
       const copy = structuredClone(obj) as KubeObject;

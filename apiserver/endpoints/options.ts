@@ -39,20 +39,27 @@ export interface RequestOptions {
   propagationPolicy?: string;
   orphanDependents?: boolean;
   includeObject: IncludeObject;
-  pretty: boolean;
   /** timeout is the client's `?timeout=` for a short request, in milliseconds. */
   timeoutMs?: number;
 }
 
-/** codecInt reads an integer parameter strictly, as strconv.ParseInt does (empty means unset). */
+const int64Min = -(2n ** 63n);
+const int64Max = 2n ** 63n - 1n;
+
+/**
+ * codecInt reads an int64 parameter strictly, as strconv.ParseInt does (empty means unset): any
+ * int64 is accepted, and one beyond JavaScript's safe integers (a `limit` of 2^62: "no limit"
+ * in effect) is clamped to the largest safe one, which every limit, timeout and grace period
+ * here treats the same.
+ */
 export function codecInt(name: string, v: string | null): number | undefined {
   if (v === null || v === '') return undefined;
   if (!/^[+-]?\d+$/.test(v)) throw badRequest(`invalid value for ${name}: ${JSON.stringify(v)}: strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
-  const n = Number(v);
-  if (!Number.isSafeInteger(n)) {
+  const n = BigInt(v);
+  if (n < int64Min || n > int64Max) {
     throw badRequest(`invalid value for ${name}: ${JSON.stringify(v)}: strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
   }
-  return n;
+  return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Number(n)));
 }
 
 const durationUnits: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -107,7 +114,6 @@ export function parseRequestOptions(info: Pick<RequestInfo, 'verb'>, q: URLSearc
     propagationPolicy: q.get('propagationPolicy') || undefined,
     orphanDependents: codecBool(q.get('orphanDependents')),
     includeObject: includeObjectOf(q.get('includeObject')),
-    pretty: codecBool(q.get('pretty')) ?? false,
   };
   if (listing) {
     const limit = codecInt('limit', q.get('limit'));

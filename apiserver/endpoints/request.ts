@@ -1,6 +1,7 @@
 // Request plumbing shared by every route: RequestInfo (k8s.io/apiserver endpoints/request), body
 // reading with the 3 MiB limit, decoding JSON/YAML/protobuf, and Accept negotiation.
 
+import { goJSONSyntaxError } from '../../lib/machinery/gojson.js';
 import type { IncomingMessage } from 'node:http';
 import YAML from 'yaml';
 import { badRequest, requestEntityTooLarge, StatusError, StatusReason } from '../../lib/machinery/status.js';
@@ -184,12 +185,13 @@ export function exceedsDepth(value: unknown, limit = maxNestingDepth): boolean {
   return false;
 }
 
+/** parseJSON parses a JSON body; a syntax error is a 400 worded as Go's encoding/json words it. */
 export function parseJSON(body: Buffer, what = "couldn't get version/kind; json parse error"): unknown {
   let out: unknown;
   try {
     out = JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw badRequest(`${what}: ${(err as Error).message}`);
+    throw badRequest(`${what}: ${goJSONSyntaxError(body) ?? (err as Error).message}`);
   }
   if (exceedsDepth(out)) throw badRequest(`${what}: exceeded max depth of ${maxNestingDepth}`);
   return out;

@@ -18,6 +18,7 @@ import { findSubresource, type SubresourceRequest, type SubresourceResult } from
 import type { UserInfo } from '../auth/authn.js';
 import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch, checkPatchedObject, noPatchMeta, PatchType, schemaPatchMeta, type PatchMetaLookup } from './patch.js';
 import { modelOf } from '../openapi.js';
+import { checkBodyKind, unrecognizedObject } from './decode.js';
 import { decodeBody, exceedsDepth, maxNestingDepth, mediaTypeOf, negotiate, parseJSON, readBody, type ProtobufDecoder, type RequestInfo } from './request.js';
 import { partialObjectMetadata, toTable } from './table.js';
 import { serveWatch, type WatchDeps } from './watch.js';
@@ -173,8 +174,19 @@ export class ResourceHandler {
   private async readObject(req: IncomingMessage, def: ResourceDefinition, opts: RequestOptions): Promise<{ obj: unknown; warnings: string[] }> {
     const raw = await readBody(req);
     const media = mediaTypeOf(req.headers['content-type']);
-    const obj = decodeBody(raw, req.headers['content-type'], this.deps.protobuf);
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest('the body of the request must be a JSON or YAML object');
+    let obj: unknown;
+    try {
+      obj = decodeBody(raw, req.headers['content-type'], this.deps.protobuf);
+    } catch (err) {
+      // A body that does not parse is no object of any kind: say which kind was expected (the
+      // protobuf decoder words its own errors so).
+      if (raw.length > 0 && media !== 'application/vnd.kubernetes.protobuf' && err instanceof StatusError && err.code === 400) throw unrecognizedObject(def, err, raw);
+      throw err;
+    }
+    if (obj !== null && typeof obj !== 'object') throw unrecognizedObject(def, badRequest(notAnObject(typeof obj)), raw);
+    if (Array.isArray(obj)) throw unrecognizedObject(def, badRequest(notAnObject('array')), raw);
+    if (obj === null) throw badRequest('the body of the request must be a JSON or YAML object');
+    checkBodyKind(def, obj as KubeObject, (apiVersion, kind) => this.deps.registry.all().some((s) => s.apiVersion === apiVersion && s.def.kind === kind));
     const optionsKind = req.method === 'PUT' ? 'UpdateOptions' : 'CreateOptions';
     return { obj, warnings: this.fieldValidation(def, obj, raw, media, opts, optionsKind) };
   }
@@ -314,9 +326,11 @@ export class ResourceHandler {
       warnings = this.fieldValidation(store.def, next, Buffer.from(text), 'application/json', opts, 'PatchOptions', text);
       return next as KubeObject;
     };
-    // A resourceVersion inside a merge/strategic patch is a precondition, as in Kubernetes.
+    // A resourceVersion inside a merge/strategic patch is a precondition, as in Kubernetes; "0"
+    // is the versioner's "no version", an unconditional patch.
     const rvPre = typeof patch === 'object' && patch !== null && !Array.isArray(patch) ? (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion : undefined;
-    const { object } = await store.update(ns, name, null, ctx, { subresource, mutate, preconditions: rvPre ? { resourceVersion: rvPre } : undefined });
+    const conditional = rvPre !== undefined && rvPre !== '' && rvPre !== '0';
+    const { object } = await store.update(ns, name, null, ctx, { subresource, mutate, preconditions: conditional ? { resourceVersion: rvPre } : undefined });
     this.respond(res, 200, store, object, req, opts, warnings);
   }
 
@@ -457,4 +471,10 @@ function patchMetaOf(def: ResourceDefinition): PatchMetaLookup {
 
 function verbMethod(verb: string): string {
   return ({ create: 'POST', update: 'PUT', patch: 'PATCH', delete: 'DELETE', deletecollection: 'DELETE', get: 'GET', list: 'GET', watch: 'GET' } as Record<string, string>)[verb] ?? verb;
+}
+
+/** notAnObject is encoding/json's error for a body that is not a JSON object, as the kind sniffer reports it. */
+function notAnObject(jsType: string): string {
+  const goType = jsType === 'boolean' ? 'bool' : jsType;
+  return `couldn't get version/kind; json parse error: json: cannot unmarshal ${goType} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`;
 }

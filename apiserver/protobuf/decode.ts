@@ -325,7 +325,7 @@ function decodeMessage(type: protobuf.Type, bytes: Uint8Array): Msg {
 // the envelope
 
 /** summarizeData mirrors kube-apiserver's summary of an undecodable body: hex, at most 30 bytes. */
-function summarizeData(data: Buffer, maxLength = 30): string {
+export function summarizeData(data: Buffer, maxLength = 30): string {
   if (data.length === 0) return '<empty>';
   if (data[0] === 0x7b /* { */) {
     return data.length > maxLength ? `${data.subarray(0, maxLength).toString('utf8')} ...` : data.toString('utf8');

@@ -238,7 +238,8 @@ export class GenericStore {
     } else if (meta.namespace) {
       delete meta.namespace;
     }
-    if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
+    if (!isUnsetRV(meta.resourceVersion)) throw badRequest('resourceVersion should not be set on objects to be created');
+    delete meta.resourceVersion;
     delete meta.uid;
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
@@ -431,7 +432,9 @@ export class GenericStore {
       }
     }
     const key = this.key(ns, name);
-    const bodyRV = body?.metadata?.resourceVersion;
+    // The versioner reads "" and "0" alike as "no version": an unconditional update, where the
+    // kind's strategy allows one (kubectl replace of a file holding resourceVersion "0").
+    const bodyRV = isUnsetRV(body?.metadata?.resourceVersion) ? undefined : body!.metadata.resourceVersion;
     const preconditions: Preconditions = { ...opts.preconditions };
     if (bodyRV) preconditions.resourceVersion = bodyRV;
 
@@ -446,7 +449,14 @@ export class GenericStore {
       oldObj = current;
       let next: KubeObject;
       if (opts.mutate) next = deepClone(await opts.mutate(deepClone(current)));
-      else next = deepClone(body!);
+      else {
+        if (!bodyRV && this.def.allowUnconditionalUpdate === false) {
+          throw invalid({ group: this.gr.group, kind: this.gr.resource }, name, [
+            invalidValue(new Path('metadata').child('resourceVersion'), 0, 'must be specified for an update'),
+          ]);
+        }
+        next = deepClone(body!);
+      }
       this.typeCheck(next);
       this.decode(next, opts.mutate ? 'mutate' : 'body');
       next.apiVersion = this.apiVersion;
@@ -524,6 +534,7 @@ export class GenericStore {
         if (err instanceof KeyNotFoundError && body && !opts.subresource && !opts.mutate && this.def.allowCreateOnUpdate && !bodyRV) {
           const obj = deepClone(body);
           obj.metadata = { ...obj.metadata, name };
+          delete obj.metadata.resourceVersion;
           return { object: await this.create(ns, obj, ctx), created: true };
         }
         this.mapError(err, name);
@@ -850,4 +861,9 @@ function checkDeleteOptions(options: DeleteOptions): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw badRequest('the body of the request must be a DeleteOptions object');
   const err = bodyDecodeError(deleteOptionsType, options as Record<string, unknown>);
   if (err) throw err;
+}
+
+/** isUnsetRV says whether an object's resourceVersion means "none": absent, "" or "0" (the versioner's 0). */
+function isUnsetRV(rv: string | undefined): boolean {
+  return rv === undefined || rv === '' || rv === '0';
 }

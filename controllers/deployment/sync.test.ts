@@ -7,7 +7,7 @@ import { Deployments, Pods, ReplicaSets } from '../../lib/client/resources.js';
 import { T0, World, at, deployment, pod, replicaSet, template } from './testing.js';
 import { oldPodsRunning } from './recreate.js';
 import { requeueStuckDeployment } from './progress.js';
-import { computeHash } from './util.js';
+import { byRevision, computeHash } from './util.js';
 import { DeploymentSyncer, StaleCacheRequeueMs } from './sync.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { listerOf } from '../../lib/controller/factory.js';
@@ -72,6 +72,35 @@ describe('revisions and rollback', () => {
     assert.equal(created.spec.template!.metadata!.labels!['pod-template-hash'], computeHash(template('web:3')));
     assert.deepEqual(created.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd-uid', controller: true, blockOwnerDeletion: true }]);
     assert.equal(world.deployment().metadata.annotations![RevisionAnnotation], '3');
+  });
+
+  it('keeps all 64 bits of a revision: the next after 3546343826724305832 is 3546343826724305833', async () => {
+    const d1 = deployment();
+    // Two old revisions a double cannot tell apart; the older-created one has the higher revision.
+    const world = new World(deployment({ image: 'web:3', generation: 3, status: { observedGeneration: 2 } }), [
+      replicaSet(d1, { image: 'web:1', replicas: 0, revision: '3546343826724305832', createdAt: 0 }),
+      replicaSet(d1, { image: 'web:2', replicas: 3, revision: '3546343826724305831', createdAt: 1000 }),
+    ]);
+    const { writes } = await world.sync();
+    const created = writes.find((a) => a.verb === 'create')!.object as ReplicaSet;
+    assert.equal(created.metadata.annotations![RevisionAnnotation], '3546343826724305833');
+    assert.equal(world.deployment().metadata.annotations![RevisionAnnotation], '3546343826724305833');
+    const rss = await world.replicaSets();
+    assert.deepEqual(
+      [...rss].sort(byRevision).map((rs) => rs.metadata.annotations![RevisionAnnotation]),
+      ['3546343826724305831', '3546343826724305832', '3546343826724305833'],
+    );
+  });
+
+  it('rollback to a ReplicaSet with a 64-bit revision keeps it exactly in revision-history', async () => {
+    const d1 = deployment();
+    const rev1 = replicaSet(d1, { image: 'web:1', replicas: 0, revision: '3546343826724305832', createdAt: 0 });
+    const rev2 = replicaSet(d1, { image: 'web:2', replicas: 3, revision: '3546343826724305833', createdAt: 1000 });
+    const world = new World(deployment({ image: 'web:1', generation: 3, status: { observedGeneration: 2 } }), [rev1, rev2]);
+    const { writes } = await world.sync();
+    const update = writes.find((a) => a.verb === 'update' && a.name === rev1.metadata.name)!.object as ReplicaSet;
+    assert.equal(update.metadata.annotations![RevisionAnnotation], '3546343826724305834');
+    assert.equal(update.metadata.annotations![RevisionHistoryAnnotation], '3546343826724305832');
   });
 
   it('rollback: the old ReplicaSet becomes new again with the next revision and its old one in revision-history', async () => {

@@ -299,7 +299,7 @@ export class DeploymentSyncer implements RolloutSyncer {
    */
   async getNewReplicaSet(d: Deployment, rsList: readonly ReplicaSet[], oldRSs: readonly ReplicaSet[], createIfNotExisted: boolean): Promise<ReplicaSet | undefined> {
     const existing = findNewReplicaSet(d, rsList);
-    const newRevision = String(maxRevision(oldRSs) + 1);
+    const newRevision = String(maxRevision(oldRSs) + 1n);
     d.status ??= {};
 
     if (existing) {

@@ -79,7 +79,8 @@ export interface RSOptions {
   available?: number;
   /** statusReplicas defaults to replicas. */
   statusReplicas?: number;
-  revision?: number;
+  /** revision is the revision annotation (a string for one past a double's 53 bits). */
+  revision?: number | string;
   /** createdAt is ms after T0. */
   createdAt?: number;
   /** desired/max are the replica annotations; by default those of d. */

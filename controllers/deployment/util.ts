@@ -181,7 +181,7 @@ export function byRevision(a: ReplicaSet, b: ReplicaSet): number {
   const ra = revision(a);
   const rb = revision(b);
   if (ra === undefined || rb === undefined || ra === rb) return byCreationTimestamp(a, b);
-  return ra - rb;
+  return ra < rb ? -1 : 1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,17 +219,33 @@ export function findActiveOrLatest(newRS: ReplicaSet | undefined, oldRSs: readon
 // ---------------------------------------------------------------------------------------------
 // Annotations
 
-/** revision reads the revision annotation: 0 when absent, undefined when not an integer. */
-export function revision(obj: { metadata: { annotations?: Record<string, string> } }): number | undefined {
+const int64Min = -(2n ** 63n);
+const int64Max = 2n ** 63n - 1n;
+
+/**
+ * parseInt64 is strconv.ParseInt(v, 10, 64): a decimal int64 with all its 64 bits (a revision
+ * such as 3546343826724305832 is past a double's 53), undefined when not one.
+ */
+export function parseInt64(v: string): bigint | undefined {
+  if (!/^[+-]?\d+$/.test(v)) return undefined;
+  const n = BigInt(v);
+  return n < int64Min || n > int64Max ? undefined : n;
+}
+
+/** revision reads the revision annotation: 0 when absent, undefined when not an int64. */
+export function revision(obj: { metadata: { annotations?: Record<string, string> } }): bigint | undefined {
   const v = obj.metadata.annotations?.[RevisionAnnotation];
-  if (v === undefined || v === '') return 0;
-  return /^[+-]?\d+$/.test(v) ? Number(v) : undefined;
+  if (v === undefined || v === '') return 0n;
+  return parseInt64(v);
 }
 
 /** maxRevision is the highest revision among rss (bad annotations count as 0). */
-export function maxRevision(rss: readonly ReplicaSet[]): number {
-  let max = 0;
-  for (const rs of rss) max = Math.max(max, revision(rs) ?? 0);
+export function maxRevision(rss: readonly ReplicaSet[]): bigint {
+  let max = 0n;
+  for (const rs of rss) {
+    const r = revision(rs) ?? 0n;
+    if (r > max) max = r;
+  }
   return max;
 }
 
@@ -266,13 +282,14 @@ export function setNewReplicaSetAnnotations(d: Deployment, rs: ReplicaSet, newRe
   const ann = (rs.metadata.annotations ??= {});
   const hadRevision = Object.prototype.hasOwnProperty.call(ann, RevisionAnnotation);
   const oldRevision = ann[RevisionAnnotation] ?? '';
-  let oldRevisionInt = 0;
+  let oldRevisionInt = 0n;
   if (oldRevision !== '') {
-    if (!/^[+-]?\d+$/.test(oldRevision)) return false;
-    oldRevisionInt = Number(oldRevision);
+    const parsed = parseInt64(oldRevision);
+    if (parsed === undefined) return false;
+    oldRevisionInt = parsed;
   }
-  if (!/^[+-]?\d+$/.test(newRevision)) return false;
-  const newRevisionInt = Number(newRevision);
+  const newRevisionInt = parseInt64(newRevision);
+  if (newRevisionInt === undefined) return false;
   if (oldRevisionInt < newRevisionInt) {
     ann[RevisionAnnotation] = newRevision;
     changed = true;

@@ -111,6 +111,13 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   returnDeletedObject?: boolean;
   /** allowCreateOnUpdate: PUT to a missing name creates it (leases, endpoints, …). */
   allowCreateOnUpdate?: boolean;
+  /**
+   * allowUnconditionalUpdate (default true, as for most of kube's strategies): a PUT whose
+   * body has no resourceVersion (or "0") updates whatever is stored. False for
+   * CustomResourceDefinitions and custom resources, which then answer 422 "must be specified
+   * for an update".
+   */
+  allowUnconditionalUpdate?: boolean;
   // ---- custom resources (served from a CustomResourceDefinition) ----
   /**
    * patchTypes lists the patch media types the kind accepts, when not every type is: custom

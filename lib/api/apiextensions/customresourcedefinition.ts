@@ -50,6 +50,7 @@ export const customResourceDefinitions = defineResource<CustomResourceDefinition
   namespaced: false,
   subresources: { status: true },
   hasGeneration: true,
+  allowUnconditionalUpdate: false,
   printerColumns: crdColumns,
   defaults: defaultCustomResourceDefinition,
   prepareForCreate(crd) {
