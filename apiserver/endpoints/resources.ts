@@ -86,6 +86,9 @@ export class ResourceHandler {
     const ctx: RequestContext = { now: new Date(), user: { name: user.name, groups: user.groups }, dryRun: false, fieldManager: requestFieldManager(query, req.headers['user-agent'], info.verb) };
     const verbs = def.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
     const sub = info.subresource;
+    // Output is negotiated before anything else, as in kube-apiserver: a kind with no table (one
+    // that cannot be listed, such as a review) refuses a Table-only Accept with 406.
+    negotiate(req.headers.accept, { tables: verbs.includes('list') });
 
     // Namespaced kinds answer across all namespaces for list and watch only (Kubernetes installs no other route there).
     if (def.namespaced && !ns && !['list', 'watch'].includes(info.verb)) {
