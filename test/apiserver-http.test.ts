@@ -45,3 +45,53 @@ describe('output negotiation', () => {
     assert.match(await ok(['get', 'namespace', 'default']), /^NAME\s+STATUS\s+AGE\ndefault\s+Active/);
   });
 });
+
+describe('discovery', () => {
+  it('gives every stored resource its storageVersionHash, and none to reviews or subresources', async () => {
+    const core = JSON.parse(await ok(['get', '--raw', '/api/v1']));
+    const byName = new Map(core.resources.map((r: { name: string }) => [r.name, r]));
+    // Values as a real kube-apiserver answers them: base64 of the first 8 bytes of sha256("/v1/Pod").
+    assert.equal((byName.get('pods') as any).storageVersionHash, 'xPOwRZ+Yhw8=');
+    assert.equal((byName.get('namespaces') as any).storageVersionHash, 'Q3oi5N2YM8M=');
+    assert.equal((byName.get('pods/status') as any).storageVersionHash, undefined);
+    const apps = JSON.parse(await ok(['get', '--raw', '/apis/apps/v1']));
+    assert.equal(apps.resources.find((r: { name: string }) => r.name === 'deployments').storageVersionHash, '8aSe+NMegvE=');
+    // events.k8s.io Events are stored as core Events, and say so.
+    const events = JSON.parse(await ok(['get', '--raw', '/apis/events.k8s.io/v1']));
+    assert.equal(events.resources.find((r: { name: string }) => r.name === 'events').storageVersionHash, 'r2yiGXH7wu8=');
+    const authz = JSON.parse(await ok(['get', '--raw', '/apis/authorization.k8s.io/v1']));
+    assert.equal(authz.resources.find((r: { name: string }) => r.name === 'selfsubjectaccessreviews').storageVersionHash, undefined);
+  });
+});
+
+describe('a custom resource with a deprecated version', () => {
+  const schema = { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } };
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'deprecatedkinds.example.com' },
+    spec: {
+      group: 'example.com',
+      scope: 'Namespaced',
+      names: { plural: 'deprecatedkinds', singular: 'deprecatedkind', kind: 'DeprecatedKind', listKind: 'DeprecatedKindList' },
+      versions: [
+        { name: 'v1', served: true, storage: true, schema },
+        { name: 'v1beta1', served: true, storage: false, deprecated: true, schema },
+        { name: 'v1alpha1', served: true, storage: false, deprecated: true, deprecationWarning: 'example.com/v1alpha1 is going away; move to v1', schema },
+      ],
+    },
+  };
+
+  before(async () => {
+    await ok(['apply', '-f', '-'], JSON.stringify(crd));
+    await ok(['wait', '--for', 'condition=established', '--timeout=30s', 'crd/deprecatedkinds.example.com']);
+  });
+
+  it('has the storage version hash in every served version', async () => {
+    // sha256("example.com/v1/DeprecatedKind"): the storage version's, whichever version is asked.
+    for (const v of ['v1', 'v1beta1']) {
+      const list = JSON.parse(await ok(['get', '--raw', `/apis/example.com/${v}`]));
+      assert.equal(list.resources.find((r: { name: string }) => r.name === 'deprecatedkinds').storageVersionHash, 'YZZZ/aYcm5E=', v);
+    }
+  });
+});

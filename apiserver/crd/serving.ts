@@ -253,6 +253,7 @@ export function customResourceDefinitionFor(crd: CustomResourceDefinition, versi
     categories: names.categories,
     namespaced,
     verbs: customResourceVerbs,
+    storageVersion: { group, version: storageVersion(crd) ?? version, kind: crd.spec.names.kind },
     subresources: { status: hasStatus, scale: scaleSub },
     // Generation is kept by the hooks below: it moves when anything but metadata changes.
     hasGeneration: false,
