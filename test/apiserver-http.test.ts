@@ -9,7 +9,7 @@ import { startCluster, type Cluster } from './harness.js';
 import { kubectlHelpers } from './kubectl-helpers.js';
 
 let cluster: Cluster;
-const { ok } = kubectlHelpers(() => cluster);
+const { k, ok } = kubectlHelpers(() => cluster);
 
 before(async () => {
   cluster = await startCluster({ components: ['etcd', 'apiserver'] });
@@ -93,5 +93,37 @@ describe('a custom resource with a deprecated version', () => {
       const list = JSON.parse(await ok(['get', '--raw', `/apis/example.com/${v}`]));
       assert.equal(list.resources.find((r: { name: string }) => r.name === 'deprecatedkinds').storageVersionHash, 'YZZZ/aYcm5E=', v);
     }
+  });
+
+  it('warns on every request to a deprecated version, so --warnings-as-errors fails', async () => {
+    const cr = (v: string, name: string) => JSON.stringify({ apiVersion: `example.com/${v}`, kind: 'DeprecatedKind', metadata: { name, namespace: 'default' }, spec: { size: 1 } });
+    const created = await k(['create', '-f', '-'], cr('v1beta1', 'one'));
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stderr, /^Warning: example\.com\/v1beta1 DeprecatedKind is deprecated; use example\.com\/v1 DeprecatedKind$/m);
+    const strict = await k(['get', 'deprecatedkinds.v1beta1.example.com', '--warnings-as-errors']);
+    assert.notEqual(strict.code, 0, 'kubectl --warnings-as-errors passed');
+    assert.match(strict.stderr, /example\.com\/v1beta1 DeprecatedKind is deprecated/);
+    // The stored version does not warn.
+    const v1 = await k(['get', 'deprecatedkinds.v1.example.com', 'one', '--warnings-as-errors']);
+    assert.equal(v1.code, 0, v1.stderr);
+    assert.doesNotMatch(v1.stderr, /Warning/);
+    // A version's own deprecationWarning replaces the default text; errors carry it too.
+    const r = await cluster.request('/apis/example.com/v1alpha1/namespaces/default/deprecatedkinds/missing');
+    assert.equal(r.status, 404);
+    assert.equal(r.headers.warning, '299 - "example.com/v1alpha1 is going away; move to v1"');
+  });
+});
+
+describe('warnings', () => {
+  it('sends each unknown field under fieldValidation=Warn as a well-formed Warning header', async () => {
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warn-cm', namespace: 'default' }, data: { a: 'b' }, bogus: 1 };
+    const r = await cluster.request('/api/v1/namespaces/default/configmaps?fieldValidation=Warn', { method: 'POST', body: cm });
+    assert.equal(r.status, 201, r.body);
+    assert.equal(r.headers.warning, '299 - "unknown field \\"bogus\\""');
+    // An apply patch's duplicate keys become warnings in the same form.
+    const apply = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: warn-cm2\ndata:\n  a: b\n  a: c\n';
+    const a = await cluster.request('/api/v1/namespaces/default/configmaps/warn-cm2?fieldManager=t&fieldValidation=Warn', { method: 'PATCH', body: apply, headers: { 'Content-Type': 'application/apply-patch+yaml' } });
+    assert.equal(a.status, 201, a.body);
+    assert.match(String(a.headers.warning), /^299 - "error strict decoding patch: .*"$/);
   });
 });

@@ -13,7 +13,7 @@ import { nameIsDNSSubdomain, validateObjectMeta } from '../../lib/machinery/vali
 import { canonicalJSON } from '../../lib/machinery/canonical.js';
 import { age } from '../../lib/machinery/duration.js';
 import { modelDocs } from '../../lib/api/schema.js';
-import { columnsForVersion, schemaForVersion, storageVersion, subresourcesForVersion, versionOf } from '../../lib/api/apiextensions/helpers.js';
+import { columnsForVersion, deprecationWarning, schemaForVersion, storageVersion, subresourcesForVersion, versionOf } from '../../lib/api/apiextensions/helpers.js';
 import {
   applyDefaults,
   compileSchema,
@@ -254,6 +254,7 @@ export function customResourceDefinitionFor(crd: CustomResourceDefinition, versi
     namespaced,
     verbs: customResourceVerbs,
     storageVersion: { group, version: storageVersion(crd) ?? version, kind: crd.spec.names.kind },
+    deprecationWarning: deprecationWarning(crd, version),
     subresources: { status: hasStatus, scale: scaleSub },
     // Generation is kept by the hooks below: it moves when anything but metadata changes.
     hasGeneration: false,

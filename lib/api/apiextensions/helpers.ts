@@ -86,3 +86,22 @@ export function compareKubeAwareVersion(a: string, b: string): number {
   if (major !== 0) return major;
   return Number(pb[3] ?? 0) - Number(pa[3] ?? 0);
 }
+
+/**
+ * deprecationWarning is the warning every request to a deprecated version gets: the version's
+ * deprecationWarning, or `<group>/<version> <Kind> is deprecated` naming the highest served,
+ * non-deprecated newer version to use instead (apiextensions-apiserver's defaultDeprecationWarning).
+ * Undefined for a version that is not deprecated.
+ */
+export function deprecationWarning(crd: CustomResourceDefinition, version: string): string | undefined {
+  const v = versionOf(crd, version);
+  if (!v?.deprecated) return undefined;
+  if (v.deprecationWarning !== undefined) return v.deprecationWarning;
+  const { group, names } = crd.spec;
+  const msg = `${group}/${version} ${names.kind} is deprecated`;
+  const newer = crd.spec.versions
+    .filter((o) => o.served && !o.deprecated && compareKubeAwareVersion(o.name, version) < 0)
+    .map((o) => o.name)
+    .sort(compareKubeAwareVersion);
+  return newer.length ? `${msg}; use ${group}/${newer[0]} ${names.kind}` : msg;
+}
