@@ -5,6 +5,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
 import { startCluster, type Cluster } from './harness.js';
 import { kubectlHelpers } from './kubectl-helpers.js';
 
@@ -125,5 +126,42 @@ describe('warnings', () => {
     const a = await cluster.request('/api/v1/namespaces/default/configmaps/warn-cm2?fieldManager=t&fieldValidation=Warn', { method: 'PATCH', body: apply, headers: { 'Content-Type': 'application/apply-patch+yaml' } });
     assert.equal(a.status, 201, a.body);
     assert.match(String(a.headers.warning), /^299 - "error strict decoding patch: .*"$/);
+  });
+});
+
+describe('response compression', () => {
+  const ns = 'gzip-test';
+  before(async () => {
+    await ok(['create', 'namespace', ns]);
+    // 30 ConfigMaps of 8 KiB: a list of about 250 KB, past the 128 KiB threshold.
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        cluster.request(`/api/v1/namespaces/${ns}/configmaps`, { method: 'POST', body: { metadata: { name: `cm-${i}` }, data: { blob: 'x'.repeat(8192) } } }),
+      ),
+    );
+  });
+
+  it('gzips a large list for a client that accepts gzip, and says Vary: Accept-Encoding', async () => {
+    const r = await cluster.request(`/api/v1/namespaces/${ns}/configmaps`, { headers: { 'Accept-Encoding': 'deflate, gzip' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-encoding'], 'gzip');
+    assert.match(String(r.headers.vary), /Accept-Encoding/);
+    assert.ok(r.raw.length < 128 * 1024, `compressed body is ${r.raw.length} bytes`);
+    const list = JSON.parse(gunzipSync(r.raw).toString('utf8'));
+    assert.equal(list.items.length, 30);
+    // kubectl asks for gzip and reads it.
+    assert.equal(JSON.parse(await ok(['get', 'configmaps', '-n', ns, '-o', 'json'])).items.length, 30);
+  });
+
+  it('leaves small answers, clients without gzip and watches uncompressed', async () => {
+    const plain = await cluster.request(`/api/v1/namespaces/${ns}/configmaps`);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(JSON.parse(plain.body).items.length, 30);
+    const small = await cluster.request(`/api/v1/namespaces/${ns}/configmaps/cm-0`, { headers: { 'Accept-Encoding': 'gzip' } });
+    assert.equal(small.headers['content-encoding'], undefined);
+    assert.equal(JSON.parse(small.body).metadata.name, 'cm-0');
+    const watch = await cluster.request(`/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=0&timeoutSeconds=1`, { headers: { 'Accept-Encoding': 'gzip' } });
+    assert.equal(watch.headers['content-encoding'], undefined);
+    assert.equal(watch.body.trim().split('\n').length, 30);
   });
 });
