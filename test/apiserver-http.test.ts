@@ -165,3 +165,37 @@ describe('response compression', () => {
     assert.equal(watch.body.trim().split('\n').length, 30);
   });
 });
+
+describe('pod warnings', () => {
+  it('warns about deprecated node labels, hidden env vars and fractional bytes in pods and templates', async () => {
+    const container = {
+      name: 'app',
+      image: 'busybox',
+      env: [
+        { name: 'A', value: 'one' },
+        { name: 'A', value: 'two' },
+      ],
+      resources: { requests: { memory: '1.5' } },
+    };
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'warned', namespace: 'default' }, spec: { nodeSelector: { 'beta.kubernetes.io/arch': 'amd64' }, containers: [container] } };
+    const created = await k(['create', '--dry-run=server', '-f', '-'], JSON.stringify(pod));
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stderr, /^Warning: spec\.nodeSelector\[beta\.kubernetes\.io\/arch\]: deprecated since v1\.14; use "kubernetes\.io\/arch" instead$/m);
+    assert.match(created.stderr, /^Warning: spec\.containers\[0\]\.resources\.requests\[memory\]: fractional byte value "1500m" is invalid, must be an integer$/m);
+    assert.match(created.stderr, /^Warning: spec\.containers\[0\]\.env\[1\]: hides previous definition of "A", which may be dropped when using apply$/m);
+
+    const deploy = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'warned', namespace: 'default' },
+      spec: { selector: { matchLabels: { app: 'w' } }, template: { metadata: { labels: { app: 'w' } }, spec: { containers: [container] } } },
+    };
+    const d = await k(['create', '-f', '-'], JSON.stringify(deploy));
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /^Warning: spec\.template\.spec\.containers\[0\]\.env\[1\]: hides previous definition of "A"/m);
+    // An update that leaves the spec alone does not warn again.
+    const labeled = await k(['label', 'deployment', 'warned', 'x=y']);
+    assert.equal(labeled.code, 0, labeled.stderr);
+    assert.doesNotMatch(labeled.stderr, /Warning/);
+  });
+});
