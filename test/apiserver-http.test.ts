@@ -113,6 +113,14 @@ describe('a custom resource with a deprecated version', () => {
     assert.equal(r.status, 404);
     assert.equal(r.headers.warning, '299 - "example.com/v1alpha1 is going away; move to v1"');
   });
+
+  it('warns about a finalizer name without a domain', async () => {
+    const cr = { apiVersion: 'example.com/v1', kind: 'DeprecatedKind', metadata: { name: 'fin', namespace: 'default', finalizers: ['cleanup'] } };
+    const r = await k(['create', '-f', '-'], JSON.stringify(cr));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^Warning: metadata\.finalizers: "cleanup": prefer a domain-qualified finalizer name to avoid accidental conflicts with other finalizer writers$/m);
+    await ok(['patch', 'deprecatedkinds.v1.example.com', 'fin', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  });
 });
 
 describe('warnings', () => {

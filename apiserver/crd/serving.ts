@@ -13,7 +13,7 @@ import { nameIsDNSSubdomain, validateObjectMeta } from '../../lib/machinery/vali
 import { canonicalJSON } from '../../lib/machinery/canonical.js';
 import { age } from '../../lib/machinery/duration.js';
 import { modelDocs } from '../../lib/api/schema.js';
-import { columnsForVersion, deprecationWarning, schemaForVersion, storageVersion, subresourcesForVersion, versionOf } from '../../lib/api/apiextensions/helpers.js';
+import { columnsForVersion, deprecationWarning, finalizerWarnings, schemaForVersion, storageVersion, subresourcesForVersion, versionOf } from '../../lib/api/apiextensions/helpers.js';
 import {
   applyDefaults,
   compileSchema,
@@ -284,6 +284,8 @@ export function customResourceDefinitionFor(crd: CustomResourceDefinition, versi
       obj.metadata.generation = old.metadata.generation ?? 1;
     },
     validate: validateSchema,
+    warningsOnCreate: (obj) => finalizerWarnings(obj),
+    warningsOnUpdate: (obj, old) => finalizerWarnings(obj, old),
     validateStatusUpdate(obj, old) {
       const errs: FieldError[] = [];
       if (obj.status !== undefined && statusSchema) errs.push(...validateValue(statusSchema, obj.status, 'status'));

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WarningRecorder, warningHeaderValue } from './warning.js';
-import { deprecationWarning } from '../../lib/api/apiextensions/helpers.js';
+import { deprecationWarning, finalizerWarnings } from '../../lib/api/apiextensions/helpers.js';
 import type { CustomResourceDefinition } from '../../lib/api/apiextensions/types.js';
 
 describe('WarningRecorder', () => {
@@ -41,5 +41,18 @@ describe('deprecationWarning', () => {
     assert.equal(deprecationWarning(c, 'v1alpha1'), 'custom');
     assert.equal(deprecationWarning(c, 'v1'), undefined);
     assert.equal(deprecationWarning(crd([{ name: 'v1', served: true, storage: true, deprecated: true }]), 'v1'), 'example.com/v1 DeprecatedKind is deprecated');
+  });
+});
+
+describe('finalizerWarnings', () => {
+  const obj = (finalizers: string[]) => ({ apiVersion: 'example.com/v1', kind: 'K', metadata: { name: 'a', finalizers } });
+  it('warns about added finalizers without a domain or a path, sorted, as customResourceStrategy does', () => {
+    assert.deepEqual(finalizerWarnings(obj(['zzz', 'example.com', 'example.com/ok', 'foregroundDeletion'])), [
+      'metadata.finalizers: "example.com": prefer a domain-qualified finalizer name including a path (/) to avoid accidental conflicts with other finalizer writers',
+      'metadata.finalizers: "zzz": prefer a domain-qualified finalizer name to avoid accidental conflicts with other finalizer writers',
+    ]);
+    assert.deepEqual(finalizerWarnings(obj(['zzz', 'yyy']), obj(['zzz'])), [
+      'metadata.finalizers: "yyy": prefer a domain-qualified finalizer name to avoid accidental conflicts with other finalizer writers',
+    ]);
   });
 });

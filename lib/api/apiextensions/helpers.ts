@@ -2,7 +2,8 @@
 // conditions, the storage version, the per-version schema/subresources/columns, and Kubernetes'
 // version ordering.
 
-import { nowRFC3339 } from '../meta.js';
+import { nowRFC3339, type KubeObject } from '../meta.js';
+import { isQualifiedName } from '../../machinery/validation.js';
 import type {
   CustomResourceColumnDefinition,
   CustomResourceDefinition,
@@ -104,4 +105,25 @@ export function deprecationWarning(crd: CustomResourceDefinition, version: strin
     .map((o) => o.name)
     .sort(compareKubeAwareVersion);
   return newer.length ? `${msg}; use ${group}/${newer[0]} ${names.kind}` : msg;
+}
+
+/** standardFinalizers are Kubernetes' own finalizer names, which need no domain. */
+const standardFinalizers = new Set(['orphan', 'foregroundDeletion', 'kubernetes']);
+
+/**
+ * finalizerWarnings are a custom resource's warnings for the finalizers a write adds (all of them
+ * on create), in sorted order: names that are not qualified, and names without a path, as
+ * apiextensions-apiserver's customResourceStrategy warns.
+ */
+export function finalizerWarnings(obj: KubeObject, old?: KubeObject): string[] {
+  const before = new Set(old?.metadata.finalizers ?? []);
+  const added = [...new Set(obj.metadata.finalizers ?? [])].filter((f) => !before.has(f)).sort();
+  const out: string[] = [];
+  for (const f of added) {
+    const at = `metadata.finalizers: ${JSON.stringify(f)}`;
+    for (const msg of isQualifiedName(f)) out.push(`${at}: ${msg}`);
+    if (f.includes('/') || standardFinalizers.has(f)) continue;
+    out.push(f.includes('.') ? `${at}: prefer a domain-qualified finalizer name including a path (/) to avoid accidental conflicts with other finalizer writers` : `${at}: prefer a domain-qualified finalizer name to avoid accidental conflicts with other finalizer writers`);
+  }
+  return out;
 }
