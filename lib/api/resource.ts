@@ -74,6 +74,17 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   categories?: string[];
   namespaced: boolean;
   verbs?: readonly Verb[]; // default AllVerbs
+  /**
+   * storageVersion is the group, version and kind objects are stored as, when not this
+   * declaration's own: a custom resource's storage version, the core Event behind
+   * events.k8s.io. Discovery's storageVersionHash is computed from it.
+   */
+  storageVersion?: { group: string; version: string; kind: string };
+  /**
+   * deprecationWarning marks a deprecated version: every request to it gets this text as a
+   * `Warning` header (kube-apiserver's deprecated-API and custom resource warnings).
+   */
+  deprecationWarning?: string;
   subresources?: {
     status?: boolean;
     scale?: ScaleSubresource;
@@ -113,17 +124,6 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
    * SelfSubjectAccessReview). Such kinds serve only `create`.
    */
   virtualCreate?: (obj: T, ctx: VirtualContext) => T;
-  /**
-   * storageVersion is the group, version and kind objects are stored as, when not this
-   * declaration's own: a custom resource's storage version, the core Event behind
-   * events.k8s.io. Discovery's storageVersionHash is computed from it.
-   */
-  storageVersion?: { group: string; version: string; kind: string };
-  /**
-   * deprecationWarning marks a deprecated version: every request to it gets this text as a
-   * `Warning` header (kube-apiserver's deprecated-API and custom resource warnings).
-   */
-  deprecationWarning?: string;
   /** returnDeletedObject: DELETE answers with the deleted object instead of a Success Status. */
   returnDeletedObject?: boolean;
   /** allowCreateOnUpdate: PUT to a missing name creates it (leases, endpoints, …). */
