@@ -207,3 +207,17 @@ describe('pod warnings', () => {
     assert.doesNotMatch(labeled.stderr, /Warning/);
   });
 });
+
+describe('service warnings', () => {
+  it('warns about the deprecated topology-aware-hints annotation', async () => {
+    const svc = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'hinted', namespace: 'default', annotations: { 'service.kubernetes.io/topology-aware-hints': 'auto' } },
+      spec: { selector: { app: 'x' }, ports: [{ port: 80 }] },
+    };
+    const r = await k(['create', '--dry-run=server', '-f', '-'], JSON.stringify(svc));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^Warning: annotation service\.kubernetes\.io\/topology-aware-hints is deprecated, please use service\.kubernetes\.io\/topology-mode instead$/m);
+  });
+});
