@@ -39,6 +39,13 @@ describe('output negotiation', () => {
     assert.equal(JSON.parse(r.body).status.allowed, true);
   });
 
+  it('answers 406 for a Table of a subresource served by code of its own', async () => {
+    const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'nobody' }, target: { kind: 'Node', name: 'n1' } };
+    const r = await cluster.request('/api/v1/namespaces/default/pods/nobody/binding', { method: 'POST', body: binding, headers: { Accept: tableOnly } });
+    assert.equal(r.status, 406, r.body);
+    assert.equal(JSON.parse(r.body).reason, 'NotAcceptable');
+  });
+
   it('keeps Tables for kinds that have them', async () => {
     const r = await cluster.request('/api/v1/namespaces/default', { headers: { Accept: tableOnly } });
     assert.equal(r.status, 200, r.body);

@@ -89,8 +89,10 @@ export class ResourceHandler {
     const verbs = def.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
     const sub = info.subresource;
     // Output is negotiated before anything else, as in kube-apiserver: a kind with no table (one
-    // that cannot be listed, such as a review) refuses a Table-only Accept with 406.
-    negotiate(req.headers.accept, { tables: verbs.includes('list') });
+    // that cannot be listed, such as a review) refuses a Table-only Accept with 406, and so do the
+    // subresources served by code of their own (binding, eviction, finalize have no table
+    // convertor); status and scale show the parent's table.
+    negotiate(req.headers.accept, { tables: sub ? !findSubresource(def, sub) : verbs.includes('list') });
     // A deprecated version warns on every request to it, as kube-apiserver's custom resource handler does.
     if (def.deprecationWarning !== undefined) addWarning(res, def.deprecationWarning);
     ctx.warn = (text) => addWarning(res, text);
