@@ -1,6 +1,7 @@
 // Discovery documents: /api, /apis (plain and aggregated apidiscovery.k8s.io/v2), and the
 // APIResourceList of each group/version, generated from the registry's declarations.
 
+import { createHash } from 'node:crypto';
 import type { ResourceDefinition } from '../lib/api/resource.js';
 import { AllVerbs } from '../lib/api/resource.js';
 import type { APIRegistry } from './registry/registry.js';
@@ -49,6 +50,17 @@ function subresourcesOf(def: ResourceDefinition): SubresourceInfo[] {
   return subs.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * storageVersionHash is discovery's opaque token for the version a kind is stored as: the
+ * base64 of the first 8 bytes of the SHA-256 of `group/version/kind` (kube-apiserver's
+ * discovery.StorageVersionHash). Kinds with no storage (reviews) have none.
+ */
+export function storageVersionHash(def: ResourceDefinition): string | undefined {
+  if (def.virtualCreate) return undefined;
+  const { group, version, kind } = def.storageVersion ?? def;
+  return createHash('sha256').update(`${group}/${version}/${kind}`).digest().subarray(0, 8).toString('base64');
+}
+
 function verbsOf(def: ResourceDefinition): string[] {
   return [...(def.verbs ?? AllVerbs)];
 }
@@ -62,6 +74,8 @@ export function apiResourceList(registry: APIRegistry, group: string, version: s
     const r: Record<string, unknown> = { name: def.plural, singularName: def.singular, namespaced: def.namespaced, kind: def.kind, verbs: verbsOf(def) };
     if (def.shortNames?.length) r.shortNames = def.shortNames;
     if (def.categories?.length) r.categories = def.categories;
+    const hash = storageVersionHash(def);
+    if (hash) r.storageVersionHash = hash;
     resources.push(r);
     for (const s of subresourcesOf(def)) {
       const sr: Record<string, unknown> = { name: `${def.plural}/${s.name}`, singularName: '', namespaced: def.namespaced, kind: s.kind, verbs: s.verbs };
@@ -129,6 +143,7 @@ export function aggregatedDiscovery(registry: APIRegistry, core: boolean, v: 'v2
           verbs: verbsOf(d),
         };
         if (d.shortNames?.length) r.shortNames = d.shortNames;
+        // apidiscovery.k8s.io/v2's APIResourceDiscovery has no storageVersionHash field.
         if (d.categories?.length) r.categories = d.categories;
         const subs = subresourcesOf(d);
         if (subs.length) {

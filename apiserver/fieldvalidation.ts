@@ -16,6 +16,7 @@ import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node a
 import { fieldsOf, type FieldType } from './openapi/fields.js';
 import { invalidValue, notSupported } from '../lib/machinery/field-errors.js';
 import { StatusError, badRequest, invalid } from '../lib/machinery/status.js';
+import { WarningRecorder } from './endpoints/warning.js';
 
 /** FieldValidation is the ?fieldValidation directive. */
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
@@ -433,53 +434,13 @@ export function warningTexts(problems: string[]): string[] {
   return out;
 }
 
-/** truncateAtTotalRunes and truncateItemRunes are the warning recorder's limits. */
-const truncateAtTotalRunes = 4 * 1024;
-const truncateItemRunes = 256;
+export { warningHeaderValue } from './endpoints/warning.js';
 
-/** warningHeaderValue formats one RFC 7234 warning as kube-apiserver does: `299 - "text"`; undefined for texts with control characters. */
-export function warningHeaderValue(text: string): string | undefined {
-  if (/\p{Cc}/u.test(text)) return undefined;
-  return `299 - "${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
-}
-
-/**
- * warningHeaders turns warning texts into `Warning` header values as the apiserver's warning
- * recorder does: empty and repeated texts dropped; once the texts pass 4096 characters in all,
- * every text (earlier ones too) is cut to 256 characters, and texts stop being added when the cut
- * ones fill 4096 again.
- */
+/** warningHeaders is the `Warning` header values the apiserver's warning recorder makes of these texts. */
 export function warningHeaders(texts: string[]): string[] {
-  const runes = (t: string) => [...t].length;
-  const cut = (t: string) => (runes(t) > truncateItemRunes ? [...t].slice(0, truncateItemRunes).join('') : t);
-  const recorded = new Set<string>();
-  const ordered: string[] = [];
-  let headers: string[] = [];
-  let written = 0;
-  let truncating = false;
-  for (const text of texts) {
-    if (!text || (truncating && written >= truncateAtTotalRunes) || recorded.has(text)) continue;
-    recorded.add(text);
-    ordered.push(text);
-    const t = truncating ? cut(text) : text;
-    if (written + runes(t) <= truncateAtTotalRunes || truncating) {
-      written += runes(t);
-      const h = warningHeaderValue(t);
-      if (h) headers.push(h);
-      continue;
-    }
-    truncating = true;
-    written = 0;
-    headers = [];
-    for (const o of ordered) {
-      const c = cut(o);
-      const h = warningHeaderValue(c);
-      if (!h) continue;
-      written += runes(c);
-      headers.push(h);
-    }
-  }
-  return headers;
+  const recorder = new WarningRecorder();
+  for (const t of texts) recorder.add(t);
+  return recorder.headers();
 }
 
 /** warningsFor is the Warning header values for strict problems under fieldValidation=Warn. */

@@ -4,7 +4,7 @@
 import type { ResourceDefinition } from '../lib/api/resource.js';
 import type { FieldValidator } from './endpoints/resources.js';
 import { modelOf, OpenAPIV3Service } from './openapi.js';
-import { strictDecodingError, strictPatchError, strictProblems, warningsFor } from './fieldvalidation.js';
+import { strictDecodingError, strictPatchError, strictProblems, warningTexts } from './fieldvalidation.js';
 import type { APIRegistry } from './registry/registry.js';
 import { bodyDecodeError } from './registry/decode.js';
 
@@ -25,7 +25,7 @@ export function newFieldValidator(): FieldValidator {
       const version = typeof b?.apiVersion === 'string' ? b.apiVersion.split('/').pop()! : def.version;
       return strictDecodingError(problems, { kind: b?.kind ?? def.kind, version, intoKind: def.kind });
     },
-    warnings: (problems) => warningsFor(problems),
+    warnings: (problems) => warningTexts(problems),
   };
 }
 

@@ -45,6 +45,8 @@ export interface RequestResult {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** raw is the body's bytes as they came (e.g. gzip-compressed). */
+  raw: Buffer;
 }
 
 /** RequestOptions shape one raw request; credentials default to the admin client certificate. */
@@ -362,10 +364,12 @@ function request(
         agent: false,
       },
       (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (data += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: raw.toString('utf8'), raw });
+        });
         res.on('error', reject);
       },
     );

@@ -15,7 +15,7 @@ import { age } from '../../lib/machinery/duration.js';
 import { modelDocs } from '../openapi/docs.js';
 import { metadataUnknownFields } from './metadata.js';
 import { setOwn } from '../../lib/machinery/ownprops.js';
-import { columnsForVersion, schemaForVersion, storageVersion, subresourcesForVersion, versionOf } from '../../lib/api/apiextensions/helpers.js';
+import { columnsForVersion, deprecationWarning, finalizerWarnings, schemaForVersion, storageVersion, subresourcesForVersion, versionOf } from '../../lib/api/apiextensions/helpers.js';
 import {
   applyDefaults,
   compileSchema,
@@ -254,6 +254,8 @@ export function customResourceDefinitionFor(crd: CustomResourceDefinition, versi
     categories: names.categories,
     namespaced,
     verbs: customResourceVerbs,
+    storageVersion: { group, version: storageVersion(crd) ?? version, kind: crd.spec.names.kind },
+    deprecationWarning: deprecationWarning(crd, version),
     subresources: { status: hasStatus, scale: scaleSub },
     // Generation is kept by the hooks below: it moves when anything but metadata changes.
     hasGeneration: false,
@@ -283,6 +285,8 @@ export function customResourceDefinitionFor(crd: CustomResourceDefinition, versi
       obj.metadata.generation = old.metadata.generation ?? 1;
     },
     validate: validateSchema,
+    warningsOnCreate: (obj) => finalizerWarnings(obj),
+    warningsOnUpdate: (obj, old) => finalizerWarnings(obj, old),
     validateStatusUpdate(obj, old) {
       const errs: FieldError[] = [];
       if (obj.status !== undefined && statusSchema) errs.push(...validateValue(statusSchema, obj.status, 'status'));

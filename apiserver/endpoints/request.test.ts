@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { StatusError } from '../../lib/machinery/status.js';
-import { checkPathNames, decodeBody, exceedsDepth, parseRequestInfo } from './request.js';
+import { checkPathNames, decodeBody, exceedsDepth, negotiate, parseRequestInfo } from './request.js';
 import { parseRequestPath } from './path.js';
 
 const info = (method: string, target: string) => parseRequestInfo(method, parseRequestPath(target));
@@ -65,5 +65,15 @@ describe('decodeBody', () => {
     assert.equal(exceedsDepth(v), true);
     assert.equal(exceedsDepth({ a: { b: [1, { c: 2 }] } }, 4), false);
     assert.equal(exceedsDepth({ a: { b: [1, { c: {} }] } }, 4), true);
+  });
+});
+
+describe('negotiate', () => {
+  const table = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+  it('skips Table clauses for a kind without tables, and refuses when nothing else is accepted', () => {
+    assert.deepEqual(negotiate(`${table},application/json`, { tables: false }), { as: 'object' });
+    assert.deepEqual(negotiate(`${table},application/vnd.kubernetes.protobuf`, { tables: false }), { as: 'object' });
+    assert.throws(() => negotiate(table, { tables: false }), (e: StatusError) => e.status.code === 406 && e.status.reason === 'NotAcceptable');
+    assert.deepEqual(negotiate(table), { as: 'Table', tableVersion: 'v1' });
   });
 });

@@ -4,7 +4,7 @@
 import { goJSONSyntaxError } from '../../lib/machinery/gojson.js';
 import type { IncomingMessage } from 'node:http';
 import YAML from 'yaml';
-import { badRequest, requestEntityTooLarge, StatusError, StatusReason } from '../../lib/machinery/status.js';
+import { badRequest, notAcceptable, requestEntityTooLarge, StatusError, StatusReason } from '../../lib/machinery/status.js';
 import { isValidPathSegmentName, type RequestPath } from './path.js';
 
 export interface RequestInfo {
@@ -225,15 +225,31 @@ export interface Negotiated {
   tableVersion?: 'v1' | 'v1beta1';
 }
 
-/** negotiate reads the Accept header the way kubectl and client-go write it. */
-export function negotiate(accept: string | undefined): Negotiated {
+/** acceptedMediaTypes are the media types kube-apiserver lists when no Accept clause can be served. */
+export const acceptedMediaTypes = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+
+/**
+ * negotiate reads the Accept header the way kubectl and client-go write it. A kind that cannot be
+ * shown as a table (`tables: false`, as a review kind has no TableConvertor in kube-apiserver)
+ * skips Table clauses, and when nothing else is accepted the answer is 406 NotAcceptable.
+ */
+export function negotiate(accept: string | undefined, opts: { tables?: boolean } = {}): Negotiated {
   if (!accept) return { as: 'object' };
+  let refusedTable = false;
+  let otherClause = false;
   for (const clause of accept.split(',')) {
     const [media, ...params] = clause.split(';').map((s) => s.trim());
     const p = new Map(params.map((kv) => kv.split('=').map((s) => s.trim()) as [string, string]));
     const as = p.get('as');
-    if (media !== 'application/json' && media !== '*/*' && media !== 'application/*') continue;
+    if (media !== 'application/json' && media !== '*/*' && media !== 'application/*') {
+      otherClause = true;
+      continue;
+    }
     if (as === 'Table' && p.get('g') === 'meta.k8s.io') {
+      if (opts.tables === false) {
+        refusedTable = true;
+        continue;
+      }
       const v = p.get('v');
       if (v === 'v1' || v === 'v1beta1') return { as: 'Table', tableVersion: v };
       continue;
@@ -243,6 +259,7 @@ export function negotiate(accept: string | undefined): Negotiated {
     }
     if (!as) return { as: 'object' };
   }
+  if (refusedTable && !otherClause) throw notAcceptable(`only the following media types are accepted: ${acceptedMediaTypes.join(', ')}`);
   // Only protobuf, or only forms we do not serve: JSON is what we can answer with, and every
   // client-go client lists it as a fallback.
   return { as: 'object' };

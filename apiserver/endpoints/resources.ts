@@ -24,6 +24,7 @@ import { partialObjectMetadata, toTable } from './table.js';
 import { serveWatch, type WatchDeps } from './watch.js';
 import { anyResourceVersion, isDryRun, type RequestOptions } from './options.js';
 import { writeJSON } from './response.js';
+import { addWarning, addWarnings } from './warning.js';
 import { unknownField, validateFieldValidation } from '../fieldvalidation.js';
 import { decodeApplyPatch, requestFieldManager, validatePatchOptions } from '../fieldmanager/request.js';
 
@@ -32,6 +33,7 @@ export interface FieldValidator {
   check(def: ResourceDefinition, obj: unknown, raw: Buffer, mediaType: string): string[];
   /** strictError is the error for Strict: a decoding error for bodies, an Invalid `patch` for patches. */
   strictError(def: ResourceDefinition, body: unknown, problems: string[], patchValue?: string): StatusError;
+  /** warnings are the warning texts (see ./warning.ts) for the problems under Warn. */
   warnings(problems: string[]): string[];
 }
 
@@ -87,6 +89,14 @@ export class ResourceHandler {
     const ctx: RequestContext = { now: new Date(), user: { name: user.name, groups: user.groups }, dryRun: false, fieldManager: requestFieldManager(query, req.headers['user-agent'], info.verb) };
     const verbs = def.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
     const sub = info.subresource;
+    // Output is negotiated before anything else, as in kube-apiserver: a kind with no table (one
+    // that cannot be listed, such as a review) refuses a Table-only Accept with 406, and so do the
+    // subresources served by code of their own (binding, eviction, finalize have no table
+    // convertor); status and scale show the parent's table.
+    negotiate(req.headers.accept, { tables: sub ? !findSubresource(def, sub) : verbs.includes('list') });
+    // A deprecated version warns on every request to it, as kube-apiserver's custom resource handler does.
+    if (def.deprecationWarning !== undefined) addWarning(res, def.deprecationWarning);
+    ctx.warn = (text) => addWarning(res, text);
 
     // Namespaced kinds answer across all namespaces for list and watch only (Kubernetes installs no other route there).
     if (def.namespaced && !ns && !['list', 'watch'].includes(info.verb)) {
@@ -237,14 +247,14 @@ export class ResourceHandler {
 
   /** respond renders one object as asked: itself, a Table, or metadata only. */
   private respond(res: ServerResponse, code: number, store: GenericStore, obj: KubeObject, req: IncomingMessage, opts: RequestOptions, warnings: string[] = []): void {
-    const headers: Record<string, string | string[]> = warnings.length ? { Warning: warnings } : {};
+    addWarnings(res, warnings);
     const neg = negotiate(req.headers.accept);
     if (neg.as === 'Table') {
       const table = toTable(store.def, [obj], { tableVersion: neg.tableVersion!, includeObject: opts.includeObject, now: new Date(), listMeta: { resourceVersion: obj.metadata.resourceVersion } });
-      return writeJSON(res, code, table, headers);
+      return writeJSON(res, code, table);
     }
-    if (neg.as === 'PartialObjectMetadata') return writeJSON(res, code, partialObjectMetadata(obj, neg.tableVersion ?? 'v1'), headers);
-    writeJSON(res, code, obj, headers);
+    if (neg.as === 'PartialObjectMetadata') return writeJSON(res, code, partialObjectMetadata(obj, neg.tableVersion ?? 'v1'));
+    writeJSON(res, code, obj);
   }
 
   private async get(res: ServerResponse, store: GenericStore, ns: string | undefined, name: string, opts: RequestOptions, req: IncomingMessage): Promise<void> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isPrettyPrint } from './response.js';
+import { acceptsGzip, isPrettyPrint } from './response.js';
 
 const req = (url: string, ua?: string) => ({ url, headers: ua ? { 'user-agent': ua } : {} });
 
@@ -11,4 +11,12 @@ test('isPrettyPrint reads ?pretty= as strconv.ParseBool, else the user agent', (
   assert.equal(isPrettyPrint(req('/api/v1/pods', 'curl/8.5.0')), true);
   assert.equal(isPrettyPrint(req('/api/v1/pods?pretty=', 'Mozilla/5.0 (X11)')), true);
   assert.equal(isPrettyPrint(req('/api/v1/pods', 'kubectl/v1.32.4')), false);
+});
+
+test('acceptsGzip: a trimmed token that is exactly gzip, as kube-apiserver reads Accept-Encoding', () => {
+  assert.equal(acceptsGzip('gzip'), true);
+  assert.equal(acceptsGzip('deflate,  gzip '), true);
+  assert.equal(acceptsGzip('gzip;q=1.0'), false);
+  assert.equal(acceptsGzip('br, deflate'), false);
+  assert.equal(acceptsGzip(undefined), false);
 });

@@ -1,7 +1,11 @@
 // Writing answers: JSON bodies and metav1.Status errors, the only two shapes the apiserver sends
-// outside watch streams, OpenAPI documents and health checks.
+// outside watch streams, OpenAPI documents and health checks. A body over 128 KiB goes out
+// gzip-compressed to a client that accepts it, as kube-apiserver's response writer does
+// (APIResponseCompression); watches stream through their own writer and never are.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import { StatusError, type Status } from '../../lib/machinery/status.js';
 
 /** prettyResponses are the responses whose request asked for indented JSON (markPretty). */
@@ -27,11 +31,31 @@ export function markPretty(req: IncomingMessage, res: ServerResponse): void {
   if (isPrettyPrint(req)) prettyResponses.add(res);
 }
 
-/** writeJSON sends one JSON body with its length. */
+/** gzipThresholdBytes is kube-apiserver's defaultGzipThresholdBytes: only larger bodies are compressed. */
+export const gzipThresholdBytes = 128 * 1024;
+
+/**
+ * acceptsGzip reads Accept-Encoding as kube-apiserver does: some comma-separated token, trimmed,
+ * is exactly `gzip` (parameters such as `gzip;q=1` are not looked into).
+ */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  return !!acceptEncoding && acceptEncoding.split(',').some((t) => t.trim() === 'gzip');
+}
+
+/** writeJSON sends one JSON body: with its length, or gzip-compressed when large and accepted. */
 export function writeJSON(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  const text = prettyResponses.has(res) ? JSON.stringify(body, null, 2) : JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+  const data = Buffer.from(prettyResponses.has(res) ? JSON.stringify(body, null, 2) : JSON.stringify(body));
+  if (data.length > gzipThresholdBytes && acceptsGzip(res.req?.headers['accept-encoding'])) {
+    const vary = headers.Vary === undefined ? [] : [headers.Vary].flat();
+    res.writeHead(code, { 'Content-Type': 'application/json', ...headers, 'Content-Encoding': 'gzip', Vary: [...vary, 'Accept-Encoding'] });
+    const gzip = createGzip();
+    // A client that goes away mid-body ends both streams; there is nobody left to tell.
+    pipeline(gzip, res, () => {});
+    gzip.end(data);
+    return;
+  }
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': data.length, ...headers });
+  res.end(data);
 }
 
 /** writeStatus sends a Status (with Retry-After when it asks the client to come back). */

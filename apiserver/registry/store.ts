@@ -257,6 +257,7 @@ export class GenericStore {
     this.def.prepareForCreate?.(obj, ctx);
     const errs = this.validateObject(obj);
     if (errs.length) throw invalid(this.gk, meta.name ?? meta.generateName ?? '', errs);
+    for (const w of this.def.warningsOnCreate?.(obj) ?? []) ctx.warn?.(w);
     await this.checkNamespaceForCreate(ns);
     meta.uid = randomUUID();
 
@@ -512,6 +513,7 @@ export class GenericStore {
         const errs = this.validateObject(next);
         if (this.def.validateUpdate) errs.push(...this.def.validateUpdate(next, current));
         if (errs.length) throw invalid(this.gk, name, dedupe(errs));
+        for (const w of this.def.warningsOnUpdate?.(next, current) ?? []) ctx.warn?.(w);
         if (this.def.hasGeneration && canonicalJSON(specOf(next)) !== canonicalJSON(specOf(current))) meta.generation = (cur.generation ?? 1) + 1;
       }
       // An object being deleted whose last finalizer this update removes goes now, instead of being written.

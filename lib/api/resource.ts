@@ -36,6 +36,8 @@ export interface StrategyContext {
   /** now is the request's clock; hooks use it instead of `new Date()` so one request sees one time. */
   now: Date;
   user?: { name: string; groups: string[] };
+  /** warn sends a warning to the client (a `Warning` header), as kube's warning.AddWarning does. */
+  warn?: (text: string) => void;
 }
 
 /** AuthorizationAttributes are what an authorizer decides on (kube-apiserver's authorizer.Attributes). */
@@ -72,6 +74,17 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   categories?: string[];
   namespaced: boolean;
   verbs?: readonly Verb[]; // default AllVerbs
+  /**
+   * storageVersion is the group, version and kind objects are stored as, when not this
+   * declaration's own: a custom resource's storage version, the core Event behind
+   * events.k8s.io. Discovery's storageVersionHash is computed from it.
+   */
+  storageVersion?: { group: string; version: string; kind: string };
+  /**
+   * deprecationWarning marks a deprecated version: every request to it gets this text as a
+   * `Warning` header (kube-apiserver's deprecated-API and custom resource warnings).
+   */
+  deprecationWarning?: string;
   subresources?: {
     status?: boolean;
     scale?: ScaleSubresource;
@@ -96,6 +109,10 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
    */
   statusUpdateKeepsAnnotations?: boolean;
   validate?: (obj: T) => FieldError[];
+  /** warningsOnCreate are warnings for an object that passed validation (kube's strategy WarningsOnCreate). */
+  warningsOnCreate?: (obj: T) => string[];
+  /** warningsOnUpdate are warnings for an update that passed validation (kube's strategy WarningsOnUpdate). */
+  warningsOnUpdate?: (obj: T, old: T) => string[];
   validateUpdate?: (obj: T, old: T) => FieldError[];
   validateStatusUpdate?: (obj: T, old: T) => FieldError[];
   /** true when a delete must keep the object (graceful deletion), e.g. pods bound to a node. */

@@ -2,7 +2,8 @@
 // conditions, the storage version, the per-version schema/subresources/columns, and Kubernetes'
 // version ordering.
 
-import { nowRFC3339 } from '../meta.js';
+import { nowRFC3339, type KubeObject } from '../meta.js';
+import { isQualifiedName } from '../../machinery/validation.js';
 import type {
   CustomResourceColumnDefinition,
   CustomResourceDefinition,
@@ -85,4 +86,44 @@ export function compareKubeAwareVersion(a: string, b: string): number {
   const major = Number(pb[1]) - Number(pa[1]);
   if (major !== 0) return major;
   return Number(pb[3] ?? 0) - Number(pa[3] ?? 0);
+}
+
+/**
+ * deprecationWarning is the warning every request to a deprecated version gets: the version's
+ * deprecationWarning, or `<group>/<version> <Kind> is deprecated` naming the highest served,
+ * non-deprecated newer version to use instead (apiextensions-apiserver's defaultDeprecationWarning).
+ * Undefined for a version that is not deprecated.
+ */
+export function deprecationWarning(crd: CustomResourceDefinition, version: string): string | undefined {
+  const v = versionOf(crd, version);
+  if (!v?.deprecated) return undefined;
+  if (v.deprecationWarning !== undefined) return v.deprecationWarning;
+  const { group, names } = crd.spec;
+  const msg = `${group}/${version} ${names.kind} is deprecated`;
+  const newer = crd.spec.versions
+    .filter((o) => o.served && !o.deprecated && compareKubeAwareVersion(o.name, version) < 0)
+    .map((o) => o.name)
+    .sort(compareKubeAwareVersion);
+  return newer.length ? `${msg}; use ${group}/${newer[0]} ${names.kind}` : msg;
+}
+
+/** standardFinalizers are Kubernetes' own finalizer names, which need no domain. */
+const standardFinalizers = new Set(['orphan', 'foregroundDeletion', 'kubernetes']);
+
+/**
+ * finalizerWarnings are a custom resource's warnings for the finalizers a write adds (all of them
+ * on create), in sorted order: names that are not qualified, and names without a path, as
+ * apiextensions-apiserver's customResourceStrategy warns.
+ */
+export function finalizerWarnings(obj: KubeObject, old?: KubeObject): string[] {
+  const before = new Set(old?.metadata.finalizers ?? []);
+  const added = [...new Set(obj.metadata.finalizers ?? [])].filter((f) => !before.has(f)).sort();
+  const out: string[] = [];
+  for (const f of added) {
+    const at = `metadata.finalizers: ${JSON.stringify(f)}`;
+    for (const msg of isQualifiedName(f)) out.push(`${at}: ${msg}`);
+    if (f.includes('/') || standardFinalizers.has(f)) continue;
+    out.push(f.includes('.') ? `${at}: prefer a domain-qualified finalizer name including a path (/) to avoid accidental conflicts with other finalizer writers` : `${at}: prefer a domain-qualified finalizer name to avoid accidental conflicts with other finalizer writers`);
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ import { nameIsDNSSubdomain, validateObjectMeta } from '../../machinery/validati
 import type { KubeObject, LabelSelector } from '../meta.js';
 import { defineResource, type PrinterColumn } from '../resource.js';
 import { semanticEqual } from './equality.js';
-import { defaultPodTemplate } from './podtemplate.js';
+import { defaultPodTemplate, podTemplateWarnings } from './podtemplate.js';
 import {
   type Deployment,
   type DeploymentSpec,
@@ -206,6 +206,8 @@ export const deployments = defineResource<Deployment>({
     scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', selector: deploymentScaleSelector },
   },
   hasGeneration: true,
+  warningsOnCreate: (o) => podTemplateWarnings(o.spec),
+  warningsOnUpdate: (o, old) => podTemplateWarnings(o.spec, old.spec, true),
   // kube's deploymentStatusStrategy resets only spec and labels: the controller's revision
   // annotation rides on its status updates.
   statusUpdateKeepsAnnotations: true,

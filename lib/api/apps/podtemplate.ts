@@ -2,8 +2,10 @@
 // PodSpec rules (core/v1 SetDefaults_PodSpec and validation.ValidatePodTemplateSpec), which the
 // core kinds own; this adapter is the one place apps/v1 reaches into them.
 
-import type { FieldError, Path } from '../../machinery/field-errors.js';
+import { type FieldError, type Path, Path as RootPath } from '../../machinery/field-errors.js';
 import { defaultPodSpec, validatePodTemplateSpec } from '../core/podspec.js';
+import { podSpecWarnings } from '../core/podwarnings.js';
+import { semanticEqual } from './equality.js';
 import type { PodSpec as CorePodSpec, PodTemplateSpec as CorePodTemplateSpec } from '../core/types.js';
 import type { PodTemplateSpec } from './types.js';
 
@@ -24,4 +26,14 @@ export function defaultPodTemplate(template: PodTemplateSpec): void {
  */
 export function validatePodTemplate(template: PodTemplateSpec | undefined, path: Path): FieldError[] {
   return validatePodTemplateSpec(template as CorePodTemplateSpec | undefined, path);
+}
+
+/**
+ * podTemplateWarnings are the pod warnings for a workload's template (at spec.template). On an
+ * update they come only when the spec changed, as kube warns only when the generation moves.
+ */
+export function podTemplateWarnings(spec: { template?: PodTemplateSpec } | undefined, oldSpec?: { template?: PodTemplateSpec }, updating = false): string[] {
+  if (updating && semanticEqual(spec, oldSpec)) return [];
+  const t = spec?.template;
+  return podSpecWarnings(t?.spec as CorePodSpec | undefined, t?.metadata, RootPath.root('spec').child('template'));
 }

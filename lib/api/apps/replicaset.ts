@@ -7,7 +7,7 @@ import { formatLabelSelector } from '../../machinery/labels.js';
 import { nameIsDNSSubdomain, validateObjectMeta } from '../../machinery/validation.js';
 import { defineResource, type PrinterColumn } from '../resource.js';
 import { deploymentScaleSelector, validateSelectorImmutable } from './deployment.js';
-import { defaultPodTemplate } from './podtemplate.js';
+import { defaultPodTemplate, podTemplateWarnings } from './podtemplate.js';
 import { type ReplicaSet, type ReplicaSetSpec, type ReplicaSetStatus, layoutContainerCells } from './types.js';
 import { validateNonnegativeField, validateWorkloadSelector } from './validation.js';
 
@@ -85,6 +85,8 @@ export const replicaSets = defineResource<ReplicaSet>({
     scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', selector: deploymentScaleSelector },
   },
   hasGeneration: true,
+  warningsOnCreate: (o) => podTemplateWarnings(o.spec),
+  warningsOnUpdate: (o, old) => podTemplateWarnings(o.spec, old.spec, true),
   printerColumns: replicaSetColumns,
   fieldSelectors: {
     'status.replicas': (rs) => String(rs.status?.replicas ?? 0),

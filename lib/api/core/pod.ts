@@ -14,6 +14,7 @@ import { isDNS1123Subdomain, nameIsDNSSubdomain, validateObjectMeta } from '../.
 import { type KubeObject, nowRFC3339 } from '../meta.js';
 import { defineResource, type PrinterColumn, type StrategyContext } from '../resource.js';
 import { defaultPodSpec, isRestartableInitContainer, validatePodSpec, validatePodSpecificAnnotations } from './podspec.js';
+import { podSpecWarnings } from './podwarnings.js';
 import { quantityNanos } from './quantity.js';
 import type { Container, PodSpec, ResourceList, Toleration } from './types.js';
 import {
@@ -707,6 +708,8 @@ export const pods = defineResource<Pod>({
   prepareForStatusUpdate,
   validate: validatePod,
   validateUpdate: validatePodUpdate,
+  warningsOnCreate: (p) => podSpecWarnings(p.spec, p.metadata),
+  warningsOnUpdate: (p) => podSpecWarnings(p.spec, p.metadata),
   validateStatusUpdate: validatePodStatusUpdate,
   gracefulDelete: podGracefulDelete,
 });

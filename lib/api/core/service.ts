@@ -31,6 +31,7 @@ import {
   validateQualifiedName,
 } from './validation.js';
 import { isIPv6String, parseIPSloppy } from '../../net/ip.js';
+import { serviceWarnings } from './servicewarnings.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -675,5 +676,7 @@ export const services = defineResource<Service>({
   validate: validateService,
   validateUpdate: validateServiceUpdate,
   validateStatusUpdate: validateServiceStatusUpdate,
+  warningsOnCreate: serviceWarnings,
+  warningsOnUpdate: serviceWarnings,
   allowCreateOnUpdate: true,
 });

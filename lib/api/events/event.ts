@@ -262,6 +262,7 @@ export const eventsV1 = defineResource<Event>({
   group: 'events.k8s.io',
   version: 'v1',
   kind: 'Event',
+  storageVersion: { group: '', version: 'v1', kind: 'Event' },
   // The same plural as core/v1 events: in Kubernetes both APIs serve one stored resource.
   plural: 'events',
   singular: 'event',
