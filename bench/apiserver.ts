@@ -29,6 +29,7 @@ import { collectGarbage } from './lib/inspector.js';
 import { APIClient, runConcurrent, type LoadResult, type TLSFiles } from './lib/load.js';
 import { CPUMeter, cpuPercent, describeCPU, rssBytes, type CPUSample } from './lib/proc.js';
 import { fmt, formatBytes, formatTable, rate, summarize, type LatencySummary } from './lib/stats.js';
+import { parseOptions, progress } from './lib/cli.js';
 
 /** BenchOptions size the run; the defaults keep it to a few minutes on a 2-core machine. */
 interface BenchOptions {
@@ -55,33 +56,7 @@ const defaults: BenchOptions = {
   deadlineSeconds: 900,
 };
 
-/** parseOptions reads `--name=value` flags (camelCase or kebab-case names) over the defaults. */
-/** UsageError is a bad command line: its message is all the user needs. */
-class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-function parseOptions(args: readonly string[]): BenchOptions {
-  const out = { ...defaults };
-  for (const arg of args) {
-    const m = /^--([a-z-]+)=(\d+)$/.exec(arg);
-    const key = m?.[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof BenchOptions | undefined;
-    if (!m || !key || !(key in defaults)) {
-      throw new UsageError(`unknown option ${JSON.stringify(arg)}; known: ${Object.keys(defaults).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=N`).join(' ')}`);
-    }
-    out[key] = Number(m[2]);
-  }
-  return out;
-}
-
 // ---- output ----
-
-const t0 = performance.now();
-
-/** progress prints one line prefixed with the seconds since the bench started. */
-function progress(msg: string): void {
-  process.stdout.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
-}
 
 /** ResultRow is one line of the final table. */
 interface ResultRow {
@@ -506,7 +481,7 @@ function processOf(cluster: Cluster, name: string): ProcessState {
 }
 
 async function main(): Promise<number> {
-  const o = parseOptions(process.argv.slice(2));
+  const o = parseOptions('apiserver', process.argv.slice(2), defaults);
   // A hung phase must not leave etcd and the apiserver behind: exiting runs the harness's
   // exit handler, which kills every process it started.
   setTimeout(() => {
@@ -571,10 +546,6 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`bench apiserver: ${err.message}\n`);
-      process.exit(2);
-    }
     process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exit(1);
   },

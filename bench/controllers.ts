@@ -30,6 +30,7 @@ import { startCluster, type Cluster } from '../test/harness.js';
 import { APIClient, runConcurrent } from './lib/load.js';
 import { cpuSeconds } from './lib/proc.js';
 import { fmt, formatTable, rate } from './lib/stats.js';
+import { parseOptions, progress as printProgress } from './lib/cli.js';
 
 interface Options {
   pods: number;
@@ -41,23 +42,9 @@ interface Options {
 
 const defaults: Options = { pods: 1_000, rounds: 3, replicas: 1_000, nodes: 20, deadlineSeconds: 600 };
 
-function parseOptions(args: readonly string[]): Options {
-  const out = { ...defaults };
-  for (const arg of args) {
-    const m = /^--([a-z-]+)=(\d+)$/.exec(arg);
-    const key = m?.[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Options | undefined;
-    if (!m || !key || !(key in defaults)) {
-      process.stderr.write(`unknown option ${JSON.stringify(arg)}; known: ${Object.keys(defaults).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=N`).join(' ')}\n`);
-      process.exit(2);
-    }
-    out[key] = Number(m[2]);
-  }
-  return out;
-}
-
-const t0 = performance.now();
+/** progress prints to stderr, keeping stdout for the results. */
 function progress(msg: string): void {
-  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+  printProgress(msg, process.stderr);
 }
 
 /** BenchError is a broken run (not a slow one). */
@@ -88,7 +75,7 @@ async function waitFor(what: string, deadlineMs: number, check: () => Promise<bo
 }
 
 async function main(): Promise<void> {
-  const o = parseOptions(process.argv.slice(2));
+  const o = parseOptions('controllers', process.argv.slice(2), defaults);
   progress(`starting a cluster with ${o.nodes} simulated nodes`);
   const cluster = await startCluster({ simulatedNodes: o.nodes });
   let failed = false;

@@ -32,6 +32,7 @@ import {
 import { startCluster, type Cluster } from '../test/harness.js';
 import { rssBytes } from './lib/proc.js';
 import { fmt, formatBytes, formatTable, summarize } from './lib/stats.js';
+import { parseOptions, progress } from './lib/cli.js';
 
 /** BenchOptions size the run; the defaults take a few minutes on a 2-core machine. */
 interface BenchOptions {
@@ -53,32 +54,6 @@ const defaults: BenchOptions = {
   bigObjectKib: 8,
   convergeSeconds: 120,
 };
-
-/** UsageError is a bad command line: its message is all the user needs. */
-class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** parseOptions reads `--name=value` flags (kebab-case) over the defaults. */
-function parseOptions(args: readonly string[]): BenchOptions {
-  const out = { ...defaults };
-  for (const arg of args) {
-    const m = /^--([a-z-]+)=(\d+)$/.exec(arg);
-    const key = m?.[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof BenchOptions | undefined;
-    if (!m || !key || !(key in defaults)) {
-      throw new UsageError(`unknown option ${JSON.stringify(arg)}; known: ${Object.keys(defaults).map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=N`).join(' ')}`);
-    }
-    out[key] = Number(m[2]);
-  }
-  return out;
-}
-
-const t0 = performance.now();
-
-/** progress prints one line prefixed with the seconds since the bench started. */
-function progress(msg: string): void {
-  process.stdout.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
-}
 
 /** problems are failures that make the run exit non-zero. */
 const problems: string[] = [];
@@ -217,7 +192,7 @@ async function bigState(cluster: Cluster, client: APIClient, opts: BenchOptions)
 }
 
 async function main(): Promise<void> {
-  const opts = parseOptions(process.argv.slice(2));
+  const opts = parseOptions('faults', process.argv.slice(2), defaults);
   progress(`options: ${JSON.stringify(opts)}`);
   const cluster = await startCluster({
     simulatedNodes: opts.nodes,
@@ -246,6 +221,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`${err instanceof UsageError ? err.message : (err as Error).stack}\n`);
-  process.exit(err instanceof UsageError ? 2 : 1);
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
 });

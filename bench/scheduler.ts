@@ -51,6 +51,7 @@ import { CPUMeter, type CPUSample, cpuPercent, describeCPU } from './lib/proc.js
 import { type Sample, bucketsOf, histogramQuantile, scrapeMetrics, subtractBuckets, sumOf } from './lib/prom.js';
 import { fmt, formatTable, percentile, rate } from './lib/stats.js';
 import { type WatchEvent, type WatchHandle, openWatch } from './lib/watch.js';
+import { parseOptions, progress as printProgress } from './lib/cli.js';
 
 interface Options {
   nodes: number;
@@ -75,19 +76,9 @@ const defaults: Options = {
 /** targetPodsPerSecond is the issue's target, above kube-scheduler's published 270 pods/s for 5,000 nodes. */
 const targetPodsPerSecond = 300;
 
-const optionName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=N`;
 
-function parseOptions(args: readonly string[]): Options {
-  const out = { ...defaults };
-  for (const arg of args) {
-    const m = /^--([a-z-]+)=(\d+)$/.exec(arg);
-    const key = m?.[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Options | undefined;
-    if (!m || !key || !(key in defaults)) {
-      process.stderr.write(`unknown option ${JSON.stringify(arg)}; known: ${Object.keys(defaults).map(optionName).join(' ')}\n`);
-      process.exit(2);
-    }
-    out[key] = Number(m[2]);
-  }
+function parseBenchOptions(args: readonly string[]): Options {
+  const out = parseOptions('scheduler', args, defaults);
   if (out.nodes < 4 || out.pods < 1 || out.concurrency < 1) {
     process.stderr.write('--nodes must be at least 4, --pods and --concurrency at least 1\n');
     process.exit(2);
@@ -95,9 +86,9 @@ function parseOptions(args: readonly string[]): Options {
   return out;
 }
 
-const t0 = performance.now();
+/** progress prints to stderr, keeping stdout for the results. */
 function progress(msg: string): void {
-  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
+  printProgress(msg, process.stderr);
 }
 
 /** BenchError is a broken run (not a slow one). */
@@ -628,7 +619,7 @@ async function taintQuarter(env: Env): Promise<number> {
 // ---- main ----
 
 async function main(): Promise<void> {
-  const o = parseOptions(process.argv.slice(2));
+  const o = parseBenchOptions(process.argv.slice(2));
   const load0 = loadavg();
   progress(`starting etcd, apiserver, scheduler and the simulator with ${o.nodes} nodes (load average ${load0})`);
   const startAt = performance.now();

@@ -27,6 +27,7 @@ import { readState } from '../lib/process/supervisor.js';
 import { startCluster, type Cluster } from '../test/harness.js';
 import { CPUMeter, rssBytes } from './lib/proc.js';
 import { formatBytes, formatTable } from './lib/stats.js';
+import { parseOptions, progress } from './lib/cli.js';
 
 interface Options {
   nodes: number;
@@ -36,25 +37,6 @@ interface Options {
 }
 
 const defaults: Options = { nodes: 5000, pods: 0, steadySeconds: 90, maxWritesPerSecond: 300 };
-
-function parseOptions(args: readonly string[]): Options {
-  const out = { ...defaults };
-  for (const arg of args) {
-    const m = /^--([a-z-]+)=(\d+)$/.exec(arg);
-    const key = m?.[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Options | undefined;
-    if (!m || !key || !(key in defaults)) {
-      process.stderr.write(`unknown option ${JSON.stringify(arg)}; known: --nodes=N --pods=N --steady-seconds=N --max-writes-per-second=N\n`);
-      process.exit(2);
-    }
-    out[key] = Number(m[2]);
-  }
-  return out;
-}
-
-const t0 = performance.now();
-function progress(msg: string): void {
-  process.stdout.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
-}
 
 const rows: string[][] = [];
 const problems: string[] = [];
@@ -104,7 +86,7 @@ async function listAll<T>(client: RestClient, r: ResourceType, ns?: string): Pro
 }
 
 async function main(): Promise<void> {
-  const opts = parseOptions(process.argv.slice(2));
+  const opts = parseOptions('sim', process.argv.slice(2), defaults);
   progress(`Starting etcd, apiserver, controller-manager and the simulator with ${opts.nodes} nodes`);
   const cluster = await startCluster({
     components: ['etcd', 'apiserver', 'controller-manager', 'sim'],
