@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { ResourceDefinition } from '../lib/api/resource.js';
 import { AllVerbs } from '../lib/api/resource.js';
 import type { APIRegistry } from './registry/registry.js';
+import { subresourceStorages, subresourceVerbs } from './registry/subresources/index.js';
 
 export const aggregatedDiscoveryContentType = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 const aggregatedV2beta1ContentType = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList';
@@ -38,13 +39,9 @@ interface SubresourceInfo {
 }
 
 function subresourcesOf(def: ResourceDefinition): SubresourceInfo[] {
-  const subs: SubresourceInfo[] = [];
-  const core = def.group === '';
-  if (core && def.plural === 'pods') {
-    subs.push({ name: 'binding', kind: 'Binding', verbs: ['create'] });
-    subs.push({ name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] });
-  }
-  if (core && def.plural === 'namespaces') subs.push({ name: 'finalize', kind: 'Namespace', verbs: ['update'] });
+  const subs: SubresourceInfo[] = subresourceStorages
+    .filter((s) => s.serves(def))
+    .map((s) => ({ name: s.subresource, ...s.kind, verbs: subresourceVerbs(s) }));
   if (def.subresources?.scale) subs.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
   if (def.subresources?.status) subs.push({ name: 'status', kind: def.kind, verbs: ['get', 'patch', 'update'] });
   return subs.sort((a, b) => a.name.localeCompare(b.name));

@@ -207,6 +207,14 @@ describe('discovery and tables', () => {
     const names = list.resources.map((r: any) => r.name);
     assert.ok(names.indexOf('pods') < names.indexOf('pods/status'));
     assert.ok(names.includes('pods/binding'));
+    // Subresources served by code of their own are listed as kube-apiserver lists them.
+    const entry = (name: string) => {
+      const { kind, group, version, verbs } = list.resources.find((r: any) => r.name === name);
+      return { kind, group, version, verbs };
+    };
+    assert.deepEqual(entry('pods/binding'), { kind: 'Binding', group: undefined, version: undefined, verbs: ['create'] });
+    assert.deepEqual(entry('pods/eviction'), { kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] });
+    assert.deepEqual(entry('namespaces/finalize'), { kind: 'Namespace', group: undefined, version: undefined, verbs: ['update'] });
   });
 
   it('renders Tables with the declared columns and metadata rows', async () => {

@@ -11,6 +11,7 @@ type Binding = KubeObject & { target?: { kind?: string; name?: string } };
 /** bindingREST binds a pod to the node its Binding names, in one write. */
 export const bindingREST: SubresourceStorage = {
   subresource: 'binding',
+  kind: { kind: 'Binding' },
   serves: (def) => def.group === '' && def.plural === 'pods',
   bodyName: 'a Binding',
   async create({ store, namespace, name, ctx, dryRun }, body) {

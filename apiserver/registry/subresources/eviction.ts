@@ -13,6 +13,7 @@ type Eviction = KubeObject & { deleteOptions?: DeleteOptions & { dryRun?: string
  */
 export const evictionREST: SubresourceStorage = {
   subresource: 'eviction',
+  kind: { kind: 'Eviction', group: 'policy', version: 'v1' },
   serves: (def) => def.group === '' && def.plural === 'pods',
   bodyName: 'an Eviction',
   async create({ store, namespace, name, ctx, dryRun }, body) {

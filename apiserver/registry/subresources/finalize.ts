@@ -9,6 +9,7 @@ import type { SubresourceStorage } from './types.js';
  */
 export const finalizeREST: SubresourceStorage = {
   subresource: 'finalize',
+  kind: { kind: 'Namespace' },
   serves: (def) => def.group === '' && def.plural === 'namespaces',
   bodyIsParent: true,
   async update({ store, name, ctx, dryRun }, body) {

@@ -10,6 +10,7 @@ import { finalizeREST } from './finalize.js';
 import type { SubresourceStorage } from './types.js';
 
 export type { SubresourceRequest, SubresourceResult, SubresourceStorage } from './types.js';
+export { subresourceVerbs } from './types.js';
 
 /** subresourceStorages lists every served SubresourceStorage. */
 export const subresourceStorages: readonly SubresourceStorage[] = [bindingREST, evictionREST, finalizeREST];

@@ -27,6 +27,8 @@ export interface SubresourceStorage {
   readonly subresource: string;
   /** serves says whether a kind has this subresource. */
   serves(def: ResourceDefinition): boolean;
+  /** kind is what discovery lists for it: the kind its requests take (and its group/version when not the parent's). */
+  readonly kind: { kind: string; group?: string; version?: string };
   /**
    * bodyIsParent says that a write's body is an object of the parent kind, so it gets the
    * parent's field validation (namespaces/finalize takes a Namespace).
@@ -40,4 +42,9 @@ export interface SubresourceStorage {
   update?(req: SubresourceRequest, body: Record<string, unknown>): Promise<SubresourceResult>;
   /** get serves GET. */
   get?(req: SubresourceRequest): Promise<SubresourceResult>;
+}
+
+/** subresourceVerbs are the API verbs a SubresourceStorage serves, from the methods it has. */
+export function subresourceVerbs(s: SubresourceStorage): string[] {
+  return (['create', 'get', 'update'] as const).filter((verb) => s[verb] !== undefined);
 }
