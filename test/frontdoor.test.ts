@@ -9,6 +9,9 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { dirname } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { RestClient } from '../lib/client/client.js';
+import { ConfigMaps } from '../lib/client/resources.js';
 import { ensureClientCert } from '../lib/pki.js';
 import { startCluster, type Cluster } from './harness.js';
 
@@ -226,7 +229,7 @@ describe('front door limits', () => {
   });
 
   /** slowClient sends a request's headers and part of its body, then nothing; it resolves with what the server sent when the connection ends. */
-  function slowClient(path: string): { connected: Promise<void>; closed: Promise<string> } {
+  function slowClient(path: string): { connected: Promise<void>; closed: Promise<string>; destroy(): void } {
     const url = new URL(cluster.server);
     const socket = tls.connect({ host: url.hostname, port: Number(url.port), ca: readFileSync(cluster.caFile, 'utf8'), ...flooder, servername: 'localhost' });
     let data = '';
@@ -244,7 +247,7 @@ describe('front door limits', () => {
       socket.on('close', () => resolve(data));
       socket.on('error', () => undefined);
     });
-    return { connected, closed };
+    return { connected, closed, destroy: () => socket.destroy() };
   }
 
   it('refuses mutating requests beyond the limit with 429 and Retry-After, and cuts off a half-sent request with 504', async () => {
@@ -272,6 +275,27 @@ describe('front door limits', () => {
     // Its slot is free again.
     const again = await raw(cluster, '/api/v1/namespaces/default/configmaps', { method: 'POST', body: JSON.stringify({ metadata: { name: 'after' } }), cert: flooder });
     assert.equal(again.status, 201, again.body);
+  });
+
+  it("retries a 429 after its Retry-After in skiff's own client, as client-go does", async () => {
+    const slow = slowClient('/api/v1/namespaces/default/configmaps');
+    await slow.connected;
+    const droppedBefore = metricValue((await cluster.request('/metrics')).body, 'apiserver_dropped_requests_total', 'mutating') ?? 0;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: cluster.server, caData: Buffer.from(readFileSync(cluster.caFile)).toString('base64') }],
+      users: [{ name: 'flooder', certData: Buffer.from(flooder.cert).toString('base64'), keyData: Buffer.from(flooder.key).toString('base64') }],
+      contexts: [{ name: 'c', cluster: 'c', user: 'flooder' }],
+      currentContext: 'c',
+    });
+    const created = new RestClient(kc).create<{ metadata: { name: string } }>(ConfigMaps, 'default', { metadata: { name: 'retried' } });
+    // While the slot is held the create is refused and retried; freeing the slot lets a retry through.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const droppedDuring = metricValue((await cluster.request('/metrics')).body, 'apiserver_dropped_requests_total', 'mutating') ?? 0;
+    assert.ok(droppedDuring >= droppedBefore + 2, `the create was refused and sent again (${droppedBefore} → ${droppedDuring} dropped)`);
+    slow.destroy();
+    const cm = await created;
+    assert.equal(cm.metadata.name, 'retried');
   });
 
   it('does not count watches against the limits', async () => {

@@ -221,9 +221,34 @@ export class RestClient implements Client {
     return (await this.request('GET', path)) as T;
   }
 
+  /**
+   * request sends one API request. An answer the server asks to have retried (429, or a 5xx to a
+   * GET, with a Retry-After header) is sent again after that many seconds, at most
+   * maxRetries times, as client-go's rest client does; then its error is thrown.
+   */
   private async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
-    const base = await this.ready;
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.send(method, path, payload, contentType);
+      if (answer.code >= 200 && answer.code < 300) return answer.parsed;
+      const retryable = answer.code === 429 || (method === 'GET' && answer.code >= 500);
+      if (retryable && answer.retryAfterSeconds !== undefined && attempt < maxRetries) {
+        await new Promise((r) => setTimeout(r, answer.retryAfterSeconds! * 1000));
+        continue;
+      }
+      const parsed = answer.parsed;
+      const status: Status =
+        parsed && typeof parsed === 'object' && (parsed as Status).kind === 'Status'
+          ? (parsed as Status)
+          : { code: answer.code, message: answer.text.slice(0, 500) || `${method} ${new URL(path, this.base).pathname}: HTTP ${answer.code}` };
+      status.code ??= answer.code;
+      throw new ApiError(status);
+    }
+  }
+
+  /** send makes one HTTPS exchange and returns the code, the body (parsed when JSON) and any Retry-After. */
+  private async send(method: string, path: string, payload: Buffer | undefined, contentType: string): Promise<{ code: number; parsed: unknown; text: string; retryAfterSeconds?: number }> {
+    const base = await this.ready;
     const url = new URL(path, this.base);
     return await new Promise((resolve, reject) => {
       const headers: Record<string, string> = { ...(base.headers as Record<string, string> | undefined), accept: 'application/json' };
@@ -246,11 +271,8 @@ export class RestClient implements Client {
             } catch {
               parsed = undefined;
             }
-            const code = res.statusCode ?? 0;
-            if (code >= 200 && code < 300) return resolve(parsed);
-            const status: Status = parsed && typeof parsed === 'object' && (parsed as Status).kind === 'Status' ? (parsed as Status) : { code, message: text.slice(0, 500) || `${method} ${url.pathname}: HTTP ${code}` };
-            status.code ??= code;
-            reject(new ApiError(status));
+            const retryAfter = Number(res.headers['retry-after']);
+            resolve({ code: res.statusCode ?? 0, parsed, text, retryAfterSeconds: res.headers['retry-after'] !== undefined && Number.isInteger(retryAfter) && retryAfter >= 0 ? retryAfter : undefined });
           });
         },
       );
@@ -260,6 +282,9 @@ export class RestClient implements Client {
     });
   }
 }
+
+/** maxRetries is how often a request the server asks to retry is sent again (client-go's default, 10). */
+const maxRetries = 10;
 
 function writeQuery(opts: WriteOptions): string {
   const q = new URLSearchParams();
