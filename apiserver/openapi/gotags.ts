@@ -140,6 +140,18 @@ export const fieldsAfterV132: Record<string, string> = {
   V2HPAScalingRules: 'tolerance',
 };
 
+/** containerListTags are the list markers that Container and EphemeralContainer (the same Go fields) share. */
+const containerListTags: Record<string, string> = {
+  command: 'atomic',
+  args: 'atomic',
+  ports: 'merge:containerPort map:containerPort,protocol',
+  envFrom: 'atomic',
+  env: 'merge:name map:name',
+  resizePolicy: 'atomic',
+  volumeMounts: 'merge:mountPath map:mountPath',
+  volumeDevices: 'merge:devicePath map:devicePath',
+};
+
 /**
  * listAndPatchMarkers: per model and JSON field, the list and patch metadata of the Go field, in a
  * compact notation — `merge[:key]` (patchStrategy merge, patchMergeKey), `retainKeys`,
@@ -165,16 +177,7 @@ export const listAndPatchMarkers: Record<string, Record<string, string>> = {
   V1ComponentStatus: { conditions: 'merge:type map:type' },
   V1ConfigMapProjection: { items: 'atomic' },
   V1ConfigMapVolumeSource: { items: 'atomic' },
-  V1Container: {
-    command: 'atomic',
-    args: 'atomic',
-    ports: 'merge:containerPort map:containerPort,protocol',
-    envFrom: 'atomic',
-    env: 'merge:name map:name',
-    resizePolicy: 'atomic',
-    volumeMounts: 'merge:mountPath map:mountPath',
-    volumeDevices: 'merge:devicePath map:devicePath',
-  },
+  V1Container: containerListTags,
   V1ContainerImage: { names: 'atomic' },
   V1ContainerStatus: { volumeMounts: 'merge:mountPath map:mountPath', allocatedResourcesStatus: 'merge:name map:name' },
   V1CronJobStatus: { active: 'atomic' },
@@ -189,16 +192,7 @@ export const listAndPatchMarkers: Record<string, Record<string, string>> = {
   V1EndpointSlice: { endpoints: 'atomic', ports: 'atomic' },
   V1EndpointSubset: { addresses: 'atomic', notReadyAddresses: 'atomic', ports: 'atomic' },
   V1Endpoints: { subsets: 'atomic' },
-  V1EphemeralContainer: {
-    command: 'atomic',
-    args: 'atomic',
-    ports: 'merge:containerPort map:containerPort,protocol',
-    envFrom: 'atomic',
-    env: 'merge:name map:name',
-    resizePolicy: 'atomic',
-    volumeMounts: 'merge:mountPath map:mountPath',
-    volumeDevices: 'merge:devicePath map:devicePath',
-  },
+  V1EphemeralContainer: containerListTags,
   V1ExecAction: { command: 'atomic' },
   V1FCVolumeSource: { targetWWNs: 'atomic', wwids: 'atomic' },
   V1FieldSelectorAttributes: { requirements: 'atomic' },
