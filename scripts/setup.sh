@@ -119,6 +119,13 @@ else
 fi
 chmod +x dist/cli/main.js
 
+# The node's images (pause and busybox:1.36) as OCI layout tarballs in .skiff-images/, built from
+# Debian's static busybox and kubelet/images/pause.c with no registry; rebuilt only when an input
+# changed (kubelet/images/build.ts).
+qflag=()
+if [ "$quiet" = 1 ]; then qflag=(--quiet); fi
+node dist/kubelet/images/build.js "${qflag[@]}"
+
 # kubectl is the client the README and the end-to-end tests drive; skiff does not install it.
 if ! command -v "${SKIFF_KUBECTL:-kubectl}" >/dev/null 2>&1; then
   say "warning: kubectl not found on PATH (set SKIFF_KUBECTL to use another); end-to-end tests need it"
