@@ -121,13 +121,19 @@ export function writeContainerdConfig(opts: ContainerdOptions): ContainerdPaths 
   return p;
 }
 
-/** alive reports whether a process exists. */
+/** alive reports whether a process exists and has not exited. A zombie counts as exited: its
+ * parent (the test or kubelet that started it) may be blocked and unable to reap it. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -374,6 +380,14 @@ export async function cleanupContainerd(dir: string, opts: CleanupOptions = {}):
   for (const m of mountsUnder(dir)) {
     await run('umount', [m]).catch(() => run('umount', ['-l', m]));
     report.mounts.push(m);
+  }
+  // libcni caches each attachment as <network>-<sandbox id>-<ifname> in a directory every
+  // containerd shares; CNI DEL removes it, so only a pod that never got one leaves its files.
+  const cniCache = '/var/lib/cni/results';
+  if (existsSync(cniCache) && report.containers.length > 0) {
+    for (const f of readdirSync(cniCache)) {
+      if (report.containers.some((id) => f.includes(`-${id}-`))) rmSync(join(cniCache, f), { force: true });
+    }
   }
   if (opts.bridge) await run('ip', ['link', 'del', opts.bridge]).catch(() => undefined);
   if (opts.removeDir) rmSync(dir, { recursive: true, force: true });
