@@ -33,6 +33,11 @@ debian_packages=(
   iproute2      # ip
   procps        # ps, pgrep
   python3-kubernetes  # the official Python client (22.6), for test/python (run with /usr/bin/python3)
+  containerd    # containerd, ctr, containerd-shim-runc-v2: one instance of skiff's own per node
+  runc          # runc, the OCI runtime under containerd
+  containernetworking-plugins  # /usr/lib/cni: bridge, host-local, portmap, loopback
+  busybox-static  # /bin/busybox, statically linked: the busybox image's one binary
+  gcc           # the pause image's binary: freestanding C, no libc (kubelet/images/pause.c)
 )
 
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
@@ -48,7 +53,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   say "installing ${missing[*]}…"
   export DEBIAN_FRONTEND=noninteractive
-  # Packages such as etcd-server try to start their service on install. Nothing here is started
+  # Packages such as etcd-server and containerd try to start their service on install. Nothing here is started
   # by a package (there is no systemd, and skiff runs its own etcd on its own ports), so forbid
   # it for the install, as container images do with policy-rc.d.
   policy=/usr/sbin/policy-rc.d
@@ -113,6 +118,13 @@ else
   note "build is up to date"
 fi
 chmod +x dist/cli/main.js
+
+# The node's images (pause and busybox:1.36) as OCI layout tarballs in .skiff-images/, built from
+# Debian's static busybox and kubelet/images/pause.c with no registry; rebuilt only when an input
+# changed (kubelet/images/build.ts).
+qflag=()
+if [ "$quiet" = 1 ]; then qflag=(--quiet); fi
+node dist/kubelet/images/build.js "${qflag[@]}"
 
 # kubectl is the client the README and the end-to-end tests drive; skiff does not install it.
 if ! command -v "${SKIFF_KUBECTL:-kubectl}" >/dev/null 2>&1; then
