@@ -4,7 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { kubectlBinary, startCluster, type Cluster } from './harness.js';
+import { fileURLToPath } from 'node:url';
+import { kubectlBinary, run, startCluster, type Cluster } from './harness.js';
 
 let cluster: Cluster;
 
@@ -68,5 +69,12 @@ describe('apiserver with --storage-backend=memory', () => {
     assert.match(r.stderr, /namespaces "forgotten" not found/);
     // The apiserver bootstraps its own namespaces again on the empty store.
     assert.match(await ok(['get', 'namespace', 'default', '-o', 'name']), /namespace\/default/);
+  });
+
+  it('refuses a storage backend it does not have, naming the ones it has', async () => {
+    const main = fileURLToPath(new URL('../apiserver/main.js', import.meta.url));
+    const r = await run(process.execPath, [main, '--storage-backend=etcd2', '--tls-cert-file=x', '--tls-private-key-file=x', '--client-ca-file=x']);
+    assert.equal(r.code, 2);
+    assert.match(r.stdout + r.stderr, /--storage-backend invalid, allowed values: etcd3, memory/);
   });
 });
