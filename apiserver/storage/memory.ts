@@ -107,6 +107,7 @@ export interface MemoryStorageOptions {
   maxEventsPerAnswer?: number;
 }
 
+/** MemoryStorage is the Storage kept in this process's memory (see the top of this file); lost on exit. */
 export class MemoryStorage implements Storage {
   lastWriteRevision = 0;
   /** revision is the store revision: that of the newest write (1 before any, as etcd starts). */
@@ -119,6 +120,7 @@ export class MemoryStorage implements Storage {
   private sortedKeys: string[] = [];
   /** log holds the change of every revision from logStart on (log[i].revision = logStart + i). */
   private log: Change[] = [];
+  /** logStart is the revision of log[0]: the first write's (2) until a compaction moves it. */
   private logStart = 2;
   private readonly watches = new Set<MemoryWatch>();
   private flushScheduled = false;
