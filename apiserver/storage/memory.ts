@@ -45,6 +45,12 @@ interface KeyVersion {
   value?: string;
 }
 
+/** KeyEntry is one key and its versions, oldest first, back to the compaction point. */
+interface KeyEntry {
+  key: string;
+  versions: KeyVersion[];
+}
+
 /** Change is the one write of one revision, kept in the log that watches read. */
 interface Change {
   revision: number;
@@ -71,6 +77,15 @@ export function compareKeys(a: string, b: string): number {
     return x - y;
   }
   return a.length - b.length;
+}
+
+/** liveAt is the entry's version at revision rev, undefined when the key did not exist then. */
+function liveAt(e: KeyEntry, rev: number): KeyVersion | undefined {
+  const vs = e.versions;
+  for (let i = vs.length - 1; i >= 0; i--) {
+    if (vs[i]!.modRevision <= rev) return vs[i]!.value === undefined ? undefined : vs[i];
+  }
+  return undefined;
 }
 
 function decode(key: string, v: KeyVersion, value = v.value): KubeObject {
@@ -114,10 +129,10 @@ export class MemoryStorage implements Storage {
   private revision = 1;
   /** compactRevision is the oldest revision reads and watches may ask for. */
   private compactRevision = 0;
-  /** versions holds each key's versions, oldest first, back to the compaction point. */
-  private readonly versions = new Map<string, KeyVersion[]>();
-  /** sortedKeys are the keys of versions in etcd's order, for ranges. */
-  private sortedKeys: string[] = [];
+  /** entries holds every key that has history, by key. */
+  private readonly entries = new Map<string, KeyEntry>();
+  /** sorted holds the same entries in etcd's key order, for ranges. */
+  private sorted: KeyEntry[] = [];
   /** log holds the change of every revision from logStart on (log[i].revision = logStart + i). */
   private log: Change[] = [];
   /** logStart is the revision of log[0]: the first write's (2) until a compaction moves it. */
@@ -134,8 +149,8 @@ export class MemoryStorage implements Storage {
   /** historySize is how many key versions and log entries the store holds (for tests of compaction). */
   get historySize(): { versions: number; log: number; keys: number } {
     let versions = 0;
-    for (const vs of this.versions.values()) versions += vs.length;
-    return { versions, log: this.log.length, keys: this.sortedKeys.length };
+    for (const e of this.sorted) versions += e.versions.length;
+    return { versions, log: this.log.length, keys: this.sorted.length };
   }
 
   private open(): void {
@@ -143,28 +158,17 @@ export class MemoryStorage implements Storage {
   }
 
   private latest(key: string): KeyVersion | undefined {
-    const vs = this.versions.get(key);
-    const v = vs?.[vs.length - 1];
-    return v?.value === undefined ? undefined : v;
-  }
-
-  /** at is the key's version at revision rev, undefined when it did not exist then. */
-  private at(key: string, rev: number): KeyVersion | undefined {
-    const vs = this.versions.get(key);
-    if (!vs) return undefined;
-    for (let i = vs.length - 1; i >= 0; i--) {
-      if (vs[i]!.modRevision <= rev) return vs[i]!.value === undefined ? undefined : vs[i];
-    }
-    return undefined;
+    const e = this.entries.get(key);
+    return e && liveAt(e, Infinity);
   }
 
   /** lowerBound is the index of the first sorted key not less than key. */
   private lowerBound(key: string): number {
     let lo = 0;
-    let hi = this.sortedKeys.length;
+    let hi = this.sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareKeys(this.sortedKeys[mid]!, key) < 0) lo = mid + 1;
+      if (compareKeys(this.sorted[mid]!.key, key) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -173,17 +177,17 @@ export class MemoryStorage implements Storage {
   /** write records one change at a new revision and schedules its delivery to watches. */
   private write(key: string, value: string | undefined, prev: KeyVersion | undefined): KeyVersion {
     const revision = ++this.revision;
-    let vs = this.versions.get(key);
-    if (!vs) {
-      vs = [];
-      this.versions.set(key, vs);
-      this.sortedKeys.splice(this.lowerBound(key), 0, key);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { key, versions: [] };
+      this.entries.set(key, entry);
+      this.sorted.splice(this.lowerBound(key), 0, entry);
     }
     const version: KeyVersion =
       value === undefined
         ? { modRevision: revision, createRevision: 0, version: 0 }
         : { modRevision: revision, createRevision: prev ? prev.createRevision : revision, version: prev ? prev.version + 1 : 1, value };
-    vs.push(version);
+    entry.versions.push(version);
     this.log.push({ revision, key, value, prev, version: version.version });
     this.lastWriteRevision = revision;
     this.scheduleFlush();
@@ -215,16 +219,16 @@ export class MemoryStorage implements Storage {
     const keys: string[] = [];
     let nextKey: string | undefined;
     let remaining = 0;
-    for (let i = this.lowerBound(start); i < this.sortedKeys.length; i++) {
-      const key = this.sortedKeys[i]!;
-      if (!key.startsWith(prefix)) break;
-      const v = this.at(key, rev);
+    for (let i = this.lowerBound(start); i < this.sorted.length; i++) {
+      const e = this.sorted[i]!;
+      if (!e.key.startsWith(prefix)) break;
+      const v = liveAt(e, rev);
       if (!v) continue;
       if (items.length < limit) {
-        items.push(decode(key, v));
-        keys.push(key);
+        items.push(decode(e.key, v));
+        keys.push(e.key);
       } else {
-        nextKey ??= key;
+        nextKey ??= e.key;
         remaining++;
       }
     }
@@ -234,10 +238,10 @@ export class MemoryStorage implements Storage {
   async count(prefix: string): Promise<number> {
     this.open();
     let n = 0;
-    for (let i = this.lowerBound(prefix); i < this.sortedKeys.length; i++) {
-      const key = this.sortedKeys[i]!;
-      if (!key.startsWith(prefix)) break;
-      if (this.latest(key)) n++;
+    for (let i = this.lowerBound(prefix); i < this.sorted.length; i++) {
+      const e = this.sorted[i]!;
+      if (!e.key.startsWith(prefix)) break;
+      if (liveAt(e, Infinity)) n++;
     }
     return n;
   }
@@ -356,20 +360,20 @@ export class MemoryStorage implements Storage {
     }
     // Each key keeps the newest version a read at the compaction revision sees, and what came
     // after; a key whose remaining history is one tombstone is gone.
-    const dropped = new Set<string>();
-    for (const [key, vs] of this.versions) {
+    let dropped = false;
+    for (const e of this.sorted) {
+      const vs = e.versions;
       let seen = vs.length - 1;
       while (seen >= 0 && vs[seen]!.modRevision > revision) seen--;
       if (seen < 0) continue;
       const from = vs[seen]!.value === undefined ? seen + 1 : seen;
-      if (from >= vs.length) {
-        this.versions.delete(key);
-        dropped.add(key);
-      } else if (from > 0) {
-        this.versions.set(key, vs.slice(from));
+      if (from > 0) e.versions = vs.slice(from);
+      if (e.versions.length === 0) {
+        this.entries.delete(e.key);
+        dropped = true;
       }
     }
-    if (dropped.size) this.sortedKeys = this.sortedKeys.filter((k) => !dropped.has(k));
+    if (dropped) this.sorted = this.sorted.filter((e) => e.versions.length > 0);
     // Watches lagging behind the compaction end now, as etcd cancels them.
     this.scheduleFlush();
   }
