@@ -163,6 +163,51 @@ describe('MemoryStorage', () => {
     await assert.rejects(store.get('/registry/core/configmaps/sync/a'), StorageUnavailableError);
   });
 
+  it('ends a watch that lags behind a compaction, and only the watch whose sink threw', async () => {
+    const store = new MemoryStorage();
+    const from = (await store.currentRevision()) + 1;
+    const lagging: Error[] = [];
+    const lagEvents: StoreEvent[] = [];
+    await store.watch('/registry/', from, { onEvents: (evs) => lagEvents.push(...evs), onError: (err) => lagging.push(err) });
+    const thrower: Error[] = [];
+    await store.watch('/registry/', from + 1, {
+      onEvents: () => {
+        throw new Error('sink broke');
+      },
+      onError: (err) => thrower.push(err),
+    });
+    // Two writes and a compaction past the first, all before any delivery could run.
+    void store.create('/registry/core/configmaps/lag/a', cm('a'));
+    void store.create('/registry/core/configmaps/lag/b', cm('b'));
+    await store.compact(from + 1);
+    await until('both watches ended', () => lagging.length === 1 && thrower.length === 1);
+    assert.ok(lagging[0] instanceof CompactedError, String(lagging[0]));
+    assert.deepEqual(lagEvents, [], 'a watch behind the compaction was given events');
+    assert.equal(thrower[0]!.message, 'sink broke');
+    // The store goes on serving a healthy watch.
+    const events: StoreEvent[] = [];
+    const errors: Error[] = [];
+    await store.watch('/registry/', 0, { onEvents: (evs) => events.push(...evs), onError: (err) => errors.push(err) });
+    await store.create('/registry/core/configmaps/lag/c', cm('c'));
+    await until('the new watch saw the create', () => events.length === 1);
+    assert.deepEqual(errors, []);
+    await store.close();
+  });
+
+  it('holds a watch from a revision not reached yet until it is written', async () => {
+    const store = new MemoryStorage();
+    const ahead = (await store.currentRevision()) + 2;
+    const events: StoreEvent[] = [];
+    const errors: Error[] = [];
+    await store.watch('/registry/', ahead, { onEvents: (evs) => events.push(...evs), onError: (err) => errors.push(err) });
+    await store.create('/registry/core/configmaps/ahead/a', cm('a'));
+    await store.create('/registry/core/configmaps/ahead/b', cm('b'));
+    await until('the event at the revision asked for arrived', () => events.length === 1);
+    assert.deepEqual(events.map((e) => [e.object.metadata.name, e.revision]), [['b', ahead]]);
+    assert.deepEqual(errors, []);
+    await store.close();
+  });
+
   it('orders keys by their UTF-8 bytes, as etcd does', () => {
     const keys = ['b', 'a\u{1F600}', 'a\uFFFD', 'a', 'ab'];
     const bytes = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
