@@ -161,7 +161,7 @@ async function main(): Promise<void> {
       const now = await storage.currentRevision();
       if (previous > 0) {
         await storage.compact(previous);
-        log.v(2).info('Compacted etcd', { revision: previous });
+        log.v(2).info('Compacted the store', { revision: previous, storageBackend: f['storage-backend'] });
       }
       previous = now;
     } catch (err) {
