@@ -7,6 +7,7 @@ import { newMetricsRegistry, Histogram } from '../lib/metrics.js';
 import { parseFlags, usage, FlagError, type FlagSpec } from '../lib/flags.js';
 import { builtinResources } from '../lib/api/index.js';
 import { EtcdStorage } from './storage/etcd.js';
+import { MemoryStorage } from './storage/memory.js';
 import { WatchCache } from './storage/cacher.js';
 import type { Storage } from './storage/interface.js';
 import { APIRegistry } from './registry/registry.js';
@@ -23,7 +24,8 @@ import { newFieldValidator, newOpenAPIProvider } from './openapi-wiring.js';
 import { OpenAPIV2Service } from './openapi/v2.js';
 
 const flagSpecs: FlagSpec[] = [
-  { name: 'etcd-servers', description: 'Comma-separated etcd client URLs.', default: 'http://127.0.0.1:2379' },
+  { name: 'storage-backend', description: "The storage backend for persistence. Options: 'etcd3' (default), 'memory' (kept in this process, no etcd needed; everything is lost when the apiserver exits: for tests and throwaway clusters).", default: 'etcd3' },
+  { name: 'etcd-servers', description: 'Comma-separated etcd client URLs (with --storage-backend=etcd3).', default: 'http://127.0.0.1:2379' },
   { name: 'bind-address', description: 'Address to listen on for HTTPS.', default: '0.0.0.0' },
   { name: 'secure-port', description: 'Port to serve HTTPS on.', default: '6443' },
   { name: 'advertise-address', description: 'Address published in the kubernetes Endpoints and discovery.', default: '127.0.0.1' },
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
     throw err;
   }
   if (parsed.help) {
-    process.stdout.write(usage('skiff-apiserver', 'The skiff API server: Kubernetes REST and watch over etcd, HTTPS only.', flagSpecs));
+    process.stdout.write(usage('skiff-apiserver', 'The skiff API server: Kubernetes REST and watch over etcd (or, with --storage-backend=memory, over a store in its own memory that is lost on exit), HTTPS only.', flagSpecs));
     return;
   }
   const f = parsed.values;
@@ -85,7 +87,14 @@ async function main(): Promise<void> {
   const metrics = newMetricsRegistry('apiserver');
   const etcdLatency = new Histogram({ name: 'etcd_request_duration_seconds', help: 'etcd request latency by operation.', labelNames: ['operation'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [metrics] });
 
-  const storage = new EtcdStorage({ endpoints: f['etcd-servers'].split(',').map((s) => s.trim()).filter(Boolean), log });
+  const storageBackends = ['etcd3', 'memory'];
+  if (!storageBackends.includes(f['storage-backend'])) {
+    log.error(`--storage-backend invalid, allowed values: ${storageBackends.join(', ')}. If not specified, it will default to 'etcd3'`, { value: f['storage-backend'] });
+    process.exit(2);
+  }
+  const memory = f['storage-backend'] === 'memory';
+  if (memory) log.warn('Storing everything in memory: it is lost when the apiserver exits', { storageBackend: 'memory' });
+  const storage: Storage = memory ? new MemoryStorage() : new EtcdStorage({ endpoints: f['etcd-servers'].split(',').map((s) => s.trim()).filter(Boolean), log });
   instrumentStorage(storage, etcdLatency);
   const cache = new WatchCache(storage, log, { capacity: Number(f['watch-cache-size']), metrics });
   // etcd may still be starting: retry the first list for a while.
@@ -125,6 +134,7 @@ async function main(): Promise<void> {
     openapiV2: new OpenAPIV2Service(openapi, { title: 'Kubernetes', version: versionInfo.gitVersion }),
     limits,
     readyChecks: {
+      // kube-apiserver names this check etcd whatever the backend.
       etcd: async () => {
         try {
           await storage.currentRevision();
@@ -142,7 +152,8 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  // Compact etcd to the revision seen one interval ago, so history is always at least one interval deep.
+  // Compact the store (etcd or memory) to the revision seen one interval ago, so history is always
+  // at least one interval deep and the memory backend's history stays bounded.
   const interval = Number(f['etcd-compaction-interval']) * 1000;
   let previous = 0;
   const compactor = interval > 0 ? setInterval(async () => {
@@ -150,7 +161,7 @@ async function main(): Promise<void> {
       const now = await storage.currentRevision();
       if (previous > 0) {
         await storage.compact(previous);
-        log.v(2).info('Compacted etcd', { revision: previous });
+        log.v(2).info('Compacted the store', { revision: previous, storageBackend: f['storage-backend'] });
       }
       previous = now;
     } catch (err) {

@@ -24,7 +24,6 @@ import {
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
 import type { KubeObject } from '../../lib/api/meta.js';
 import type { Logger } from '../../lib/log.js';
-import { canonicalJSON } from '../../lib/machinery/canonical.js';
 import {
   CompactedError,
   ConflictError,
@@ -41,6 +40,7 @@ import {
   type TryUpdate,
   type WatchSink,
 } from './interface.js';
+import { checkPreconditions, sameContent } from './objects.js';
 
 /** requestTimeoutMs bounds every etcd call, so a dead etcd turns into 504s, not hung requests. */
 const requestTimeoutMs = 5_000;
@@ -78,11 +78,6 @@ export function decodeKV(kv: IKeyValue): KubeObject {
   obj.metadata = obj.metadata ?? {};
   obj.metadata.resourceVersion = kv.mod_revision;
   return obj;
-}
-
-function stripRV(obj: KubeObject): KubeObject {
-  const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
-  return { ...obj, metadata: meta };
 }
 
 /** encodeObject stores the object without its resourceVersion (the revision is the version). */
@@ -251,7 +246,7 @@ export class EtcdStorage implements Storage {
       checkPreconditions(key, current, preconditions);
       const next = await tryUpdate(current);
       if (next === null) return current;
-      if (canonicalJSON(stripRV(next)) === canonicalJSON(stripRV(current))) return current;
+      if (sameContent(next, current)) return current;
       const value = encodeObject(next);
       const res = await this.txn([{ key: k, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }], [{ request_put: { key: k, value } }]);
       if (!res.succeeded) {
@@ -415,12 +410,4 @@ function toStoreEvent(e: IWatchResponse['events'][number]): StoreEvent {
   }
   const last = prevObject ?? ({ metadata: {} } as KubeObject);
   return { type: 'DELETED', key, object: { ...last, metadata: { ...last.metadata, resourceVersion: String(revision) } }, prevObject, revision };
-}
-
-function checkPreconditions(key: string, current: KubeObject, pre?: Preconditions): void {
-  if (!pre) return;
-  if (pre.uid && current.metadata.uid !== pre.uid) throw new ConflictError(key, 'uid', pre.uid, String(current.metadata.uid));
-  if (pre.resourceVersion && current.metadata.resourceVersion !== pre.resourceVersion) {
-    throw new ConflictError(key, 'resourceVersion', pre.resourceVersion, String(current.metadata.resourceVersion));
-  }
 }

@@ -181,6 +181,50 @@ export function runStorageConformance(name: string, factory: BackendFactory): vo
       assert.equal(rec.events.length, after, 'a canceled watch delivered an event');
     });
 
+    it('leaves a key alone when the update function returns null, and refuses a stale uid', async () => {
+      const key = '/registry/core/configmaps/update-null/d';
+      const created = await store.create(key, cm('d', { n: '1' }, 'u-d'));
+      const same = await store.guaranteedUpdate(key, () => null);
+      assert.equal(same.metadata.resourceVersion, created.metadata.resourceVersion);
+      assert.equal(await store.currentRevision(), Number(created.metadata.resourceVersion), 'an update returning null wrote');
+      await assert.rejects(
+        store.guaranteedUpdate(key, (c) => ({ ...c, data: { n: '2' } }), { uid: 'u-other' }),
+        (err: unknown) => err instanceof ConflictError && err.reason === 'uid' && err.message === `precondition failed for ${key}: uid u-other != u-d`,
+      );
+      assert.deepEqual((await store.get(key))?.data, { n: '1' });
+    });
+
+    it('watches a key deleted and created again as ADDED, and from the next revision sees nothing older', async () => {
+      const prefix = '/registry/core/configmaps/recreated/';
+      await store.create(`${prefix}a`, cm('a', { gen: '1' }));
+      const from = (await store.currentRevision()) + 1;
+      const rec = recorder();
+      const w = await store.watch(prefix, from, rec.sink);
+      try {
+        await store.delete(`${prefix}a`);
+        const again = await store.create(`${prefix}a`, cm('a', { gen: '2' }));
+        await until('two events arrived', () => rec.events.length >= 2);
+        assert.deepEqual(rec.events.map((e) => e.type), ['DELETED', 'ADDED']);
+        assert.equal(rec.events[1]!.prevObject, undefined, 'a create carries no previous state');
+        assert.deepEqual(rec.events[1]!.object.data, { gen: '2' });
+        assert.equal(rec.events[1]!.object.metadata.resourceVersion, again.metadata.resourceVersion);
+      } finally {
+        await w.cancel();
+      }
+    });
+
+    it('pages from a start key past every key to an empty answer, and refuses to compact a future revision', async () => {
+      const prefix = '/registry/core/configmaps/edges/';
+      await store.create(`${prefix}a`, cm('a'));
+      const empty = await store.list(prefix, { startKey: `${prefix}b`, limit: 10 });
+      assert.deepEqual(empty.items, []);
+      assert.equal(empty.nextKey, undefined);
+      const now = await store.currentRevision();
+      await assert.rejects(store.compact(now + 1000));
+      // The refused compaction dropped nothing.
+      assert.equal((await store.list(prefix, { revision: now })).items.length, 1);
+    });
+
     it('reports a compacted revision to a list (410 upstream) and to a watch', async () => {
       const old = await store.currentRevision();
       await store.create('/registry/core/configmaps/compact/a', cm('a'));
