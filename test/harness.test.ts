@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { nodeEntry } from '../lib/process/components.js';
@@ -41,6 +41,19 @@ describe('harness', () => {
     }
   });
 
+  test('a test process killed with SIGKILL takes its etcd with it (the kernel kills it, no handler runs)', async () => {
+    const child = await runHarnessChild('SIGKILL');
+    assert.ok(child.started, `the child never started etcd: ${child.stderr}`);
+    const { pid, startTicks, home } = child.started;
+    const state = { pid, startTicks } as ProcessState;
+    for (let i = 0; i < 50 && isAlive(state); i++) await sleep(100);
+    const alive = isAlive(state);
+    if (alive) process.kill(pid, 'SIGKILL');
+    // Nothing in the killed process could remove its temporary home: this test does.
+    rmSync(home, { recursive: true, force: true });
+    assert.equal(alive, false, `etcd ${pid} outlived its SIGKILLed test process`);
+  });
+
   test('startCluster serves the API to kubectl and answers /readyz', { skip: !apiserverBuilt && 'dist/apiserver/main.js is not built' }, async () => {
     const cluster = await startCluster();
     try {
@@ -69,9 +82,9 @@ interface ChildOutcome {
 /**
  * runHarnessChild starts a Node process that starts etcd through the harness and then either
  * throws (an uncaught error, as a failing test file would) or is sent SIGTERM (as a runner's
- * timeout does), and reports the etcd it started.
+ * timeout does) or SIGKILL, and reports the etcd it started.
  */
-function runHarnessChild(ending: 'crash' | 'SIGTERM'): Promise<ChildOutcome> {
+function runHarnessChild(ending: 'crash' | 'SIGTERM' | 'SIGKILL'): Promise<ChildOutcome> {
   const harness = fileURLToPath(new URL('./harness.js', import.meta.url));
   const script = `
     const h = await import(${JSON.stringify(harness)});
@@ -91,7 +104,7 @@ function runHarnessChild(ending: 'crash' | 'SIGTERM'): Promise<ChildOutcome> {
       const line = stdout.split('\n').find((l) => l.startsWith('{'));
       if (line && !started) {
         started = JSON.parse(line);
-        if (ending === 'SIGTERM') child.kill('SIGTERM');
+        if (ending !== 'crash') child.kill(ending);
       }
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

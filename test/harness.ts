@@ -397,7 +397,7 @@ export async function startExtraAPIServer(cluster: Cluster, name = 'apiserver-2'
   const config = { ...cluster.config, apiserverPort: port! };
   const ctx = contextFor(config);
   const cmd = apiserver.command(ctx);
-  const state = spawnDetached({ name, command: cmd.command, args: cmd.args, logFile: logFile(ctx, name), stateFile: stateFile(ctx, name) });
+  const state = spawnDetached({ name, command: cmd.command, args: cmd.args, logFile: logFile(ctx, name), stateFile: stateFile(ctx, name), exitWithParent: true });
   liveProcesses.add(state);
   let stopped: Promise<void> | undefined;
   const stop = () =>

@@ -192,6 +192,8 @@ export async function ensureRunning(ctx: ComponentContext, component: Component,
       env: cmd.env ? { ...process.env, ...cmd.env } : process.env,
       logFile: logFile(ctx, component.name),
       stateFile: file,
+      // Only the test harness starts components with no launcher: they die with it.
+      exitWithParent: true,
     });
   }
   await waitForHealthy(health, { timeoutMs: component.startTimeoutMs, process: state });

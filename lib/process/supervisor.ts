@@ -51,6 +51,12 @@ export interface SpawnOptions {
   stateFile?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * exitWithParent has the kernel kill the process when the process that spawned it dies, even
+   * by SIGKILL (PR_SET_PDEATHSIG through util-linux's setpriv): for processes a test starts,
+   * which must never outlive it. Processes of `skiff up` outlive their starter and never set it.
+   */
+  exitWithParent?: boolean;
 }
 
 /** HealthCheck is an HTTP(S) GET that answers 200 when the component is healthy. */
@@ -94,7 +100,9 @@ export function spawnChild(opts: SpawnOptions): { state: ProcessState; child: Ch
   let logOffset: number;
   try {
     logOffset = fstatSync(fd).size;
-    child = spawn(opts.command, opts.args, {
+    // setpriv sets the parent-death signal and then execs the command: the pid is the command's.
+    const [command, args] = opts.exitWithParent ? ['setpriv', ['--pdeathsig', 'KILL', '--', opts.command, ...opts.args]] : [opts.command, opts.args];
+    child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
       env: opts.env ?? process.env,
