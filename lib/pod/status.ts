@@ -7,6 +7,7 @@
 import { type ContainerStatus, type PodCondition, PodConditionType, PodPhase, type PodStatus } from '../api/core/pod.js';
 import { isRestartableInitContainer } from '../api/core/podspec.js';
 import type { PodSpec } from '../api/core/types.js';
+import { emptyEqual } from '../machinery/equality.js';
 
 /** shouldRestartContainer says whether the kubelet restarts a container that exited with exitCode under restartPolicy (default Always). */
 export function shouldRestartContainer(restartPolicy: string | undefined, exitCode: number): boolean {
@@ -221,21 +222,7 @@ export function kubeletPodConditions(input: PodConditionsInput): PodCondition[] 
  * statusEqual compares two statuses as the API stores them: a missing field equals null, an
  * empty object or an empty list, and key order does not matter. Equal means nothing to write.
  */
-export function statusEqual(a: unknown, b: unknown): boolean {
-  const empty = (v: unknown) =>
-    v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
-  if (empty(a) && empty(b)) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((x, i) => statusEqual(x, bb[i]));
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) if (!statusEqual(ao[k], bo[k])) return false;
-  return true;
-}
+export const statusEqual = emptyEqual;
 
 /** isStarted says whether the kubelet already reported this pod (it has a startTime). */
 export function isStarted(status: PodStatus | undefined): boolean {

@@ -10,6 +10,7 @@ import {
   required,
 } from '../../machinery/field-errors.js';
 import { age } from '../../machinery/duration.js';
+import { emptyEqual } from '../../machinery/equality.js';
 import { isDNS1123Subdomain, nameIsDNSSubdomain, validateObjectMeta } from '../../machinery/validation.js';
 import { type KubeObject, nowRFC3339 } from '../meta.js';
 import { defineResource, type PrinterColumn, type StrategyContext } from '../resource.js';
@@ -389,22 +390,6 @@ export const updatablePodSpecFields = [
   '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
 ];
 
-/** semanticEqual compares like apiequality.Semantic: a missing list or map equals an empty one. */
-function semanticEqual(a: unknown, b: unknown): boolean {
-  const isEmpty = (v: unknown) =>
-    v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
-  if (isEmpty(a) && isEmpty(b)) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((x, i) => semanticEqual(x, bb[i]));
-  }
-  const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
-  for (const k of keys) if (!semanticEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  return true;
-}
-
 /** specDiff renders the changed top-level spec fields, in the spirit of the cmp.Diff Kubernetes appends. */
 function specDiff(prev: PodSpec, next: PodSpec): string {
   const lines = ['  core.PodSpec{'];
@@ -412,7 +397,7 @@ function specDiff(prev: PodSpec, next: PodSpec): string {
   for (const k of keys) {
     const a = (prev as unknown as Record<string, unknown>)[k];
     const b = (next as unknown as Record<string, unknown>)[k];
-    if (semanticEqual(a, b)) continue;
+    if (emptyEqual(a, b)) continue;
     const field = k.charAt(0).toUpperCase() + k.slice(1);
     if (a !== undefined) lines.push(`- \t${field}: ${JSON.stringify(a)},`);
     if (b !== undefined) lines.push(`+ \t${field}: ${JSON.stringify(b)},`);
@@ -453,7 +438,7 @@ function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
       errs.push(forbiddenField(specPath.child('schedulingGates').index(i).child('name'), `only deletion is allowed, but found new scheduling gate '${g.name}'`));
     }
   });
-  if (semanticEqual(spec, prev)) return errs;
+  if (emptyEqual(spec, prev)) return errs;
 
   // Put the old values back into everything that may change, then nothing else may differ.
   const munged: PodSpec = structuredClone(spec);
@@ -468,13 +453,13 @@ function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
     munged.terminationGracePeriodSeconds = prev.terminationGracePeriodSeconds;
   }
   // A pod still held by scheduling gates may gain node selector entries, but not lose or change them.
-  if (prev.schedulingGates?.length && !semanticEqual(munged.nodeSelector, prev.nodeSelector)) {
+  if (prev.schedulingGates?.length && !emptyEqual(munged.nodeSelector, prev.nodeSelector)) {
     const next = munged.nodeSelector ?? {};
     const kept = Object.entries(prev.nodeSelector ?? {}).every(([k, v]) => next[k] === v);
     if (!kept) errs.push(invalidValue(specPath.child('nodeSelector'), next, 'only additions to spec.nodeSelector are allowed (no mutations or deletions)'));
     munged.nodeSelector = prev.nodeSelector;
   }
-  if (!semanticEqual(munged, prev)) {
+  if (!emptyEqual(munged, prev)) {
     errs.push(forbiddenField(specPath, `pod updates may not change fields other than ${updatablePodSpecFields.join(',')}\n${specDiff(prev, munged)}`));
   }
   return errs;
