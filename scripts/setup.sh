@@ -32,6 +32,7 @@ debian_packages=(
   openssl       # inspecting the cluster PKI by hand
   iproute2      # ip
   procps        # ps, pgrep
+  util-linux    # setpriv: processes the test harness starts die with it
   python3-kubernetes  # the official Python client (22.6), for test/python (run with /usr/bin/python3)
   containerd    # containerd, ctr, containerd-shim-runc-v2: one instance of skiff's own per node
   runc          # runc, the OCI runtime under containerd
