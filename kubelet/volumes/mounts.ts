@@ -119,7 +119,8 @@ export function expandSubPathExpr(expr: string, env: { key: string; value: strin
 /** within tells whether path is base or below it. */
 function within(base: string, path: string): boolean {
   const rel = relative(base, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  // Not startsWith('..'): the atomic writer's version directories are named `..2026_…`.
+  return rel === '' || (rel !== '..' && !rel.startsWith('../') && !isAbsolute(rel));
 }
 
 /**
