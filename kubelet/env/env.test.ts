@@ -207,3 +207,74 @@ describe('expandCommand', () => {
     assert.deepEqual(expandCommand({ name: 'x' }, env), { command: [], args: [] });
   });
 });
+
+describe('service link variables', () => {
+  const svc = (namespace: string, name: string, clusterIP: string, ports: { name?: string; port: number; protocol?: string }[]) => ({ metadata: { namespace, name }, spec: { clusterIP, ports } });
+  const services = [
+    svc('default', 'kubernetes', '10.96.0.1', [{ name: 'https', port: 443 }]),
+    svc('default', 'other', '10.96.0.9', [{ port: 80 }]),
+    svc('team', 'my-db', '10.96.5.5', [{ port: 5432 }, { name: 'metrics', port: 9187, protocol: 'TCP' }]),
+    svc('team', 'headless', 'None', [{ port: 80 }]),
+    svc('team', 'dns', '10.96.0.10', [{ name: 'dns', port: 53, protocol: 'UDP' }]),
+  ];
+  const withServices = (): EnvContext => {
+    const sources = fakeSources([settings], [creds]) as ObjectSources;
+    sources.listServices = async (ns) => services.filter((s) => s.metadata.namespace === ns);
+    return ctx({ sources });
+  };
+
+  it('makes the docker link and SERVICE_HOST/PORT variables of the namespace and the master service, after the container env', async () => {
+    const c: Container = { name: 'app', env: [{ name: 'DB', value: 'postgres://$(MY_DB_SERVICE_HOST):$(MY_DB_SERVICE_PORT)' }, { name: 'DNS_SERVICE_HOST', value: 'mine' }] };
+    const env = await containerEnv(pod([c]), c, withServices());
+    const m = Object.fromEntries(env.map((e) => [e.key, e.value]));
+    assert.deepEqual(env.slice(0, 2).map((e) => e.key), ['DB', 'DNS_SERVICE_HOST']);
+    assert.equal(m.DB, 'postgres://10.96.5.5:5432');
+    assert.equal(m.DNS_SERVICE_HOST, 'mine');
+    assert.deepEqual(
+      env.slice(2).map((e) => `${e.key}=${e.value}`),
+      [
+        'DNS_SERVICE_PORT=53',
+        'DNS_SERVICE_PORT_DNS=53',
+        'DNS_PORT=udp://10.96.0.10:53',
+        'DNS_PORT_53_UDP=udp://10.96.0.10:53',
+        'DNS_PORT_53_UDP_PROTO=udp',
+        'DNS_PORT_53_UDP_PORT=53',
+        'DNS_PORT_53_UDP_ADDR=10.96.0.10',
+        'KUBERNETES_SERVICE_HOST=10.96.0.1',
+        'KUBERNETES_SERVICE_PORT=443',
+        'KUBERNETES_SERVICE_PORT_HTTPS=443',
+        'KUBERNETES_PORT=tcp://10.96.0.1:443',
+        'KUBERNETES_PORT_443_TCP=tcp://10.96.0.1:443',
+        'KUBERNETES_PORT_443_TCP_PROTO=tcp',
+        'KUBERNETES_PORT_443_TCP_PORT=443',
+        'KUBERNETES_PORT_443_TCP_ADDR=10.96.0.1',
+        'MY_DB_SERVICE_HOST=10.96.5.5',
+        'MY_DB_SERVICE_PORT=5432',
+        'MY_DB_SERVICE_PORT_METRICS=9187',
+        'MY_DB_PORT=tcp://10.96.5.5:5432',
+        'MY_DB_PORT_5432_TCP=tcp://10.96.5.5:5432',
+        'MY_DB_PORT_5432_TCP_PROTO=tcp',
+        'MY_DB_PORT_5432_TCP_PORT=5432',
+        'MY_DB_PORT_5432_TCP_ADDR=10.96.5.5',
+        'MY_DB_PORT_9187_TCP=tcp://10.96.5.5:9187',
+        'MY_DB_PORT_9187_TCP_PROTO=tcp',
+        'MY_DB_PORT_9187_TCP_PORT=9187',
+        'MY_DB_PORT_9187_TCP_ADDR=10.96.5.5',
+      ],
+    );
+    assert.equal(m.OTHER_SERVICE_HOST, undefined, 'other namespaces are not seen');
+  });
+
+  it('keeps only the master service with enableServiceLinks: false, and fails like the kubelet when listing fails', async () => {
+    const c: Container = { name: 'app' };
+    const p = pod([c]);
+    p.spec.enableServiceLinks = false;
+    const env = await containerEnv(p, c, withServices());
+    assert.deepEqual([...new Set(env.map((e) => e.key.split('_')[0]))], ['KUBERNETES']);
+    const broken = withServices();
+    broken.sources.listServices = async () => {
+      throw new Error('connection refused');
+    };
+    await assert.rejects(containerEnv(pod([c]), c, broken), new ConfigError('failed to list services when setting up env vars'));
+  });
+});

@@ -2,7 +2,7 @@
 // (config maps and secrets, with their prefix), then env in order, each value expanded against
 // the variables made before it, each valueFrom resolved (configMapKeyRef, secretKeyRef, fieldRef,
 // resourceFieldRef). A later definition of a name replaces an earlier one. Service link variables
-// (enableServiceLinks) are not made: see README "Volumes and environment".
+// (servicelinks.ts) come last, for the names the container does not define itself.
 
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { ConfigMap } from '../../lib/api/core/configmap.js';
@@ -13,6 +13,7 @@ import type { ObjectSources } from '../volumes/volumes.js';
 import { ConfigError, notFoundMessage } from './errors.js';
 import { expand, mappingFuncFor } from './expansion.js';
 import { containerResourceValue, findContainer, podFieldSelectorRuntimeValue } from './fieldpath.js';
+import { serviceEnv } from './servicelinks.js';
 
 export { ConfigError } from './errors.js';
 
@@ -63,8 +64,9 @@ const decode = (b64: string): string => Buffer.from(b64, 'base64').toString('utf
 
 /**
  * containerEnv resolves the container's env and envFrom into CRI key/values. The order is the
- * order of first definition (envFrom keys, then env); a name defined again keeps its place and
- * takes the later value. Anything that cannot be resolved throws ConfigError with the kubelet's
+ * order of first definition (envFrom keys, then env, then the service link variables the
+ * container does not define); a name defined again keeps its place and takes the later value.
+ * Anything that cannot be resolved throws ConfigError with the kubelet's
  * message (`configmap "x" not found`, `couldn't find key k in ConfigMap ns/x`, …).
  */
 export async function containerEnv(pod: Pod, container: Container, ctx: EnvContext): Promise<EnvVarKV[]> {
@@ -79,6 +81,7 @@ export async function containerEnv(pod: Pod, container: Container, ctx: EnvConte
 async function makeEnvironmentVariables(pod: Pod, container: Container, ctx: EnvContext): Promise<EnvVarKV[]> {
   const namespace = pod.metadata.namespace ?? 'default';
   const objects = new objectCache(ctx.sources, namespace);
+  const services = await serviceEnv(pod, ctx.sources);
   const env = new Map<string, string>();
 
   for (const from of container.envFrom ?? []) {
@@ -124,8 +127,8 @@ async function makeEnvironmentVariables(pod: Pod, container: Container, ctx: Env
   }
 
   // Each value sees the variables defined before it (and every envFrom key) through the map
-  // as it grows, as the kubelet's mapping over its tmpEnv does.
-  const mapping = mappingFuncFor(env);
+  // as it grows, as the kubelet's mapping over its tmpEnv does, then the service variables.
+  const mapping = mappingFuncFor(env, services);
   const runtime = { hostIPs: ctx.hostIPs ?? (ctx.hostIP ? [ctx.hostIP] : []), podIPs: ctx.podIPs };
   for (const e of container.env ?? []) {
     let value = e.value ?? '';
@@ -169,6 +172,7 @@ async function makeEnvironmentVariables(pod: Pod, container: Container, ctx: Env
     }
     env.set(e.name, value);
   }
+  for (const [k, v] of services) if (!env.has(k)) env.set(k, v);
   return [...env].map(([key, value]) => ({ key, value }));
 }
 

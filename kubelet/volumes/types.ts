@@ -4,11 +4,14 @@
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { ConfigMap } from '../../lib/api/core/configmap.js';
 import type { Secret } from '../../lib/api/core/secret.js';
+import type { Service } from '../../lib/api/core/service.js';
 
 /** ObjectSources are how volumes and env vars read the API objects a pod refers to (undefined: not found). */
 export interface ObjectSources {
   getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   getSecret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** listServices lists a namespace's Services, for the service link env vars (absent: none are made). */
+  listServices?(namespace: string): Promise<Service[]>;
   /** getServiceAccountToken issues a token for a projected serviceAccountToken source (absent until the API issues tokens). */
   getServiceAccountToken?(namespace: string, serviceAccountName: string, audience: string | undefined, expirationSeconds: number, pod: Pod): Promise<{ token: string; expirationTimestamp: string }>;
 }
