@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,30 @@ describe('atomicWrite', () => {
     assert.throws(() => lstatSync(join(dir, 'drop')), /ENOENT/);
     assert.throws(() => lstatSync(join(dir, v1)), /ENOENT/);
     assert.deepEqual(readdirSync(dir).sort(), ['..data', v2, 'keep', 'new'].sort());
+  });
+
+  it('never shows a reader a missing or partial file while versions are swapped', async () => {
+    const dir = tempDir();
+    const version = (n: number): Payload => new Map([['a', file(`a${n}`.padEnd(4096, '.'))], ['b', file(`b${n}`)]]);
+    await atomicWrite(dir, version(0));
+    let done = false;
+    const seen = new Set<string>();
+    // The reader opens through the links at every turn of the event loop while the writer is
+    // between its steps; each read must find a whole file of some version.
+    const reader = (async () => {
+      while (!done) {
+        const a = (await readFile(join(dir, 'a'), 'utf8')).replace(/\.+$/, '');
+        assert.match(a, /^a\d+$/);
+        assert.equal((await readFile(join(dir, 'a'), 'utf8')).length, 4096);
+        assert.match(await readFile(join(dir, 'b'), 'utf8'), /^b\d+$/);
+        seen.add(a);
+      }
+    })();
+    for (let n = 1; n <= 40; n++) await atomicWrite(dir, version(n));
+    done = true;
+    await reader;
+    assert.ok(seen.size > 1, `the reader saw several versions: ${[...seen].join(' ')}`);
+    assert.equal(readdirSync(dir).filter((n) => n.startsWith('..2')).length, 1, 'old versions are removed');
   });
 
   it('rewrites when only a mode changed', async () => {

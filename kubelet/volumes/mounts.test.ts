@@ -7,7 +7,7 @@ import type { Pod } from '../../lib/api/core/pod.js';
 import type { Container } from '../../lib/api/core/types.js';
 import { ConfigError } from '../env/errors.js';
 import { FakeMounter, FakeSources } from './testing.js';
-import { type PodVolumes, containerMounts, podHostnameAndDomain, setUpPodVolumes } from './volumes.js';
+import { type PodVolumes, containerMounts, podHostnameAndDomain, readTerminationMessage, setUpPodVolumes } from './volumes.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -81,6 +81,12 @@ describe('containerMounts', () => {
     assert.match(term.host_path, new RegExp(`^${vols.podDir}/containers/app/[0-9a-f]{8}$`));
     assert.equal(statSync(term.host_path).mode & 0o777, 0o666);
     assert.equal(statSync(term.host_path).size, 0);
+    assert.equal(await readTerminationMessage(mounts, '/dev/termination-log'), '');
+    writeFileSync(term.host_path, 'x'.repeat(5000) + 'the end');
+    const message = await readTerminationMessage(mounts, '/dev/termination-log');
+    assert.equal(message?.length, 4096);
+    assert.ok(message?.endsWith('xthe end'));
+    assert.equal(await readTerminationMessage(mounts, '/other'), undefined);
     // Each container instance gets its own termination-log file; /etc/hosts is written once.
     writeFileSync(hosts.host_path, '# edited\n');
     const again = containerMounts(p, c, vols);

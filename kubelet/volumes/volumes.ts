@@ -12,7 +12,7 @@
 // contents go through the atomic writer, so setting them up again swaps in a new version that
 // running containers see at once.
 
-import { chmod, lstat, mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { parseQuantity } from '../../lib/api/core/quantity.js';
@@ -231,4 +231,33 @@ export async function tearDownPodVolumes(podDir: string, mounter: Mounter = host
   if (left.length > 0) throw new PodDirError(`cannot remove pod directory ${podDir}: still mounted: ${left.join(', ')}${errors.length ? ` (${errors.join('; ')})` : ''}`);
   forgetPodTokens(podDir.split('/').filter(Boolean).pop());
   await rm(podDir, { recursive: true, force: true });
+}
+
+/** maxTerminationMessageLength is how much of a termination message the kubelet reports (its last 4096 bytes). */
+export const maxTerminationMessageLength = 4096;
+
+/**
+ * readTerminationMessage reads what a container wrote to its terminationMessagePath: the file
+ * behind the mount whose container path it is (as CRI ContainerStatus lists the mounts), at most
+ * its last 4096 bytes, as the kubelet's getTerminationMessage does. Undefined when there is no
+ * such mount or file.
+ */
+export async function readTerminationMessage(mounts: readonly Mount[], terminationMessagePath: string): Promise<string | undefined> {
+  const m = mounts.find((x) => x.container_path === terminationMessagePath);
+  if (!m) return undefined;
+  let fh;
+  try {
+    fh = await open(m.host_path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const { size } = await fh.stat();
+    const length = Math.min(size, maxTerminationMessageLength);
+    const buf = Buffer.alloc(length);
+    await fh.read(buf, 0, length, size - length);
+    return buf.toString('utf8');
+  } finally {
+    await fh.close();
+  }
 }
