@@ -122,6 +122,8 @@ export function forgetPodTokens(podUID: string | undefined): void {
  * does not stop the others from being read; the failures are reported together.
  */
 export async function projectedPayload(sources: VolumeProjection[] | undefined, pod: Pod, defaultMode: number, objects: ObjectSources, nodeAllocatable: Record<string, string>): Promise<Payload> {
+  // With an fsGroup the token is written 0600 and the ownership pass makes it 0640.
+  const tokenMode = pod.spec.securityContext?.fsGroup !== undefined ? 0o600 : defaultMode;
   const payload: Payload = new Map();
   const errs: string[] = [];
   const ns = pod.metadata.namespace ?? 'default';
@@ -148,7 +150,7 @@ export async function projectedPayload(sources: VolumeProjection[] | undefined, 
           throw new PayloadError(`cannot issue a token for serviceAccountToken path "${tp.path}": this cluster's API does not issue service account tokens yet`);
         }
         const token = await serviceAccountToken(objects.getServiceAccountToken.bind(objects), pod, tp.audience || undefined, tp.expirationSeconds ?? 3600, Date.now());
-        payload.set(tp.path, { data: Buffer.from(token, 'utf8'), mode: defaultMode });
+        payload.set(tp.path, { data: Buffer.from(token, 'utf8'), mode: tokenMode });
       } else if (source.clusterTrustBundle) {
         throw new PayloadError('clusterTrustBundle projections are not supported by this kubelet');
       }

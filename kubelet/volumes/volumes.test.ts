@@ -288,6 +288,35 @@ describe('setUpPodVolumes', () => {
   });
 });
 
+describe('fsGroup', () => {
+  it('gives volumes to the pod group: group read for read-only volumes, read-write and setgid for emptyDir', { skip: process.getuid?.() !== 0 ? 'needs root (chown)' : false }, async () => {
+    const c = ctx();
+    c.sources.putSecret('team', 'creds', { password: 'pw' });
+    const p = pod([{ name: 's', secret: { secretName: 'creds', defaultMode: 0o400 } }, { name: 'scratch', emptyDir: {} }], { securityContext: { fsGroup: 2345 } });
+    const vols = await setUpPodVolumes(p, c);
+    const secret = vols.get('s')!.hostPath;
+    const st = statSync(join(secret, 'password'));
+    assert.equal(st.gid, 2345);
+    assert.equal(st.mode & 0o777, 0o440);
+    assert.equal(lstatSync(join(secret, '..data')).gid, 2345);
+    const scratch = statSync(vols.get('scratch')!.hostPath);
+    assert.equal(scratch.gid, 2345);
+    assert.equal(scratch.mode & 0o7777, 0o2777);
+    // A new version of the secret is given to the group too.
+    c.sources.putSecret('team', 'creds', { password: 'new' });
+    await setUpPodVolumes(p, c);
+    assert.equal(statSync(join(secret, 'password')).gid, 2345);
+    assert.equal(read(join(secret, 'password')), 'new');
+  });
+
+  it('writes a projected token 0600 before giving it to the group (0640), as the kubelet does', { skip: process.getuid?.() !== 0 ? 'needs root (chown)' : false }, async () => {
+    const c = ctx(new FakeSources(true));
+    const vols = await setUpPodVolumes(pod([{ name: 'tok', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }], { securityContext: { fsGroup: 2345 } }), c);
+    assert.equal(mode(join(vols.get('tok')!.hostPath, 'token')), 0o640);
+    await tearDownPodVolumes(c.podDir, c.mounter);
+  });
+});
+
 describe('tearDownPodVolumes', () => {
   it('unmounts every tmpfs under the pod dir, deepest first, then removes it; again is a no-op', async () => {
     const c = ctx();

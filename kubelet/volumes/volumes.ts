@@ -22,6 +22,7 @@ import { notFoundMessage } from '../env/errors.js';
 import { type Payload, atomicWrite } from './atomicwriter.js';
 import { checkHostPath } from './hostpath.js';
 import { hostMounter } from './mounter.js';
+import { ownershipMatches, setVolumeOwnership } from './ownership.js';
 import { type ContainerMountOptions, makeMounts } from './mounts.js';
 import { configMapPayload, defaultVolumeMode, downwardAPIPayload, forgetPodTokens, projectedPayload, secretPayload } from './payload.js';
 import { type Mounter, type ObjectSources, type PodVolumeContext, type PodVolumes, VolumeError, setUpFailed } from './types.js';
@@ -100,10 +101,13 @@ async function setUpVolume(pod: Pod, v: Volume, ctx: PodVolumeContext, mounter: 
   const ns = pod.metadata.namespace ?? 'default';
   const allocatable = ctx.nodeAllocatable ?? {};
   const memorySize = (sizeLimit?: string | number): bigint | undefined => memoryVolumeSize(pod, sizeLimit, ctx.nodeAllocatable);
+  const fsGroup = pod.spec.securityContext?.fsGroup;
   const written = async (plugin: keyof typeof pluginDirs, memory: boolean, payload: () => Promise<Payload>): Promise<{ hostPath: string; readOnly: boolean }> => {
     const dir = volumeDir(ctx.podDir, plugin, v.name);
     await setUpDir(dir, memory, memory ? memorySize() : undefined, mounter);
-    await atomicWrite(dir, await payload());
+    const wrote = await atomicWrite(dir, await payload());
+    // A new version is made by root: give it to the pod's group again (read-only volumes).
+    if (fsGroup !== undefined && (wrote || !(await ownershipMatches(dir, fsGroup, true)))) await setVolumeOwnership(dir, fsGroup, true);
     return { hostPath: dir, readOnly: true };
   };
 
@@ -114,6 +118,9 @@ async function setUpVolume(pod: Pod, v: Volume, ctx: PodVolumeContext, mounter: 
     }
     const dir = volumeDir(ctx.podDir, 'emptyDir', v.name);
     await setUpDir(dir, medium === 'Memory', medium === 'Memory' ? memorySize(v.emptyDir.sizeLimit) : undefined, mounter);
+    // The walk runs only while the root does not match (fsGroupChangePolicy OnRootMismatch):
+    // what the containers write later is theirs.
+    if (fsGroup !== undefined && !(await ownershipMatches(dir, fsGroup, false))) await setVolumeOwnership(dir, fsGroup, false);
     return { hostPath: dir, readOnly: false };
   }
   if (v.hostPath) {
