@@ -329,6 +329,17 @@ describe('tearDownPodVolumes', () => {
     await tearDownPodVolumes(c.podDir, c.mounter);
   });
 
+  it('waits for a set-up in flight, so no tmpfs is mounted behind it', async () => {
+    const c = ctx();
+    const p = pod([{ name: 'ram', emptyDir: { medium: 'Memory' } }]);
+    const setUp = setUpPodVolumes(p, c);
+    const down = tearDownPodVolumes(c.podDir, c.mounter);
+    await setUp;
+    await down;
+    assert.deepEqual(c.mounter.calls, [`mount ${join(c.podDir, 'volumes/kubernetes.io~empty-dir/ram')} size=${128 * 1024 * 1024}`, `umount ${join(c.podDir, 'volumes/kubernetes.io~empty-dir/ram')}`]);
+    assert.equal(existsSync(c.podDir), false);
+  });
+
   it('removes nothing while a mount will not go', async () => {
     const c = ctx();
     await setUpPodVolumes(pod([{ name: 'ram', emptyDir: { medium: 'Memory' } }]), c);

@@ -220,6 +220,11 @@ export class PodDirError extends Error {}
  */
 export async function tearDownPodVolumes(podDir: string, mounter: Mounter = hostMounter): Promise<void> {
   if (!isAbsolute(podDir) || podDir.split('/').filter(Boolean).length < 2) throw new PodDirError(`refusing to tear down pod directory ${podDir}`);
+  // After any set-up of the pod in flight, so that it cannot mount a tmpfs behind the teardown.
+  return withPodLock(podDir, () => tearDown(podDir, mounter));
+}
+
+async function tearDown(podDir: string, mounter: Mounter): Promise<void> {
   try {
     await lstat(podDir);
   } catch (err) {
