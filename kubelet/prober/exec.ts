@@ -11,7 +11,7 @@ import { CriError, type CriClient } from '../cri/client.js';
 import { maxOutputBytes, type ProbeOutcome, ProbeError } from './result.js';
 
 /** grpcCodeName is the name Go's grpc-go prints for a status code (`NotFound`, `DeadlineExceeded`). */
-function grpcCodeName(code: grpc.status): string {
+export function grpcCodeName(code: grpc.status): string {
   if (code === grpc.status.CANCELLED) return 'Canceled';
   const name = grpc.status[code];
   if (!name) return `Code(${code})`;

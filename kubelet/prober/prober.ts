@@ -2,9 +2,8 @@
 // code. ProbeManager keeps one ProbeWorker per container and probe type (worker.ts) and caches their
 // results: the pod workers ask ready()/started() when they compute a pod's status, hear onChange
 // when a readiness or startup result changes, and onLivenessFailure when a container must be
-// restarted. The handlers are exec (exec.ts, CRI ExecSync), httpGet (http.ts) and tcpSocket
-// (tcp.ts); gRPC probes are not supported and say so in their events. Lifecycle hooks are in
-// lifecycle.ts.
+// restarted. The handlers are exec (exec.ts, CRI ExecSync), httpGet (http.ts), tcpSocket (tcp.ts)
+// and grpc (grpc.ts, the standard health service). Lifecycle hooks are in lifecycle.ts.
 
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Container } from '../../lib/api/core/types.js';
@@ -14,6 +13,7 @@ import type { Logger } from '../../lib/log.js';
 import type { CriClient } from '../cri/client.js';
 import { expandCommand } from '../env/env.js';
 import { execProbe } from './exec.js';
+import { grpcProbe } from './grpc.js';
 import { httpGetProbeRequest, httpProbe } from './http.js';
 import { podFullName, type ProbeOutcome, ProbeError, resolveContainerPort } from './result.js';
 import { tcpProbe } from './tcp.js';
@@ -237,7 +237,11 @@ export class ProbeManager {
         if (!host) throw new ProbeError(`pod ${podFullName(w.pod)} has no IP address`);
         return await tcpProbe(host, port, timeout);
       }
-      if (p.grpc) throw new ProbeError('gRPC probes are not supported by this kubelet');
+      if (p.grpc) {
+        // As on Kubernetes, a gRPC probe always goes to the pod IP.
+        if (!w.podIP) throw new ProbeError(`pod ${podFullName(w.pod)} has no IP address`);
+        return await grpcProbe(w.podIP, p.grpc.service ?? '', p.grpc.port, timeout);
+      }
       throw new ProbeError(`missing probe handler for ${podFullName(w.pod)}:${w.container.name}`);
     } catch (err) {
       return { result: 'unknown', output: '', error: err instanceof Error ? err : new ProbeError(String(err)) };
