@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { Container } from '../../lib/api/core/types.js';
 import { Logger } from '../../lib/log.js';
+import { Registry } from '../../lib/metrics.js';
 import { FakeClock } from '../../lib/testing/fakeclock.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { CriError } from '../cri/client.js';
@@ -32,6 +33,7 @@ class FakeRuntime {
 }
 
 function setup(opts: { restartPolicy?: string } = {}) {
+  const metrics = new Registry();
   const clock = new FakeClock(1_000_000);
   const runtime = new FakeRuntime();
   const recorder = new FakeRecorder();
@@ -42,6 +44,7 @@ function setup(opts: { restartPolicy?: string } = {}) {
     recorder,
     log: new Logger('test', 0, () => undefined),
     clock,
+    metrics,
     random: () => 0.5,
     onChange: (uid) => changes.push(uid),
     onLivenessFailure: (uid, name, message) => failures.push(`${uid} ${name} ${message}`),
@@ -61,13 +64,13 @@ function setup(opts: { restartPolicy?: string } = {}) {
       await flush();
     }
   };
-  return { clock, runtime, recorder, changes, failures, manager, pod, step };
+  return { clock, runtime, recorder, changes, failures, manager, pod, step, metrics };
 }
 
 const exec = (name: string, extra: object = {}) => ({ exec: { command: [name] }, periodSeconds: 10, ...extra });
 
 test('readiness is false until the first success, then follows the thresholds', async (t) => {
-  const { runtime, recorder, changes, manager, pod, step } = setup();
+  const { runtime, recorder, changes, manager, pod, step, metrics } = setup();
   t.after(() => manager.stop());
   const c: Container = { name: 'app', readinessProbe: exec('ready', { failureThreshold: 2 }) };
   manager.addContainer(pod, c, 'c1', '10.0.0.1');
@@ -85,6 +88,9 @@ test('readiness is false until the first success, then follows the thresholds', 
   await step(10);
   assert.equal(manager.ready('u1', 'app'), false);
   assert.deepEqual(changes, ['u1', 'u1']);
+  const total = await metrics.getSingleMetricAsString('prober_probe_total');
+  assert.match(total, /prober_probe_total\{probe_type="Readiness",container="app",pod="web",namespace="default",result="successful",pod_uid="u1"\} 1/);
+  assert.match(total, /prober_probe_total\{probe_type="Readiness",container="app",pod="web",namespace="default",result="failed",pod_uid="u1"\} 2/);
 });
 
 test('a liveness probe failing failureThreshold times asks for a restart once, then holds until a new container', async (t) => {

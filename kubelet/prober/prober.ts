@@ -10,6 +10,7 @@ import type { Container } from '../../lib/api/core/types.js';
 import type { InvolvedObject, Recorder } from '../../lib/client/events.js';
 import { type Clock, wallClock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
+import { Counter, Histogram, type Registry } from '../../lib/metrics.js';
 import type { CriClient } from '../cri/client.js';
 import { expandCommand } from '../env/env.js';
 import { execProbe } from './exec.js';
@@ -35,10 +36,39 @@ export interface ProberOptions {
   clock?: Clock;
   /** random draws the first-run jitter, in [0, 1) (default Math.random). */
   random?: () => number;
+  /** metrics gets the kubelet's prober_probe_total and prober_probe_duration_seconds. */
+  metrics?: Registry;
 }
 
 /** maxProbeRetries is how often a probe that could not be run is tried again within one period. */
 const maxProbeRetries = 3;
+
+/** ProberMetrics are the kubelet's probe metrics. */
+interface ProberMetrics {
+  total: Counter<'probe_type' | 'result' | 'container' | 'pod' | 'namespace' | 'pod_uid'>;
+  duration: Histogram<'probe_type' | 'container' | 'pod' | 'namespace'>;
+}
+
+/** proberMetrics registers the metrics once per registry (a second manager reuses them). */
+function proberMetrics(registry: Registry): ProberMetrics {
+  const total =
+    (registry.getSingleMetric('prober_probe_total') as ProberMetrics['total'] | undefined) ??
+    new Counter({
+      name: 'prober_probe_total',
+      help: 'Cumulative number of a liveness, readiness or startup probe for a container by result.',
+      labelNames: ['probe_type', 'result', 'container', 'pod', 'namespace', 'pod_uid'],
+      registers: [registry],
+    });
+  const duration =
+    (registry.getSingleMetric('prober_probe_duration_seconds') as ProberMetrics['duration'] | undefined) ??
+    new Histogram({
+      name: 'prober_probe_duration_seconds',
+      help: 'Duration in seconds for a probe response.',
+      labelNames: ['probe_type', 'container', 'pod', 'namespace'],
+      registers: [registry],
+    });
+  return { total, duration };
+}
 
 /** probeTypes in the order workers are made: startup gates the other two. */
 const probeTypes: ProbeType[] = ['startup', 'readiness', 'liveness'];
@@ -58,9 +88,11 @@ export class ProbeManager {
   private readonly containers = new Map<string, ProbedContainer>();
   private readonly clock: Clock;
   private readonly host: WorkerHost;
+  private readonly metrics: ProberMetrics | undefined;
 
   constructor(readonly opts: ProberOptions) {
     this.clock = opts.clock ?? wallClock;
+    this.metrics = opts.metrics ? proberMetrics(opts.metrics) : undefined;
     const startedAt = this.clock.now();
     this.host = {
       clock: this.clock,
@@ -159,7 +191,14 @@ export class ProbeManager {
   }
 
   private stopWorkers(entry: ProbedContainer): void {
-    for (const w of entry.workers.values()) w.stop();
+    for (const w of entry.workers.values()) {
+      w.stop();
+      if (!this.metrics) continue;
+      // A container no longer probed leaves no series behind, as the kubelet's worker cleans up.
+      const labels = { probe_type: probeTypeName[w.type], container: w.container.name, pod: w.pod.metadata.name ?? '', namespace: w.pod.metadata.namespace ?? '' };
+      for (const result of ['successful', 'failed']) this.metrics.total.remove({ ...labels, result, pod_uid: w.pod.metadata.uid ?? '' });
+      this.metrics.duration.remove(labels);
+    }
   }
 
   private setResult(w: ProbeWorker, result: 'success' | 'failure'): void {
@@ -186,6 +225,17 @@ export class ProbeManager {
   /** probe runs the worker's probe, trying again up to three times when it could not be run, and
    * records the kubelet's events: `Unhealthy` for a failure or an error, `ProbeWarning` for a warning. */
   private async probe(w: ProbeWorker): Promise<'success' | 'failure' | undefined> {
+    const t0 = performance.now();
+    const result = await this.probeAndRecord(w);
+    if (this.metrics && result !== undefined) {
+      const labels = { probe_type: probeTypeName[w.type], container: w.container.name, pod: w.pod.metadata.name ?? '', namespace: w.pod.metadata.namespace ?? '' };
+      this.metrics.total.inc({ ...labels, result: result === 'success' ? 'successful' : 'failed', pod_uid: w.pod.metadata.uid ?? '' });
+      if (result === 'success') this.metrics.duration.observe(labels, (performance.now() - t0) / 1000);
+    }
+    return result;
+  }
+
+  private async probeAndRecord(w: ProbeWorker): Promise<'success' | 'failure' | undefined> {
     let outcome: ProbeOutcome = { result: 'unknown', output: '' };
     for (let i = 0; i < maxProbeRetries; i++) {
       outcome = await this.runProbe(w);
