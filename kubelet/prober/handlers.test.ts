@@ -6,7 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import type { Container } from '../../lib/api/core/types.js';
 import { CriError } from '../cri/client.js';
 import type { ExecSyncResponse } from '../cri/types.js';
+import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { execProbe } from './exec.js';
+import { runLifecycleHook } from './lifecycle.js';
 import { httpGet, httpProbe, newHTTPGetRequest } from './http.js';
 import { resolveContainerPort } from './result.js';
 import { tcpProbe } from './tcp.js';
@@ -132,6 +134,24 @@ describe('httpGet probes against a real server', () => {
     const closed = await closedPort();
     const out = await httpProbe(newHTTPGetRequest({ path: '/healthz', port: closed }, container, '127.0.0.1', 'probe'), 1);
     assert.deepEqual(out, { result: 'failure', output: `Get "http://127.0.0.1:${closed}/healthz": dial tcp 127.0.0.1:${closed}: connect: connection refused` });
+  });
+
+  test('an HTTPS probe answered over plain HTTP fails as Go words it', async () => {
+    const out = await probe('/ok', { scheme: 'HTTPS' });
+    assert.deepEqual(out, { result: 'failure', output: `Get "https://127.0.0.1:${port}/ok": http: server gave HTTP response to HTTPS client` });
+  });
+
+  test('an httpGet hook fails only without an answer; an HTTPS hook answered over HTTP falls back with an event', async () => {
+    const pod = { metadata: { name: 'web', namespace: 'default', uid: 'u1' } };
+    const recorder = new FakeRecorder();
+    const ctx = { runtime: { execSync: async () => ({ exit_code: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }) }, containerId: 'c1', podIP: '127.0.0.1', timeoutSeconds: 5, pod, recorder };
+    await runLifecycleHook({ httpGet: { path: '/fail', port } }, container, ctx);
+    await runLifecycleHook({ httpGet: { path: '/ok', port, scheme: 'HTTPS' } }, container, ctx);
+    assert.deepEqual(recorder.events, [`Warning LifecycleHTTPFallback request to HTTPS lifecycle hook 127.0.0.1:${port} got HTTP response, retry with HTTP succeeded`]);
+    const closed = await closedPort();
+    await assert.rejects(runLifecycleHook({ httpGet: { path: '/stop', port: closed } }, container, ctx), {
+      message: `HTTP lifecycle hook (/stop) for Container "web" in Pod "web_default(u1)" failed - error: Get "http://127.0.0.1:${closed}/stop": dial tcp 127.0.0.1:${closed}: connect: connection refused`,
+    });
   });
 
   test('a hook follows a redirect to another host', async () => {

@@ -19,6 +19,9 @@ const kubeVersion = '1.32';
 /** maxRedirects is Go's http.Client limit. */
 const maxRedirects = 10;
 
+/** httpResponseToHTTPS is Go's error when an HTTPS request gets an HTTP answer. */
+export const httpResponseToHTTPS = 'http: server gave HTTP response to HTTPS client';
+
 /** HTTPGetRequest is a probe's or hook's request, resolved against the container and pod IP. */
 export interface HTTPGetRequest {
   url: string;
@@ -150,6 +153,11 @@ function exchange(
           const phase = gotHeaders ? 'Client.Timeout or context cancellation while reading body' : 'Client.Timeout exceeded while awaiting headers';
           const text = `Get ${goQuote(url.href)}: context deadline exceeded (${phase})`;
           reject(gotHeaders ? new HTTPBodyError(text) : new HTTPGetError(text));
+          return;
+        }
+        if (url.protocol === 'https:' && (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/.test(err.message))) {
+          // A plain HTTP server answered the TLS hello: Go's client says so in these words.
+          reject(new HTTPGetError(`Get ${goQuote(url.href)}: ${httpResponseToHTTPS}`, { cause: err }));
           return;
         }
         const dial = err.syscall === 'connect' || err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH';

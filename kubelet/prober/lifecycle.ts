@@ -9,9 +9,10 @@ import type { Pod } from '../../lib/api/core/pod.js';
 import type { Container, IntOrString, LifecycleHandler } from '../../lib/api/core/types.js';
 import { type Clock, realClock } from '../../lib/clock.js';
 import { goQuote } from '../../lib/machinery/goquote.js';
+import type { Recorder } from '../../lib/client/events.js';
 import type { CriClient } from '../cri/client.js';
 import { ExecTimeoutError, runInContainer } from './exec.js';
-import { httpGet, HTTPGetError, newHTTPGetRequest } from './http.js';
+import { httpGet, HTTPGetError, httpResponseToHTTPS, newHTTPGetRequest } from './http.js';
 import { podFullName } from './result.js';
 
 /** HookContext is where a lifecycle hook runs. */
@@ -25,6 +26,8 @@ export interface HookContext {
   pod?: Pick<Pod, 'metadata'>;
   /** clock times sleep hooks (default: the real clock). */
   clock?: Clock;
+  /** recorder gets the LifecycleHTTPFallback event of an HTTPS hook answered over HTTP. */
+  recorder?: Recorder;
 }
 
 /** preStopHookFailedMessage is the FailedPreStopHook event's whole message on Kubernetes. */
@@ -83,11 +86,30 @@ export async function runLifecycleHook(handler: LifecycleHandler, container: Con
     } catch (err) {
       throw new LifecycleHookError(text(err instanceof Error ? err.message : String(err)), false, { cause: err });
     }
+    const opts = { timeoutMs: Math.max(0, ctx.timeoutSeconds) * 1000, followNonLocalRedirects: true };
     try {
-      await httpGet(req, { timeoutMs: Math.max(0, ctx.timeoutSeconds) * 1000, followNonLocalRedirects: true });
+      await httpGet(req, opts);
     } catch (err) {
       // Only getting no answer fails a hook; a body cut short does not.
-      if (err instanceof HTTPGetError) throw new LifecycleHookError(text(err.message), /context deadline exceeded/.test(err.message), { cause: err });
+      if (!(err instanceof HTTPGetError)) return;
+      if (!err.message.endsWith(httpResponseToHTTPS)) throw new LifecycleHookError(text(err.message), /context deadline exceeded/.test(err.message), { cause: err });
+      // An HTTPS hook answered by a plain HTTP server is tried again over HTTP, without credentials,
+      // as the kubelet does for hooks written before it spoke HTTPS; the original error stands if that fails too.
+      const plain = { url: req.url.replace(/^https:/, 'http:'), headers: req.headers.filter(([n]) => n !== 'Authorization') };
+      try {
+        await httpGet(plain, opts);
+      } catch (retryErr) {
+        if (retryErr instanceof HTTPGetError) throw new LifecycleHookError(text(err.message), false, { cause: err });
+      }
+      if (ctx.recorder && ctx.pod) {
+        const m = ctx.pod.metadata;
+        ctx.recorder.event(
+          { apiVersion: 'v1', kind: 'Pod', metadata: { name: m.name, namespace: m.namespace, uid: m.uid } },
+          'Warning',
+          'LifecycleHTTPFallback',
+          `request to HTTPS lifecycle hook ${new URL(plain.url).host} got HTTP response, retry with HTTP succeeded`,
+        );
+      }
     }
     return;
   }
