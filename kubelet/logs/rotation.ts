@@ -85,11 +85,11 @@ export class ContainerLogManager {
     this.compress = opts.compress ?? true;
   }
 
-  /** start runs a rotation pass every interval until stop. */
+  /** start runs a rotation pass now and then every interval until stop. */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.schedule();
+    this.schedule(0);
   }
 
   /** stop ends the passes and waits for one in flight. */
@@ -100,7 +100,7 @@ export class ContainerLogManager {
     await this.running;
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.intervalMs): void {
     if (this.stopped) return;
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
@@ -110,7 +110,7 @@ export class ContainerLogManager {
           this.running = undefined;
           this.schedule();
         });
-    }, this.intervalMs);
+    }, delayMs);
   }
 
   /** rotateLogs makes one pass over the running containers; one container's trouble does not stop the others. */
