@@ -124,3 +124,14 @@ test('bad settings are refused', () => {
   assert.throws(() => new ContainerLogManager({ runtime: rt, log: quiet, maxSize: 'lots' }), /containerLogMaxSize/);
   assert.equal(new ContainerLogManager({ runtime: rt, log: quiet }).maxSize, 10 * 1024 * 1024);
 });
+
+test('clean deletes a container log and its rotated files, and nothing of the next attempt', async () => {
+  const rt = new FakeRuntime();
+  const log = containerLog(rt, 'removed', 'CONTAINER_EXITED', 10);
+  writeFileSync(`${log}.20261206-170000.gz`, 'old');
+  writeFileSync(join(dir, 'removed', '1.log'), 'next attempt');
+  const m = new ContainerLogManager({ runtime: rt, log: quiet });
+  await m.clean(log);
+  assert.deepEqual(readdirSync(join(dir, 'removed')), ['1.log']);
+  await m.clean(join(dir, 'nowhere', '0.log'));
+});
