@@ -20,7 +20,7 @@ import { podFullName, type ProbeOutcome, ProbeError, resolveContainerPort } from
 import { tcpProbe } from './tcp.js';
 import { ProbeWorker, type ProbeType, probeTypeName, type WorkerHost } from './worker.js';
 
-export { type HookContext, LifecycleHookError, runLifecycleHook } from './lifecycle.js';
+export { type HookContext, LifecycleHookError, preStopHookFailedMessage, runLifecycleHook } from './lifecycle.js';
 
 /** ProberOptions wire the probe manager to the runtime and to the pod workers. */
 export interface ProberOptions {
