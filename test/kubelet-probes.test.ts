@@ -22,6 +22,8 @@ import { CriClient } from '../kubelet/cri/client.js';
 import type { ContainerConfig, PodSandboxConfig } from '../kubelet/cri/types.js';
 import { buildImages } from '../kubelet/images/build.js';
 import { ContainerLogManager } from '../kubelet/logs/rotation.js';
+import { execProbe } from '../kubelet/prober/exec.js';
+import { httpProbe, newHTTPGetRequest } from '../kubelet/prober/http.js';
 import { LifecycleHookError, ProbeManager, runLifecycleHook } from '../kubelet/prober/prober.js';
 import { freePort } from '../lib/process/ports.js';
 
@@ -164,6 +166,16 @@ test('probes, hooks and log rotation against a real containerd', { skip: skip ||
   // httpGet over the bridge passes the startup probe; then the exec readiness probe runs in the container.
   await waitFor('the startup probe', () => manager.started(uid, 'web'));
   await waitFor('readiness', () => manager.ready(uid, 'web'));
+  // What one probe costs here (diagnostics only): an exec through ExecSync, a GET over the bridge.
+  const timeIt = async (n: number, fn: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await fn();
+    return ((performance.now() - t0) / n).toFixed(1);
+  };
+  const execMs = await timeIt(10, () => execProbe(cri, webId, ['cat', '/www/index.html'], 5));
+  const httpMs = await timeIt(10, () => httpProbe(newHTTPGetRequest({ path: '/index.html', port: 8080 }, web, podIP, 'probe'), 5));
+  t.diagnostic(`exec probe ${execMs} ms, httpGet probe ${httpMs} ms (mean of 10)`);
+
   // /tmp/healthy does not exist: the liveness probe fails twice and asks for a restart.
   await waitFor('the liveness failure', () => failures.length > 0);
   assert.deepEqual(failures, ['web: Container web failed liveness probe, will be restarted']);
