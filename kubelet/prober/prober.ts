@@ -10,10 +10,11 @@ import type { Container } from '../../lib/api/core/types.js';
 import type { InvolvedObject, Recorder } from '../../lib/client/events.js';
 import { type Clock, wallClock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
-import { Counter, Histogram, type Registry } from '../../lib/metrics.js';
+import type { Registry } from '../../lib/metrics.js';
 import type { CriClient } from '../cri/client.js';
 import { expandCommand } from '../env/env.js';
 import { execProbe } from './exec.js';
+import { type ProberMetrics, proberMetrics } from './metrics.js';
 import { grpcProbe } from './grpc.js';
 import { httpGetProbeRequest, httpProbe } from './http.js';
 import { podFullName, type ProbeOutcome, ProbeError, resolveContainerPort } from './result.js';
@@ -42,33 +43,6 @@ export interface ProberOptions {
 
 /** maxProbeRetries is how often a probe that could not be run is tried again within one period. */
 const maxProbeRetries = 3;
-
-/** ProberMetrics are the kubelet's probe metrics. */
-interface ProberMetrics {
-  total: Counter<'probe_type' | 'result' | 'container' | 'pod' | 'namespace' | 'pod_uid'>;
-  duration: Histogram<'probe_type' | 'container' | 'pod' | 'namespace'>;
-}
-
-/** proberMetrics registers the metrics once per registry (a second manager reuses them). */
-function proberMetrics(registry: Registry): ProberMetrics {
-  const total =
-    (registry.getSingleMetric('prober_probe_total') as ProberMetrics['total'] | undefined) ??
-    new Counter({
-      name: 'prober_probe_total',
-      help: 'Cumulative number of a liveness, readiness or startup probe for a container by result.',
-      labelNames: ['probe_type', 'result', 'container', 'pod', 'namespace', 'pod_uid'],
-      registers: [registry],
-    });
-  const duration =
-    (registry.getSingleMetric('prober_probe_duration_seconds') as ProberMetrics['duration'] | undefined) ??
-    new Histogram({
-      name: 'prober_probe_duration_seconds',
-      help: 'Duration in seconds for a probe response.',
-      labelNames: ['probe_type', 'container', 'pod', 'namespace'],
-      registers: [registry],
-    });
-  return { total, duration };
-}
 
 /** probeTypes in the order workers are made: startup gates the other two. */
 const probeTypes: ProbeType[] = ['startup', 'readiness', 'liveness'];
