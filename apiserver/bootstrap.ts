@@ -115,6 +115,8 @@ async function reconcileEndpointsForever(registry: APIRegistry, ctx: () => Reque
     try {
       await reconcileEndpoints(registry, ctx, opts);
     } catch (err) {
+      // A store closed under a stopping apiserver is no failure to report.
+      if (opts.signal?.aborted) return;
       opts.log.error('Unable to sync the kubernetes service endpoints', { err: err as Error, retryInSeconds: endpointsReconcileMs / 1000 });
     }
     await new Promise((resolve) => setTimeout(resolve, endpointsReconcileMs).unref());

@@ -90,10 +90,22 @@ let exitHandlerInstalled = false;
 function installExitHandler(): void {
   if (exitHandlerInstalled) return;
   exitHandlerInstalled = true;
-  process.on('exit', () => {
+  const cleanup = () => {
     for (const p of liveProcesses) killNow(p);
+    liveProcesses.clear();
     for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
-  });
+    liveDirs.clear();
+  };
+  process.on('exit', cleanup);
+  // A signal ends the process without 'exit' (a test runner's timeout sends SIGTERM): clean up,
+  // then die of the same signal so the exit status still says which. etcd dies with this process
+  // even on SIGKILL (the kernel's parent-death signal); only the temp dir would stay then.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      cleanup();
+      process.kill(process.pid, sig);
+    });
+  }
 }
 
 /** logLines is how many lines logs() keeps. */
