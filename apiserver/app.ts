@@ -1,6 +1,6 @@
 // The apiserver as a function: startAPIServer builds the storage, the watch cache, the registry
 // and the HTTPS server from checked options and serves until its signal aborts. main.ts turns
-// flags into these options for the skiff-apiserver process; the test kit (testing/) calls it
+// flags into these options for the skiff-apiserver process; the test kit (kit/) calls it
 // directly to run an apiserver inside a test process.
 
 import type https from 'node:https';
@@ -50,6 +50,8 @@ export interface APIServerOptions {
   watchCacheSize: number;
   limits: { maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeoutMs: number };
   log: Logger;
+  /** metrics is the registry /metrics serves (default: a new one with the process's default metrics). */
+  metrics?: Registry;
   /** storageStartAttempts bounds the first list (etcd may still be starting), 500 ms apart. */
   storageStartAttempts?: number;
 }
@@ -76,7 +78,7 @@ export class StorageUnreachableError extends Error {
 export async function startAPIServer(opts: APIServerOptions, signal?: AbortSignal): Promise<RunningAPIServer> {
   const { log } = opts;
   const cidr = parseCIDR(opts.serviceClusterIPRange);
-  const metrics = newMetricsRegistry('apiserver');
+  const metrics = opts.metrics ?? newMetricsRegistry('apiserver');
   const etcdLatency = new Histogram({ name: 'etcd_request_duration_seconds', help: 'etcd request latency by operation.', labelNames: ['operation'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [metrics] });
 
   const memory = opts.storageBackend === 'memory';

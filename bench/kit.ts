@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { startCluster as startHarnessCluster } from '../test/harness.js';
-import { startCluster } from '../testing/index.js';
+import { startCluster } from '../kit/index.js';
 import { parseOptions, progress } from './lib/cli.js';
 import { formatTable, percentile } from './lib/stats.js';
 

@@ -1,5 +1,5 @@
 // The controller manager as a component: every built-in controller, started from --controllers.
-// main.ts runs it as the skiff-controller-manager process; the test kit (testing/) runs it in a test's process.
+// main.ts runs it as the skiff-controller-manager process; the test kit (kit/) runs it in a test's process.
 
 import { Counter, Histogram } from 'prom-client';
 import { RestClient } from '../lib/client/client.js';

@@ -1,5 +1,5 @@
 // The scheduler as a component. main.ts runs it as the skiff-scheduler process; the test kit
-// (testing/) runs it in a test's process.
+// (kit/) runs it in a test's process.
 
 import { InformerFactory } from '../lib/controller/factory.js';
 import type { ComponentSpec } from '../lib/process/component.js';

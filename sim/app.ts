@@ -1,5 +1,5 @@
 // The node simulator as a component. main.ts runs it as the skiff-sim process; the test kit
-// (testing/) runs it in a test's process.
+// (kit/) runs it in a test's process.
 
 import type { Node } from '../lib/api/core/node.js';
 import type { Pod } from '../lib/api/core/pod.js';

@@ -17,7 +17,7 @@ import { RestClient } from '../client/client.js';
 import { type FlagSpec, FlagError, parseFlags, usage } from '../flags.js';
 import { defaultIdentity, runLeaderElection } from '../leaderelection/leaderelection.js';
 import { type Logger, newLogger } from '../log.js';
-import { type Registry, newMetricsRegistry } from '../metrics.js';
+import { Registry, newMetricsRegistry } from '../metrics.js';
 
 /** RunContext is what a component's run function gets. */
 export interface RunContext {
@@ -226,7 +226,8 @@ export function startComponentInProcess(spec: ComponentSpec, opts: InProcessOpti
   const done = spec.run({
     flags,
     log: opts.log,
-    metrics: newMetricsRegistry(spec.name.replace(/^skiff-/, '')),
+    // Nothing serves these: a bare registry, without the process-wide default metrics and their observers.
+    metrics: new Registry(),
     kubeConfig: opts.kubeConfig,
     client: new RestClient(opts.kubeConfig, { userAgent: spec.userAgent, maxSockets: 32 }),
     signal: opts.signal,

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isAlive } from '../lib/process/supervisor.js';
-import { startCluster } from '../testing/index.js';
+import { startCluster } from '../kit/index.js';
 
-const kitModule = fileURLToPath(new URL('../testing/index.js', import.meta.url));
+const kitModule = fileURLToPath(new URL('../kit/index.js', import.meta.url));
 
 // Each case gets a TMPDIR of its own, so "nothing left on disk" is checked on its dirs alone.
 const roots: string[] = [];
@@ -91,6 +91,10 @@ test('options it does not know are refused before anything starts', async () => 
     await assert.rejects(startCluster({ controllers: { deployments: false } }), /unknown controller "deployments" \(known: .*deployment,/);
     await assert.rejects(startCluster({ storage: 'sqlite' as 'memory' }), /storage must be 'memory' or 'etcd'/);
     await assert.rejects(startCluster({ nodes: -1 }), /nodes must be a whole number/);
+    // The simulator's process would exit on these; the kit must throw instead.
+    await assert.rejects(startCluster({ simulatorArgs: ['--node-cpu=lots'] }), /--node-cpu/);
+    await assert.rejects(startCluster({ podStartDelay: 'soon' }), /--pod-start-delay/);
+    await assert.rejects(startCluster({ simulatorArgs: ['--no-such-flag=1'] }), /no-such-flag/);
   });
   assert.deepEqual(readdirSync(root), []);
 });

@@ -12,6 +12,7 @@ import { startAPIServer, type RunningAPIServer } from '../apiserver/app.js';
 import { controllerManager, controllerNames, enabledControllers } from '../controllers/app.js';
 import { kubeconfigYAML } from '../lib/kubeconfig.js';
 import { Logger } from '../lib/log.js';
+import { Registry } from '../lib/metrics.js';
 import { ensureCA, ensureClientCert, ensureServingCert, hostAddresses, kubernetesServiceHosts } from '../lib/pki.js';
 import { contextFor, defaultConfig, startComponents } from '../lib/process/cluster.js';
 import { startComponentInProcess, type ComponentSpec, type InProcessComponent } from '../lib/process/component.js';
@@ -20,6 +21,8 @@ import { freePorts } from '../lib/process/ports.js';
 import { killNow, stopProcess, type ProcessState } from '../lib/process/supervisor.js';
 import { scheduler } from '../scheduler/app.js';
 import { nodeSimulator } from '../sim/app.js';
+import { ConfigError, parseSimConfig, simFlags } from '../sim/config.js';
+import { FlagError, parseFlags } from '../lib/flags.js';
 import { applyObjects, parseManifests, type ApplyInput, type KubernetesObject } from './apply.js';
 
 /** LogMode says which log lines of the cluster's components reach stderr. */
@@ -122,6 +125,14 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   const storage = opts.storage ?? 'memory';
   if (storage !== 'memory' && storage !== 'etcd') throw new TypeError(`startCluster: storage must be 'memory' or 'etcd', not ${JSON.stringify(storage)}`);
   const controllersFlag = controllersFlagFor(opts.controllers);
+  const simArgs = [`--nodes=${nodes}`, `--pod-start-delay=${opts.podStartDelay ?? '0s'}`, ...(opts.simulatorArgs ?? [])];
+  // The simulator's process exits on a bad flag; here it throws before anything starts.
+  try {
+    parseSimConfig(parseFlags(simArgs, simFlags).values);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof FlagError) throw new TypeError(`startCluster: ${err.message}`, { cause: err });
+    throw err;
+  }
   const mode = logMode(opts.logs);
 
   installExitHandler();
@@ -192,6 +203,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
         watchCacheSize: 50_000,
         limits: { maxRequestsInflight: 400, maxMutatingRequestsInflight: 200, requestTimeoutMs: 60_000 },
         log: loggerFor('apiserver'),
+        // A bare registry: the process-wide default metrics would add observers for every cluster.
+        metrics: new Registry(),
       },
       stop.signal,
     );
@@ -220,7 +233,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     };
     if (controllersFlag !== undefined) start(controllerManager, cm, [`--controllers=${controllersFlag}`]);
     if (opts.scheduler ?? true) start(scheduler, sched, []);
-    start(nodeSimulator, sim, [`--nodes=${nodes}`, `--pod-start-delay=${opts.podStartDelay ?? '0s'}`, ...(opts.simulatorArgs ?? [])]);
+    start(nodeSimulator, sim, simArgs);
 
     await waitReady(running, opts.startTimeoutMs ?? 60_000, () => recent);
     const cluster: Cluster = {
