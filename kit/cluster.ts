@@ -7,6 +7,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { startAPIServer, type RunningAPIServer } from '../apiserver/app.js';
 import { controllerManager, controllerNames, enabledControllers } from '../controllers/app.js';
@@ -155,7 +156,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     (stopped ??= (async () => {
       stop.abort();
       // Components first (their watches end), then the apiserver, then its store.
-      await Promise.all(running.map((r) => r.component.done.catch(() => undefined)));
+      // A component slow to wind down is not waited on for long: the apiserver closes its connections anyway.
+      const settled = Promise.all(running.map((r) => r.component.done.catch(() => undefined)));
+      await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       await apiserver?.stop().catch(() => undefined);
       if (etcdProcess) {
         await stopProcess(etcdProcess, { graceMs: 5_000 });
@@ -165,6 +168,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       liveDirs.delete(dir);
     })());
 
+  const t0 = performance.now();
+  const phases: Record<string, number> = {};
+  const mark = (phase: string, since: number) => (phases[phase] = Math.round(performance.now() - since));
   try {
     const pki = join(dir, 'pki');
     await ensureCA(pki);
@@ -176,6 +182,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       ensureClientCert(pki, { name: 'sim', commonName: 'system:node-simulator', organizations: ['system:nodes'] }),
     ]);
     const caFile = join(pki, 'ca.crt');
+    mark('pkiMs', t0);
+    const tStore = performance.now();
 
     let etcdServers: string[] = [];
     if (storage === 'etcd') {
@@ -187,6 +195,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       etcdServers = [etcdEndpoint(ctx.config)];
     }
 
+    if (storage === 'etcd') mark('etcdMs', tStore);
+    const tAPI = performance.now();
     const [port] = await freePorts(1);
     apiserver = await startAPIServer(
       {
@@ -208,6 +218,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       },
       stop.signal,
     );
+    mark('apiserverMs', tAPI);
     const server = `https://127.0.0.1:${apiserver.port}`;
     const kubeConfigFor = (user: string, cert: { cert: string; key: string }) => {
       const kc = new KubeConfig();
@@ -218,9 +229,12 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     writeFileSync(kubeconfigPath, kubeconfigYAML({ server, caFile, clientCert: admin.cert, clientKey: admin.key, user: 'admin' }), { mode: 0o600 });
     const kubeConfig = kubeConfigFor('admin', admin);
 
+    const tCRDs = performance.now();
     // CRDs first, so that the garbage collector and the namespace controller know their kinds from the start.
     for (const file of opts.crds ?? []) await applyObjects(kubeConfig, parseManifests(readFileSync(file, 'utf8')), stop.signal);
 
+    mark('crdsMs', tCRDs);
+    const tComponents = performance.now();
     const start = (spec: ComponentSpec, cert: { cert: string; key: string }, args: string[]) => {
       const log = loggerFor(spec.name.replace(/^skiff-/, ''));
       const component = startComponentInProcess(spec, { kubeConfig: kubeConfigFor(spec.userAgent, cert), args, log, signal: stop.signal });
@@ -235,7 +249,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     if (opts.scheduler ?? true) start(scheduler, sched, []);
     start(nodeSimulator, sim, simArgs);
 
-    await waitReady(running, opts.startTimeoutMs ?? 60_000, () => recent);
+    const readyAt = await waitReady(running, opts.startTimeoutMs ?? 60_000, () => recent);
+    mark('componentsMs', tComponents);
+    loggerFor('kit').info('Cluster ready', { server: `https://127.0.0.1:${apiserver.port}`, storage, nodes, totalMs: Math.round(performance.now() - t0), ...phases, readyAtMs: readyAt });
     const cluster: Cluster = {
       kubeConfig,
       kubeconfigPath,
@@ -270,15 +286,21 @@ function logMode(option: LogMode | undefined): LogMode {
   return option ?? 'errors';
 }
 
-/** waitReady polls the components' readiness until all are ready, one fails, or the time is up. */
-async function waitReady(running: { name: string; component: InProcessComponent }[], timeoutMs: number, logs: () => string[]): Promise<void> {
+/** waitReady polls the components' readiness until all are ready (and returns when each was, in ms), one fails, or the time is up. */
+async function waitReady(running: { name: string; component: InProcessComponent }[], timeoutMs: number, logs: () => string[]): Promise<Record<string, number>> {
+  const t0 = performance.now();
+  const readyAt: Record<string, number> = {};
   let failure: { name: string; err: unknown } | undefined;
   for (const r of running) r.component.done.catch((err: unknown) => (failure ??= { name: r.name, err }));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (failure) throw new ClusterStartError(`startCluster: ${failure.name} failed: ${(failure.err as Error)?.message ?? failure.err}`, { cause: failure.err });
-    const waiting = running.flatMap((r) => r.component.notReady().map((why) => `${r.name} ${why}`));
-    if (waiting.length === 0) return;
+    const waiting = running.flatMap((r) => {
+      const why = r.component.notReady();
+      if (why.length === 0) readyAt[r.name] ??= Math.round(performance.now() - t0);
+      return why.map((w) => `${r.name} ${w}`);
+    });
+    if (waiting.length === 0) return readyAt;
     if (Date.now() > deadline) {
       throw new ClusterStartError(`startCluster: not ready after ${timeoutMs} ms: ${waiting.join('; ')}\nlast log lines:\n${logs().slice(-20).join('\n')}`);
     }
