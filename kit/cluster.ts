@@ -112,6 +112,9 @@ function installExitHandler(): void {
   }
 }
 
+/** optionNames are StartClusterOptions' keys: any other is refused, not ignored. */
+const optionNames = ['nodes', 'controllers', 'scheduler', 'crds', 'storage', 'podStartDelay', 'simulatorArgs', 'logs', 'verbosity', 'startTimeoutMs'] as const satisfies readonly (keyof StartClusterOptions)[];
+
 /** logLines is how many lines logs() keeps. */
 const logLines = 500;
 
@@ -121,6 +124,8 @@ const logLines = 500;
  * registered. On failure everything started is stopped before it rejects.
  */
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
+  const unknown = Object.keys(opts).filter((k) => !(optionNames as readonly string[]).includes(k));
+  if (unknown.length) throw new TypeError(`startCluster: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (known: ${optionNames.join(', ')})`);
   const nodes = opts.nodes ?? 1;
   if (!Number.isInteger(nodes) || nodes < 0) throw new TypeError(`startCluster: nodes must be a whole number ≥ 0, not ${opts.nodes}`);
   const storage = opts.storage ?? 'memory';

@@ -91,6 +91,7 @@ test('options it does not know are refused before anything starts', async () => 
     await assert.rejects(startCluster({ controllers: { deployments: false } }), /unknown controller "deployments" \(known: .*deployment,/);
     await assert.rejects(startCluster({ storage: 'sqlite' as 'memory' }), /storage must be 'memory' or 'etcd'/);
     await assert.rejects(startCluster({ nodes: -1 }), /nodes must be a whole number/);
+    await assert.rejects(startCluster({ node: 3 } as never), /unknown option "node"/);
     // The simulator's process would exit on these; the kit must throw instead.
     await assert.rejects(startCluster({ simulatorArgs: ['--node-cpu=lots'] }), /--node-cpu/);
     await assert.rejects(startCluster({ podStartDelay: 'soon' }), /--pod-start-delay/);
