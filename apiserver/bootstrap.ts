@@ -38,17 +38,18 @@ async function ensureSystemNamespaces(nsStore: GenericStore, ctx: () => RequestC
 }
 
 /** bootstrap creates what is missing of the objects above; it throws only when the namespaces, classes or Service cannot be written. */
-export async function bootstrap(registry: APIRegistry, opts: { serviceIP: string; advertiseAddress: string; port: number; log: Logger }): Promise<void> {
+export async function bootstrap(registry: APIRegistry, opts: { serviceIP: string; advertiseAddress: string; port: number; log: Logger; signal?: AbortSignal }): Promise<void> {
   const ctx = (): RequestContext => ({ now: new Date(), dryRun: false, user: { name: 'system:apiserver', groups: ['system:masters'] } });
   const nsStore = registry.lookup('', 'v1', 'namespaces')!;
   await ensureSystemNamespaces(nsStore, ctx, opts.log);
   // As kube-apiserver's system namespaces controller: a deleted kube-node-lease (it is not
   // protected) comes back within a minute, once its deletion has finished.
-  setInterval(() => {
+  const namespaces = setInterval(() => {
     ensureSystemNamespaces(nsStore, ctx, opts.log).catch((err: unknown) => {
       opts.log.error('Unable to create required system namespaces', { err: err as Error });
     });
   }, systemNamespacesIntervalMs).unref();
+  opts.signal?.addEventListener('abort', () => clearInterval(namespaces), { once: true });
   // As kube-apiserver's scheduling/bootstrap-system-priority-classes hook: create what is missing, leave what exists.
   const pcStore = registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
   for (const pc of pcStore ? systemPriorityClasses() : []) {
@@ -109,11 +110,13 @@ const endpointsReconcileMs = 10_000;
  * EndpointSlice that follows them, as they should be. A failure is logged and tried again on the
  * next pass, as kube-apiserver's endpoint reconciler does; it never stops the apiserver.
  */
-async function reconcileEndpointsForever(registry: APIRegistry, ctx: () => RequestContext, opts: { advertiseAddress: string; port: number; log: Logger }): Promise<void> {
-  for (;;) {
+async function reconcileEndpointsForever(registry: APIRegistry, ctx: () => RequestContext, opts: { advertiseAddress: string; port: number; log: Logger; signal?: AbortSignal }): Promise<void> {
+  while (!opts.signal?.aborted) {
     try {
       await reconcileEndpoints(registry, ctx, opts);
     } catch (err) {
+      // A store closed under a stopping apiserver is no failure to report.
+      if (opts.signal?.aborted) return;
       opts.log.error('Unable to sync the kubernetes service endpoints', { err: err as Error, retryInSeconds: endpointsReconcileMs / 1000 });
     }
     await new Promise((resolve) => setTimeout(resolve, endpointsReconcileMs).unref());

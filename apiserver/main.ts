@@ -3,25 +3,10 @@
 
 import { readFileSync } from 'node:fs';
 import { newLogger } from '../lib/log.js';
-import { newMetricsRegistry, Histogram } from '../lib/metrics.js';
 import { parseFlags, usage, FlagError, type FlagSpec } from '../lib/flags.js';
-import { builtinResources } from '../lib/api/index.js';
-import { EtcdStorage } from './storage/etcd.js';
-import { MemoryStorage } from './storage/memory.js';
-import { WatchCache } from './storage/cacher.js';
-import type { Storage } from './storage/interface.js';
-import { APIRegistry } from './registry/registry.js';
-import { ServiceAllocator, parseCIDR, firstServiceIP } from './registry/services.js';
-import { Authenticator } from './auth/authn.js';
-import { AuthenticatedAuthorizer } from './auth/authz.js';
-import { createAPIServer, versionInfo } from './server.js';
+import { parseCIDR } from './registry/services.js';
 import { parseGoDuration } from './endpoints/options.js';
-import { CRDController } from './crd/controller.js';
-import { bootstrap } from './bootstrap.js';
-import { admissionHooksFor } from './admission/index.js';
-import { decodeKubeProtobuf } from './protobuf/decode.js';
-import { newFieldValidator, newOpenAPIProvider } from './openapi-wiring.js';
-import { OpenAPIV2Service } from './openapi/v2.js';
+import { type RunningAPIServer, type StorageBackend, StorageUnreachableError, startAPIServer, storageBackends } from './app.js';
 
 const flagSpecs: FlagSpec[] = [
   { name: 'storage-backend', description: "The storage backend for persistence. Options: 'etcd3' (default), 'memory' (kept in this process, no etcd needed; everything is lost when the apiserver exits: for tests and throwaway clusters).", default: 'etcd3' },
@@ -82,120 +67,48 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
-  const cidr = parseCIDR(f['service-cluster-ip-range']);
-  const port = Number(f['secure-port']);
-  const metrics = newMetricsRegistry('apiserver');
-  const etcdLatency = new Histogram({ name: 'etcd_request_duration_seconds', help: 'etcd request latency by operation.', labelNames: ['operation'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [metrics] });
-
-  const storageBackends = ['etcd3', 'memory'];
-  if (!storageBackends.includes(f['storage-backend'])) {
+  parseCIDR(f['service-cluster-ip-range']);
+  if (!(storageBackends as readonly string[]).includes(f['storage-backend'])) {
     log.error(`--storage-backend invalid, allowed values: ${storageBackends.join(', ')}. If not specified, it will default to 'etcd3'`, { value: f['storage-backend'] });
     process.exit(2);
   }
-  const memory = f['storage-backend'] === 'memory';
-  if (memory) log.warn('Storing everything in memory: it is lost when the apiserver exits', { storageBackend: 'memory' });
-  const storage: Storage = memory ? new MemoryStorage() : new EtcdStorage({ endpoints: f['etcd-servers'].split(',').map((s) => s.trim()).filter(Boolean), log });
-  instrumentStorage(storage, etcdLatency);
-  const cache = new WatchCache(storage, log, { capacity: Number(f['watch-cache-size']), metrics });
-  // etcd may still be starting: retry the first list for a while.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await cache.start();
-      break;
-    } catch (err) {
-      if (attempt >= 60) {
-        log.error('Could not reach etcd', { err: err as Error });
-        process.exit(1);
-      }
-      await new Promise((r) => setTimeout(r, 500));
+  let running: RunningAPIServer;
+  try {
+    running = await startAPIServer({
+      storageBackend: f['storage-backend'] as StorageBackend,
+      etcdServers: f['etcd-servers'].split(',').map((s) => s.trim()).filter(Boolean),
+      bindAddress: f['bind-address'],
+      port: Number(f['secure-port']),
+      advertiseAddress: f['advertise-address'],
+      tls: { cert: readFileSync(f['tls-cert-file']), key: readFileSync(f['tls-private-key-file']), ca: readFileSync(f['client-ca-file']) },
+      tokenAuthFile: f['token-auth-file'] || undefined,
+      serviceClusterIPRange: f['service-cluster-ip-range'],
+      nodePortRange: { min: pmin!, max: pmax! },
+      compactionIntervalMs: Number(f['etcd-compaction-interval']) * 1000,
+      watchCacheSize: Number(f['watch-cache-size']),
+      limits,
+      log,
+    });
+  } catch (err) {
+    if (err instanceof StorageUnreachableError) {
+      log.error('Could not reach etcd', { err: err.cause as Error });
+      process.exit(1);
     }
+    log.error('Server failed', { err: err as Error });
+    process.exit(1);
   }
-  const registry = new APIRegistry(storage, cache);
-  const allocator = new ServiceAllocator(storage, cidr, { min: pmin, max: pmax });
-  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : admissionHooksFor(def, registry));
-  await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: f['advertise-address'], port, log });
-  // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
-  const crdController = new CRDController(registry, { log });
-  await crdController.start();
-
-  const openapi = newOpenAPIProvider(registry);
-  const server = createAPIServer({
-    registry,
-    authenticator: new Authenticator(f['token-auth-file'] || undefined),
-    authorizer: new AuthenticatedAuthorizer(),
-    log,
-    metrics,
-    tls: { cert: readFileSync(f['tls-cert-file']), key: readFileSync(f['tls-private-key-file']), ca: readFileSync(f['client-ca-file']) },
-    advertiseAddress: f['advertise-address'],
-    port,
-    protobuf: decodeKubeProtobuf,
-    fieldValidator: newFieldValidator(),
-    openapi,
-    openapiV2: new OpenAPIV2Service(openapi, { title: 'Kubernetes', version: versionInfo.gitVersion }),
-    limits,
-    readyChecks: {
-      // kube-apiserver names this check etcd whatever the backend.
-      etcd: async () => {
-        try {
-          await storage.currentRevision();
-          return undefined;
-        } catch (err) {
-          return (err as Error).message;
-        }
-      },
-      'watch-cache': async () => (cache.ready ? undefined : 'watch cache is not initialized'),
-    },
-  });
-  server.listen(port, f['bind-address'], () => log.info('Serving securely', { address: f['bind-address'], port }));
-  server.on('error', (err) => {
+  running.server.on('error', (err) => {
     log.error('Server failed', { err });
     process.exit(1);
   });
 
-  // Compact the store (etcd or memory) to the revision seen one interval ago, so history is always
-  // at least one interval deep and the memory backend's history stays bounded.
-  const interval = Number(f['etcd-compaction-interval']) * 1000;
-  let previous = 0;
-  const compactor = interval > 0 ? setInterval(async () => {
-    try {
-      const now = await storage.currentRevision();
-      if (previous > 0) {
-        await storage.compact(previous);
-        log.v(2).info('Compacted the store', { revision: previous, storageBackend: f['storage-backend'] });
-      }
-      previous = now;
-    } catch (err) {
-      log.warn('Compaction failed', { err: err as Error });
-    }
-  }, interval) : undefined;
-
   const shutdown = async (signal: string) => {
     log.info('Shutting down', { signal });
-    if (compactor) clearInterval(compactor);
-    server.close();
-    server.closeAllConnections?.();
-    crdController.stop();
-    await cache.stop();
-    await storage.close();
+    await running.stop();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-}
-
-/** instrumentStorage records etcd latency per operation without the storage knowing about metrics. */
-function instrumentStorage(storage: Storage, hist: Histogram<'operation'>): void {
-  for (const op of ['create', 'get', 'list', 'count', 'guaranteedUpdate', 'delete', 'currentRevision'] as const) {
-    const orig = (storage[op] as (...a: unknown[]) => Promise<unknown>).bind(storage);
-    (storage as unknown as Record<string, unknown>)[op] = async (...args: unknown[]) => {
-      const end = hist.startTimer({ operation: op });
-      try {
-        return await orig(...args);
-      } finally {
-        end();
-      }
-    };
-  }
 }
 
 main().catch((err) => {

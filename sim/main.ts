@@ -4,28 +4,9 @@
 // "true", keeps their Leases and status fresh, and reports the pods bound to them Running (or
 // failing, on request). Only the holder of the kube-system/skiff-node-simulator Lease acts.
 
-import type { Node } from '../lib/api/core/node.js';
-import type { Pod } from '../lib/api/core/pod.js';
-import { RestClient } from '../lib/client/client.js';
-import { Nodes, Pods } from '../lib/client/resources.js';
-import { Counter, Gauge } from '../lib/metrics.js';
 import { runComponent } from '../lib/process/component.js';
+import { nodeSimulator } from './app.js';
 import { ConfigError, parseSimConfig, simFlags } from './config.js';
-import { newTrimmedInformer } from './informer.js';
-import { wallClock } from '../lib/clock.js';
-import { Simulator } from './simulator.js';
-
-const summary = `skiff-sim plays the kubelet, without containers, for every Node annotated skiff.dev/simulated: "true".
-
-It creates --nodes Nodes named <prefix>0 … <prefix>N-1 (labels kubernetes.io/hostname, kubernetes.io/os=linux,
-kubernetes.io/arch=amd64, node.kubernetes.io/instance-type=skiff-sim, topology.kubernetes.io/zone=zone-a|b|c…,
-plus --node-labels and --node-taints) and adopts Nodes created with that annotation by anyone else, keeping their
-labels and taints. Annotations skiff.dev/capacity-cpu, -memory, -pods and -ephemeral-storage set a Node's capacity.
-Each Node renews its Lease in kube-node-lease and reports Ready. Pods bound to these Nodes become Running and Ready
-after --pod-start-delay, with an address from the Node's spec.podCIDR; readiness probes are not run (pods are Ready
-at once). Label a pod skiff.dev/sim=fail (containers exit 1), crashloop (CrashLoopBackOff), unready (never Ready)
-or succeed (containers exit 0); restartPolicy decides, as in the kubelet, whether an exited container restarts.
-Deleted pods are removed after their grace period (at most --max-termination-grace).`;
 
 /**
  * ownFlagValues picks this process's own flags out of argv (the common ones are runComponent's),
@@ -52,62 +33,4 @@ if (!process.argv.includes('--help') && !process.argv.includes('-h')) {
   }
 }
 
-runComponent({
-  name: 'skiff-sim',
-  summary,
-  defaultPort: 10260,
-  leaseName: 'skiff-node-simulator',
-  userAgent: 'skiff-sim',
-  flags: simFlags,
-  run: async ({ flags, log, metrics, kubeConfig, signal, addReadyCheck }) => {
-    let config;
-    try {
-      config = parseSimConfig(flags);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      log.error('Invalid flag', { err: err.message });
-      process.exit(2);
-    }
-    // A client of its own: as many sockets as writes may be in flight.
-    const client = new RestClient(kubeConfig, { userAgent: 'skiff-sim', maxSockets: config.maxConcurrentWrites });
-    const writes = new Counter({ name: 'skiff_sim_writes_total', help: 'API writes the node simulator made, by kind.', labelNames: ['kind'], registers: [metrics] });
-    const nodeInformer = newTrimmedInformer<Node>(kubeConfig, client, Nodes, { log });
-    // Only bound pods matter; the apiserver filters the rest out.
-    const podInformer = newTrimmedInformer<Pod>(kubeConfig, client, Pods, { fieldSelector: 'spec.nodeName!=', log });
-    const sim = new Simulator({
-      client,
-      nodes: nodeInformer.source,
-      pods: podInformer.source,
-      clock: wallClock,
-      config,
-      log,
-      onWrite: (kind) => writes.inc({ kind }),
-    });
-    new Gauge({ name: 'skiff_sim_nodes', help: 'Nodes the simulator runs.', registers: [metrics], collect() { this.set(sim.nodeCount); } });
-    new Gauge({ name: 'skiff_sim_pods_running', help: 'Pods on simulated Nodes reported Running.', registers: [metrics], collect() { this.set(sim.podsRunning); } });
-    new Gauge({ name: 'skiff_sim_write_queue_depth', help: 'Writes waiting for the write budget.', registers: [metrics], collect() { this.set(sim.writer.depth); } });
-    new Gauge({
-      name: 'skiff_sim_lease_renew_interval_seconds',
-      help: 'Lease renewal interval in effect (longer than --lease-renew-interval when the write budget is short).',
-      registers: [metrics],
-      collect() {
-        this.set(sim.leaseRenewIntervalMs / 1000);
-      },
-    });
-    addReadyCheck('nodes-registered', () => sim.notReadyReason());
-
-    nodeInformer.on('add', (n) => sim.onNode(n));
-    nodeInformer.on('update', (n) => sim.onNode(n));
-    nodeInformer.on('delete', (n) => sim.onNode(n));
-    podInformer.on('add', (p) => sim.onPod(p));
-    podInformer.on('update', (p) => sim.onPod(p));
-    podInformer.on('delete', (p) => sim.onPodDelete(p));
-    nodeInformer.start();
-    podInformer.start();
-    const synced = await Promise.all([nodeInformer.waitForSync(signal), podInformer.waitForSync(signal)]);
-    if (synced.every(Boolean)) sim.start();
-    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-    sim.stop();
-    await Promise.all([nodeInformer.stop(), podInformer.stop()]);
-  },
-});
+runComponent(nodeSimulator);

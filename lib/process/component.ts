@@ -17,7 +17,7 @@ import { RestClient } from '../client/client.js';
 import { type FlagSpec, FlagError, parseFlags, usage } from '../flags.js';
 import { defaultIdentity, runLeaderElection } from '../leaderelection/leaderelection.js';
 import { type Logger, newLogger } from '../log.js';
-import { type Registry, newMetricsRegistry } from '../metrics.js';
+import { Registry, newMetricsRegistry } from '../metrics.js';
 
 /** RunContext is what a component's run function gets. */
 export interface RunContext {
@@ -193,6 +193,56 @@ async function main(spec: ComponentSpec): Promise<void> {
     log.error('Work ended unexpectedly');
     process.exit(1);
   }
+}
+
+/** InProcessOptions start a component inside the calling process (the test kit's way). */
+export interface InProcessOptions {
+  /** kubeConfig has the apiserver URL and this component's credentials. */
+  kubeConfig: KubeConfig;
+  /** args are the component's own flags (`--nodes=3`); the common ones are ignored, unset flags take their defaults. */
+  args?: string[];
+  log: Logger;
+  /** signal stops the component: its run function returns soon after. */
+  signal: AbortSignal;
+}
+
+/** InProcessComponent is a component started by startComponentInProcess. */
+export interface InProcessComponent {
+  /** notReady lists the /readyz checks that fail now, as "name: why"; empty once ready (never before the first check is added). */
+  notReady(): string[];
+  /** done settles when the run function does: it rejects if the work failed before the signal aborted. */
+  done: Promise<void>;
+}
+
+/**
+ * startComponentInProcess runs spec's work in this process without a health server or leader
+ * election: the one instance acts at once. It is how the test kit puts the controller manager,
+ * scheduler and node simulator beside the apiserver in a test; the processes use runComponent.
+ */
+export function startComponentInProcess(spec: ComponentSpec, opts: InProcessOptions): InProcessComponent {
+  const flags = parseFlags(opts.args ?? [], [...commonFlags(spec), ...spec.flags]).values;
+  const readyChecks = new Map<string, () => string | undefined>();
+  setMaxListeners(0, opts.signal);
+  const done = spec.run({
+    flags,
+    log: opts.log,
+    // Nothing serves these: a bare registry, without the process-wide default metrics and their observers.
+    metrics: new Registry(),
+    kubeConfig: opts.kubeConfig,
+    client: new RestClient(opts.kubeConfig, { userAgent: spec.userAgent, maxSockets: 32 }),
+    signal: opts.signal,
+    addReadyCheck: (name, check) => readyChecks.set(name, check),
+  }).catch((err: unknown) => {
+    if (!opts.signal.aborted) throw err;
+  });
+  return {
+    // No check yet means the run function has not got as far as saying what ready means.
+    notReady: () => readyChecks.size === 0 ? ['starting: no readiness checks yet'] : [...readyChecks].flatMap(([name, check]) => {
+      const why = check();
+      return why === undefined ? [] : [`${name}: ${why}`];
+    }),
+    done,
+  };
 }
 
 function serveHealth(f: Record<string, string>, log: Logger, metrics: Registry, readyChecks: Map<string, () => string | undefined>): https.Server | undefined {

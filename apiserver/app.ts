@@ -1,0 +1,204 @@
+// The apiserver as a function: startAPIServer builds the storage, the watch cache, the registry
+// and the HTTPS server from checked options and serves until its signal aborts. main.ts turns
+// flags into these options for the skiff-apiserver process; the test kit (kit/) calls it
+// directly to run an apiserver inside a test process.
+
+import type https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { builtinResources } from '../lib/api/index.js';
+import type { Logger } from '../lib/log.js';
+import { Histogram, newMetricsRegistry, type Registry } from '../lib/metrics.js';
+import { admissionHooksFor } from './admission/index.js';
+import { Authenticator } from './auth/authn.js';
+import { AuthenticatedAuthorizer } from './auth/authz.js';
+import { bootstrap } from './bootstrap.js';
+import { CRDController } from './crd/controller.js';
+import { OpenAPIV2Service } from './openapi/v2.js';
+import { newFieldValidator, newOpenAPIProvider } from './openapi-wiring.js';
+import { decodeKubeProtobuf } from './protobuf/decode.js';
+import { APIRegistry } from './registry/registry.js';
+import { ServiceAllocator, firstServiceIP, parseCIDR } from './registry/services.js';
+import { createAPIServer, versionInfo } from './server.js';
+import { WatchCache } from './storage/cacher.js';
+import { EtcdStorage } from './storage/etcd.js';
+import type { Storage } from './storage/interface.js';
+import { MemoryStorage } from './storage/memory.js';
+
+/** storageBackends are the values --storage-backend takes. */
+export const storageBackends = ['etcd3', 'memory'] as const;
+
+/** StorageBackend is one of storageBackends. */
+export type StorageBackend = (typeof storageBackends)[number];
+
+/** APIServerOptions are an apiserver's settings, already checked (main.ts checks the flags). */
+export interface APIServerOptions {
+  storageBackend: StorageBackend;
+  /** etcdServers are etcd client URLs, for storageBackend etcd3. */
+  etcdServers: string[];
+  bindAddress: string;
+  /** port to serve HTTPS on; 0 lets the kernel pick one (see RunningAPIServer.port). */
+  port: number;
+  advertiseAddress: string;
+  /** tls holds PEM text: the serving certificate, its key, and the CA of client certificates. */
+  tls: { cert: Buffer; key: Buffer; ca: Buffer };
+  /** tokenAuthFile is a CSV of bearer tokens (token,user,uid,"groups"), or undefined for none. */
+  tokenAuthFile?: string;
+  serviceClusterIPRange: string;
+  nodePortRange: { min: number; max: number };
+  /** compactionIntervalMs is the time between store compactions (0 disables). */
+  compactionIntervalMs: number;
+  watchCacheSize: number;
+  limits: { maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeoutMs: number };
+  log: Logger;
+  /** metrics is the registry /metrics serves (default: a new one with the process's default metrics). */
+  metrics?: Registry;
+  /** storageStartAttempts bounds the first list (etcd may still be starting), 500 ms apart. */
+  storageStartAttempts?: number;
+}
+
+/** RunningAPIServer is a started apiserver. */
+export interface RunningAPIServer {
+  /** port is the port it serves on (the kernel's pick when options.port was 0). */
+  port: number;
+  server: https.Server;
+  metrics: Registry;
+  /** stop closes the server and every connection, then the watch cache and the storage. */
+  stop(): Promise<void>;
+}
+
+/** StorageUnreachableError says the first list from the storage kept failing. */
+export class StorageUnreachableError extends Error {
+  override name = 'StorageUnreachableError';
+}
+
+/**
+ * startAPIServer starts an apiserver and resolves once it listens and serves every existing
+ * CRD's resources. It stops when signal aborts (or stop() is called); a listen error rejects.
+ */
+export async function startAPIServer(opts: APIServerOptions, signal?: AbortSignal): Promise<RunningAPIServer> {
+  const { log } = opts;
+  const cidr = parseCIDR(opts.serviceClusterIPRange);
+  const metrics = opts.metrics ?? newMetricsRegistry('apiserver');
+  const etcdLatency = new Histogram({ name: 'etcd_request_duration_seconds', help: 'etcd request latency by operation.', labelNames: ['operation'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: [metrics] });
+
+  const memory = opts.storageBackend === 'memory';
+  if (memory) log.warn('Storing everything in memory: it is lost when the apiserver exits', { storageBackend: 'memory' });
+  const storage: Storage = memory ? new MemoryStorage() : new EtcdStorage({ endpoints: opts.etcdServers, log });
+  instrumentStorage(storage, etcdLatency);
+  const cache = new WatchCache(storage, log, { capacity: opts.watchCacheSize, metrics });
+  // Everything started below stops through this one controller, whoever asks first.
+  const lifetime = new AbortController();
+  // etcd may still be starting: retry the first list for a while.
+  const attempts = opts.storageStartAttempts ?? 60;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await cache.start();
+      break;
+    } catch (err) {
+      if (attempt >= attempts || signal?.aborted) {
+        await storage.close().catch(() => undefined);
+        throw new StorageUnreachableError('Could not reach etcd', { cause: err });
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  const registry = new APIRegistry(storage, cache);
+  const allocator = new ServiceAllocator(storage, cidr, { min: opts.nodePortRange.min, max: opts.nodePortRange.max });
+  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : admissionHooksFor(def, registry));
+  await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.port, log, signal: lifetime.signal });
+  // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
+  const crdController = new CRDController(registry, { log });
+  await crdController.start();
+
+  const openapi = newOpenAPIProvider(registry);
+  const server = createAPIServer({
+    registry,
+    authenticator: new Authenticator(opts.tokenAuthFile),
+    authorizer: new AuthenticatedAuthorizer(),
+    log,
+    metrics,
+    tls: opts.tls,
+    advertiseAddress: opts.advertiseAddress,
+    port: opts.port,
+    protobuf: decodeKubeProtobuf,
+    fieldValidator: newFieldValidator(),
+    openapi,
+    openapiV2: new OpenAPIV2Service(openapi, { title: 'Kubernetes', version: versionInfo.gitVersion }),
+    limits: opts.limits,
+    readyChecks: {
+      // kube-apiserver names this check etcd whatever the backend.
+      etcd: async () => {
+        try {
+          await storage.currentRevision();
+          return undefined;
+        } catch (err) {
+          return (err as Error).message;
+        }
+      },
+      'watch-cache': async () => (cache.ready ? undefined : 'watch cache is not initialized'),
+    },
+  });
+
+  // Compact the store (etcd or memory) to the revision seen one interval ago, so history is always
+  // at least one interval deep and the memory backend's history stays bounded.
+  let previous = 0;
+  const compactor = opts.compactionIntervalMs > 0 ? setInterval(async () => {
+    try {
+      const now = await storage.currentRevision();
+      if (previous > 0) {
+        await storage.compact(previous);
+        log.v(2).info('Compacted the store', { revision: previous, storageBackend: opts.storageBackend });
+      }
+      previous = now;
+    } catch (err) {
+      log.warn('Compaction failed', { err: err as Error });
+    }
+  }, opts.compactionIntervalMs) : undefined;
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      lifetime.abort();
+      if (compactor) clearInterval(compactor);
+      // Closing waits for open connections; closeAllConnections ends them, and a stuck one is
+      // not waited on for long.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      crdController.stop();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      await cache.stop();
+      await storage.close();
+    })());
+  signal?.addEventListener('abort', () => void stop(), { once: true });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.bindAddress, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  log.info('Serving securely', { address: opts.bindAddress, port });
+  return { port, server, metrics, stop };
+}
+
+/** instrumentStorage records etcd latency per operation without the storage knowing about metrics. */
+function instrumentStorage(storage: Storage, hist: Histogram<'operation'>): void {
+  for (const op of ['create', 'get', 'list', 'count', 'guaranteedUpdate', 'delete', 'currentRevision'] as const) {
+    const orig = (storage[op] as (...a: unknown[]) => Promise<unknown>).bind(storage);
+    (storage as unknown as Record<string, unknown>)[op] = async (...args: unknown[]) => {
+      const end = hist.startTimer({ operation: op });
+      try {
+        return await orig(...args);
+      } finally {
+        end();
+      }
+    };
+  }
+}

@@ -1,0 +1,117 @@
+// The controller manager as a component: every built-in controller, started from --controllers.
+// main.ts runs it as the skiff-controller-manager process; the test kit (kit/) runs it in a test's process.
+
+import { Counter, Histogram } from 'prom-client';
+import { RestClient } from '../lib/client/client.js';
+import type { ControllerMetrics } from '../lib/controller/controller.js';
+import { InformerFactory } from '../lib/controller/factory.js';
+import type { Controller } from '../lib/controller/controller.js';
+import type { ComponentSpec } from '../lib/process/component.js';
+import { promQueueMetrics } from '../lib/workqueue/metrics.js';
+import { parseDuration } from '../lib/machinery/duration.js';
+import { type ControllerContext, type ControllerStarter, managedRunController, newRecorderFactory } from './context.js';
+import { startDeploymentController } from './deployment/controller.js';
+import { startEndpointsController } from './endpoints/controller.js';
+import { startEndpointSliceController } from './endpointslice/controller.js';
+import { startEndpointSliceMirroringController } from './endpointslicemirroring/controller.js';
+import { startGarbageCollector } from './garbagecollector/controller.js';
+import { startNamespaceController } from './namespace/controller.js';
+import { startNodeIpamController } from './nodeipam/controller.js';
+import { startNodeLifecycleController } from './nodelifecycle/controller.js';
+import { startPodGCController } from './podgc/controller.js';
+import { startReplicaSetController } from './replicaset/controller.js';
+import { startServiceAccountController } from './serviceaccount/controller.js';
+
+/** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
+const starters: Record<string, ControllerStarter> = {
+  deployment: startDeploymentController,
+  replicaset: startReplicaSetController,
+  endpoint: startEndpointsController,
+  endpointslice: startEndpointSliceController,
+  endpointslicemirroring: startEndpointSliceMirroringController,
+  garbagecollector: startGarbageCollector,
+  namespace: startNamespaceController,
+  nodeipam: startNodeIpamController,
+  nodelifecycle: startNodeLifecycleController,
+  podgc: startPodGCController,
+  serviceaccount: startServiceAccountController,
+};
+
+/** controllerNames are the controllers --controllers knows, by kube-controller-manager's names. */
+export const controllerNames: readonly string[] = Object.keys(starters);
+
+/** enabledControllers reads --controllers: `*` is all, `-name` disables, `name` enables (kcm's syntax). */
+export function enabledControllers(spec: string): string[] {
+  const items = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const all = Object.keys(starters);
+  for (const item of items) {
+    const name = item.replace(/^-/, '');
+    if (name !== '*' && !all.includes(name)) throw new Error(`unknown controller "${name}" in --controllers (known: ${all.join(', ')})`);
+  }
+  const star = items.includes('*');
+  return all.filter((name) => (items.includes(name) || (star && !items.includes(`-${name}`))) && !items.includes(`-${name}`));
+}
+
+function controllerMetrics(registry: import('prom-client').Registry): ControllerMetrics {
+  const queue = promQueueMetrics(registry);
+  const total = new Counter({ name: 'controller_runtime_reconcile_total', help: 'Reconciles per controller and result.', labelNames: ['controller', 'result'], registers: [registry] });
+  const time = new Histogram({ name: 'controller_runtime_reconcile_time_seconds', help: 'Time per reconcile.', labelNames: ['controller'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] });
+  return {
+    ...queue,
+    reconcile: (controller, outcome, seconds) => {
+      total.inc({ controller, result: outcome });
+      time.observe({ controller }, seconds);
+    },
+  };
+}
+
+/** controllerManager is the skiff-controller-manager component: main.ts runs it as a process, the test kit in its own. */
+export const controllerManager: ComponentSpec = {
+  name: 'skiff-controller-manager',
+  summary: 'The skiff controller manager: Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC and ServiceAccount controllers in one process.',
+  defaultPort: 10257,
+  leaseName: 'kube-controller-manager',
+  userAgent: 'skiff-controller-manager',
+  flags: [
+    { name: 'controllers', description: `Controllers to run: "*" for all, "name" to enable, "-name" to disable (known: ${Object.keys(starters).join(', ')}).`, default: '*' },
+    { name: 'cluster-cidr', description: 'Pod network that each Node\'s /24 spec.podCIDR is allocated from.', default: '10.244.0.0/16' },
+    { name: 'node-monitor-grace-period', description: 'How long a Node may go without renewing its Lease before it is marked Ready=Unknown.', default: '40s' },
+    { name: 'terminated-pod-gc-threshold', description: 'Terminated pods kept before the pod GC deletes the oldest.', default: '12500' },
+    { name: 'pod-gc-orphan-grace', description: 'How long a pod\'s Node must be missing before the pod GC deletes the pod.', default: '40s' },
+    { name: 'concurrent-syncs', description: 'Workers per controller.', default: '5' },
+  ],
+  run: async ({ flags, log, metrics, kubeConfig, signal, addReadyCheck }) => {
+    const enabled = enabledControllers(flags.controllers);
+    // A client of its own with more sockets: the ReplicaSet controller's slow-start batches run in parallel.
+    const client = new RestClient(kubeConfig, { userAgent: 'skiff-controller-manager', maxSockets: 64 });
+    const informers = new InformerFactory(kubeConfig, client, log);
+    const shared: Omit<ControllerContext, 'runController'> = {
+      client,
+      kubeConfig,
+      informers,
+      log,
+      metrics: controllerMetrics(metrics),
+      signal,
+      recorder: newRecorderFactory(client, log),
+      config: {
+        clusterCIDR: flags['cluster-cidr'],
+        nodeMonitorGracePeriodMs: parseDuration(flags['node-monitor-grace-period']),
+        terminatedPodGCThreshold: Number(flags['terminated-pod-gc-threshold']),
+        podGCOrphanGraceMs: parseDuration(flags['pod-gc-orphan-grace']),
+        workers: Math.max(1, Number(flags['concurrent-syncs'])),
+      },
+    };
+    const ctx: ControllerContext = { ...shared, runController: managedRunController(shared) };
+    const running: Controller[] = [];
+    for (const name of enabled) {
+      log.info('Starting controller', { controller: name });
+      running.push(...(await starters[name]!(ctx)));
+    }
+    let synced = false;
+    void Promise.all(running.map((c) => c.synced)).then(() => (synced = true));
+    addReadyCheck('informer-sync', () => (synced ? undefined : 'caches not synced'));
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    await Promise.all(running.map((c) => c.stop()));
+    await informers.stop();
+  },
+};
