@@ -5,9 +5,8 @@
 // bound to it to the pod workers (kubelet/pods), which run them through CRI on its containerd.
 // It stops without touching what runs: a restarted kubelet adopts its containers.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { hostname as osHostname, networkInterfaces } from 'node:os';
+import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
 import type { Pod } from '../lib/api/core/pod.js';
@@ -18,6 +17,7 @@ import { wallClock } from '../lib/clock.js';
 import { type ApiObject, type InformerSource, SharedInformer } from '../lib/controller/informer.js';
 import type { FlagSpec } from '../lib/flags.js';
 import { Gauge } from '../lib/metrics.js';
+import { defaultNodeIP } from '../lib/node/address.js';
 import { NodeFlagError, parseLabelsFlag, parseTaintsFlag } from '../lib/node/flags.js';
 import { runComponent } from '../lib/process/component.js';
 import { CriClient } from './cri/client.js';
@@ -34,22 +34,6 @@ nodeInfo), renews its Lease in kube-node-lease every 10 s, writes the CNI networ
 spec.podCIDR into its containerd's CNI config dir (the Node is NotReady until the runtime's network is ready),
 routes the cluster and service CIDRs to a local sink device, serves the kubelet API on --port, and runs the pods
 bound to the Node through CRI on --container-runtime-endpoint.`;
-
-/** defaultNodeIP is the IPv4 address of the interface the default route leaves by, else the first non-loopback one. */
-function defaultNodeIP(): string {
-  let dev: string | undefined;
-  try {
-    const routes = JSON.parse(execFileSync('ip', ['-j', 'route', 'show', 'default'], { encoding: 'utf8' })) as { dev?: string }[];
-    dev = routes[0]?.dev;
-  } catch {
-    // no ip(8) or no default route
-  }
-  const ifaces = networkInterfaces();
-  const v4 = (name: string) => ifaces[name]?.find((a) => a.family === 'IPv4' && !a.internal)?.address;
-  if (dev && v4(dev)) return v4(dev)!;
-  for (const name of Object.keys(ifaces)) if (v4(name)) return v4(name)!;
-  return '127.0.0.1';
-}
 
 const flags: FlagSpec[] = [
   { name: 'node-name', description: 'Name of the Node this kubelet registers (default: the hostname, lower-cased).' },
