@@ -5,7 +5,7 @@
 // bound to it to the pod workers (kubelet/pods), which run them through CRI on its containerd.
 // It stops without touching what runs: a restarted kubelet adopts its containers.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
@@ -93,6 +93,7 @@ runComponent({
     const nodeName = f['node-name'] || hostname;
     const nodeIP = f['node-ip'] || defaultNodeIP();
     const rootDir = f['root-dir']!;
+    for (const dir of [rootDir, f['pod-logs-dir']!]) mkdirSync(dir, { recursive: true, mode: 0o750 });
     const facts = readMachineFacts(rootDir);
     const endpoint = f['container-runtime-endpoint']!.replace(/^unix:\/\//, '');
     const runtime = new CriClient(endpoint);
