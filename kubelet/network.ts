@@ -129,7 +129,7 @@ export async function setUpNodeNetwork(confDir: string, net: NodeNetwork, podCID
 }
 
 /**
- * cniChainsOf parses `iptables-save -t nat` and returns the rules (as -A argument strings) whose
+ * cniRulesOf parses `iptables-save -t nat` and returns the rules (as -A argument strings) whose
  * comment names the CNI network, and the chains they jump to that are CNI's per-pod chains.
  */
 export function cniRulesOf(natSave: string, networkName: string): { rules: string[]; chains: string[] } {

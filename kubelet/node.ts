@@ -48,7 +48,7 @@ export function registrationNode(input: KubeletNodeInput): Node {
   };
 }
 
-/** runtimeNotReadyConditions are the conditions while the runtime or its network is not ready, with the kubelet's message. */
+/** readyConditionFor is the Ready condition for the runtime's conditions: NotReady with the kubelet's message while the runtime or its network is not ready. */
 export function readyConditionFor(runtime: RuntimeCondition[] | Error): NodeConditionWant {
   const ready = healthyKubeletConditions.find((c) => c.type === 'Ready')!;
   if (runtime instanceof Error) return { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: `container runtime is down: ${runtime.message}` };
