@@ -122,8 +122,10 @@ runComponent({
       ipamDataDir: join(rootDir, 'cni', 'networks'),
     };
     const kubeletPort = Number(f.port);
+    const recorder = new EventRecorder(client, { component: 'kubelet', host: nodeName, log });
     const agent = new NodeAgent({
       client,
+      recorder,
       log,
       clock,
       input: { nodeName, nodeIP, hostname, facts, runtimeVersion: version, maxPods: Number(f['max-pods']), kubeletPort, labels, taints },
@@ -148,7 +150,7 @@ runComponent({
       nodeName,
       client,
       runtime,
-      recorder: new EventRecorder(client, { component: 'kubelet', host: nodeName, log }),
+      recorder,
       log,
       metrics,
       clock,

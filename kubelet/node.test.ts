@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MachineFacts } from './machine.js';
-import { type KubeletNodeInput, desiredNodeStatus, readyConditionFor, registrationNode } from './node.js';
+import { type KubeletNodeInput, desiredNodeStatus, nodeStatusEvents, readyConditionFor, registrationNode } from './node.js';
 
 const facts: MachineFacts = {
   cpus: 4,
@@ -59,4 +59,13 @@ test('status: conditions in the kubelet\'s order, addresses, capacity, nodeInfo 
   assert.equal(s.capacity?.cpu, '4');
   assert.equal(s.nodeInfo?.containerRuntimeVersion, 'containerd://1.6.20');
   assert.deepEqual(s.daemonEndpoints, { kubeletEndpoint: { Port: 10250 } });
+});
+
+test('condition changes become the kubelet\'s node events; unchanged ones do not', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const notReady = desiredNodeStatus(undefined, input, readyConditionFor(notInitialized), now, true);
+  assert.deepEqual(nodeStatusEvents('vm', undefined, notReady).map((e) => e.reason), ['NodeHasSufficientMemory', 'NodeHasNoDiskPressure', 'NodeHasSufficientPID', 'NodeNotReady']);
+  const ready = desiredNodeStatus(notReady, input, readyConditionFor([{ ...notInitialized[0]! }, { type: 'NetworkReady', status: true, reason: '', message: '' }]), now, false);
+  assert.deepEqual(nodeStatusEvents('vm', notReady, ready), [{ type: 'Normal', reason: 'NodeReady', message: 'Node vm status is now: NodeReady' }]);
+  assert.deepEqual(nodeStatusEvents('vm', ready, ready), []);
 });

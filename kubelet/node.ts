@@ -8,6 +8,7 @@ import type { Lease } from '../lib/api/coordination/lease.js';
 import type { Node, NodeStatus } from '../lib/api/core/node.js';
 import type { ResourceList, Taint } from '../lib/api/core/types.js';
 import { type Client, isAlreadyExists, isNotFound } from '../lib/client/client.js';
+import type { Recorder } from '../lib/client/events.js';
 import { Leases, Nodes } from '../lib/client/resources.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
@@ -77,6 +78,30 @@ export function desiredNodeStatus(current: NodeStatus | undefined, input: Kubele
   return { ...status, daemonEndpoints: { kubeletEndpoint: { Port: input.kubeletPort } } };
 }
 
+const conditionEvents: Record<string, { True: string; False: string }> = {
+  MemoryPressure: { True: 'NodeHasInsufficientMemory', False: 'NodeHasSufficientMemory' },
+  DiskPressure: { True: 'NodeHasDiskPressure', False: 'NodeHasNoDiskPressure' },
+  PIDPressure: { True: 'NodeHasInsufficientPID', False: 'NodeHasSufficientPID' },
+  Ready: { True: 'NodeReady', False: 'NodeNotReady' },
+};
+
+/**
+ * nodeStatusEvents are the events the kubelet's status setters record when a condition takes a
+ * new status (or first appears): reason NodeReady, NodeHasSufficientMemory …, message
+ * "Node <name> status is now: <reason>".
+ */
+export function nodeStatusEvents(nodeName: string, before: NodeStatus | undefined, after: NodeStatus): { type: 'Normal'; reason: string; message: string }[] {
+  const out: { type: 'Normal'; reason: string; message: string }[] = [];
+  for (const c of after.conditions ?? []) {
+    const names = conditionEvents[c.type];
+    if (!names || (c.status !== 'True' && c.status !== 'False')) continue;
+    if (before?.conditions?.find((b) => b.type === c.type)?.status === c.status) continue;
+    const reason = names[c.status];
+    out.push({ type: 'Normal', reason, message: `Node ${nodeName} status is now: ${reason}` });
+  }
+  return out;
+}
+
 /** NodeAgentOptions wire a NodeAgent. */
 export interface NodeAgentOptions {
   client: Client;
@@ -89,6 +114,8 @@ export interface NodeAgentOptions {
   onPodCIDR: (podCIDR: string) => Promise<void>;
   statusUpdateFrequencyMs?: number;
   leaseDurationSeconds?: number;
+  /** recorder gets the Node's events (Starting, NodeReady …). */
+  recorder?: Recorder;
 }
 
 /** NodeAgent keeps the kubelet's Node registered, its status current and its Lease renewed. */
@@ -142,6 +169,7 @@ export class NodeAgent {
   /** start registers the Node, posts its status at once, and keeps status and Lease going until stop. */
   async start(): Promise<void> {
     await this.register();
+    this.event('Starting', 'Starting kubelet.');
     await this.syncLease();
     await this.syncStatus();
   }
@@ -215,6 +243,7 @@ export class NodeAgent {
       const daemonPort = (node.status as { daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } | undefined)?.daemonEndpoints?.kubeletEndpoint?.Port;
       if (diff || heartbeat || daemonPort !== input.kubeletPort) {
         this.node = await client.patch<Node>(Nodes, '', input.nodeName, 'strategic', { status: want }, { subresource: 'status' });
+        for (const e of nodeStatusEvents(input.nodeName, node.status, want)) this.event(e.reason, e.message);
         this.lastReportAt = nowMs;
         if (ready.status !== (this.readyNow ? 'True' : 'False') || diff === 'conditions[Ready]') {
           log.info('Node status changed', { node: input.nodeName, ready: ready.status, reason: ready.reason, message: ready.message });
@@ -226,6 +255,12 @@ export class NodeAgent {
       log.warn('Error updating node status, will retry', { err: err instanceof Error ? err.message : String(err) });
       this.schedule('status', Math.min(every, 2_000));
     }
+  }
+
+  /** event records a Normal event about the Node; as the kubelet does, its reference's uid is the node's name. */
+  private event(reason: string, message: string): void {
+    const name = this.opts.input.nodeName;
+    this.opts.recorder?.event({ apiVersion: 'v1', kind: 'Node', metadata: { name, uid: name } }, 'Normal', reason, message);
   }
 
   /** stop ends the status and Lease loops (the Lease simply expires, as when a kubelet stops). */

@@ -120,6 +120,13 @@ test('a real node: registered Ready with the machine\'s facts, Lease renewed, po
   const kubectl = await c.kubectl(['get', 'node', name, '-o', 'wide', '--no-headers']);
   assert.match(kubectl.stdout, new RegExp(`^${name}\\s+Ready\\s+.*v1\\.32\\.\\S+\\s+${s.addresses![0]!.address}\\s.*containerd://`), kubectl.stdout + kubectl.stderr);
 
+  // The kubelet's node events, as `kubectl describe node` lists them.
+  await waitFor('the kubelet\'s node events', async () => {
+    const events = await getJSON<{ items: { reason?: string; source?: { component?: string; host?: string }; involvedObject?: { kind?: string; name?: string } }[] }>(c, '/api/v1/namespaces/default/events');
+    const reasons = events.items.filter((e) => e.involvedObject?.kind === 'Node' && e.involvedObject.name === name && e.source?.component === 'kubelet').map((e) => e.reason);
+    return reasons.includes('Starting') && reasons.includes('NodeReady') && reasons.includes('NodeHasSufficientMemory');
+  }, 20_000);
+
   // The conflist follows spec.podCIDR (given by the controller manager's node IPAM).
   const podCIDR = node.spec?.podCIDR ?? '';
   assert.ok(podCIDR.startsWith(config.clusterCIDR.split('.').slice(0, 2).join('.')), `podCIDR ${podCIDR} is in ${config.clusterCIDR}`);
