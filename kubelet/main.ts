@@ -6,6 +6,7 @@
 // It stops without touching what runs: a restarted kubelet adopts its containers.
 
 import { mkdirSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
@@ -18,6 +19,7 @@ import { type ApiObject, type InformerSource, SharedInformer } from '../lib/cont
 import type { FlagSpec } from '../lib/flags.js';
 import { Gauge } from '../lib/metrics.js';
 import { defaultNodeIP } from '../lib/node/address.js';
+import { parseIPv4Cidr } from '../lib/net/ip.js';
 import { NodeFlagError, parseLabelsFlag, parseTaintsFlag } from '../lib/node/flags.js';
 import { runComponent } from '../lib/process/component.js';
 import { CriClient } from './cri/client.js';
@@ -58,6 +60,30 @@ const flags: FlagSpec[] = [
   { name: 'node-status-update-frequency', description: 'Seconds between node status computations (written when changed, or every 5 minutes).', default: '10' },
 ];
 
+/** flagProblems says what is wrong with the kubelet's address, CIDR, port and count flags, or undefined. */
+function flagProblems(f: Record<string, string>): string | undefined {
+  for (const name of ['cluster-cidr', 'service-cidr']) {
+    try {
+      parseIPv4Cidr(f[name]!);
+    } catch {
+      return `invalid value ${JSON.stringify(f[name])} for --${name}: want an IPv4 CIDR`;
+    }
+  }
+  if (f['node-ip'] && isIP(f['node-ip']) !== 4) return `invalid value ${JSON.stringify(f['node-ip'])} for --node-ip: want an IPv4 address`;
+  for (const ip of f['cluster-dns']!.split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (isIP(ip) === 0) return `invalid value ${JSON.stringify(ip)} in --cluster-dns: want IP addresses`;
+  }
+  const ints: [string, number, number][] = [['port', 1, 65535], ['max-pods', 1, 10_000], ['node-status-update-frequency', 1, 3600]];
+  for (const [name, min, max] of ints) {
+    const n = Number(f[name]);
+    if (!Number.isInteger(n) || n < min || n > max) return `invalid value ${JSON.stringify(f[name])} for --${name}: want an integer in [${min}, ${max}]`;
+  }
+  for (const name of ['cni-bridge', 'sink-device']) {
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(f[name]!)) return `invalid value ${JSON.stringify(f[name])} for --${name}: want a network device name of 1 to 15 characters`;
+  }
+  return undefined;
+}
+
 /** newPodInformer watches the pods bound to nodeName (fieldSelector spec.nodeName=<node>). */
 function newPodInformer(kc: ConstructorParameters<typeof Watch>[0], client: Client, nodeName: string): SharedInformer<Pod & ApiObject> {
   const fieldSelector = `spec.nodeName=${nodeName}`;
@@ -70,6 +96,35 @@ function newPodInformer(kc: ConstructorParameters<typeof Watch>[0], client: Clie
     fieldSelector,
   );
   return new SharedInformer<Pod & ApiObject>(source as unknown as InformerSource<Pod & ApiObject>, { name: 'pods' });
+}
+
+/** ownFlagValues picks the kubelet's own flags out of argv over their defaults (the common ones are runComponent's). */
+function ownFlagValues(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = Object.fromEntries(flags.filter((x) => x.default !== undefined).map((x) => [x.name, x.default!]));
+  const names = new Set(flags.map((x) => x.name));
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(argv[i]!);
+    if (!m || !names.has(m[1]!)) continue;
+    out[m[1]!] = m[2] ?? argv[++i] ?? '';
+  }
+  return out;
+}
+
+// Bad values stop the process before it reads its kubeconfig or touches the network.
+if (!process.argv.includes('--help') && !process.argv.includes('-h')) {
+  const own = ownFlagValues(process.argv.slice(2));
+  let problem = flagProblems(own);
+  try {
+    parseLabelsFlag(own['node-labels']!, 'node-labels');
+    parseTaintsFlag(own['register-with-taints']!, 'register-with-taints');
+  } catch (err) {
+    if (!(err instanceof NodeFlagError)) throw err;
+    problem ??= err.message;
+  }
+  if (problem) {
+    process.stderr.write(`skiff-kubelet: ${problem}\n`);
+    process.exit(2);
+  }
 }
 
 runComponent({
@@ -89,6 +144,7 @@ runComponent({
       log.error('Invalid flag', { err: err.message });
       process.exit(2);
     }
+
     const hostname = osHostname().toLowerCase();
     const nodeName = f['node-name'] || hostname;
     const nodeIP = f['node-ip'] || defaultNodeIP();

@@ -19,8 +19,8 @@ import { CriClient } from '../kubelet/cri/client.js';
 import type { PodSandboxConfig } from '../kubelet/cri/types.js';
 import { ConflistFileName } from '../kubelet/network.js';
 import { memTotalKi } from '../kubelet/machine.js';
-import { nodeName } from '../lib/process/components.js';
-import { type Cluster, startCluster } from './harness.js';
+import { nodeEntry, nodeName } from '../lib/process/components.js';
+import { type Cluster, run, startCluster } from './harness.js';
 
 function missingTools(): string {
   if (process.getuid?.() !== 0) return 'needs root';
@@ -206,4 +206,25 @@ test('a real node: registered Ready with the machine\'s facts, Lease renewed, po
     }
   });
   assert.deepEqual(procs, [], 'no process of the home is left');
+});
+
+test('skiff-kubelet answers --help and stops at a bad flag with exit 2, before touching anything', async () => {
+  const kubelet = nodeEntry('kubelet/main.js');
+  const help = await run(process.execPath, [kubelet, '--help']);
+  assert.equal(help.code, 0);
+  for (const flag of ['--node-name', '--node-ip', '--root-dir', '--container-runtime-endpoint', '--cluster-dns', '--cluster-domain', '--max-pods', '--port', '--register-with-taints']) {
+    assert.match(help.stdout, new RegExp(`${flag}=`), flag);
+  }
+  const cases: [string, RegExp][] = [
+    ['--cluster-cidr=10.1.0.0/99', /invalid value "10\.1\.0\.0\/99" for --cluster-cidr: want an IPv4 CIDR/],
+    ['--node-ip=nope', /for --node-ip: want an IPv4 address/],
+    ['--max-pods=0', /for --max-pods: want an integer in \[1, 10000\]/],
+    ['--register-with-taints=a:Bad', /effect must be one of NoSchedule, PreferNoSchedule, NoExecute/],
+    ['--cni-bridge=a-bridge-name-too-long', /want a network device name of 1 to 15 characters/],
+  ];
+  for (const [flag, message] of cases) {
+    const r = await run(process.execPath, [kubelet, '--kubeconfig=/nonexistent', flag]);
+    assert.equal(r.code, 2, flag);
+    assert.match(r.stderr, message, flag);
+  }
 });
