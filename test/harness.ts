@@ -4,10 +4,10 @@
 // any reason — a failing test never leaves an etcd behind.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { NodeLayout } from '../kubelet/lifecycle.js';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -133,6 +133,80 @@ const liveProcesses = new Set<ProcessState>();
 const liveHomes = new Set<string>();
 let cleanupInstalled = false;
 
+/**
+ * NodeRanges are a real test node's cluster CIDR (a /20 of 10.240.0.0/14) and service CIDR (a /24
+ * of 10.112.0.0/14), held by a lock directory so two test processes never pick the same.
+ */
+export interface NodeRanges {
+  clusterCIDR: string;
+  serviceCIDR: string;
+  release(): void;
+}
+
+const rangeLocks = join(tmpdir(), 'skiff-test-node-ranges');
+
+/**
+ * reserveNodeRanges takes the first free of the 64 slots, in random order: a slot is a directory
+ * whose `owner` file names the holding process and home; a slot whose process is gone, or whose
+ * home was removed, is taken over. The slot is released with the home (release, or the exit handler).
+ */
+export function reserveNodeRanges(home: string): NodeRanges {
+  mkdirSync(rangeLocks, { recursive: true });
+  const order = Array.from({ length: 64 }, (_, i) => i).sort(() => Math.random() - 0.5);
+  for (const n of order) {
+    const slot = join(rangeLocks, String(n));
+    let taken = false;
+    try {
+      mkdirSync(slot);
+      taken = true;
+    } catch {
+      try {
+        const [pid, owner] = readFileSync(join(slot, 'owner'), 'utf8').split('\n');
+        let alive = true;
+        try {
+          process.kill(Number(pid), 0);
+        } catch {
+          alive = false;
+        }
+        if (!alive || !owner || !existsSync(owner)) {
+          rmSync(slot, { recursive: true, force: true });
+          mkdirSync(slot);
+          taken = true;
+        }
+      } catch {
+        // another process is taking it over right now, or just made it: leave it
+      }
+    }
+    if (!taken) continue;
+    writeFileSync(join(slot, 'owner'), `${process.pid}\n${home}`);
+    liveRangeSlots.add(slot);
+    return {
+      clusterCIDR: `10.${240 + (n >> 4)}.${(n & 15) * 16}.0/20`,
+      serviceCIDR: `10.${112 + (n >> 4)}.${(n & 15) * 16}.0/24`,
+      release: () => {
+        rmSync(slot, { recursive: true, force: true });
+        liveRangeSlots.delete(slot);
+      },
+    };
+  }
+  throw new Error(`no free test node range in ${rangeLocks}`);
+}
+
+const liveRangeSlots = new Set<string>();
+
+/** releaseRangesOf frees the range slots held for home. */
+function releaseRangesOf(home: string): void {
+  for (const slot of liveRangeSlots) {
+    try {
+      if (readFileSync(join(slot, 'owner'), 'utf8').split('\n')[1] !== home) continue;
+    } catch {
+      // gone already
+    }
+    rmSync(slot, { recursive: true, force: true });
+    liveRangeSlots.delete(slot);
+  }
+}
+
 // Real nodes started here, by home: what of them lives outside the home.
 const liveNodes = new Map<string, NodeLayout>();
 
@@ -151,6 +225,8 @@ function cleanupNow(): void {
   liveProcesses.clear();
   for (const layout of liveNodes.values()) cleanupNodeSync(layout);
   liveNodes.clear();
+  for (const slot of liveRangeSlots) rmSync(slot, { recursive: true, force: true });
+  liveRangeSlots.clear();
   for (const h of liveHomes) rmSync(h, { recursive: true, force: true });
   liveHomes.clear();
 }
@@ -233,6 +309,7 @@ async function stopAll(started: ProcessState[], home: string, keepHome: boolean,
   if (config) await stopComponents(contextFor(config));
   if (config?.realNode) await cleanupNode(nodeLayout(contextFor(config)));
   liveNodes.delete(home);
+  releaseRangesOf(home);
   if (!keepHome) rmSync(home, { recursive: true, force: true });
   liveHomes.delete(home);
 }
@@ -280,13 +357,12 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     simulatedNodes: opts.simulatedNodes ?? 0,
     extraArgs: opts.extraArgs,
     realNode: opts.realNode ?? false,
-    ...(opts.realNode
-      ? {
-          clusterCIDR: opts.clusterCIDR ?? `10.${240 + randomInt(4)}.${randomInt(16) * 16}.0/20`,
-          serviceCIDR: opts.serviceCIDR ?? `10.${112 + randomInt(4)}.${randomInt(256)}.0/24`,
-        }
-      : {}),
   };
+  if (config.realNode) {
+    const ranges = reserveNodeRanges(home);
+    config.clusterCIDR = opts.clusterCIDR ?? ranges.clusterCIDR;
+    config.serviceCIDR = opts.serviceCIDR ?? ranges.serviceCIDR;
+  }
   const all = clusterComponents(config);
   const selected = opts.components ? all.filter((c) => opts.components!.includes(c.name)) : all;
   const ctx = contextFor(config);
@@ -298,6 +374,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   } catch (err) {
     if (config.realNode) await cleanupNode(nodeLayout(ctx)).catch(() => undefined);
     liveNodes.delete(home);
+    releaseRangesOf(home);
     if (!keepHome) rmSync(home, { recursive: true, force: true });
     liveHomes.delete(home);
     throw err;

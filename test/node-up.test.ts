@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { cleanupNode } from '../kubelet/lifecycle.js';
 import { contextFor, defaultConfig, saveConfig } from '../lib/process/cluster.js';
 import { type ClusterConfig, nodeEntry, nodeLayout, nodeName } from '../lib/process/components.js';
 import { freePorts } from '../lib/process/ports.js';
-import { kubectlBinary, run } from './harness.js';
+import { kubectlBinary, reserveNodeRanges, run } from './harness.js';
 
 function missingTools(): string {
   if (process.getuid?.() !== 0) return 'needs root';
@@ -108,6 +108,8 @@ function leftovers(c: ClusterConfig, netns: string): string[] {
 
 test('skiff up/down with a real node: progress, status, logs, images, no leftovers, sandboxes kept for the next up', { skip: skip || false, timeout: 600_000 }, async (t) => {
   const ports = await freePorts(11);
+  const ranges = reserveNodeRanges(home);
+  t.after(() => ranges.release());
   const suffix = randomBytes(3).toString('hex');
   config = {
     ...defaultConfig(home),
@@ -123,8 +125,8 @@ test('skiff up/down with a real node: progress, status, logs, images, no leftove
     containerdMetricsPort: ports[9]!,
     bindAddress: '127.0.0.1',
     realNode: true,
-    clusterCIDR: `10.${240 + randomInt(4)}.${randomInt(16) * 16}.0/20`,
-    serviceCIDR: `10.${112 + randomInt(4)}.${randomInt(256)}.0/24`,
+    clusterCIDR: ranges.clusterCIDR,
+    serviceCIDR: ranges.serviceCIDR,
     cniBridge: `sknb${suffix}`,
     sinkDevice: `skns${suffix}`,
     cniNetworkName: `skn-${suffix}`,
