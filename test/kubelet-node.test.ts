@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, release } from 'node:os';
@@ -119,6 +120,14 @@ test('a real node: registered Ready with the machine\'s facts, Lease renewed, po
   assert.equal(node.metadata?.labels?.['kubernetes.io/os'], 'linux');
   const kubectl = await c.kubectl(['get', 'node', name, '-o', 'wide', '--no-headers']);
   assert.match(kubectl.stdout, new RegExp(`^${name}\\s+Ready\\s+.*v1\\.32\\.\\S+\\s+${s.addresses![0]!.address}\\s.*containerd://`), kubectl.stdout + kubectl.stderr);
+
+  // The kubelet's identity is system:node:<name> in system:nodes; its serving certificate covers the node's addresses.
+  const clientCert = new X509Certificate(readFileSync(join(c.home, 'pki', 'kubelet-client.crt')));
+  assert.equal(clientCert.subject.split('\n').find((l) => l.startsWith('CN='))?.slice(3), `system:node:${name}`);
+  assert.ok(clientCert.subject.split('\n').includes('O=system:nodes'), clientCert.subject);
+  const servingCert = new X509Certificate(readFileSync(join(c.home, 'pki', 'kubelet-serving.crt')));
+  for (const host of ['127.0.0.1', s.addresses![0]!.address]) assert.ok(servingCert.checkIP(host), `serving certificate covers ${host}`);
+  assert.ok(servingCert.checkHost(name), `serving certificate covers ${name}`);
 
   // The kubelet's node events, as `kubectl describe node` lists them.
   await waitFor('the kubelet\'s node events', async () => {
