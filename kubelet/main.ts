@@ -191,7 +191,17 @@ runComponent({
     });
     addReadyCheck('node-ready', () => (agent.ready ? undefined : 'the Node is not Ready yet'));
     new Gauge({ name: 'kubelet_node_name', help: 'The node\'s name; the value is always 1.', labelNames: ['node'], registers: [metrics], collect() { this.set({ node: nodeName }, 1); } });
-    await agent.start();
+    // As the kubelet does, keep trying to register while the apiserver is away, with back-off.
+    for (let delay = 500; ; delay = Math.min(delay * 2, 7_000)) {
+      try {
+        await agent.start();
+        break;
+      } catch (err) {
+        if (signal.aborted) return;
+        log.warn('Unable to register node with API server', { node: nodeName, err: (err as Error).message, retryMs: delay });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
 
     const server = await startKubeletServer({
       address: f.address!,
