@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cniConflist, cniRulesOf, masqueradeExceptionRule, type NodeNetwork, splitRule } from './network.js';
+import { cniConflist, cniRulesOf, exceptionPosition, masqueradeExceptionRule, type NodeNetwork, splitRule } from './network.js';
 
 const net: NodeNetwork = {
   name: 'skiff-abc',
@@ -33,6 +33,10 @@ test('the conflist: bridge (gateway, masquerade, hairpin) with host-local on the
 test('pod-to-pod traffic inside the cluster CIDR is exempt from masquerade', () => {
   assert.deepEqual(masqueradeExceptionRule(net).slice(0, 4), ['-s', '10.240.0.0/16', '-d', '10.240.0.0/16']);
   assert.equal(masqueradeExceptionRule(net).at(-1), 'RETURN');
+  // Below kube-proxy's jump (its marked Service traffic is still masqueraded), else first.
+  const withProxy = ['-P POSTROUTING ACCEPT', '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING', '-A POSTROUTING -s 10.240.3.2/32 -j CNI-1111'].join('\n');
+  assert.equal(exceptionPosition(withProxy), 2);
+  assert.equal(exceptionPosition('-P POSTROUTING ACCEPT\n-A POSTROUTING -s 10.240.3.2/32 -j CNI-1111\n'), 1);
 });
 
 test('cleanup finds the CNI rules and per-pod chains of its own network only, never the shared hostport chains', () => {

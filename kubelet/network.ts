@@ -111,14 +111,29 @@ export async function setUpSink(net: NodeNetwork): Promise<void> {
   for (const cidr of [net.clusterCIDR, net.serviceCIDR]) await sh('ip', ['route', 'replace', cidr, 'dev', net.sink]);
 }
 
-/** ensureMasqueradeException inserts the pod-to-pod RETURN rule at the top of nat POSTROUTING, once. */
+/**
+ * exceptionPosition is the rule number at which the pod-to-pod RETURN goes into nat POSTROUTING
+ * (given `iptables -t nat -S POSTROUTING`): just below kube-proxy's KUBE-POSTROUTING jump when
+ * there is one, so Service traffic marked for masquerade (a pod reaching itself through its
+ * Service) is still masqueraded; otherwise first, above the bridge plugin's per-pod rules. A
+ * proxy that starts later prepends its jump above it.
+ */
+export function exceptionPosition(postrouting: string): number {
+  const rules = postrouting.split('\n').filter((l) => l.startsWith('-A POSTROUTING '));
+  const jump = rules.findIndex((l) => / -j KUBE-POSTROUTING(\s|$)/.test(l));
+  return jump >= 0 ? jump + 2 : 1;
+}
+
+/** ensureMasqueradeException inserts the pod-to-pod RETURN rule into nat POSTROUTING, once. */
 export async function ensureMasqueradeException(net: NodeNetwork): Promise<void> {
   const rule = masqueradeExceptionRule(net);
   const present = await run('iptables', ['-w', '-t', 'nat', '-C', 'POSTROUTING', ...rule]).then(
     () => true,
     () => false,
   );
-  if (!present) await sh('iptables', ['-w', '-t', 'nat', '-I', 'POSTROUTING', '1', ...rule]);
+  if (present) return;
+  const position = exceptionPosition(await sh('iptables', ['-w', '-t', 'nat', '-S', 'POSTROUTING']));
+  await sh('iptables', ['-w', '-t', 'nat', '-I', 'POSTROUTING', String(position), ...rule]);
 }
 
 /** setUpNodeNetwork writes the conflist for podCIDR and sets up the sink and the masquerade exception. */
