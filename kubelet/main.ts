@@ -145,6 +145,12 @@ runComponent({
       process.exit(2);
     }
 
+    for (const name of ['tls-cert-file', 'tls-private-key-file', 'client-ca-file']) {
+      if (!f[name]) {
+        log.error('The kubelet API needs a serving certificate and the CA of the apiserver\'s client certificate', { missingFlag: name });
+        process.exit(2);
+      }
+    }
     const hostname = osHostname().toLowerCase();
     const nodeName = f['node-name'] || hostname;
     const nodeIP = f['node-ip'] || defaultNodeIP();
