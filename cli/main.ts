@@ -2,6 +2,7 @@
 // main is the `skiff` command: it dispatches to one subcommand per file in this folder.
 
 import { downCommand } from './down.js';
+import { imageCommandSpec } from './image.js';
 import { logsCommand } from './logs.js';
 import { UsageError, type CommandSpec } from './options.js';
 import { simCommand } from './sim.js';
@@ -10,7 +11,7 @@ import { superviseCommand } from './supervise.js';
 import { upCommand } from './up.js';
 
 /** commands are the subcommands, in the order help lists them. */
-const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, simCommand, superviseCommand];
+const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, superviseCommand];
 
 function mainUsage(): string {
   const listed = commands.filter((c) => !c.hidden);

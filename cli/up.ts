@@ -8,7 +8,7 @@ import { validateNonSpecialIP } from '../lib/api/core/validation.js';
 import { hostAddresses } from '../lib/pki.js';
 import { logFile } from '../lib/process/cluster.js';
 import { ensureSupervisor, supervisorLauncher, supervisorName } from '../lib/process/daemon.js';
-import { components, type ClusterConfig } from '../lib/process/components.js';
+import { clusterComponents, components, type ClusterConfig } from '../lib/process/components.js';
 import { contextFor, defaultConfig, loadConfig, prepareCluster, startComponents } from '../lib/process/cluster.js';
 import { homeFlag, intFlag, parseFlags, resolveHome, UsageError, type CommandSpec } from './options.js';
 
@@ -29,6 +29,9 @@ Flags:
       --simulated-nodes N      run N simulated Nodes (sim-0 … sim-N-1) with no containers,
                                for scheduling and controller experiments (default 0)
       --cluster-cidr CIDR      pod network Nodes' podCIDRs are cut from (default 10.244.0.0/16)
+      --service-cidr CIDR      range ClusterIPs are allocated from (default 10.96.0.0/12)
+      --real-node BOOL         run a containerd and a kubelet here: one real Node that runs
+                               pods (default true; needs root and scripts/setup.sh's packages)
   -v, --v N                    log verbosity of the components (default 0)
       --only LIST              start only these components (comma-separated; for debugging)
   -h, --help                   show this help
@@ -46,6 +49,8 @@ const options = {
   'apiserver-cert-extra-sans': { type: 'string' },
   'simulated-nodes': { type: 'string' },
   'cluster-cidr': { type: 'string' },
+  'service-cidr': { type: 'string' },
+  'real-node': { type: 'string' },
   v: { type: 'string', short: 'v' },
   only: { type: 'string' },
 } as const;
@@ -71,6 +76,8 @@ export function upConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     extraSANs: values['apiserver-cert-extra-sans'] !== undefined ? splitList(values['apiserver-cert-extra-sans']) : base.extraSANs,
     simulatedNodes: intFlag('--simulated-nodes', values['simulated-nodes'], 0, 100_000) ?? base.simulatedNodes,
     clusterCIDR: values['cluster-cidr'] ?? base.clusterCIDR,
+    serviceCIDR: values['service-cidr'] ?? base.serviceCIDR,
+    realNode: boolFlag('--real-node', values['real-node']) ?? base.realNode,
   };
   const only = values.only !== undefined ? splitList(values.only) : undefined;
   for (const name of only ?? []) {
@@ -79,6 +86,13 @@ export function upConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     }
   }
   return { config, only, help: values.help === true };
+}
+
+function boolFlag(name: string, v: string | undefined): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new UsageError(`invalid value "${v}" for ${name}: want true or false`);
 }
 
 function splitList(s: string): string[] {
@@ -92,7 +106,8 @@ async function up(argv: string[]): Promise<number> {
     return 0;
   }
   const ctx = contextFor(config);
-  const selected = only ? components.filter((c) => only.includes(c.name)) : components;
+  const all = clusterComponents(config);
+  const selected = only ? all.filter((c) => only.includes(c.name)) : all;
   const out = process.stdout;
   out.write(`Cluster home: ${config.home}\n`);
   await prepareCluster(ctx);
@@ -113,6 +128,7 @@ async function up(argv: string[]): Promise<number> {
             ? `ready (${(r.elapsedMs / 1000).toFixed(1)}s, pid ${r.state.pid})\n`
             : `already running (pid ${r.state.pid})\n`,
         ),
+      note: (_name, line) => out.write(`      ${line}\n`),
     }, supervisorLauncher(ctx));
   } catch (err) {
     out.write('failed\n');

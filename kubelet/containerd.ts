@@ -23,6 +23,8 @@ export interface ContainerdOptions {
   sandboxImage?: string;
   /** cniBinDir holds the CNI plugins; Debian's /usr/lib/cni by default. */
   cniBinDir?: string;
+  /** metricsAddress (host:port) serves /v1/metrics over plain HTTP: the health check of a supervised containerd. */
+  metricsAddress?: string;
 }
 
 /** ContainerdPaths are the files and directories of one containerd under its dir. */
@@ -81,7 +83,7 @@ state = ${tomlString(p.state)}
   level = "info"
 
 [metrics]
-  address = ""
+  address = ${tomlString(opts.metricsAddress ?? '')}
 
 [plugins."io.containerd.internal.v1.opt"]
   path = ${tomlString(p.opt)}

@@ -7,7 +7,7 @@ import type { Taint } from '../lib/api/core/types.js';
 import type { FlagSpec } from '../lib/flags.js';
 import { parseDuration } from '../lib/machinery/duration.js';
 import { type LabelSelectorExpr, parseLabelSelector } from '../lib/machinery/labels.js';
-import { isQualifiedName, isValidLabelValue } from '../lib/machinery/validation.js';
+import { NodeFlagError, parseLabelsFlag, parseTaintsFlag } from '../lib/node/flags.js';
 import { type IPv4Cidr, parseIPv4Cidr } from '../lib/net/ip.js';
 
 /** SimConfig is everything the simulator was told, checked. */
@@ -66,47 +66,23 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
-
-function list(s: string): string[] {
-  return s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
-}
-
 /** parseNodeLabels reads `k=v,…` (kubelet's --node-labels syntax), checking keys and values as the API will. */
 export function parseNodeLabels(s: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list(s)) {
-    const eq = item.indexOf('=');
-    if (eq < 0) throw new ConfigError(`invalid --node-labels entry ${JSON.stringify(item)}: want key=value`);
-    const k = item.slice(0, eq);
-    const v = item.slice(eq + 1);
-    const errs = [...isQualifiedName(k), ...isValidLabelValue(v)];
-    if (errs.length) throw new ConfigError(`invalid --node-labels entry ${JSON.stringify(item)}: ${errs.join('; ')}`);
-    out[k] = v;
-  }
-  return out;
+  return asConfigError(() => parseLabelsFlag(s, 'node-labels'));
 }
 
 /** parseNodeTaints reads `key=value:Effect` or `key:Effect` items (kubelet's --register-with-taints syntax). */
 export function parseNodeTaints(s: string): Taint[] {
-  const out: Taint[] = [];
-  for (const item of list(s)) {
-    const colon = item.lastIndexOf(':');
-    if (colon < 0) throw new ConfigError(`invalid --node-taints entry ${JSON.stringify(item)}: want key=value:Effect or key:Effect`);
-    const effect = item.slice(colon + 1);
-    const kv = item.slice(0, colon);
-    const eq = kv.indexOf('=');
-    const key = eq < 0 ? kv : kv.slice(0, eq);
-    const value = eq < 0 ? '' : kv.slice(eq + 1);
-    if (!taintEffects.includes(effect)) {
-      throw new ConfigError(`invalid --node-taints entry ${JSON.stringify(item)}: effect must be one of ${taintEffects.join(', ')}`);
-    }
-    const errs = [...isQualifiedName(key), ...isValidLabelValue(value)];
-    if (errs.length) throw new ConfigError(`invalid --node-taints entry ${JSON.stringify(item)}: ${errs.join('; ')}`);
-    if (out.some((t) => t.key === key && t.effect === effect)) throw new ConfigError(`duplicate --node-taints entry for ${key}:${effect}`);
-    out.push(value ? { key, value, effect } : { key, effect });
+  return asConfigError(() => parseTaintsFlag(s, 'node-taints'));
+}
+
+function asConfigError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof NodeFlagError) throw new ConfigError(err.message);
+    throw err;
   }
-  return out;
 }
 
 function int(flag: string, v: string, min: number, max: number): number {

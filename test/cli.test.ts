@@ -46,7 +46,7 @@ describe('skiff command', () => {
     const up = await skiff([
       'up', ...flags, ...only,
       `--etcd-port=${etcdPort}`, `--etcd-peer-port=${peerPort}`, `--secure-port=${apiPort}`,
-      '--bind-address=127.0.0.1',
+      '--bind-address=127.0.0.1', '--real-node=false',
     ]);
     assert.equal(up.code, 0, up.stdout + up.stderr);
     assert.match(up.stdout, /\[1\/\d\] etcd … ready \(\d+\.\ds, pid \d+\)/);

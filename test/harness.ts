@@ -3,8 +3,11 @@
 // Every process it starts is killed, and every home removed, when the test process exits for
 // any reason — a failing test never leaves an etcd behind.
 
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { NodeLayout } from '../kubelet/lifecycle.js';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -18,9 +21,21 @@ import {
   readAdminToken,
   startComponents,
   stateFile,
+  stopComponentProcess,
   stopComponents,
 } from '../lib/process/cluster.js';
-import { apiserver, apiserverURL, components, etcd, etcdEndpoint, type ClusterConfig, type Component } from '../lib/process/components.js';
+import { cleanupNode } from '../kubelet/lifecycle.js';
+import {
+  apiserver,
+  apiserverURL,
+  clusterComponents,
+  components,
+  etcd,
+  etcdEndpoint,
+  nodeLayout,
+  type ClusterConfig,
+  type Component,
+} from '../lib/process/components.js';
 import { freePorts } from '../lib/process/ports.js';
 import { isAlive, killNow, readState, spawnDetached, stopProcess, waitForHealthy, type ProcessState } from '../lib/process/supervisor.js';
 
@@ -101,6 +116,16 @@ export interface StartClusterOptions {
   simulatedNodes?: number;
   /** keepHome leaves the temporary home on disk after stop, for debugging (also $SKIFF_TEST_KEEP=1). */
   keepHome?: boolean;
+  /**
+   * realNode also starts a containerd and a kubelet in the home: one real Node, with a bridge,
+   * sink device, CNI network name and pod cgroup root of this cluster's own (needs root). Its
+   * pods, links, rules, mounts and cgroups are removed when the cluster stops or the test process
+   * exits, however it ends.
+   */
+  realNode?: boolean;
+  /** clusterCIDR and serviceCIDR default to a random /20 of 10.240.0.0/14 and a random /24 of 10.112.0.0/14 for a real node. */
+  clusterCIDR?: string;
+  serviceCIDR?: string;
 }
 
 // Everything started here, for the exit handler. Entries leave as they are stopped.
@@ -108,10 +133,100 @@ const liveProcesses = new Set<ProcessState>();
 const liveHomes = new Set<string>();
 let cleanupInstalled = false;
 
+/**
+ * NodeRanges are a real test node's cluster CIDR (a /20 of 10.240.0.0/14) and service CIDR (a /24
+ * of 10.112.0.0/14), held by a lock directory so two test processes never pick the same.
+ */
+export interface NodeRanges {
+  clusterCIDR: string;
+  serviceCIDR: string;
+  release(): void;
+}
+
+const rangeLocks = join(tmpdir(), 'skiff-test-node-ranges');
+
+/**
+ * reserveNodeRanges takes the first free of the 64 slots, in random order: a slot is a directory
+ * whose `owner` file names the holding process and home; a slot whose process is gone, or whose
+ * home was removed, is taken over. The slot is released with the home (release, or the exit handler).
+ */
+export function reserveNodeRanges(home: string): NodeRanges {
+  mkdirSync(rangeLocks, { recursive: true });
+  const order = Array.from({ length: 64 }, (_, i) => i).sort(() => Math.random() - 0.5);
+  for (const n of order) {
+    const slot = join(rangeLocks, String(n));
+    let taken = false;
+    try {
+      mkdirSync(slot);
+      taken = true;
+    } catch {
+      try {
+        const [pid, owner] = readFileSync(join(slot, 'owner'), 'utf8').split('\n');
+        let alive = true;
+        try {
+          process.kill(Number(pid), 0);
+        } catch {
+          alive = false;
+        }
+        if (!alive || !owner || !existsSync(owner)) {
+          rmSync(slot, { recursive: true, force: true });
+          mkdirSync(slot);
+          taken = true;
+        }
+      } catch {
+        // another process is taking it over right now, or just made it: leave it
+      }
+    }
+    if (!taken) continue;
+    writeFileSync(join(slot, 'owner'), `${process.pid}\n${home}`);
+    liveRangeSlots.add(slot);
+    return {
+      clusterCIDR: `10.${240 + (n >> 4)}.${(n & 15) * 16}.0/20`,
+      serviceCIDR: `10.${112 + (n >> 4)}.${(n & 15) * 16}.0/24`,
+      release: () => {
+        rmSync(slot, { recursive: true, force: true });
+        liveRangeSlots.delete(slot);
+      },
+    };
+  }
+  throw new Error(`no free test node range in ${rangeLocks}`);
+}
+
+const liveRangeSlots = new Set<string>();
+
+/** releaseRangesOf frees the range slots held for home. */
+function releaseRangesOf(home: string): void {
+  for (const slot of liveRangeSlots) {
+    try {
+      if (readFileSync(join(slot, 'owner'), 'utf8').split('\n')[1] !== home) continue;
+    } catch {
+      // gone already
+    }
+    rmSync(slot, { recursive: true, force: true });
+    liveRangeSlots.delete(slot);
+  }
+}
+
+// Real nodes started here, by home: what of them lives outside the home.
+const liveNodes = new Map<string, NodeLayout>();
+
+/** cleanupNodeSync runs kubelet/lifecycle.ts's cleanupNode in a child process, for the synchronous 'exit' event. */
+function cleanupNodeSync(layout: NodeLayout): void {
+  const mod = fileURLToPath(new URL('../kubelet/lifecycle.js', import.meta.url));
+  spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(mod)}); await m.cleanupNode(${JSON.stringify(layout)});`], {
+    stdio: 'inherit',
+    timeout: 60_000,
+  });
+}
+
 /** cleanupNow kills whatever is still running and removes homes; synchronous, for 'exit'. */
 function cleanupNow(): void {
   for (const p of liveProcesses) killNow(p);
   liveProcesses.clear();
+  for (const layout of liveNodes.values()) cleanupNodeSync(layout);
+  liveNodes.clear();
+  for (const slot of liveRangeSlots) rmSync(slot, { recursive: true, force: true });
+  liveRangeSlots.clear();
   for (const h of liveHomes) rmSync(h, { recursive: true, force: true });
   liveHomes.clear();
 }
@@ -137,7 +252,8 @@ function makeHome(): string {
 }
 
 async function testConfig(home: string, verbosity?: number): Promise<ClusterConfig> {
-  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort] = await freePorts(6);
+  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort, kubeletPort, kubeletHealthPort, streamPort, metricsPort] = await freePorts(10);
+  const suffix = randomBytes(3).toString('hex');
   return {
     ...defaultConfig(home),
     etcdClientPort: etcdClientPort!,
@@ -146,6 +262,16 @@ async function testConfig(home: string, verbosity?: number): Promise<ClusterConf
     controllerManagerPort: controllerManagerPort!,
     schedulerPort: schedulerPort!,
     simPort: simPort!,
+    // A real node only when a test asks; its devices, network and cgroups carry the cluster's own suffix.
+    realNode: false,
+    kubeletPort: kubeletPort!,
+    kubeletHealthPort: kubeletHealthPort!,
+    containerdStreamPort: streamPort!,
+    containerdMetricsPort: metricsPort!,
+    cniBridge: `sknb${suffix}`,
+    sinkDevice: `skns${suffix}`,
+    cniNetworkName: `skn-${suffix}`,
+    cgroupRoot: `/skn-${suffix}`,
     // Tests serve on loopback only. The advertised address stays the host's own (the default):
     // the `kubernetes` Endpoints may not hold a loopback IP.
     bindAddress: '127.0.0.1',
@@ -175,11 +301,15 @@ async function startProcesses(config: ClusterConfig, selected: readonly Componen
 
 async function stopAll(started: ProcessState[], home: string, keepHome: boolean, config?: ClusterConfig): Promise<void> {
   for (const p of [...started].reverse()) {
-    await stopProcess(p, { graceMs: 5_000 });
+    if (config) await stopComponentProcess(contextFor(config), components.find((c) => c.name === p.name), p, 5_000);
+    else await stopProcess(p, { graceMs: 5_000 });
     liveProcesses.delete(p);
   }
   // Anything else this home recorded (a component a test restarted by hand) goes too.
   if (config) await stopComponents(contextFor(config));
+  if (config?.realNode) await cleanupNode(nodeLayout(contextFor(config)));
+  liveNodes.delete(home);
+  releaseRangesOf(home);
   if (!keepHome) rmSync(home, { recursive: true, force: true });
   liveHomes.delete(home);
 }
@@ -221,14 +351,30 @@ export async function startEtcd(): Promise<EtcdInstance> {
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
   const keepHome = opts.keepHome ?? process.env.SKIFF_TEST_KEEP === '1';
   const home = makeHome();
-  const config = { ...(await testConfig(home, opts.verbosity)), simulatedNodes: opts.simulatedNodes ?? 0, extraArgs: opts.extraArgs };
-  const selected = opts.components ? components.filter((c) => opts.components!.includes(c.name)) : components;
+  const base = await testConfig(home, opts.verbosity);
+  const config: ClusterConfig = {
+    ...base,
+    simulatedNodes: opts.simulatedNodes ?? 0,
+    extraArgs: opts.extraArgs,
+    realNode: opts.realNode ?? false,
+  };
+  if (config.realNode) {
+    const ranges = reserveNodeRanges(home);
+    config.clusterCIDR = opts.clusterCIDR ?? ranges.clusterCIDR;
+    config.serviceCIDR = opts.serviceCIDR ?? ranges.serviceCIDR;
+  }
+  const all = clusterComponents(config);
+  const selected = opts.components ? all.filter((c) => opts.components!.includes(c.name)) : all;
   const ctx = contextFor(config);
+  if (config.realNode) liveNodes.set(home, nodeLayout(ctx));
   let started: ProcessState[];
   try {
     await prepareCluster(ctx, selected);
     started = await startProcesses(config, selected);
   } catch (err) {
+    if (config.realNode) await cleanupNode(nodeLayout(ctx)).catch(() => undefined);
+    liveNodes.delete(home);
+    releaseRangesOf(home);
     if (!keepHome) rmSync(home, { recursive: true, force: true });
     liveHomes.delete(home);
     throw err;

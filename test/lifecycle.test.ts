@@ -43,7 +43,7 @@ before(async () => {
   // Every port free, the client processes' health ports too (skiff up has no flags for those).
   const [etcd, peer, api, cm, sched, sim] = await freePorts(6);
   saveConfig({ ...defaultConfig(home), controllerManagerPort: cm!, schedulerPort: sched!, simPort: sim! });
-  up = await skiff(['up', `--etcd-port=${etcd}`, `--etcd-peer-port=${peer}`, `--secure-port=${api}`, '--bind-address=127.0.0.1', '--advertise-address', '127.0.0.1']);
+  up = await skiff(['up', '--real-node=false', `--etcd-port=${etcd}`, `--etcd-peer-port=${peer}`, `--secure-port=${api}`, '--bind-address=127.0.0.1', '--advertise-address', '127.0.0.1']);
 });
 
 after(async () => {

@@ -20,6 +20,7 @@ import type {
   PodSandboxConfig,
   PodSandboxFilter,
   PodSandboxStatusResponse,
+  StatusResponse,
   VersionResponse,
 } from './types.js';
 
@@ -106,6 +107,11 @@ export class CriClient {
   /** version asks for the runtime's name, version and CRI version. */
   version(): Promise<VersionResponse> {
     return this.call(this.runtime, 'Version', { version: 'v1' });
+  }
+
+  /** status asks for the runtime's conditions (RuntimeReady, NetworkReady). */
+  status(verbose = false): Promise<StatusResponse> {
+    return this.call(this.runtime, 'Status', { verbose });
   }
 
   /** runPodSandbox creates and starts a pod's sandbox (pause container, network) and returns its id. */

@@ -281,3 +281,17 @@ export interface AuthConfig {
   identity_token?: string;
   registry_token?: string;
 }
+
+/** RuntimeCondition is one of a runtime's conditions (RuntimeReady, NetworkReady). */
+export interface RuntimeCondition {
+  type: string;
+  status: boolean;
+  reason: string;
+  message: string;
+}
+
+/** StatusResponse is the runtime's status: its conditions and, when verbose, its details. */
+export interface StatusResponse {
+  status: { conditions: RuntimeCondition[] } | null;
+  info: Record<string, string>;
+}

@@ -8,6 +8,7 @@ import { writeKubeconfig } from '../kubeconfig.js';
 import { ensureCA, ensureClientCert, hostAddresses } from '../pki.js';
 import {
   apiserverURL,
+  clusterComponents,
   clusterPaths,
   components as allComponents,
   type ClusterConfig,
@@ -43,6 +44,16 @@ export function defaultConfig(home: string): ClusterConfig {
     simPort: 10260,
     simulatedNodes: 0,
     clusterCIDR: '10.244.0.0/16',
+    serviceCIDR: '10.96.0.0/12',
+    realNode: true,
+    kubeletPort: 10250,
+    kubeletHealthPort: 10248,
+    containerdStreamPort: 10010,
+    containerdMetricsPort: 1338,
+    cniBridge: 'skiff0',
+    sinkDevice: 'skiff-sink0',
+    cniNetworkName: 'skiff',
+    cgroupRoot: '/skiff',
   };
 }
 
@@ -87,7 +98,7 @@ export const adminIdentity = { name: 'admin', commonName: 'admin', organizations
  * token file, and whatever each component's prepare hook needs. Safe to repeat: existing files
  * that still fit are kept.
  */
-export async function prepareCluster(ctx: ComponentContext, components: readonly Component[] = allComponents): Promise<void> {
+export async function prepareCluster(ctx: ComponentContext, components: readonly Component[] = clusterComponents(ctx.config)): Promise<void> {
   const { paths } = ctx;
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   for (const dir of [paths.etcdDataDir, paths.pki]) mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -144,6 +155,8 @@ export interface StartResult {
 export interface StartProgress {
   begin?: (index: number, total: number, name: string) => void;
   end?: (result: StartResult) => void;
+  /** note gets the lines of a component's afterStart step (image imports). */
+  note?: (name: string, line: string) => void;
 }
 
 /**
@@ -203,7 +216,7 @@ export async function ensureRunning(ctx: ComponentContext, component: Component,
 /** startComponents ensures each component runs, in order; the first failure stops the sequence. */
 export async function startComponents(
   ctx: ComponentContext,
-  components: readonly Component[] = allComponents,
+  components: readonly Component[] = clusterComponents(ctx.config),
   progress: StartProgress = {},
   launcher?: Launcher,
 ): Promise<StartResult[]> {
@@ -213,6 +226,7 @@ export async function startComponents(
     const r = await ensureRunning(ctx, c, launcher);
     progress.end?.(r);
     results.push(r);
+    await c.afterStart?.(ctx, (line) => progress.note?.(c.name, line));
   }
   return results;
 }
@@ -240,14 +254,31 @@ export async function stopComponents(
       removeState(file);
       continue;
     }
-    const grace = allComponents.find((c) => c.name === name)?.stopGraceMs ?? 10_000;
-    const outcome = await stopProcess(state, { graceMs: grace });
+    const component = allComponents.find((c) => c.name === name);
+    const outcome = await stopComponentProcess(ctx, component, state);
     removeState(file);
     const r = { name, pid: state.pid, outcome };
     onStopped(r);
     results.push(r);
   }
+  // A process that died on its own left no state file, but maybe pods, links and rules: clean up regardless.
+  for (const c of clusterComponents(ctx.config)) {
+    if (c.afterStop && !results.some((r) => r.name === c.name)) await c.afterStop(ctx);
+  }
   return results;
+}
+
+/**
+ * stopComponentProcess stops one component's process with its hooks: beforeStop while it still
+ * runs (a failing hook does not keep it running), then SIGTERM/SIGKILL, then afterStop.
+ */
+export async function stopComponentProcess(ctx: ComponentContext, component: Component | undefined, state: ProcessState, graceMs?: number): Promise<StopResult['outcome']> {
+  if (component?.beforeStop && isAlive(state)) {
+    await component.beforeStop(ctx).catch((err: unknown) => process.stderr.write(`warning: ${component.name}: before stop: ${(err as Error).message}\n`));
+  }
+  const outcome = await stopProcess(state, { graceMs: graceMs ?? component?.stopGraceMs ?? 10_000 });
+  await component?.afterStop?.(ctx);
+  return outcome;
 }
 
 /** recordedNames lists components with a state file, in stop order. */
@@ -281,7 +312,7 @@ export interface ComponentStatus {
 }
 
 /** clusterStatus checks every component: is its process alive, and what its health URL answers. */
-export async function clusterStatus(ctx: ComponentContext, components: readonly Component[] = allComponents): Promise<ComponentStatus[]> {
+export async function clusterStatus(ctx: ComponentContext, components: readonly Component[] = clusterComponents(ctx.config)): Promise<ComponentStatus[]> {
   return Promise.all(
     components.map(async (c): Promise<ComponentStatus> => {
       const state = readState(stateFile(ctx, c.name));

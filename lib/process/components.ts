@@ -5,9 +5,13 @@
 // for an API client); nothing else needs to know about it.
 
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { containerdPaths, writeContainerdConfig } from '../../kubelet/containerd.js';
+import { cleanupNode, importNodeImages, type NodeLayout, stopPodSandboxes } from '../../kubelet/lifecycle.js';
 import { writeKubeconfig } from '../kubeconfig.js';
+import { defaultNodeIP } from '../node/address.js';
 import { ensureClientCert, ensureServingCert, apiserverHosts } from '../pki.js';
 import type { HealthCheck } from './supervisor.js';
 
@@ -35,6 +39,26 @@ export interface ClusterConfig {
   simArgs?: string[];
   /** clusterCIDR is the pod network every Node's /24 podCIDR is cut from. */
   clusterCIDR: string;
+  /** serviceCIDR is the range ClusterIPs are allocated from (the apiserver's --service-cluster-ip-range). */
+  serviceCIDR: string;
+  /** realNode runs a containerd and a kubelet on this machine: one real Node (default true). */
+  realNode: boolean;
+  /** nodeName is the real Node's name (default: the hostname, lower-cased). */
+  nodeName?: string;
+  /** nodeIP is the real Node's InternalIP (default: the address of the default route's interface). */
+  nodeIP?: string;
+  /** kubeletPort serves the kubelet API; kubeletHealthPort its /healthz and /metrics. */
+  kubeletPort: number;
+  kubeletHealthPort: number;
+  /** containerdStreamPort serves CRI streams (exec, attach, port-forward) on 127.0.0.1; containerdMetricsPort its /v1/metrics (health). */
+  containerdStreamPort: number;
+  containerdMetricsPort: number;
+  /** cniBridge, sinkDevice and cniNetworkName name the node's network pieces (unique per cluster on one machine; 15 bytes at most for devices). */
+  cniBridge: string;
+  sinkDevice: string;
+  cniNetworkName: string;
+  /** cgroupRoot is the cgroup the node's pods live under, in every hierarchy. */
+  cgroupRoot: string;
   /** extraArgs are more flags per component name (tests shorten timeouts with them). */
   extraArgs?: Record<string, string[]>;
 }
@@ -42,6 +66,11 @@ export interface ClusterConfig {
 /** ClusterPaths are the files and folders under a cluster's home. */
 export interface ClusterPaths {
   home: string;
+  /** containerd is the node's containerd's dir (config, root, state, socket, CNI config). */
+  containerd: string;
+  /** kubelet is the kubelet's --root-dir; podLogs where containers log. */
+  kubelet: string;
+  podLogs: string;
   etcdDataDir: string;
   pki: string;
   logs: string;
@@ -57,6 +86,9 @@ export function clusterPaths(home: string): ClusterPaths {
   const pki = join(home, 'pki');
   return {
     home,
+    containerd: join(home, 'containerd'),
+    kubelet: join(home, 'kubelet'),
+    podLogs: join(home, 'pod-logs'),
     etcdDataDir: join(home, 'etcd'),
     pki,
     logs: join(home, 'logs'),
@@ -92,6 +124,12 @@ export interface Component {
   startTimeoutMs: number;
   /** stopGraceMs is how long SIGTERM gets before SIGKILL. */
   stopGraceMs: number;
+  /** afterStart runs once the process is healthy (containerd: import the images), telling progress one line per step. */
+  afterStart?: (ctx: ComponentContext, progress: (line: string) => void) => Promise<void>;
+  /** beforeStop runs before SIGTERM (containerd: stop the pod sandboxes through CRI). */
+  beforeStop?: (ctx: ComponentContext) => Promise<void>;
+  /** afterStop runs once the process is gone (containerd: remove what the node left on the machine). */
+  afterStop?: (ctx: ComponentContext) => Promise<void>;
 }
 
 /** etcdEndpoint is the client URL of the cluster's etcd. */
@@ -168,7 +206,7 @@ export const apiserver: Component = {
       `--tls-private-key-file=${join(paths.pki, 'apiserver.key')}`,
       `--client-ca-file=${join(paths.pki, 'ca.crt')}`,
       `--token-auth-file=${paths.tokenFile}`,
-      '--service-cluster-ip-range=10.96.0.0/12',
+      `--service-cluster-ip-range=${config.serviceCIDR}`,
       '--service-node-port-range=30000-32767',
       `-v=${config.verbosity}`,
       ...(config.extraArgs?.apiserver ?? []),
@@ -190,22 +228,26 @@ export const apiserver: Component = {
 function clientComponent(opts: {
   name: string;
   entry: string;
-  identity: { commonName: string; organizations: string[] };
+  identity: { commonName: string; organizations: string[] } | ((config: ClusterConfig) => { commonName: string; organizations: string[] });
   port: (config: ClusterConfig) => number;
   args?: (ctx: ComponentContext) => string[];
+  /** servingHosts are the SANs of its serving certificate (default 127.0.0.1 and localhost). */
+  servingHosts?: (config: ClusterConfig) => string[];
 }): Component {
+  const identityOf = (config: ClusterConfig) => (typeof opts.identity === 'function' ? opts.identity(config) : opts.identity);
   const kubeconfig = (paths: ClusterPaths) => join(paths.pki, `${opts.name}.kubeconfig`);
   return {
     name: opts.name,
     prepare: async ({ config, paths }) => {
-      const cert = await ensureClientCert(paths.pki, { name: `${opts.name}-client`, ...opts.identity });
-      await ensureServingCert(paths.pki, { name: `${opts.name}-serving`, commonName: opts.name, hosts: ['127.0.0.1', 'localhost'] });
+      const identity = identityOf(config);
+      const cert = await ensureClientCert(paths.pki, { name: `${opts.name}-client`, ...identity });
+      await ensureServingCert(paths.pki, { name: `${opts.name}-serving`, commonName: opts.name, hosts: opts.servingHosts?.(config) ?? ['127.0.0.1', 'localhost'] });
       writeKubeconfig(kubeconfig(paths), {
         server: apiserverURL(config),
         caFile: join(paths.pki, 'ca.crt'),
         clientCert: cert.cert,
         clientKey: cert.key,
-        user: opts.identity.commonName,
+        user: identity.commonName,
       });
     },
     command: (ctx) =>
@@ -259,8 +301,93 @@ export const sim: Component = clientComponent({
   args: ({ config }) => [`--nodes=${config.simulatedNodes}`, ...(config.simArgs ?? [])],
 });
 
+/** nodeName is the real Node's name: config.nodeName, else the hostname lower-cased (as the kubelet's default). */
+export function nodeName(config: ClusterConfig): string {
+  return config.nodeName || hostname().toLowerCase();
+}
+
+/** nodeLayout is where the real node's containerd, network and pod cgroups are. */
+export function nodeLayout(ctx: ComponentContext): NodeLayout {
+  const { config, paths } = ctx;
+  return {
+    containerdDir: paths.containerd,
+    cgroupRoot: config.cgroupRoot,
+    network: {
+      name: config.cniNetworkName,
+      bridge: config.cniBridge,
+      sink: config.sinkDevice,
+      clusterCIDR: config.clusterCIDR,
+      serviceCIDR: config.serviceCIDR,
+      ipamDataDir: join(paths.kubelet, 'cni', 'networks'),
+    },
+  };
+}
+
+/**
+ * containerd is the real node's container runtime: an instance of skiff's own under the home
+ * (kubelet/containerd.ts), healthy once its metrics endpoint answers. Once up it holds skiff's
+ * images; before it stops, its pod sandboxes are stopped through CRI; after, whatever the node
+ * left on the machine is removed.
+ */
+export const containerd: Component = {
+  name: 'containerd',
+  prepare: async ({ config, paths }) => {
+    if (process.getuid?.() !== 0) throw new Error('containerd: a real node needs root (or run `skiff up --real-node=false`)');
+    writeContainerdConfig({ dir: paths.containerd, streamPort: config.containerdStreamPort, metricsAddress: `127.0.0.1:${config.containerdMetricsPort}` });
+  },
+  command: ({ paths }) => ({ command: process.env.SKIFF_CONTAINERD_BIN ?? 'containerd', args: ['--config', containerdPaths(paths.containerd).config] }),
+  health: ({ config }) => ({ url: `http://127.0.0.1:${config.containerdMetricsPort}/v1/metrics` }),
+  afterStart: ({ paths }, progress) => importNodeImages(paths.containerd, progress),
+  beforeStop: async ({ paths }) => {
+    await stopPodSandboxes(paths.containerd);
+  },
+  afterStop: async (ctx) => {
+    await cleanupNode(nodeLayout(ctx));
+  },
+  startTimeoutMs: 60_000,
+  stopGraceMs: 10_000,
+};
+
+/** kubelet is the real node's agent (kubelet/main.ts): user system:node:<name> in group system:nodes. */
+export const kubelet: Component = clientComponent({
+  name: 'kubelet',
+  entry: 'kubelet/main.js',
+  identity: (config) => ({ commonName: `system:node:${nodeName(config)}`, organizations: ['system:nodes'] }),
+  port: (c) => c.kubeletHealthPort,
+  servingHosts: (config) => ['127.0.0.1', 'localhost', kubeletNodeIP(config), nodeName(config), hostname().toLowerCase()],
+  args: (ctx) => {
+    const { config, paths } = ctx;
+    const layout = nodeLayout(ctx);
+    return [
+      `--node-name=${nodeName(config)}`,
+      `--node-ip=${kubeletNodeIP(config)}`,
+      `--root-dir=${paths.kubelet}`,
+      `--pod-logs-dir=${paths.podLogs}`,
+      `--container-runtime-endpoint=unix://${containerdPaths(paths.containerd).socket}`,
+      `--cni-conf-dir=${containerdPaths(paths.containerd).cniConfDir}`,
+      `--cni-bridge=${layout.network.bridge}`,
+      `--cni-network-name=${layout.network.name}`,
+      `--sink-device=${layout.network.sink}`,
+      `--cluster-cidr=${config.clusterCIDR}`,
+      `--service-cidr=${config.serviceCIDR}`,
+      `--cgroup-root=${config.cgroupRoot}`,
+      `--port=${config.kubeletPort}`,
+    ];
+  },
+});
+
+/** kubeletNodeIP is the real Node's InternalIP. */
+export function kubeletNodeIP(config: ClusterConfig): string {
+  return config.nodeIP || defaultNodeIP();
+}
+
 /** components is the cluster's processes in start order. */
-export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim];
+export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim, containerd, kubelet];
+
+/** clusterComponents are the processes a cluster with config runs: all of them, the real node's only when it has one. */
+export function clusterComponents(config: ClusterConfig): readonly Component[] {
+  return config.realNode ? components : components.filter((c) => c !== containerd && c !== kubelet);
+}
 
 /** componentNamed finds a component by name. */
 export function componentNamed(name: string): Component | undefined {

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ApiError, type Client } from '../lib/client/client.js';
+import { FakeClock } from '../lib/testing/fakeclock.js';
+import { CachingObjectSources } from './sources.js';
+
+/** countingClient answers GETs from a map (404 when absent, or throws fail once) and counts them. */
+function countingClient(objects: Map<string, unknown>) {
+  const calls: string[] = [];
+  let fail = false;
+  const client = {
+    get: async (r: { resource: string }, ns: string, name: string) => {
+      const key = `${r.resource}/${ns}/${name}`;
+      calls.push(key);
+      if (fail) {
+        fail = false;
+        throw new ApiError({ code: 500, reason: 'InternalError', message: 'boom' });
+      }
+      if (!objects.has(key)) throw new ApiError({ code: 404, reason: 'NotFound', message: `${name} not found` });
+      return objects.get(key);
+    },
+  } as unknown as Client;
+  return { client, calls, failNext: () => (fail = true) };
+}
+
+test('config maps and secrets are read once per TTL, absence included; other errors are not cached', async () => {
+  const objects = new Map<string, unknown>([['configmaps/ns/cm', { data: { a: '1' } }]]);
+  const { client, calls, failNext } = countingClient(objects);
+  const clock = new FakeClock();
+  const sources = new CachingObjectSources(client, clock, 5_000);
+
+  assert.deepEqual(await sources.getConfigMap('ns', 'cm'), { data: { a: '1' } });
+  assert.deepEqual(await sources.getConfigMap('ns', 'cm'), { data: { a: '1' } });
+  assert.equal(await sources.getSecret('ns', 'missing'), undefined);
+  assert.equal(await sources.getSecret('ns', 'missing'), undefined);
+  assert.deepEqual(calls, ['configmaps/ns/cm', 'secrets/ns/missing']);
+
+  objects.set('configmaps/ns/cm', { data: { a: '2' } });
+  clock.step(5_000);
+  assert.deepEqual(await sources.getConfigMap('ns', 'cm'), { data: { a: '2' } }, 'an update shows once the TTL passed');
+
+  failNext();
+  await assert.rejects(sources.getConfigMap('ns', 'other'), /boom/);
+  objects.set('configmaps/ns/other', { data: {} });
+  assert.deepEqual(await sources.getConfigMap('ns', 'other'), { data: {} }, 'a failed read is asked again at once');
+});

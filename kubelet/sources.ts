@@ -1,0 +1,62 @@
+// ObjectSources for the pod workers: the config maps and secrets pods refer to, read with GET and
+// kept for a short while, as the kubelet's default configMapAndSecretChangeDetectionStrategy
+// (Watch aside) reads through a TTL cache. A missing object is remembered as missing for the same
+// time, so a pod waiting for one does not hammer the apiserver.
+
+import type { ConfigMap } from '../lib/api/core/configmap.js';
+import type { Secret } from '../lib/api/core/secret.js';
+import { type Client, isNotFound, type ResourceType } from '../lib/client/client.js';
+import { ConfigMaps, Secrets } from '../lib/client/resources.js';
+import type { Clock } from '../lib/clock.js';
+import type { ObjectSources } from './volumes/volumes.js';
+
+/** DefaultObjectTTLMs is how long a read object (or its absence) is served from the cache. */
+export const DefaultObjectTTLMs = 5_000;
+
+interface Entry {
+  at: number;
+  value: Promise<unknown>;
+}
+
+/** CachingObjectSources reads config maps and secrets through client with a TTL cache. */
+export class CachingObjectSources implements ObjectSources {
+  private readonly cache = new Map<string, Entry>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly clock: Clock,
+    private readonly ttlMs = DefaultObjectTTLMs,
+  ) {}
+
+  getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
+    return this.get<ConfigMap>(ConfigMaps, namespace, name);
+  }
+
+  getSecret(namespace: string, name: string): Promise<Secret | undefined> {
+    return this.get<Secret>(Secrets, namespace, name);
+  }
+
+  /** invalidate drops every cached object of a namespace (or all), e.g. when a pod is re-synced on request. */
+  invalidate(namespace?: string): void {
+    for (const key of this.cache.keys()) if (namespace === undefined || key.split('/')[1] === namespace) this.cache.delete(key);
+  }
+
+  private get<T>(r: ResourceType, namespace: string, name: string): Promise<T | undefined> {
+    const key = `${r.resource}/${namespace}/${name}`;
+    const now = this.clock.now();
+    const hit = this.cache.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.value as Promise<T | undefined>;
+    const value = this.client.get<T>(r, namespace, name).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      // Errors other than "not found" are not cached: the next call asks again.
+      this.cache.delete(key);
+      throw err;
+    });
+    this.cache.set(key, { at: now, value });
+    // Entries expire lazily; keep the map from growing without bound on many distinct names.
+    if (this.cache.size > 10_000) {
+      for (const [k, e] of this.cache) if (now - e.at >= this.ttlMs) this.cache.delete(k);
+    }
+    return value;
+  }
+}
