@@ -11,6 +11,7 @@ import { objectDecodeError, type ResourceTypes } from '../registry/decode.js';
 import { fieldsOf, type FieldType } from '../openapi/fields.js';
 import { fieldMarkers } from '../openapi/gotags.js';
 import { ownValue, setOwn } from '../../lib/machinery/ownprops.js';
+import { stringifyJSON } from '../../lib/machinery/json.js';
 
 const { applyPatch, JsonPatchError } = fjp;
 
@@ -22,7 +23,7 @@ export const PatchType = {
   ApplyCBOR: 'application/apply-patch+cbor',
 } as const;
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Json = null | boolean | number | bigint | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
 
 function isObject(v: unknown): v is JsonObject {
@@ -151,7 +152,7 @@ function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: Pat
     return stripDirectives(rest) as JsonObject;
   }
   if (directive === 'delete') return {};
-  if (directive !== undefined && directive !== 'merge') throw invalidPatch(`Unrecognized $patch directive: ${JSON.stringify(directive)}`);
+  if (directive !== undefined && directive !== 'merge') throw invalidPatch(`Unrecognized $patch directive: ${stringifyJSON(directive)}`);
 
   const retainKeys = ownValue(patch, '$retainKeys');
   if (retainKeys !== undefined) {
@@ -172,7 +173,7 @@ function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: Pat
       const field = k.slice(directivePrefix.deleteFromPrimitiveList.length);
       if (!Array.isArray(v)) throw invalidPatch('invalid patch format of primitive list');
       const cur = ownValue(orig, field);
-      if (Array.isArray(cur)) setOwn(orig, field, cur.filter((x) => !v.some((d) => JSON.stringify(d) === JSON.stringify(x))));
+      if (Array.isArray(cur)) setOwn(orig, field, cur.filter((x) => !v.some((d) => stringifyJSON(d) === stringifyJSON(x))));
       continue;
     }
     if (v === null) {
@@ -202,7 +203,7 @@ function mergeList(orig: Json[], patch: Json[], path: string[], meta: PatchMetaL
   if (!pm.mergeKey) {
     // A merged list of primitives: union, keeping the original order first.
     const out = [...orig];
-    for (const e of patch) if (!out.some((x) => JSON.stringify(x) === JSON.stringify(e))) out.push(e);
+    for (const e of patch) if (!out.some((x) => stringifyJSON(x) === stringifyJSON(e))) out.push(e);
     return applyOrder(out, order, undefined);
   }
   const key = pm.mergeKey;
@@ -210,8 +211,8 @@ function mergeList(orig: Json[], patch: Json[], path: string[], meta: PatchMetaL
   for (const e of patch) {
     if (!isObject(e)) throw invalidPatch(`unable to merge list ${path.join('.')}: element is not an object`);
     const kv = e[key];
-    if (kv === undefined) throw invalidPatch(`map: ${JSON.stringify(e)} does not contain declared merge key: ${key}`);
-    const idx = out.findIndex((x) => isObject(x) && JSON.stringify(x[key]) === JSON.stringify(kv));
+    if (kv === undefined) throw invalidPatch(`map: ${stringifyJSON(e)} does not contain declared merge key: ${key}`);
+    const idx = out.findIndex((x) => isObject(x) && stringifyJSON(x[key]) === stringifyJSON(kv));
     if (e['$patch'] === 'delete') {
       if (idx >= 0) out.splice(idx, 1);
       continue;
@@ -224,8 +225,8 @@ function mergeList(orig: Json[], patch: Json[], path: string[], meta: PatchMetaL
 
 function applyOrder(list: Json[], order: Json | undefined, key: string | undefined): Json[] {
   if (!Array.isArray(order)) return list;
-  const id = (x: Json) => JSON.stringify(key && isObject(x) ? (x as JsonObject)[key] : x);
-  const pos = new Map(order.map((o, i) => [JSON.stringify(key && isObject(o) ? (o as JsonObject)[key] : o), i]));
+  const id = (x: Json) => stringifyJSON(key && isObject(x) ? (x as JsonObject)[key] : x);
+  const pos = new Map(order.map((o, i) => [stringifyJSON(key && isObject(o) ? (o as JsonObject)[key] : o), i]));
   const listed = list.filter((x) => pos.has(id(x))).sort((a, b) => pos.get(id(a))! - pos.get(id(b))!);
   const rest = list.filter((x) => !pos.has(id(x)));
   return [...listed, ...rest];
@@ -253,6 +254,6 @@ export function checkPatchedObject(def: ResourceTypes, next: Record<string, unkn
   const strategic = patchType === PatchType.Strategic;
   const msg = objectDecodeError(def, next, { flavor: strategic ? 'unstructured' : 'json' });
   if (msg === undefined) return;
-  const value = strategic ? goValueString(patch) : JSON.stringify(next);
+  const value = strategic ? goValueString(patch) : stringifyJSON(next);
   throw invalid({ group: '', kind: '' }, '', [invalidValue('patch', value, msg)]);
 }
