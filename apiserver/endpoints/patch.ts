@@ -11,7 +11,7 @@ import { objectDecodeError, type ResourceTypes } from '../registry/decode.js';
 import { fieldsOf, type FieldType } from '../openapi/fields.js';
 import { fieldMarkers } from '../openapi/gotags.js';
 import { ownValue, setOwn } from '../../lib/machinery/ownprops.js';
-import { stringifyJSON } from '../../lib/machinery/json.js';
+import { holdsBigInt, stringifyJSON } from '../../lib/machinery/json.js';
 
 const { applyPatch, JsonPatchError } = fjp;
 
@@ -30,9 +30,39 @@ function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * bigIntMark starts the string a BigInt stands in as while fast-json-patch works: it clones values
+ * and words its errors through JSON.stringify, which throws for a BigInt. Equal digits give equal
+ * strings, so `test` compares them exactly.
+ */
+const bigIntMark = '\u0000skiff-int64:';
+
+/** markBigInts returns v with every BigInt replaced by its marked digits (v itself when it holds none). */
+function markBigInts(v: unknown): unknown {
+  if (typeof v === 'bigint') return `${bigIntMark}${v}`;
+  if (Array.isArray(v)) return v.map(markBigInts);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) setOwn(out, k, markBigInts(x));
+  return out;
+}
+
+/** unmarkBigInts turns marked digits back into BigInts, in place. */
+function unmarkBigInts(v: unknown): unknown {
+  if (typeof v === 'string' && v.startsWith(bigIntMark)) return BigInt(v.slice(bigIntMark.length));
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = unmarkBigInts(v[i]);
+  } else if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = unmarkBigInts(o[k]);
+  }
+  return v;
+}
+
 /** applyJSONPatch applies an RFC 6902 patch; failing `test` ops and bad paths are client errors. */
 export function applyJSONPatch(doc: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (holdsBigInt(doc) || holdsBigInt(patch)) return unmarkBigInts(applyJSONPatch(markBigInts(doc), markBigInts(patch)));
   try {
     const ops = patch as fjp.Operation[];
     let out = structuredClone(doc) as object;
