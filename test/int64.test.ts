@@ -152,6 +152,14 @@ describe('int64 values keep every digit', () => {
     assert.match(await ok(['get', 'counter', 'c3', '-o', 'json']), new RegExp(`"count": ${max}\\b`));
   });
 
+  it('a YAML body keeps the digits too', async () => {
+    const yaml = `apiVersion: int64.example.com/v1\nkind: Counter\nmetadata:\n  name: y1\n  namespace: default\nspec:\n  count: ${min}\n  set: [${max}, 2]\n`;
+    const r = await cluster.request(counters, { method: 'POST', body: yaml, headers: { 'Content-Type': 'application/yaml' } });
+    assert.equal(r.status, 201, r.body);
+    assert.match(r.body, new RegExp(`"count":${min}[,}]`));
+    assert.match(r.body, new RegExp(`"set":\\[${max},2\\]`));
+  });
+
   it('watch events carry the digits', async () => {
     const list = JSON.parse((await cluster.request(counters)).body) as { metadata: { resourceVersion: string } };
     const creating = cluster.request(counters, { method: 'POST', body: counter('c4', `{"count":${max}}`) });

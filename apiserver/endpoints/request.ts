@@ -215,7 +215,8 @@ export function parseYAML(body: Buffer): unknown {
   // client's error, as are documents too deep to resolve.
   let out: unknown;
   try {
-    out = first.toJS({ json: true, maxAliasCount: 100 });
+    // JSON mode turns BigInts into numbers; keeping them asks for the plain mode.
+    out = first.toJS({ json: !bigInts, maxAliasCount: 100 });
   } catch (err) {
     throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
   }
