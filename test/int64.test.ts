@@ -195,6 +195,13 @@ describe('int64 values keep every digit', () => {
     assert.match(deleting.body, new RegExp(`"deletionGracePeriodSeconds":${max}[,}]`));
     assert.match(deleting.body, /"deletionTimestamp":"9999-12-31T23:59:59Z"/);
     assert.equal((await cluster.request(`${pods}/p1?gracePeriodSeconds=0`, { method: 'DELETE' })).status, 200);
+    // A grace period asked for in the query is an int64 too.
+    const p2 = await cluster.request(pods, { method: 'POST', body: spec('"nodeName":"n1",').replace('"p1"', '"p2"') });
+    assert.equal(p2.status, 201, p2.body);
+    const asked = await cluster.request(`${pods}/p2?gracePeriodSeconds=9223372036854775806`, { method: 'DELETE' });
+    assert.equal(asked.status, 200, asked.body);
+    assert.match(asked.body, /"deletionGracePeriodSeconds":9223372036854775806[,}]/);
+    assert.equal((await cluster.request(`${pods}/p2?gracePeriodSeconds=0`, { method: 'DELETE' })).status, 200);
 
     const tooLong = await cluster.request(pods, { method: 'POST', body: spec(`"activeDeadlineSeconds":${max},`) });
     assert.equal(tooLong.status, 422, tooLong.body);

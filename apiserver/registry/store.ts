@@ -97,7 +97,8 @@ export interface ListQuery {
 }
 
 export interface DeleteOptions {
-  gracePeriodSeconds?: number;
+  /** gracePeriodSeconds is an int64: a BigInt beyond 2^53. */
+  gracePeriodSeconds?: number | bigint;
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
   orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };

@@ -288,8 +288,9 @@ function prepareForStatusUpdate(pod: Pod, old: Pod): void {
  * terminationGracePeriodSeconds, but a pod that never reached a node or already finished goes
  * at once (0). A negative period becomes 1.
  */
-export function podGracefulDelete(pod: Pod, requested: number | undefined): { graceful: boolean; gracePeriodSeconds: number } {
-  let period = requested ?? pod.spec?.terminationGracePeriodSeconds ?? 0;
+export function podGracefulDelete(pod: Pod, requested: number | bigint | undefined): { graceful: boolean; gracePeriodSeconds: number | bigint } {
+  // Either may be an int64 beyond 2^53 (a BigInt): compared, never computed with.
+  let period: number | bigint = requested ?? pod.spec?.terminationGracePeriodSeconds ?? 0;
   if (!pod.spec?.nodeName) period = 0;
   if (isPodTerminal(pod)) period = 0;
   if (period < 0) period = 1;
