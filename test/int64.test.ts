@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { startCluster, type Cluster, type RequestResult } from './harness.js';
 import { kubectlHelpers, row } from './kubectl-helpers.js';
+import { stringifyJSON } from '../lib/machinery/json.js';
 
 let cluster: Cluster;
 const { ok } = kubectlHelpers(() => cluster);
@@ -45,6 +46,7 @@ const crd = {
                 properties: {
                   count: { type: 'integer', format: 'int64' },
                   small: { type: 'integer', maximum: 100 },
+                  limit: { type: 'integer', format: 'int64', default: 2n ** 63n - 1n },
                   set: { type: 'array', items: { type: 'integer' }, 'x-kubernetes-list-type': 'set' },
                   free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
                 },
@@ -71,7 +73,7 @@ function message(r: RequestResult): string {
 
 before(async () => {
   cluster = await startCluster({ components: ['etcd', 'apiserver'] });
-  const r = await cluster.request('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { method: 'POST', body: crd });
+  const r = await cluster.request('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { method: 'POST', body: stringifyJSON(crd) });
   assert.equal(r.status, 201, r.body);
   await ok(['wait', '--for', 'condition=established', '--timeout=30s', `crd/${crdName}`]);
 });
@@ -103,6 +105,17 @@ describe('int64 values keep every digit', () => {
     } finally {
       etcd.close();
     }
+  });
+
+  it('a schema default of 2^63-1 is applied digit for digit, and served in /openapi/v3 and /openapi/v2', async () => {
+    const got = await cluster.request(`${counters}/c1`);
+    assert.match(got.body, new RegExp(`"limit":${max}[,}]`));
+    const v3 = await cluster.request('/openapi/v3/apis/int64.example.com/v1');
+    assert.equal(v3.status, 200, v3.body);
+    assert.match(v3.body, new RegExp(`"default":${max}[,}]`));
+    const v2 = await cluster.request('/openapi/v2');
+    assert.equal(v2.status, 200, v2.body.slice(0, 500));
+    assert.match(v2.body, new RegExp(`"default":${max}[,}]`));
   });
 
   it('merge patch, JSON patch (test and replace) and update keep the digits', async () => {

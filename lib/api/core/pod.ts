@@ -27,6 +27,7 @@ import {
   validateTolerations,
 } from './validation.js';
 import { parseIPSloppy } from '../../net/ip.js';
+import { stringifyJSON } from '../../machinery/json.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -400,8 +401,8 @@ function specDiff(prev: PodSpec, next: PodSpec): string {
     const b = (next as unknown as Record<string, unknown>)[k];
     if (emptyEqual(a, b)) continue;
     const field = k.charAt(0).toUpperCase() + k.slice(1);
-    if (a !== undefined) lines.push(`- \t${field}: ${JSON.stringify(a)},`);
-    if (b !== undefined) lines.push(`+ \t${field}: ${JSON.stringify(b)},`);
+    if (a !== undefined) lines.push(`- \t${field}: ${stringifyJSON(a)},`);
+    if (b !== undefined) lines.push(`+ \t${field}: ${stringifyJSON(b)},`);
   }
   lines.push('  }', '');
   return lines.join('\n');
