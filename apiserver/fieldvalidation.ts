@@ -12,6 +12,7 @@
 // `Warning: 299 - "…"` header per problem.
 
 import { goQuote } from '../lib/machinery/goquote.js';
+import { isInt64 } from '../lib/machinery/json.js';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node as YAMLNode } from 'yaml';
 import { fieldsOf, type FieldType } from './openapi/fields.js';
 import { invalidValue, notSupported } from '../lib/machinery/field-errors.js';
@@ -474,6 +475,8 @@ export function goValueString(v: unknown): string {
   if (v === null || v === undefined) return '<nil>';
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? String(v) : goFloat(v);
+  // An integer beyond int64 is a float64 in the unstructured map.
+  if (typeof v === 'bigint') return isInt64(v) ? String(v) : goFloat(Number(v));
   if (typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map(goValueString).join(' ')}]`;
   if (typeof v === 'object') {

@@ -16,6 +16,8 @@ import { AllVerbs, listKindOf, type ResourceDefinition, type Verb } from '../lib
 import { modelAttributes } from './openapi/models.js';
 import { PatchDefinition, definitionName, modelNameFor } from './openapi/names.js';
 import { addSchemasFor, apimachinerySchemaFor, type Schema } from './openapi/schemas.js';
+import { stringifyJSON } from '../lib/machinery/json.js';
+import { setOwn } from '../lib/machinery/ownprops.js';
 
 /** ServedResource is a resource definition, optionally naming its client-node model (e.g. 'V1Deployment'). */
 export type ServedResource = ResourceDefinition<any> & { model?: string };
@@ -544,14 +546,18 @@ export function openAPIV3DocumentAt(path: string, defs: readonly ServedResource[
 
 /** serializeDocument writes a document as JSON with every object's keys sorted, so equal documents are equal bytes. */
 export function serializeDocument(doc: unknown): string {
-  return JSON.stringify(doc, (_k, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-      return sorted;
-    }
-    return v;
-  });
+  // A CRD schema's default, enum or example may hold an int64 beyond 2^53 (a BigInt), which only
+  // stringifyJSON writes; so the keys are sorted first rather than in a JSON.stringify replacer.
+  return stringifyJSON(sortedKeys(doc));
+}
+
+/** sortedKeys copies a JSON value with every object's keys in sorted order. */
+function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (!v || typeof v !== 'object') return v;
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) setOwn(sorted, k, sortedKeys((v as Record<string, unknown>)[k]));
+  return sorted;
 }
 
 /** documentHash is kube-openapi's ETag of a document: the upper-case hex SHA-512 of its bytes. */
@@ -600,7 +606,7 @@ export class OpenAPIV3Service {
 
   private defs(): readonly ServedResource[] {
     const defs = this.definitions();
-    const fp = JSON.stringify(
+    const fp = stringifyJSON(
       defs.map((d) => [d.group, d.version, d.kind, d.plural, d.namespaced, d.verbs ?? null, !!d.subresources?.status, !!d.subresources?.scale, d.model ?? null, d.schema ?? null]),
     );
     if (fp !== this.fingerprint) {

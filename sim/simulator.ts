@@ -644,7 +644,7 @@ export class Simulator {
 
   private syncDeletion(key: string, pod: Pod, rec: PodRecord): void {
     if (rec.deleting) return;
-    const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
+    const graceMs = Number(pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
     const deadline = Date.parse(pod.metadata.deletionTimestamp ?? '');
     // The deletion was asked for a grace period before deletionTimestamp; --max-termination-grace caps the wait.
     const requestedAt = Number.isNaN(deadline) ? this.now : deadline - graceMs;

@@ -31,6 +31,7 @@ import { CustomResourceDefinitionStore } from './crdstore.js';
 import { calculateNames } from './naming.js';
 import { acceptedNames, customResourceDefinitionFor, versionViewFor, type ServingState } from './serving.js';
 import { memoized, versionedCache, versionedStorage, type VersionedCache } from './storage.js';
+import { stringifyJSON } from '../../lib/machinery/json.js';
 
 const crdDef = customResourceDefinitions;
 const crdPrefix = listPrefix(crdDef, undefined);
@@ -223,7 +224,7 @@ export class CRDController {
   private serve(crd: CustomResourceDefinition): void {
     const name = crd.metadata.name!;
     const terminating = isCRDConditionTrue(crd, ConditionType.Terminating) || !!crd.metadata.deletionTimestamp;
-    const fingerprint = JSON.stringify([crd.metadata.uid, crd.spec, acceptedNames(crd)]);
+    const fingerprint = stringifyJSON([crd.metadata.uid, crd.spec, acceptedNames(crd)]);
     const existing = this.served.get(name);
     if (existing && existing.fingerprint === fingerprint) {
       existing.state.terminating = terminating;

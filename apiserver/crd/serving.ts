@@ -30,6 +30,7 @@ import {
 import type { CustomResourceColumnDefinition, CustomResourceDefinition, CustomResourceDefinitionNames, JSONSchemaProps } from '../../lib/api/apiextensions/types.js';
 import { findResults, parseJSONPath } from './jsonpath.js';
 import type { VersionView } from './storage.js';
+import { isInteger, stringifyJSON } from '../../lib/machinery/json.js';
 
 /** ServingState is what may change about a served CRD without rebuilding its stores. */
 export interface ServingState {
@@ -63,6 +64,7 @@ function goTypeName(v: unknown): string {
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int64' : 'float64';
+  if (typeof v === 'bigint') return 'int64';
   if (Array.isArray(v)) return '[]interface {}';
   return 'map[string]interface {}';
 }
@@ -70,8 +72,8 @@ function goTypeName(v: unknown): string {
 /** goValue is Go's %v of a decoded JSON value (enough for accessor errors). */
 function goValue(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : goFloat(v);
-  if (typeof v === 'string' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
+  if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return stringifyJSON(v);
 }
 
 /** nested reads a field as unstructured.NestedFieldNoCopy does, returning its accessor error text on a non-object in the way. */
@@ -95,7 +97,7 @@ function replicasErrors(obj: KubeObject, jsonPath: string): FieldError[] {
   const r = nested(obj, fields);
   if (r.err) return [invalidValue(jsonPath, 0, r.err)];
   if (!r.found || r.value === null) return [];
-  if (typeof r.value !== 'number' || !Number.isInteger(r.value)) {
+  if (!isInteger(r.value)) {
     return [invalidValue(jsonPath, 0, `.${fields.join('.')} accessor error: ${goValue(r.value)} is of the type ${goTypeName(r.value)}, expected int64`)];
   }
   if (r.value < 0) return [invalidValue(jsonPath, r.value, 'should be a non-negative integer')];
@@ -128,7 +130,7 @@ function servedColumns(crd: CustomResourceDefinition, version: string): CustomRe
 
 /** printText is client-go jsonpath's PrintResults of one value: objects and lists as JSON, the rest as Go prints them. */
 function printText(v: unknown): string {
-  if (v !== null && typeof v === 'object') return JSON.stringify(v);
+  if (v !== null && typeof v === 'object') return stringifyJSON(v);
   if (v === null) return '<nil>';
   return goValue(v);
 }
@@ -138,8 +140,10 @@ export function cellForJSONValue(type: string, value: unknown, now: Date): unkno
   if (value === null || value === undefined) return null;
   switch (type) {
     case 'integer':
+      if (typeof value === 'bigint') return value;
       return typeof value === 'number' ? Math.trunc(value) : null;
     case 'number':
+      if (typeof value === 'bigint') return Number(value);
       return typeof value === 'number' ? value : null;
     case 'boolean':
       return typeof value === 'boolean' ? value : null;

@@ -35,7 +35,7 @@ export interface RequestOptions {
   timeoutSeconds?: number;
   allowWatchBookmarks: boolean;
   sendInitialEvents?: boolean;
-  gracePeriodSeconds?: number;
+  gracePeriodSeconds?: number | bigint;
   propagationPolicy?: string;
   orphanDependents?: boolean;
   includeObject: IncludeObject;
@@ -60,6 +60,16 @@ export function codecInt(name: string, v: string | null): number | undefined {
     throw badRequest(`invalid value for ${name}: ${JSON.stringify(v)}: strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
   }
   return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Number(n)));
+}
+
+/**
+ * codecInt64 reads an int64 parameter as codecInt does, but keeps its value exact: a BigInt beyond
+ * 2^53, for a value that is stored (a grace period becomes deletionGracePeriodSeconds).
+ */
+export function codecInt64(name: string, v: string | null): number | bigint | undefined {
+  const clamped = codecInt(name, v);
+  if (clamped === undefined || Number.isSafeInteger(Number(v))) return clamped;
+  return BigInt(v!);
 }
 
 const durationUnits: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -124,7 +134,7 @@ export function parseRequestOptions(info: Pick<RequestInfo, 'verb'>, q: URLSearc
       opts.timeoutSeconds = timeoutSeconds;
     }
   }
-  if (deleteVerbs.has(verb)) opts.gracePeriodSeconds = codecInt('gracePeriodSeconds', q.get('gracePeriodSeconds'));
+  if (deleteVerbs.has(verb)) opts.gracePeriodSeconds = codecInt64('gracePeriodSeconds', q.get('gracePeriodSeconds'));
   const timeout = q.get('timeout');
   if (timeout !== null && timeout !== '') {
     const ms = parseGoDuration(timeout);

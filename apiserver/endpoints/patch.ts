@@ -11,6 +11,7 @@ import { objectDecodeError, type ResourceTypes } from '../registry/decode.js';
 import { fieldsOf, type FieldType } from '../openapi/fields.js';
 import { fieldMarkers } from '../openapi/gotags.js';
 import { ownValue, setOwn } from '../../lib/machinery/ownprops.js';
+import { holdsBigInt, stringifyJSON } from '../../lib/machinery/json.js';
 
 const { applyPatch, JsonPatchError } = fjp;
 
@@ -22,16 +23,46 @@ export const PatchType = {
   ApplyCBOR: 'application/apply-patch+cbor',
 } as const;
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Json = null | boolean | number | bigint | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
 
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * bigIntMark starts the string a BigInt stands in as while fast-json-patch works: it clones values
+ * and words its errors through JSON.stringify, which throws for a BigInt. Equal digits give equal
+ * strings, so `test` compares them exactly.
+ */
+const bigIntMark = '\u0000skiff-int64:';
+
+/** markBigInts returns v with every BigInt replaced by its marked digits (v itself when it holds none). */
+function markBigInts(v: unknown): unknown {
+  if (typeof v === 'bigint') return `${bigIntMark}${v}`;
+  if (Array.isArray(v)) return v.map(markBigInts);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) setOwn(out, k, markBigInts(x));
+  return out;
+}
+
+/** unmarkBigInts turns marked digits back into BigInts, in place. */
+function unmarkBigInts(v: unknown): unknown {
+  if (typeof v === 'string' && v.startsWith(bigIntMark)) return BigInt(v.slice(bigIntMark.length));
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = unmarkBigInts(v[i]);
+  } else if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = unmarkBigInts(o[k]);
+  }
+  return v;
+}
+
 /** applyJSONPatch applies an RFC 6902 patch; failing `test` ops and bad paths are client errors. */
 export function applyJSONPatch(doc: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (holdsBigInt(doc) || holdsBigInt(patch)) return unmarkBigInts(applyJSONPatch(markBigInts(doc), markBigInts(patch)));
   try {
     const ops = patch as fjp.Operation[];
     let out = structuredClone(doc) as object;
@@ -151,7 +182,7 @@ function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: Pat
     return stripDirectives(rest) as JsonObject;
   }
   if (directive === 'delete') return {};
-  if (directive !== undefined && directive !== 'merge') throw invalidPatch(`Unrecognized $patch directive: ${JSON.stringify(directive)}`);
+  if (directive !== undefined && directive !== 'merge') throw invalidPatch(`Unrecognized $patch directive: ${stringifyJSON(directive)}`);
 
   const retainKeys = ownValue(patch, '$retainKeys');
   if (retainKeys !== undefined) {
@@ -172,7 +203,7 @@ function mergeMap(orig: JsonObject, patch: JsonObject, path: string[], meta: Pat
       const field = k.slice(directivePrefix.deleteFromPrimitiveList.length);
       if (!Array.isArray(v)) throw invalidPatch('invalid patch format of primitive list');
       const cur = ownValue(orig, field);
-      if (Array.isArray(cur)) setOwn(orig, field, cur.filter((x) => !v.some((d) => JSON.stringify(d) === JSON.stringify(x))));
+      if (Array.isArray(cur)) setOwn(orig, field, cur.filter((x) => !v.some((d) => stringifyJSON(d) === stringifyJSON(x))));
       continue;
     }
     if (v === null) {
@@ -202,7 +233,7 @@ function mergeList(orig: Json[], patch: Json[], path: string[], meta: PatchMetaL
   if (!pm.mergeKey) {
     // A merged list of primitives: union, keeping the original order first.
     const out = [...orig];
-    for (const e of patch) if (!out.some((x) => JSON.stringify(x) === JSON.stringify(e))) out.push(e);
+    for (const e of patch) if (!out.some((x) => stringifyJSON(x) === stringifyJSON(e))) out.push(e);
     return applyOrder(out, order, undefined);
   }
   const key = pm.mergeKey;
@@ -210,8 +241,8 @@ function mergeList(orig: Json[], patch: Json[], path: string[], meta: PatchMetaL
   for (const e of patch) {
     if (!isObject(e)) throw invalidPatch(`unable to merge list ${path.join('.')}: element is not an object`);
     const kv = e[key];
-    if (kv === undefined) throw invalidPatch(`map: ${JSON.stringify(e)} does not contain declared merge key: ${key}`);
-    const idx = out.findIndex((x) => isObject(x) && JSON.stringify(x[key]) === JSON.stringify(kv));
+    if (kv === undefined) throw invalidPatch(`map: ${stringifyJSON(e)} does not contain declared merge key: ${key}`);
+    const idx = out.findIndex((x) => isObject(x) && stringifyJSON(x[key]) === stringifyJSON(kv));
     if (e['$patch'] === 'delete') {
       if (idx >= 0) out.splice(idx, 1);
       continue;
@@ -224,8 +255,8 @@ function mergeList(orig: Json[], patch: Json[], path: string[], meta: PatchMetaL
 
 function applyOrder(list: Json[], order: Json | undefined, key: string | undefined): Json[] {
   if (!Array.isArray(order)) return list;
-  const id = (x: Json) => JSON.stringify(key && isObject(x) ? (x as JsonObject)[key] : x);
-  const pos = new Map(order.map((o, i) => [JSON.stringify(key && isObject(o) ? (o as JsonObject)[key] : o), i]));
+  const id = (x: Json) => stringifyJSON(key && isObject(x) ? (x as JsonObject)[key] : x);
+  const pos = new Map(order.map((o, i) => [stringifyJSON(key && isObject(o) ? (o as JsonObject)[key] : o), i]));
   const listed = list.filter((x) => pos.has(id(x))).sort((a, b) => pos.get(id(a))! - pos.get(id(b))!);
   const rest = list.filter((x) => !pos.has(id(x)));
   return [...listed, ...rest];
@@ -253,6 +284,6 @@ export function checkPatchedObject(def: ResourceTypes, next: Record<string, unkn
   const strategic = patchType === PatchType.Strategic;
   const msg = objectDecodeError(def, next, { flavor: strategic ? 'unstructured' : 'json' });
   if (msg === undefined) return;
-  const value = strategic ? goValueString(patch) : JSON.stringify(next);
+  const value = strategic ? goValueString(patch) : stringifyJSON(next);
   throw invalid({ group: '', kind: '' }, '', [invalidValue('patch', value, msg)]);
 }

@@ -2,6 +2,7 @@
 // reading with the 3 MiB limit, decoding JSON/YAML/protobuf, and Accept negotiation.
 
 import { goJSONSyntaxError } from '../../lib/machinery/gojson.js';
+import { mayHoldUnsafeInteger, parseJSON as parseLosslessJSON, safeIntegersToNumbers } from '../../lib/machinery/json.js';
 import type { IncomingMessage } from 'node:http';
 import YAML from 'yaml';
 import { badRequest, notAcceptable, requestEntityTooLarge, StatusError, StatusReason } from '../../lib/machinery/status.js';
@@ -185,11 +186,11 @@ export function exceedsDepth(value: unknown, limit = maxNestingDepth): boolean {
   return false;
 }
 
-/** parseJSON parses a JSON body; a syntax error is a 400 worded as Go's encoding/json words it. */
+/** parseJSON parses a JSON body, integers beyond 2^53 exact (BigInts); a syntax error is a 400 worded as Go's encoding/json words it. */
 export function parseJSON(body: Buffer, what = "couldn't get version/kind; json parse error"): unknown {
   let out: unknown;
   try {
-    out = JSON.parse(body.toString('utf8'));
+    out = parseLosslessJSON(body.toString('utf8'));
   } catch (err) {
     throw badRequest(`${what}: ${goJSONSyntaxError(body) ?? (err as Error).message}`);
   }
@@ -197,10 +198,13 @@ export function parseJSON(body: Buffer, what = "couldn't get version/kind; json 
   return out;
 }
 
+/** parseYAML parses a YAML body's first document; integers beyond 2^53 stay exact (BigInts), as in parseJSON. */
 export function parseYAML(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  const bigInts = mayHoldUnsafeInteger(text);
   let docs: YAML.Document.Parsed[];
   try {
-    docs = YAML.parseAllDocuments(body.toString('utf8'), { uniqueKeys: false });
+    docs = YAML.parseAllDocuments(text, { uniqueKeys: false, intAsBigInt: bigInts });
   } catch (err) {
     throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
   }
@@ -211,10 +215,12 @@ export function parseYAML(body: Buffer): unknown {
   // client's error, as are documents too deep to resolve.
   let out: unknown;
   try {
-    out = first.toJS({ json: true, maxAliasCount: 100 });
+    // JSON mode turns BigInts into numbers; keeping them asks for the plain mode.
+    out = first.toJS({ json: !bigInts, maxAliasCount: 100 });
   } catch (err) {
     throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
   }
+  if (bigInts) out = safeIntegersToNumbers(out);
   if (exceedsDepth(out)) throw badRequest(`error converting YAML to JSON: exceeded max depth of ${maxNestingDepth}`);
   return out;
 }

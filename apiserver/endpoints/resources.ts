@@ -27,6 +27,7 @@ import { writeJSON } from './response.js';
 import { addWarning, addWarnings } from './warning.js';
 import { unknownField, validateFieldValidation } from '../fieldvalidation.js';
 import { decodeApplyPatch, requestFieldManager, validatePatchOptions } from '../fieldmanager/request.js';
+import { stringifyJSON } from '../../lib/machinery/json.js';
 
 export interface FieldValidator {
   /** check returns unknown/duplicate field problems for the body, by its raw text when JSON/YAML. */
@@ -332,7 +333,7 @@ export class ResourceHandler {
       if (next === null || typeof next !== 'object' || Array.isArray(next)) throw badRequest('the patch produced something that is not an object');
       checkPatchedObject(store.def, next as Record<string, unknown>, media, patch);
       checkName(store.def, next as KubeObject, ns, name);
-      const text = JSON.stringify(next);
+      const text = stringifyJSON(next);
       warnings = this.fieldValidation(store.def, next, Buffer.from(text), 'application/json', opts, 'PatchOptions', text);
       return next as KubeObject;
     };

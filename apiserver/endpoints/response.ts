@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { StatusError, type Status } from '../../lib/machinery/status.js';
+import { stringifyJSON } from '../../lib/machinery/json.js';
 
 /** prettyResponses are the responses whose request asked for indented JSON (markPretty). */
 const prettyResponses = new WeakSet<ServerResponse>();
@@ -44,7 +45,7 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
 
 /** writeJSON sends one JSON body: with its length, or gzip-compressed when large and accepted. */
 export function writeJSON(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  const data = Buffer.from(prettyResponses.has(res) ? JSON.stringify(body, null, 2) : JSON.stringify(body));
+  const data = Buffer.from(stringifyJSON(body, prettyResponses.has(res) ? 2 : undefined));
   if (data.length > gzipThresholdBytes && acceptsGzip(res.req?.headers['accept-encoding'])) {
     const vary = headers.Vary === undefined ? [] : [headers.Vary].flat();
     res.writeHead(code, { 'Content-Type': 'application/json', ...headers, 'Content-Encoding': 'gzip', Vary: [...vary, 'Accept-Encoding'] });

@@ -12,6 +12,7 @@ import type { GenericStore } from '../registry/store.js';
 import { negotiate } from './request.js';
 import { toTable } from './table.js';
 import { watchStart, type RequestOptions } from './options.js';
+import { stringifyJSON } from '../../lib/machinery/json.js';
 
 /** WatchDeps are what a watch needs of the server: a logger and the open-watch gauge. */
 export interface WatchDeps {
@@ -116,11 +117,11 @@ export async function serveWatch(
       // Column definitions go with the first event only, as kube-apiserver sends them.
       const t = toTable(def, [obj], { tableVersion: neg.tableVersion!, includeObject, now: new Date(), listMeta: { resourceVersion: obj.metadata.resourceVersion }, noHeaders: sentColumns });
       sentColumns = true;
-      write(`{"type":"${type}","object":${JSON.stringify(t)}}\n`);
+      write(`{"type":"${type}","object":${stringifyJSON(t)}}\n`);
     } else if (ev && ev.object === obj) {
       write(eventLine(ev, type));
     } else {
-      write(`{"type":"${type}","object":${JSON.stringify(obj)}}\n`);
+      write(`{"type":"${type}","object":${stringifyJSON(obj)}}\n`);
     }
   };
 

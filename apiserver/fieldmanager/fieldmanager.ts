@@ -25,6 +25,7 @@ import {
 import { Typed } from './typed.js';
 import { typeSchemaFor } from './types.js';
 import { ConflictsError, Updater, noFilter, type Conflict, type IgnoreFilter } from './updater.js';
+import { parseJSON, stringifyJSON } from '../../lib/machinery/json.js';
 
 /** LastAppliedConfigAnnotation is client-side apply's record of the last applied configuration. */
 export const LastAppliedConfigAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -342,7 +343,7 @@ export class FieldManager {
     if (!text) return undefined;
     let last: Json;
     try {
-      last = JSON.parse(text) as Json;
+      last = parseJSON(text) as Json;
     } catch {
       return undefined;
     }
@@ -376,7 +377,7 @@ function getPath(obj: unknown, path: Path): unknown {
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return stringifyJSON(a) === stringifyJSON(b);
 }
 
 /** gvkString is Go's GroupVersionKind.String(): `apps/v1, Kind=Deployment`, `/v1, Kind=Pod`. */

@@ -5,9 +5,11 @@
 // node that is itself a member), the encoding of `metadata.managedFields[*].fieldsV1`.
 
 import { goQuote } from '../../lib/machinery/goquote.js';
+import { parseJSON as parseExactJSON } from '../../lib/machinery/json.js';
 
 /** Json is a decoded JSON value. */
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+/** Json is a decoded JSON value; an integer beyond 2^53 is a BigInt (lib/machinery/json.ts). */
+export type Json = null | boolean | number | bigint | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
 
 export function isObject(v: unknown): v is JsonObject {
@@ -25,6 +27,7 @@ export function goJSON(v: unknown): string {
     return `{${keys.map((k) => `${goString(k)}:${goJSON(v[k])}`).join(',')}}`;
   }
   if (typeof v === 'string') return goString(v);
+  if (typeof v === 'bigint') return String(v);
   return JSON.stringify(v ?? null);
 }
 
@@ -43,7 +46,7 @@ export function compareStrings(a: string, b: string): number {
 const highChars = /[\uD800-\uFFFF]/;
 
 function typeRank(v: Json): number {
-  if (typeof v === 'number') return 0;
+  if (typeof v === 'number' || typeof v === 'bigint') return 0;
   if (typeof v === 'string') return 1;
   if (typeof v === 'boolean') return 2;
   if (Array.isArray(v)) return 3;
@@ -58,7 +61,7 @@ export function compareValues(a: Json, b: Json): number {
   if (ra !== rb) return ra < rb ? -1 : 1;
   switch (ra) {
     case 0:
-      return a === b ? 0 : (a as number) < (b as number) ? -1 : 1;
+      return a === b ? 0 : (a as number | bigint) < (b as number | bigint) ? -1 : 1;
     case 1:
       return compareStrings(a as string, b as string);
     case 2:
@@ -108,7 +111,7 @@ export function equalValues(a: unknown, b: unknown): boolean {
 export function valueString(v: Json): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return goQuote(v);
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map(valueString).join(',')}]`;
   return Object.entries(v)
     .map(([k, x]) => `${k}=${valueString(x)}`)
@@ -215,7 +218,7 @@ export function deserializePE(s: string): PathElement | undefined {
 
 function parseJSON(s: string): Json {
   try {
-    return JSON.parse(s) as Json;
+    return parseExactJSON(s) as Json;
   } catch (err) {
     throw new FieldsV1ParseError(`managedFields parsing: ${(err as Error).message}`);
   }

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { invalid, badRequest, type StatusError } from '../../lib/machinery/status.js';
 import { forbiddenField, invalidValue, required, tooLong, type FieldError } from '../../lib/machinery/field-errors.js';
 import { validateFieldValidation } from '../fieldvalidation.js';
+import { mayHoldUnsafeInteger, safeIntegersToNumbers } from '../../lib/machinery/json.js';
 
 /** FieldManagerMaxLength is the longest fieldManager Kubernetes accepts (and how much of a User-Agent it keeps). */
 export const FieldManagerMaxLength = 128;
@@ -91,9 +92,13 @@ export function forceOf(query: URLSearchParams): boolean {
  */
 export function decodeApplyPatch(raw: Buffer, query: URLSearchParams): { config: unknown; warnings: string[] } {
   const text = raw.toString('utf8');
-  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
+  // An integer beyond 2^53 stays exact: YAML reads every integer as a BigInt then, and the ones a
+  // number holds exactly go back to numbers.
+  const bigInts = mayHoldUnsafeInteger(text);
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, intAsBigInt: bigInts });
   if (doc.errors.length) throw badRequest(`error decoding patch: ${doc.errors[0].message}`);
-  const config = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let config = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  if (bigInts) config = safeIntegersToNumbers(config);
   const warnings: string[] = [];
   const mode = query.get('fieldValidation') ?? '';
   const bad = validateFieldValidation(mode, 'PatchOptions');

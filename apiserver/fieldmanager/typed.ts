@@ -38,7 +38,7 @@ export class TypedError extends Error {
 }
 
 function isScalar(v: unknown): boolean {
-  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean';
 }
 
 /** Typed walks values of one kind's schema. */
@@ -559,6 +559,7 @@ function goTypeName(v: Json): string {
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int64' : 'float64';
+  if (typeof v === 'bigint') return 'int64';
   if (Array.isArray(v)) return '[]interface {}';
   return 'map[string]interface {}';
 }
@@ -566,7 +567,7 @@ function goTypeName(v: Json): string {
 function scalarError(kind: NonNullable<Atom['scalar']>, v: Json): string | undefined {
   switch (kind) {
     case 'numeric':
-      return typeof v === 'number' ? undefined : `expected numeric (int or float), got ${goTypeName(v)}`;
+      return typeof v === 'number' || typeof v === 'bigint' ? undefined : `expected numeric (int or float), got ${goTypeName(v)}`;
     case 'string':
       return typeof v === 'string' ? undefined : `expected string, got &value.valueUnstructured{Value:${goValue(v)}}`;
     case 'boolean':

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { OpenAPIDocument, OpenAPIV3Index, SerializedDocument } from '../openapi.js';
 import { encodeOpenAPIV2, openAPIV2LegacyProtobufType, openAPIV2ProtobufType } from './v2proto.js';
+import { parseJSON, stringifyJSON } from '../../lib/machinery/json.js';
 
 type JSONObject = Record<string, unknown>;
 
@@ -195,7 +196,7 @@ export class OpenAPIV2Service {
     if (key !== this.key || !this.doc) {
       const docs = Object.keys(index.paths).flatMap((p) => {
         const d = this.v3.document(p);
-        return d ? [JSON.parse(d.body) as OpenAPIDocument] : [];
+        return d ? [parseJSON(d.body) as OpenAPIDocument] : [];
       });
       this.doc = openAPIV2Document(docs, this.info);
       this.key = key;
@@ -210,7 +211,7 @@ export class OpenAPIV2Service {
   representation(kind: 'json' | 'protobuf'): V2Representation {
     const doc = this.document();
     if (kind === 'json') {
-      this.json ??= this.make(Buffer.from(JSON.stringify(doc)));
+      this.json ??= this.make(Buffer.from(stringifyJSON(doc)));
       return this.json;
     }
     this.proto ??= this.make(encodeOpenAPIV2(doc));

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { badRequest } from '../../lib/machinery/status.js';
+import { parseJSON } from '../../lib/machinery/json.js';
 
 /** kubeProtobufContentType is the media type kubectl and client-go send protobuf bodies with. */
 export const kubeProtobufContentType = 'application/vnd.kubernetes.protobuf';
@@ -141,6 +142,17 @@ function toNumber(v: unknown): number {
   return protobuf.util.LongBits.from(v as protobuf.Long).toNumber();
 }
 
+/**
+ * toInt64 turns a decoded 64-bit varint into its JSON number: a number while a double holds it
+ * exactly, else a BigInt of all its digits (lib/machinery/json.ts writes those back bare).
+ */
+function toInt64(v: unknown): number | bigint {
+  if (typeof v === 'number') return v;
+  const long = v as protobuf.Long;
+  const n = protobuf.util.LongBits.from(long).toNumber(long.unsigned);
+  return Number.isSafeInteger(n) ? n : BigInt(long.toString());
+}
+
 function base64(v: unknown): string {
   return Buffer.from(v as Uint8Array).toString('base64');
 }
@@ -174,7 +186,7 @@ function decodeFieldsV1(m: Msg): unknown {
   const raw = m.Raw as Uint8Array | undefined;
   if (!raw || raw.length === 0) return {};
   try {
-    return JSON.parse(Buffer.from(raw).toString('utf8'));
+    return parseJSON(Buffer.from(raw).toString('utf8'));
   } catch (err) {
     throw new DecodeError(`invalid FieldsV1: ${(err as Error).message}`, { cause: err });
   }
@@ -220,7 +232,7 @@ function valueToJSON(field: protobuf.Field, v: unknown): unknown {
     case 'sint64':
     case 'fixed64':
     case 'sfixed64':
-      return toNumber(v);
+      return toInt64(v);
     default:
       return v;
   }

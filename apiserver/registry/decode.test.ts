@@ -67,6 +67,36 @@ describe('decodeError speaks the unstructured converter for strategic merge patc
   for (const [obj, msg] of cases) it(msg, () => assert.equal(decodeError('V1Pod', obj, { flavor: 'unstructured' }), msg));
 });
 
+describe('decodeError holds integers beyond 2^53 (BigInts, lib/machinery/json.ts) to Go int64 exactly', () => {
+  const max = 2n ** 63n - 1n;
+  it('accepts int64 max and min in int64 fields, float64 fields and quantities', () => {
+    assert.equal(decodeError('V1Pod', pod({ activeDeadlineSeconds: max, terminationGracePeriodSeconds: -max - 1n }), { flavor: 'json' }), undefined);
+    assert.equal(decodeError('V1Pod', pod({ containers: [{ name: 'c', resources: { limits: { memory: max } } }] }), { flavor: 'json' }), undefined);
+    assert.equal(decodeError('V1Pod', pod({ activeDeadlineSeconds: max }), { flavor: 'unstructured' }), undefined);
+  });
+  it('refuses one past int64 with the digits, in both flavors', () => {
+    assert.equal(
+      decodeError('V1Pod', pod({ activeDeadlineSeconds: max + 1n }), { flavor: 'json' }),
+      'json: cannot unmarshal number 9223372036854775808 into Go struct field PodSpec.spec.activeDeadlineSeconds of type int64',
+    );
+    assert.equal(
+      decodeError('V1Pod', pod({ activeDeadlineSeconds: -max - 2n }), { flavor: 'json' }),
+      'json: cannot unmarshal number -9223372036854775809 into Go struct field PodSpec.spec.activeDeadlineSeconds of type int64',
+    );
+    assert.equal(decodeError('V1Pod', pod({ activeDeadlineSeconds: max + 1n }), { flavor: 'unstructured' }), 'cannot convert float64 to int64');
+  });
+  it('refuses an int64 in an int32 field and an IntOrString', () => {
+    const port = (p: unknown) => pod({ containers: [{ name: 'c', ports: [{ containerPort: p }] }] });
+    assert.equal(decodeError('V1Pod', port(max), { flavor: 'json' }), 'json: cannot unmarshal number 9223372036854775807 into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32');
+    assert.equal(decodeError('V1Pod', port(max), { flavor: 'unstructured' }), 'cannot convert int64 to int32');
+    assert.equal(
+      decodeError('V1Pod', pod({ containers: [{ name: 'c', readinessProbe: { httpGet: { port: max } } }] }), { flavor: 'json' }),
+      'json: cannot unmarshal number 9223372036854775807 into Go value of type int32',
+    );
+    assert.equal(decodeError('V1Pod', pod({ hostNetwork: max }), { flavor: 'json' }), 'json: cannot unmarshal number into Go struct field PodSpec.spec.hostNetwork of type bool');
+  });
+});
+
 describe('objectDecodeError', () => {
   it('finds the model of a built-in kind, and checks only the metadata of a custom resource', () => {
     const deployment = { group: 'apps', version: 'v1', kind: 'Deployment' };

@@ -13,6 +13,7 @@ import { badRequest, type StatusError } from '../../lib/machinery/status.js';
 import { modelAttributes, parseType, servedAttributes, type TypeRef } from '../openapi/models.js';
 import { modelNameFor, splitModelName } from '../openapi/names.js';
 import { isQuantityField } from '../openapi/gotags.js';
+import { isInt64, isInteger, isNumeric } from '../../lib/machinery/json.js';
 
 /** Flavor says which Go decoder's texts a check speaks: encoding/json (bodies, JSON and merge patches) or the unstructured converter (strategic merge patches). */
 export type Flavor = 'json' | 'unstructured';
@@ -103,7 +104,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function jsonKind(v: unknown): string {
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'number') return 'number';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'number';
   if (Array.isArray(v)) return 'array';
   return 'object';
 }
@@ -111,6 +112,8 @@ function jsonKind(v: unknown): string {
 /** reflectKind is the reflect.Kind of a decoded unstructured value (`cannot restore map from string`). */
 function reflectKind(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? 'int64' : 'float64';
+  // The unstructured decoder keeps an integer as int64 when it fits, else as float64.
+  if (typeof v === 'bigint') return isInt64(v) ? 'int64' : 'float64';
   if (Array.isArray(v)) return 'slice';
   if (isObject(v)) return 'map';
   return jsonKind(v);
@@ -190,8 +193,10 @@ function rfc3339Error(s: string): string | undefined {
   return undefined;
 }
 
-function isInt(v: number, bits: 32 | 64): boolean {
-  return Number.isInteger(v) && (bits === 64 ? Number.isSafeInteger(v) || Math.abs(v) <= 2 ** 63 : v >= -int32Range && v < int32Range);
+/** isInt says whether a decoded JSON number fits a Go int32 or int64 (an integer beyond 2^53 is a BigInt, exact). */
+function isInt(v: number | bigint, bits: 32 | 64): boolean {
+  if (bits === 64) return isInt64(v);
+  return isInteger(v) && v >= -int32Range && v < int32Range;
 }
 
 /** zeroOf is the JSON form of a Go zero value, for a null where Go stores the element type's zero. */
@@ -273,12 +278,16 @@ class Walk {
       case 'bool':
         return typeof v === 'boolean' ? undefined : this.mismatch(v, n);
       case 'float64':
-        return typeof v === 'number' ? undefined : this.mismatch(v, n);
+        return isNumeric(v) ? undefined : this.mismatch(v, n);
       case 'int32':
       case 'int64':
-        if (typeof v !== 'number') return this.mismatch(v, n);
+        if (!isNumeric(v)) return this.mismatch(v, n);
         if (isInt(v, n.k === 'int32' ? 32 : 64)) return undefined;
-        if (this.flavor === 'unstructured' && Number.isInteger(v)) return `cannot convert int64 to ${n.go}`;
+        if (this.flavor === 'unstructured') {
+          if (typeof v === 'bigint' ? isInt64(v) : Number.isInteger(v)) return `cannot convert int64 to ${n.go}`;
+          // Beyond int64 the unstructured map holds a float64, which does not convert to an integer field.
+          if (typeof v === 'bigint') return `cannot convert float64 to ${n.go}`;
+        }
         return this.mismatch(v, n, true);
       case 'bytes':
         if (typeof v !== 'string') return this.flavor === 'unstructured' ? `cannot restore slice from ${reflectKind(v)}` : this.mismatch(v, n);
@@ -286,12 +295,12 @@ class Walk {
       // The types with their own UnmarshalJSON answer with their own texts, in both flavors (the
       // unstructured converter goes through JSON for them).
       case 'quantity':
-        if (typeof v === 'number') return undefined;
+        if (isNumeric(v)) return undefined;
         if (typeof v === 'string' && quantityRE.test(v.trim())) return undefined;
         return quantityError;
       case 'intOrString':
         if (typeof v === 'string') return undefined;
-        if (typeof v === 'number') return isInt(v, 32) ? undefined : `json: cannot unmarshal number ${String(v)} into Go value of type int32`;
+        if (isNumeric(v)) return isInt(v, 32) ? undefined : `json: cannot unmarshal number ${String(v)} into Go value of type int32`;
         return `json: cannot unmarshal ${jsonKind(v)} into Go value of type int32`;
       case 'time':
         if (typeof v !== 'string') return `json: cannot unmarshal ${jsonKind(v)} into Go value of type string`;

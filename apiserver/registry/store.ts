@@ -28,6 +28,7 @@ import { decodeContinue, encodeContinue } from './continue.js';
 import { listPrefix, objectKey } from './keys.js';
 import { bodyDecodeError, objectDecodeError } from './decode.js';
 import { fieldManagerFor, type FieldManager, type Subresource } from '../fieldmanager/fieldmanager.js';
+import { stringifyJSON } from '../../lib/machinery/json.js';
 
 export interface RequestContext extends StrategyContext {
   dryRun: boolean;
@@ -96,7 +97,8 @@ export interface ListQuery {
 }
 
 export interface DeleteOptions {
-  gracePeriodSeconds?: number;
+  /** gracePeriodSeconds is an int64: a BigInt beyond 2^53. */
+  gracePeriodSeconds?: number | bigint;
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
   orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
@@ -798,7 +800,7 @@ function shouldDeleteDuringUpdate(obj: KubeObject): boolean {
 /** markForDeletion returns obj with its deletion recorded (deletionTimestamp, finalizers, phase), or obj itself if nothing changes. */
 function markForDeletion(
   obj: KubeObject,
-  o: { addFinalizer?: string; policy?: string; graceSeconds: number; now: Date; isNamespace: boolean },
+  o: { addFinalizer?: string; policy?: string; graceSeconds: number | bigint; now: Date; isNamespace: boolean },
 ): KubeObject {
   const next = deepClone(obj);
   const meta = next.metadata;
@@ -812,7 +814,7 @@ function markForDeletion(
     meta.finalizers = (meta.finalizers ?? []).filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
     changed = true;
   }
-  const at = nowRFC3339(new Date(o.now.getTime() + o.graceSeconds * 1000));
+  const at = nowRFC3339(deletionDeadline(o.now, o.graceSeconds));
   if (!meta.deletionTimestamp) {
     meta.deletionTimestamp = at;
     meta.deletionGracePeriodSeconds = o.graceSeconds;
@@ -833,10 +835,22 @@ function markForDeletion(
   return changed ? next : obj;
 }
 
+/** latestRFC3339 is the last instant metav1.Time can write (its year has four digits). */
+const latestRFC3339 = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+/**
+ * deletionDeadline is now plus a grace period, which may be any int64 number of seconds (a BigInt
+ * beyond 2^53): a deadline past year 9999 is the last second of it.
+ */
+function deletionDeadline(now: Date, graceSeconds: number | bigint): Date {
+  const ms = now.getTime() + Number(graceSeconds) * 1000;
+  return new Date(Math.min(ms, latestRFC3339));
+}
+
 function dedupe(errs: FieldError[]): FieldError[] {
   const seen = new Set<string>();
   return errs.filter((e) => {
-    const k = `${e.type}|${e.field}|${JSON.stringify(e.value)}|${e.detail}`;
+    const k = `${e.type}|${e.field}|${stringifyJSON(e.value)}|${e.detail}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;

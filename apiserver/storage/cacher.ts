@@ -15,6 +15,7 @@ import type { KubeObject } from '../../lib/api/meta.js';
 import type { Logger } from '../../lib/log.js';
 import { Counter, Gauge, type Registry } from '../../lib/metrics.js';
 import type { Storage, StorageWatch, StoreEvent, WatchEventType } from './interface.js';
+import { stringifyJSON } from '../../lib/machinery/json.js';
 
 /** relistPageSize is how many keys one page of the cache's (re-)list reads (kube-apiserver's cacher pages too). */
 const relistPageSize = 1000;
@@ -27,7 +28,7 @@ export interface CachedEvent extends StoreEvent {
 }
 
 export function eventJSON(ev: CachedEvent): string {
-  if (ev.json === undefined) ev.json = JSON.stringify(ev.object);
+  if (ev.json === undefined) ev.json = stringifyJSON(ev.object);
   return ev.json;
 }
 

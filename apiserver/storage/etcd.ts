@@ -41,6 +41,7 @@ import {
   type WatchSink,
 } from './interface.js';
 import { checkPreconditions, sameContent } from './objects.js';
+import { parseJSON, stringifyJSON } from '../../lib/machinery/json.js';
 
 /** requestTimeoutMs bounds every etcd call, so a dead etcd turns into 504s, not hung requests. */
 const requestTimeoutMs = 5_000;
@@ -74,7 +75,7 @@ export function prefixEnd(prefix: string): Buffer {
 
 /** decodeKV turns a stored value into the object with resourceVersion = its mod revision. */
 export function decodeKV(kv: IKeyValue): KubeObject {
-  const obj = JSON.parse(kv.value.toString('utf8')) as KubeObject;
+  const obj = parseJSON(kv.value.toString('utf8')) as KubeObject;
   obj.metadata = obj.metadata ?? {};
   obj.metadata.resourceVersion = kv.mod_revision;
   return obj;
@@ -83,7 +84,7 @@ export function decodeKV(kv: IKeyValue): KubeObject {
 /** encodeObject stores the object without its resourceVersion (the revision is the version). */
 export function encodeObject(obj: KubeObject): Buffer {
   const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
-  return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
+  return Buffer.from(stringifyJSON({ ...obj, metadata: meta }));
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   type WatchSink,
 } from './interface.js';
 import { checkPreconditions, sameContent, stripResourceVersion } from './objects.js';
+import { parseJSON, stringifyJSON } from '../../lib/machinery/json.js';
 
 /** FutureRevisionError is a read or compaction at a revision the store has not reached (etcd's ErrFutureRev). */
 export class FutureRevisionError extends Error {
@@ -90,14 +91,14 @@ function liveAt(e: KeyEntry, rev: number): KeyVersion | undefined {
 
 function decode(key: string, v: KeyVersion, value = v.value): KubeObject {
   if (value === undefined) throw new Error(`no value for ${key} at revision ${v.modRevision}`);
-  const obj = JSON.parse(value) as KubeObject;
+  const obj = parseJSON(value) as KubeObject;
   obj.metadata = obj.metadata ?? {};
   obj.metadata.resourceVersion = String(v.modRevision);
   return obj;
 }
 
 function encode(obj: KubeObject): string {
-  return JSON.stringify(stripResourceVersion(obj));
+  return stringifyJSON(stripResourceVersion(obj));
 }
 
 /** MemoryWatch is one watch over a MemoryStorage: next is the first revision it has not been given. */

@@ -29,7 +29,8 @@ export interface ObjectMeta {
   generation?: number;
   creationTimestamp?: string;
   deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
+  /** deletionGracePeriodSeconds is an int64: a BigInt beyond 2^53 (lib/machinery/json.ts). */
+  deletionGracePeriodSeconds?: number | bigint;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];

@@ -116,7 +116,7 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   validateUpdate?: (obj: T, old: T) => FieldError[];
   validateStatusUpdate?: (obj: T, old: T) => FieldError[];
   /** true when a delete must keep the object (graceful deletion), e.g. pods bound to a node. */
-  gracefulDelete?: (obj: T, gracePeriodSeconds: number | undefined) => { graceful: boolean; gracePeriodSeconds: number };
+  gracefulDelete?: (obj: T, gracePeriodSeconds: number | bigint | undefined) => { graceful: boolean; gracePeriodSeconds: number | bigint };
   /** OpenAPI v3 schema of the kind (issue 3 fills these in); optional. */
   schema?: Record<string, unknown>;
   /**

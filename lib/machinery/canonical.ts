@@ -8,5 +8,7 @@ export function canonicalJSON(v: unknown): string {
     const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJSON(o[k])}`).join(',')}}`;
   }
+  // A BigInt (an integer beyond 2^53, see json.ts) is its digits; JSON.stringify throws for one.
+  if (typeof v === 'bigint') return String(v);
   return JSON.stringify(v);
 }

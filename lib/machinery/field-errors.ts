@@ -1,6 +1,8 @@
 // Path-addressed validation errors, formatted as k8s.io/apimachinery/pkg/util/validation/field does,
 // so an Invalid Status reads `spec.replicas: Invalid value: -1: must be greater than or equal to 0`.
 
+import { stringifyJSON } from './json.js';
+
 export const FieldErrorType = {
   NotFound: 'FieldValueNotFound',
   Required: 'FieldValueRequired',
@@ -79,7 +81,7 @@ export const tooMany = (p: P, actual: number, max: number): FieldError => ({
   detail: `must have at most ${max} items`,
 });
 export function notSupported(p: P, value: unknown, valid: readonly string[]): FieldError {
-  const detail = valid.length ? `supported values: ${valid.map((v) => JSON.stringify(v)).join(', ')}` : '';
+  const detail = valid.length ? `supported values: ${valid.map((v) => stringifyJSON(v)).join(', ')}` : '';
   return { type: FieldErrorType.NotSupported, field: s(p), value, detail };
 }
 
@@ -90,14 +92,14 @@ export function formatValue(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (Array.isArray(v)) {
     if (v.every((x) => typeof x === 'string')) return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
-    return JSON.stringify(v);
+    return stringifyJSON(v);
   }
   if (typeof v === 'object') {
     const entries = Object.entries(v as Record<string, unknown>);
     if (entries.every(([, x]) => typeof x === 'string')) {
       return `map[string]string{${entries.map(([k, x]) => `${JSON.stringify(k)}:${JSON.stringify(x)}`).join(', ')}}`;
     }
-    return JSON.stringify(v);
+    return stringifyJSON(v);
   }
   return String(v);
 }

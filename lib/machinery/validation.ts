@@ -3,6 +3,7 @@
 
 import type { ObjectMeta } from '../api/meta.js';
 import { type FieldError, Path, invalidValue, required, forbiddenField, tooLong } from './field-errors.js';
+import { stringifyJSON } from './json.js';
 
 const dns1123LabelFmt = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const dns1123SubdomainFmt = `${dns1123LabelFmt}(\\.${dns1123LabelFmt})*`;
@@ -151,6 +152,6 @@ export function validateObjectMeta(meta: ObjectMeta | undefined, namespaced: boo
 
 /** validateImmutable reports `field is immutable` when a value changed on update. */
 export function validateImmutable(newValue: unknown, oldValue: unknown, path: Path | string): FieldError[] {
-  if (JSON.stringify(newValue) === JSON.stringify(oldValue)) return [];
+  if (stringifyJSON(newValue) === stringifyJSON(oldValue)) return [];
   return [invalidValue(path, newValue, 'field is immutable')];
 }

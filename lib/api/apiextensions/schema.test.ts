@@ -94,6 +94,17 @@ test('required, pattern, length, enum and bounds read as kube-apiserver prints t
   assert.deepEqual(check({ ...ok, tags: ['a', 'b', 'c'] }), ['spec.tags: Too many: 3: must have at most 2 items']);
 });
 
+test('integers beyond 2^53 (BigInts) are int64s while they fit, float64s past it, and compare exactly', () => {
+  const max = 2n ** 63n - 1n;
+  assert.deepEqual(check({ ...ok, count: max }), []);
+  assert.deepEqual(check({ ...ok, count: -max - 1n }), []);
+  assert.deepEqual(check({ ...ok, count: max + 1n }), ['spec.count: Invalid value: "number": spec.count in body must be of type integer: "number"']);
+  assert.deepEqual(check({ ...ok, replicas: max }), ['spec.replicas: Invalid value: 9223372036854775807: spec.replicas in body should be less than or equal to 10']);
+  assert.deepEqual(check({ ...ok, size: max }), ['spec.size: Unsupported value: 9223372036854775807: supported values: "1", "2"']);
+  const sets = compileSchema({ type: 'object', properties: { set: { type: 'array', items: { type: 'integer' }, 'x-kubernetes-list-type': 'set' } } });
+  assert.deepEqual(messages(validateListSetsAndMaps(sets, { set: [max, max - 1n, max] })), ['set[2]: Duplicate value: 9223372036854775807']);
+});
+
 test('every failing field is listed, in one Invalid error', () => {
   const errs = validateValue(schema, { metadata: { name: 'x' }, spec: { cronSpec: 'bad', replicas: 'two', color: 'green' } });
   assert.equal(

@@ -13,6 +13,7 @@ import { FieldErrorType, type FieldError, invalidValue, notSupported, required, 
 import { goQuote } from '../../machinery/goquote.js';
 import { checkFormat, isSupportedFormat } from './formats.js';
 import type { JSONSchemaProps } from './types.js';
+import { isInt64, isInteger, stringifyJSON } from '../../machinery/json.js';
 
 /** Structural is one compiled schema node. */
 export interface Structural {
@@ -110,6 +111,8 @@ function compileNode(p: JSONSchemaProps): Structural {
 }
 
 function num(v: unknown): number | undefined {
+  // A bound is a float64 in Go: an integer beyond 2^53 is read as the nearest one.
+  if (typeof v === 'bigint') return Number(v);
   return typeof v === 'number' ? v : undefined;
 }
 
@@ -135,6 +138,8 @@ function jsonKind(v: unknown): 'null' | 'string' | 'boolean' | 'integer' | 'numb
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'boolean';
   if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  // An integer beyond int64 decodes into a float64, as the unstructured JSON decoder does.
+  if (typeof v === 'bigint') return isInt64(v) ? 'integer' : 'number';
   if (Array.isArray(v)) return 'array';
   return 'object';
 }
@@ -229,7 +234,7 @@ function validateNode(s: Structural, data: unknown, path: string, out: SchemaErr
     validateString(s, data as string, path, out);
     if (s.format && !checkFormat(s.format, data as string)) out.push(typeError(path, s.format, data as string));
   }
-  if (kind === 'integer' || kind === 'number') validateNumber(s, data as number, path, out);
+  if (kind === 'integer' || kind === 'number') validateNumber(s, data as number | bigint, path, out);
   if (kind === 'array') validateSlice(s, data as unknown[], path, out);
   validateEnum(s, data, path, out);
   if (kind === 'object') validateObject(s, data as Record<string, unknown>, path, out);
@@ -320,16 +325,19 @@ function validateString(s: Structural, data: string, path: string, out: SchemaEr
   }
 }
 
-function validateNumber(s: Structural, data: number, path: string, out: SchemaError[]): void {
+function validateNumber(s: Structural, exact: number | bigint, path: string, out: SchemaError[]): void {
+  // An integer beyond int64 is a float64 to the validator.
+  const data = typeof exact === 'bigint' && !isInt64(exact) ? Number(exact) : exact;
   // Integers are checked as int64 against truncated bounds, other numbers as float64 (MaximumNativeType).
-  const isInt = Number.isInteger(data);
+  const isInt = isInteger(data);
   const bound = (b: number) => (isInt ? String(Math.trunc(b)) : goFloat(b));
   if (s.multipleOf !== undefined) {
     const factor = isInt ? Math.trunc(s.multipleOf) : s.multipleOf;
     if (factor <= 0) {
       out.push({ code: 'other', name: path, value: factor, message: `factor MultipleOf declared for ${path} must be positive: ${bound(factor)}` });
     } else {
-      const mult = isInt ? data % factor === 0 : Number.isInteger(factor < 1 ? (1 / factor) * data : data / factor);
+      const mult =
+        typeof data === 'bigint' ? data % BigInt(factor) === 0n : isInt ? data % factor === 0 : Number.isInteger(factor < 1 ? (1 / factor) * data : data / factor);
       if (!mult) out.push({ code: 'other', name: path, value: data, message: `${path} in ${inBody} should be a multiple of ${bound(factor)}` });
     }
   }
@@ -364,7 +372,7 @@ function validateEnum(s: Structural, data: unknown, path: string, out: SchemaErr
   if (!s.enum) return;
   // A null never matches, not even a null in the enum (kube-openapi compares Go types first).
   if (data !== null && data !== undefined && s.enum.some((e) => e !== null && deepEqualJSON(data, e))) return;
-  out.push({ code: 'enum', name: path, value: data ?? null, values: s.enum, message: `${path} in ${inBody} should be one of ${JSON.stringify(s.enum)}` });
+  out.push({ code: 'enum', name: path, value: data ?? null, values: s.enum, message: `${path} in ${inBody} should be one of ${stringifyJSON(s.enum)}` });
 }
 
 function validateObject(s: Structural, data: Record<string, unknown>, path: string, out: SchemaError[]): void {
@@ -412,7 +420,7 @@ function toFieldError(e: SchemaError, prefix: string | undefined): FieldError {
     case 'required':
       return required(field, '');
     case 'enum':
-      return notSupported(field, e.value, (e.values ?? []).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))));
+      return notSupported(field, e.value, (e.values ?? []).map((v) => (typeof v === 'string' ? v : stringifyJSON(v))));
     case 'tooLong':
       return tooLong(field, '', e.valid ?? -1);
     case 'maxItems':
@@ -570,7 +578,7 @@ function duplicateIndices(values: unknown[]): number[] {
   const seen = new Map<string, number>();
   const out: number[] = [];
   values.forEach((v, i) => {
-    const key = v === unspecified ? '\u0000unspecified' : JSON.stringify(sortKeysDeep(v));
+    const key = v === unspecified ? '\u0000unspecified' : stringifyJSON(sortKeysDeep(v));
     const times = seen.get(key) ?? 0;
     if (times === 1) out.push(i);
     seen.set(key, times + 1);

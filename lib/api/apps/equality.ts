@@ -5,8 +5,10 @@
 // does not, because in a map (labels, annotations) `a: ""` and no `a` differ. Numbers and booleans
 // are compared as given, since pointers keep 0 and false apart from "unset".
 
+import { stringifyJSON } from '../../machinery/json.js';
+
 export function semanticEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(normalize(a === '' ? undefined : a)) === JSON.stringify(normalize(b === '' ? undefined : b));
+  return stringifyJSON(normalize(a === '' ? undefined : a)) === stringifyJSON(normalize(b === '' ? undefined : b));
 }
 
 function normalize(v: unknown): unknown {

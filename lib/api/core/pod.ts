@@ -27,6 +27,7 @@ import {
   validateTolerations,
 } from './validation.js';
 import { parseIPSloppy } from '../../net/ip.js';
+import { stringifyJSON } from '../../machinery/json.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -288,8 +289,9 @@ function prepareForStatusUpdate(pod: Pod, old: Pod): void {
  * terminationGracePeriodSeconds, but a pod that never reached a node or already finished goes
  * at once (0). A negative period becomes 1.
  */
-export function podGracefulDelete(pod: Pod, requested: number | undefined): { graceful: boolean; gracePeriodSeconds: number } {
-  let period = requested ?? pod.spec?.terminationGracePeriodSeconds ?? 0;
+export function podGracefulDelete(pod: Pod, requested: number | bigint | undefined): { graceful: boolean; gracePeriodSeconds: number | bigint } {
+  // Either may be an int64 beyond 2^53 (a BigInt): compared, never computed with.
+  let period: number | bigint = requested ?? pod.spec?.terminationGracePeriodSeconds ?? 0;
   if (!pod.spec?.nodeName) period = 0;
   if (isPodTerminal(pod)) period = 0;
   if (period < 0) period = 1;
@@ -399,8 +401,8 @@ function specDiff(prev: PodSpec, next: PodSpec): string {
     const b = (next as unknown as Record<string, unknown>)[k];
     if (emptyEqual(a, b)) continue;
     const field = k.charAt(0).toUpperCase() + k.slice(1);
-    if (a !== undefined) lines.push(`- \t${field}: ${JSON.stringify(a)},`);
-    if (b !== undefined) lines.push(`+ \t${field}: ${JSON.stringify(b)},`);
+    if (a !== undefined) lines.push(`- \t${field}: ${stringifyJSON(a)},`);
+    if (b !== undefined) lines.push(`+ \t${field}: ${stringifyJSON(b)},`);
   }
   lines.push('  }', '');
   return lines.join('\n');

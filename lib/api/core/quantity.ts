@@ -30,7 +30,9 @@ function ceilDiv(a: bigint, b: bigint): bigint {
 /** parseQuantity reads a quantity; undefined when it is not one. */
 export function parseQuantity(q: Quantity | undefined | null): ParsedQuantity | undefined {
   if (q === undefined || q === null) return undefined;
-  const text = typeof q === 'number' ? (Number.isFinite(q) ? String(q) : '') : q;
+  // A JSON number beyond 2^53 arrives as a BigInt (lib/machinery/json.ts): its digits are the quantity.
+  const raw: unknown = q;
+  const text = typeof q === 'number' ? (Number.isFinite(q) ? String(q) : '') : typeof raw === 'bigint' ? String(raw) : q;
   const m = /^([+-]?)([0-9]*\.?[0-9]*)([a-zA-Z]*)([-+]?[0-9]*)$/.exec(text);
   if (!m || m[2] === '' || m[2] === '.') return undefined;
   const [, sign, num, letters, expDigits] = m;
