@@ -247,6 +247,9 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
     // Port 1 on loopback: the pull fails at once with the registry's own error, no traffic leaves.
     create(busyboxPod('nopull', ['true'], {}, { image: '127.0.0.1:1/skiff/nothere:1' })),
     create(busyboxPod('huge', ['true'], {}, { resources: { requests: { cpu: '64' } } })),
+    create(busyboxPod('orphan', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
+    create(busyboxPod('forced', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
+    create(busyboxPod('deadline', ['sleep', '3600'], { activeDeadlineSeconds: 3, terminationGracePeriodSeconds: 2 })),
   ]);
 
   await t.test('a busybox pod becomes Running and Ready with a pod IP from the node', async () => {
@@ -325,6 +328,36 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
     assert.ok(created('first') < created('second') && created('second') < created('main'));
   });
 
+  await t.test('a sandbox gone NOTREADY is replaced (attempt 1) and the pod starts over', async () => {
+    const before = await getPod('init');
+    const uid = before.metadata.uid!;
+    const [old] = await cri.listPodSandbox({ label_selector: { 'io.kubernetes.pod.uid': uid } });
+    await cri.stopPodSandbox(old!.id);
+    const p = await waitPod('init', 'restarted in a new sandbox', (p) => p.status?.containerStatuses?.[0]?.restartCount === 1 && p.status.containerStatuses[0].state?.running !== undefined);
+    const sandboxes = await cri.listPodSandbox({ label_selector: { 'io.kubernetes.pod.uid': uid } });
+    const ready = sandboxes.filter((s) => s.state === 'SANDBOX_READY');
+    assert.equal(ready.length, 1);
+    assert.equal(ready[0]!.metadata.attempt, 1);
+    assert.equal(p.status?.phase, 'Running');
+    assert.match(p.status?.podIP ?? '', /^10\.244\.230\.\d+$/);
+    // The init containers ran again in the new sandbox.
+    const inits = (await runtimeContainers(uid)).filter((c) => c.pod_sandbox_id === ready[0]!.id && c.labels['skiff.dev/init-container'] === 'true');
+    assert.deepEqual(inits.map((c) => c.metadata.name).sort(), ['first', 'second']);
+    assert.ok((await eventsOf('init')).includes('Normal SandboxChanged Pod sandbox changed, it will be killed and re-created.'));
+  });
+
+  await t.test('spec.activeDeadlineSeconds fails the pod with DeadlineExceeded', async () => {
+    const p = await waitPod('deadline', 'Failed', (p) => p.status?.phase === 'Failed');
+    assert.equal(p.status?.reason, 'DeadlineExceeded');
+    assert.equal(p.status?.message, 'Pod was active on the node longer than the specified deadline');
+  });
+
+  await t.test('a pod force-deleted from the API is killed and removed', async () => {
+    const p = await waitPod('forced', 'Running', (p) => p.status?.phase === 'Running');
+    await client.delete(Pods, 'default', 'forced', { gracePeriodSeconds: 0 });
+    await waitFor('its containers gone', async () => (await runtimeContainers(p.metadata.uid!)).length === 0 && (await cri.listPodSandbox({ label_selector: { 'io.kubernetes.pod.uid': p.metadata.uid! } })).length === 0);
+  });
+
   await t.test('a container over its memory limit is OOMKilled', async () => {
     const p = await waitPod('oom', 'Failed', (p) => p.status?.phase === 'Failed');
     const term = p.status?.containerStatuses?.[0]?.state?.terminated;
@@ -360,7 +393,12 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
   await t.test('a new PodManager adopts the running containers without restarting them', async () => {
     const before = await getPod('web');
     const crashBefore = await getPod('crash');
+    const orphan = await waitPod('orphan', 'Running', (p) => p.status?.phase === 'Running');
     await manager!.stop();
+    // Deleted while the kubelet is down: the next one removes it at start.
+    await client.delete(Pods, 'default', 'orphan', { gracePeriodSeconds: 0 });
+    await waitFor('orphan gone from the API', async () => !informerPods().some((p) => p.metadata.name === 'orphan'));
+    assert.equal((await runtimeContainers(orphan.metadata.uid!)).length, 1, 'still running while no kubelet runs');
     manager = newManager();
     await manager.start();
     feed(manager);
@@ -372,6 +410,8 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
     assert.equal(after.status?.containerStatuses?.[0]?.restartCount, 0);
     assert.equal(after.status?.containerStatuses?.[0]?.ready, true);
     assert.equal((await runtimeContainers(after.metadata.uid!)).length, 1);
+    await waitFor('the orphan removed', async () => (await cri.listPodSandbox({ label_selector: { 'io.kubernetes.pod.uid': orphan.metadata.uid! } })).length === 0);
+    assert.equal((await runtimeContainers(orphan.metadata.uid!)).length, 0);
     const crashAfter = await getPod('crash');
     assert.ok(crashAfter.status!.containerStatuses![0]!.restartCount >= crashBefore.status!.containerStatuses![0]!.restartCount, 'restartCount carries on');
   });

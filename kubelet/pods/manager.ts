@@ -23,6 +23,7 @@ import { goDuration } from '../../lib/machinery/duration.js';
 import type { Registry } from '../../lib/metrics.js';
 import { CrashLoopBackOffReason, InitialContainerBackOffMs, MaxContainerBackOffMs } from '../../lib/pod/backoff.js';
 import { statusEqual } from '../../lib/pod/status.js';
+
 import { cgroupHierarchies } from '../containerd.js';
 import { CriError, type CriClient, isNotFound as isCriNotFound } from '../cri/client.js';
 import type { PodSandboxConfig } from '../cri/types.js';
@@ -35,6 +36,10 @@ import { admitPod } from './admission.js';
 import { containerConfig, type NodeConfig, podCgroupParent, podLogDirectory, sandboxConfig } from './config.js';
 import { RuntimeState, type RuntimeContainer, type RuntimePod } from './runtime.js';
 import { computePodStatus, type WaitingReason } from './status.js';
+
+/** DeadlineExceededReason and DeadlineExceededMessage fail a pod past spec.activeDeadlineSeconds (the kubelet's words). */
+const DeadlineExceededReason = 'DeadlineExceeded';
+const DeadlineExceededMessage = 'Pod was active on the node longer than the specified deadline';
 
 /** PodManagerOptions are what the pod workers need from the kubelet. */
 export interface PodManagerOptions {
@@ -392,12 +397,19 @@ export class PodManager {
     }
 
     let rt = await this.state.pod(w.uid);
-    w.fingerprint = '';
     let status = this.computeStatus(w, rt);
+    if (!isTerminalPhase(status.phase) && this.deadlineExceeded(pod)) {
+      // spec.activeDeadlineSeconds: the pod is stopped and fails for good.
+      this.event(pod, 'Warning', DeadlineExceededReason, DeadlineExceededMessage);
+      if (rt) await this.killPod(w, rt, this.gracePeriod(pod));
+      rt = await this.state.pod(w.uid);
+      status = { ...this.computeStatus(w, rt, true), phase: 'Failed', reason: DeadlineExceededReason, message: DeadlineExceededMessage };
+    }
     if (!isTerminalPhase(status.phase)) {
       const actions = computePodActions(pod, rt, { now: this.now(), livenessFailed: w.livenessFailed });
       await this.runActions(w, pod, rt, actions);
       rt = await this.state.pod(w.uid);
+      if (rt && (await this.collectGarbage(rt))) rt = await this.state.pod(w.uid);
       status = this.computeStatus(w, rt);
     }
     this.syncProbes(w, rt);
@@ -407,14 +419,59 @@ export class PodManager {
       await this.stopSandboxes(rt);
       this.probes.removePod(w.uid);
       w.probed.clear();
-      status = this.computeStatus(w, await this.state.pod(w.uid));
+      const final = this.computeStatus(w, await this.state.pod(w.uid), true);
+      status = { ...final, phase: status.phase, ...(status.reason ? { reason: status.reason, message: status.message } : {}) };
     }
     w.sandboxReady = !!rt?.sandboxes.some((s) => s.state === 'SANDBOX_READY') && !isTerminalPhase(status.phase);
     await this.writeStatus(w, status);
     let next = this.now() + ResyncMs;
     if (w.retryAt !== undefined && w.retryAt > this.now()) next = Math.min(next, w.retryAt);
     for (const [key, b] of this.imageBackOff) if (key.startsWith(`${w.uid}_`) && b.until > this.now()) next = Math.min(next, b.until);
-    if (!isTerminalPhase(status.phase)) this.syncAt(w, next);
+    if (!isTerminalPhase(status.phase)) {
+      const deadline = this.deadlineAt(w.pod);
+      if (deadline !== undefined) next = Math.min(next, deadline);
+      this.syncAt(w, next);
+    }
+  }
+
+  /** deadlineAt is when spec.activeDeadlineSeconds runs out (wall ms), counted from startTime. */
+  private deadlineAt(pod: Pod): number | undefined {
+    const secs = pod.spec.activeDeadlineSeconds;
+    const start = pod.status?.startTime;
+    if (secs === undefined || secs === null || !start) return undefined;
+    return Date.parse(start) + secs * 1000;
+  }
+
+  private deadlineExceeded(pod: Pod): boolean {
+    const at = this.deadlineAt(pod);
+    return at !== undefined && this.now() >= at;
+  }
+
+  /**
+   * collectGarbage removes what a pod no longer needs (the kubelet's container GC): exited
+   * instances of a container older than the last two (the current one and the previous, for
+   * lastState and `kubectl logs --previous`), and stopped sandboxes none of whose containers is
+   * kept. Returns whether it removed anything.
+   */
+  private async collectGarbage(rt: RuntimePod): Promise<boolean> {
+    const seen = new Map<string, number>();
+    const kept = new Set<string>();
+    const remove: RuntimeContainer[] = [];
+    for (const c of rt.containers) {
+      const key = `${c.init}/${c.name}`;
+      const n = (seen.get(key) ?? 0) + 1;
+      seen.set(key, n);
+      if (n > 2 && c.state === 'CONTAINER_EXITED') remove.push(c);
+      else kept.add(c.sandboxId);
+    }
+    for (const c of remove) await this.opts.runtime.removeContainer(c.id).catch(() => undefined);
+    let removed = remove.length > 0;
+    for (const s of rt.sandboxes.slice(1)) {
+      if (s.state === 'SANDBOX_READY' || kept.has(s.id)) continue;
+      await this.opts.runtime.removePodSandbox(s.id).catch(() => undefined);
+      removed = true;
+    }
+    return removed;
   }
 
   private computeStatus(w: Worker, rt: RuntimePod | undefined, podIsTerminal = false): PodStatus {
@@ -491,7 +548,8 @@ export class PodManager {
     for (const k of actions.killContainers) {
       const c = rt?.containers.find((x) => x.id === k.id);
       if (c) await this.killContainer(w, pod, c, k.message, this.gracePeriod(pod));
-      await this.opts.runtime.removeContainer(k.id).catch(() => undefined);
+      // A container that never ran is removed; a killed one stays as the previous instance.
+      if (c?.state !== 'CONTAINER_RUNNING') await this.opts.runtime.removeContainer(k.id).catch(() => undefined);
       w.livenessFailed.delete(k.name);
     }
     const starts: [Container, boolean][] = [];
