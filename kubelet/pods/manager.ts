@@ -14,7 +14,7 @@ import type { Pod, PodStatus } from '../../lib/api/core/pod.js';
 import { imagePullPolicyFor } from '../../lib/api/core/podspec.js';
 import type { Container } from '../../lib/api/core/types.js';
 import { nowRFC3339 } from '../../lib/api/meta.js';
-import { isConflict, isNotFound as isApiNotFound, type RestClient } from '../../lib/client/client.js';
+import { type Client, isConflict, isNotFound as isApiNotFound } from '../../lib/client/client.js';
 import type { EventType, Recorder } from '../../lib/client/events.js';
 import { Pods } from '../../lib/client/resources.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
@@ -44,7 +44,8 @@ const DeadlineExceededMessage = 'Pod was active on the node longer than the spec
 /** PodManagerOptions are what the pod workers need from the kubelet. */
 export interface PodManagerOptions {
   nodeName: string;
-  client: RestClient;
+  /** client is the kubelet's API client (a RestClient; a FakeClient in unit tests). */
+  client: Client;
   runtime: CriClient;
   recorder: Recorder;
   log: Logger;
