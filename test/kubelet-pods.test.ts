@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -109,11 +109,16 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
 const getPod = (name: string) => client.get<Pod>(Pods, 'default', name);
 
 /** waitPod waits until the named pod satisfies ok and returns it. */
-function waitPod(name: string, what: string, ok: (p: Pod) => boolean, timeoutMs = 60_000): Promise<Pod> {
-  return waitFor(`${name}: ${what}`, async () => {
-    const p = await getPod(name);
-    return ok(p) ? p : undefined;
-  }, timeoutMs);
+async function waitPod(name: string, what: string, ok: (p: Pod) => boolean, timeoutMs = 60_000): Promise<Pod> {
+  let last: Pod | undefined;
+  try {
+    return await waitFor(`${name}: ${what}`, async () => {
+      last = await getPod(name);
+      return ok(last) ? last : undefined;
+    }, timeoutMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status)}; events: ${JSON.stringify(await eventsOf(name).catch(() => []))}`);
+  }
 }
 
 const statusText = (p: Pod) => podRow(p, new Date()).status;
@@ -247,6 +252,15 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
     // Port 1 on loopback: the pull fails at once with the registry's own error, no traffic leaves.
     create(busyboxPod('nopull', ['true'], {}, { image: '127.0.0.1:1/skiff/nothere:1' })),
     create(busyboxPod('huge', ['true'], {}, { resources: { requests: { cpu: '64' } } })),
+    create(
+      busyboxPod('secure', ['sh', '-c'], { securityContext: { runAsUser: 500, runAsGroup: 2000 } }, {
+        args: ['echo "$GREETING"; sleep 3600'],
+        workingDir: '/tmp',
+        env: [{ name: 'GREETING', value: 'hello from env' }],
+        securityContext: { runAsUser: 1000, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+        resources: { requests: { cpu: '100m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
+      }),
+    ),
     create(busyboxPod('orphan', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
     create(busyboxPod('forced', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
     create(busyboxPod('deadline', ['sleep', '3600'], { activeDeadlineSeconds: 3, terminationGracePeriodSeconds: 2 })),
@@ -326,6 +340,27 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
     const cs = await runtimeContainers(p.metadata.uid!);
     const created = (name: string) => BigInt(cs.find((c) => c.metadata.name === name)!.created_at);
     assert.ok(created('first') < created('second') && created('second') < created('main'));
+  });
+
+  await t.test('command, args, workingDir, env, securityContext and resources reach the container', async () => {
+    const p = await waitPod('secure', 'Running', (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined);
+    assert.equal(p.status?.qosClass, 'Burstable');
+    const [c] = await runtimeContainers(p.metadata.uid!);
+    const exec = async (cmd: string) => (await cri.execSync(c!.id, ['sh', '-c', cmd], 10)).stdout.toString().trim();
+    assert.equal(await exec('id -u; id -g'), '1000\n2000');
+    assert.equal(await exec('pwd'), '/tmp');
+    assert.equal(await exec('echo $GREETING'), 'hello from env');
+    assert.equal(await exec('touch /x 2>/dev/null && echo writable || echo read-only'), 'read-only');
+    assert.equal(await exec('grep CapEff /proc/self/status'), 'CapEff:\t0000000000000000');
+    // The cgroup limits as the kubelet sets them: 64Mi memory, 200m as a 20 ms quota per 100 ms, 102 shares.
+    assert.equal(await exec('cat /sys/fs/cgroup/memory/memory.limit_in_bytes'), String(64 * 1024 * 1024));
+    assert.equal(await exec('cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares'), '20000\n102');
+    const log = await waitFor('the log line', async () => {
+      const dirs = readdirSync(join(dir, 'pods')).filter((d) => d.startsWith('default_secure_'));
+      const file = join(dir, 'pods', dirs[0]!, 'main', '0.log');
+      return existsSync(file) && readFileSync(file, 'utf8');
+    });
+    assert.match(log, / stdout F hello from env\n/);
   });
 
   await t.test('a sandbox gone NOTREADY is replaced (attempt 1) and the pod starts over', async () => {

@@ -157,7 +157,8 @@ export function sandboxConfig(pod: Pod, attempt: number, node: NodeConfig): PodS
         namespace_options: namespaceOptions(pod),
         privileged: anyPrivileged(pod),
         ...(psc.runAsUser !== undefined ? { run_as_user: { value: psc.runAsUser } } : {}),
-        ...(psc.runAsGroup !== undefined ? { run_as_group: { value: psc.runAsGroup } } : {}),
+        // containerd refuses a group without a user ("user group … is specified without user").
+        ...(psc.runAsGroup !== undefined && psc.runAsUser !== undefined ? { run_as_group: { value: psc.runAsGroup } } : {}),
         ...(psc.supplementalGroups?.length ? { supplemental_groups: psc.supplementalGroups } : {}),
       },
       sysctls: Object.fromEntries((psc.sysctls ?? []).map((s) => [s.name, s.value])),
