@@ -221,6 +221,9 @@ before(async () => {
     clusterDomain: 'cluster.local',
     hostIP: '127.0.0.1',
     nodeAllocatable: () => ({ cpu: '2', memory: '4Gi', pods: '110', 'ephemeral-storage': '10Gi' }),
+    // Small, so that the rotation test writes little.
+    containerLogMaxSize: 1024 * 1024,
+    containerLogMaxFiles: 3,
   };
   informer = newSharedInformer<Pod>(kc, '/api/v1/pods', () => baseClient.list<Pod>(Pods));
   manager = newManager();
@@ -261,6 +264,7 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
         resources: { requests: { cpu: '100m', memory: '32Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
       }),
     ),
+    create(busyboxPod('chatty', ['sh', '-c', "head -c 3000000 /dev/zero | tr '\\0' x | fold -w 1000; while true; do echo tick; sleep 1; done"])),
     create(busyboxPod('orphan', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
     create(busyboxPod('forced', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
     create(busyboxPod('deadline', ['sleep', '3600'], { activeDeadlineSeconds: 3, terminationGracePeriodSeconds: 2 })),
@@ -361,6 +365,21 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
       return existsSync(file) && readFileSync(file, 'utf8');
     });
     assert.match(log, / stdout F hello from env\n/);
+  });
+
+  await t.test('a log over containerLogMaxSize is rotated and the container keeps logging to a fresh file', async () => {
+    const p = await waitPod('chatty', 'Running', (p) => p.status?.phase === 'Running');
+    const logDir = join(dir, 'pods', `default_chatty_${p.metadata.uid}`, 'main');
+    const files = await waitFor('a rotated log', () => {
+      const names = existsSync(logDir) ? readdirSync(logDir) : [];
+      return names.some((n) => /^0\.log\.\d{8}-\d{6}$/.test(n)) && names;
+    }, 45_000);
+    assert.ok(files.length <= 3, JSON.stringify(files));
+    const live = await waitFor('ticks in the live log', () => {
+      const text = existsSync(join(logDir, '0.log')) && readFileSync(join(logDir, '0.log'), 'utf8');
+      return text && text.includes(' stdout F tick') && text;
+    });
+    assert.ok(live.length < 1024 * 1024, 'the live log starts afresh');
   });
 
   await t.test('a sandbox gone NOTREADY is replaced (attempt 1) and the pod starts over', async () => {

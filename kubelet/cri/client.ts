@@ -171,6 +171,11 @@ export class CriClient {
     return this.call(this.runtime, 'ContainerStatus', { container_id: containerId, verbose });
   }
 
+  /** reopenContainerLog makes the runtime reopen a running container's log file (after the kubelet renamed it to rotate it). */
+  async reopenContainerLog(containerId: string): Promise<void> {
+    await this.call(this.runtime, 'ReopenContainerLog', { container_id: containerId });
+  }
+
   /** execSync runs cmd in a container to its end; past timeoutSeconds (0: none) the call fails
    * with DEADLINE_EXCEEDED rather than giving an exit code. */
   execSync(containerId: string, cmd: string[], timeoutSeconds = 0): Promise<ExecSyncResponse> {

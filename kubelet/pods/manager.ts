@@ -33,6 +33,7 @@ import { ProbeManager, runLifecycleHook } from '../prober/prober.js';
 import { containerMounts, type ObjectSources, type PodVolumes, setUpPodVolumes, tearDownPodVolumes, VolumeError } from '../volumes/volumes.js';
 import { type PodActions, computePodActions, latestContainer } from './actions.js';
 import { admitPod } from './admission.js';
+import { ContainerLogManager } from './logs.js';
 import { containerConfig, type NodeConfig, podCgroupParent, podLogDirectory, sandboxConfig } from './config.js';
 import { RuntimeState, type RuntimeContainer, type RuntimePod } from './runtime.js';
 import { computePodStatus, type WaitingReason } from './status.js';
@@ -69,6 +70,10 @@ export interface PodManagerOptions {
   relistPeriodMs?: number;
   /** nodeHostname is the hostname of hostNetwork pods (default: this machine's). */
   nodeHostname?: string;
+  /** containerLogMaxSize is the size in bytes past which a container's log is rotated (default 10Mi). */
+  containerLogMaxSize?: number;
+  /** containerLogMaxFiles is how many log files a container keeps, the live one included (default 5). */
+  containerLogMaxFiles?: number;
 }
 
 /** ErrorRetryMs is the wait before a sync that failed is tried again (the kubelet's backOffPeriod). */
@@ -167,6 +172,7 @@ export class PodManager {
   private readonly state: RuntimeState;
   private readonly probes: ProbeManager;
   private readonly node: NodeConfig;
+  private readonly logs: ContainerLogManager;
   /** imageBackOff is the image pull back-off per pod and image (<uid>_<image>). */
   private readonly imageBackOff = new Map<string, { delayMs: number; until: number; message: string }>();
   private relistTimer?: TimerHandle;
@@ -186,6 +192,13 @@ export class PodManager {
         w.livenessFailed.set(name, message);
         this.enqueue(w);
       },
+    });
+    this.logs = new ContainerLogManager({
+      runtime: opts.runtime,
+      clock: opts.clock,
+      log: opts.log,
+      maxSize: opts.containerLogMaxSize,
+      maxFiles: opts.containerLogMaxFiles,
     });
     this.node = {
       podLogsDir: opts.podLogsDir,
@@ -214,6 +227,7 @@ export class PodManager {
       this.opts.log.warn('Could not look for pods deleted while the kubelet was down; will retry', { err: String(err) });
     }
     this.scheduleRelist();
+    this.logs.start();
     this.opts.log.info('Started pod workers', { node: this.opts.nodeName });
   }
 
@@ -255,6 +269,7 @@ export class PodManager {
     if (this.relistTimer !== undefined) this.opts.clock.clearTimeout(this.relistTimer);
     for (const w of this.workers.values()) if (w.timer !== undefined) this.opts.clock.clearTimeout(w.timer);
     this.probes.stop();
+    this.logs.stop();
     // Let syncs under way finish their current CRI call chain (bounded).
     const deadline = Date.now() + 15_000;
     while ([...this.workers.values()].some((w) => w.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
