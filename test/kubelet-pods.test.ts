@@ -265,6 +265,15 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
       }),
     ),
     create(busyboxPod('chatty', ['sh', '-c', "head -c 3000000 /dev/zero | tr '\\0' x | fold -w 1000; while true; do echo tick; sleep 1; done"])),
+    create({
+      ...busyboxPod('sidecar', ['sleep', '3600']),
+      spec: {
+        nodeName,
+        terminationGracePeriodSeconds: 2,
+        initContainers: [{ name: 'proxy', image: 'busybox:1.36', command: ['sleep', '3600'], restartPolicy: 'Always' }],
+        containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', '3600'] }],
+      },
+    } as Pod),
     create(busyboxPod('orphan', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
     create(busyboxPod('forced', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
     create(busyboxPod('deadline', ['sleep', '3600'], { activeDeadlineSeconds: 3, terminationGracePeriodSeconds: 2 })),
@@ -380,6 +389,15 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
       return text && text.includes(' stdout F tick') && text;
     });
     assert.ok(live.length < 1024 * 1024, 'the live log starts afresh');
+  });
+
+  await t.test('a sidecar (init container with restartPolicy Always) runs beside the container', async () => {
+    const p = await waitPod('sidecar', 'Ready', (p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+    const proxy = p.status!.initContainerStatuses![0]!;
+    assert.ok(proxy.state?.running);
+    assert.equal(proxy.started, true);
+    assert.equal(podRow(p, new Date()).ready, '2/2');
+    assert.equal(statusText(p), 'Running');
   });
 
   await t.test('a sandbox gone NOTREADY is replaced (attempt 1) and the pod starts over', async () => {

@@ -54,6 +54,7 @@ function brief(a: PodActions): string {
   if (a.createSandbox) parts.push(`createSandbox#${a.sandboxAttempt}`);
   for (const k of a.killContainers) parts.push(`kill:${k.name}`);
   if (a.startInit) parts.push(`init:${a.startInit}`);
+  for (const s of a.startSidecars) parts.push(`sidecar:${s}`);
   for (const s of a.startContainers) parts.push(`start:${s}`);
   for (const b of a.backOff) parts.push(`backoff:${b.name}`);
   return parts.join(' ') || 'nothing';
@@ -133,6 +134,24 @@ describe('computePodActions', () => {
       'backoff:app',
     ],
     ['a container created but never started: removed and started again', pod(), runtime([sandbox('s1')], [ctr('app', 'CONTAINER_CREATED')]), 'kill:app start:app'],
+    [
+      'a sidecar is started in its turn, then the next init container once it runs',
+      pod({ initContainers: [{ name: 'proxy', image: 'b', restartPolicy: 'Always' }, { name: 'i1', image: 'b' }] }),
+      runtime([sandbox('s1')], [ctr('proxy', 'CONTAINER_RUNNING', { init: true })]),
+      'init:i1',
+    ],
+    [
+      'a sidecar that exits after the pod started is restarted beside the containers',
+      pod({ initContainers: [{ name: 'proxy', image: 'b', restartPolicy: 'Always' }] }),
+      runtime([sandbox('s1')], [ctr('proxy', 'CONTAINER_EXITED', { init: true, exitCode: 1 }), ctr('app', 'CONTAINER_RUNNING')]),
+      'sidecar:proxy',
+    ],
+    [
+      'the containers done under Never: the pod stops, sidecars with it',
+      pod({ restartPolicy: 'Never', initContainers: [{ name: 'proxy', image: 'b', restartPolicy: 'Always' }] }),
+      runtime([sandbox('s1')], [ctr('proxy', 'CONTAINER_RUNNING', { init: true }), ctr('app', 'CONTAINER_EXITED', { exitCode: 0 })]),
+      'killPod',
+    ],
     ['a pod being deleted: stopped', pod({}, { deletionTimestamp: '2026-01-01T00:00:00Z' }), runtime([sandbox('s1')], [ctr('app', 'CONTAINER_RUNNING')]), 'killPod'],
   ];
   for (const [name, p, rt, want] of cases) {

@@ -39,6 +39,8 @@ export interface PodActions {
   startInit?: string;
   /** startContainers name the regular containers to start, in spec order. */
   startContainers: string[];
+  /** startSidecars name sidecars (init containers with restartPolicy Always) to start again once the pod is initialized. */
+  startSidecars: string[];
   /** backOff are containers that would start but wait for their back-off. */
   backOff: BackOff[];
 }
@@ -91,7 +93,7 @@ function backOffFor(pod: Pod, c: RuntimeContainer, now: number): BackOff | undef
 export function computePodActions(pod: Pod, rt: RuntimePod | undefined, ctx: ActionContext): PodActions {
   const spec = pod.spec;
   const policy = spec.restartPolicy ?? 'Always';
-  const actions: PodActions = { killPod: false, createSandbox: false, sandboxAttempt: 0, killContainers: [], startContainers: [], backOff: [] };
+  const actions: PodActions = { killPod: false, createSandbox: false, sandboxAttempt: 0, killContainers: [], startContainers: [], startSidecars: [], backOff: [] };
   if (isTerminating(pod)) {
     actions.killPod = true;
     return actions;
@@ -125,8 +127,21 @@ export function computePodActions(pod: Pod, rt: RuntimePod | undefined, ctx: Act
   const regularStarted = spec.containers.some((c) => latestContainer(rt, c.name, false, sid));
   if (!regularStarted) {
     for (const c of inits) {
-      if (isRestartableInitContainer(c)) continue; // sidecars: not supported here (README)
       const s = latestContainer(rt, c.name, true, sid);
+      if (isRestartableInitContainer(c)) {
+        // A sidecar is started in its turn and then kept running; the next init container
+        // starts once it runs.
+        if (s?.state === 'CONTAINER_RUNNING') continue;
+        if (s && exited(s)) {
+          const wait = backOffFor(pod, s, ctx.now);
+          if (wait) actions.backOff.push(wait);
+          else actions.startInit = c.name;
+          return actions;
+        }
+        if (s) actions.killContainers.push({ id: s.id, name: c.name, message: `Container ${c.name} is not running` });
+        actions.startInit = c.name;
+        return actions;
+      }
       if (!s) {
         actions.startInit = c.name;
         return actions;
@@ -148,6 +163,22 @@ export function computePodActions(pod: Pod, rt: RuntimePod | undefined, ctx: Act
       if (wait) actions.backOff.push(wait);
       else actions.startInit = c.name;
       return actions;
+    }
+  }
+
+  // Sidecars run beside the containers and are restarted whenever they exit (after their
+  // back-off), whatever the pod's restartPolicy.
+  if (regularStarted) {
+    for (const c of inits) {
+      if (!isRestartableInitContainer(c)) continue;
+      const s = latestContainer(rt, c.name, true, sid);
+      if (s?.state === 'CONTAINER_RUNNING') continue;
+      const wait = s && exited(s) ? backOffFor(pod, s, ctx.now) : undefined;
+      if (wait) actions.backOff.push(wait);
+      else {
+        if (s && !exited(s)) actions.killContainers.push({ id: s.id, name: c.name, message: `Container ${c.name} is not running` });
+        actions.startSidecars.push(c.name);
+      }
     }
   }
 
@@ -182,6 +213,12 @@ export function computePodActions(pod: Pod, rt: RuntimePod | undefined, ctx: Act
       keep++;
     } else actions.startContainers.push(c.name);
   }
-  if (keep === 0 && actions.startContainers.length === 0) actions.killPod = true;
+  if (keep === 0 && actions.startContainers.length === 0) {
+    // Nothing regular runs or will: the pod is done, its sidecars are stopped with it.
+    actions.killPod = true;
+    actions.startSidecars = [];
+    actions.killContainers = actions.killContainers.filter((k) => spec.containers.some((c) => c.name === k.name));
+    actions.backOff = actions.backOff.filter((b) => spec.containers.some((c) => c.name === b.name));
+  }
   return actions;
 }

@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:f
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Pod, PodStatus } from '../../lib/api/core/pod.js';
-import { imagePullPolicyFor } from '../../lib/api/core/podspec.js';
+import { imagePullPolicyFor, isRestartableInitContainer } from '../../lib/api/core/podspec.js';
 import type { Container } from '../../lib/api/core/types.js';
 import { nowRFC3339 } from '../../lib/api/meta.js';
 import { type Client, isConflict, isNotFound as isApiNotFound } from '../../lib/client/client.js';
@@ -570,6 +570,7 @@ export class PodManager {
     }
     const starts: [Container, boolean][] = [];
     if (actions.startInit) starts.push([(pod.spec.initContainers ?? []).find((c) => c.name === actions.startInit)!, true]);
+    for (const name of actions.startSidecars) starts.push([(pod.spec.initContainers ?? []).find((c) => c.name === name)!, true]);
     for (const name of actions.startContainers) starts.push([pod.spec.containers.find((c) => c.name === name)!, false]);
     for (const [c, init] of starts) {
       await this.startContainer(w, pod, c, init, rt, sandboxId, config, podIPs);
@@ -656,7 +657,7 @@ export class PodManager {
           return;
         }
       }
-      if (!init) {
+      if (!init || isRestartableInitContainer(c)) {
         this.probes.addContainer(pod, c, id, podIPs[0]);
         w.probed.set(c.name, id);
       }
@@ -727,8 +728,12 @@ export class PodManager {
   private syncProbes(w: Worker, rt: RuntimePod | undefined): void {
     const ips = rt?.sandboxes.find((s) => s.state === 'SANDBOX_READY')?.ips ?? [];
     const podIP = w.pod.spec.hostNetwork ? this.opts.hostIP : ips[0];
-    for (const c of w.pod.spec.containers) {
-      const cur = latestContainer(rt, c.name, false);
+    const probed: [Container, boolean][] = [
+      ...(w.pod.spec.initContainers ?? []).filter((c) => isRestartableInitContainer(c)).map((c): [Container, boolean] => [c, true]),
+      ...w.pod.spec.containers.map((c): [Container, boolean] => [c, false]),
+    ];
+    for (const [c, init] of probed) {
+      const cur = latestContainer(rt, c.name, init);
       const running = cur?.state === 'CONTAINER_RUNNING' ? cur.id : undefined;
       const probed = w.probed.get(c.name);
       if (running === probed) continue;
