@@ -147,13 +147,14 @@ function setup(image = 'busybox:1.36', restartPolicy = 'Always') {
     status: { phase: 'Pending', qosClass: 'BestEffort' },
   } as Pod;
   client.add(Pods, pod);
+  const metrics = new Registry();
   const manager = new PodManager({
     nodeName: 'n1',
     client,
     runtime: runtime as unknown as CriClient,
     recorder,
     log: newLogger('kubelet-test', -1),
-    metrics: new Registry(),
+    metrics,
     clock,
     sources: { getConfigMap: async () => undefined, getSecret: async () => undefined },
     rootDir: join(dir, 'root'),
@@ -172,12 +173,12 @@ function setup(image = 'busybox:1.36', restartPolicy = 'Always') {
       await settle();
     }
   };
-  return { clock, runtime, client, recorder, manager, pod, current, advance };
+  return { clock, runtime, client, recorder, manager, pod, current, advance, metrics };
 }
 
 describe('PodManager with a fake runtime', () => {
   test('a pod is started once and reported Running; later syncs change nothing', async () => {
-    const { runtime, manager, pod, current, advance, client, recorder } = setup();
+    const { runtime, manager, pod, current, advance, client, recorder, metrics } = setup();
     await manager.start();
     manager.onPod(pod);
     await settle();
@@ -190,6 +191,7 @@ describe('PodManager with a fake runtime', () => {
     assert.equal(runtime.calls.get('CreateContainer'), 1);
     assert.deepEqual(client.writes(), [], 'no status write when nothing changed');
     assert.equal(manager.runningPods, 1);
+    assert.match(await metrics.getSingleMetricAsString('kubelet_pod_start_duration_seconds'), /kubelet_pod_start_duration_seconds_count 1$/m);
     await manager.stop();
   });
 

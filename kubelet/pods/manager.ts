@@ -20,7 +20,7 @@ import { Pods } from '../../lib/client/resources.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import { goDuration } from '../../lib/machinery/duration.js';
-import type { Registry } from '../../lib/metrics.js';
+import { Histogram, type Registry } from '../../lib/metrics.js';
 import { CrashLoopBackOffReason, InitialContainerBackOffMs, MaxContainerBackOffMs } from '../../lib/pod/backoff.js';
 import { statusEqual } from '../../lib/pod/status.js';
 
@@ -151,6 +151,8 @@ interface Worker {
   sandboxReady: boolean;
   /** retryAt is when a failed step is tried again. */
   retryAt?: number;
+  /** firstSeen is when the worker was made (monotonic ms), until the pod first runs. */
+  firstSeen?: number;
 }
 
 /** formatPod is the kubelet's format.Pod: name_namespace(uid). */
@@ -175,6 +177,8 @@ export class PodManager {
   private readonly logs: ContainerLogManager;
   /** imageBackOff is the image pull back-off per pod and image (<uid>_<image>). */
   private readonly imageBackOff = new Map<string, { delayMs: number; until: number; message: string }>();
+  private readonly workerDuration: Histogram;
+  private readonly startDuration: Histogram;
   private relistTimer?: TimerHandle;
   private stopped = true;
   private orphansChecked = false;
@@ -193,6 +197,8 @@ export class PodManager {
         this.enqueue(w);
       },
     });
+    this.workerDuration = histogram(opts.metrics, 'kubelet_pod_worker_duration_seconds', 'Duration in seconds to sync a single pod.', [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+    this.startDuration = histogram(opts.metrics, 'kubelet_pod_start_duration_seconds', 'Duration in seconds from the kubelet seeing a pod for the first time to the pod starting to run.', [0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120]);
     this.logs = new ContainerLogManager({
       runtime: opts.runtime,
       clock: opts.clock,
@@ -295,6 +301,7 @@ export class PodManager {
       probed: new Map(),
       volumesAt: 0,
       sandboxReady: false,
+      firstSeen: pod.status?.phase === 'Running' ? undefined : performance.now(),
     };
   }
 
@@ -315,8 +322,10 @@ export class PodManager {
       try {
         do {
           w.dirty = false;
+          const t0 = performance.now();
           try {
             await this.syncPod(w);
+            this.workerDuration.observe((performance.now() - t0) / 1000);
           } catch (err) {
             this.opts.log.error('Pod sync failed', { pod: formatPod(w.pod), err: String(err) });
             this.syncAt(w, this.now() + ErrorRetryMs);
@@ -440,6 +449,10 @@ export class PodManager {
     }
     w.sandboxReady = !!rt?.sandboxes.some((s) => s.state === 'SANDBOX_READY') && !isTerminalPhase(status.phase);
     await this.writeStatus(w, status);
+    if (w.firstSeen !== undefined && status.phase === 'Running') {
+      this.startDuration.observe((performance.now() - w.firstSeen) / 1000);
+      w.firstSeen = undefined;
+    }
     let next = this.now() + ResyncMs;
     if (w.retryAt !== undefined && w.retryAt > this.now()) next = Math.min(next, w.retryAt);
     for (const [key, b] of this.imageBackOff) if (key.startsWith(`${w.uid}_`) && b.until > this.now()) next = Math.min(next, b.until);
@@ -948,4 +961,11 @@ function removePodCgroup(cgroup: string): void {
       }
     }
   }
+}
+
+/** histogram registers a histogram once per registry (a second PodManager on the same registry shares it). */
+function histogram(registry: Registry, name: string, help: string, buckets: number[]): Histogram {
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Histogram;
+  return new Histogram({ name, help, buckets, registers: [registry] });
 }
