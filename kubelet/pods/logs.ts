@@ -98,6 +98,8 @@ export class ContainerLogManager {
       maxSize?: number;
       maxFiles?: number;
       periodMs?: number;
+      /** now is wall time in epoch ms, for the rotated files' names (default: the clock's). */
+      now?: () => number;
     },
   ) {}
 
@@ -132,7 +134,7 @@ export class ContainerLogManager {
         const rotated = await rotateLog(status.log_path, c.id, {
           maxSize: this.opts.maxSize ?? DefaultContainerLogMaxSize,
           maxFiles: this.opts.maxFiles ?? DefaultContainerLogMaxFiles,
-          now: this.opts.clock.now(),
+          now: this.opts.now?.() ?? this.opts.clock.now(),
           reopen: (id) => this.opts.runtime.reopenContainerLog(id),
         });
         if (rotated) this.opts.log.v(2).info('Rotated a container log', { container: c.id, log: status.log_path });

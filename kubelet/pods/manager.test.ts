@@ -235,6 +235,17 @@ describe('PodManager with a fake runtime', () => {
     await manager.stop();
   });
 
+  test('pods fed before start() wait for it, then run', async () => {
+    const { runtime, manager, pod, current } = setup();
+    manager.onPod(pod);
+    await settle();
+    assert.equal(runtime.calls.get('RunPodSandbox'), undefined);
+    await manager.start();
+    await settle();
+    assert.equal(current().status?.phase, 'Running');
+    await manager.stop();
+  });
+
   test('restartPolicy Never, exit 0: Succeeded, sandbox stopped, nothing restarted', async () => {
     const { runtime, manager, pod, current, advance } = setup('busybox:1.36', 'Never');
     runtime.exitOnStart = 0;

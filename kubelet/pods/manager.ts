@@ -180,7 +180,9 @@ export class PodManager {
   private readonly workerDuration: Histogram;
   private readonly startDuration: Histogram;
   private relistTimer?: TimerHandle;
-  private stopped = true;
+  /** started: start() ran (pods fed before are held until then); stopped: stop() ran. */
+  private started = false;
+  private stopped = false;
   private orphansChecked = false;
 
   constructor(readonly opts: PodManagerOptions) {
@@ -205,6 +207,7 @@ export class PodManager {
       log: opts.log,
       maxSize: opts.containerLogMaxSize,
       maxFiles: opts.containerLogMaxFiles,
+      now: () => this.now(),
     });
     this.node = {
       podLogsDir: opts.podLogsDir,
@@ -226,12 +229,15 @@ export class PodManager {
    * (restart counts and back-offs carry on from the containers' annotations and timestamps).
    */
   async start(): Promise<void> {
-    this.stopped = false;
+    if (this.stopped) throw new Error('PodManager: start after stop');
     try {
       await this.cleanupOrphans();
     } catch (err) {
       this.opts.log.warn('Could not look for pods deleted while the kubelet was down; will retry', { err: String(err) });
     }
+    this.started = true;
+    // Pods fed before start() were held: their workers begin now.
+    for (const w of this.workers.values()) if (!w.done) this.enqueue(w);
     this.scheduleRelist();
     this.logs.start();
     this.opts.log.info('Started pod workers', { node: this.opts.nodeName });
@@ -312,7 +318,7 @@ export class PodManager {
 
   /** enqueue runs the pod's sync now, or once more after the one under way (one at a time per pod). */
   private enqueue(w: Worker): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.started) return;
     if (w.running) {
       w.dirty = true;
       return;
@@ -375,8 +381,11 @@ export class PodManager {
     }
   }
 
+  /** now is wall time in epoch ms (compared with the runtime's timestamps). A clock that is
+   * not a wall clock (realClock counts from process start) is only used for its timers. */
   private now(): number {
-    return this.opts.clock.now();
+    const t = this.opts.clock.now();
+    return t > 1e12 ? t : Date.now();
   }
 
   private event(pod: Pod, type: EventType, reason: string, message: string): void {
