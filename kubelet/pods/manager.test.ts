@@ -266,7 +266,8 @@ describe('PodManager with a fake runtime', () => {
     await manager.start();
     manager.onPod(pod);
     await settle();
-    const deleting = { ...current(), metadata: { ...current().metadata, deletionTimestamp: '2026-12-06T12:00:30Z', deletionGracePeriodSeconds: 30 } };
+    // The API marks the pod for deletion (a new resourceVersion), as a graceful DELETE does.
+    const deleting = await client.update<Pod>(Pods, { ...current(), metadata: { ...current().metadata, deletionTimestamp: '2026-12-06T12:00:30Z', deletionGracePeriodSeconds: 30 } });
     client.clearActions();
     manager.onPod(deleting);
     await settle();

@@ -250,7 +250,11 @@ export class PodManager {
     if (!w) {
       w = this.newWorker(pod);
       this.workers.set(w.uid, w);
-    } else if (newerPod(pod, w.pod)) w.pod = pod;
+    } else {
+      // The echo of our own status write (same resourceVersion) changes nothing.
+      if (pod.metadata.resourceVersion && pod.metadata.resourceVersion === w.pod.metadata.resourceVersion) return;
+      if (newerPod(pod, w.pod)) w.pod = pod;
+    }
     if (w.done) return;
     this.enqueue(w);
   }
