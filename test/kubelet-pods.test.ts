@@ -274,6 +274,8 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
         containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', '3600'] }],
       },
     } as Pod),
+    create(busyboxPod('fallback', ['sh', '-c', 'echo first; echo oops >&2; exit 2'], { restartPolicy: 'Never' }, { terminationMessagePolicy: 'FallbackToLogsOnError' })),
+    create(busyboxPod('hostnet', ['sleep', '3600'], { hostNetwork: true, terminationGracePeriodSeconds: 2 })),
     create(busyboxPod('orphan', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
     create(busyboxPod('forced', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
     create(busyboxPod('deadline', ['sleep', '3600'], { activeDeadlineSeconds: 3, terminationGracePeriodSeconds: 2 })),
@@ -326,6 +328,20 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
     await waitFor('the sandbox stopped', async () => (await cri.listPodSandbox({ label_selector: { 'io.kubernetes.pod.uid': p.metadata.uid! } })).every((s) => s.state === 'SANDBOX_NOTREADY'));
   });
 
+  await t.test('FallbackToLogsOnError: the end of the log is the termination message', async () => {
+    const p = await waitPod('fallback', 'Failed', (p) => p.status?.phase === 'Failed');
+    assert.equal(p.status?.containerStatuses?.[0]?.state?.terminated?.message, 'first\noops\n');
+  });
+
+  await t.test("a hostNetwork pod runs in the node's network namespace with the host's address", async () => {
+    const p = await waitPod('hostnet', 'Running', (p) => p.status?.phase === 'Running');
+    assert.equal(p.status?.podIP, '127.0.0.1');
+    const [c] = await runtimeContainers(p.metadata.uid!);
+    const netns = (pid: string) => spawnSync('readlink', [`/proc/${pid}/ns/net`]).stdout.toString().trim();
+    const inside = (await cri.execSync(c!.id, ['readlink', '/proc/self/ns/net'], 10)).stdout.toString().trim();
+    assert.equal(inside, netns('self'));
+  });
+
   await t.test('a container that keeps exiting under Always is restarted with the crash-loop back-off', async () => {
     const p = await waitPod('crash', 'CrashLoopBackOff', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff');
     const cs = p.status!.containerStatuses![0]!;
@@ -340,10 +356,12 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
   });
 
   await t.test('init containers run in order before the containers', async () => {
-    const during = await waitPod('init', 'Init:0/2', (p) => statusText(p) === 'Init:0/2', 30_000);
-    assert.equal(during.status?.phase, 'Pending');
-    assert.equal(during.status?.containerStatuses?.[0]?.state?.waiting?.reason, 'PodInitializing');
     const p = await waitPod('init', 'Running', (p) => p.status?.phase === 'Running');
+    // While the first ran, the pod was Pending and `kubectl get pods` said Init:0/2.
+    const during = (written.get('init') ?? []).find((s) => statusText({ ...p, status: s }) === 'Init:0/2');
+    assert.ok(during, JSON.stringify((written.get('init') ?? []).map((s) => statusText({ ...p, status: s }))));
+    assert.equal(during.phase, 'Pending');
+    assert.equal(during.containerStatuses?.[0]?.state?.waiting?.reason, 'PodInitializing');
     const [first, second] = p.status!.initContainerStatuses!;
     assert.equal(first!.state?.terminated?.reason, 'Completed');
     assert.equal(second!.state?.terminated?.reason, 'Completed');

@@ -10,7 +10,6 @@ const node: NodeConfig = {
   cgroupParent: '/skiff/n1',
   clusterDNS: ['10.96.0.10'],
   clusterDomain: 'cluster.local',
-  nodeHostname: 'host1',
   memoryCapacity: 4 * 1024 ** 3,
 };
 
@@ -35,10 +34,10 @@ describe('sandboxConfig', () => {
     assert.deepEqual(c.linux?.security_context?.namespace_options, { network: 'POD', pid: 'CONTAINER', ipc: 'POD' });
   });
 
-  test('hostNetwork: the node\'s namespace and hostname, the node\'s resolv.conf', () => {
+  test('hostNetwork: the node\'s namespace, no hostname of its own, the node\'s resolv.conf', () => {
     const c = sandboxConfig(pod({ hostNetwork: true }), 0, node);
     assert.equal(c.linux?.security_context?.namespace_options?.network, 'NODE');
-    assert.equal(c.hostname, 'host1');
+    assert.equal(c.hostname, undefined);
     assert.equal(c.dns_config, undefined);
   });
 });

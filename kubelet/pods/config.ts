@@ -33,8 +33,6 @@ export interface NodeConfig {
   cgroupParent: string;
   clusterDNS: readonly string[];
   clusterDomain: string;
-  /** nodeHostname is the node's hostname (the hostname of hostNetwork pods). */
-  nodeHostname: string;
   /** memoryCapacity is the node's memory in bytes (for the OOM score of Burstable pods). */
   memoryCapacity: number;
 }
@@ -96,9 +94,9 @@ export function podDNSConfig(pod: Pod, node: Pick<NodeConfig, 'clusterDNS' | 'cl
   };
 }
 
-/** podHostname is the pod's hostname: spec.hostname or its name (at most 63 characters), the node's for hostNetwork. */
-export function podHostname(pod: Pod, nodeHostname: string): string {
-  if (pod.spec.hostNetwork) return nodeHostname;
+/** podHostname is the pod's hostname: spec.hostname or its name (at most 63 characters); '' for hostNetwork (it shares the node's UTS namespace, so the node's name, and runc refuses to set one). */
+export function podHostname(pod: Pod): string {
+  if (pod.spec.hostNetwork) return '';
   return (pod.spec.hostname || (pod.metadata.name ?? '')).slice(0, 63).replace(/[-.]+$/, '');
 }
 
@@ -146,7 +144,6 @@ export function sandboxConfig(pod: Pod, attempt: number, node: NodeConfig): PodS
   const psc = pod.spec.securityContext ?? {};
   const config: PodSandboxConfig = {
     metadata: { name: (pod.metadata.name ?? ''), uid: pod.metadata.uid ?? '', namespace: pod.metadata.namespace ?? 'default', attempt },
-    hostname: podHostname(pod, node.nodeHostname),
     log_directory: podLogDirectory(pod, node.podLogsDir),
     port_mappings: portMappings(pod),
     labels: podLabels(pod),
@@ -164,6 +161,8 @@ export function sandboxConfig(pod: Pod, attempt: number, node: NodeConfig): PodS
       sysctls: Object.fromEntries((psc.sysctls ?? []).map((s) => [s.name, s.value])),
     },
   };
+  const hostname = podHostname(pod);
+  if (hostname) config.hostname = hostname;
   const dns = podDNSConfig(pod, node);
   if (dns) config.dns_config = dns;
   return config;

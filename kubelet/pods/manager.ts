@@ -8,7 +8,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Pod, PodStatus } from '../../lib/api/core/pod.js';
 import { imagePullPolicyFor, isRestartableInitContainer } from '../../lib/api/core/podspec.js';
@@ -68,8 +67,6 @@ export interface PodManagerOptions {
   nodeAllocatable: () => Record<string, string>;
   /** relistPeriodMs is how often the runtime is listed for changes (the kubelet's PLEG: 1 s). */
   relistPeriodMs?: number;
-  /** nodeHostname is the hostname of hostNetwork pods (default: this machine's). */
-  nodeHostname?: string;
   /** containerLogMaxSize is the size in bytes past which a container's log is rotated (default 10Mi). */
   containerLogMaxSize?: number;
   /** containerLogMaxFiles is how many log files a container keeps, the live one included (default 5). */
@@ -214,7 +211,6 @@ export class PodManager {
       cgroupParent: opts.cgroupParent,
       clusterDNS: opts.clusterDNS,
       clusterDomain: opts.clusterDomain,
-      nodeHostname: opts.nodeHostname ?? hostname(),
       memoryCapacity: 0,
     };
   }
