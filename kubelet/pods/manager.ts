@@ -7,10 +7,11 @@
 // a worker: it becomes a Waiting reason, an event and a retry after a back-off.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod, PodStatus } from '../../lib/api/core/pod.js';
-import { imagePullPolicyFor, isRestartableInitContainer } from '../../lib/api/core/podspec.js';
+import { isRestartableInitContainer } from '../../lib/api/core/podspec.js';
+import { quantityNanos } from '../../lib/api/core/quantity.js';
 import type { Container } from '../../lib/api/core/types.js';
 import { nowRFC3339 } from '../../lib/api/meta.js';
 import { type Client, isConflict, isNotFound as isApiNotFound } from '../../lib/client/client.js';
@@ -18,13 +19,11 @@ import type { EventType, Recorder } from '../../lib/client/events.js';
 import { Pods } from '../../lib/client/resources.js';
 import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
-import { goDuration } from '../../lib/machinery/duration.js';
 import { Histogram, type Registry } from '../../lib/metrics.js';
-import { CrashLoopBackOffReason, InitialContainerBackOffMs, MaxContainerBackOffMs } from '../../lib/pod/backoff.js';
+import { CrashLoopBackOffReason } from '../../lib/pod/backoff.js';
 import { statusEqual } from '../../lib/pod/status.js';
 
-import { cgroupHierarchies } from '../containerd.js';
-import { CriError, type CriClient, isNotFound as isCriNotFound } from '../cri/client.js';
+import { type CriClient, isNotFound as isCriNotFound } from '../cri/client.js';
 import type { PodSandboxConfig } from '../cri/types.js';
 import { ConfigError, containerEnv, expandCommand } from '../env/env.js';
 import { PodTerminationGracePeriodAnnotation } from '../labels.js';
@@ -32,6 +31,9 @@ import { ProbeManager, runLifecycleHook } from '../prober/prober.js';
 import { containerMounts, type ObjectSources, type PodVolumes, setUpPodVolumes, tearDownPodVolumes, VolumeError } from '../volumes/volumes.js';
 import { type PodActions, computePodActions, latestContainer } from './actions.js';
 import { admitPod } from './admission.js';
+import { removePodCgroup } from './cgroups.js';
+import { grpcMessage, StartError } from './errors.js';
+import { ImagePuller } from './images.js';
 import { ContainerLogManager } from './logs.js';
 import { containerConfig, type NodeConfig, podCgroupParent, podLogDirectory, sandboxConfig } from './config.js';
 import { RuntimeState, type RuntimeContainer, type RuntimePod } from './runtime.js';
@@ -79,48 +81,6 @@ const ErrorRetryMs = 10_000;
 const ResyncMs = 60_000;
 /** MinGracePeriodSeconds is the least time a container is given to stop (minimumGracePeriodInSeconds). */
 const MinGracePeriodSeconds = 2;
-
-/** StartError is a container that could not be started: its Waiting reason and message. */
-class StartError extends Error {
-  override name = 'StartError';
-  constructor(
-    readonly reason: string,
-    message: string,
-    /** eventMessage is the Failed event's text ("Error: …"). */
-    readonly eventMessage = `Error: ${message}`,
-  ) {
-    super(message);
-  }
-}
-
-/** grpcMessage is a CRI error as the kubelet prints one: rpc error: code = NotFound desc = …. */
-function grpcMessage(err: unknown): string {
-  if (err instanceof CriError) {
-    const name = String(CriCodeNames[err.code] ?? err.code);
-    return `rpc error: code = ${name} desc = ${err.details}`;
-  }
-  return err instanceof Error ? err.message : String(err);
-}
-
-// Go's names of the gRPC codes (codes.Code.String()).
-const CriCodeNames: Record<number, string> = {
-  1: 'Canceled',
-  2: 'Unknown',
-  3: 'InvalidArgument',
-  4: 'DeadlineExceeded',
-  5: 'NotFound',
-  6: 'AlreadyExists',
-  7: 'PermissionDenied',
-  8: 'ResourceExhausted',
-  9: 'FailedPrecondition',
-  10: 'Aborted',
-  11: 'OutOfRange',
-  12: 'Unimplemented',
-  13: 'Internal',
-  14: 'Unavailable',
-  15: 'DataLoss',
-  16: 'Unauthenticated',
-};
 
 /** Worker is the pod worker's memory of one pod. */
 interface Worker {
@@ -172,8 +132,7 @@ export class PodManager {
   private readonly probes: ProbeManager;
   private readonly node: NodeConfig;
   private readonly logs: ContainerLogManager;
-  /** imageBackOff is the image pull back-off per pod and image (<uid>_<image>). */
-  private readonly imageBackOff = new Map<string, { delayMs: number; until: number; message: string }>();
+  private readonly images: ImagePuller;
   private readonly workerDuration: Histogram;
   private readonly startDuration: Histogram;
   private relistTimer?: TimerHandle;
@@ -198,6 +157,7 @@ export class PodManager {
     });
     this.workerDuration = histogram(opts.metrics, 'kubelet_pod_worker_duration_seconds', 'Duration in seconds to sync a single pod.', [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
     this.startDuration = histogram(opts.metrics, 'kubelet_pod_start_duration_seconds', 'Duration in seconds from the kubelet seeing a pod for the first time to the pod starting to run.', [0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120]);
+    this.images = new ImagePuller({ runtime: opts.runtime, event: (pod, type, reason, message) => this.event(pod, type, reason, message), now: () => this.now() });
     this.logs = new ContainerLogManager({
       runtime: opts.runtime,
       clock: opts.clock,
@@ -464,7 +424,8 @@ export class PodManager {
     }
     let next = this.now() + ResyncMs;
     if (w.retryAt !== undefined && w.retryAt > this.now()) next = Math.min(next, w.retryAt);
-    for (const [key, b] of this.imageBackOff) if (key.startsWith(`${w.uid}_`) && b.until > this.now()) next = Math.min(next, b.until);
+    const pull = this.images.nextRetry(w.uid);
+    if (pull !== undefined) next = Math.min(next, pull);
     if (!isTerminalPhase(status.phase)) {
       const deadline = this.deadlineAt(w.pod);
       if (deadline !== undefined) next = Math.min(next, deadline);
@@ -537,7 +498,7 @@ export class PodManager {
     if (w.timer !== undefined) this.opts.clock.clearTimeout(w.timer);
     this.probes.removePod(w.uid);
     this.workers.delete(w.uid);
-    for (const key of [...this.imageBackOff.keys()]) if (key.startsWith(`${w.uid}_`)) this.imageBackOff.delete(key);
+    this.images.forgetPod(w.uid);
   }
 
   /** runActions carries out computePodActions' answer. */
@@ -624,7 +585,7 @@ export class PodManager {
     const last = latestContainer(rt, c.name, init);
     const restartCount = last ? last.restartCount + 1 : 0;
     try {
-      const imageRef = await this.ensureImage(w, pod, c);
+      const imageRef = await this.images.ensureImage(pod, c);
       let env;
       try {
         env = await containerEnv(pod, c, {
@@ -691,60 +652,11 @@ export class PodManager {
     }
   }
 
+  /** memoryCapacity is the node's allocatable memory in bytes (for the OOM score of Burstable containers). */
   private memoryCapacity(): number {
-    const mem = this.opts.nodeAllocatable().memory;
-    if (!mem) return 0;
-    const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(mem);
-    if (!m) return 0;
-    return Number(m[1]) * ({ Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[m[2] as 'Ki'] ?? 1);
+    return Number(quantityNanos(this.opts.nodeAllocatable().memory ?? '0') / 1_000_000_000n);
   }
 
-  /**
-   * ensureImage is the kubelet's EnsureImageExists: ImageStatus first (PullImage always goes to
-   * the registry), a pull for Always or a missing image unless the policy is Never, and a
-   * back-off per pod and image after a failed pull (ErrImagePull, then ImagePullBackOff).
-   */
-  private async ensureImage(w: Worker, pod: Pod, c: Container): Promise<string> {
-    const image = c.image ?? '';
-    const policy = c.imagePullPolicy || imagePullPolicyFor(image);
-    let present;
-    try {
-      present = await this.opts.runtime.imageStatus(image);
-    } catch (err) {
-      throw new StartError('ImageInspectError', `Failed to inspect image "${image}": ${grpcMessage(err)}`);
-    }
-    if (policy === 'Never' && !present) {
-      const message = `Container image "${image}" is not present with pull policy of Never`;
-      this.event(pod, 'Warning', 'ErrImageNeverPull', message);
-      throw new StartError('ErrImageNeverPull', message, 'Error: ErrImageNeverPull');
-    }
-    if (present && policy !== 'Always') {
-      this.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
-      return present.id;
-    }
-    const key = `${w.uid}_${image}`;
-    const bo = this.imageBackOff.get(key);
-    if (bo && this.now() < bo.until) {
-      this.event(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
-      throw new StartError('ImagePullBackOff', `Back-off pulling image "${image}": ErrImagePull: ${bo.message}`, 'Error: ImagePullBackOff');
-    }
-    this.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
-    const t0 = this.now();
-    try {
-      const ref = await this.opts.runtime.pullImage(image);
-      this.imageBackOff.delete(key);
-      const took = goDuration(this.now() - t0);
-      const size = (await this.opts.runtime.imageStatus(ref).catch(() => undefined))?.size ?? '0';
-      this.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: ${size} bytes.`);
-      return (await this.opts.runtime.imageStatus(ref).catch(() => undefined))?.id ?? ref;
-    } catch (err) {
-      const message = grpcMessage(err);
-      const delayMs = bo ? Math.min(bo.delayMs * 2, MaxContainerBackOffMs) : InitialContainerBackOffMs;
-      this.imageBackOff.set(key, { delayMs, until: this.now() + delayMs, message });
-      this.event(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
-      throw new StartError('ErrImagePull', message, 'Error: ErrImagePull');
-    }
-  }
 
   /** syncProbes keeps the prober watching exactly the running regular containers. */
   private syncProbes(w: Worker, rt: RuntimePod | undefined): void {
@@ -941,35 +853,6 @@ const kubeletConditions = new Set(['PodReadyToStartContainers', 'Initialized', '
 /** mergeConditions keeps the kubelet's conditions from ours and every other from the API's copy. */
 function mergeConditions(ours: NonNullable<PodStatus['conditions']>, theirs: NonNullable<PodStatus['conditions']>): NonNullable<PodStatus['conditions']> {
   return [...ours.filter((c) => kubeletConditions.has(c.type)), ...theirs.filter((c) => !kubeletConditions.has(c.type))];
-}
-
-/** removePodCgroup removes a pod's cgroup directory (and any empty child) in every hierarchy: cgroupfs keeps them after the pod (NODE-FACTS). */
-function removePodCgroup(cgroup: string): void {
-  const rel = cgroup.replace(/^\/+/, '');
-  if (!rel || rel.includes('..')) return;
-  for (const h of cgroupHierarchies()) {
-    const top = join(h, rel);
-    const dirs: string[] = [];
-    const walk = (d: string) => {
-      let entries;
-      try {
-        entries = readdirSync(d, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      dirs.push(d);
-      for (const e of entries) if (e.isDirectory()) walk(join(d, e.name));
-    };
-    walk(top);
-    dirs.sort((a, b) => b.length - a.length);
-    for (const d of dirs) {
-      try {
-        rmdirSync(d);
-      } catch {
-        // busy or gone: a later cleanup (or the node's) takes it
-      }
-    }
-  }
 }
 
 /** histogram registers a histogram once per registry (a second PodManager on the same registry shares it). */
