@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Pod } from '../../lib/api/core/pod.js';
+import { ApiError } from '../../lib/client/client.js';
 import { Pods } from '../../lib/client/resources.js';
 import { newLogger } from '../../lib/log.js';
 import { Registry } from '../../lib/metrics.js';
@@ -232,6 +233,33 @@ describe('PodManager with a fake runtime', () => {
     assert.ok(recorder.events.includes('Warning BackOff Back-off restarting failed container app in pod p_default(uid-p)'));
     // Two instances kept (current and previous), older ones collected.
     assert.ok(runtime.containers.size <= 2, `${runtime.containers.size} containers kept`);
+    await manager.stop();
+  });
+
+  test('a status write that conflicts is retried on a fresh copy; one the API refuses is tried again later', async () => {
+    const { manager, pod, current, client, advance } = setup();
+    let conflicts = 1;
+    client.reactors.push((a) => {
+      if (a.verb === 'update' && a.subresource === 'status' && conflicts-- > 0) return new ApiError({ code: 409, reason: 'Conflict', message: 'the object has been modified' });
+      return undefined;
+    });
+    await manager.start();
+    manager.onPod(pod);
+    await settle();
+    assert.equal(current().status?.phase, 'Running');
+    let down = true;
+    client.reactors.push((a) => (down && a.verb === 'update' ? new ApiError({ code: 503, reason: 'ServiceUnavailable', message: 'down' }) : undefined));
+    // The container exits: the status cannot be written while the API refuses it…
+    const rt = (manager as unknown as { opts: { runtime: FakeRuntime } }).opts.runtime;
+    for (const c of rt.containers.values()) await rt.stopContainer(c.id);
+    await advance(2);
+    assert.equal(current().status?.containerStatuses?.[0]?.state?.running !== undefined, true);
+    // …and catches up once it is back.
+    down = false;
+    await advance(12);
+    const cs = current().status?.containerStatuses?.[0];
+    assert.equal(cs?.restartCount, 1, 'restarted meanwhile, and now reported');
+    assert.equal(cs?.lastState?.terminated?.exitCode, 137);
     await manager.stop();
   });
 

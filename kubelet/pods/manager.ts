@@ -383,8 +383,8 @@ export class PodManager {
           message: `Pod was rejected: ${rejection.message}`,
           startTime: pod.status?.startTime ?? nowRFC3339(new Date(this.now())),
         };
-        await this.writeStatus(w, status);
-        w.done = true;
+        // Done once the API has it; a failed write is tried again (and the pod admitted anew).
+        if (await this.writeStatus(w, status)) w.done = true;
         return;
       }
       w.admitted = true;
@@ -817,34 +817,36 @@ export class PodManager {
     }
   }
 
-  /** writeStatus writes status through pods/status when it differs from what the API holds, retrying on conflicts. */
-  private async writeStatus(w: Worker, status: PodStatus): Promise<void> {
+  /** writeStatus writes status through pods/status when it differs from what the API holds, retrying on conflicts; false when it could not (a retry is scheduled). */
+  private async writeStatus(w: Worker, status: PodStatus): Promise<boolean> {
     for (let attempt = 0; attempt < 4; attempt++) {
-      if (statusEqual(w.pod.status ?? {}, status)) return;
+      if (statusEqual(w.pod.status ?? {}, status)) return true;
       try {
         const updated = await this.opts.client.update<Pod>(Pods, { ...w.pod, status }, { subresource: 'status' });
         if (newerPod(updated, w.pod)) w.pod = updated;
-        return;
+        return true;
       } catch (err) {
-        if (isApiNotFound(err)) return;
+        if (isApiNotFound(err)) return true;
         if (!isConflict(err)) {
           this.opts.log.warn('Pod status write failed; will retry', { pod: formatPod(w.pod), err: String(err) });
           this.syncAt(w, this.now() + ErrorRetryMs);
-          return;
+          return false;
         }
         try {
           const fresh = await this.opts.client.get<Pod>(Pods, w.pod.metadata.namespace ?? 'default', w.pod.metadata.name ?? '');
-          if (fresh.metadata.uid !== w.uid) return;
+          if (fresh.metadata.uid !== w.uid) return true;
           w.pod = fresh;
           // Keep what others own (the scheduler's condition, readiness gates) from the fresh copy.
           status = { ...status, conditions: mergeConditions(status.conditions ?? [], fresh.status?.conditions ?? []) };
         } catch (e) {
-          if (isApiNotFound(e)) return;
+          if (isApiNotFound(e)) return true;
           this.syncAt(w, this.now() + ErrorRetryMs);
-          return;
+          return false;
         }
       }
     }
+    this.syncAt(w, this.now() + ErrorRetryMs);
+    return false;
   }
 }
 
