@@ -33,6 +33,10 @@ export interface ClusterConfig {
   simulatedNodes: number;
   /** simArgs are more node simulator flags (`--node-cpu=16`, …) that `skiff sim` records. */
   simArgs?: string[];
+  /** dnsPort serves skiff-dns's /healthz and /metrics (default 10270). */
+  dnsPort?: number;
+  /** clusterDNSPort is where skiff-dns answers DNS (default 53; 0 picks a free port and publishes it). */
+  clusterDNSPort?: number;
   /** clusterCIDR is the pod network every Node's /24 podCIDR is cut from. */
   clusterCIDR: string;
   /** extraArgs are more flags per component name (tests shorten timeouts with them). */
@@ -259,8 +263,26 @@ export const sim: Component = clientComponent({
   args: ({ config }) => [`--nodes=${config.simulatedNodes}`, ...(config.simArgs ?? [])],
 });
 
+/**
+ * dns is the cluster's DNS server (dns/main.ts), CoreDNS's role in kubeadm: the kube-dns Service
+ * at the service CIDR's base + 10 (10.96.0.10, the kubelet's --cluster-dns), answering on every
+ * interface (loopback in tests) and publishing the node's address as its endpoint.
+ */
+export const dns: Component = clientComponent({
+  name: 'dns',
+  entry: 'dns/main.js',
+  identity: { commonName: 'system:skiff-dns', organizations: [] },
+  port: (c) => c.dnsPort ?? 10270,
+  args: ({ config }) => [
+    `--dns-bind-address=${config.bindAddress}`,
+    `--dns-port=${config.clusterDNSPort ?? 53}`,
+    `--advertise-address=${config.advertiseAddress}`,
+    '--cluster-dns-ip=10.96.0.10',
+  ],
+});
+
 /** components is the cluster's processes in start order. */
-export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim];
+export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim, dns];
 
 /** componentNamed finds a component by name. */
 export function componentNamed(name: string): Component | undefined {
