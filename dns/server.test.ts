@@ -88,6 +88,56 @@ describe('DnsServer', () => {
     assert.equal(rcodeOf(r), 'FORMERR');
   });
 
+  it('follows an ExternalName CNAME into the cluster domain from the index', async () => {
+    idx.upsertService({ metadata: { namespace: 'default', name: 'alias' }, spec: { type: 'ExternalName', externalName: 'web.default.svc.cluster.local' } });
+    const r = await udpQuery('127.0.0.1', port, { id: 11, type: 'query', questions: [{ type: 'A', name: 'alias.default.svc.cluster.local' }] });
+    assert.deepEqual(r.answers!.map((a) => [a.type, 'data' in a && a.data]), [['CNAME', 'web.default.svc.cluster.local'], ['A', '10.96.0.20']]);
+  });
+
+  it('survives a flood: forwards stay within the bound, the rest is REFUSED, TCP connections are capped, cluster names still answer', async () => {
+    const silent = await fakeUpstream({ hold: true });
+    const forwarder = new Forwarder({ upstreams: [{ host: '127.0.0.1', port: silent.port }], maxInFlight: 50, timeoutMs: 500 });
+    const s3 = new DnsServer({ address: '127.0.0.1', port: 0, view: idx, config: defaultResolveConfig('cluster.local', '10.96.0.10'), forwarder, log, maxTCPConnections: 20 });
+    const p3 = await s3.start();
+    const client = dgram.createSocket('udp4');
+    const sockets: import('node:net').Socket[] = [];
+    try {
+      const rcodes = new Map<string, number>();
+      let maxInFlight = 0;
+      client.on('message', (m) => {
+        const rc = rcodeOf(packet.decode(m));
+        rcodes.set(rc, (rcodes.get(rc) ?? 0) + 1);
+      });
+      for (let i = 0; i < 3000; i++) {
+        client.send(packet.encode({ id: i, type: 'query', questions: [{ type: 'A', name: `flood-${i}.example` }] }), p3, '127.0.0.1');
+        maxInFlight = Math.max(maxInFlight, forwarder.inFlight);
+        if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+      }
+      const net = await import('node:net');
+      for (let i = 0; i < 40; i++) {
+        const c = net.connect({ host: '127.0.0.1', port: p3 });
+        c.on('error', () => undefined);
+        sockets.push(c);
+      }
+      for (let i = 0; i < 100 && forwarder.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(maxInFlight <= 50, `in flight ${maxInFlight}`);
+      assert.ok((rcodes.get('REFUSED') ?? 0) > 0, JSON.stringify([...rcodes]));
+      assert.equal(forwarder.inFlight, 0);
+      assert.equal(silent.got.length <= 3000, true);
+      const ok = await tcpQuery('127.0.0.1', p3, { id: 1, type: 'query', questions: [{ type: 'A', name: 'web.default.svc.cluster.local' }] }).catch(() => undefined);
+      const viaUDP = await udpQuery('127.0.0.1', p3, { id: 2, type: 'query', questions: [{ type: 'A', name: 'web.default.svc.cluster.local' }] });
+      assert.equal(rcodeOf(viaUDP), 'NOERROR');
+      // The 41st TCP client is past the cap (20): it is closed rather than queued.
+      assert.equal(ok, undefined);
+    } finally {
+      for (const c of sockets) c.destroy();
+      client.close();
+      await s3.close();
+      forwarder.close();
+      silent.close();
+    }
+  });
+
   it('refuses forwards beyond the in-flight bound instead of queueing them', async () => {
     const silent = await fakeUpstream({ hold: true });
     const forwarder = new Forwarder({ upstreams: [{ host: '127.0.0.1', port: silent.port }], maxInFlight: 2, timeoutMs: 1500 });

@@ -9,7 +9,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import * as packet from 'dns-packet';
-import type { Answer, DecodedPacket, Packet } from 'dns-packet';
+import type { Answer, DecodedPacket, Packet, RecordType } from 'dns-packet';
 import type { Logger } from '../lib/log.js';
 import { Counter, Gauge, type Registry } from '../lib/metrics.js';
 import { type Forwarder, ForwardBusyError } from './forward.js';
@@ -158,7 +158,30 @@ export class DnsServer {
         return this.reply(q, rcode, 0, { answers: [], authorities: [], additionals: [] }, opt !== undefined, proto, maxUDP);
       }
     }
+    const last = res.answers.at(-1);
+    if (last?.type === 'CNAME' && question.type !== 'CNAME' && question.type !== ('ANY' as string)) {
+      res.answers.push(...(await this.chase(last.data, question.type as QType, proto)));
+    }
     return this.reply(q, Rcode[res.rcode], flagAA, res, opt !== undefined, proto, maxUDP);
+  }
+
+  /**
+   * chase follows an ExternalName's CNAME as CoreDNS does, so that a stub resolver that does not
+   * chase CNAMEs itself (glibc, musl) still gets an address: a target in the cluster domain is
+   * answered from the index, any other goes to the upstreams. When that fails the CNAME stands
+   * alone.
+   */
+  private async chase(target: string, qtype: QType, proto: 'udp' | 'tcp'): Promise<Answer[]> {
+    const local = resolve(this.opts.view, this.opts.config, target, qtype);
+    if (!local.forward) return local.answers.filter((a) => a.type !== 'CNAME');
+    try {
+      const query = packet.encode({ id: Math.floor(Math.random() * 0x10000), type: 'query', flags: flagRD, questions: [{ type: qtype as RecordType, name: target }] });
+      const reply = packet.decode(await this.opts.forwarder.forward(query, proto));
+      return reply.answers ?? [];
+    } catch (err) {
+      this.opts.log.debug('Following a CNAME failed', { target, err: String(err) });
+      return [];
+    }
   }
 
   private reply(q: DecodedPacket, rcode: number, flags: number, sections: Pick<Packet, 'answers' | 'authorities' | 'additionals'>, edns: boolean, proto: 'udp' | 'tcp', maxUDP: number): Buffer {
@@ -220,6 +243,8 @@ export function tcpQuery(host: string, port: number, query: Packet, timeoutMs = 
       reject(new Error(`no answer from ${host}:${port} in ${timeoutMs} ms`));
     });
     sock.on('error', reject);
+    // A server past its connection cap closes without a word: that is an error too.
+    sock.on('close', () => reject(new Error(`connection to ${host}:${port} closed without an answer`)));
     sock.on('connect', () => sock.write(packet.streamEncode(query)));
     sock.on('data', (d) => {
       buf = Buffer.concat([buf, d]);

@@ -116,10 +116,12 @@ describe('skiff-dns', () => {
     assert.deepEqual(data(srv).map((d) => (d as { target: string }).target), ['db-0.db.default.svc.cluster.local']);
   });
 
-  it('answers an ExternalName Service with a CNAME', async () => {
+  it('answers an ExternalName Service with a CNAME, followed through the upstream for an address', async () => {
     await create('/api/v1/namespaces/default/services', { metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'db.example.com' } });
     const r = await until('ext.default.svc.cluster.local', 'A', (x) => x.answers!.length > 0);
-    assert.deepEqual(r.answers!.map((x) => [x.type, 'data' in x && x.data]), [['CNAME', 'db.example.com']]);
+    assert.deepEqual(r.answers!.map((x) => [x.type, 'data' in x && x.data]), [['CNAME', 'db.example.com'], ['A', '192.0.2.53']]);
+    const cname = await ask('ext.default.svc.cluster.local', 'CNAME');
+    assert.deepEqual(cname.answers!.map((x) => [x.type, 'data' in x && x.data]), [['CNAME', 'db.example.com']]);
   });
 
   it('says NXDOMAIN with the SOA for names in the zone that do not exist, NODATA for a missing type', async () => {
