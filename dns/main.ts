@@ -70,9 +70,13 @@ runComponent({
     let timer: NodeJS.Timeout | undefined;
     if (flags['publish-service'] !== 'false') {
       const want = desiredKubeDNS({ clusterIP: flags['cluster-dns-ip']!, address: advertise, port: bound });
+      // An endpoint may not be a loopback address (the apiserver's rule for the kubernetes
+      // Endpoints too): then only the Service is kept, and the proxy has nowhere to send it.
+      const endpoints = !/^127\./.test(advertise) && advertise !== '::1';
+      if (!endpoints) log.info('Not publishing kube-dns endpoints: the advertise address is loopback', { address: advertise });
       // Level-triggered: check again every 30 s, so a deleted or edited object comes back.
       const publish = () =>
-        ensureKubeDNS(client, want, log).catch((err: unknown) => log.error('Publishing kube-dns failed', { err: String(err) }));
+        ensureKubeDNS(client, want, log, { endpoints }).catch((err: unknown) => log.error('Publishing kube-dns failed', { err: String(err) }));
       await publish();
       timer = setInterval(() => void publish(), 30_000);
     }

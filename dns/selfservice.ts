@@ -68,13 +68,14 @@ function same(a: unknown, b: unknown): boolean {
  * difference. An existing Service keeps its ClusterIP (it is immutable); only its ports and
  * selector are set.
  */
-export async function ensureKubeDNS(client: Client, want: KubeDNSObjects, log: Logger): Promise<void> {
+export async function ensureKubeDNS(client: Client, want: KubeDNSObjects, log: Logger, opts: { endpoints: boolean } = { endpoints: true }): Promise<void> {
   await ensure<Service>(client, Services, want.service, log, (cur) => {
     if (cur.spec.clusterIP !== want.service.spec.clusterIP) log.info('kube-dns Service has another ClusterIP; keeping it', { clusterIP: cur.spec.clusterIP, want: want.service.spec.clusterIP });
     if (same(cur.spec.ports?.map((p) => [p.name, p.protocol, p.port, p.targetPort]), want.service.spec.ports?.map((p) => [p.name, p.protocol, p.port, p.targetPort])) && !cur.spec.selector) return undefined;
     const { selector: _selector, ...spec } = cur.spec;
     return { ...cur, spec: { ...spec, ports: want.service.spec.ports } };
   });
+  if (!opts.endpoints) return;
   await ensure<Endpoints>(client, EndpointsType, want.endpoints, log, (cur) =>
     same(cur.subsets, want.endpoints.subsets) && same(cur.metadata?.labels, want.endpoints.metadata?.labels) ? undefined : { ...cur, metadata: { ...cur.metadata, labels: want.endpoints.metadata?.labels }, subsets: want.endpoints.subsets },
   );
