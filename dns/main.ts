@@ -42,9 +42,19 @@ runComponent({
     { name: 'publish-service', description: 'Keep the kube-dns Service and its endpoints pointing at this server.', default: 'true' },
   ],
   run: async ({ flags, log, metrics, kubeConfig, client, signal, addReadyCheck }) => {
-    const upstreams = flags.upstream ? parseUpstreams(flags.upstream) : hostUpstreams();
+    let upstreams;
+    try {
+      upstreams = flags.upstream ? parseUpstreams(flags.upstream) : hostUpstreams();
+    } catch (err) {
+      log.error('Invalid flag', { flag: 'upstream', err: (err as Error).message });
+      process.exit(2);
+    }
     if (upstreams.length === 0) log.info('No upstream resolvers: names outside the cluster will get SERVFAIL');
     const port = Number(flags['dns-port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      log.error('Invalid flag', { flag: 'dns-port', value: flags['dns-port'] });
+      process.exit(2);
+    }
     const bind = flags['dns-bind-address']!;
     const advertise = flags['advertise-address'] || (bind === '0.0.0.0' ? hostAddresses()[0] ?? '127.0.0.1' : bind);
     const index = new ClusterIndex(defaultResolveConfig(flags['cluster-domain']!, flags['cluster-dns-ip']!).zone);
