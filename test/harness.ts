@@ -252,7 +252,7 @@ function makeHome(): string {
 }
 
 async function testConfig(home: string, verbosity?: number): Promise<ClusterConfig> {
-  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort, kubeletPort, kubeletHealthPort, streamPort, metricsPort] = await freePorts(10);
+  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort, kubeletPort, kubeletHealthPort, streamPort, metricsPort, dnsPort] = await freePorts(11);
   const suffix = randomBytes(3).toString('hex');
   return {
     ...defaultConfig(home),
@@ -272,6 +272,9 @@ async function testConfig(home: string, verbosity?: number): Promise<ClusterConf
     sinkDevice: `skns${suffix}`,
     cniNetworkName: `skn-${suffix}`,
     cgroupRoot: `/skn-${suffix}`,
+    // skiff-dns answers on a free port of its own choosing (it publishes it in kube-dns).
+    dnsPort: dnsPort!,
+    clusterDNSPort: 0,
     // Tests serve on loopback only. The advertised address stays the host's own (the default):
     // the `kubernetes` Endpoints may not hold a loopback IP.
     bindAddress: '127.0.0.1',

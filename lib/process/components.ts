@@ -13,6 +13,7 @@ import { cleanupNode, importNodeImages, type NodeLayout, stopPodSandboxes } from
 import { writeKubeconfig } from '../kubeconfig.js';
 import { defaultNodeIP } from '../node/address.js';
 import { ensureClientCert, ensureServingCert, apiserverHosts } from '../pki.js';
+import ipaddr from 'ipaddr.js';
 import type { HealthCheck } from './supervisor.js';
 
 /** ClusterConfig is what `skiff up` was asked for; it is saved in the home so later commands agree. */
@@ -37,6 +38,10 @@ export interface ClusterConfig {
   simulatedNodes: number;
   /** simArgs are more node simulator flags (`--node-cpu=16`, …) that `skiff sim` records. */
   simArgs?: string[];
+  /** dnsPort serves skiff-dns's /healthz and /metrics (default 10270). */
+  dnsPort?: number;
+  /** clusterDNSPort is where skiff-dns answers DNS (default 53; 0 picks a free port and publishes it). */
+  clusterDNSPort?: number;
   /** clusterCIDR is the pod network every Node's /24 podCIDR is cut from. */
   clusterCIDR: string;
   /** serviceCIDR is the range ClusterIPs are allocated from (the apiserver's --service-cluster-ip-range). */
@@ -301,6 +306,32 @@ export const sim: Component = clientComponent({
   args: ({ config }) => [`--nodes=${config.simulatedNodes}`, ...(config.simArgs ?? [])],
 });
 
+/** clusterDNSIP is the kube-dns Service's address: the service CIDR's base + 10 (10.96.0.10), as kubeadm picks it. */
+export function clusterDNSIP(config: ClusterConfig): string {
+  const [base] = ipaddr.IPv4.parseCIDR(config.serviceCIDR);
+  const bytes = base.toByteArray();
+  const n = (((bytes[0]! << 24) >>> 0) + (bytes[1]! << 16) + (bytes[2]! << 8) + bytes[3]! + 10) >>> 0;
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/**
+ * dns is the cluster's DNS server (dns/main.ts), CoreDNS's role in kubeadm: the kube-dns Service
+ * at the service CIDR's base + 10 (10.96.0.10, the kubelet's --cluster-dns), answering on every
+ * interface (loopback in tests) and publishing the node's address as its endpoint.
+ */
+export const dns: Component = clientComponent({
+  name: 'dns',
+  entry: 'dns/main.js',
+  identity: { commonName: 'system:skiff-dns', organizations: [] },
+  port: (c) => c.dnsPort ?? 10270,
+  args: ({ config }) => [
+    `--dns-bind-address=${config.bindAddress}`,
+    `--dns-port=${config.clusterDNSPort ?? 53}`,
+    `--advertise-address=${config.advertiseAddress}`,
+    `--cluster-dns-ip=${clusterDNSIP(config)}`,
+  ],
+});
+
 /** nodeName is the real Node's name: config.nodeName, else the hostname lower-cased (as the kubelet's default). */
 export function nodeName(config: ClusterConfig): string {
   return config.nodeName || hostname().toLowerCase();
@@ -372,6 +403,8 @@ export const kubelet: Component = clientComponent({
       `--service-cidr=${config.serviceCIDR}`,
       `--cgroup-root=${config.cgroupRoot}`,
       `--port=${config.kubeletPort}`,
+      `--cluster-dns=${clusterDNSIP(config)}`,
+      '--cluster-domain=cluster.local',
     ];
   },
 });
@@ -382,7 +415,7 @@ export function kubeletNodeIP(config: ClusterConfig): string {
 }
 
 /** components is the cluster's processes in start order. */
-export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim, containerd, kubelet];
+export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim, dns, containerd, kubelet];
 
 /** clusterComponents are the processes a cluster with config runs: all of them, the real node's only when it has one. */
 export function clusterComponents(config: ClusterConfig): readonly Component[] {
