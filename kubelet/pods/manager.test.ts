@@ -129,7 +129,11 @@ after(() => {
 });
 
 /** settle lets the workers' promise chains (all on resolved fakes) run to their end. */
+let activeManager: PodManager | undefined;
 async function settle(): Promise<void> {
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  // Volume set-up writes real files (libuv's pool, not the fake clock): wait for the workers.
+  for (let i = 0; i < 5000 && activeManager?.busy; i++) await new Promise((r) => setTimeout(r, 1));
   for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
 }
 
@@ -166,6 +170,7 @@ function setup(image = 'busybox:1.36', restartPolicy = 'Always') {
     hostIP: '192.0.2.1',
     nodeAllocatable: () => ({ cpu: '2', memory: '4Gi', pods: '110' }),
   });
+  activeManager = manager;
   const current = () => client.stored<Pod>(Pods, 'default', 'p')!;
   /** advance moves the fake time on in one-second steps, letting the workers run after each. */
   const advance = async (seconds: number) => {

@@ -235,6 +235,12 @@ export class PodManager {
     return n;
   }
 
+  /** busy is whether a pod worker is in the middle of a sync (tests wait for it). */
+  get busy(): boolean {
+    for (const w of this.workers.values()) if (w.running) return true;
+    return false;
+  }
+
   /** stop ends the workers and leaves every container running (a restarted kubelet adopts them). */
   async stop(): Promise<void> {
     this.stopped = true;
