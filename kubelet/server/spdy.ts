@@ -61,8 +61,8 @@ function u32(n: number): Buffer {
 
 /**
  * StoredZlibWriter writes the header-compression stream of one direction as stored deflate
- * blocks: a zlib header (no dictionary) before the first block, never a final block, so every
- * piece ends byte-aligned where a sync flush would.
+ * blocks: a zlib header (no dictionary) before the first block, never a final block, and each
+ * piece ends as a sync flush does.
  */
 export class StoredZlibWriter {
   private started = false;
@@ -74,7 +74,9 @@ export class StoredZlibWriter {
     head[0] = 0x00; // BFINAL 0, BTYPE 00 (stored), padded to the byte
     head.writeUInt16LE(data.length, 1);
     head.writeUInt16LE(~data.length & 0xffff, 3);
-    const parts = [head, data];
+    // An empty stored block after the data, as zlib's sync flush writes: a reader hands out what
+    // it holds only when it meets one (Go's flate does), and needs no byte of the next frame.
+    const parts = [head, data, Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff])];
     if (!this.started) {
       this.started = true;
       parts.unshift(Buffer.from([0x78, 0x01]));
