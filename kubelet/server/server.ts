@@ -232,7 +232,8 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       // Plain SPDY, or the channel WebSocket with ?ports=: the runtime speaks both.
       const target = new URL(url);
       target.search = query.toString();
-      return void (await proxyUpgrade(req, socket, head, { url: target }));
+      if (!(await proxyUpgrade(req, socket, head, { url: target }))) log.v(2).info('The runtime refused a port-forward upgrade', { uri: req.url?.split('?')[0], upgrade: req.headers.upgrade });
+      return;
     }
     const streams = remoteCommandOptions(query);
     const container = await runningContainer(cri, r.pod, r.container);

@@ -83,9 +83,7 @@ function acceptWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, pro
  * between the channels and the SPDY streams until the runtime closes the connection.
  */
 export async function bridgeRemoteCommand(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string, url: string, opts: RemoteCommandOptions, log: Logger): Promise<void> {
-  log.info('DEBUG upgrade', { url });
   const up = await spdyUpgrade(url, [RemoteCommandV4]);
-  log.info('DEBUG upgraded', { protocol: up.protocol, head: up.head.length });
   const session = new SpdyClientSession(up.socket, up.head);
   // The error stream first, as client-go opens it: the server waits for every stream it expects.
   const error = session.openStream({ streamType: 'error' });
@@ -94,8 +92,6 @@ export async function bridgeRemoteCommand(req: IncomingMessage, socket: Duplex, 
   const stderr = opts.stderr && !opts.tty ? session.openStream({ streamType: 'stderr' }) : undefined;
   const resize = opts.tty ? session.openStream({ streamType: 'resize' }) : undefined;
   const ws = await acceptWebSocket(req, socket, head, protocol);
-  log.info('DEBUG accepted', { protocol });
-  up.socket.on('data', (d: Buffer) => log.info('DEBUG spdy in', { hex: d.subarray(0, 64).toString('hex'), len: d.length }));
 
   const forward = (stream: SpdyStream | undefined, channel: number) =>
     stream?.on('data', (data: Buffer) => {
