@@ -81,7 +81,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
   }
 }
 
-/** PodSpec is what the test runs in one pod: containers by name with their command. */
+/** TestContainer is one container the test runs in a pod: its name, command and earlier attempts. */
 interface TestContainer {
   name: string;
   command: string[];

@@ -23,7 +23,7 @@ import { SpdyClientSession, spdyUpgrade, type SpdyStream } from './spdy.js';
 /** Channel numbers of the k8s channel protocols. */
 export const Channel = { Stdin: 0, Stdout: 1, Stderr: 2, Error: 3, Resize: 4, Close: 255 } as const;
 
-/** V5 and V4 are the remote command WebSocket subprotocols the kubelet speaks, preferred first. */
+/** RemoteCommandV5 and RemoteCommandV4 are the remote command WebSocket subprotocols the kubelet speaks, preferred first. */
 export const RemoteCommandV5 = 'v5.channel.k8s.io';
 export const RemoteCommandV4 = 'v4.channel.k8s.io';
 /** PortForwardTunnel is the WebSocket subprotocol that tunnels a SPDY port-forward connection. */

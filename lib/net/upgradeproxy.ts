@@ -40,7 +40,7 @@ function requestTo(target: ProxyTarget, method: string, headers: http.OutgoingHt
   return target.url.protocol === 'https:' ? https.request(target.url, opts) : http.request(target.url, { method, headers });
 }
 
-/** statusLine renders an answer's head as HTTP/1.1 text. */
+/** responseHead renders an answer's head as HTTP/1.1 text. */
 function responseHead(res: IncomingMessage, extra: string[] = []): string {
   const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}`];
   for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
