@@ -2,8 +2,8 @@
 // busybox containers created by raw CRI with the kubelet's labels and log layout; the kubelet
 // server (startKubeletServer) runs in this process with a certificate from the test cluster's
 // CA; an apiserver has a Node pointing at it and Pods bound to that node. Then the real kubectl
-// runs logs, exec, cp, port-forward and attach through the apiserver, and client-node's Exec
-// and Log do too. Everything the test made on the machine is removed at the end,
+// runs logs, exec, cp, port-forward and attach through the apiserver, and client-node's Exec,
+// Log and PortForward do too. Everything the test made on the machine is removed at the end,
 // also when it fails.
 
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { dirname, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
@@ -131,7 +131,7 @@ async function runPod(name: string, uid: string, containers: TestContainer[]): P
 async function createPod(name: string, uid: string, containers: string[]): Promise<void> {
   const res = await cluster.request('/api/v1/namespaces/default/pods', {
     method: 'POST',
-    body: { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName, containers: containers.map((c) => ({ name: c, image: 'busybox:1.36' })) } },
+    body: { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: name } }, spec: { nodeName, containers: containers.map((c) => ({ name: c, image: 'busybox:1.36' })) } },
   });
   assert.equal(res.status, 201, res.body);
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -314,6 +314,21 @@ describe('the kubelet API through the apiserver', { skip: skip || false, timeout
     }
   });
 
+  test('kubectl port-forward to a service resolves it to its pod and target port', async () => {
+    const svc = await cluster.request('/api/v1/namespaces/default/services', {
+      method: 'POST',
+      body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'websvc' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+    });
+    assert.equal(svc.status, 201, svc.body);
+    const k = spawnKubectl(['port-forward', 'svc/websvc', ':80', '--address=127.0.0.1']);
+    try {
+      const port = Number(await waitFor('the forwarding line', () => /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(k.out.stdout)?.[1]));
+      assert.equal(await httpGet(`http://127.0.0.1:${port}/`), 'hello-pf\n');
+    } finally {
+      await k.stop();
+    }
+  });
+
   test('kubectl attach streams a running container, with stdin', async () => {
     const k = spawnKubectl(['attach', '-i', 'web', '-c', 'echoer']);
     try {
@@ -358,7 +373,7 @@ describe('the kubelet API through the apiserver', { skip: skip || false, timeout
     assert.equal(await ask(other), 403);
   });
 
-  test("client-node's Exec and Log", async () => {
+  test("client-node's Exec, Log and PortForward", async () => {
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(cluster.kubeconfig);
 
@@ -374,6 +389,13 @@ describe('the kubelet API through the apiserver', { skip: skip || false, timeout
     const logs = collect();
     await new k8s.Log(kc).log('default', 'web', 'main', logs.stream, { tailLines: 3 });
     await waitFor('the log lines', () => logs.text().startsWith('two\nthree\n')).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(logs.text().replace(/x{100,}/, (m) => `<${m.length} x>`))}`));
+
+    const pfOut = collect();
+    const input = new PassThrough();
+    const ws = (await new k8s.PortForward(kc).portForward('default', 'web', [8080], pfOut.stream, null, input)) as unknown as { close(): void };
+    input.write('GET / HTTP/1.0\r\n\r\n');
+    await waitFor('the HTTP answer through port-forward', () => pfOut.text().includes('hello-pf')).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(pfOut.text().slice(0, 300))}`));
+    ws.close();
 
   });
 });

@@ -110,6 +110,21 @@ export function remoteCommandOptions(query: URLSearchParams): RemoteCommandOptio
   };
 }
 
+/** portsOf reads port-forward's `ports` query (repeated or comma-separated), refusing bad ports. */
+export function portsOf(query: URLSearchParams): number[] {
+  const values = query.getAll('ports');
+  if (!values.length) throw new HttpError(400, 'query parameter "ports" is required');
+  const ports: number[] = [];
+  for (const v of values) {
+    for (const p of v.split(',')) {
+      const n = Number(p);
+      if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw new HttpError(400, `unable to parse "${v}" as a port`);
+      ports.push(n);
+    }
+  }
+  return ports;
+}
+
 /** startKubeletServer serves /containerLogs, /exec, /attach, /portForward, /pods, /healthz and /metrics. */
 export async function startKubeletServer(opts: KubeletServerOptions): Promise<KubeletServer> {
   const { runtime: cri, log } = opts;
@@ -227,7 +242,10 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     if (r.kind === 'portForward') {
       const sandbox = await findSandbox(cri, r.pod);
       if (sandbox.state !== 'SANDBOX_READY') throw new HttpError(400, `pod "${r.pod.name}" is not running`);
-      const url = await cri.portForward(sandbox.id, []);
+      // The runtime's WebSocket port-forward takes its ports from the CRI request, not from the
+      // URL; SPDY names them per stream.
+      const ports = ws && !offered.includes(PortForwardTunnel) ? portsOf(query) : [];
+      const url = await cri.portForward(sandbox.id, ports);
       if (ws && offered.includes(PortForwardTunnel)) return tunnelPortForward(req, socket, head, url);
       // Plain SPDY, or the channel WebSocket with ?ports=: the runtime speaks both.
       const target = new URL(url);

@@ -3,7 +3,7 @@ import { inflateSync } from 'node:zlib';
 import { test } from 'node:test';
 import { Channel, frameMessage, parseChannelMessage, RemoteCommandV4, RemoteCommandV5 } from './streams.js';
 import { ControlType, controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, FlagFin, FrameReader, StoredZlibWriter } from './spdy.js';
-import { parseRoute, remoteCommandOptions } from './server.js';
+import { parseRoute, portsOf, remoteCommandOptions } from './server.js';
 
 test('channel messages: a channel byte then data; v5 CLOSE names a channel, v4 has no CLOSE', () => {
   assert.deepEqual(frameMessage(Channel.Stdout, Buffer.from('hi')), Buffer.from([1, 0x68, 0x69]));
@@ -43,4 +43,11 @@ test('kubelet routes and stream flags', () => {
   assert.equal(parseRoute('/nothing'), undefined);
   assert.deepEqual(remoteCommandOptions(new URLSearchParams('stdin=true&stdout=1&stderr=false&tty=true')), { stdin: true, stdout: true, stderr: false, tty: true });
   assert.deepEqual(remoteCommandOptions(new URLSearchParams('input=1&output=1&error=1')), { stdin: true, stdout: true, stderr: true, tty: false });
+});
+
+test('port-forward ports from the query: repeated or comma-separated, each 1-65535', () => {
+  assert.deepEqual(portsOf(new URLSearchParams('ports=8080&ports=80,443')), [8080, 80, 443]);
+  assert.throws(() => portsOf(new URLSearchParams('')), /"ports" is required/);
+  assert.throws(() => portsOf(new URLSearchParams('ports=0')), /unable to parse/);
+  assert.throws(() => portsOf(new URLSearchParams('ports=http')), /unable to parse/);
 });
