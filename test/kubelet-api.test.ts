@@ -204,7 +204,7 @@ describe('the kubelet API through the apiserver', { skip: skip || false, timeout
 
     const longLine = 'x'.repeat(20_000);
     const sandbox = await runPod('web', 'uid-web-0001', [
-      { name: 'main', command: ['sh', '-c', `echo one; echo two; echo three >&2; sleep 1; printf '${longLine}\\n'; mkdir -p /www; echo hello-pf > /www/index.html; exec httpd -f -p 8080 -h /www`] },
+      { name: 'main', command: ['sh', '-c', `echo one; echo two; sleep 1; echo three >&2; sleep 1; printf '${longLine}\\n'; mkdir -p /www; echo hello-pf > /www/index.html; exec httpd -f -p 8080 -h /www`] },
       { name: 'ticker', command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done'] },
       { name: 'crash', attempts: [{ command: ['sh', '-c', 'echo first-run; exit 1'] }], command: ['sh', '-c', 'echo second-run; exec sleep 3600'] },
       { name: 'echoer', stdin: true, command: ['sh', '-c', 'while read l; do echo got:$l; done'] },
@@ -212,7 +212,8 @@ describe('the kubelet API through the apiserver', { skip: skip || false, timeout
     podIP = (await cri.podSandboxStatus(sandbox)).status.network?.ip ?? '';
     await createPod('web', 'uid-web-0001', ['main', 'ticker', 'crash', 'echoer']);
     // The pod's output is in its log files before the tests read them. (stdout and stderr are
-    // copied to the file separately: main sleeps between them to keep their order.)
+    // copied to the file separately, so a line of one may overtake the other's: main sleeps
+    // before and after its stderr line to keep the order the assertions read.)
     await waitFor('main to listen', async () => (await cri.execSync((await cri.listContainers({ label_selector: { [ContainerNameLabel]: 'main' } }))[0]!.id, ['sh', '-c', 'netstat -ltn | grep -q :8080'], 5)).exit_code === 0);
   });
 
