@@ -49,6 +49,8 @@ export interface APIServerOptions {
   compactionIntervalMs: number;
   watchCacheSize: number;
   limits: { maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeoutMs: number };
+  /** kubelet is the client certificate (and the kubelets' CA) for proxying pods/log, exec, attach, portforward and nodes/proxy. */
+  kubelet?: { cert: Buffer; key: Buffer; ca?: Buffer };
   log: Logger;
   /** metrics is the registry /metrics serves (default: a new one with the process's default metrics). */
   metrics?: Registry;
@@ -125,6 +127,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
     openapi,
     openapiV2: new OpenAPIV2Service(openapi, { title: 'Kubernetes', version: versionInfo.gitVersion }),
     limits: opts.limits,
+    kubelet: opts.kubelet,
     readyChecks: {
       // kube-apiserver names this check etcd whatever the backend.
       etcd: async () => {

@@ -17,6 +17,9 @@ const flagSpecs: FlagSpec[] = [
   { name: 'tls-cert-file', description: 'Serving certificate (PEM).' },
   { name: 'tls-private-key-file', description: 'Serving certificate key (PEM).' },
   { name: 'client-ca-file', description: 'CA bundle that signs client certificates (PEM).' },
+  { name: 'kubelet-client-certificate', description: 'Path to a client certificate file for TLS to kubelets (pods/log, pods/exec, pods/attach, pods/portforward, nodes/proxy).' },
+  { name: 'kubelet-client-key', description: 'Path to a client key file for TLS to kubelets.' },
+  { name: 'kubelet-certificate-authority', description: "Path to a cert file for the certificate authority of kubelets' serving certificates." },
   { name: 'token-auth-file', description: 'CSV of bearer tokens: token,user,uid,"group1,group2".' },
   { name: 'service-cluster-ip-range', description: 'CIDR ClusterIPs are allocated from.', default: '10.96.0.0/12' },
   { name: 'service-node-port-range', description: 'Range NodePorts are allocated from.', default: '30000-32767' },
@@ -87,6 +90,13 @@ async function main(): Promise<void> {
       compactionIntervalMs: Number(f['etcd-compaction-interval']) * 1000,
       watchCacheSize: Number(f['watch-cache-size']),
       limits,
+      kubelet: f['kubelet-client-certificate'] && f['kubelet-client-key']
+        ? {
+            cert: readFileSync(f['kubelet-client-certificate']),
+            key: readFileSync(f['kubelet-client-key']),
+            ca: f['kubelet-certificate-authority'] ? readFileSync(f['kubelet-certificate-authority']) : undefined,
+          }
+        : undefined,
       log,
     });
   } catch (err) {

@@ -5,7 +5,9 @@
 // Whatever fails anywhere leaves as a metav1.Status.
 
 import https from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { Counter, Gauge, Histogram } from '../lib/metrics.js';
 import type { Logger } from '../lib/log.js';
@@ -18,6 +20,8 @@ import { markPretty, writeJSON, writeStatus } from './endpoints/response.js';
 import { checkPathNames, parseRequestInfo, type ProtobufDecoder, type RequestInfo } from './endpoints/request.js';
 import { parseRequestPath, type RequestPath } from './endpoints/path.js';
 import { parseRequestOptions } from './endpoints/options.js';
+import { markUpgrade } from './endpoints/upgrade.js';
+import type { KubeletClientConfig } from './registry/subresources/index.js';
 import { InflightLimiter, isLongRunning, RequestDeadline, requestKind, requestTimeoutError, type RequestKind } from './endpoints/filters.js';
 import type { APIRegistry } from './registry/registry.js';
 import { openAPIV3Response, type OpenAPIV3Service } from './openapi.js';
@@ -50,6 +54,8 @@ export interface ServerOptions {
   /** readyChecks run for /readyz; each returns an error message or undefined. */
   readyChecks: Record<string, () => Promise<string | undefined>>;
   limits?: FrontDoorLimits;
+  /** kubelet is the client certificate (and CA) for reaching kubelets: pods/log, pods/exec, nodes/proxy. */
+  kubelet?: KubeletClientConfig;
 }
 
 /** versionInfo is what /version answers; kubectl's dispatcher picks its binary from `minor`. */
@@ -83,6 +89,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     protobuf: opts.protobuf,
     fieldValidator: opts.fieldValidator,
     watchMetrics: { inc: (r) => watchers.inc({ resource: r }), dec: (r) => watchers.dec({ resource: r }) },
+    kubelet: opts.kubelet,
   });
 
   const limits = opts.limits ?? defaultLimits;
@@ -285,6 +292,17 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     },
     listener,
   );
+  // An upgrade request (kubectl exec, attach, port-forward) takes the same front door, answered
+  // on its socket; a handler that upgrades takes the socket over (apiserver/endpoints/upgrade.ts).
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.shouldKeepAlive = false;
+    res.on('finish', () => socket.end());
+    markUpgrade(req, socket, head);
+    listener(req, res);
+  });
   server.keepAliveTimeout = 60_000;
   // Headers that never finish are cut off on the same clock as a body that never finishes.
   server.headersTimeout = limits.requestTimeoutMs > 0 ? Math.min(limits.requestTimeoutMs + 5_000, 65_000) : 65_000;

@@ -209,6 +209,8 @@ runComponent({
       }
     }
 
+    // The API server lists the pods the informer (made below) holds.
+    let boundPods: () => Pod[] = () => [];
     const server = await startKubeletServer({
       address: f.address!,
       port: kubeletPort,
@@ -216,6 +218,7 @@ runComponent({
       runtime,
       log,
       metrics,
+      pods: () => boundPods(),
     });
 
     const pods = new PodManager({
@@ -238,6 +241,8 @@ runComponent({
     new Gauge({ name: 'kubelet_running_pods', help: 'Pods that have a sandbox on this node.', registers: [metrics], collect() { this.set(pods.runningPods); } });
     await pods.start();
     const informer = newPodInformer(kubeConfig, client, nodeName);
+    const podLister = informer.lister();
+    boundPods = () => podLister.list();
     informer.on('add', (p) => pods.onPod(p));
     informer.on('update', (p) => pods.onPod(p));
     informer.on('delete', (p) => pods.onPodDelete(p));

@@ -14,7 +14,8 @@ import type { Logger } from '../../lib/log.js';
 import type { APIRegistry } from '../registry/registry.js';
 import type { DeleteOptions, GenericStore, ListQuery, RequestContext } from '../registry/store.js';
 import { checkName, parseRV } from '../registry/store.js';
-import { findSubresource, type SubresourceRequest, type SubresourceResult } from '../registry/subresources/index.js';
+import { findSubresource, type KubeletClientConfig, type SubresourceRequest, type SubresourceResult } from '../registry/subresources/index.js';
+import { upgradeOf } from './upgrade.js';
 import type { UserInfo } from '../auth/authn.js';
 import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch, checkPatchedObject, noPatchMeta, PatchType, schemaPatchMeta, type PatchMetaLookup } from './patch.js';
 import { modelOf } from '../openapi.js';
@@ -45,6 +46,8 @@ export interface ResourceHandlerDeps extends WatchDeps {
   log: Logger;
   protobuf?: ProtobufDecoder;
   fieldValidator?: FieldValidator;
+  /** kubelet is how connecting subresources (pods/log, pods/exec, nodes/proxy) reach kubelets. */
+  kubelet?: KubeletClientConfig;
 }
 
 /** selectorPredicate compiles labelSelector and fieldSelector into one predicate. */
@@ -90,6 +93,16 @@ export class ResourceHandler {
     const ctx: RequestContext = { now: new Date(), user: { name: user.name, groups: user.groups }, dryRun: false, fieldManager: requestFieldManager(query, req.headers['user-agent'], info.verb) };
     const verbs = def.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
     const sub = info.subresource;
+    // A connecting subresource (pods/log, pods/exec, nodes/proxy) answers in its own format, with
+    // no content negotiation: kube's rest.Connecter handlers.
+    const connecter = sub ? findSubresource(def, sub) : undefined;
+    if (connecter?.connect) {
+      if (!ns && def.namespaced) throw notFoundPath();
+      if (info.rest.length && !connecter.acceptsPath) throw notFoundPath();
+      if (!(connecter.connectVerbs ?? []).includes(info.verb)) throw methodNotAllowed(req.method ?? info.verb, { group: def.group, resource: `${def.plural}/${sub}` });
+      const call: SubresourceRequest = { store, namespace: ns, name: info.name!, ctx, dryRun: () => false, registry: this.deps.registry, kubelet: this.deps.kubelet };
+      return connecter.connect(call, { req, res, query, rest: info.rest, upgrade: upgradeOf(req) });
+    }
     // Output is negotiated before anything else, as in kube-apiserver: a kind with no table (one
     // that cannot be listed, such as a review) refuses a Table-only Accept with 406, and so do the
     // subresources served by code of their own (binding, eviction, finalize have no table
@@ -369,7 +382,7 @@ export class ResourceHandler {
     if (sub === 'scale' && def.subresources?.scale) return this.scale(req, res, info, opts, store, ns, ctx);
     const rest = findSubresource(def, sub);
     if (!rest) throw notFoundPath();
-    const call: SubresourceRequest = { store, namespace: ns, name, ctx, dryRun: (bodyValues) => isDryRun(opts, bodyValues) };
+    const call: SubresourceRequest = { store, namespace: ns, name, ctx, dryRun: (bodyValues) => isDryRun(opts, bodyValues), registry: this.deps.registry, kubelet: this.deps.kubelet };
     let result: SubresourceResult;
     switch (info.verb) {
       case 'get':

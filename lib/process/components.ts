@@ -200,6 +200,8 @@ export const apiserver: Component = {
       commonName: 'kube-apiserver',
       hosts: apiserverHosts([config.advertiseAddress, ...config.extraSANs]),
     });
+    // The identity the apiserver shows kubelets for pods/log, pods/exec and nodes/proxy.
+    await ensureClientCert(paths.pki, { name: 'apiserver-kubelet-client', commonName: 'kube-apiserver-kubelet-client', organizations: [] });
   },
   command: ({ config, paths }) =>
     nodeCommand('apiserver/main.js', [
@@ -210,6 +212,9 @@ export const apiserver: Component = {
       `--tls-cert-file=${join(paths.pki, 'apiserver.crt')}`,
       `--tls-private-key-file=${join(paths.pki, 'apiserver.key')}`,
       `--client-ca-file=${join(paths.pki, 'ca.crt')}`,
+      `--kubelet-client-certificate=${join(paths.pki, 'apiserver-kubelet-client.crt')}`,
+      `--kubelet-client-key=${join(paths.pki, 'apiserver-kubelet-client.key')}`,
+      `--kubelet-certificate-authority=${join(paths.pki, 'ca.crt')}`,
       `--token-auth-file=${paths.tokenFile}`,
       `--service-cluster-ip-range=${config.serviceCIDR}`,
       '--service-node-port-range=30000-32767',

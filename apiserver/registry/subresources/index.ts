@@ -7,13 +7,14 @@ import type { ResourceDefinition } from '../../../lib/api/resource.js';
 import { bindingREST } from './binding.js';
 import { evictionREST } from './eviction.js';
 import { finalizeREST } from './finalize.js';
+import { attachREST, execREST, logREST, nodeProxyREST, portForwardREST } from './kubelet.js';
 import type { SubresourceStorage } from './types.js';
 
-export type { SubresourceRequest, SubresourceResult, SubresourceStorage } from './types.js';
+export type { ConnectRequest, KubeletClientConfig, SubresourceRequest, SubresourceResult, SubresourceStorage } from './types.js';
 export { subresourceVerbs } from './types.js';
 
 /** subresourceStorages lists every served SubresourceStorage. */
-export const subresourceStorages: readonly SubresourceStorage[] = [bindingREST, evictionREST, finalizeREST];
+export const subresourceStorages: readonly SubresourceStorage[] = [bindingREST, evictionREST, finalizeREST, logREST, execREST, attachREST, portForwardREST, nodeProxyREST];
 
 /** findSubresource returns the storage that serves `subresource` of a kind, if any. */
 export function findSubresource(def: ResourceDefinition, subresource: string): SubresourceStorage | undefined {
