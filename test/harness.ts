@@ -137,7 +137,7 @@ function makeHome(): string {
 }
 
 async function testConfig(home: string, verbosity?: number): Promise<ClusterConfig> {
-  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort] = await freePorts(6);
+  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort, proxyPort] = await freePorts(7);
   return {
     ...defaultConfig(home),
     etcdClientPort: etcdClientPort!,
@@ -146,6 +146,7 @@ async function testConfig(home: string, verbosity?: number): Promise<ClusterConf
     controllerManagerPort: controllerManagerPort!,
     schedulerPort: schedulerPort!,
     simPort: simPort!,
+    proxyPort: proxyPort!,
     // Tests serve on loopback only. The advertised address stays the host's own (the default):
     // the `kubernetes` Endpoints may not hold a loopback IP.
     bindAddress: '127.0.0.1',

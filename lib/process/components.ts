@@ -29,6 +29,8 @@ export interface ClusterConfig {
   controllerManagerPort: number;
   schedulerPort: number;
   simPort: number;
+  /** proxyPort serves skiff-proxy's /healthz and /metrics (kube-proxy's 10256). */
+  proxyPort?: number;
   /** simulatedNodes is how many Nodes (sim-0 …) the node simulator creates and runs. */
   simulatedNodes: number;
   /** simArgs are more node simulator flags (`--node-cpu=16`, …) that `skiff sim` records. */
@@ -259,8 +261,20 @@ export const sim: Component = clientComponent({
   args: ({ config }) => [`--nodes=${config.simulatedNodes}`, ...(config.simArgs ?? [])],
 });
 
+/**
+ * proxy programs the node's iptables for Services (proxy/main.ts), as kube-proxy; it writes
+ * nothing until the Node named after this host exists.
+ */
+export const proxy: Component = clientComponent({
+  name: 'proxy',
+  entry: 'proxy/main.js',
+  identity: { commonName: 'system:kube-proxy', organizations: [] },
+  port: (c) => c.proxyPort ?? 10256,
+  args: ({ config }) => [`--cluster-cidr=${config.clusterCIDR}`],
+});
+
 /** components is the cluster's processes in start order. */
-export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim];
+export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim, proxy];
 
 /** componentNamed finds a component by name. */
 export function componentNamed(name: string): Component | undefined {
