@@ -96,25 +96,37 @@ export const jumps: readonly Jump[] = [
 
 /** Iptables runs one backend's commands. */
 export class Iptables {
-  constructor(readonly backend: Backend) {}
+  /**
+   * Iptables runs backend's commands; prefix (e.g. `nsenter --net=…`) runs them in another
+   * namespace, for tests and the benchmark.
+   */
+  constructor(
+    readonly backend: Backend,
+    private readonly prefix: readonly string[] = [],
+  ) {}
+
+  private run(command: string, args: string[], stdin?: string): Promise<string> {
+    if (this.prefix.length === 0) return run(command, args, stdin);
+    return run(this.prefix[0]!, [...this.prefix.slice(1), command, ...args], stdin);
+  }
 
   /** restore applies text with `-w --noflush`: chains it does not declare are left alone. */
   async restore(text: string): Promise<void> {
-    await run(this.backend.restore, ['-w', '--noflush'], text);
+    await this.run(this.backend.restore, ['-w', '--noflush'], text);
   }
 
   /** ensureJumps inserts each missing jump from a built-in chain (existing ones stay, so no duplicates). */
   async ensureJumps(): Promise<void> {
     for (const j of jumps) {
-      const exists = await run(this.backend.iptables, ['-w', '-t', j.table, '-C', j.chain, ...j.args]).then(() => true, () => false);
-      if (!exists) await run(this.backend.iptables, ['-w', '-t', j.table, '-I', j.chain, '1', ...j.args]);
+      const exists = await this.run(this.backend.iptables, ['-w', '-t', j.table, '-C', j.chain, ...j.args]).then(() => true, () => false);
+      if (!exists) await this.run(this.backend.iptables, ['-w', '-t', j.table, '-I', j.chain, '1', ...j.args]);
     }
   }
 
   /** ownChains lists the proxy's chains that exist now, per table. */
   async ownChains(): Promise<{ filter: string[]; nat: string[] }> {
     const list = async (table: 'filter' | 'nat') => {
-      const text = await run(this.backend.save, ['-t', table]).catch(() => '');
+      const text = await this.run(this.backend.save, ['-t', table]).catch(() => '');
       const own = new Set<string>(topChains[table]);
       return [...text.matchAll(/^:(\S+) /gm)].map((m) => m[1]!).filter((c) => own.has(c) || (table === 'nat' && isPerServiceChain(c)));
     };
@@ -126,7 +138,7 @@ export class Iptables {
     for (const j of jumps) {
       // A jump may have been inserted more than once by an older proxy: delete until none is left.
       for (let i = 0; i < 10; i++) {
-        const ok = await run(this.backend.iptables, ['-w', '-t', j.table, '-D', j.chain, ...j.args]).then(() => true, () => false);
+        const ok = await this.run(this.backend.iptables, ['-w', '-t', j.table, '-D', j.chain, ...j.args]).then(() => true, () => false);
         if (!ok) break;
       }
     }
