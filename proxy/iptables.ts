@@ -94,6 +94,10 @@ export const jumps: readonly Jump[] = [
   { table: 'nat', chain: 'POSTROUTING', args: [...comment('kubernetes postrouting rules'), '-j', 'KUBE-POSTROUTING'] },
 ];
 
+function quoteArg(a: string): string {
+  return /\s/.test(a) ? `"${a}"` : a;
+}
+
 /** Iptables runs one backend's commands. */
 export class Iptables {
   /**
@@ -115,12 +119,24 @@ export class Iptables {
     await this.run(this.backend.restore, ['-w', '--noflush'], text);
   }
 
-  /** ensureJumps inserts each missing jump from a built-in chain (existing ones stay, so no duplicates). */
+  /**
+   * ensureJumps inserts each missing jump from a built-in chain (existing ones stay, so no
+   * duplicates): one iptables-save per table to see what is there, one restore for what is not.
+   */
   async ensureJumps(): Promise<void> {
-    for (const j of jumps) {
-      const exists = await this.run(this.backend.iptables, ['-w', '-t', j.table, '-C', j.chain, ...j.args]).then(() => true, () => false);
-      if (!exists) await this.run(this.backend.iptables, ['-w', '-t', j.table, '-I', j.chain, '1', ...j.args]);
+    const missing: Record<string, string[]> = { filter: [], nat: [] };
+    for (const table of ['filter', 'nat'] as const) {
+      const saved = (await this.run(this.backend.save, ['-t', table])).split('\n');
+      for (const j of jumps.filter((x) => x.table === table)) {
+        const target = j.args[j.args.length - 1]!;
+        const text = j.args[j.args.indexOf('--comment') + 1]!;
+        const present = saved.some((l) => l.startsWith(`-A ${j.chain} `) && l.endsWith(`-j ${target}`) && l.includes(text));
+        if (!present) missing[table]!.push(`-I ${j.chain} 1 ${j.args.map(quoteArg).join(' ')}`);
+      }
     }
+    let text = '';
+    for (const [table, lines] of Object.entries(missing)) if (lines.length) text += [`*${table}`, ...lines, 'COMMIT'].join('\n') + '\n';
+    if (text) await this.restore(text);
   }
 
   /** ownChains lists the proxy's chains that exist now, per table. */

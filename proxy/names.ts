@@ -24,9 +24,12 @@ export function base32(bytes: Uint8Array): string {
   return out;
 }
 
-/** hash16 is the first 16 base32 characters of the SHA-256 of s. */
+/**
+ * hash16 is the first 16 base32 characters of the SHA-256 of s: exactly the base32 of the
+ * digest's first 10 bytes (80 bits), so only those are encoded.
+ */
 function hash16(s: string): string {
-  return base32(createHash('sha256').update(s).digest()).slice(0, 16);
+  return base32(createHash('sha256').update(s).digest().subarray(0, 10));
 }
 
 /**

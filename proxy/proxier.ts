@@ -47,6 +47,7 @@ export class Proxier {
   private lastSyncAt = 0;
   private stopped = false;
   private waitingLogged = false;
+  private needJumps = true;
   private pendingTriggers: number[] = [];
   private readonly reportedSkips = new Set<string>();
   private readonly m;
@@ -150,12 +151,15 @@ export class Proxier {
     });
     try {
       await this.opts.applier.restore(rules.text);
-      if (full) await this.opts.applier.ensureJumps();
+      // The jumps from the built-in chains: checked on the first sync and after any failure.
+      if (this.needJumps) await this.opts.applier.ensureJumps();
+      this.needJumps = false;
     } catch (err) {
       this.m.failures.inc();
       if (!full) this.m.partial.inc();
       // The kernel's state is unknown now: rewrite everything next time.
       this.needFull = true;
+      this.needJumps = true;
       for (const k of changed) this.changed.add(k);
       this.pendingTriggers.push(...triggers);
       this.opts.log.error('Failed to execute iptables-restore', { err: (err as Error).message, full });

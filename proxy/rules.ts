@@ -277,8 +277,12 @@ export function buildRules(
       const external = extLocal ? local : cluster;
       // Every endpoint chain the Service port may jump to (cluster ∪ local).
       const used = new Map<string, EndpointInfo>();
-      for (const e of [...cluster, ...local]) used.set(endpointString(e), e);
+      for (const e of cluster) used.set(endpointString(e), e);
+      for (const e of local) used.set(endpointString(e), e);
       endpointCount += used.size;
+      // Each endpoint's chain name, hashed once.
+      const sepOf = new Map<EndpointInfo, string>();
+      for (const [s, e] of used) sepOf.set(e, sepChain(spn, protocol, s));
 
       const svcName = svcChain(spn, protocol);
       const svlName = svlChain(spn, protocol);
@@ -318,7 +322,7 @@ export function buildRules(
       if (cluster.length > 0) chains.add(svcName);
       if (needsSVL && local.length > 0) chains.add(svlName);
       if (hasEXT) chains.add(extName);
-      for (const e of used.values()) chains.add(sepChain(spn, protocol, endpointString(e)));
+      for (const sep of sepOf.values()) chains.add(sep);
       if (!writeChains) continue;
 
       if (cluster.length > 0) {
@@ -326,11 +330,11 @@ export function buildRules(
         if (node.clusterCIDR && !intLocal) {
           nat.add(`-A ${svcName} -m comment --comment ${comment(`${spn} cluster IP`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} ! -s ${node.clusterCIDR} -j KUBE-MARK-MASQ`);
         }
-        writeBalancing(nat, svcName, spn, protocol, cluster, affinity);
+        writeBalancing(nat, svcName, spn, cluster, sepOf, affinity);
       }
       if (needsSVL && local.length > 0) {
         nat.chain(svlName);
-        writeBalancing(nat, svlName, spn, protocol, local, affinity);
+        writeBalancing(nat, svlName, spn, local, sepOf, affinity);
       }
       if (hasEXT) {
         nat.chain(extName);
@@ -346,8 +350,7 @@ export function buildRules(
           if (local.length > 0) nat.add(`-A ${extName} -j ${svlName}`);
         }
       }
-      for (const e of used.values()) {
-        const sep = sepChain(spn, protocol, endpointString(e));
+      for (const [e, sep] of sepOf) {
         nat.chain(sep);
         // Hairpin: a pod reaching itself through its Service is masqueraded so the reply returns.
         nat.add(`-A ${sep} -m comment --comment ${comment(spn)} -s ${e.ip}/32 -j KUBE-MARK-MASQ`);
@@ -378,15 +381,15 @@ export function buildRules(
  * writeBalancing writes a KUBE-SVC/SVL chain's body: with ClientIP affinity one `recent` check
  * per endpoint first, then the statistic rules that pick endpoint i with 1/(n-i).
  */
-function writeBalancing(nat: TableWriter, chain: string, spn: string, protocol: string, eps: readonly EndpointInfo[], affinity: number): void {
+function writeBalancing(nat: TableWriter, chain: string, spn: string, eps: readonly EndpointInfo[], sepOf: ReadonlyMap<EndpointInfo, string>, affinity: number): void {
   if (affinity) {
     for (const e of eps) {
-      const sep = sepChain(spn, protocol, endpointString(e));
+      const sep = sepOf.get(e)!;
       nat.add(`-A ${chain} -m comment --comment ${comment(`${spn} -> ${endpointString(e)}`)} -m recent --name ${sep} --rcheck --seconds ${affinity} --reap -j ${sep}`);
     }
   }
   eps.forEach((e, i) => {
-    const sep = sepChain(spn, protocol, endpointString(e));
+    const sep = sepOf.get(e)!;
     const left = eps.length - i;
     const stat = left > 1 ? ` -m statistic --mode random --probability ${probability(left)}` : '';
     nat.add(`-A ${chain} -m comment --comment ${comment(`${spn} -> ${endpointString(e)}`)}${stat} -j ${sep}`);
