@@ -151,6 +151,9 @@ export class Iptables {
 
   /** cleanup removes every jump and chain the proxy writes, and nothing else; it reports how many chains went. */
   async cleanup(): Promise<number> {
+    // Nothing of ours: touch nothing (a jump cannot exist without its chain).
+    const found = await this.ownChains();
+    if (found.filter.length + found.nat.length === 0) return 0;
     for (const j of jumps) {
       // A jump may have been inserted more than once by an older proxy: delete until none is left.
       for (let i = 0; i < 10; i++) {

@@ -159,7 +159,7 @@ function probability(n: number): string {
   return (1 / n).toFixed(10);
 }
 
-/** RuleWriter collects lines per table in kube-proxy's order: chain declarations first, then rules. */
+/** TableWriter collects lines per table in kube-proxy's order: chain declarations first, then rules. */
 class TableWriter {
   readonly chains: string[] = [];
   readonly rules: string[] = [];

@@ -43,13 +43,6 @@ function udp() { return new Promise((res) => { const s = dgram.createSocket('udp
 (async () => { const out = []; for (let i = 0; i < Number(count); i++) out.push(await (proto === 'udp' ? udp() : tcp())); process.stdout.write(JSON.stringify(out)); })();
 `;
 
-/** Backend is a namespace with a server in it. */
-export interface LabBackend {
-  name: string;
-  ns: string;
-  ip: string;
-}
-
 /** Lab is one test's namespaces. */
 export class Lab {
   readonly id = randomBytes(2).toString('hex');
