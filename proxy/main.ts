@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import type { Node } from '../lib/api/core/node.js';
 import type { Service } from '../lib/api/core/service.js';
-import type { EndpointSlice } from '../lib/api/discovery/endpointslice.js';
+import { type EndpointSlice, LabelServiceName } from '../lib/api/discovery/endpointslice.js';
 import { EventRecorder } from '../lib/client/events.js';
 import { EndpointSlices, Nodes, Services } from '../lib/client/resources.js';
 import { InformerFactory } from '../lib/controller/factory.js';
@@ -142,7 +142,12 @@ runComponent({
     });
     slices.addEventHandler({
       onAdd: (s) => proxier.onSliceChange(s),
-      onUpdate: (o, s) => (proxier.onSliceChange(o), proxier.onSliceChange(s)),
+      onUpdate: (o, s) => {
+        // A slice moved to another Service (relabelled) changes the old one too; only the new
+        // version's trigger time counts.
+        if (o.metadata?.labels?.[LabelServiceName] !== s.metadata?.labels?.[LabelServiceName]) proxier.onSliceChange({ ...o, metadata: { ...o.metadata, annotations: {} } } as EndpointSlice);
+        proxier.onSliceChange(s);
+      },
       onDelete: (s) => proxier.onSliceChange(s),
     });
     const nodeChanged = () => {
