@@ -2,8 +2,10 @@
 // process this home started, newest first; --purge also deletes the home (etcd data, PKI, logs),
 // so the next `up` makes a brand-new cluster.
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { clusterPaths } from '../lib/process/components.js';
+import { join } from 'node:path';
+import { clusterPaths, nodeEntry } from '../lib/process/components.js';
 import { contextFor, defaultConfig, loadConfig, stopComponents } from '../lib/process/cluster.js';
 import { stopSupervisor, supervisorName } from '../lib/process/daemon.js';
 import { homeFlag, parseFlags, resolveHome, type CommandSpec } from './options.js';
@@ -44,6 +46,11 @@ async function down(argv: string[]): Promise<number> {
   if (manager) report({ name: supervisorName, ...manager });
   const results = await stopComponents(ctx, report);
   if (results.length === 0 && !manager) process.stdout.write(`Nothing was running from ${home}\n`);
+  // The proxy's rules outlive it by design; down takes them out (skiff-proxy --cleanup).
+  if (existsSync(join(ctx.paths.pki, 'proxy.kubeconfig')) && process.getuid?.() === 0) {
+    const r = spawnSync(process.execPath, [nodeEntry('proxy/main.js'), '--cleanup'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) process.stderr.write(`warning: skiff-proxy --cleanup failed: ${r.stderr}\n`);
+  }
   if (values.purge) {
     if (!existsSync(home)) {
       process.stdout.write(`${home} does not exist; nothing to purge\n`);

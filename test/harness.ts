@@ -123,6 +123,12 @@ export interface StartClusterOptions {
    * exits, however it ends.
    */
   realNode?: boolean;
+  /**
+   * proxy also starts skiff-proxy with a real node. It programs the host's own iptables tables
+   * (KUBE-* chains are one set per network namespace), so only one test at a time may ask for it;
+   * its chains are removed (`--cleanup`) when the cluster stops.
+   */
+  proxy?: boolean;
   /** clusterCIDR and serviceCIDR default to a random /20 of 10.240.0.0/14 and a random /24 of 10.112.0.0/14 for a real node. */
   clusterCIDR?: string;
   serviceCIDR?: string;
@@ -252,7 +258,7 @@ function makeHome(): string {
 }
 
 async function testConfig(home: string, verbosity?: number): Promise<ClusterConfig> {
-  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort, kubeletPort, kubeletHealthPort, streamPort, metricsPort, dnsPort] = await freePorts(11);
+  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort, kubeletPort, kubeletHealthPort, streamPort, metricsPort, dnsPort, proxyPort] = await freePorts(12);
   const suffix = randomBytes(3).toString('hex');
   return {
     ...defaultConfig(home),
@@ -275,6 +281,7 @@ async function testConfig(home: string, verbosity?: number): Promise<ClusterConf
     // skiff-dns answers on a free port of its own choosing (it publishes it in kube-dns).
     dnsPort: dnsPort!,
     clusterDNSPort: 0,
+    proxyPort: proxyPort!,
     // Tests serve on loopback only. The advertised address stays the host's own (the default):
     // the `kubernetes` Endpoints may not hold a loopback IP.
     bindAddress: '127.0.0.1',
@@ -367,7 +374,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     config.serviceCIDR = opts.serviceCIDR ?? ranges.serviceCIDR;
   }
   const all = clusterComponents(config);
-  const selected = opts.components ? all.filter((c) => opts.components!.includes(c.name)) : all;
+  const selected = opts.components ? all.filter((c) => opts.components!.includes(c.name)) : all.filter((c) => c.name !== 'proxy' || opts.proxy);
   const ctx = contextFor(config);
   if (config.realNode) liveNodes.set(home, nodeLayout(ctx));
   let started: ProcessState[];

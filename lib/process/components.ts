@@ -4,6 +4,7 @@
 // (kubelet, proxy) joins the cluster by adding an entry to `components` below (clientComponent
 // for an API client); nothing else needs to know about it.
 
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,8 @@ export interface ClusterConfig {
   controllerManagerPort: number;
   schedulerPort: number;
   simPort: number;
+  /** proxyPort serves skiff-proxy's /healthz and /metrics (kube-proxy's 10256). */
+  proxyPort?: number;
   /** simulatedNodes is how many Nodes (sim-0 …) the node simulator creates and runs. */
   simulatedNodes: number;
   /** simArgs are more node simulator flags (`--node-cpu=16`, …) that `skiff sim` records. */
@@ -419,12 +422,31 @@ export function kubeletNodeIP(config: ClusterConfig): string {
   return config.nodeIP || defaultNodeIP();
 }
 
-/** components is the cluster's processes in start order. */
-export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim, dns, containerd, kubelet];
+/**
+ * proxy programs the node's iptables for Services (proxy/main.ts), as kube-proxy; it writes
+ * nothing until the Node named after this host exists.
+ */
+export const proxy: Component = {
+    ...clientComponent({
+    name: 'proxy',
+    entry: 'proxy/main.js',
+    identity: { commonName: 'system:kube-proxy', organizations: [] },
+    port: (c) => c.proxyPort ?? 10256,
+    args: ({ config }) => [`--cluster-cidr=${config.clusterCIDR}`, `--hostname-override=${nodeName(config)}`],
+  }),
+  // Its rules outlive it by design (traffic keeps flowing through a restart); a stopped cluster takes them out.
+  afterStop: async () => {
+    const r = spawnSync(process.execPath, [nodeEntry('proxy/main.js'), '--cleanup'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) throw new Error(`skiff-proxy --cleanup failed: ${r.stderr}`);
+  },
+};
 
-/** clusterComponents are the processes a cluster with config runs: all of them, the real node's only when it has one. */
+/** components is the cluster's processes in start order. */
+export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim, dns, containerd, kubelet, proxy];
+
+/** clusterComponents are the processes a cluster with config runs: all of them, the real node's (containerd, kubelet, proxy) only when it has one. */
 export function clusterComponents(config: ClusterConfig): readonly Component[] {
-  return config.realNode ? components : components.filter((c) => c !== containerd && c !== kubelet);
+  return config.realNode ? components : components.filter((c) => c !== containerd && c !== kubelet && c !== proxy);
 }
 
 /** componentNamed finds a component by name. */

@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+// skiff-proxy: the Service proxy of one node, as kube-proxy in iptables mode. It watches
+// Services, EndpointSlices and Nodes and programs the iptables of the network namespace it runs
+// in; `--cleanup` removes everything it ever wrote and exits.
+
+import { hostname } from 'node:os';
+import type { Node } from '../lib/api/core/node.js';
+import type { Service } from '../lib/api/core/service.js';
+import { type EndpointSlice, LabelServiceName } from '../lib/api/discovery/endpointslice.js';
+import { EventRecorder } from '../lib/client/events.js';
+import { EndpointSlices, Nodes, Services } from '../lib/client/resources.js';
+import { InformerFactory } from '../lib/controller/factory.js';
+import type { FlagSpec } from '../lib/flags.js';
+import { newLogger } from '../lib/log.js';
+import { parseDuration } from '../lib/machinery/duration.js';
+import { runComponent } from '../lib/process/component.js';
+import { Iptables, backend, detectBackend, enableRouteLocalnet } from './iptables.js';
+import { Proxier } from './proxier.js';
+import { type NodeState, serviceKey } from './rules.js';
+import { loadBalancerIngressPatch } from './status.js';
+
+const summary = `skiff-proxy programs this node's iptables so that Services carry traffic, as kube-proxy's iptables mode does.
+
+It watches Services, EndpointSlices and Nodes and writes KUBE-SERVICES, KUBE-NODEPORTS, KUBE-SVC-*, KUBE-SEP-*, KUBE-EXT-* …
+with one iptables-restore --noflush per sync, leaving every other chain alone. LoadBalancer Services get the nodes'
+addresses as status.loadBalancer.ingress. --cleanup removes every chain and jump it writes, then exits.`;
+
+const proxyFlags: FlagSpec[] = [
+  { name: 'hostname-override', description: 'The name of this node (default: the host name).' },
+  { name: 'cluster-cidr', description: 'The pod network: traffic from outside it to a ClusterIP is masqueraded.', default: '10.244.0.0/16' },
+  { name: 'min-sync-period', description: 'Minimum time between syncs: changes in a burst are coalesced into one.', default: '1s' },
+  { name: 'sync-period', description: 'Maximum time between full syncs.', default: '30s' },
+  { name: 'nodeport-addresses', description: 'Comma-separated CIDRs NodePorts answer on (default: every local address, 127.0.0.1 included).', default: '' },
+  { name: 'masquerade-bit', description: 'The fwmark bit (0-31) that marks packets to be masqueraded.', default: '14' },
+  { name: 'iptables-backend', description: 'auto (the flavour the system uses, as kube-proxy detects it), nft or legacy.', default: 'auto' },
+  { name: 'cleanup', description: 'Remove every rule and chain the proxy wrote, then exit.', boolean: true },
+];
+
+async function chooseBackend(flag: string) {
+  if (flag === 'nft' || flag === 'legacy') return backend(flag);
+  if (flag !== 'auto') throw new Error(`--iptables-backend must be auto, nft or legacy, not ${JSON.stringify(flag)}`);
+  return detectBackend();
+}
+
+const argv = process.argv.slice(2);
+if (argv.includes('--cleanup') || argv.includes('--cleanup=true')) {
+  // As kube-proxy --cleanup: no apiserver needed; both flavours are cleaned unless one is named.
+  const log = newLogger('proxy');
+  const named = argv.find((a) => a.startsWith('--iptables-backend='))?.split('=')[1];
+  const flavours = named && named !== 'auto' ? [backend(named as 'nft' | 'legacy')] : [backend('nft'), backend('legacy')];
+  let failed = false;
+  for (const b of flavours) {
+    try {
+      const removed = await new Iptables(b).cleanup();
+      log.info('Cleaned up proxy rules', { backend: b.name, chains: removed });
+    } catch (err) {
+      failed = true;
+      log.error('Cleanup failed', { backend: b.name, err: (err as Error).message });
+    }
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+runComponent({
+  name: 'skiff-proxy',
+  summary,
+  defaultPort: 10256,
+  userAgent: 'skiff-proxy',
+  flags: proxyFlags,
+  run: async ({ flags, log, metrics, kubeConfig, client, signal, addReadyCheck }) => {
+    const nodeName = flags['hostname-override'] || hostname();
+    const bit = Number(flags['masquerade-bit']);
+    if (!Number.isInteger(bit) || bit < 0 || bit > 31) throw new Error(`--masquerade-bit must be 0-31, not ${flags['masquerade-bit']}`);
+    const minSyncPeriodMs = parseDuration(flags['min-sync-period']!);
+    const syncPeriodMs = parseDuration(flags['sync-period']!);
+    const nodePortAddresses = (flags['nodeport-addresses'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const b = await chooseBackend(flags['iptables-backend']!);
+    const iptables = new Iptables(b);
+    log.info('Using iptables backend', { backend: b.name, node: nodeName });
+    let localnetSet = false;
+    const applier = {
+      restore: (text: string) => iptables.restore(text),
+      ensureJumps: async () => {
+        await iptables.ensureJumps();
+        if (localnetSet || !(nodePortAddresses.length === 0 || nodePortAddresses.some((c) => c.startsWith('127.')))) return;
+        localnetSet = true;
+        try {
+          enableRouteLocalnet();
+        } catch (err) {
+          log.error('Could not set route_localnet: NodePorts on 127.0.0.1 will not answer', { err: (err as Error).message });
+        }
+      },
+    };
+
+    const factory = new InformerFactory(kubeConfig, client, log);
+    const services = factory.informerFor<Service>(Services);
+    const slices = factory.informerFor<EndpointSlice>(EndpointSlices);
+    const nodes = factory.informerFor<Node>(Nodes);
+    const recorder = new EventRecorder(client, { component: 'kube-proxy', host: nodeName, log });
+
+    // No rules until this node's Node exists (the kubelet registers it): a proxy started beside
+    // simulated nodes, or before its kubelet, touches nothing.
+    const nodeState = (): NodeState | undefined => {
+      const node = nodes.lister().list().find((n) => n.metadata?.name === nodeName);
+      if (!node) return undefined;
+      const ips = (node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP').map((a) => a.address).filter((a) => a.includes('.'));
+      return { nodeName, nodeIPs: ips, clusterCIDR: flags['cluster-cidr'] || undefined, masqueradeMark: 1 << bit >>> 0, nodePortAddresses };
+    };
+    // Take over what an earlier proxy left: its chains stay until this one's first sync replaces them.
+    const existing = await iptables.ownChains();
+    const proxier = new Proxier({
+      applier,
+      services: () => services.lister().list(),
+      slices: () => slices.lister().list(),
+      node: nodeState,
+      minSyncPeriodMs,
+      syncPeriodMs,
+      log,
+      metrics,
+      existingChains: new Set(existing.nat),
+      onSkipped: (s) => {
+        const svc = services.lister().list().find((x) => serviceKey(x) === `${s.namespace}/${s.name}`);
+        if (svc) recorder.event(svc, 'Warning', s.reason, s.message);
+      },
+    });
+
+    // LoadBalancer ingress: every proxy computes the same list (all nodes' addresses), so they agree.
+    const allNodeIPs = () =>
+      nodes.lister().list().flatMap((n) => (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' && a.address.includes('.')).map((a) => a.address)).sort();
+    const updateIngress = (svc: Service) => {
+      const patch = loadBalancerIngressPatch(svc, allNodeIPs());
+      if (!patch) return;
+      client.patch(Services, svc.metadata!.namespace!, svc.metadata!.name!, 'merge', patch, { subresource: 'status' }).catch((err: Error) => {
+        log.error('Failed to update load balancer status', { service: serviceKey(svc), err: err.message });
+      });
+    };
+
+    services.addEventHandler({
+      onAdd: (s) => (proxier.onServiceChange(s), updateIngress(s)),
+      onUpdate: (_o, s) => (proxier.onServiceChange(s), updateIngress(s)),
+      onDelete: (s) => proxier.onServiceChange(s),
+    });
+    slices.addEventHandler({
+      onAdd: (s) => proxier.onSliceChange(s),
+      onUpdate: (o, s) => {
+        // A slice moved to another Service (relabelled) changes the old one too; only the new
+        // version's trigger time counts.
+        if (o.metadata?.labels?.[LabelServiceName] !== s.metadata?.labels?.[LabelServiceName]) proxier.onSliceChange({ ...o, metadata: { ...o.metadata, annotations: {} } } as EndpointSlice);
+        proxier.onSliceChange(s);
+      },
+      onDelete: (s) => proxier.onSliceChange(s),
+    });
+    const nodeChanged = () => {
+      proxier.onNodeChange();
+      for (const s of services.lister().list()) updateIngress(s);
+    };
+    nodes.addEventHandler({ onAdd: nodeChanged, onUpdate: nodeChanged, onDelete: nodeChanged });
+
+    addReadyCheck('proxy-synced', () => (proxier.syncs > 0 ? undefined : 'the first sync has not finished'));
+    services.start();
+    slices.start();
+    nodes.start();
+    const synced = await Promise.all([services.waitForSync(signal), slices.waitForSync(signal), nodes.waitForSync(signal)]);
+    if (synced.every(Boolean)) proxier.start();
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    // Rules stay: killing or stopping the proxy must not interrupt traffic.
+    await proxier.stop();
+    await factory.stop();
+  },
+});

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Logger } from '../lib/log.js';
+import { service, slice, testNode } from './fixtures.js';
+import { Proxier, type RuleApplier } from './proxier.js';
+import type { Skipped } from './rules.js';
+
+/** FakeApplier records restores; failNext makes the next one fail. */
+class FakeApplier implements RuleApplier {
+  texts: string[] = [];
+  jumps = 0;
+  failNext = false;
+  async restore(text: string): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('iptables-restore: line 3 failed');
+    }
+    this.texts.push(text);
+  }
+  async ensureJumps(): Promise<void> {
+    this.jumps++;
+  }
+}
+
+const quiet = new Logger('proxy-test', 0, () => undefined);
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+function setup() {
+  const services = [service('default', 'a', '10.116.0.1', [{ port: 80, targetPort: 80, protocol: 'TCP' }]), service('default', 'b', '10.116.0.2', [{ port: 80, targetPort: 80, protocol: 'TCP' }])];
+  const slices = [slice('default', 'a', [{ port: 80 }], [{ ip: '10.245.1.1' }]), slice('default', 'b', [{ port: 80 }], [{ ip: '10.245.1.2' }])];
+  const applier = new FakeApplier();
+  const skipped: Skipped[] = [];
+  let node: typeof testNode | undefined = testNode;
+  const proxier = new Proxier({
+    applier,
+    services: () => services,
+    slices: () => slices,
+    node: () => node,
+    minSyncPeriodMs: 10,
+    syncPeriodMs: 60_000,
+    log: quiet,
+    onSkipped: (s) => skipped.push(s),
+  });
+  return { services, slices, applier, proxier, skipped, setNode: (n: typeof testNode | undefined) => (node = n) };
+}
+
+describe('Proxier', () => {
+  it('syncs in full first, then rewrites only the chains of the Service that changed', async () => {
+    const { applier, proxier, services } = setup();
+    proxier.start();
+    await settle();
+    assert.equal(applier.texts.length, 1);
+    assert.match(applier.texts[0]!, /:KUBE-SVC-\S+ - \[0:0\][\s\S]*:KUBE-SVC-/, 'both Services\' chains in the full sync');
+    assert.equal(applier.jumps, 1);
+    proxier.onServiceChange(services[1]!);
+    await settle();
+    await proxier.stop();
+    assert.equal(applier.texts.length, 2);
+    const partial = applier.texts[1]!;
+    assert.equal(partial.match(/^:KUBE-SVC-/gm)?.length, 1, 'only the changed Service\'s chain is declared');
+    assert.match(partial, /default\/a cluster IP/, 'the unchanged Service keeps its KUBE-SERVICES jump');
+  });
+
+  it('coalesces a burst of changes into one sync', async () => {
+    const { applier, proxier, services } = setup();
+    proxier.start();
+    await settle();
+    for (let i = 0; i < 50; i++) proxier.onServiceChange(services[i % 2]!);
+    await settle();
+    await proxier.stop();
+    assert.equal(applier.texts.length, 2);
+  });
+
+  it('after a failed restore the next sync is a full one', async () => {
+    const { applier, proxier, services } = setup();
+    proxier.start();
+    await settle();
+    applier.failNext = true;
+    proxier.onServiceChange(services[0]!);
+    await settle();
+    await settle();
+    await proxier.stop();
+    assert.equal(applier.texts.length, 2, 'the failed sync is retried');
+    assert.equal(applier.texts[1]!.match(/^:KUBE-SVC-/gm)?.length, 2, 'in full');
+    assert.equal(applier.jumps, 2);
+  });
+
+  it('writes nothing until its Node exists', async () => {
+    const { applier, proxier, setNode } = setup();
+    setNode(undefined);
+    proxier.start();
+    await settle();
+    assert.equal(applier.texts.length, 0);
+    setNode(testNode);
+    proxier.onNodeChange();
+    await settle();
+    await proxier.stop();
+    assert.equal(applier.texts.length, 1);
+  });
+
+  it('reports a Service it cannot express once, and programs the others', async () => {
+    const { applier, proxier, services, skipped } = setup();
+    services.push(service('default', 'six', 'fd00::1', [{ port: 80, targetPort: 80, protocol: 'TCP' }]));
+    proxier.start();
+    await settle();
+    proxier.onServiceChange(services[2]!);
+    await settle();
+    await proxier.stop();
+    assert.deepEqual(skipped.map((s) => s.name), ['six']);
+    assert.match(applier.texts[0]!, /default\/a cluster IP/);
+  });
+});

@@ -1,0 +1,187 @@
+// Proxier turns informer events into iptables syncs: it tracks which Services changed since the
+// last sync, coalesces bursts (at most one sync per --min-sync-period, at least one per
+// --sync-period), writes only the chains of changed Services after the first full sync, and
+// falls back to a full sync after any failure (kube-proxy's iptables proxier and its
+// BoundedFrequencyRunner).
+
+import type { Service } from '../lib/api/core/service.js';
+import type { EndpointSlice } from '../lib/api/discovery/endpointslice.js';
+import { LabelServiceName } from '../lib/api/discovery/endpointslice.js';
+import type { Logger } from '../lib/log.js';
+import { Counter, Gauge, Histogram, type Registry } from '../lib/metrics.js';
+import { type NodeState, type RuleSet, type Skipped, buildRules, serviceKey } from './rules.js';
+
+/** RuleApplier is what the proxier needs of iptables (Iptables, or a fake in tests). */
+export interface RuleApplier {
+  restore(text: string): Promise<void>;
+  ensureJumps(): Promise<void>;
+}
+
+/** ProxierOptions configure a Proxier. */
+export interface ProxierOptions {
+  applier: RuleApplier;
+  services: () => readonly Service[];
+  slices: () => readonly EndpointSlice[];
+  /** node is this node's state, undefined while its Node does not exist (no sync then). */
+  node: () => NodeState | undefined;
+  minSyncPeriodMs: number;
+  syncPeriodMs: number;
+  log: Logger;
+  metrics?: Registry;
+  /** existingChains are the per-Service chains found at start (taken over from an earlier proxy). */
+  existingChains?: ReadonlySet<string>;
+  /** onSkipped reports a Service the rules leave out (an Event in the real process). */
+  onSkipped?: (s: Skipped) => void;
+}
+
+const triggerTimeAnnotation = 'endpoints.kubernetes.io/last-change-trigger-time';
+
+/** Proxier is the sync loop of one node's proxy. */
+export class Proxier {
+  private changed = new Set<string>();
+  private needFull = true;
+  private chains: Set<string>;
+  private timer: NodeJS.Timeout | undefined;
+  private periodic: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private lastSyncAt = 0;
+  private stopped = false;
+  private waitingLogged = false;
+  private needJumps = true;
+  private pendingTriggers: number[] = [];
+  private readonly reportedSkips = new Set<string>();
+  private readonly m;
+  /** syncs counts finished syncs (for tests and /readyz). */
+  syncs = 0;
+  /** lastRuleSet is the last applied output. */
+  lastRuleSet: RuleSet | undefined;
+
+  constructor(private readonly opts: ProxierOptions) {
+    this.chains = new Set(opts.existingChains ?? []);
+    const registers = opts.metrics ? [opts.metrics] : [];
+    this.m = {
+      duration: new Histogram({ name: 'kubeproxy_sync_proxy_rules_duration_seconds', help: 'SyncProxyRules latency in seconds.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60], registers }),
+      last: new Gauge({ name: 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', help: 'The last time proxy rules were successfully synced.', registers }),
+      failures: new Counter({ name: 'kubeproxy_sync_proxy_rules_iptables_restore_failures_total', help: 'Cumulative proxy iptables restore failures.', registers }),
+      partial: new Counter({ name: 'kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total', help: 'Cumulative proxy iptables partial restore failures.', registers }),
+      full: new Counter({ name: 'kubeproxy_sync_full_proxy_rules_total', help: 'Full syncs of the proxy rules.', registers }),
+      latency: new Histogram({ name: 'kubeproxy_network_programming_duration_seconds', help: 'In Cluster Network Programming Latency in seconds.', buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300], registers }),
+      skipped: new Gauge({ name: 'kubeproxy_sync_proxy_rules_skipped_services', help: 'Services the last sync could not express.', registers }),
+    };
+  }
+
+  /** onServiceChange marks a Service as changed (add, update or delete) and asks for a sync. */
+  onServiceChange(svc: Service): void {
+    this.changed.add(serviceKey(svc));
+    this.requestSync();
+  }
+
+  /** onSliceChange marks the slice's Service as changed and records its trigger time. */
+  onSliceChange(slice: EndpointSlice): void {
+    const svc = slice.metadata?.labels?.[LabelServiceName];
+    if (!svc) return;
+    this.changed.add(`${slice.metadata?.namespace ?? ''}/${svc}`);
+    const t = Date.parse((slice.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.[triggerTimeAnnotation] ?? '');
+    if (!Number.isNaN(t)) this.pendingTriggers.push(t);
+    this.requestSync();
+  }
+
+  /** onNodeChange forces a full sync (node addresses feed every NodePort and LoadBalancer rule). */
+  onNodeChange(): void {
+    this.needFull = true;
+    this.requestSync();
+  }
+
+  /** start runs the first (full) sync now and then every syncPeriod. */
+  start(): void {
+    this.schedule(0);
+    this.periodic = setInterval(() => {
+      this.needFull = true;
+      this.requestSync();
+    }, this.opts.syncPeriodMs);
+  }
+
+  /** stop ends the loop; rules stay in place (a restarted proxy takes them over). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.periodic);
+    await this.running;
+  }
+
+  /** requestSync schedules a sync no sooner than minSyncPeriod after the last one. */
+  requestSync(): void {
+    if (this.stopped || this.timer) return;
+    const wait = Math.max(0, this.lastSyncAt + this.opts.minSyncPeriodMs - Date.now());
+    this.schedule(wait);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.running) {
+        // A sync is under way: run again once it is done.
+        void this.running.then(() => this.requestSync());
+        return;
+      }
+      this.running = this.syncProxyRules().finally(() => (this.running = undefined));
+    }, ms);
+  }
+
+  /** syncProxyRules is one sync: build, restore, and on failure mark the next sync full. */
+  async syncProxyRules(): Promise<void> {
+    const node = this.opts.node();
+    if (!node) {
+      if (!this.waitingLogged) this.opts.log.info('Waiting for this node\'s Node object before programming rules');
+      this.waitingLogged = true;
+      return;
+    }
+    const full = this.needFull;
+    const changed = this.changed;
+    const triggers = this.pendingTriggers;
+    this.changed = new Set();
+    this.pendingTriggers = [];
+    this.needFull = false;
+    this.lastSyncAt = Date.now();
+    const start = performance.now();
+    const rules = buildRules(this.opts.services(), this.opts.slices(), node, {
+      changed: full ? undefined : changed,
+      previousChains: this.chains,
+    });
+    try {
+      await this.opts.applier.restore(rules.text);
+      // The jumps from the built-in chains: checked on the first sync and after any failure.
+      if (this.needJumps) await this.opts.applier.ensureJumps();
+      this.needJumps = false;
+    } catch (err) {
+      this.m.failures.inc();
+      if (!full) this.m.partial.inc();
+      // The kernel's state is unknown now: rewrite everything next time.
+      this.needFull = true;
+      this.needJumps = true;
+      for (const k of changed) this.changed.add(k);
+      this.pendingTriggers.push(...triggers);
+      this.opts.log.error('Failed to execute iptables-restore', { err: (err as Error).message, full });
+      if (!this.stopped) this.schedule(this.opts.minSyncPeriodMs);
+      return;
+    }
+    this.chains = rules.chains;
+    this.lastRuleSet = rules;
+    this.syncs++;
+    if (full) this.m.full.inc();
+    const seconds = (performance.now() - start) / 1000;
+    this.m.duration.observe(seconds);
+    this.m.last.set(Date.now() / 1000);
+    for (const t of triggers) this.m.latency.observe(Math.max(0, (Date.now() - t) / 1000));
+    this.m.skipped.set(rules.skipped.length);
+    for (const s of rules.skipped) {
+      const key = `${s.namespace}/${s.name}/${s.reason}`;
+      if (this.reportedSkips.has(key)) continue;
+      this.reportedSkips.add(key);
+      this.opts.log.info('Skipping Service the proxy cannot express', { service: `${s.namespace}/${s.name}`, reason: s.reason, message: s.message });
+      this.opts.onSkipped?.(s);
+    }
+    this.opts.log.v(2).info('Synced proxy rules', { full, changed: changed.size, servicePorts: rules.servicePorts, endpoints: rules.endpoints, seconds });
+  }
+}

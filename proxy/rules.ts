@@ -1,0 +1,412 @@
+// buildRules is the proxy's pure core: Services + EndpointSlices + the node's state in, the text
+// of one `iptables-restore --noflush` out, laid out as kube-proxy's iptables mode lays it out
+// (pkg/proxy/iptables/proxier.go in Kubernetes 1.32). Nothing here touches the system, so the
+// output is golden-tested (rules.test.ts) and benchmarked without root.
+//
+// Chains the text declares (`:CHAIN - [0:0]`) are flushed and rewritten by the restore; chains
+// it does not mention keep their rules, which is how a partial sync leaves the chains of
+// unchanged Services alone. The jumps from the built-in chains (PREROUTING, OUTPUT, …) are not
+// in the text: iptables.ts ensures them with `-C`/`-I`, as kube-proxy does.
+
+import type { Service, ServicePort } from '../lib/api/core/service.js';
+import type { Endpoint, EndpointSlice } from '../lib/api/discovery/endpointslice.js';
+import { LabelServiceName } from '../lib/api/discovery/endpointslice.js';
+import { extChain, isPerServiceChain, sepChain, servicePortName, svcChain, svlChain } from './names.js';
+
+/** NodeState is what the rules need to know about the node the proxy runs on. */
+export interface NodeState {
+  nodeName: string;
+  /** nodeIPs are the node's IPv4 addresses (status.addresses, InternalIP first). */
+  nodeIPs: string[];
+  /** clusterCIDR is the pod network (--cluster-cidr): traffic from outside it to a ClusterIP is masqueraded. */
+  clusterCIDR?: string;
+  /** masqueradeMark is 1 << --masquerade-bit (0x4000 for 14). */
+  masqueradeMark: number;
+  /**
+   * nodePortAddresses (--nodeport-addresses) limit NodePorts to these CIDRs; empty means every
+   * local address (addrtype LOCAL, 127.0.0.1 included through route_localnet).
+   */
+  nodePortAddresses: string[];
+}
+
+/** Skipped is a Service port the rules leave out, and why (the proxy reports it as an Event). */
+export interface Skipped {
+  namespace: string;
+  name: string;
+  reason: string;
+  message: string;
+}
+
+/** BuildOptions choose between a full and a partial sync. */
+export interface BuildOptions {
+  /**
+   * changed are the `ns/name` keys whose per-Service chains are rewritten; undefined means all
+   * (a full sync). Top-level chains (KUBE-SERVICES, KUBE-NODEPORTS, …) are always rewritten.
+   */
+  changed?: ReadonlySet<string>;
+  /** previousChains are the per-Service chains that exist now; those no longer wanted are deleted. */
+  previousChains?: ReadonlySet<string>;
+}
+
+/** RuleSet is one sync's output. */
+export interface RuleSet {
+  /** text is the iptables-restore input. */
+  text: string;
+  /** chains are the per-Service nat chains the rules want to exist after the restore. */
+  chains: Set<string>;
+  skipped: Skipped[];
+  /** counts for metrics and logs. */
+  servicePorts: number;
+  endpoints: number;
+}
+
+/** topChains are the proxy's fixed chains, per table, in the order kube-proxy declares them. */
+export const topChains = {
+  filter: ['KUBE-NODEPORTS', 'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-PROXY-FIREWALL'],
+  nat: ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'],
+} as const;
+
+const supportedProtocols = new Set(['TCP', 'UDP', 'SCTP']);
+
+/** EndpointInfo is one endpoint of one Service port after the slice's port is resolved. */
+interface EndpointInfo {
+  ip: string;
+  port: number;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+  local: boolean;
+}
+
+/** endpointString is the "ip:port" kube-proxy hashes and comments with. */
+function endpointString(e: EndpointInfo): string {
+  return `${e.ip}:${e.port}`;
+}
+
+/**
+ * endpointsFor collects the endpoints of one Service port from the Service's IPv4 slices: the
+ * slice port with the Service port's name gives the target port (so a targetPort by name is
+ * resolved per pod), duplicates across slices count once.
+ */
+function endpointsFor(slices: readonly EndpointSlice[], port: ServicePort, protocol: string, nodeName: string): EndpointInfo[] {
+  const seen = new Map<string, EndpointInfo>();
+  for (const slice of slices) {
+    if (slice.addressType !== 'IPv4') continue;
+    const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === protocol);
+    if (!sp || sp.port === undefined || sp.port === null) continue;
+    for (const ep of slice.endpoints ?? []) {
+      const info = endpointInfo(ep, sp.port, nodeName);
+      for (const ip of ep.addresses ?? []) {
+        const key = `${ip}:${sp.port}`;
+        if (!seen.has(key)) seen.set(key, { ...info, ip });
+      }
+    }
+  }
+  return [...seen.values()].sort((a, b) => compareEndpoints(a, b));
+}
+
+function endpointInfo(ep: Endpoint, port: number, nodeName: string): Omit<EndpointInfo, 'ip'> {
+  // discovery/v1: a nil ready means ready, a nil serving means "as ready", a nil terminating false.
+  const ready = ep.conditions?.ready ?? true;
+  return {
+    port,
+    ready,
+    serving: ep.conditions?.serving ?? ready,
+    terminating: ep.conditions?.terminating ?? false,
+    local: ep.nodeName === nodeName,
+  };
+}
+
+function ipToNumber(ip: string): number {
+  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+function compareEndpoints(a: EndpointInfo, b: EndpointInfo): number {
+  return ipToNumber(a.ip) - ipToNumber(b.ip) || a.port - b.port;
+}
+
+/**
+ * usable is kube-proxy's CategorizeEndpoints for one set: the ready endpoints, or, when none is
+ * ready, the serving terminating ones (so a rolling update's last pods still answer).
+ */
+function usable(eps: readonly EndpointInfo[]): EndpointInfo[] {
+  const ready = eps.filter((e) => e.ready);
+  if (ready.length > 0) return ready;
+  return eps.filter((e) => e.serving && e.terminating);
+}
+
+function isIPv4(ip: string | undefined): ip is string {
+  return !!ip && /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
+}
+
+/** comment quotes a comment for iptables-restore (kube-proxy quotes only when needed). */
+function comment(text: string): string {
+  return /[\s"]/.test(text) ? `"${text.replace(/"/g, '')}"` : text;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** protoMatch is `-p tcp -m tcp` for one protocol. */
+function protoMatch(protocol: string): string {
+  const p = protocol.toLowerCase();
+  return `-p ${p} -m ${p}`;
+}
+
+/** probability is kube-proxy's statistic probability, 1/n with ten decimals. */
+function probability(n: number): string {
+  return (1 / n).toFixed(10);
+}
+
+/** TableWriter collects lines per table in kube-proxy's order: chain declarations first, then rules. */
+class TableWriter {
+  readonly chains: string[] = [];
+  readonly rules: string[] = [];
+  readonly deletes: string[] = [];
+  chain(name: string): void {
+    this.chains.push(`:${name} - [0:0]`);
+  }
+  add(line: string): void {
+    this.rules.push(line);
+  }
+  text(table: string): string {
+    return [`*${table}`, ...this.chains, ...this.rules, ...this.deletes, 'COMMIT'].join('\n') + '\n';
+  }
+}
+
+/**
+ * slicesByService indexes slices by the `ns/name` of the Service their kubernetes.io/service-name
+ * label names.
+ */
+export function slicesByService(slices: readonly EndpointSlice[]): Map<string, EndpointSlice[]> {
+  const out = new Map<string, EndpointSlice[]>();
+  for (const s of slices) {
+    const svc = s.metadata?.labels?.[LabelServiceName];
+    if (!svc) continue;
+    const key = `${s.metadata?.namespace ?? ''}/${svc}`;
+    const list = out.get(key);
+    if (list) list.push(s);
+    else out.set(key, [s]);
+  }
+  return out;
+}
+
+/** serviceKey is `ns/name`. */
+export function serviceKey(svc: { metadata?: { namespace?: string; name?: string } }): string {
+  return `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
+}
+
+/**
+ * unsupported says why the proxy cannot express a Service (undefined when it can): an address
+ * family the node lacks, a protocol iptables mode does not do.
+ */
+export function unsupported(svc: Service): { reason: string; message: string } | undefined {
+  const ip = svc.spec.clusterIP;
+  if (ip && ip !== 'None' && !isIPv4(ip)) {
+    return { reason: 'UnsupportedIPFamily', message: `clusterIP ${ip} is not IPv4; this node proxies IPv4 only` };
+  }
+  for (const p of svc.spec.ports ?? []) {
+    const proto = p.protocol ?? 'TCP';
+    if (!supportedProtocols.has(proto)) {
+      return { reason: 'UnsupportedProtocol', message: `port ${p.name ?? p.port}: protocol ${JSON.stringify(proto)} is not supported by the iptables proxy` };
+    }
+  }
+  return undefined;
+}
+
+/** buildRules computes the iptables-restore text for services and slices on node. */
+export function buildRules(
+  services: readonly Service[],
+  slices: readonly EndpointSlice[],
+  node: NodeState,
+  opts: BuildOptions = {},
+): RuleSet {
+  const filter = new TableWriter();
+  const nat = new TableWriter();
+  const mark = `${hex(node.masqueradeMark)}/${hex(node.masqueradeMark)}`;
+  for (const c of topChains.filter) filter.chain(c);
+  for (const c of topChains.nat) nat.chain(c);
+
+  // Fixed rules: forward what we marked and what is established; masquerade what we marked.
+  filter.add('-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP');
+  filter.add(`-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark} -j ACCEPT`);
+  filter.add('-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+  nat.add(`-A KUBE-POSTROUTING -m mark ! --mark ${mark} -j RETURN`);
+  // The mark is cleared so a re-routed packet is not masqueraded twice.
+  nat.add(`-A KUBE-POSTROUTING -j MARK --xor-mark ${hex(node.masqueradeMark)}`);
+  nat.add('-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully');
+  nat.add(`-A KUBE-MARK-MASQ -j MARK --or-mark ${hex(node.masqueradeMark)}`);
+
+  const bySvc = slicesByService(slices);
+  const chains = new Set<string>();
+  const skipped: Skipped[] = [];
+  let servicePorts = 0;
+  let endpointCount = 0;
+  const sorted = [...services].sort((a, b) => serviceKey(a).localeCompare(serviceKey(b)));
+
+  for (const svc of sorted) {
+    const ns = svc.metadata?.namespace ?? '';
+    const name = svc.metadata?.name ?? '';
+    const key = `${ns}/${name}`;
+    const clusterIP = svc.spec.clusterIP;
+    // Headless and ExternalName Services are DNS-only: no rules.
+    if (svc.spec.type === 'ExternalName' || !clusterIP || clusterIP === 'None') continue;
+    const why = unsupported(svc);
+    if (why) {
+      skipped.push({ namespace: ns, name, ...why });
+      continue;
+    }
+    const writeChains = !opts.changed || opts.changed.has(key);
+    const svcSlices = bySvc.get(key) ?? [];
+    const externalIPs = (svc.spec.externalIPs ?? []).filter(isIPv4);
+    const lbIPs = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter(isIPv4);
+    const extLocal = svc.spec.externalTrafficPolicy === 'Local' && (svc.spec.type === 'NodePort' || svc.spec.type === 'LoadBalancer');
+    const intLocal = svc.spec.internalTrafficPolicy === 'Local';
+    const affinity = svc.spec.sessionAffinity === 'ClientIP' ? (svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0;
+
+    for (const port of svc.spec.ports ?? []) {
+      servicePorts++;
+      const protocol = port.protocol ?? 'TCP';
+      const spn = servicePortName(ns, name, port.name);
+      const pm = protoMatch(protocol);
+      const all = endpointsFor(svcSlices, port, protocol, node.nodeName);
+      const cluster = usable(all);
+      const local = usable(all.filter((e) => e.local));
+      const internal = intLocal ? local : cluster;
+      const external = extLocal ? local : cluster;
+      // Every endpoint chain the Service port may jump to (cluster ∪ local).
+      const used = new Map<string, EndpointInfo>();
+      for (const e of cluster) used.set(endpointString(e), e);
+      for (const e of local) used.set(endpointString(e), e);
+      endpointCount += used.size;
+      // Each endpoint's chain name, hashed once.
+      const sepOf = new Map<EndpointInfo, string>();
+      for (const [s, e] of used) sepOf.set(e, sepChain(spn, protocol, s));
+
+      const svcName = svcChain(spn, protocol);
+      const svlName = svlChain(spn, protocol);
+      const extName = extChain(spn, protocol);
+      const needsSVL = intLocal || extLocal;
+      const hasExternalAccess = port.nodePort !== undefined && port.nodePort > 0 || externalIPs.length > 0 || lbIPs.length > 0;
+      const internalChain = intLocal ? svlName : svcName;
+      // The EXT chain exists when external traffic has somewhere to go: any usable endpoint for
+      // Cluster, and for Local any cluster endpoint too (pods and the node itself still use KUBE-SVC).
+      const hasEXT = hasExternalAccess && (extLocal ? cluster.length > 0 : external.length > 0);
+
+      // ClusterIP.
+      if (internal.length > 0) {
+        nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} cluster IP`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} -j ${internalChain}`);
+      } else {
+        filter.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} has no endpoints`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} -j REJECT`);
+      }
+      // External IPs and load-balancer IPs.
+      const extDests: [string, string][] = [...externalIPs.map((ip) => [ip, 'external IP'] as [string, string]), ...lbIPs.map((ip) => [ip, 'loadbalancer IP'] as [string, string])];
+      for (const [ip, what] of extDests) {
+        if (hasEXT) nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} ${what}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${extName}`);
+        if (external.length === 0) {
+          const text = cluster.length > 0 ? 'has no local endpoints' : 'has no endpoints';
+          filter.add(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
+        }
+      }
+      // NodePort.
+      if (port.nodePort) {
+        if (hasEXT) nat.add(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn}`)} ${pm} --dport ${port.nodePort} -j ${extName}`);
+        if (external.length === 0) {
+          const text = cluster.length > 0 ? 'has no local endpoints' : 'has no endpoints';
+          filter.add(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} -m addrtype --dst-type LOCAL ${pm} --dport ${port.nodePort} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
+        }
+      }
+
+      // Per-Service chains: declared (and so rewritten) only in a full sync or when the Service changed.
+      if (cluster.length > 0) chains.add(svcName);
+      if (needsSVL && local.length > 0) chains.add(svlName);
+      if (hasEXT) chains.add(extName);
+      for (const sep of sepOf.values()) chains.add(sep);
+      if (!writeChains) continue;
+
+      if (cluster.length > 0) {
+        nat.chain(svcName);
+        if (node.clusterCIDR && !intLocal) {
+          nat.add(`-A ${svcName} -m comment --comment ${comment(`${spn} cluster IP`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} ! -s ${node.clusterCIDR} -j KUBE-MARK-MASQ`);
+        }
+        writeBalancing(nat, svcName, spn, cluster, sepOf, affinity);
+      }
+      if (needsSVL && local.length > 0) {
+        nat.chain(svlName);
+        writeBalancing(nat, svlName, spn, local, sepOf, affinity);
+      }
+      if (hasEXT) {
+        nat.chain(extName);
+        if (!extLocal) {
+          nat.add(`-A ${extName} -m comment --comment ${comment(`masquerade traffic for ${spn} external destinations`)} -j KUBE-MARK-MASQ`);
+          nat.add(`-A ${extName} -j ${svcName}`);
+        } else {
+          // Local: pods and the node itself may use any endpoint; others keep their source and
+          // reach only this node's endpoints.
+          if (node.clusterCIDR) nat.add(`-A ${extName} -m comment --comment ${comment(`pod traffic for ${spn} external destinations`)} -s ${node.clusterCIDR} -j ${svcName}`);
+          nat.add(`-A ${extName} -m comment --comment ${comment(`masquerade LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
+          nat.add(`-A ${extName} -m comment --comment ${comment(`route LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j ${svcName}`);
+          if (local.length > 0) nat.add(`-A ${extName} -j ${svlName}`);
+        }
+      }
+      for (const [e, sep] of sepOf) {
+        nat.chain(sep);
+        // Hairpin: a pod reaching itself through its Service is masqueraded so the reply returns.
+        nat.add(`-A ${sep} -m comment --comment ${comment(spn)} -s ${e.ip}/32 -j KUBE-MARK-MASQ`);
+        const recent = affinity ? ` -m recent --name ${sep} --set` : '';
+        nat.add(`-A ${sep} -m comment --comment ${comment(spn)}${recent} ${pm} -j DNAT --to-destination ${endpointString(e)}`);
+      }
+    }
+  }
+
+  // NodePorts last in KUBE-SERVICES (kube-proxy's NOTE): only destinations that are this node.
+  const npComment = comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
+  if (node.nodePortAddresses.length === 0) {
+    nat.add(`-A KUBE-SERVICES -m comment --comment ${npComment} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`);
+  } else {
+    for (const cidr of node.nodePortAddresses) nat.add(`-A KUBE-SERVICES -m comment --comment ${npComment} -d ${cidr} -j KUBE-NODEPORTS`);
+  }
+
+  // Chains that existed and are no longer wanted: flushed (declared) and deleted.
+  const stale = [...(opts.previousChains ?? [])].filter((c) => isPerServiceChain(c) && !chains.has(c)).sort();
+  for (const c of stale) {
+    nat.chain(c);
+    nat.deletes.push(`-X ${c}`);
+  }
+  return { text: filter.text('filter') + nat.text('nat'), chains, skipped, servicePorts, endpoints: endpointCount };
+}
+
+/**
+ * writeBalancing writes a KUBE-SVC/SVL chain's body: with ClientIP affinity one `recent` check
+ * per endpoint first, then the statistic rules that pick endpoint i with 1/(n-i).
+ */
+function writeBalancing(nat: TableWriter, chain: string, spn: string, eps: readonly EndpointInfo[], sepOf: ReadonlyMap<EndpointInfo, string>, affinity: number): void {
+  if (affinity) {
+    for (const e of eps) {
+      const sep = sepOf.get(e)!;
+      nat.add(`-A ${chain} -m comment --comment ${comment(`${spn} -> ${endpointString(e)}`)} -m recent --name ${sep} --rcheck --seconds ${affinity} --reap -j ${sep}`);
+    }
+  }
+  eps.forEach((e, i) => {
+    const sep = sepOf.get(e)!;
+    const left = eps.length - i;
+    const stat = left > 1 ? ` -m statistic --mode random --probability ${probability(left)}` : '';
+    nat.add(`-A ${chain} -m comment --comment ${comment(`${spn} -> ${endpointString(e)}`)}${stat} -j ${sep}`);
+  });
+}
+
+/**
+ * cleanupText is the restore text that removes the given chains (the proxy's, as found by
+ * iptables-save): each is flushed, then deleted. The jumps into them from the built-in chains
+ * must be gone first (iptables.ts deletes them).
+ */
+export function cleanupText(byTable: { filter: readonly string[]; nat: readonly string[] }): string {
+  let out = '';
+  for (const table of ['filter', 'nat'] as const) {
+    const list = [...byTable[table]].sort();
+    if (list.length === 0) continue;
+    out += [`*${table}`, ...list.map((c) => `:${c} - [0:0]`), ...list.map((c) => `-X ${c}`), 'COMMIT'].join('\n') + '\n';
+  }
+  return out;
+}
