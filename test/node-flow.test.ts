@@ -127,12 +127,13 @@ test('the seed\'s flow on a real node: web.yaml serves HTTP on the pod IPs, stat
   await kubectl(['rollout', 'status', 'deployment/web', '--timeout=60s']);
 
   // The STATUS column: a container that exits non-zero is Error (restartPolicy Never) or CrashLoopBackOff (Always).
-  await kubectl(['run', 'fails', '--image=busybox:1.36', '--restart=Never', '--command', '--', 'sh', '-c', 'exit 3']);
+  await kubectl(['run', 'fails', '--image=busybox:1.36', '--restart=Never', '--command', '--', 'sh', '-c', 'echo bye > /dev/termination-log; exit 3']);
   await kubectl(['run', 'crashes', '--image=busybox:1.36', '--restart=Always', '--command', '--', 'sh', '-c', 'exit 1']);
   await waitFor('fails to show Error', async () => (await statusColumn('fails')) === 'Error');
   const failed = await getPod('fails');
   assert.equal(failed.status?.phase, 'Failed');
   assert.equal(failed.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 3);
+  assert.equal(failed.status?.containerStatuses?.[0]?.state?.terminated?.message?.trim(), 'bye', 'the termination message is read back');
   await waitFor('crashes to show CrashLoopBackOff', async () => (await statusColumn('crashes')) === 'CrashLoopBackOff');
   const crashing = await getPod('crashes');
   assert.equal(crashing.status?.containerStatuses?.[0]?.lastState?.terminated?.reason, 'Error');
@@ -152,7 +153,7 @@ test('the seed\'s flow on a real node: web.yaml serves HTTP on the pod IPs, stat
           containers: [{
             name: 'httpd',
             image: 'busybox:1.36',
-            command: ['sh', '-c', 'mkdir -p /tmp/www && echo "$GREETING" > /tmp/www/env.txt && cp /etc/settings/page.html /tmp/www/ && exec httpd -f -p 8080 -h /tmp/www'],
+            command: ['sh', '-c', 'mkdir -p /tmp/www && echo "$GREETING" > /tmp/www/env.txt && echo "$WEB_SERVICE_HOST:$WEB_SERVICE_PORT" > /tmp/www/svc.txt && cp /etc/settings/page.html /tmp/www/ && exec httpd -f -p 8080 -h /tmp/www'],
             env: [{ name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'settings', key: 'greeting' } } }],
             ports: [{ name: 'http', containerPort: 8080 }],
             readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 },
@@ -172,6 +173,9 @@ test('the seed\'s flow on a real node: web.yaml serves HTTP on the pod IPs, stat
   assert.doesNotMatch(routeOf(gatedIP), / via /);
   assert.equal(await waitFor('gated to serve env.txt', () => httpGet(`http://${gatedIP}:8080/env.txt`)), 'hi-from-configmap\n');
   assert.equal(await httpGet(`http://${gatedIP}:8080/page.html`), '<p>from a volume</p>');
+  // The service link env vars of the web Service made before the pod.
+  const webIP = (await kubectl(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+  assert.equal(await httpGet(`http://${gatedIP}:8080/svc.txt`), `${webIP}:80\n`);
   type Slice = { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] };
   const sliceReady = async () => {
     const list = JSON.parse(await kubectl(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=gated', '-o', 'json'])) as { items: Slice[] };
