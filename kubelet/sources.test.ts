@@ -44,3 +44,22 @@ test('config maps and secrets are read once per TTL, absence included; other err
   objects.set('configmaps/ns/other', { data: {} });
   assert.deepEqual(await sources.getConfigMap('ns', 'other'), { data: {} }, 'a failed read is asked again at once');
 });
+
+test('listServices lists a namespace\'s Services once per TTL, so service link env vars see them', async () => {
+  const calls: string[] = [];
+  let items = [{ metadata: { name: 'db', namespace: 'ns' } }];
+  const client = {
+    list: async (r: { resource: string }, ns: string) => {
+      calls.push(`${r.resource}/${ns}`);
+      return { items };
+    },
+  } as unknown as Client;
+  const clock = new FakeClock();
+  const sources = new CachingObjectSources(client, clock, 5_000);
+  assert.deepEqual((await sources.listServices('ns')).map((s) => s.metadata.name), ['db']);
+  items = [...items, { metadata: { name: 'cache', namespace: 'ns' } }];
+  assert.deepEqual((await sources.listServices('ns')).map((s) => s.metadata.name), ['db']);
+  clock.step(5_000);
+  assert.deepEqual((await sources.listServices('ns')).map((s) => s.metadata.name), ['db', 'cache']);
+  assert.deepEqual(calls, ['services/ns', 'services/ns']);
+});

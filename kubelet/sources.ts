@@ -5,8 +5,9 @@
 
 import type { ConfigMap } from '../lib/api/core/configmap.js';
 import type { Secret } from '../lib/api/core/secret.js';
+import type { Service } from '../lib/api/core/service.js';
 import { type Client, isNotFound, type ResourceType } from '../lib/client/client.js';
-import { ConfigMaps, Secrets } from '../lib/client/resources.js';
+import { ConfigMaps, Secrets, Services } from '../lib/client/resources.js';
 import type { Clock } from '../lib/clock.js';
 import type { ObjectSources } from './volumes/volumes.js';
 
@@ -34,6 +35,27 @@ export class CachingObjectSources implements ObjectSources {
 
   getSecret(namespace: string, name: string): Promise<Secret | undefined> {
     return this.get<Secret>(Secrets, namespace, name);
+  }
+
+  /**
+   * listServices lists a namespace's Services for the service link env vars, through the same
+   * TTL cache (the kubelet reads them from a Service informer; a few seconds' staleness is the
+   * same as a late watch event). An error is not cached and reaches the env code.
+   */
+  listServices(namespace: string): Promise<Service[]> {
+    const key = `services/${namespace}/`;
+    const now = this.clock.now();
+    const hit = this.cache.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.value as Promise<Service[]>;
+    const value = this.client.list<Service>(Services, namespace).then(
+      (l) => l.items,
+      (err: unknown) => {
+        this.cache.delete(key);
+        throw err;
+      },
+    );
+    this.cache.set(key, { at: now, value });
+    return value;
   }
 
   /** invalidate drops every cached object of a namespace (or all), e.g. when a pod is re-synced on request. */

@@ -6,8 +6,7 @@
 // (the kubelet's PLEG), by the probes, and by timers for back-offs. A failure never throws out of
 // a worker: it becomes a Waiting reason, an event and a retry after a back-off.
 
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod, PodStatus } from '../../lib/api/core/pod.js';
 import { isRestartableInitContainer } from '../../lib/api/core/podspec.js';
@@ -569,7 +568,7 @@ export class PodManager {
   /** setUpVolumes mounts (or refreshes) the pod's volumes; false when they cannot be set up yet. */
   private async setUpVolumes(w: Worker, pod: Pod, required: boolean): Promise<boolean> {
     try {
-      w.volumes = await setUpPodVolumes(pod, { podDir: this.podDir(pod), sources: this.opts.sources, nodeName: this.opts.nodeName });
+      w.volumes = await setUpPodVolumes(pod, { podDir: this.podDir(pod), sources: this.opts.sources, nodeName: this.opts.nodeName, nodeAllocatable: this.opts.nodeAllocatable() });
       w.volumesAt = this.now();
       return true;
     } catch (err) {
@@ -606,10 +605,14 @@ export class PodManager {
         throw new StartError('CreateContainerConfigError', err instanceof Error ? err.message : String(err));
       }
       const { command, args } = expandCommand(c, env);
-      const messageDir = join(this.podDir(pod), 'containers', c.name);
-      mkdirSync(messageDir, { recursive: true });
-      const messageFile = join(messageDir, randomBytes(4).toString('hex'));
-      writeFileSync(messageFile, '', { mode: 0o666 });
+      // containerMounts makes the etc-hosts and termination-log mounts of this instance too.
+      let mounts;
+      try {
+        mounts = containerMounts(pod, c, w.volumes ?? new Map(), { podDir: this.podDir(pod), podIPs, env, clusterDomain: this.opts.clusterDomain });
+      } catch (err) {
+        if (err instanceof ConfigError) throw new StartError(err.reason, err.message);
+        throw err;
+      }
       const config = containerConfig(pod, c, {
         imageRef,
         restartCount,
@@ -617,8 +620,7 @@ export class PodManager {
         env,
         command,
         args,
-        mounts: containerMounts(pod, c, w.volumes ?? new Map()),
-        terminationMessageHostPath: messageFile,
+        mounts,
         memoryCapacity: this.memoryCapacity(),
       });
       let id: string;
