@@ -33,7 +33,7 @@ import { admitPod } from './admission.js';
 import { removePodCgroup } from './cgroups.js';
 import { grpcMessage, StartError } from './errors.js';
 import { ImagePuller } from './images.js';
-import { ContainerLogManager } from './logs.js';
+import { ContainerLogManager } from '../logs/rotation.js';
 import { containerConfig, type NodeConfig, podCgroupParent, podLogDirectory, sandboxConfig } from './config.js';
 import { RuntimeState, type RuntimeContainer, type RuntimePod } from './runtime.js';
 import { computePodStatus, type WaitingReason } from './status.js';
@@ -163,7 +163,6 @@ export class PodManager {
       log: opts.log,
       maxSize: opts.containerLogMaxSize,
       maxFiles: opts.containerLogMaxFiles,
-      now: () => this.now(),
     });
     this.node = {
       podLogsDir: opts.podLogsDir,
@@ -246,7 +245,7 @@ export class PodManager {
     if (this.relistTimer !== undefined) this.opts.clock.clearTimeout(this.relistTimer);
     for (const w of this.workers.values()) if (w.timer !== undefined) this.opts.clock.clearTimeout(w.timer);
     this.probes.stop();
-    this.logs.stop();
+    void this.logs.stop();
     // Let syncs under way finish their current CRI call chain (bounded).
     const deadline = Date.now() + 15_000;
     while ([...this.workers.values()].some((w) => w.running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
