@@ -9,7 +9,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
+import { type KubernetesObject, ListWatch } from '@kubernetes/client-node';
+import { ExactWatch } from '../lib/client/watch.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import { type Client, resourcePath } from '../lib/client/client.js';
 import { EventRecorder } from '../lib/client/events.js';
@@ -85,11 +86,11 @@ function flagProblems(f: Record<string, string>): string | undefined {
 }
 
 /** newPodInformer watches the pods bound to nodeName (fieldSelector spec.nodeName=<node>). */
-function newPodInformer(kc: ConstructorParameters<typeof Watch>[0], client: Client, nodeName: string): SharedInformer<Pod & ApiObject> {
+function newPodInformer(kc: ConstructorParameters<typeof ExactWatch>[0], client: Client, nodeName: string): SharedInformer<Pod & ApiObject> {
   const fieldSelector = `spec.nodeName=${nodeName}`;
   const source = new ListWatch<Pod & KubernetesObject>(
     resourcePath(Pods),
-    new Watch(kc),
+    new ExactWatch(kc),
     () => client.list<Pod & KubernetesObject>(Pods, undefined, { fieldSelector }) as never,
     false,
     undefined,

@@ -3,6 +3,8 @@
 // Verbosity levels (`-v 2`) gate detail logs as klog's V(n) does. Values under keys that look
 // like secrets are redacted so no credential reaches a log.
 
+import { stringifyJSON } from './machinery/json.js';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 // A bare "key" is a work-queue key (namespace/name) in controller logs, not a secret: only
@@ -50,7 +52,7 @@ export class Logger {
     const rec = { ts: new Date().toISOString(), level, component: this.component, msg, ...this.fields, ...(data ? redact(data) : {}) };
     let line: string;
     try {
-      line = JSON.stringify(rec);
+      line = stringifyJSON(rec); // an int64 beyond 2^53 in the data is a BigInt, written as its digits
     } catch {
       line = JSON.stringify({ ts: rec.ts, level, component: this.component, msg });
     }

@@ -30,6 +30,7 @@ import { type SchedulerMetrics, noopMetrics } from './metrics.js';
 import { DefaultSchedulerName, buildFramework } from './config.js';
 import { DefaultPreemption, DefaultPreemptionName, type DefaultPreemptionArgs, PreemptionDecision, preemptionDecisionKey, prepareCandidate } from './preemption/preemption.js';
 import { type ClusterEvent, ClusterEvents, type QueuedPodInfo, SchedulingQueue, podKey } from './queue/queue.js';
+import { stringifyJSON } from '../lib/machinery/json.js';
 
 /** SchedulerOptions configure a Scheduler. */
 export interface SchedulerOptions {
@@ -97,7 +98,7 @@ export function isEventRelevant(pInfo: QueuedPodInfo, event: ClusterEvent): bool
  */
 export function nodeSchedulingPropertiesChanged(oldNode: Node | undefined, node: Node): boolean {
   if (!oldNode) return true;
-  const j = (v: unknown) => JSON.stringify(v ?? null);
+  const j = (v: unknown) => stringifyJSON(v ?? null);
   if (!!oldNode.spec?.unschedulable !== !!node.spec?.unschedulable) return true;
   if (j(oldNode.status?.allocatable) !== j(node.status?.allocatable)) return true;
   if (j(oldNode.metadata.labels) !== j(node.metadata.labels)) return true;

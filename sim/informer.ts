@@ -3,7 +3,8 @@
 // quiet watch resumes from a recent resourceVersion instead of relisting), a field selector
 // keeps unbound pods out, and every object is trimmed (trim.ts) before it is cached.
 
-import { type KubeConfig, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
+import { type KubeConfig, type KubernetesObject, ListWatch, type Watch } from '@kubernetes/client-node';
+import { ExactWatch } from '../lib/client/watch.js';
 import type { Client, ResourceType } from '../lib/client/client.js';
 import { resourcePath } from '../lib/client/client.js';
 import { type ApiObject, type InformerSource, SharedInformer } from '../lib/controller/informer.js';
@@ -11,7 +12,7 @@ import type { Logger } from '../lib/log.js';
 import { trimObject } from './trim.js';
 
 /** TrimmingWatch is a Watch that asks for bookmarks and trims each object it delivers. */
-class TrimmingWatch extends Watch {
+class TrimmingWatch extends ExactWatch {
   override watch(...[path, queryParams, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
     return super.watch(path, { ...queryParams, allowWatchBookmarks: true }, (phase, obj, w) => callback(phase, trimObject(obj), w), done);
   }

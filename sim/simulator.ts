@@ -96,6 +96,8 @@ interface PodRecord {
   staleRV?: string;
   staleAt: number;
   deleting: boolean;
+  /** deletionSeenAt is when a deletion was first seen, for a grace period its deadline cannot place (see syncDeletion). */
+  deletionSeenAt?: number;
   running: boolean;
 }
 
@@ -646,8 +648,11 @@ export class Simulator {
     if (rec.deleting) return;
     const graceMs = Number(pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
     const deadline = Date.parse(pod.metadata.deletionTimestamp ?? '');
-    // The deletion was asked for a grace period before deletionTimestamp; --max-termination-grace caps the wait.
-    const requestedAt = Number.isNaN(deadline) ? this.now : deadline - graceMs;
+    rec.deletionSeenAt ??= this.now;
+    // The deletion was asked for a grace period before deletionTimestamp; --max-termination-grace
+    // caps the wait. A grace period of millennia (int64 seconds up to 2^63-1) has its deadline
+    // clamped to year 9999, so the time it was asked is then the time it was first seen.
+    const requestedAt = Number.isNaN(deadline) || deadline - graceMs < 0 ? rec.deletionSeenAt : deadline - graceMs;
     const due = requestedAt + Math.min(graceMs, this.deps.config.maxTerminationGraceMs);
     if (this.now < due) {
       this.wheel.schedule(`p/${key}`, due);

@@ -372,13 +372,14 @@ export class NamespacedResourcesDeleter {
 
   /** estimateGracefulTerminationForPods is the longest grace period of the namespace's non-terminal pods. */
   private async estimateGracefulTerminationForPods(namespace: string): Promise<number> {
-    const pods = await this.client.list<{ spec?: { terminationGracePeriodSeconds?: number }; status?: { phase?: string } }>(Pods, namespace);
+    const pods = await this.client.list<{ spec?: { terminationGracePeriodSeconds?: number | bigint }; status?: { phase?: string } }>(Pods, namespace);
     let estimate = 0;
     for (const pod of pods.items) {
       const phase = pod.status?.phase;
       if (phase === 'Succeeded' || phase === 'Failed') continue;
-      const grace = pod.spec?.terminationGracePeriodSeconds;
-      if (grace !== undefined && grace > estimate) estimate = grace;
+      // An int64 beyond 2^53 arrives as a BigInt; as seconds to wait its nearest double does.
+      const grace = Number(pod.spec?.terminationGracePeriodSeconds ?? 0);
+      if (grace > estimate) estimate = grace;
     }
     return estimate;
   }

@@ -28,6 +28,9 @@ describe('tolerations', () => {
     assert.equal(getMinTolerationTime([{ key: 'a', operator: 'Exists' }]), -1);
     assert.equal(getMinTolerationTime([{ key: 'a', operator: 'Exists', tolerationSeconds: 0 }]), 0);
     assert.equal(getMinTolerationTime([]), 0);
+    // An int64 beyond 2^53 arrives as a BigInt (lib/machinery/json.ts): a wait of millennia, not a throw.
+    assert.equal(getMinTolerationTime([{ key: 'a', operator: 'Exists', tolerationSeconds: 9223372036854775807n }, b]), 2000);
+    assert.equal(getMinTolerationTime([{ key: 'a', operator: 'Exists', tolerationSeconds: 9223372036854775807n }]), 9223372036854775807 * 1000);
   });
 });
 

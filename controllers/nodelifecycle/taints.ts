@@ -17,14 +17,16 @@ export const NotReadyTaintTemplate: Taint = { key: TaintNodeNotReady, effect: Ta
 /**
  * getMinTolerationTime is the taint manager's getMinTolerationTime in ms: the smallest
  * tolerationSeconds (0 for none or a non-positive one), or -1 when every toleration is forever.
+ * An int64 beyond 2^53 (a BigInt) counts as its nearest double: millennia either way.
  */
 export function getMinTolerationTime(tolerations: readonly Toleration[]): number {
   if (tolerations.length === 0) return 0;
   let min = Infinity;
   for (const t of tolerations) {
     if (t.tolerationSeconds === undefined || t.tolerationSeconds === null) continue;
-    if (t.tolerationSeconds <= 0) return 0;
-    min = Math.min(min, t.tolerationSeconds);
+    const seconds = Number(t.tolerationSeconds);
+    if (seconds <= 0) return 0;
+    min = Math.min(min, seconds);
   }
   return min === Infinity ? -1 : min * 1000;
 }

@@ -2,13 +2,16 @@
 // the scheduler or the node simulator needs, for any resource, subresources included. It is
 // an interface so a controller's unit test can hand its reconcile a FakeClient and assert the
 // exact actions it took (sample-controller's fixture); RestClient is the real one, speaking
-// JSON over HTTPS with the credentials of a client-node KubeConfig.
+// JSON over HTTPS with the credentials of a client-node KubeConfig. Integers beyond 2^53 are
+// read and written as BigInts (lib/machinery/json.ts), so a controller that copies an int64
+// field writes back the value it read.
 //
 // Reads in controllers come from informer caches (lib/controller); the Client is for writes
 // and for the few live reads a controller must make (a GET to check a uid before adoption).
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import https from 'node:https';
+import { parseJSON, stringifyJSON } from '../machinery/json.js';
 
 /** ResourceType names a served resource the way a REST path does. */
 export interface ResourceType {
@@ -227,7 +230,7 @@ export class RestClient implements Client {
    * maxRetries times, as client-go's rest client does; then its error is thrown.
    */
   private async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const payload = body === undefined ? undefined : Buffer.from(stringifyJSON(body));
     for (let attempt = 0; ; attempt++) {
       const answer = await this.send(method, path, payload, contentType);
       if (answer.code >= 200 && answer.code < 300) return answer.parsed;
@@ -267,7 +270,8 @@ export class RestClient implements Client {
             const text = Buffer.concat(chunks).toString('utf8');
             let parsed: unknown;
             try {
-              parsed = text ? JSON.parse(text) : undefined;
+              // parseJSON: an int64 beyond 2^53 (a grace period of 2^63-1) must come back digit for digit.
+              parsed = text ? parseJSON(text) : undefined;
             } catch {
               parsed = undefined;
             }

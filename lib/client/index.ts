@@ -3,3 +3,4 @@
 export * from './client.js';
 export * from './resources.js';
 export { type EventType, type InvolvedObject, type Recorder, EventRecorder } from './events.js';
+export { ExactWatch } from './watch.js';

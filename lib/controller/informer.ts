@@ -5,7 +5,8 @@
 // source's lifecycle: do not also restart the source from your own 'error' handler.
 
 import type { Informer, KubeConfig, KubernetesListObject, KubernetesObject, ObjectCache, ObjectCallback } from '@kubernetes/client-node';
-import { makeInformer } from '@kubernetes/client-node';
+import { ListWatch } from '@kubernetes/client-node';
+import { ExactWatch } from '../client/watch.js';
 import type { Logger } from '../log.js';
 import { type Clock, type TimerHandle, realClock } from '../clock.js';
 import { Lister, type ListerOptions } from './lister.js';
@@ -204,7 +205,7 @@ export class SharedInformer<T extends ApiObject> implements CacheSyncer {
 }
 
 /**
- * newSharedInformer makes a client-node informer for path (e.g. `/api/v1/pods`) listed with
+ * newSharedInformer makes a client-node informer (ListWatch over an ExactWatch) for path (e.g. `/api/v1/pods`) listed with
  * listFn, wrapped as a SharedInformer.
  */
 export function newSharedInformer<T extends ApiObject>(
@@ -213,6 +214,7 @@ export function newSharedInformer<T extends ApiObject>(
   listFn: () => Promise<{ metadata?: { resourceVersion?: string }; items: T[] }>,
   opts: SharedInformerOptions & { labelSelector?: string } = {},
 ): SharedInformer<T> {
-  const source = makeInformer<T & KubernetesObject>(kc, path, listFn as () => Promise<KubernetesListObject<T & KubernetesObject>>, opts.labelSelector);
+  // makeInformer's ListWatch, over a Watch that keeps int64s beyond 2^53 exact (listFn should too: RestClient.list does).
+  const source = new ListWatch<T & KubernetesObject>(path, new ExactWatch(kc), listFn as () => Promise<KubernetesListObject<T & KubernetesObject>>, false, opts.labelSelector);
   return new SharedInformer<T>(source as unknown as InformerSource<T>, { name: path, ...opts });
 }

@@ -70,6 +70,15 @@ describe('RateLimitingQueue', () => {
     assert.equal(clock.pending(), 0);
   });
 
+  it('addAfter with a delay beyond a timer (2^31-1 ms) adds after that long, never at once', () => {
+    const { q, clock } = newQueue();
+    q.addAfter('a', 9223372036854775807 * 1000);
+    clock.step(1000);
+    assert.equal(q.len(), 0);
+    clock.step(2 ** 31 - 1 - 1000);
+    assert.equal(q.len(), 1);
+  });
+
   it('addRateLimited backs off 5 ms, 10 ms, 20 ms per failure and forget resets it', async () => {
     const { q, clock } = newQueue();
     for (const expected of [5, 10, 20]) {

@@ -38,6 +38,9 @@ export interface QueueOptions<T> {
   metrics?: QueueMetrics;
 }
 
+/** maxTimerMs is the longest delay setTimeout keeps (a signed 32-bit count of ms). */
+const maxTimerMs = 2 ** 31 - 1;
+
 /** RateLimitingQueue is a work queue with delayed and rate-limited adds. */
 export class RateLimitingQueue<T = string> {
   readonly name: string;
@@ -79,7 +82,9 @@ export class RateLimitingQueue<T = string> {
 
   /**
    * addAfter adds item once delayMs has passed. If item is already waiting, the earlier of the
-   * two ready times wins.
+   * two ready times wins. A delay beyond what a timer holds (2^31-1 ms, about 24.8 days; Node
+   * fires a longer one after 1 ms) adds the item when that much has passed: a reconcile then
+   * finds nothing due yet and asks again.
    */
   addAfter(item: T, delayMs: number): void {
     if (this.shutdown) return;
@@ -96,7 +101,7 @@ export class RateLimitingQueue<T = string> {
     const timer = this.clock.setTimeout(() => {
       this.waiting.delete(item);
       this.add(item);
-    }, delayMs);
+    }, Math.min(delayMs, maxTimerMs));
     this.waiting.set(item, { readyAt, timer });
   }
 

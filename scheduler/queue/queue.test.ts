@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { FakeClock } from '../../lib/testing/fakeclock.js';
 import { Heap } from './heap.js';
-import { ClusterEvents, type QueuedPodInfo, SchedulingQueue } from './queue.js';
+import { ClusterEvents, type QueuedPodInfo, SchedulingQueue, isPodUpdated } from './queue.js';
 
 let uid = 0;
 function pod(name: string, opts: { priority?: number; created?: string; gates?: string[]; nominated?: string } = {}): Pod {
@@ -230,4 +230,11 @@ test('nominator: nominations by node, kept across updates until status says othe
   assert.equal(q.nominatedPodsForNode('n3').length, 1);
   q.delete(b);
   assert.equal(q.nominatedPodsForNode('n3').length, 0);
+});
+
+test('isPodUpdated compares pods whose spec holds an int64 beyond 2^53 (a BigInt)', () => {
+  const pod = (grace: bigint, rv: string): Pod =>
+    ({ metadata: { name: 'p', namespace: 'd', resourceVersion: rv }, spec: { containers: [{ name: 'c' }], terminationGracePeriodSeconds: grace } }) as Pod;
+  assert.equal(isPodUpdated(pod(9223372036854775807n, '1'), pod(9223372036854775807n, '2')), false);
+  assert.equal(isPodUpdated(pod(9223372036854775807n, '1'), pod(9223372036854775806n, '2')), true);
 });

@@ -17,6 +17,7 @@ import type { Pod } from '../../lib/api/core/pod.js';
 import { type Clock, type TimerHandle, realClock } from '../../lib/clock.js';
 import { PodInfo } from '../framework/podinfo.js';
 import { Heap } from './heap.js';
+import { stringifyJSON } from '../../lib/machinery/json.js';
 
 /** ClusterEvent says what changed in the cluster, as framework.ClusterEvent (resource + action + label). */
 export interface ClusterEvent {
@@ -468,7 +469,7 @@ export function isGated(pod: Pod): boolean {
 export function isPodUpdated(oldPod: Pod, newPod: Pod): boolean {
   const strip = (p: Pod) => {
     const { resourceVersion: _rv, generation: _g, managedFields: _mf, ...meta } = p.metadata;
-    return JSON.stringify({ meta, spec: p.spec });
+    return stringifyJSON({ meta, spec: p.spec }); // a spec may hold an int64 BigInt (a grace period of 2^63-1)
   };
   return strip(oldPod) !== strip(newPod);
 }

@@ -622,7 +622,7 @@ function validateHTTPGet(h: HTTPGetAction, path: Path): FieldError[] {
   return errs;
 }
 
-function validateHandler(h: LifecycleHandler & Probe, grace: number | undefined, path: Path): FieldError[] {
+function validateHandler(h: LifecycleHandler & Probe, grace: number | bigint | undefined, path: Path): FieldError[] {
   const errs: FieldError[] = [];
   let n = 0;
   const one = (key: string, check: () => FieldError[]) => {
@@ -655,7 +655,7 @@ function validateHandler(h: LifecycleHandler & Probe, grace: number | undefined,
   return errs;
 }
 
-function validateProbe(p: Probe | undefined, kind: 'liveness' | 'readiness' | 'startup', grace: number | undefined, path: Path): FieldError[] {
+function validateProbe(p: Probe | undefined, kind: 'liveness' | 'readiness' | 'startup', grace: number | bigint | undefined, path: Path): FieldError[] {
   if (!p) return [];
   const errs = validateHandler(p as LifecycleHandler & Probe, grace, path);
   for (const k of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'] as const) {
@@ -671,7 +671,7 @@ function validateProbe(p: Probe | undefined, kind: 'liveness' | 'readiness' | 's
   return errs;
 }
 
-function validateLifecycleAndProbes(c: Container, grace: number | undefined, path: Path): FieldError[] {
+function validateLifecycleAndProbes(c: Container, grace: number | bigint | undefined, path: Path): FieldError[] {
   const errs: FieldError[] = [];
   if (c.lifecycle?.postStart) errs.push(...validateHandler(c.lifecycle.postStart as LifecycleHandler & Probe, grace, path.child('lifecycle', 'postStart')));
   if (c.lifecycle?.preStop) errs.push(...validateHandler(c.lifecycle.preStop as LifecycleHandler & Probe, grace, path.child('lifecycle', 'preStop')));

@@ -144,7 +144,8 @@ export interface Probe extends ProbeHandler {
   periodSeconds?: number;
   successThreshold?: number;
   failureThreshold?: number;
-  terminationGracePeriodSeconds?: number;
+  /** terminationGracePeriodSeconds is an int64: a BigInt beyond 2^53 (lib/machinery/json.ts). */
+  terminationGracePeriodSeconds?: number | bigint;
 }
 
 export interface LifecycleHandler {
@@ -247,7 +248,8 @@ export interface Toleration {
   operator?: string;
   value?: string;
   effect?: string;
-  tolerationSeconds?: number;
+  /** tolerationSeconds is an int64: a BigInt beyond 2^53 (lib/machinery/json.ts). */
+  tolerationSeconds?: number | bigint;
 }
 
 export interface Taint {
@@ -330,7 +332,9 @@ export interface PodSpec {
   containers: Container[];
   ephemeralContainers?: EphemeralContainer[];
   restartPolicy?: string;
-  terminationGracePeriodSeconds?: number;
+  /** terminationGracePeriodSeconds is an int64: a BigInt beyond 2^53 (lib/machinery/json.ts). */
+  terminationGracePeriodSeconds?: number | bigint;
+  /** activeDeadlineSeconds is an int64, but validation bounds it to 2^31-1: always a number. */
   activeDeadlineSeconds?: number;
   dnsPolicy?: string;
   nodeSelector?: Record<string, string>;
