@@ -128,8 +128,10 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** settle lets the workers' promise chains (all on resolved fakes) run to their end. */
+/** activeManager is the manager the current test runs; settle waits for its workers. */
 let activeManager: PodManager | undefined;
+
+/** settle lets the workers' promise chains (all on resolved fakes) run to their end. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
   // Volume set-up writes real files (libuv's pool, not the fake clock): wait for the workers.
