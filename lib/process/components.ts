@@ -333,7 +333,9 @@ export const dns: Component = clientComponent({
   identity: { commonName: 'system:skiff-dns', organizations: [] },
   port: (c) => c.dnsPort ?? 10270,
   args: ({ config }) => [
-    `--dns-bind-address=${config.bindAddress}`,
+    // A UDP socket on 0.0.0.0 answers from the address the route picks (the pod bridge's, for a
+    // pod), which the Service's conntrack entry does not expect: bind the address it publishes.
+    `--dns-bind-address=${config.bindAddress === '0.0.0.0' || config.bindAddress === '::' ? config.advertiseAddress : config.bindAddress}`,
     `--dns-port=${config.clusterDNSPort ?? 53}`,
     `--advertise-address=${config.advertiseAddress}`,
     `--cluster-dns-ip=${clusterDNSIP(config)}`,
