@@ -200,6 +200,45 @@ export function reserveNodeRanges(home: string): NodeRanges {
 
 const liveRangeSlots = new Set<string>();
 
+/** hostProxyLock is held by the one test at a time that runs skiff-proxy in the host's network namespace. */
+const hostProxyLock = join(tmpdir(), 'skiff-test-host-proxy');
+
+/**
+ * acquireHostProxy waits until no other test runs a proxy in the host's network namespace (the
+ * KUBE-* chains are one set per namespace: two proxies would overwrite each other's rules), then
+ * holds the lock for home until its cluster stops or the process exits. A lock whose process or
+ * home is gone is taken over.
+ */
+export async function acquireHostProxy(home: string, timeoutMs = 15 * 60_000): Promise<() => void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(hostProxyLock);
+      writeFileSync(join(hostProxyLock, 'owner'), `${process.pid}\n${home}`);
+      liveRangeSlots.add(hostProxyLock);
+      return () => {
+        rmSync(hostProxyLock, { recursive: true, force: true });
+        liveRangeSlots.delete(hostProxyLock);
+      };
+    } catch {
+      try {
+        const [pid, owner] = readFileSync(join(hostProxyLock, 'owner'), 'utf8').split('\n');
+        let alive = true;
+        try {
+          process.kill(Number(pid), 0);
+        } catch {
+          alive = false;
+        }
+        if (!alive || !owner || !existsSync(owner)) rmSync(hostProxyLock, { recursive: true, force: true });
+      } catch {
+        // being made or released right now
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`another test has held ${hostProxyLock} for ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** releaseRangesOf frees the range slots held for home. */
 function releaseRangesOf(home: string): void {
   for (const slot of liveRangeSlots) {
@@ -372,6 +411,11 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     const ranges = reserveNodeRanges(home);
     config.clusterCIDR = opts.clusterCIDR ?? ranges.clusterCIDR;
     config.serviceCIDR = opts.serviceCIDR ?? ranges.serviceCIDR;
+  }
+  if (config.realNode && opts.proxy) {
+    await acquireHostProxy(home);
+    // Pods reach skiff-dns through the kube-dns Service, so it answers on the address it publishes.
+    config.dnsBindAddress = config.advertiseAddress;
   }
   const all = clusterComponents(config);
   const selected = opts.components ? all.filter((c) => opts.components!.includes(c.name)) : all.filter((c) => c.name !== 'proxy' || opts.proxy);

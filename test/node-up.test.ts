@@ -19,7 +19,7 @@ import { cleanupNode } from '../kubelet/lifecycle.js';
 import { contextFor, defaultConfig, saveConfig } from '../lib/process/cluster.js';
 import { type ClusterConfig, nodeEntry, nodeLayout, nodeName } from '../lib/process/components.js';
 import { freePorts } from '../lib/process/ports.js';
-import { kubectlBinary, reserveNodeRanges, run } from './harness.js';
+import { kubectlBinary, acquireHostProxy, reserveNodeRanges, run } from './harness.js';
 
 function missingTools(): string {
   if (process.getuid?.() !== 0) return 'needs root';
@@ -115,6 +115,9 @@ test('skiff up/down with a real node: progress, status, logs, images, no leftove
   const ports = await freePorts(12);
   const ranges = reserveNodeRanges(home);
   t.after(() => ranges.release());
+  // skiff up runs skiff-proxy in the host's namespace: one such test at a time.
+  const releaseProxy = await acquireHostProxy(home);
+  t.after(releaseProxy);
   const suffix = randomBytes(3).toString('hex');
   config = {
     ...defaultConfig(home),

@@ -43,6 +43,8 @@ export interface ClusterConfig {
   simArgs?: string[];
   /** dnsPort serves skiff-dns's /healthz and /metrics (default 10270). */
   dnsPort?: number;
+  /** dnsBindAddress is where skiff-dns answers (default: bindAddress, or advertiseAddress when that is every interface). */
+  dnsBindAddress?: string;
   /** clusterDNSPort is where skiff-dns answers DNS (default 53; 0 picks a free port and publishes it). */
   clusterDNSPort?: number;
   /** clusterCIDR is the pod network every Node's /24 podCIDR is cut from. */
@@ -335,7 +337,7 @@ export const dns: Component = clientComponent({
   args: ({ config }) => [
     // A UDP socket on 0.0.0.0 answers from the address the route picks (the pod bridge's, for a
     // pod), which the Service's conntrack entry does not expect: bind the address it publishes.
-    `--dns-bind-address=${config.bindAddress === '0.0.0.0' || config.bindAddress === '::' ? config.advertiseAddress : config.bindAddress}`,
+    `--dns-bind-address=${config.dnsBindAddress ?? (config.bindAddress === '0.0.0.0' || config.bindAddress === '::' ? config.advertiseAddress : config.bindAddress)}`,
     `--dns-port=${config.clusterDNSPort ?? 53}`,
     `--advertise-address=${config.advertiseAddress}`,
     `--cluster-dns-ip=${clusterDNSIP(config)}`,
