@@ -4,7 +4,9 @@
 // apiserver stopped for 25 s while a container crash-loops: the kubelet keeps restarting it
 // meanwhile and the pod's status catches up when the apiserver is back. Then `kubectl run -i
 // --rm`, client-node's Attach, and a pod naming a missing imagePullSecret (ErrImagePull as
-// before, the kubelet keeps running). Cleanup runs when the test fails too.
+// before, the kubelet keeps running). Cleanup runs when the test fails too. The scheduler and
+// the controller manager exit when they lose their lease with the apiserver away; the test
+// starts them again as a supervisor would.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -141,6 +143,10 @@ test('the apiserver away for 25 s: the kubelet keeps restarting a crashing conta
       whileAway = await attempts();
     } finally {
       await c().restart('apiserver');
+      // The scheduler and the controller manager lose their leader lease after 10 s without the
+      // apiserver and exit, as Kubernetes' do ("leader election lost"); a supervisor starts them again.
+      await c().restart('scheduler');
+      await c().restart('controller-manager');
     }
     assert.ok(Math.max(...whileAway) >= 1, `the kubelet restarted the container while the apiserver was away (attempts ${whileAway.join(',')})\n${c().logs('kubelet').split('\n').slice(-60).join('\n')}`);
 
