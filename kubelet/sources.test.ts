@@ -63,3 +63,31 @@ test('listServices lists a namespace\'s Services once per TTL, so service link e
   assert.deepEqual((await sources.listServices('ns')).map((s) => s.metadata.name), ['db', 'cache']);
   assert.deepEqual(calls, ['services/ns', 'services/ns']);
 });
+
+test('with the apiserver unreachable, the last answer read is served (containers restart as before); nothing read before still fails', async () => {
+  let down = false;
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' });
+  const client = {
+    get: async (r: { resource: string }, _ns: string, name: string) => {
+      if (down) throw refused();
+      if (name === 'gone') throw new ApiError({ code: 404, reason: 'NotFound', message: 'gone not found' });
+      return { metadata: { name }, kind: r.resource };
+    },
+    list: async () => {
+      if (down) throw refused();
+      return { items: [{ metadata: { name: 'db', namespace: 'ns' } }] };
+    },
+  } as unknown as Client;
+  const clock = new FakeClock();
+  const sources = new CachingObjectSources(client, clock, 5_000);
+  await sources.getSecret('ns', 's');
+  await sources.getConfigMap('ns', 'gone');
+  await sources.listServices('ns');
+  down = true;
+  clock.step(5_000);
+  assert.deepEqual(await sources.getSecret('ns', 's'), { metadata: { name: 's' }, kind: 'secrets' });
+  assert.equal(await sources.getConfigMap('ns', 'gone'), undefined, 'known absent stays absent');
+  assert.deepEqual((await sources.listServices('ns')).map((s) => s.metadata.name), ['db']);
+  await assert.rejects(sources.getSecret('ns', 'never-read'), /ECONNREFUSED/);
+  await assert.rejects(sources.listServices('other'), /ECONNREFUSED/);
+});

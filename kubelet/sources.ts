@@ -1,7 +1,9 @@
 // ObjectSources for the pod workers: the config maps and secrets pods refer to, read with GET and
 // kept for a short while, as the kubelet's default configMapAndSecretChangeDetectionStrategy
 // (Watch aside) reads through a TTL cache. A missing object is remembered as missing for the same
-// time, so a pod waiting for one does not hammer the apiserver.
+// time, so a pod waiting for one does not hammer the apiserver. When the apiserver cannot be
+// reached, the last answer read is served instead (the kubelet's watch-based caches and Service
+// informer keep their objects while the apiserver is away), so containers restart as before.
 
 import type { ConfigMap } from '../lib/api/core/configmap.js';
 import type { Secret } from '../lib/api/core/secret.js';
@@ -22,6 +24,8 @@ interface Entry {
 /** CachingObjectSources reads config maps and secrets through client with a TTL cache. */
 export class CachingObjectSources implements ObjectSources {
   private readonly cache = new Map<string, Entry>();
+  /** last is the last answer the apiserver gave for each key, served when it cannot be reached. */
+  private readonly last = new Map<string, unknown>();
 
   constructor(
     private readonly client: Client,
@@ -48,9 +52,10 @@ export class CachingObjectSources implements ObjectSources {
     const hit = this.cache.get(key);
     if (hit && now - hit.at < this.ttlMs) return hit.value as Promise<Service[]>;
     const value = this.client.list<Service>(Services, namespace).then(
-      (l) => l.items,
+      (l) => this.remember(key, l.items),
       (err: unknown) => {
         this.cache.delete(key);
+        if (this.last.has(key)) return this.last.get(key) as Service[];
         throw err;
       },
     );
@@ -61,6 +66,7 @@ export class CachingObjectSources implements ObjectSources {
   /** invalidate drops every cached object of a namespace (or all), e.g. when a pod is re-synced on request. */
   invalidate(namespace?: string): void {
     for (const key of this.cache.keys()) if (namespace === undefined || key.split('/')[1] === namespace) this.cache.delete(key);
+    // last stays: it only answers while the apiserver cannot be reached.
   }
 
   private get<T>(r: ResourceType, namespace: string, name: string): Promise<T | undefined> {
@@ -68,17 +74,30 @@ export class CachingObjectSources implements ObjectSources {
     const now = this.clock.now();
     const hit = this.cache.get(key);
     if (hit && now - hit.at < this.ttlMs) return hit.value as Promise<T | undefined>;
-    const value = this.client.get<T>(r, namespace, name).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      // Errors other than "not found" are not cached: the next call asks again.
-      this.cache.delete(key);
-      throw err;
-    });
+    const value = this.client.get<T>(r, namespace, name).then(
+      (obj) => this.remember(key, obj),
+      (err: unknown) => {
+        if (isNotFound(err)) return this.remember(key, undefined);
+        // Errors other than "not found" are not cached: the next call asks again, and the last
+        // answer (if any) stands in meanwhile.
+        this.cache.delete(key);
+        if (this.last.has(key)) return this.last.get(key) as T | undefined;
+        throw err;
+      },
+    );
     this.cache.set(key, { at: now, value });
     // Entries expire lazily; keep the map from growing without bound on many distinct names.
     if (this.cache.size > 10_000) {
       for (const [k, e] of this.cache) if (now - e.at >= this.ttlMs) this.cache.delete(k);
     }
+    return value;
+  }
+
+  /** remember keeps an answer of the apiserver as the key's last (bounded: the oldest go first). */
+  private remember<T>(key: string, value: T): T {
+    this.last.delete(key);
+    this.last.set(key, value);
+    if (this.last.size > 10_000) this.last.delete(this.last.keys().next().value!);
     return value;
   }
 }

@@ -3,6 +3,8 @@
 // Always or a missing image unless the policy is Never, and a back-off per pod and image after a
 // failed pull (10 s doubling to 5 min): ErrImagePull, then ImagePullBackOff with the registry's
 // message, with the kubelet's events (Pulling, Pulled, Failed, BackOff, ErrImageNeverPull).
+// A pull uses the credentials of the pod's imagePullSecrets that match the image's registry
+// (credentials.ts), trying each in turn as the kubelet does, and none when none matches.
 
 import type { Pod } from '../../lib/api/core/pod.js';
 import { imagePullPolicyFor } from '../../lib/api/core/podspec.js';
@@ -10,7 +12,9 @@ import type { Container } from '../../lib/api/core/types.js';
 import type { EventType } from '../../lib/client/events.js';
 import { goDuration } from '../../lib/machinery/duration.js';
 import { InitialContainerBackOffMs, MaxContainerBackOffMs } from '../../lib/pod/backoff.js';
+import type { Secret } from '../../lib/api/core/secret.js';
 import type { CriClient } from '../cri/client.js';
+import { pullCredentials } from './credentials.js';
 import { grpcMessage, StartError } from './errors.js';
 
 /** ImagePuller makes sure a container's image is on the node, with the kubelet's pull back-off. */
@@ -24,6 +28,8 @@ export class ImagePuller {
       event(pod: Pod, type: EventType, reason: string, message: string): void;
       /** now is wall time in epoch ms. */
       now(): number;
+      /** pullSecrets are the pod's imagePullSecrets that exist (absent: none). */
+      pullSecrets?(pod: Pod): Promise<Secret[]>;
     },
   ) {}
 
@@ -69,7 +75,7 @@ export class ImagePuller {
     this.opts.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
     const t0 = this.opts.now();
     try {
-      const ref = await this.opts.runtime.pullImage(image);
+      const ref = await this.pull(pod, image);
       this.backOff.delete(key);
       const took = goDuration(this.opts.now() - t0);
       const size = (await this.opts.runtime.imageStatus(ref).catch(() => undefined))?.size ?? '0';
@@ -82,5 +88,24 @@ export class ImagePuller {
       this.opts.event(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
       throw new StartError('ErrImagePull', message, 'Error: ErrImagePull');
     }
+  }
+
+  /**
+   * pull pulls the image with each matching credential of the pod's pull secrets in turn until
+   * one succeeds (without credentials when none matches); all failing, the error names each.
+   */
+  private async pull(pod: Pod, image: string): Promise<string> {
+    const creds = pullCredentials(image, (await this.opts.pullSecrets?.(pod)) ?? []);
+    if (!creds.length) return this.opts.runtime.pullImage(image);
+    const errors: unknown[] = [];
+    for (const auth of creds) {
+      try {
+        return await this.opts.runtime.pullImage(image, auth);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    throw new Error(`[${errors.map((e) => grpcMessage(e)).join(', ')}]`);
   }
 }

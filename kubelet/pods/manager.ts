@@ -9,6 +9,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod, PodStatus } from '../../lib/api/core/pod.js';
+import type { Secret } from '../../lib/api/core/secret.js';
 import { isRestartableInitContainer } from '../../lib/api/core/podspec.js';
 import { quantityNanos } from '../../lib/api/core/quantity.js';
 import type { Container } from '../../lib/api/core/types.js';
@@ -156,7 +157,12 @@ export class PodManager {
     });
     this.workerDuration = histogram(opts.metrics, 'kubelet_pod_worker_duration_seconds', 'Duration in seconds to sync a single pod.', [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
     this.startDuration = histogram(opts.metrics, 'kubelet_pod_start_duration_seconds', 'Duration in seconds from the kubelet seeing a pod for the first time to the pod starting to run.', [0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 120]);
-    this.images = new ImagePuller({ runtime: opts.runtime, event: (pod, type, reason, message) => this.event(pod, type, reason, message), now: () => this.now() });
+    this.images = new ImagePuller({
+      runtime: opts.runtime,
+      event: (pod, type, reason, message) => this.event(pod, type, reason, message),
+      now: () => this.now(),
+      pullSecrets: (pod) => this.pullSecrets(pod),
+    });
     this.logs = new ContainerLogManager({
       runtime: opts.runtime,
       clock: opts.clock,
@@ -578,6 +584,26 @@ export class PodManager {
       if (!required && w.volumes) return true; // a refresh that failed keeps the volumes as they are
       return false;
     }
+  }
+
+  /**
+   * pullSecrets reads the pod's imagePullSecrets; those that cannot be read are left out, with
+   * the kubelet's FailedToRetrieveImagePullSecret event (the pull goes on, perhaps without credentials).
+   */
+  private async pullSecrets(pod: Pod): Promise<Secret[]> {
+    const found: Secret[] = [];
+    const failed: string[] = [];
+    for (const ref of pod.spec?.imagePullSecrets ?? []) {
+      if (!ref.name) continue;
+      const secret = await this.opts.sources.getSecret(pod.metadata.namespace ?? 'default', ref.name).catch(() => undefined);
+      if (secret) found.push(secret);
+      else failed.push(ref.name);
+    }
+    if (failed.length) {
+      this.opts.log.info('Unable to retrieve pull secret, the image pull may not succeed.', { pod: formatPod(pod), secrets: failed.join(', ') });
+      this.event(pod, 'Warning', 'FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${failed.join(', ')}); attempting to pull the image may not succeed.`);
+    }
+    return found;
   }
 
   private podDir(pod: Pod): string {
