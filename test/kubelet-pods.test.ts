@@ -251,7 +251,7 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
         containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', '3600'] }],
       },
     } as Pod),
-    create(busyboxPod('oom', ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], { restartPolicy: 'Never' }, { resources: { limits: { memory: '16Mi', cpu: '500m' } } })),
+    create(busyboxPod('oom', ['sh', '-c', 'sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1'], { restartPolicy: 'Never' }, { resources: { limits: { memory: '16Mi', cpu: '500m' } } })),
     // Port 1 on loopback: the pull fails at once with the registry's own error, no traffic leaves.
     create(busyboxPod('nopull', ['true'], {}, { image: '127.0.0.1:1/skiff/nothere:1' })),
     create(busyboxPod('huge', ['true'], {}, { resources: { requests: { cpu: '64' } } })),
@@ -274,7 +274,7 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
         containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', '3600'] }],
       },
     } as Pod),
-    create(busyboxPod('fallback', ['sh', '-c', 'echo first; echo oops >&2; exit 2'], { restartPolicy: 'Never' }, { terminationMessagePolicy: 'FallbackToLogsOnError' })),
+    create(busyboxPod('fallback', ['sh', '-c', 'echo first >&2; echo oops >&2; exit 2'], { restartPolicy: 'Never' }, { terminationMessagePolicy: 'FallbackToLogsOnError' })),
     create(busyboxPod('hostnet', ['sleep', '3600'], { hostNetwork: true, terminationGracePeriodSeconds: 2 })),
     create(busyboxPod('orphan', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
     create(busyboxPod('forced', ['sleep', '3600'], { terminationGracePeriodSeconds: 2 })),
@@ -449,7 +449,9 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
   });
 
   await t.test('a container over its memory limit is OOMKilled', async () => {
-    const p = await waitPod('oom', 'Failed', (p) => p.status?.phase === 'Failed');
+    // containerd learns of an OOM kill through a cgroup event it registers once the task has
+    // started: a process killed before that (dd at once) reads Error. The container sleeps first.
+    const p = await waitPod('oom', 'Failed and OOMKilled', (p) => p.status?.phase === 'Failed' && p.status?.containerStatuses?.[0]?.state?.terminated?.reason === 'OOMKilled', 30_000);
     const term = p.status?.containerStatuses?.[0]?.state?.terminated;
     assert.equal(term?.reason, 'OOMKilled');
     assert.equal(term?.exitCode, 137);
