@@ -6,14 +6,11 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import {
   cgroupHierarchies,
-  cleanupContainerd,
   containerdPaths,
   containerdPid,
   importImage,
@@ -25,52 +22,16 @@ import { CriClient, isNotFound } from '../kubelet/cri/client.js';
 import type { ContainerConfig, PodSandboxConfig } from '../kubelet/cri/types.js';
 import { buildImages, busyboxImage } from '../kubelet/images/build.js';
 import { freePort } from '../lib/process/ports.js';
+import { containerdFixture, missingNodeTools } from './node-fixture.js';
 
-/** missingTools says why this machine cannot run the test (not root, no containerd), or ''. */
-function missingTools(): string {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc', 'gcc']) {
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (scripts/setup.sh installs it)`;
-  }
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni';
-  return '';
-}
-
-const skip = missingTools();
-const suffix = randomBytes(3).toString('hex');
+const skip = missingNodeTools();
 // A /24 of the test's own, and names no other test uses: the bridge name fits IFNAMSIZ (15).
 const subnet = '10.244.250.0/24';
-const bridge = `skcri${suffix}`;
-const cgroupRoot = `/skiff-cri-${suffix}`;
-const dir = skip ? '' : mkdtempSync('/tmp/skiff-cri-');
-let cleanedUp = false;
-
-/** cleanupSync runs the async cleanup in a child process, for the synchronous 'exit' event. */
-function cleanupSync(): void {
-  if (cleanedUp || !dir) return;
-  cleanedUp = true;
-  const mod = fileURLToPath(new URL('../kubelet/containerd.js', import.meta.url));
-  spawnSync(process.execPath, [
-    '--input-type=module',
-    '-e',
-    `const m = await import(${JSON.stringify(mod)}); await m.cleanupContainerd(${JSON.stringify(dir)}, ${JSON.stringify({ cgroupParent: cgroupRoot, bridge, removeDir: true })});`,
-  ], { stdio: 'inherit', timeout: 60_000 });
-}
-
-if (dir) {
-  process.on('exit', cleanupSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      cleanupSync();
-      process.kill(process.pid, sig);
-    });
-  }
-}
+const fixture = containerdFixture({ skip, name: 'cri', bridgePrefix: 'skcri' });
+const { dir, bridge, cgroupRoot, suffix } = fixture;
 
 after(async () => {
-  if (cleanedUp || !dir) return;
-  cleanedUp = true;
-  await cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge, removeDir: true });
+  await fixture.cleanup();
 });
 
 /** linkExists reports whether a network interface exists on the host. */
@@ -224,8 +185,7 @@ test('a pod through CRI on a containerd of our own, and nothing left afterwards'
   await waitFor('the shim to exit', () => processesOf().every((pid) => pid === containerdPid(dir)));
 
   cri.close();
-  const report = await cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge });
-  cleanedUp = true;
+  const report = (await fixture.cleanup({ removeDir: false }))!;
   assert.deepEqual(report.containers, [], 'no container was left for the cleanup');
   assert.deepEqual(report.shims, [], 'no shim was left for the cleanup');
   assert.deepEqual(processesOf(), [], 'no containerd or shim process of the test');

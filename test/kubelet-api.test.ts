@@ -8,16 +8,15 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { dirname, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { cleanupContainerd, importImage, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
+import { importImage, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
 import { CriClient } from '../kubelet/cri/client.js';
 import type { ContainerConfig, PodSandboxConfig } from '../kubelet/cri/types.js';
 import { buildImages } from '../kubelet/images/build.js';
@@ -28,48 +27,14 @@ import { newMetricsRegistry } from '../lib/metrics.js';
 import { ensureClientCert, ensureServingCert } from '../lib/pki.js';
 import { freePort } from '../lib/process/ports.js';
 import { kubectlBinary, run, startCluster, type Cluster } from './harness.js';
+import { containerdFixture, missingNodeTools } from './node-fixture.js';
 
-/** missingTools says why this machine cannot run the test (not root, no containerd), or ''. */
-function missingTools(): string {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc', 'gcc']) {
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (scripts/setup.sh installs it)`;
-  }
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni';
-  return '';
-}
-
-const skip = missingTools();
-const suffix = randomBytes(3).toString('hex');
+const skip = missingNodeTools();
 // This test's own /24 and bridge name (IFNAMSIZ 15).
 const subnet = '10.244.220.0/24';
-const bridge = `sks${suffix}`;
-const cgroupRoot = `/skiff-kapi-${suffix}`;
-const dir = skip ? '' : mkdtempSync('/tmp/skiff-kapi-');
+const fixture = containerdFixture({ skip, name: 'kapi', bridgePrefix: 'sks' });
+const { dir, bridge, cgroupRoot, suffix } = fixture;
 const nodeName = 'kapi-node';
-let cleanedUp = false;
-
-/** cleanupSync runs the async cleanup in a child process, for the synchronous 'exit' event. */
-function cleanupSync(): void {
-  if (cleanedUp || !dir) return;
-  cleanedUp = true;
-  const mod = fileURLToPath(new URL('../kubelet/containerd.js', import.meta.url));
-  spawnSync(process.execPath, [
-    '--input-type=module',
-    '-e',
-    `const m = await import(${JSON.stringify(mod)}); await m.cleanupContainerd(${JSON.stringify(dir)}, ${JSON.stringify({ cgroupParent: cgroupRoot, bridge, removeDir: true })});`,
-  ], { stdio: 'inherit', timeout: 60_000 });
-}
-
-if (dir) {
-  process.on('exit', cleanupSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      cleanupSync();
-      process.kill(process.pid, sig);
-    });
-  }
-}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -221,9 +186,8 @@ describe('the kubelet API through the apiserver', { skip: skip || false, timeout
     await kubelet?.close();
     cri?.close();
     await cluster?.stop();
-    if (!cleanedUp && dir) {
-      cleanedUp = true;
-      await cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge, removeDir: true });
+    {
+      await fixture.cleanup();
     }
   });
 

@@ -8,13 +8,11 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
-import { cgroupHierarchies, cleanupContainerd, importImage, mountsUnder, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
+import { cgroupHierarchies, importImage, mountsUnder, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
 import { CriClient } from '../kubelet/cri/client.js';
 import { buildImages } from '../kubelet/images/build.js';
 import { PodManager, type PodManagerOptions } from '../kubelet/pods/manager.js';
@@ -28,49 +26,15 @@ import { newSharedInformer, type SharedInformer } from '../lib/controller/inform
 import { newLogger } from '../lib/log.js';
 import { newMetricsRegistry } from '../lib/metrics.js';
 import { freePort } from '../lib/process/ports.js';
+import { containerdFixture, missingNodeTools } from './node-fixture.js';
 import { startCluster, type Cluster } from './harness.js';
 
-/** missingTools says why this machine cannot run the test (not root, no containerd), or ''. */
-function missingTools(): string {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc', 'gcc']) {
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (scripts/setup.sh installs it)`;
-  }
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni';
-  return '';
-}
-
-const skip = missingTools();
-const suffix = randomBytes(3).toString('hex');
+const skip = missingNodeTools();
 // This test's own /24 and bridge prefix (skp…), so it runs beside other node tests.
 const subnet = '10.244.230.0/24';
-const bridge = `skp${suffix}`;
-const cgroupRoot = `/skiff-pods-${suffix}`;
+const fixture = containerdFixture({ skip, name: 'pods', bridgePrefix: 'skp' });
+const { dir, bridge, cgroupRoot, suffix } = fixture;
 const nodeName = `skp-node-${suffix}`;
-const dir = skip ? '' : mkdtempSync('/tmp/skiff-pods-');
-let cleanedUp = false;
-
-/** cleanupSync runs the async cleanup in a child process, for the synchronous 'exit' event. */
-function cleanupSync(): void {
-  if (cleanedUp || !dir) return;
-  cleanedUp = true;
-  const mod = fileURLToPath(new URL('../kubelet/containerd.js', import.meta.url));
-  spawnSync(process.execPath, [
-    '--input-type=module',
-    '-e',
-    `const m = await import(${JSON.stringify(mod)}); await m.cleanupContainerd(${JSON.stringify(dir)}, ${JSON.stringify({ cgroupParent: cgroupRoot, bridge, removeDir: true })});`,
-  ], { stdio: 'inherit', timeout: 60_000 });
-}
-
-if (dir) {
-  process.on('exit', cleanupSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      cleanupSync();
-      process.kill(process.pid, sig);
-    });
-  }
-}
 
 let cluster: Cluster | undefined;
 let cri: CriClient;
@@ -86,9 +50,7 @@ after(async () => {
   await informer?.stop();
   cri?.close();
   await cluster?.stop();
-  if (cleanedUp || !dir) return;
-  cleanedUp = true;
-  await cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge, removeDir: true });
+  await fixture.cleanup();
 });
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
@@ -549,8 +511,7 @@ test('pods on a real node: run, fail, crash-loop, init, OOM, pull errors, admiss
     await manager!.stop();
     manager = undefined;
     cri.close();
-    const report = await cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge });
-    cleanedUp = true;
+    const report = (await fixture.cleanup({ removeDir: false }))!;
     assert.deepEqual(report.containers, [], 'no container was left for the cleanup');
     assert.deepEqual(mountsUnder(dir), []);
     rmSync(dir, { recursive: true, force: true });

@@ -8,16 +8,14 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Pod } from '../lib/api/core/pod.js';
 import type { Container } from '../lib/api/core/types.js';
 import { Logger } from '../lib/log.js';
 import { FakeRecorder } from '../lib/testing/fakerecorder.js';
-import { cleanupContainerd, importImage, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
+import { importImage, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
 import { CriClient } from '../kubelet/cri/client.js';
 import type { ContainerConfig, PodSandboxConfig } from '../kubelet/cri/types.js';
 import { buildImages } from '../kubelet/images/build.js';
@@ -26,52 +24,16 @@ import { execProbe } from '../kubelet/prober/exec.js';
 import { httpProbe, newHTTPGetRequest } from '../kubelet/prober/http.js';
 import { LifecycleHookError, ProbeManager, runLifecycleHook } from '../kubelet/prober/prober.js';
 import { freePort } from '../lib/process/ports.js';
+import { containerdFixture, missingNodeTools } from './node-fixture.js';
 
-/** missingTools says why this machine cannot run the test (not root, no containerd), or ''. */
-function missingTools(): string {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc', 'gcc']) {
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (scripts/setup.sh installs it)`;
-  }
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni';
-  return '';
-}
-
-const skip = missingTools();
-const suffix = randomBytes(3).toString('hex');
+const skip = missingNodeTools();
 // The probe work's own /24 and bridge prefix: no other test uses them.
 const subnet = '10.244.200.0/24';
-const bridge = `skr${suffix}`;
-const cgroupRoot = `/skiff-probes-${suffix}`;
-const dir = skip ? '' : mkdtempSync('/tmp/skiff-probes-');
-let cleanedUp = false;
-
-/** cleanupSync runs the async cleanup in a child process, for the synchronous 'exit' event. */
-function cleanupSync(): void {
-  if (cleanedUp || !dir) return;
-  cleanedUp = true;
-  const mod = fileURLToPath(new URL('../kubelet/containerd.js', import.meta.url));
-  spawnSync(process.execPath, [
-    '--input-type=module',
-    '-e',
-    `const m = await import(${JSON.stringify(mod)}); await m.cleanupContainerd(${JSON.stringify(dir)}, ${JSON.stringify({ cgroupParent: cgroupRoot, bridge, removeDir: true })});`,
-  ], { stdio: 'inherit', timeout: 60_000 });
-}
-
-if (dir) {
-  process.on('exit', cleanupSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      cleanupSync();
-      process.kill(process.pid, sig);
-    });
-  }
-}
+const fixture = containerdFixture({ skip, name: 'probes', bridgePrefix: 'skr' });
+const { dir, bridge, cgroupRoot, suffix } = fixture;
 
 after(async () => {
-  if (cleanedUp || !dir) return;
-  cleanedUp = true;
-  await cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge, removeDir: true });
+  await fixture.cleanup();
 });
 
 async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
@@ -226,8 +188,7 @@ test('probes, hooks and log rotation against a real containerd', { skip: skip ||
   await cri.stopPodSandbox(sandboxId);
   await cri.removePodSandbox(sandboxId);
   cri.close();
-  await cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge, removeDir: true });
-  cleanedUp = true;
+  await fixture.cleanup();
   assert.equal(existsSync(dir), false);
   rmSync(dir, { recursive: true, force: true });
 });

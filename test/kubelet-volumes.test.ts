@@ -8,13 +8,11 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Pod } from '../lib/api/core/pod.js';
-import { cleanupContainerd, cgroupHierarchies, importImage, mountsUnder, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
+import { cgroupHierarchies, importImage, mountsUnder, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
 import { CriClient } from '../kubelet/cri/client.js';
 import type { ContainerConfig, PodSandboxConfig } from '../kubelet/cri/types.js';
 import { containerEnv, expandCommand } from '../kubelet/env/env.js';
@@ -22,53 +20,16 @@ import { buildImages } from '../kubelet/images/build.js';
 import { FakeSources } from '../kubelet/volumes/testing.js';
 import { containerMounts, setUpPodVolumes, tearDownPodVolumes } from '../kubelet/volumes/volumes.js';
 import { freePort } from '../lib/process/ports.js';
+import { containerdFixture, missingNodeTools } from './node-fixture.js';
 
-/** missingTools says why this machine cannot run the test (not root, no containerd), or ''. */
-function missingTools(): string {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc', 'gcc', 'mount', 'umount']) {
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (scripts/setup.sh installs it)`;
-  }
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni';
-  return '';
-}
-
-const skip = missingTools();
-const suffix = randomBytes(3).toString('hex');
+const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'mount', 'umount']);
 // The volume work's own range and bridge prefix (skv…), so no other test's pods are touched.
 const subnet = '10.244.210.0/24';
-const bridge = `skv${suffix}`;
-const cgroupRoot = `/skiff-vol-${suffix}`;
-const dir = skip ? '' : mkdtempSync('/tmp/skiff-vol-e2e-');
-let cleanedUp = false;
-
-/** cleanupSync runs the async cleanup in a child process, for the synchronous 'exit' event. */
-function cleanupSync(): void {
-  if (cleanedUp || !dir) return;
-  cleanedUp = true;
-  const mod = fileURLToPath(new URL('../kubelet/containerd.js', import.meta.url));
-  spawnSync(process.execPath, [
-    '--input-type=module',
-    '-e',
-    `const m = await import(${JSON.stringify(mod)}); await m.cleanupContainerd(${JSON.stringify(dir)}, ${JSON.stringify({ cgroupParent: cgroupRoot, bridge, removeDir: true })});`,
-  ], { stdio: 'inherit', timeout: 60_000 });
-}
-
-if (dir) {
-  process.on('exit', cleanupSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      cleanupSync();
-      process.kill(process.pid, sig);
-    });
-  }
-}
+const fixture = containerdFixture({ skip, name: 'vol-e2e', bridgePrefix: 'skv' });
+const { dir, bridge, cgroupRoot, suffix } = fixture;
 
 after(async () => {
-  if (cleanedUp || !dir) return;
-  cleanedUp = true;
-  // cleanupContainerd unmounts whatever is mounted under the test dir: the pod's tmpfs volumes too.
-  await cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge, removeDir: true });
+  await fixture.cleanup();
 });
 
 test('volumes, mounts and env made by the kubelet code, seen from inside a real container', { skip: skip || false, timeout: 180_000 }, async (t) => {
@@ -184,8 +145,7 @@ test('volumes, mounts and env made by the kubelet code, seen from inside a real 
   assert.deepEqual(mountsUnder(dir), [], 'no mount under the test dir');
 
   cri.close();
-  const report = await cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge });
-  cleanedUp = true;
+  const report = (await fixture.cleanup({ removeDir: false }))!;
   assert.deepEqual(report.mounts, [], 'no mount was left for the cleanup');
   assert.deepEqual(report.containers, [], 'no container was left for the cleanup');
   assert.equal(spawnSync('ip', ['link', 'show', 'dev', bridge], { stdio: 'ignore' }).status === 0, false, 'the bridge is gone');

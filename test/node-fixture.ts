@@ -1,0 +1,82 @@
+// What the tests that drive a containerd of their own share (test-only): the check that this
+// machine can run them, and a containerd directory whose cleanup (processes, mounts, network
+// namespaces, the bridge, pod cgroups) runs however the test ends — after its own hooks, on
+// process exit, or on SIGINT/SIGTERM/SIGHUP.
+
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type CleanupReport, cleanupContainerd } from '../kubelet/containerd.js';
+
+/** missingNodeTools says why this machine cannot run a node test (not root, a missing program, no CNI plugins), or ''. */
+export function missingNodeTools(bins: readonly string[] = ['containerd', 'ctr', 'runc', 'gcc']): string {
+  if (process.getuid?.() !== 0) return 'needs root';
+  for (const bin of bins) {
+    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (scripts/setup.sh installs it)`;
+  }
+  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni';
+  return '';
+}
+
+/** ContainerdFixture is a test's containerd directory and the names of what its pods make on the machine. */
+export interface ContainerdFixture {
+  /** dir is the containerd's directory ('' when the test is skipped). */
+  dir: string;
+  /** bridge is the CNI bridge's name (the test's prefix and a random suffix, within IFNAMSIZ). */
+  bridge: string;
+  /** cgroupRoot is the cgroup the pods live under. */
+  cgroupRoot: string;
+  suffix: string;
+  /** cleanedUp says whether cleanup already ran. */
+  readonly cleanedUp: boolean;
+  /** cleanup removes everything (once; later calls answer undefined); removeDir false keeps the directory. */
+  cleanup(opts?: { removeDir?: boolean }): Promise<CleanupReport | undefined>;
+}
+
+/**
+ * containerdFixture makes a test's containerd directory (/tmp/skiff-<name>-…) and names, and
+ * makes sure they are cleaned up on process exit and on signals; the test's own after() should
+ * await cleanup() too.
+ */
+export function containerdFixture(opts: { skip: string; name: string; bridgePrefix: string }): ContainerdFixture {
+  const suffix = randomBytes(3).toString('hex');
+  const bridge = `${opts.bridgePrefix}${suffix}`;
+  const cgroupRoot = `/skiff-${opts.name}-${suffix}`;
+  const dir = opts.skip ? '' : mkdtempSync(`/tmp/skiff-${opts.name}-`);
+  let cleanedUp = false;
+  // The synchronous 'exit' event cannot await: run the cleanup in a child process.
+  const cleanupSync = () => {
+    if (cleanedUp || !dir) return;
+    cleanedUp = true;
+    const mod = fileURLToPath(new URL('../kubelet/containerd.js', import.meta.url));
+    spawnSync(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(mod)}); await m.cleanupContainerd(${JSON.stringify(dir)}, ${JSON.stringify({ cgroupParent: cgroupRoot, bridge, removeDir: true })});`,
+    ], { stdio: 'inherit', timeout: 60_000 });
+  };
+  if (dir) {
+    process.on('exit', cleanupSync);
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(sig, () => {
+        cleanupSync();
+        process.kill(process.pid, sig);
+      });
+    }
+  }
+  return {
+    dir,
+    bridge,
+    cgroupRoot,
+    suffix,
+    get cleanedUp() {
+      return cleanedUp;
+    },
+    async cleanup(o = {}) {
+      if (cleanedUp || !dir) return undefined;
+      cleanedUp = true;
+      return cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge, removeDir: o.removeDir ?? true });
+    },
+  };
+}
