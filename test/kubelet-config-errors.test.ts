@@ -4,44 +4,17 @@
 // exists both pods run, with the value inside. The kubelet stays up throughout.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { after, test } from 'node:test';
 import type { Pod } from '../lib/api/core/pod.js';
 import { type Cluster, startCluster } from './harness.js';
 import { row } from './kubectl-helpers.js';
+import { missingNodeTools, sleep, waitFor } from './node-fixture.js';
 
-function missingTools(): string {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc', 'gcc', 'kubectl']) {
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (scripts/setup.sh installs it)`;
-  }
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni';
-  return '';
-}
-
-const skip = missingTools();
+const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'kubectl']);
 let cluster: Cluster | undefined;
 after(async () => {
   await cluster?.stop();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(300);
-  }
-}
 
 const manifests = `
 apiVersion: v1

@@ -9,8 +9,7 @@
 // starts them again as a supervisor would.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
@@ -22,17 +21,9 @@ import type { Node } from '../lib/api/core/node.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import { nodeName } from '../lib/process/components.js';
 import { type Cluster, startCluster } from './harness.js';
+import { missingNodeTools, sleep } from './node-fixture.js';
 
-function missingTools(): string {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc', 'gcc', 'iptables', 'kubectl']) {
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (scripts/setup.sh installs it)`;
-  }
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni';
-  return '';
-}
-
-const skip = missingTools() || false;
+const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'iptables', 'kubectl']) || false;
 let cluster: Cluster | undefined;
 const c = (): Cluster => cluster!;
 
@@ -42,8 +33,6 @@ before(async () => {
 after(async () => {
   await cluster?.stop();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -22,52 +22,18 @@ import { ConflistFileName } from '../kubelet/network.js';
 import { memTotalKi } from '../kubelet/machine.js';
 import { nodeEntry, nodeName } from '../lib/process/components.js';
 import { type Cluster, run, startCluster } from './harness.js';
+import { linkExists, missingNodeTools, routeOf, waitFor } from './node-fixture.js';
 
-function missingTools(): string {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc', 'gcc', 'iptables']) {
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (scripts/setup.sh installs it)`;
-  }
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni';
-  return '';
-}
-
-const skip = missingTools();
+const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'iptables']);
 let cluster: Cluster | undefined;
 after(async () => {
   await cluster?.stop();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(250);
-  }
-}
-
 async function getJSON<T>(c: Cluster, path: string): Promise<T> {
   const r = await c.request(path);
   assert.equal(r.status, 200, `GET ${path}: ${r.body}`);
   return JSON.parse(r.body) as T;
-}
-
-/** routeOf is `ip route get ADDR`'s first line. */
-function routeOf(addr: string): string {
-  return spawnSync('ip', ['route', 'get', addr], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '';
-}
-
-function linkExists(name: string): boolean {
-  return spawnSync('ip', ['link', 'show', 'dev', name], { stdio: 'ignore' }).status === 0;
 }
 
 /** nthAddress is the address at offset from a CIDR's base address. */

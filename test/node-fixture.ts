@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { type CleanupReport, cleanupContainerd } from '../kubelet/containerd.js';
 
@@ -79,4 +80,46 @@ export function containerdFixture(opts: { skip: string; name: string; bridgePref
       return cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge, removeDir: o.removeDir ?? true });
     },
   };
+}
+
+/** sleep resolves after ms. */
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** waitFor polls fn until it answers something truthy, and fails with what it waited for (and fn's last error) after timeoutMs. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(300);
+  }
+}
+
+/** routeOf is `ip route get ADDR`'s first line (tests check it before sending: no `via` hop). */
+export function routeOf(addr: string): string {
+  return spawnSync('ip', ['route', 'get', addr], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '';
+}
+
+/** linkExists reports whether a network interface exists on the host. */
+export function linkExists(name: string): boolean {
+  return spawnSync('ip', ['link', 'show', 'dev', name], { stdio: 'ignore' }).status === 0;
+}
+
+/** httpGet fetches url over plain HTTP within 5 s and answers the body of a 200 (anything else rejects). */
+export function httpGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 5_000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
 }

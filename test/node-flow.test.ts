@@ -21,61 +21,15 @@ import type { Pod } from '../lib/api/core/pod.js';
 import { nodeEntry, nodeName } from '../lib/process/components.js';
 import { type Cluster, startCluster } from './harness.js';
 import { row } from './kubectl-helpers.js';
+import { httpGet, linkExists, missingNodeTools, routeOf, sleep, waitFor } from './node-fixture.js';
 
-function missingTools(): string {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc', 'gcc', 'iptables', 'kubectl']) {
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (scripts/setup.sh installs it)`;
-  }
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni';
-  return '';
-}
-
-const skip = missingTools();
+const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'iptables', 'kubectl']);
 let cluster: Cluster | undefined;
 let cri: CriClient | undefined;
 after(async () => {
   cri?.close();
   await cluster?.stop();
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(300);
-  }
-}
-
-/** routeOf is `ip route get ADDR`'s first line. */
-function routeOf(addr: string): string {
-  return spawnSync('ip', ['route', 'get', addr], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '';
-}
-
-function linkExists(name: string): boolean {
-  return spawnSync('ip', ['link', 'show', 'dev', name], { stdio: 'ignore' }).status === 0;
-}
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 5_000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
 
 const isReady = (p: Pod) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, test } from 'node:test';
 import type { Node } from '../lib/api/core/node.js';
@@ -15,60 +15,18 @@ import type { Pod } from '../lib/api/core/pod.js';
 import type { Service } from '../lib/api/core/service.js';
 import { nodeEntry, nodeName } from '../lib/process/components.js';
 import { type Cluster, startCluster } from './harness.js';
+import { httpGet, missingNodeTools, routeOf, sleep, waitFor } from './node-fixture.js';
 
-function missingTools(): string {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['containerd', 'ctr', 'runc', 'gcc', 'iptables', 'iptables-restore', 'kubectl']) {
-    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `needs ${bin} (scripts/setup.sh installs it)`;
-  }
-  if (!existsSync('/usr/lib/cni/bridge')) return 'needs the CNI plugins in /usr/lib/cni';
-  return '';
-}
-
-const skip = missingTools();
+const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'iptables', 'iptables-restore', 'kubectl']);
 let cluster: Cluster | undefined;
 after(async () => {
   await cluster?.stop();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(300);
-  }
-}
-
-/** routeOf is `ip route get ADDR`'s first line. */
-function routeOf(addr: string): string {
-  return spawnSync('ip', ['route', 'get', addr], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '';
-}
-
 /** assertLocal fails unless this machine routes addr itself (no gateway hop). */
 function assertLocal(addr: string): void {
   const route = routeOf(addr);
   assert.doesNotMatch(route, / via /, `${addr} would leave the machine: ${route}`);
-}
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 5_000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
 }
 
 /** kubeChains lists the KUBE-* chains in the host's tables, both iptables backends. */
