@@ -6,28 +6,19 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { join } from 'node:path';
-import {
-  cgroupHierarchies,
-  containerdPaths,
-  containerdPid,
-  importImage,
-  mountsUnder,
-  startContainerd,
-  writeContainerdConfig,
-} from '../kubelet/containerd.js';
-import { CriClient, isNotFound } from '../kubelet/cri/client.js';
+import { cgroupHierarchies, containerdPaths, containerdPid, mountsUnder } from '../kubelet/containerd.js';
+import { isNotFound } from '../kubelet/cri/client.js';
 import type { ContainerConfig, PodSandboxConfig } from '../kubelet/cri/types.js';
-import { buildImages, busyboxImage } from '../kubelet/images/build.js';
-import { freePort } from '../lib/process/ports.js';
+import { busyboxImage } from '../kubelet/images/build.js';
 import { containerdFixture, missingNodeTools } from './node-fixture.js';
 
 const skip = missingNodeTools();
 // A /24 of the test's own, and names no other test uses: the bridge name fits IFNAMSIZ (15).
 const subnet = '10.244.250.0/24';
-const fixture = containerdFixture({ skip, name: 'cri', bridgePrefix: 'skcri' });
+const fixture = containerdFixture({ skip, name: 'cri', bridgePrefix: 'skcri', subnet });
 const { dir, bridge, cgroupRoot, suffix } = fixture;
 
 after(async () => {
@@ -71,30 +62,7 @@ async function waitFor<T>(what: string, fn: () => T | undefined | false, timeout
 }
 
 test('a pod through CRI on a containerd of our own, and nothing left afterwards', { skip: skip || false, timeout: 180_000 }, async (t) => {
-  const paths = writeContainerdConfig({ dir, streamPort: await freePort() });
-  writeFileSync(
-    join(paths.cniConfDir, '10-skiff.conflist'),
-    JSON.stringify({
-      cniVersion: '0.4.0',
-      name: `skiff-cri-${suffix}`,
-      plugins: [
-        {
-          type: 'bridge',
-          bridge,
-          isGateway: true,
-          // No masquerade: the test sends no traffic, and so leaves no NAT rule to clean.
-          ipMasq: false,
-          hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: join(dir, 'cni', 'ipam') },
-        },
-        { type: 'portmap', capabilities: { portMappings: true } },
-        { type: 'loopback' },
-      ],
-    }),
-  );
-  await startContainerd(dir);
-  for (const image of buildImages()) await importImage(dir, image.file);
-  const cri = new CriClient(paths.socket);
+  const { cri } = await fixture.start();
   t.after(() => cri.close());
 
   const version = await cri.version();

@@ -16,24 +16,21 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { importImage, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
 import { CriClient } from '../kubelet/cri/client.js';
 import type { ContainerConfig, PodSandboxConfig } from '../kubelet/cri/types.js';
-import { buildImages } from '../kubelet/images/build.js';
 import { ContainerNameLabel, ContainerRestartCountAnnotation, containerLogPath, PodNameLabel, PodNamespaceLabel, PodUIDLabel, podLogsDirName } from '../kubelet/labels.js';
 import { startKubeletServer, type KubeletServer } from '../kubelet/server/server.js';
 import { newLogger } from '../lib/log.js';
 import { newMetricsRegistry } from '../lib/metrics.js';
 import { ensureClientCert, ensureServingCert } from '../lib/pki.js';
-import { freePort } from '../lib/process/ports.js';
 import { kubectlBinary, run, startCluster, type Cluster } from './harness.js';
 import { containerdFixture, missingNodeTools } from './node-fixture.js';
 
 const skip = missingNodeTools();
 // This test's own /24 and bridge name (IFNAMSIZ 15).
 const subnet = '10.244.220.0/24';
-const fixture = containerdFixture({ skip, name: 'kapi', bridgePrefix: 'sks' });
-const { dir, bridge, cgroupRoot, suffix } = fixture;
+const fixture = containerdFixture({ skip, name: 'kapi', bridgePrefix: 'sks', subnet });
+const { dir, bridge, cgroupRoot } = fixture;
 const nodeName = 'kapi-node';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
@@ -128,24 +125,8 @@ function spawnKubectl(args: string[]) {
 
 describe('the kubelet API through the apiserver', { skip: skip || false, timeout: 600_000 }, () => {
   before(async () => {
-    const paths = writeContainerdConfig({ dir, streamPort: await freePort() });
-    writeFileSync(
-      join(paths.cniConfDir, '10-skiff.conflist'),
-      JSON.stringify({
-        cniVersion: '0.4.0',
-        name: `skiff-kapi-${suffix}`,
-        plugins: [
-          // No masquerade: port-forward traffic enters the pod's namespace from the runtime, not by this bridge.
-          { type: 'bridge', bridge, isGateway: true, ipMasq: false, hairpinMode: true, ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: join(dir, 'cni', 'ipam') } },
-          { type: 'portmap', capabilities: { portMappings: true } },
-          { type: 'loopback' },
-        ],
-      }),
-    );
     cluster = await startCluster({ components: ['etcd', 'apiserver'] });
-    await startContainerd(dir);
-    for (const image of buildImages()) await importImage(dir, image.file);
-    cri = new CriClient(paths.socket);
+    ({ cri } = await fixture.start());
 
     const pki = dirname(cluster.caFile);
     const serving = await ensureServingCert(pki, { name: 'kapi-kubelet-serving', commonName: nodeName, hosts: ['127.0.0.1'] });

@@ -8,13 +8,12 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { cgroupHierarchies, importImage, mountsUnder, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
+import { cgroupHierarchies, mountsUnder } from '../kubelet/containerd.js';
 import { CriClient } from '../kubelet/cri/client.js';
-import { buildImages } from '../kubelet/images/build.js';
 import { PodManager, type PodManagerOptions } from '../kubelet/pods/manager.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import { podRow } from '../lib/api/core/pod.js';
@@ -25,14 +24,13 @@ import { wallClock } from '../lib/clock.js';
 import { newSharedInformer, type SharedInformer } from '../lib/controller/informer.js';
 import { newLogger } from '../lib/log.js';
 import { newMetricsRegistry } from '../lib/metrics.js';
-import { freePort } from '../lib/process/ports.js';
 import { containerdFixture, missingNodeTools } from './node-fixture.js';
 import { startCluster, type Cluster } from './harness.js';
 
 const skip = missingNodeTools();
 // This test's own /24 and bridge prefix (skp…), so it runs beside other node tests.
 const subnet = '10.244.230.0/24';
-const fixture = containerdFixture({ skip, name: 'pods', bridgePrefix: 'skp' });
+const fixture = containerdFixture({ skip, name: 'pods', bridgePrefix: 'skp', subnet });
 const { dir, bridge, cgroupRoot, suffix } = fixture;
 const nodeName = `skp-node-${suffix}`;
 
@@ -121,22 +119,7 @@ function feed(m: PodManager): void {
 
 before(async () => {
   if (skip) return;
-  const paths = writeContainerdConfig({ dir, streamPort: await freePort() });
-  writeFileSync(
-    join(paths.cniConfDir, '10-skiff.conflist'),
-    JSON.stringify({
-      cniVersion: '0.4.0',
-      name: `skiff-pods-${suffix}`,
-      plugins: [
-        { type: 'bridge', bridge, isGateway: true, ipMasq: false, hairpinMode: true, ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: join(dir, 'cni', 'ipam') } },
-        { type: 'portmap', capabilities: { portMappings: true } },
-        { type: 'loopback' },
-      ],
-    }),
-  );
-  await startContainerd(dir);
-  for (const image of buildImages()) await importImage(dir, image.file);
-  cri = new CriClient(paths.socket);
+  ({ cri } = await fixture.start());
   cluster = await startCluster({ components: ['etcd', 'apiserver'] });
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);

@@ -8,28 +8,24 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Pod } from '../lib/api/core/pod.js';
 import type { Container } from '../lib/api/core/types.js';
 import { Logger } from '../lib/log.js';
 import { FakeRecorder } from '../lib/testing/fakerecorder.js';
-import { importImage, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
-import { CriClient } from '../kubelet/cri/client.js';
 import type { ContainerConfig, PodSandboxConfig } from '../kubelet/cri/types.js';
-import { buildImages } from '../kubelet/images/build.js';
 import { ContainerLogManager } from '../kubelet/logs/rotation.js';
 import { execProbe } from '../kubelet/prober/exec.js';
 import { httpProbe, newHTTPGetRequest } from '../kubelet/prober/http.js';
 import { LifecycleHookError, ProbeManager, runLifecycleHook } from '../kubelet/prober/prober.js';
-import { freePort } from '../lib/process/ports.js';
 import { containerdFixture, missingNodeTools } from './node-fixture.js';
 
 const skip = missingNodeTools();
 // The probe work's own /24 and bridge prefix: no other test uses them.
 const subnet = '10.244.200.0/24';
-const fixture = containerdFixture({ skip, name: 'probes', bridgePrefix: 'skr' });
+const fixture = containerdFixture({ skip, name: 'probes', bridgePrefix: 'skr', subnet });
 const { dir, bridge, cgroupRoot, suffix } = fixture;
 
 after(async () => {
@@ -53,28 +49,7 @@ function routedHere(addr: string): boolean {
 }
 
 test('probes, hooks and log rotation against a real containerd', { skip: skip || false, timeout: 240_000 }, async (t) => {
-  const paths = writeContainerdConfig({ dir, streamPort: await freePort() });
-  writeFileSync(
-    join(paths.cniConfDir, '10-skiff.conflist'),
-    JSON.stringify({
-      cniVersion: '0.4.0',
-      name: `skiff-probes-${suffix}`,
-      plugins: [
-        {
-          type: 'bridge',
-          bridge,
-          isGateway: true,
-          ipMasq: false,
-          hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: join(dir, 'cni', 'ipam') },
-        },
-        { type: 'loopback' },
-      ],
-    }),
-  );
-  await startContainerd(dir);
-  for (const image of buildImages()) await importImage(dir, image.file);
-  const cri = new CriClient(paths.socket);
+  const { cri } = await fixture.start({ portmap: false });
   t.after(() => cri.close());
 
   const uid = `0000-probes-${suffix}`;

@@ -8,24 +8,21 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Pod } from '../lib/api/core/pod.js';
-import { cgroupHierarchies, importImage, mountsUnder, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
-import { CriClient } from '../kubelet/cri/client.js';
+import { cgroupHierarchies, mountsUnder } from '../kubelet/containerd.js';
 import type { ContainerConfig, PodSandboxConfig } from '../kubelet/cri/types.js';
 import { containerEnv, expandCommand } from '../kubelet/env/env.js';
-import { buildImages } from '../kubelet/images/build.js';
 import { FakeSources } from '../kubelet/volumes/testing.js';
 import { containerMounts, setUpPodVolumes, tearDownPodVolumes } from '../kubelet/volumes/volumes.js';
-import { freePort } from '../lib/process/ports.js';
 import { containerdFixture, missingNodeTools } from './node-fixture.js';
 
 const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'mount', 'umount']);
 // The volume work's own range and bridge prefix (skv…), so no other test's pods are touched.
 const subnet = '10.244.210.0/24';
-const fixture = containerdFixture({ skip, name: 'vol-e2e', bridgePrefix: 'skv' });
+const fixture = containerdFixture({ skip, name: 'vol-e2e', bridgePrefix: 'skv', subnet });
 const { dir, bridge, cgroupRoot, suffix } = fixture;
 
 after(async () => {
@@ -33,23 +30,7 @@ after(async () => {
 });
 
 test('volumes, mounts and env made by the kubelet code, seen from inside a real container', { skip: skip || false, timeout: 180_000 }, async (t) => {
-  const paths = writeContainerdConfig({ dir, streamPort: await freePort() });
-  writeFileSync(
-    join(paths.cniConfDir, '10-skiff.conflist'),
-    JSON.stringify({
-      cniVersion: '0.4.0',
-      name: `skiff-vol-${suffix}`,
-      plugins: [
-        // No masquerade and no traffic: nothing to clean in the NAT table.
-        { type: 'bridge', bridge, isGateway: true, ipMasq: false, hairpinMode: true, ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: join(dir, 'cni', 'ipam') } },
-        { type: 'portmap', capabilities: { portMappings: true } },
-        { type: 'loopback' },
-      ],
-    }),
-  );
-  await startContainerd(dir);
-  for (const image of buildImages()) await importImage(dir, image.file);
-  const cri = new CriClient(paths.socket);
+  const { cri } = await fixture.start();
   t.after(() => cri.close());
 
   const uid = `0000-vol-${suffix}`;

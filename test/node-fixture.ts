@@ -5,10 +5,14 @@
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CleanupReport, cleanupContainerd } from '../kubelet/containerd.js';
+import { type CleanupReport, type ContainerdPaths, cleanupContainerd, importImage, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
+import { CriClient } from '../kubelet/cri/client.js';
+import { buildImages } from '../kubelet/images/build.js';
+import { freePort } from '../lib/process/ports.js';
 
 /** missingNodeTools says why this machine cannot run a node test (not root, a missing program, no CNI plugins), or ''. */
 export function missingNodeTools(bins: readonly string[] = ['containerd', 'ctr', 'runc', 'gcc']): string {
@@ -33,6 +37,12 @@ export interface ContainerdFixture {
   readonly cleanedUp: boolean;
   /** cleanup removes everything (once; later calls answer undefined); removeDir false keeps the directory. */
   cleanup(opts?: { removeDir?: boolean }): Promise<CleanupReport | undefined>;
+  /**
+   * start writes the containerd config and a CNI conflist (bridge without masquerade, so no NAT
+   * rule is left to clean; host-local on the test's subnet; portmap unless told not to; loopback),
+   * starts containerd, imports skiff's images and connects a CRI client (the caller closes it).
+   */
+  start(opts?: { portmap?: boolean }): Promise<{ paths: ContainerdPaths; cri: CriClient }>;
 }
 
 /**
@@ -40,7 +50,7 @@ export interface ContainerdFixture {
  * makes sure they are cleaned up on process exit and on signals; the test's own after() should
  * await cleanup() too.
  */
-export function containerdFixture(opts: { skip: string; name: string; bridgePrefix: string }): ContainerdFixture {
+export function containerdFixture(opts: { skip: string; name: string; bridgePrefix: string; subnet: string }): ContainerdFixture {
   const suffix = randomBytes(3).toString('hex');
   const bridge = `${opts.bridgePrefix}${suffix}`;
   const cgroupRoot = `/skiff-${opts.name}-${suffix}`;
@@ -78,6 +88,18 @@ export function containerdFixture(opts: { skip: string; name: string; bridgePref
       if (cleanedUp || !dir) return undefined;
       cleanedUp = true;
       return cleanupContainerd(dir, { cgroupParent: cgroupRoot, bridge, removeDir: o.removeDir ?? true });
+    },
+    async start(o = {}) {
+      const paths = writeContainerdConfig({ dir, streamPort: await freePort() });
+      const plugins: object[] = [
+        { type: 'bridge', bridge, isGateway: true, ipMasq: false, hairpinMode: true, ipam: { type: 'host-local', ranges: [[{ subnet: opts.subnet }]], dataDir: join(dir, 'cni', 'ipam') } },
+      ];
+      if (o.portmap ?? true) plugins.push({ type: 'portmap', capabilities: { portMappings: true } });
+      plugins.push({ type: 'loopback' });
+      writeFileSync(join(paths.cniConfDir, '10-skiff.conflist'), JSON.stringify({ cniVersion: '0.4.0', name: `skiff-${opts.name}-${suffix}`, plugins }));
+      await startContainerd(dir);
+      for (const image of buildImages()) await importImage(dir, image.file);
+      return { paths, cri: new CriClient(paths.socket) };
     },
   };
 }
