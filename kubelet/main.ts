@@ -17,7 +17,7 @@ import { EventRecorder } from '../lib/client/events.js';
 import { Pods } from '../lib/client/resources.js';
 import { wallClock } from '../lib/clock.js';
 import { type ApiObject, type InformerSource, SharedInformer } from '../lib/controller/informer.js';
-import type { FlagSpec } from '../lib/flags.js';
+import { type FlagSpec, pickFlags } from '../lib/flags.js';
 import { Gauge } from '../lib/metrics.js';
 import { defaultNodeIP } from '../lib/node/address.js';
 import { parseIPv4Cidr } from '../lib/net/ip.js';
@@ -99,21 +99,9 @@ function newPodInformer(kc: ConstructorParameters<typeof ExactWatch>[0], client:
   return new SharedInformer<Pod & ApiObject>(source as unknown as InformerSource<Pod & ApiObject>, { name: 'pods' });
 }
 
-/** ownFlagValues picks the kubelet's own flags out of argv over their defaults (the common ones are runComponent's). */
-function ownFlagValues(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = Object.fromEntries(flags.filter((x) => x.default !== undefined).map((x) => [x.name, x.default!]));
-  const names = new Set(flags.map((x) => x.name));
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(argv[i]!);
-    if (!m || !names.has(m[1]!)) continue;
-    out[m[1]!] = m[2] ?? argv[++i] ?? '';
-  }
-  return out;
-}
-
 // Bad values stop the process before it reads its kubeconfig or touches the network.
 if (!process.argv.includes('--help') && !process.argv.includes('-h')) {
-  const own = ownFlagValues(process.argv.slice(2));
+  const own = pickFlags(process.argv.slice(2), flags, { withDefaults: true });
   let problem = flagProblems(own);
   try {
     parseLabelsFlag(own['node-labels']!, 'node-labels');

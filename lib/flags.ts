@@ -47,6 +47,24 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): { values: Record<
   return { values, help, args };
 }
 
+/**
+ * pickFlags picks the values of specs' flags out of argv, leaving every other flag alone (a
+ * component checks its own flags this way before runComponent parses the common ones), so a bad
+ * value stops the process before it reads its kubeconfig or touches the network. withDefaults
+ * fills in the specs' defaults first.
+ */
+export function pickFlags(argv: string[], specs: FlagSpec[], opts: { withDefaults?: boolean } = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (opts.withDefaults) for (const s of specs) if (s.default !== undefined) out[s.name] = s.default;
+  const names = new Set(specs.map((s) => s.name));
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(argv[i]!);
+    if (!m || !names.has(m[1]!)) continue;
+    out[m[1]!] = m[2] ?? argv[++i] ?? '';
+  }
+  return out;
+}
+
 export function usage(command: string, summary: string, specs: FlagSpec[]): string {
   const lines = [summary, '', `Usage: ${command} [flags]`, '', 'Flags:'];
   for (const s of specs) {
