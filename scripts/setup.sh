@@ -37,6 +37,7 @@ debian_packages=(
   containerd    # containerd, ctr, containerd-shim-runc-v2: one instance of skiff's own per node
   runc          # runc, the OCI runtime under containerd
   containernetworking-plugins  # /usr/lib/cni: bridge, host-local, portmap, loopback
+  iptables      # iptables(-legacy)-save/-restore: skiff-proxy's rules, the kubelet's masquerade exception
   busybox-static  # /bin/busybox, statically linked: the busybox image's one binary
   gcc           # the pause image's binary: freestanding C, no libc (kubelet/images/pause.c)
 )
