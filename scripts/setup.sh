@@ -38,6 +38,8 @@ debian_packages=(
   runc          # runc, the OCI runtime under containerd
   containernetworking-plugins  # /usr/lib/cni: bridge, host-local, portmap, loopback
   iptables      # iptables(-legacy)-save/-restore: skiff-proxy's rules, the kubelet's masquerade exception
+  nftables      # nft: skiff-proxy's nftables mode and its benchmark
+  conntrack     # conntrack: the proxy clears stale UDP flows when an endpoint goes away
   busybox-static  # /bin/busybox, statically linked: the busybox image's one binary
   gcc           # the pause image's binary: freestanding C, no libc (kubelet/images/pause.c)
 )
