@@ -8,6 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Deployment, ReplicaSet } from '../lib/api/apps/types.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import { RestClient } from '../lib/client/client.js';
+import { ExactWatch } from '../lib/client/watch.js';
 import { Deployments, Pods, ReplicaSets } from '../lib/client/resources.js';
 import { startFakeKubelet, type FakeKubelet } from './fake-kubelet.js';
 import { startCluster, type Cluster } from './harness.js';
@@ -262,19 +263,41 @@ describe('Deployment controller', () => {
     await create(ns, 'db', { replicas: 3, strategy: 'Recreate' });
     await rollOut(ns, 'db');
     await quiet(ns, 'db');
-    await ok(['set', 'image', '-n', ns, 'deployment/db', 'app=busybox:2']);
-    let done = false;
+    // Every state of the namespace's pods is checked, through a watch from before the change: a
+    // poll could miss a moment with old and new pods together.
+    const start = await client.list<Pod>(Pods, ns);
+    const pods = new Map(start.items.map((p) => [p.metadata.name!, p]));
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfig);
     let sawOld = false;
-    const deadline = Date.now() + 20_000;
-    while (!done) {
-      assert.ok(Date.now() < deadline, 'timed out waiting for the Recreate rollout');
-      const all = (await client.list<Pod>(Pods, ns)).items;
-      const pods = all.filter((p) => !p.metadata.deletionTimestamp);
-      const images = new Set(pods.map((p) => p.spec.containers[0]!.image));
-      assert.ok(images.size <= 1, `old and new pods at once: ${[...images].join(', ')}`);
-      // The controller may already be deleting the old pods at the first look: terminating ones count as seen.
-      if (all.some((p) => p.spec.containers[0]!.image === 'busybox:1')) sawOld = true;
-      done = pods.length === 3 && images.has('busybox:2') && pods.every(isReady);
+    let abort: AbortController | undefined;
+    const outcome = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for the Recreate rollout')), 60_000);
+      const finish = (err?: Error): void => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      void new ExactWatch(kc)
+        .watch(`/api/v1/namespaces/${ns}/pods`, { resourceVersion: start.metadata.resourceVersion }, (type: string, pod: Pod) => {
+          if (type === 'DELETED') pods.delete(pod.metadata.name!);
+          else if (type === 'ADDED' || type === 'MODIFIED') pods.set(pod.metadata.name!, pod);
+          else return;
+          const all = [...pods.values()];
+          const live = all.filter((p) => !p.metadata.deletionTimestamp);
+          const images = new Set(live.map((p) => p.spec.containers[0]!.image));
+          if (images.size > 1) return finish(new Error(`old and new pods at once: ${[...images].join(', ')}`));
+          // The controller may already be deleting the old pods at the first event: terminating ones count as seen.
+          if (all.some((p) => p.spec.containers[0]!.image === 'busybox:1')) sawOld = true;
+          if (live.length === 3 && images.has('busybox:2') && live.every(isReady)) finish();
+        }, (err) => finish(err ? (err as Error) : new Error('the watch ended before the rollout did')))
+        .then((a) => (abort = a), (err) => finish(err as Error));
+    });
+    await ok(['set', 'image', '-n', ns, 'deployment/db', 'app=busybox:2']);
+    try {
+      await outcome;
+    } finally {
+      abort?.abort();
     }
     assert.ok(sawOld);
     const r = await k(['rollout', 'status', '-n', ns, 'deployment/db', '--timeout=30s']);
