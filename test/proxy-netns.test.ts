@@ -1,8 +1,11 @@
-// Stale UDP flows, for real: in a lab of network namespaces (test/netns.ts, names skx*, addresses
-// in 10.245.0.0/16), a pod keeps sending to a UDP ClusterIP from one source port. When its
-// endpoint is replaced, the kernel's conntrack entry keeps the flow on the old backend even with
-// the new rules in place; the proxy's cleanup (proxy/conntrack.ts, the `conntrack` tool in the
-// node's namespace) deletes the entry and the next datagram reaches the new backend.
+// More of the proxy for real, in a lab of network namespaces (test/netns.ts, names skx*, addresses
+// in 10.245.0.0/16):
+// - stale UDP flows: a pod keeps sending to a UDP ClusterIP from one source port. When its
+//   endpoint is replaced, the kernel's conntrack entry keeps the flow on the old backend even with
+//   the new rules in place; the proxy's cleanup (proxy/conntrack.ts, the `conntrack` tool in the
+//   node's namespace) deletes the entry and the next datagram reaches the new backend.
+// - loadBalancerSourceRanges: a client outside the pod network reaches a LoadBalancer ingress
+//   only from inside the ranges; the NodePort is not limited by them.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -20,6 +23,7 @@ const nodeIP = '10.245.0.1';
 const node: NodeState = { nodeName: 'node-a', nodeIPs: [nodeIP], clusterCIDR: '10.245.0.0/24', masqueradeMark: 0x4000, nodePortAddresses: [] };
 const podIP = '10.245.0.20';
 const clusterIP = '10.116.0.10';
+const outsideIP = '10.245.9.2';
 
 // One datagram from a fixed source port (the same flow each time), the answer or TIMEOUT.
 const udpFrom = `
@@ -34,7 +38,7 @@ s.bind(Number(sport), () => s.send('hi', Number(port), host));
 
 const skip = process.getuid?.() !== 0 ? 'needs root for network namespaces' : spawnSync('conntrack', ['--version']).status !== 0 ? 'needs the conntrack tool' : false;
 
-describe('stale UDP conntrack entries', { skip }, () => {
+describe('the proxy in a network namespace: conntrack cleanup and load-balancer source ranges', { skip }, () => {
   let lab: Lab;
   let ipt: Iptables;
   let chains = new Set<string>();
@@ -56,7 +60,9 @@ describe('stale UDP conntrack entries', { skip }, () => {
       lab.addPod(`${lab.node}-${name}`, ip, nodeIP);
       await lab.serve(`${lab.node}-${name}`, name, 8053);
     }
+    await lab.serve(`${lab.node}-b1`, 'b1', 8080);
     lab.addPod(`${lab.node}-pod`, podIP, nodeIP);
+    lab.addRouted(`${lab.node}-out`, '10.245.9.1', outsideIP);
     ipt = new Iptables(await detectBackend(), ['nsenter', `--net=/var/run/netns/${lab.node}`]);
   });
   after(() => lab?.cleanup());
@@ -77,5 +83,22 @@ describe('stale UDP conntrack entries', { skip }, () => {
     assert.equal(deleted, 1);
     assert.equal(send(41000), 'b2');
     assert.doesNotMatch(inNs(lab.node, 'conntrack', ['-L', '-p', 'udp']), /src=10\.245\.0\.11 /, 'no entry replies from b1 any more');
+  });
+
+  it('loadBalancerSourceRanges let only their clients reach the load-balancer ingress', async () => {
+    const edge = (ranges: string[]) =>
+      service('default', 'edge', '10.116.0.20', [{ port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 30080 }], { type: 'LoadBalancer', loadBalancerSourceRanges: ranges }, { loadBalancer: { ingress: [{ ip: nodeIP, ipMode: 'VIP' }] } });
+    const edgeSlice = slice('default', 'edge', [{ port: 8080 }], [{ ip: '10.245.0.11', node: 'node-a' }]);
+    const out = `${lab.node}-out`;
+    await apply([edge(['10.245.9.0/24'])], [edgeSlice]);
+    assert.deepEqual(lab.connect(out, nodeIP, 80, 'tcp', 2).map((a) => a.split(' ')[0]), ['b1', 'b1']);
+    // The client is outside the ranges now: dropped (no answer), while the NodePort still answers.
+    await apply([edge(['203.0.113.0/24', '10.245.8.0/24'])], [edgeSlice]);
+    assert.deepEqual(lab.connect(out, nodeIP, 80, 'tcp', 1), ['TIMEOUT']);
+    assert.deepEqual(lab.connect(out, nodeIP, 30080, 'tcp', 1).map((a) => a.split(' ')[0]), ['b1']);
+    // No ranges: everyone.
+    await apply([edge([])], [edgeSlice]);
+    assert.deepEqual(lab.connect(out, nodeIP, 80, 'tcp', 1).map((a) => a.split(' ')[0]), ['b1']);
+    assert.doesNotMatch(inNs(lab.node, ipt.backend.save, ['-t', 'nat']), /KUBE-FW-/, 'the firewall chain is gone with the ranges');
   });
 });
