@@ -1,4 +1,6 @@
-// In-cluster clients on a real node: a pod runs a Node program that uses @kubernetes/client-node's
+// The proxy's in-cluster side on a real node, as `skiff up` runs it (one cluster for both tests).
+//
+// In-cluster clients: a pod runs a Node program that uses @kubernetes/client-node's
 // `KubeConfig.loadFromCluster()` and lists Pods through the `kubernetes` Service, first by the
 // KUBERNETES_SERVICE_HOST/PORT the kubelet sets (the service CIDR's first address, port 443),
 // then by the name `kubernetes.default.svc` through skiff-dns. Its credentials are mounted from a
@@ -6,6 +8,10 @@
 // token until service-account tokens exist. So the apiserver's serving certificate must cover
 // that ClusterIP and name, the `kubernetes` EndpointSlice must hold an address a pod reaches
 // through the proxy's DNAT, and the proxy must carry it.
+//
+// Health check node ports: a LoadBalancer Service with externalTrafficPolicy Local gets a
+// healthCheckNodePort, and skiff-proxy answers on it 200 while this node has a ready endpoint of
+// the Service, 503 once it has none.
 //
 // The images are busybox and pause only, so the pod runs the host's own `node` binary and the
 // repository's node_modules, mounted read-only through hostPath volumes, with the directories of
@@ -15,6 +21,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
+import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Pod } from '../lib/api/core/pod.js';
@@ -25,7 +32,11 @@ import { missingNodeTools, waitFor } from './node-fixture.js';
 
 const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'iptables', 'iptables-restore', 'kubectl', 'ldd']);
 let cluster: Cluster | undefined;
+let starting: Promise<Cluster> | undefined;
+/** theCluster starts the one cluster of this file on first use. */
+const theCluster = () => (starting ??= startCluster({ realNode: true, proxy: true }).then((c) => (cluster = c)));
 after(async () => {
+  await starting?.catch(() => undefined);
   await cluster?.stop();
 });
 
@@ -78,8 +89,7 @@ console.log('RESULT ' + JSON.stringify(out));
 `;
 
 test('a pod lists Pods through the kubernetes Service with client-node loadFromCluster()', { skip: skip || false, timeout: 600_000 }, async (t) => {
-  cluster = await startCluster({ realNode: true, proxy: true });
-  const c = cluster;
+  const c = await theCluster();
   const kubectl = async (args: string[], input?: string): Promise<string> => {
     const r = await c.kubectl(args, { input });
     assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
@@ -151,4 +161,60 @@ test('a pod lists Pods through the kubernetes Service with client-node loadFromC
   assert.ok(result.pods.includes('incluster'), `the listed pods hold the client itself: ${result.pods.join(', ')}`);
   assert.equal(result.byNameServer, 'https://kubernetes.default.svc:443');
   assert.ok(result.byNamePods >= 1);
+});
+
+/** getStatus GETs a loopback URL and resolves its status and body (any status). */
+function getStatus(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false, timeout: 5_000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('timeout', function (this: http.ClientRequest) {
+        this.destroy(new Error('timeout'));
+      })
+      .on('error', reject);
+  });
+}
+
+test('a LoadBalancer Service with externalTrafficPolicy Local answers its health check node port', { skip: skip || false, timeout: 600_000 }, async () => {
+  const c = await theCluster();
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const r = await c.kubectl(args, { input });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await kubectl(['run', 'hc-backend', '--image=busybox:1.36', '--labels=app=hc-backend', '--command', '--', 'httpd', '-f', '-p', '8080']);
+  const svc: Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'hc', namespace: 'default' },
+    spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', selector: { app: 'hc-backend' }, ports: [{ port: 8080, targetPort: 8080, protocol: 'TCP' }] },
+  } as Service;
+  await kubectl(['apply', '-f', '-'], JSON.stringify(svc));
+  const port = (JSON.parse(await kubectl(['get', 'service', 'hc', '-o', 'json'])) as Service).spec.healthCheckNodePort!;
+  assert.ok(port > 0, 'the apiserver allocates a healthCheckNodePort');
+  const url = `http://127.0.0.1:${port}/healthz`;
+  const diagnose = () => `\nproxy log tail:\n${c.logs('proxy').split('\n').slice(-15).join('\n')}`;
+
+  // The pod is Ready on this node: 200 and one local endpoint.
+  const ok = await waitFor('the health check to answer 200', async () => {
+    const r = await getStatus(url).catch(() => undefined);
+    return r?.status === 200 ? r : undefined;
+  }, 120_000).catch((err: Error) => assert.fail(err.message + diagnose()));
+  assert.deepEqual(JSON.parse(ok.body), { service: { namespace: 'default', name: 'hc' }, localEndpoints: 1, serviceProxyHealthy: true });
+
+  // No endpoint left on this node: 503.
+  await kubectl(['delete', 'pod', 'hc-backend', '--wait=true']);
+  const gone = await waitFor('the health check to answer 503', async () => {
+    const r = await getStatus(url).catch(() => undefined);
+    return r?.status === 503 ? r : undefined;
+  }, 120_000).catch((err: Error) => assert.fail(err.message + diagnose()));
+  assert.deepEqual(JSON.parse(gone.body), { service: { namespace: 'default', name: 'hc' }, localEndpoints: 0, serviceProxyHealthy: true });
+
+  // The Service gone: the port closes.
+  await kubectl(['delete', 'service', 'hc']);
+  await waitFor('the health check port to close', async () => (await getStatus(url).then(() => false, (err: Error) => /ECONNREFUSED/.test(err.message))) || undefined, 60_000);
 });
