@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { newLogger } from '../lib/log.js';
 import { service, slice } from './fixtures.js';
-import { ProxierHealth, ServiceHealthServer, healthCheckPorts, localReadyEndpoints, serviceHealthBody } from './healthcheck.js';
+import { ProxierHealth, ServiceHealthServer, goTimeString, healthCheckPorts, localReadyEndpoints, serviceHealthBody } from './healthcheck.js';
 
 const log = newLogger('test');
 
@@ -126,10 +126,12 @@ describe('proxier health', () => {
     clock += 31_000;
     const r = h.response('/livez');
     assert.equal(r.status, 503);
-    assert.deepEqual(JSON.parse(r.body), { lastUpdated: '0001-01-01T00:00:00Z', currentTime: new Date(clock).toISOString() });
+    assert.equal(r.body, `{"lastUpdated": "0001-01-01 00:00:00 +0000 UTC","currentTime": "${goTimeString(clock)}"}`);
     h.updated();
     const ok = JSON.parse(h.response('/healthz').body);
-    assert.deepEqual(ok, { lastUpdated: new Date(clock).toISOString(), currentTime: new Date(clock).toISOString(), nodeEligible: true });
+    assert.deepEqual(ok, { lastUpdated: goTimeString(clock), currentTime: goTimeString(clock), nodeEligible: true });
+    assert.equal(goTimeString(Date.UTC(2026, 11, 6, 20, 7, 16, 100)), '2026-12-06 20:07:16.1 +0000 UTC');
+    assert.equal(goTimeString(Date.UTC(2026, 11, 6, 20, 7, 16)), '2026-12-06 20:07:16 +0000 UTC');
   });
 
   it('/healthz fails, /livez does not, while the Node is being removed', () => {

@@ -63,7 +63,7 @@ export class ProxierHealth {
     let healthy = this.isHealthy();
     if (path === '/healthz') healthy &&= this.nodeEligible;
     const last = healthy ? current : this.lastUpdated;
-    const ts = (ms: number) => JSON.stringify(ms === 0 ? '0001-01-01T00:00:00Z' : new Date(ms).toISOString());
+    const ts = (ms: number) => JSON.stringify(goTimeString(ms));
     const body = path === '/healthz'
       ? `{"lastUpdated": ${ts(last)},"currentTime": ${ts(current)}, "nodeEligible": ${this.nodeEligible}}`
       : `{"lastUpdated": ${ts(last)},"currentTime": ${ts(current)}}`;
@@ -83,6 +83,19 @@ export class ProxierHealth {
     });
     return listen(server, host, port);
   }
+}
+
+/**
+ * goTimeString formats epoch milliseconds as Go's time.Time.String() in UTC, which kube-proxy's
+ * healthz prints: `2026-12-06 20:07:16.105 +0000 UTC` (fraction without trailing zeros; 0 is Go's
+ * zero time, `0001-01-01 00:00:00 +0000 UTC`). Go adds the monotonic clock reading (`m=+…`),
+ * which has no meaning outside the process and is left out.
+ */
+export function goTimeString(ms: number): string {
+  if (ms === 0) return '0001-01-01 00:00:00 +0000 UTC';
+  const iso = new Date(ms).toISOString(); // 2026-12-06T20:07:16.105Z
+  const frac = iso.slice(20, 23).replace(/0+$/, '');
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac ? `.${frac}` : ''} +0000 UTC`;
 }
 
 /** serviceHealthBody is the JSON a Service's health check answers, laid out as kube-proxy writes it. */
