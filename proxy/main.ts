@@ -3,7 +3,9 @@
 // Services, EndpointSlices and Nodes and programs the iptables of the network namespace it runs
 // in; `--cleanup` removes everything it ever wrote and exits.
 
-import { hostname } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { hostname, networkInterfaces } from 'node:os';
+import ipaddr from 'ipaddr.js';
 import type { Node } from '../lib/api/core/node.js';
 import type { Service } from '../lib/api/core/service.js';
 import { type EndpointSlice, LabelServiceName } from '../lib/api/discovery/endpointslice.js';
@@ -14,6 +16,8 @@ import type { FlagSpec } from '../lib/flags.js';
 import { newLogger } from '../lib/log.js';
 import { parseDuration } from '../lib/machinery/duration.js';
 import { runComponent } from '../lib/process/component.js';
+import { Conntrack } from './conntrack.js';
+import { ProxierHealth, ServiceHealthServer, healthCheckPorts, localReadyEndpoints } from './healthcheck.js';
 import { Iptables, backend, detectBackend, enableRouteLocalnet } from './iptables.js';
 import { Proxier } from './proxier.js';
 import { type NodeState, serviceKey } from './rules.js';
@@ -33,8 +37,23 @@ const proxyFlags: FlagSpec[] = [
   { name: 'nodeport-addresses', description: 'Comma-separated CIDRs NodePorts answer on (default: every local address, 127.0.0.1 included).', default: '' },
   { name: 'masquerade-bit', description: 'The fwmark bit (0-31) that marks packets to be masqueraded.', default: '14' },
   { name: 'iptables-backend', description: 'auto (the flavour the system uses, as kube-proxy detects it), nft or legacy.', default: 'auto' },
+  { name: 'healthz-bind-address', description: "Serve kube-proxy's plain-HTTP /healthz and /livez on IP:port (kube-proxy's default is 0.0.0.0:10256; here --secure-port serves health and metrics over HTTPS, so this is off unless set).", default: '' },
   { name: 'cleanup', description: 'Remove every rule and chain the proxy wrote, then exit.', boolean: true },
 ];
+
+/** localAddressesIn are this machine's IPv4 addresses inside any of cidrs (where health check ports listen under --nodeport-addresses). */
+function localAddressesIn(cidrs: readonly string[]): string[] {
+  const ranges = cidrs.map((c) => ipaddr.parseCIDR(c));
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family !== 'IPv4') continue;
+      const ip = ipaddr.parse(a.address);
+      if (ranges.some((r) => r[0].kind() === 'ipv4' && ip.match(r))) out.push(a.address);
+    }
+  }
+  return out;
+}
 
 async function chooseBackend(flag: string) {
   if (flag === 'nft' || flag === 'legacy') return backend(flag);
@@ -106,6 +125,30 @@ runComponent({
       const ips = (node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP').map((a) => a.address).filter((a) => a.includes('.'));
       return { nodeName, nodeIPs: ips, clusterCIDR: flags['cluster-cidr'] || undefined, masqueradeMark: 1 << bit >>> 0, nodePortAddresses };
     };
+    // kube-proxy's health: a change waiting longer than two sync periods makes the proxy unhealthy.
+    const health = new ProxierHealth(2 * syncPeriodMs);
+    const serviceHealth = new ServiceHealthServer({
+      addresses: nodePortAddresses.length ? localAddressesIn(nodePortAddresses) : undefined,
+      health,
+      log,
+      onListenError: (key, port, err) => {
+        const svc = services.lister().list().find((x) => serviceKey(x) === key);
+        if (svc) recorder.event(svc, 'Warning', 'FailedToStartServiceHealthcheck', `node ${nodeName} failed to start healthcheck "${key}" on port ${port}: ${err.message}`);
+      },
+    });
+    let healthz: Awaited<ReturnType<ProxierHealth['serve']>> | undefined;
+    if (flags['healthz-bind-address']) {
+      const hp = flags['healthz-bind-address'];
+      const colon = hp.lastIndexOf(':');
+      const port = Number(hp.slice(colon + 1));
+      if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--healthz-bind-address must be IP:port, not ${JSON.stringify(hp)}`);
+      healthz = await health.serve(hp.slice(0, colon) || '0.0.0.0', port);
+    }
+    // Stale UDP flows are cleaned after each sync, when the conntrack tool is there.
+    const hasConntrack = spawnSync('conntrack', ['--version'], { stdio: 'ignore' }).status === 0;
+    if (!hasConntrack) log.warn('conntrack not found: stale UDP flows to removed endpoints are not cleaned up');
+    const conntrack = new Conntrack(log);
+
     // Take over what an earlier proxy left: its chains stay until this one's first sync replaces them.
     const existing = await iptables.ownChains();
     const proxier = new Proxier({
@@ -121,6 +164,13 @@ runComponent({
       onSkipped: (s) => {
         const svc = services.lister().list().find((x) => serviceKey(x) === `${s.namespace}/${s.name}`);
         if (svc) recorder.event(svc, 'Warning', s.reason, s.message);
+      },
+      onQueued: () => health.queuedUpdate(),
+      onSynced: async (state) => {
+        health.updated();
+        await serviceHealth.syncServices(healthCheckPorts(state.services));
+        serviceHealth.syncEndpoints(localReadyEndpoints(state.slices, state.node.nodeName));
+        if (hasConntrack) await conntrack.cleanStaleEntries(state.services, state.slices);
       },
     });
 
@@ -151,6 +201,7 @@ runComponent({
       onDelete: (s) => proxier.onSliceChange(s),
     });
     const nodeChanged = () => {
+      health.syncNode(nodes.lister().list().find((n) => n.metadata?.name === nodeName));
       proxier.onNodeChange();
       for (const s of services.lister().list()) updateIngress(s);
     };
@@ -165,6 +216,8 @@ runComponent({
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
     // Rules stay: killing or stopping the proxy must not interrupt traffic.
     await proxier.stop();
+    await serviceHealth.close();
+    if (healthz) await new Promise((r) => healthz!.close(r));
     await factory.stop();
   },
 });

@@ -55,6 +55,11 @@ export function extChain(spn: string, protocol: string): string {
   return `KUBE-EXT-${hash16(spn + protocol.toLowerCase())}`;
 }
 
+/** fwChain is the loadBalancerSourceRanges firewall chain of a LoadBalancer Service port. */
+export function fwChain(spn: string, protocol: string): string {
+  return `KUBE-FW-${hash16(spn + protocol.toLowerCase())}`;
+}
+
 /** sepChain is KUBE-SEP-<hash of port name + protocol + endpoint "ip:port">. */
 export function sepChain(spn: string, protocol: string, endpoint: string): string {
   return `KUBE-SEP-${hash16(spn + protocol.toLowerCase() + endpoint)}`;

@@ -109,4 +109,40 @@ describe('Proxier', () => {
     assert.deepEqual(skipped.map((s) => s.name), ['six']);
     assert.match(applier.texts[0]!, /default\/a cluster IP/);
   });
+
+  it('tells of queued changes and hands each successful sync\'s state to onSynced, never a failed one\'s', async () => {
+    const services = [service('default', 'a', '10.116.0.1', [{ port: 80, targetPort: 80, protocol: 'TCP' }])];
+    const slices = [slice('default', 'a', [{ port: 80 }], [{ ip: '10.245.1.1' }])];
+    const applier = new FakeApplier();
+    const synced: { services: number; full: boolean }[] = [];
+    let queued = 0;
+    const proxier = new Proxier({
+      applier,
+      services: () => services,
+      slices: () => slices,
+      node: () => testNode,
+      minSyncPeriodMs: 10,
+      syncPeriodMs: 60_000,
+      log: quiet,
+      onQueued: () => queued++,
+      onSynced: (s) => {
+        synced.push({ services: s.services.length, full: s.full });
+        throw new Error('a post-sync step failing does not fail the sync');
+      },
+    });
+    proxier.start();
+    await settle();
+    proxier.onServiceChange(services[0]!);
+    proxier.onSliceChange(slices[0]!);
+    await settle();
+    applier.failNext = true;
+    proxier.onServiceChange(services[0]!);
+    await settle();
+    await proxier.stop();
+    assert.equal(queued, 3);
+    assert.deepEqual(synced.slice(0, 2), [{ services: 1, full: true }, { services: 1, full: false }]);
+    // The failed restore reported nothing; the full sync after it did.
+    assert.deepEqual(synced.slice(2), [{ services: 1, full: true }]);
+    assert.equal(proxier.syncs, 3);
+  });
 });

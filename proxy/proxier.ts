@@ -32,6 +32,21 @@ export interface ProxierOptions {
   existingChains?: ReadonlySet<string>;
   /** onSkipped reports a Service the rules leave out (an Event in the real process). */
   onSkipped?: (s: Skipped) => void;
+  /** onQueued is told of each change that waits for a sync (the proxier's health). */
+  onQueued?: () => void;
+  /**
+   * onSynced runs after each successful sync with the state the rules were built from (health
+   * check ports, conntrack cleanup); a failure there is logged and does not fail the sync.
+   */
+  onSynced?: (state: SyncedState) => Promise<void> | void;
+}
+
+/** SyncedState is what one successful sync programmed. */
+export interface SyncedState {
+  services: readonly Service[];
+  slices: readonly EndpointSlice[];
+  node: NodeState;
+  full: boolean;
 }
 
 const triggerTimeAnnotation = 'endpoints.kubernetes.io/last-change-trigger-time';
@@ -73,6 +88,7 @@ export class Proxier {
   /** onServiceChange marks a Service as changed (add, update or delete) and asks for a sync. */
   onServiceChange(svc: Service): void {
     this.changed.add(serviceKey(svc));
+    this.opts.onQueued?.();
     this.requestSync();
   }
 
@@ -83,6 +99,7 @@ export class Proxier {
     this.changed.add(`${slice.metadata?.namespace ?? ''}/${svc}`);
     const t = Date.parse((slice.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.[triggerTimeAnnotation] ?? '');
     if (!Number.isNaN(t)) this.pendingTriggers.push(t);
+    this.opts.onQueued?.();
     this.requestSync();
   }
 
@@ -145,7 +162,9 @@ export class Proxier {
     this.needFull = false;
     this.lastSyncAt = Date.now();
     const start = performance.now();
-    const rules = buildRules(this.opts.services(), this.opts.slices(), node, {
+    const services = this.opts.services();
+    const slices = this.opts.slices();
+    const rules = buildRules(services, slices, node, {
       changed: full ? undefined : changed,
       previousChains: this.chains,
     });
@@ -181,6 +200,11 @@ export class Proxier {
       this.reportedSkips.add(key);
       this.opts.log.info('Skipping Service the proxy cannot express', { service: `${s.namespace}/${s.name}`, reason: s.reason, message: s.message });
       this.opts.onSkipped?.(s);
+    }
+    try {
+      await this.opts.onSynced?.({ services, slices, node, full });
+    } catch (err) {
+      this.opts.log.error('Post-sync step failed', { err: (err as Error).message });
     }
     this.opts.log.v(2).info('Synced proxy rules', { full, changed: changed.size, servicePorts: rules.servicePorts, endpoints: rules.endpoints, seconds });
   }

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { service, slice, testNode } from './fixtures.js';
-import { sepChain, svcChain } from './names.js';
+import { fwChain, sepChain, svcChain } from './names.js';
 import { buildRules, cleanupText } from './rules.js';
 
 // Golden files live beside the sources (proxy/testdata); UPDATE_GOLDEN=1 rewrites them.
@@ -98,6 +98,41 @@ describe('proxy buildRules', () => {
       testNode,
     );
     golden('traffic-policy', r.text);
+  });
+
+  it('loadBalancerSourceRanges: a KUBE-FW chain lets only the ranges on to KUBE-EXT, KUBE-PROXY-FIREWALL drops the rest; the health check node port is let in', () => {
+    const ingress = { loadBalancer: { ingress: [{ ip: '10.245.0.1', ipMode: 'VIP' as const }] } };
+    const r = buildRules(
+      [
+        // Ranges outside the node: clients from them only.
+        service('default', 'guarded', '10.116.0.65', [tcp(443, 8443, 'https', 30065)], { type: 'LoadBalancer', loadBalancerSourceRanges: ['203.0.113.0/25', ' 198.51.100.7/32 '] }, ingress),
+        // A range holding the node's address: the VIP looping back from the node is let through too.
+        service('default', 'local', '10.116.0.66', [tcp(80, 80, undefined, 30066)], { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 32000, loadBalancerSourceRanges: ['10.245.0.0/24'] }, ingress),
+        // Ranges but no ingress yet: no firewall at all.
+        service('default', 'pending', '10.116.0.67', [tcp(80, 80, undefined, 30067)], { type: 'LoadBalancer', loadBalancerSourceRanges: ['203.0.113.0/25'] }),
+      ],
+      [
+        slice('default', 'guarded', [{ name: 'https', port: 8443 }], [{ ip: '10.245.1.60', node: 'node-a' }]),
+        slice('default', 'local', [{ port: 80 }], [{ ip: '10.245.1.61', node: 'node-a' }]),
+        slice('default', 'pending', [{ port: 80 }], [{ ip: '10.245.1.62', node: 'node-a' }]),
+      ],
+      testNode,
+    );
+    golden('source-ranges', r.text);
+    const fw = fwChain('default/guarded:https', 'TCP');
+    assert.ok(r.chains.has(fw));
+    assert.match(r.text, new RegExp(`-d 10\\.245\\.0\\.1/32 --dport 443 -j ${fw}$`, 'm'));
+    assert.match(r.text, new RegExp(`^-A ${fw} .* -s 198\\.51\\.100\\.7/32 -j KUBE-EXT-`, 'm'));
+    assert.doesNotMatch(r.text, new RegExp(`^-A ${fw} .* -s 10\\.245\\.0\\.1/32`, 'm'), 'the node is outside the ranges');
+    assert.match(r.text, new RegExp(`^-A ${fwChain('default/local', 'TCP')} .* -s 10\\.245\\.0\\.1/32 -j KUBE-EXT-`, 'm'));
+    assert.match(r.text, /^-A KUBE-NODEPORTS -m comment --comment "default\/local health check node port" -m tcp -p tcp --dport 32000 -j ACCEPT$/m);
+    assert.doesNotMatch(r.text, /KUBE-FW-.*\n?.*default\/pending|default\/pending traffic not accepted/);
+    // A partial sync that drops the ranges deletes the chain.
+    const after = buildRules([service('default', 'guarded', '10.116.0.65', [tcp(443, 8443, 'https', 30065)], { type: 'LoadBalancer' }, ingress)], [slice('default', 'guarded', [{ name: 'https', port: 8443 }], [{ ip: '10.245.1.60', node: 'node-a' }])], testNode, {
+      changed: new Set(['default/guarded']),
+      previousChains: r.chains,
+    });
+    assert.match(after.text, new RegExp(`^-X ${fw}$`, 'm'));
   });
 
   it('headless and ExternalName Services get no rules; an IPv6 Service and an unknown protocol are skipped, the rest still programmed', () => {

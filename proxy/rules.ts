@@ -11,7 +11,7 @@
 import type { Service, ServicePort } from '../lib/api/core/service.js';
 import type { Endpoint, EndpointSlice } from '../lib/api/discovery/endpointslice.js';
 import { LabelServiceName } from '../lib/api/discovery/endpointslice.js';
-import { extChain, isPerServiceChain, sepChain, servicePortName, svcChain, svlChain } from './names.js';
+import { extChain, fwChain, isPerServiceChain, sepChain, servicePortName, svcChain, svlChain } from './names.js';
 
 /** NodeState is what the rules need to know about the node the proxy runs on. */
 export interface NodeState {
@@ -119,6 +119,15 @@ function endpointInfo(ep: Endpoint, port: number, nodeName: string): Omit<Endpoi
 
 function ipToNumber(ip: string): number {
   return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** cidrContains tells whether IPv4 cidr (a.b.c.d/n) holds ip. */
+function cidrContains(cidr: string, ip: string): boolean {
+  const [base, bits] = cidr.split('/');
+  const n = Number(bits ?? 32);
+  if (!isIPv4(base) || !isIPv4(ip) || !(n >= 0 && n <= 32)) return false;
+  const mask = n === 0 ? 0 : (~0 << (32 - n)) >>> 0;
+  return ((ipToNumber(base) & mask) >>> 0) === ((ipToNumber(ip) & mask) >>> 0);
 }
 
 function compareEndpoints(a: EndpointInfo, b: EndpointInfo): number {
@@ -264,6 +273,10 @@ export function buildRules(
     const extLocal = svc.spec.externalTrafficPolicy === 'Local' && (svc.spec.type === 'NodePort' || svc.spec.type === 'LoadBalancer');
     const intLocal = svc.spec.internalTrafficPolicy === 'Local';
     const affinity = svc.spec.sessionAffinity === 'ClientIP' ? (svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0;
+    // loadBalancerSourceRanges: load-balancer traffic goes through a KUBE-FW chain that lets only
+    // those sources on to KUBE-EXT; the rest is left un-DNATed and dropped in KUBE-PROXY-FIREWALL.
+    const sourceRanges = (svc.spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter((r) => isIPv4(r.split('/')[0]));
+    const usesFW = lbIPs.length > 0 && sourceRanges.length > 0;
 
     for (const port of svc.spec.ports ?? []) {
       servicePorts++;
@@ -285,6 +298,7 @@ export function buildRules(
       for (const [s, e] of used) sepOf.set(e, sepChain(spn, protocol, s));
 
       const svcName = svcChain(spn, protocol);
+      const fwName = fwChain(spn, protocol);
       const svlName = svlChain(spn, protocol);
       const extName = extChain(spn, protocol);
       const needsSVL = intLocal || extLocal;
@@ -303,11 +317,17 @@ export function buildRules(
       // External IPs and load-balancer IPs.
       const extDests: [string, string][] = [...externalIPs.map((ip) => [ip, 'external IP'] as [string, string]), ...lbIPs.map((ip) => [ip, 'loadbalancer IP'] as [string, string])];
       for (const [ip, what] of extDests) {
-        if (hasEXT) nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} ${what}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${extName}`);
+        const lb = what === 'loadbalancer IP';
+        if (hasEXT) nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} ${what}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${lb && usesFW ? fwName : extName}`);
+        if (lb && usesFW) filter.add(`-A KUBE-PROXY-FIREWALL -m comment --comment ${comment(`${spn} traffic not accepted by ${fwName}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j DROP`);
         if (external.length === 0) {
           const text = cluster.length > 0 ? 'has no local endpoints' : 'has no endpoints';
           filter.add(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
         }
+      }
+      // The health check node port (LoadBalancer + externalTrafficPolicy Local) is let in whatever the endpoints.
+      if (svc.spec.healthCheckNodePort && extLocal) {
+        filter.add(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn} health check node port`)} -m tcp -p tcp --dport ${svc.spec.healthCheckNodePort} -j ACCEPT`);
       }
       // NodePort.
       if (port.nodePort) {
@@ -322,6 +342,7 @@ export function buildRules(
       if (cluster.length > 0) chains.add(svcName);
       if (needsSVL && local.length > 0) chains.add(svlName);
       if (hasEXT) chains.add(extName);
+      if (hasEXT && usesFW) chains.add(fwName);
       for (const sep of sepOf.values()) chains.add(sep);
       if (!writeChains) continue;
 
@@ -349,6 +370,17 @@ export function buildRules(
           nat.add(`-A ${extName} -m comment --comment ${comment(`route LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j ${svcName}`);
           if (local.length > 0) nat.add(`-A ${extName} -j ${svlName}`);
         }
+      }
+      if (hasEXT && usesFW) {
+        nat.chain(fwName);
+        const fw = `-A ${fwName} -m comment --comment ${comment(`${spn} loadbalancer IP`)}`;
+        for (const cidr of sourceRanges) nat.add(`${fw} -s ${cidr} -j ${extName}`);
+        // A VIP held on this node loops a request from the node back with the VIP as source: let
+        // it through when the node itself is inside a range.
+        if (node.nodeIPs.some((ip) => sourceRanges.some((c) => cidrContains(c, ip)))) {
+          for (const ip of lbIPs) nat.add(`${fw} -s ${ip}/32 -j ${extName}`);
+        }
+        nat.add(`-A ${fwName} -m comment --comment ${comment(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`)}`);
       }
       for (const [e, sep] of sepOf) {
         nat.chain(sep);

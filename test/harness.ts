@@ -25,6 +25,7 @@ import {
   stopComponents,
 } from '../lib/process/cluster.js';
 import { cleanupNode } from '../kubelet/lifecycle.js';
+import { mountsUnder } from '../kubelet/containerd.js';
 import {
   apiserver,
   apiserverURL,
@@ -264,6 +265,17 @@ function cleanupNodeSync(layout: NodeLayout): void {
   });
 }
 
+/**
+ * unmountUnder unmounts whatever is still mounted under home (lazily when busy): a real node's
+ * kubelet leaves the tmpfs of secret, downwardAPI and projected volumes of pods it never tore
+ * down (a finished pod, a test stopped midway), and the home cannot be removed over them.
+ */
+function unmountUnder(home: string): void {
+  for (const m of mountsUnder(home)) {
+    if (spawnSync('umount', [m]).status !== 0) spawnSync('umount', ['-l', m]);
+  }
+}
+
 /** cleanupNow kills whatever is still running and removes homes; synchronous, for 'exit'. */
 function cleanupNow(): void {
   for (const p of liveProcesses) killNow(p);
@@ -272,7 +284,10 @@ function cleanupNow(): void {
   liveNodes.clear();
   for (const slot of liveRangeSlots) rmSync(slot, { recursive: true, force: true });
   liveRangeSlots.clear();
-  for (const h of liveHomes) rmSync(h, { recursive: true, force: true });
+  for (const h of liveHomes) {
+    unmountUnder(h);
+    rmSync(h, { recursive: true, force: true });
+  }
   liveHomes.clear();
 }
 
@@ -359,6 +374,7 @@ async function stopAll(started: ProcessState[], home: string, keepHome: boolean,
   if (config?.realNode) await cleanupNode(nodeLayout(contextFor(config)));
   liveNodes.delete(home);
   releaseRangesOf(home);
+  if (config?.realNode) unmountUnder(home);
   if (!keepHome) rmSync(home, { recursive: true, force: true });
   liveHomes.delete(home);
 }
@@ -414,8 +430,11 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   }
   if (config.realNode && opts.proxy) {
     await acquireHostProxy(home);
-    // Pods reach skiff-dns through the kube-dns Service, so it answers on the address it publishes.
+    // Pods reach skiff-dns through the kube-dns Service, and the apiserver through the
+    // `kubernetes` Service, so both answer on the address they publish as their endpoint (a
+    // real cluster's apiserver listens on every interface).
     config.dnsBindAddress = config.advertiseAddress;
+    config.bindAddress = config.advertiseAddress;
   }
   const all = clusterComponents(config);
   const selected = opts.components ? all.filter((c) => opts.components!.includes(c.name)) : all.filter((c) => c.name !== 'proxy' || opts.proxy);

@@ -17,7 +17,7 @@ import { nodeEntry, nodeName } from '../lib/process/components.js';
 import { type Cluster, startCluster } from './harness.js';
 import { httpGet, missingNodeTools, routeOf, sleep, waitFor } from './node-fixture.js';
 
-const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'iptables', 'iptables-restore', 'kubectl']);
+const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'iptables', 'iptables-restore', 'kubectl', 'curl']);
 let cluster: Cluster | undefined;
 after(async () => {
   await cluster?.stop();
@@ -93,6 +93,13 @@ test('Services carry traffic on a real node: ClusterIP, NodePort and DNS name, f
     const body = await waitFor(`${target} from a pod`, () => fromPod(target), 60_000).catch(async (err: Error) => assert.fail(err.message + (await diagnose())));
     assert.equal(body, 'hello from skiff\n', target);
   }
+  // The README's own commands: curl from the host, and a web pod reaching its own Service by name
+  // (hairpin when it picks itself).
+  for (const url of [`http://${clusterIP}/`, `http://127.0.0.1:${nodePort}/`]) {
+    const curl = spawnSync('curl', ['-sS', '--max-time', '5', url], { encoding: 'utf8' });
+    assert.equal(curl.stdout, 'hello from skiff\n', `curl ${url}: ${curl.stderr}`);
+  }
+  assert.equal(await kubectl(['exec', 'deploy/web', '--', 'timeout', '5', 'wget', '-qO-', 'http://web.default.svc.cluster.local/']), 'hello from skiff\n');
   const resolv = await kubectl(['exec', 'client', '--', 'cat', '/etc/resolv.conf']);
   assert.match(resolv, /^nameserver \d+\.\d+\.\d+\.10$/m);
   assert.match(resolv, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local$/m);

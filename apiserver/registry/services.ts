@@ -39,6 +39,8 @@ interface ServiceLike extends KubeObject {
     clusterIP?: string;
     clusterIPs?: string[];
     ports?: { name?: string; port?: number; protocol?: string; nodePort?: number }[];
+    externalTrafficPolicy?: string;
+    healthCheckNodePort?: number;
   };
 }
 
@@ -53,6 +55,18 @@ function needsClusterIP(svc: ServiceLike): boolean {
 function needsNodePorts(svc: ServiceLike): boolean {
   const t = svc.spec?.type;
   return t === 'NodePort' || t === 'LoadBalancer';
+}
+
+/** needsHealthCheckNodePort: a LoadBalancer with externalTrafficPolicy Local gets a health check port from the node port range. */
+function needsHealthCheckNodePort(svc: ServiceLike): boolean {
+  return svc.spec?.type === 'LoadBalancer' && svc.spec.externalTrafficPolicy === 'Local';
+}
+
+/** heldPorts are the node ports a Service holds: its ports' nodePorts and its healthCheckNodePort. */
+function heldPorts(svc: ServiceLike): Set<number> {
+  const out = new Set((svc.spec?.ports ?? []).map((p) => p.nodePort).filter((n): n is number => !!n));
+  if (svc.spec?.healthCheckNodePort) out.add(svc.spec.healthCheckNodePort);
+  return out;
 }
 
 export class ServiceAllocator implements RegistryHooks {
@@ -173,14 +187,42 @@ export class ServiceAllocator implements RegistryHooks {
         if (!got) throw internalError(new Error('failed to allocate a nodePort: range is full'));
         p.nodePort = got;
       }
+      if (needsHealthCheckNodePort(svc)) await this.allocateHealthCheckNodePort(svc, claim);
     } catch (err) {
       for (const port of claimedNow) await this.release(portPrefix + port, owner);
       throw err;
     }
   }
 
+  /**
+   * allocateHealthCheckNodePort claims spec.healthCheckNodePort, or picks a free one, from the
+   * node port range; as kube-apiserver, a failure is an internal error.
+   */
+  private async allocateHealthCheckNodePort(svc: ServiceLike, claim: (port: number) => Promise<boolean>): Promise<void> {
+    const spec = svc.spec!;
+    const requested = spec.healthCheckNodePort;
+    if (requested) {
+      if (requested < this.portRange.min || requested > this.portRange.max) {
+        throw internalError(new Error(`failed to allocate requested HealthCheck NodePort ${requested}: provided port is not in the valid range. The range of valid ports is ${this.portRange.min}-${this.portRange.max}`));
+      }
+      if (!(await claim(requested))) throw internalError(new Error(`failed to allocate requested HealthCheck NodePort ${requested}: provided port is already allocated`));
+      return;
+    }
+    const span = this.portRange.max - this.portRange.min + 1;
+    const start = Math.floor(Math.random() * span);
+    for (let i = 0; i < span; i++) {
+      const port = this.portRange.min + ((start + i) % span);
+      if ((spec.ports ?? []).some((q) => q.nodePort === port)) continue;
+      if (await claim(port)) {
+        spec.healthCheckNodePort = port;
+        return;
+      }
+    }
+    throw internalError(new Error('failed to allocate a HealthCheck NodePort 0: range is full'));
+  }
+
   private async releaseNodePorts(svc: ServiceLike, keep: Set<number>): Promise<void> {
-    for (const p of svc.spec?.ports ?? []) if (p.nodePort && !keep.has(p.nodePort)) await this.release(portPrefix + p.nodePort, svc.metadata.uid!);
+    for (const port of heldPorts(svc)) if (!keep.has(port)) await this.release(portPrefix + port, svc.metadata.uid!);
   }
 
   private async releaseClusterIP(svc: ServiceLike): Promise<void> {
@@ -214,6 +256,7 @@ export class ServiceAllocator implements RegistryHooks {
     if (needsClusterIP(svc) && !needsClusterIP(prev)) await this.allocateClusterIP(svc);
     if (!needsNodePorts(svc)) {
       for (const p of svc.spec.ports ?? []) delete p.nodePort;
+      delete svc.spec.healthCheckNodePort;
       return;
     }
     // Ports that kept their number stay allocated; a port that lost its nodePort keeps the old one.
@@ -229,16 +272,14 @@ export class ServiceAllocator implements RegistryHooks {
     // Release what the attempted update claimed and the old object does not hold.
     const svc = obj as ServiceLike;
     const prev = old as ServiceLike;
-    const kept = new Set((prev.spec?.ports ?? []).map((p) => p.nodePort).filter((n): n is number => !!n));
-    await this.releaseNodePorts(svc, kept);
+    await this.releaseNodePorts(svc, heldPorts(prev));
     if (svc.spec?.clusterIP && svc.spec.clusterIP !== prev.spec?.clusterIP) await this.releaseClusterIP(svc);
   }
 
   async afterUpdate(obj: KubeObject, old: KubeObject): Promise<void> {
     const svc = obj as ServiceLike;
     const prev = old as ServiceLike;
-    const kept = new Set((svc.spec?.ports ?? []).map((p) => p.nodePort).filter((n): n is number => !!n));
-    await this.releaseNodePorts(prev, kept);
+    await this.releaseNodePorts(prev, heldPorts(svc));
     if (prev.spec?.clusterIP && prev.spec.clusterIP !== svc.spec?.clusterIP) await this.releaseClusterIP(prev);
   }
 

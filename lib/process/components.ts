@@ -203,7 +203,9 @@ export const apiserver: Component = {
     await ensureServingCert(paths.pki, {
       name: 'apiserver',
       commonName: 'kube-apiserver',
-      hosts: apiserverHosts([config.advertiseAddress, ...config.extraSANs]),
+      // The `kubernetes` Service's ClusterIP of this cluster's range (10.96.0.1 is in the list
+      // already): in-cluster clients verify the certificate against it.
+      hosts: apiserverHosts([config.advertiseAddress, kubernetesServiceIP(config), ...config.extraSANs]),
     });
     // The identity the apiserver shows kubelets for pods/log, pods/exec and nodes/proxy.
     await ensureClientCert(paths.pki, { name: 'apiserver-kubelet-client', commonName: 'kube-apiserver-kubelet-client', organizations: [] });
@@ -316,12 +318,22 @@ export const sim: Component = clientComponent({
   args: ({ config }) => [`--nodes=${config.simulatedNodes}`, ...(config.simArgs ?? [])],
 });
 
-/** clusterDNSIP is the kube-dns Service's address: the service CIDR's base + 10 (10.96.0.10), as kubeadm picks it. */
-export function clusterDNSIP(config: ClusterConfig): string {
+/** serviceIPAt is the service CIDR's base + offset. */
+function serviceIPAt(config: ClusterConfig, offset: number): string {
   const [base] = ipaddr.IPv4.parseCIDR(config.serviceCIDR);
   const bytes = base.toByteArray();
-  const n = (((bytes[0]! << 24) >>> 0) + (bytes[1]! << 16) + (bytes[2]! << 8) + bytes[3]! + 10) >>> 0;
+  const n = (((bytes[0]! << 24) >>> 0) + (bytes[1]! << 16) + (bytes[2]! << 8) + bytes[3]! + offset) >>> 0;
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** clusterDNSIP is the kube-dns Service's address: the service CIDR's base + 10 (10.96.0.10), as kubeadm picks it. */
+export function clusterDNSIP(config: ClusterConfig): string {
+  return serviceIPAt(config, 10);
+}
+
+/** kubernetesServiceIP is the `kubernetes` Service's address: the service CIDR's first (10.96.0.1), as the apiserver allocates it. */
+export function kubernetesServiceIP(config: ClusterConfig): string {
+  return serviceIPAt(config, 1);
 }
 
 /**
