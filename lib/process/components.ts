@@ -367,6 +367,7 @@ export function nodeLayout(ctx: ComponentContext): NodeLayout {
   return {
     containerdDir: paths.containerd,
     cgroupRoot: config.cgroupRoot,
+    kubeletDir: paths.kubelet,
     network: {
       name: config.cniNetworkName,
       bridge: config.cniBridge,
