@@ -145,14 +145,17 @@ export class Proxier {
     this.needFull = false;
     this.lastSyncAt = Date.now();
     const start = performance.now();
+    // The jumps from the built-in chains: checked on the first sync and after any failure. Their
+    // commands start now and run while the rules are built; they finish before the restore.
+    const jumps = this.needJumps ? this.opts.applier.ensureJumps() : undefined;
+    jumps?.catch(() => undefined);
     const rules = buildRules(this.opts.services(), this.opts.slices(), node, {
       changed: full ? undefined : changed,
       previousChains: this.chains,
     });
     try {
+      await jumps;
       await this.opts.applier.restore(rules.text);
-      // The jumps from the built-in chains: checked on the first sync and after any failure.
-      if (this.needJumps) await this.opts.applier.ensureJumps();
       this.needJumps = false;
     } catch (err) {
       this.m.failures.inc();
