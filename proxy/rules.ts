@@ -69,7 +69,7 @@ export const topChains = {
 const supportedProtocols = new Set(['TCP', 'UDP', 'SCTP']);
 
 /** EndpointInfo is one endpoint of one Service port after the slice's port is resolved. */
-interface EndpointInfo {
+export interface EndpointInfo {
   ip: string;
   port: number;
   ready: boolean;
@@ -88,7 +88,7 @@ function endpointString(e: EndpointInfo): string {
  * slice port with the Service port's name gives the target port (so a targetPort by name is
  * resolved per pod), duplicates across slices count once.
  */
-function endpointsFor(slices: readonly EndpointSlice[], port: ServicePort, protocol: string, nodeName: string): EndpointInfo[] {
+export function endpointsFor(slices: readonly EndpointSlice[], port: ServicePort, protocol: string, nodeName: string): EndpointInfo[] {
   const seen = new Map<string, EndpointInfo>();
   for (const slice of slices) {
     if (slice.addressType !== 'IPv4') continue;
@@ -129,13 +129,13 @@ function compareEndpoints(a: EndpointInfo, b: EndpointInfo): number {
  * usable is kube-proxy's CategorizeEndpoints for one set: the ready endpoints, or, when none is
  * ready, the serving terminating ones (so a rolling update's last pods still answer).
  */
-function usable(eps: readonly EndpointInfo[]): EndpointInfo[] {
+export function usable(eps: readonly EndpointInfo[]): EndpointInfo[] {
   const ready = eps.filter((e) => e.ready);
   if (ready.length > 0) return ready;
   return eps.filter((e) => e.serving && e.terminating);
 }
 
-function isIPv4(ip: string | undefined): ip is string {
+export function isIPv4(ip: string | undefined): ip is string {
   return !!ip && /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
 }
 
