@@ -95,14 +95,25 @@ export function endpointsFor(slices: readonly EndpointSlice[], port: ServicePort
     const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === protocol);
     if (!sp || sp.port === undefined || sp.port === null) continue;
     for (const ep of slice.endpoints ?? []) {
+      const addresses = ep.addresses ?? [];
+      if (addresses.length === 1) {
+        // The usual case: one address, one object.
+        const key = `${addresses[0]}:${sp.port}`;
+        if (!seen.has(key)) seen.set(key, { ...endpointInfo(ep, sp.port, nodeName), ip: addresses[0]! });
+        continue;
+      }
       const info = endpointInfo(ep, sp.port, nodeName);
-      for (const ip of ep.addresses ?? []) {
+      for (const ip of addresses) {
         const key = `${ip}:${sp.port}`;
         if (!seen.has(key)) seen.set(key, { ...info, ip });
       }
     }
   }
-  return [...seen.values()].sort((a, b) => compareEndpoints(a, b));
+  if (seen.size < 2) return [...seen.values()];
+  // Sorted by address as a number, then port; each address converted once, not per comparison.
+  const keyed = [...seen.values()].map((e) => ({ e, n: ipToNumber(e.ip) }));
+  keyed.sort((a, b) => a.n - b.n || a.e.port - b.e.port);
+  return keyed.map((k) => k.e);
 }
 
 function endpointInfo(ep: Endpoint, port: number, nodeName: string): Omit<EndpointInfo, 'ip'> {
@@ -118,12 +129,18 @@ function endpointInfo(ep: Endpoint, port: number, nodeName: string): Omit<Endpoi
 }
 
 function ipToNumber(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  let n = 0;
+  let octet = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return n * 256 + octet;
 }
 
-function compareEndpoints(a: EndpointInfo, b: EndpointInfo): number {
-  return ipToNumber(a.ip) - ipToNumber(b.ip) || a.port - b.port;
-}
 
 /**
  * usable is kube-proxy's CategorizeEndpoints for one set: the ready endpoints, or, when none is
