@@ -1,22 +1,35 @@
 // The proxy benchmark (`npm run bench -- proxy`). For 1,000 and 10,000 Services × 3 endpoints
-// (ClusterIP + NodePort each), per iptables backend that this machine has (iptables-nft,
-// iptables-legacy), each in a throwaway network namespace (skxb-*):
+// (ClusterIP + NodePort each), per backend this machine has — iptables-legacy, iptables-nft
+// (iptables mode) and nft (nftables mode) — each in throwaway network namespaces (skxb-*):
 //
-//   1. raw: one iptables-restore of the text, timed alone (the floor);
-//   2. proxy full sync: buildRules + the same restore + the jumps, through the proxy's own code,
-//      into another fresh namespace; printed as a ratio to raw;
-//   3. one changed Service (one endpoint replaced) with all the others present: the partial sync
-//      the proxy makes after its first full one.
+//   1. raw: one iptables-restore (or nft -f) of the same text, timed alone: the floor;
+//   2. proxy full sync: what the proxier does on its first sync, from Service objects it has
+//      never seen (no cached rule fragments): the jump check (iptables mode), building the text
+//      and the same restore, into another fresh namespace; printed as a ratio to raw and to the
+//      fastest backend's raw restore of its own rules;
+//   3. proxy resync: a full sync again with nothing changed (the periodic --sync-period one: the
+//      per-Service fragments are cached);
+//   4. one changed Service (one endpoint replaced) with all the others present: the partial sync.
 //
+// Wall times on a shared machine include waiting for a core, so each figure is also given as CPU
+// time: the bench process's own (building the text) plus its commands' (user + system, taken by
+// running them under /usr/bin/time), which does not depend on the load. The load average is printed.
 // iptables-nft takes minutes for 10,000 Services (about 530 s measured in NODE-FACTS), so that
 // size runs only with --nft-large=1. Options: --services=N (replace the two sizes with one)
 // --endpoints=N --nft-large=1.
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { slice, syntheticCluster } from '../proxy/fixtures.js';
 import { Iptables, type Backend, backend } from '../proxy/iptables.js';
+import { buildNftRules } from '../proxy/nftables.js';
+import { Nftables } from '../proxy/nftables-run.js';
+import { type RuleEngine, iptablesEngine, nftablesEngine } from '../proxy/proxier.js';
 import { type NodeState, buildRules } from '../proxy/rules.js';
 import { parseOptions, progress } from './lib/cli.js';
 
@@ -39,64 +52,134 @@ function delNs(ns: string): void {
 process.on('exit', () => created.forEach((ns) => spawnSync('ip', ['netns', 'del', ns])));
 process.on('SIGINT', () => process.exit(130));
 
-function available(b: Backend): boolean {
-  return spawnSync(b.restore, ['--version']).status === 0;
+// Commands run under /usr/bin/time when it is there; each appends "user system" seconds to cpuFile.
+const dir = mkdtempSync(join(tmpdir(), 'skxb-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const cpuFile = join(dir, 'cpu');
+const haveTime = spawnSync('/usr/bin/time', ['-f', '', 'true']).status === 0;
+
+/** Timing is a wall time and a CPU time (this process + its commands), in ms. */
+interface Timing {
+  wall: number;
+  cpu?: number;
 }
 
-async function timed<T>(fn: () => Promise<T> | T): Promise<[T, number]> {
+async function timed<T>(fn: () => Promise<T> | T): Promise<[T, Timing]> {
+  writeFileSync(cpuFile, '');
+  const c = process.cpuUsage();
   const t = performance.now();
   const out = await fn();
-  return [out, performance.now() - t];
+  const wall = performance.now() - t;
+  const own = process.cpuUsage(c);
+  const children = readFileSync(cpuFile, 'utf8').split('\n').filter(Boolean).reduce((sum, l) => sum + l.split(' ').reduce((a, x) => a + Number(x), 0), 0);
+  return [out, { wall, cpu: haveTime ? (own.user + own.system) / 1000 + children * 1000 : undefined }];
 }
 
 const ms = (x: number) => `${x.toFixed(0)} ms`;
-const rows: string[] = [];
+const fmt = (t: Timing) => (t.cpu === undefined ? ms(t.wall) : `${ms(t.wall)} (CPU ${ms(t.cpu)})`);
+const inNs = (ns: string) => [...(haveTime ? ['/usr/bin/time', '-a', '-o', cpuFile, '-f', '%U %S'] : []), 'nsenter', `--net=/var/run/netns/${ns}`];
 
+/** Mode is one way to program a node: its raw apply, its proxier engine, and whether it checks jumps. */
+interface Mode {
+  name: string;
+  available: boolean;
+  text: (services: ReturnType<typeof syntheticCluster>) => string;
+  applier: (ns: string) => { restore(text: string): Promise<void>; ensureJumps(): Promise<void> };
+  engine: () => RuleEngine;
+}
+
+const iptablesMode = (b: Backend): Mode => ({
+  name: `iptables mode, ${b.restore}`,
+  available: spawnSync(b.restore, ['--version']).status === 0,
+  text: (c) => buildRules(c.services, c.slices, node).text,
+  applier: (ns) => new Iptables(b, inNs(ns)),
+  engine: () => iptablesEngine(),
+});
+const nftMode: Mode = {
+  name: 'nftables mode, nft -f',
+  available: spawnSync('nft', ['--version']).status === 0,
+  text: (c) => buildNftRules(c.services, c.slices, node).text,
+  applier: (ns) => {
+    const nft = new Nftables(inNs(ns));
+    return { restore: (t) => nft.apply(t), ensureJumps: async () => undefined };
+  },
+  engine: () => nftablesEngine(),
+};
+const modes = [iptablesMode(backend('legacy')), iptablesMode(backend('nft')), nftMode];
+
+interface Row {
+  n: number;
+  mode: string;
+  raw?: Timing;
+  full?: Timing;
+  resync?: Timing;
+  partial?: Timing;
+  note?: string;
+}
+const rows: Row[] = [];
+
+progress(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 for (const n of sizes) {
-  const { services, slices } = syntheticCluster(n, opts.endpoints);
-  const cpu0 = process.cpuUsage();
-  const [rules, buildMs] = await timed(() => buildRules(services, slices, node));
-  const cpu = process.cpuUsage(cpu0);
-  const lines = rules.text.split('\n').length;
-  // CPU time beside wall time: on a shared machine the wall time includes waiting for a core.
-  progress(`${n} Services × ${opts.endpoints}: buildRules ${ms(buildMs)} wall, ${ms((cpu.user + cpu.system) / 1000)} CPU, ${rules.chains.size} per-Service chains, ${lines} lines`);
-  for (const name of ['legacy', 'nft'] as const) {
-    const b = backend(name);
-    if (!available(b)) {
-      progress(`  ${b.restore} not found; skipped`);
+  for (const mode of modes) {
+    if (!mode.available) {
+      progress(`  ${mode.name}: not found; skipped`);
       continue;
     }
-    if (name === 'nft' && n > 2000 && !opts.nftLarge) {
-      progress(`  iptables-nft at ${n} Services skipped (minutes; pass --nft-large=1)`);
-      rows.push(`| ${n} | nft | skipped (--nft-large=1) | | | |`);
+    if (mode.name.includes('iptables-nft') && n > 2000 && !opts.nftLarge) {
+      progress(`  ${mode.name} at ${n} Services skipped (minutes; pass --nft-large=1)`);
+      rows.push({ n, mode: mode.name, note: 'skipped (--nft-large=1)' });
       continue;
     }
+    // 1. The floor: the text alone, into an empty namespace.
+    const text = mode.text(syntheticCluster(n, opts.endpoints));
     const rawNs = newNs();
-    const raw = new Iptables(b, ['nsenter', `--net=/var/run/netns/${rawNs}`]);
-    const [, rawMs] = await timed(() => raw.restore(rules.text));
+    const [, raw] = await timed(() => mode.applier(rawNs).restore(text));
     delNs(rawNs);
 
+    // 2. The proxier's first sync, from objects it has never seen.
+    const cluster = syntheticCluster(n, opts.endpoints);
     const ns = newNs();
-    const ipt = new Iptables(b, ['nsenter', `--net=/var/run/netns/${ns}`]);
-    const [full, fullMs] = await timed(async () => {
-      const r = buildRules(services, slices, node);
-      await ipt.restore(r.text);
-      await ipt.ensureJumps();
-      return r;
-    });
-    // One Service's endpoint replaced, all others present: the partial sync.
-    const changed = [...slices];
+    const applier = mode.applier(ns);
+    const engine = mode.engine();
+    const sync = async (changed: ReadonlySet<string> | undefined, slices = cluster.slices, jumps = false) => {
+      const j = jumps ? applier.ensureJumps() : undefined;
+      const r = engine.build(cluster.services, slices, node, changed);
+      await j;
+      await applier.restore(r.text);
+      r.commit();
+    };
+    const [, full] = await timed(() => sync(undefined, cluster.slices, true));
+    // 3. The periodic full resync, nothing changed.
+    const [, resync] = await timed(() => sync(undefined));
+    // 4. One Service's endpoint replaced, all others present.
+    const changed = [...cluster.slices];
     changed[0] = slice('bench', 'svc-0', [{ name: 'http', port: 8080 }], [{ ip: '10.245.250.2', node: 'node-a' }, { ip: '10.245.250.3', node: 'node-a' }, { ip: '10.245.250.4', node: 'node-a' }]);
-    const [partial, partialMs] = await timed(async () => {
-      const r = buildRules(services, changed, node, { changed: new Set(['bench/svc-0']), previousChains: full.chains });
-      await ipt.restore(r.text);
-      return r;
-    });
+    const [, partial] = await timed(() => sync(new Set(['bench/svc-0']), changed));
     delNs(ns);
-    const ratio = fullMs / rawMs;
-    progress(`  ${b.restore}: raw restore ${ms(rawMs)}, proxy full sync ${ms(fullMs)} (${ratio.toFixed(2)}× raw), one changed Service ${ms(partialMs)} (${partial.text.split('\n').length} lines)`);
-    rows.push(`| ${n} | ${name} | ${ms(rawMs)} | ${ms(fullMs)} | ${ratio.toFixed(2)}× | ${ms(partialMs)} |`);
+    progress(`${n} Services, ${mode.name}: raw ${fmt(raw)}, proxy full sync ${fmt(full)} (${(full.wall / raw.wall).toFixed(2)}× raw), resync ${fmt(resync)}, one changed Service ${fmt(partial)}`);
+    rows.push({ n, mode: mode.name, raw, full, resync, partial });
   }
 }
 
-process.stdout.write(['', '| Services | backend | raw iptables-restore | proxy full sync | ratio | one changed Service |', '| --- | --- | --- | --- | --- | --- |', ...rows, ''].join('\n'));
+// Ratios of CPU times when there are some (they do not move with the load), else of wall times.
+const val = (t: Timing) => t.cpu ?? t.wall;
+const lines = [
+  '',
+  `load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ratios are of ${haveTime ? 'CPU' : 'wall'} times`,
+  '',
+  '| Services | mode, backend | raw restore | proxy full sync | ÷ own raw | ÷ fastest raw (target ≤ 1.2×) | resync (cached) | one changed Service (target ≤ 100 ms) |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+];
+for (const n of sizes) {
+  const mine = rows.filter((r) => r.n === n);
+  const fastest = Math.min(...mine.filter((r) => r.raw !== undefined).map((r) => val(r.raw!)));
+  for (const r of mine) {
+    if (r.note) {
+      lines.push(`| ${n} | ${r.mode} | ${r.note} | | | | | |`);
+      continue;
+    }
+    const toFastest = val(r.full!) / fastest;
+    lines.push(`| ${n} | ${r.mode} | ${fmt(r.raw!)} | ${fmt(r.full!)} | ${(val(r.full!) / val(r.raw!)).toFixed(2)}× | ${toFastest.toFixed(2)}×${toFastest <= 1.2 ? '' : ' (missed)'} | ${fmt(r.resync!)} | ${fmt(r.partial!)}${val(r.partial!) <= 100 ? '' : ' (missed)'} |`);
+  }
+}
+process.stdout.write(`${lines.join('\n')}\n`);

@@ -30,6 +30,7 @@ Flags:
                                for scheduling and controller experiments (default 0)
       --cluster-cidr CIDR      pod network Nodes' podCIDRs are cut from (default 10.244.0.0/16)
       --service-cidr CIDR      range ClusterIPs are allocated from (default 10.96.0.0/12)
+      --proxy-mode MODE        skiff-proxy's mode: iptables (default) or nftables
       --real-node BOOL         run a containerd and a kubelet here: one real Node that runs
                                pods (default true; needs root and scripts/setup.sh's packages)
   -v, --v N                    log verbosity of the components (default 0)
@@ -51,6 +52,7 @@ const options = {
   'cluster-cidr': { type: 'string' },
   'service-cidr': { type: 'string' },
   'real-node': { type: 'string' },
+  'proxy-mode': { type: 'string' },
   v: { type: 'string', short: 'v' },
   only: { type: 'string' },
 } as const;
@@ -78,6 +80,7 @@ export function upConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     clusterCIDR: values['cluster-cidr'] ?? base.clusterCIDR,
     serviceCIDR: values['service-cidr'] ?? base.serviceCIDR,
     realNode: boolFlag('--real-node', values['real-node']) ?? base.realNode,
+    proxyMode: proxyModeFlag(values['proxy-mode']) ?? base.proxyMode,
   };
   const only = values.only !== undefined ? splitList(values.only) : undefined;
   for (const name of only ?? []) {
@@ -86,6 +89,11 @@ export function upConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     }
   }
   return { config, only, help: values.help === true };
+}
+
+function proxyModeFlag(v: string | undefined): 'iptables' | 'nftables' | undefined {
+  if (v === undefined || v === 'iptables' || v === 'nftables') return v;
+  throw new UsageError(`invalid value "${v}" for --proxy-mode: want iptables or nftables`);
 }
 
 function boolFlag(name: string, v: string | undefined): boolean | undefined {

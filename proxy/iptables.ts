@@ -121,17 +121,25 @@ export class Iptables {
 
   /**
    * ensureJumps inserts each missing jump from a built-in chain (existing ones stay, so no
-   * duplicates): one iptables-save per table to see what is there, one restore for what is not.
+   * duplicates): one iptables-save per table (both at once) to see what is there, one restore for
+   * what is not. A jump's target chain that does not exist yet is created empty in the same
+   * restore (one that exists is not declared, so its rules stay), so this may run before the
+   * sync's restore: on a new node while the tables are still small.
    */
   async ensureJumps(): Promise<void> {
     const missing: Record<string, string[]> = { filter: [], nat: [] };
+    const saves = await Promise.all((['filter', 'nat'] as const).map((table) => this.run(this.backend.save, ['-t', table])));
     for (const table of ['filter', 'nat'] as const) {
-      const saved = (await this.run(this.backend.save, ['-t', table])).split('\n');
+      const saved = saves[table === 'filter' ? 0 : 1]!.split('\n');
+      const declared = new Set<string>();
       for (const j of jumps.filter((x) => x.table === table)) {
         const target = j.args[j.args.length - 1]!;
         const text = j.args[j.args.indexOf('--comment') + 1]!;
         const present = saved.some((l) => l.startsWith(`-A ${j.chain} `) && l.endsWith(`-j ${target}`) && l.includes(text));
-        if (!present) missing[table]!.push(`-I ${j.chain} 1 ${j.args.map(quoteArg).join(' ')}`);
+        if (present) continue;
+        if (!declared.has(target) && !saved.some((l) => l.startsWith(`:${target} `))) missing[table]!.unshift(`:${target} - [0:0]`);
+        declared.add(target);
+        missing[table]!.push(`-I ${j.chain} 1 ${j.args.map(quoteArg).join(' ')}`);
       }
     }
     let text = '';

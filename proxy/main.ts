@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// skiff-proxy: the Service proxy of one node, as kube-proxy in iptables mode. It watches
-// Services, EndpointSlices and Nodes and programs the iptables of the network namespace it runs
-// in; `--cleanup` removes everything it ever wrote and exits.
+// skiff-proxy: the Service proxy of one node, as kube-proxy in iptables mode (the default) or
+// nftables mode (--proxy-mode=nftables). It watches Services, EndpointSlices and Nodes and
+// programs the iptables or nftables of the network namespace it runs in; `--cleanup` removes
+// everything it ever wrote, in both modes, and exits.
 
 import { spawnSync } from 'node:child_process';
 import { hostname, networkInterfaces } from 'node:os';
@@ -19,15 +20,17 @@ import { runComponent } from '../lib/process/component.js';
 import { Conntrack } from './conntrack.js';
 import { ProxierHealth, ServiceHealthServer, healthCheckPorts, localReadyEndpoints } from './healthcheck.js';
 import { Iptables, backend, detectBackend, enableRouteLocalnet } from './iptables.js';
-import { Proxier } from './proxier.js';
+import { Nftables } from './nftables-run.js';
+import { Proxier, type RuleApplier, iptablesEngine, nftablesEngine } from './proxier.js';
 import { type NodeState, serviceKey } from './rules.js';
 import { loadBalancerIngressPatch } from './status.js';
 
-const summary = `skiff-proxy programs this node's iptables so that Services carry traffic, as kube-proxy's iptables mode does.
+const summary = `skiff-proxy programs this node's iptables or nftables so that Services carry traffic, as kube-proxy does.
 
-It watches Services, EndpointSlices and Nodes and writes KUBE-SERVICES, KUBE-NODEPORTS, KUBE-SVC-*, KUBE-SEP-*, KUBE-EXT-* …
-with one iptables-restore --noflush per sync, leaving every other chain alone. LoadBalancer Services get the nodes'
-addresses as status.loadBalancer.ingress. --cleanup removes every chain and jump it writes, then exits.`;
+It watches Services, EndpointSlices and Nodes. In iptables mode (the default) it writes KUBE-SERVICES, KUBE-NODEPORTS,
+KUBE-SVC-*, KUBE-SEP-*, KUBE-EXT-* … with one iptables-restore --noflush per sync, leaving every other chain alone; in
+nftables mode it writes the table "ip kube-proxy" with one nft -f transaction per sync. LoadBalancer Services get the
+nodes' addresses as status.loadBalancer.ingress. --cleanup removes every chain and jump it writes, then exits.`;
 
 const proxyFlags: FlagSpec[] = [
   { name: 'hostname-override', description: 'The name of this node (default: the host name).' },
@@ -36,6 +39,7 @@ const proxyFlags: FlagSpec[] = [
   { name: 'sync-period', description: 'Maximum time between full syncs.', default: '30s' },
   { name: 'nodeport-addresses', description: 'Comma-separated CIDRs NodePorts answer on (default: every local address, 127.0.0.1 included).', default: '' },
   { name: 'masquerade-bit', description: 'The fwmark bit (0-31) that marks packets to be masqueraded.', default: '14' },
+  { name: 'proxy-mode', description: 'iptables or nftables (the table "ip kube-proxy"; no NodePorts on 127.0.0.1, as in kube-proxy).', default: 'iptables' },
   { name: 'iptables-backend', description: 'auto (the flavour the system uses, as kube-proxy detects it), nft or legacy.', default: 'auto' },
   { name: 'healthz-bind-address', description: "Serve kube-proxy's plain-HTTP /healthz and /livez on IP:port (kube-proxy's default is 0.0.0.0:10256; here --secure-port serves health and metrics over HTTPS, so this is off unless set).", default: '' },
   { name: 'cleanup', description: 'Remove every rule and chain the proxy wrote, then exit.', boolean: true },
@@ -68,6 +72,13 @@ if (argv.includes('--cleanup') || argv.includes('--cleanup=true')) {
   const named = argv.find((a) => a.startsWith('--iptables-backend='))?.split('=')[1];
   const flavours = named && named !== 'auto' ? [backend(named as 'nft' | 'legacy')] : [backend('nft'), backend('legacy')];
   let failed = false;
+  try {
+    const removed = await new Nftables().cleanup();
+    log.info('Cleaned up proxy rules', { backend: 'nftables', table: removed });
+  } catch (err) {
+    failed = true;
+    log.error('Cleanup failed', { backend: 'nftables', err: (err as Error).message });
+  }
   for (const b of flavours) {
     try {
       const removed = await new Iptables(b).cleanup();
@@ -93,23 +104,41 @@ runComponent({
     const minSyncPeriodMs = parseDuration(flags['min-sync-period']!);
     const syncPeriodMs = parseDuration(flags['sync-period']!);
     const nodePortAddresses = (flags['nodeport-addresses'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const b = await chooseBackend(flags['iptables-backend']!);
-    const iptables = new Iptables(b);
-    log.info('Using iptables backend', { backend: b.name, node: nodeName });
-    let localnetSet = false;
-    const applier = {
-      restore: (text: string) => iptables.restore(text),
-      ensureJumps: async () => {
-        await iptables.ensureJumps();
-        if (localnetSet || !(nodePortAddresses.length === 0 || nodePortAddresses.some((c) => c.startsWith('127.')))) return;
-        localnetSet = true;
-        try {
-          enableRouteLocalnet();
-        } catch (err) {
-          log.error('Could not set route_localnet: NodePorts on 127.0.0.1 will not answer', { err: (err as Error).message });
-        }
-      },
-    };
+    const mode = flags['proxy-mode'];
+    if (mode !== 'iptables' && mode !== 'nftables') throw new Error(`--proxy-mode must be iptables or nftables, not ${JSON.stringify(mode)}`);
+    let applier: RuleApplier;
+    let engine;
+    if (mode === 'nftables') {
+      const nft = new Nftables();
+      log.info('Using nftables proxy mode', { node: nodeName });
+      applier = { restore: (text) => nft.apply(text), ensureJumps: async () => undefined };
+      // Take over what an earlier proxy left: its chains stay until this one's first sync replaces them.
+      engine = nftablesEngine(await nft.existing());
+      // The other mode's rules would catch Service traffic first: a proxy switched to nftables removes them (as kube-proxy does).
+      for (const f of [backend('nft'), backend('legacy')]) await new Iptables(f).cleanup().catch(() => 0);
+    } else {
+      const b = await chooseBackend(flags['iptables-backend']!);
+      const iptables = new Iptables(b);
+      log.info('Using iptables backend', { backend: b.name, node: nodeName });
+      let localnetSet = false;
+      applier = {
+        restore: (text: string) => iptables.restore(text),
+        ensureJumps: async () => {
+          await iptables.ensureJumps();
+          if (localnetSet || !(nodePortAddresses.length === 0 || nodePortAddresses.some((c) => c.startsWith('127.')))) return;
+          localnetSet = true;
+          try {
+            enableRouteLocalnet();
+          } catch (err) {
+            log.error('Could not set route_localnet: NodePorts on 127.0.0.1 will not answer', { err: (err as Error).message });
+          }
+        },
+      };
+      // Take over what an earlier proxy left: its chains stay until this one's first sync replaces them.
+      const existing = await iptables.ownChains();
+      engine = iptablesEngine(new Set(existing.nat));
+      await new Nftables().cleanup().catch(() => false);
+    }
 
     const factory = new InformerFactory(kubeConfig, client, log);
     const services = factory.informerFor<Service>(Services);
@@ -148,9 +177,6 @@ runComponent({
     const hasConntrack = spawnSync('conntrack', ['--version'], { stdio: 'ignore' }).status === 0;
     if (!hasConntrack) log.warn('conntrack not found: stale UDP flows to removed endpoints are not cleaned up');
     const conntrack = new Conntrack(log);
-
-    // Take over what an earlier proxy left: its chains stay until this one's first sync replaces them.
-    const existing = await iptables.ownChains();
     const proxier = new Proxier({
       applier,
       services: () => services.lister().list(),
@@ -160,7 +186,7 @@ runComponent({
       syncPeriodMs,
       log,
       metrics,
-      existingChains: new Set(existing.nat),
+      engine,
       onSkipped: (s) => {
         const svc = services.lister().list().find((x) => serviceKey(x) === `${s.namespace}/${s.name}`);
         if (svc) recorder.event(svc, 'Warning', s.reason, s.message);

@@ -2,7 +2,7 @@
 // the base32 of a SHA-256, so a Service keeps the same chains across restarts and proxies, and
 // every name stays within iptables' 28-character limit.
 
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 const base32Alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -29,7 +29,9 @@ export function base32(bytes: Uint8Array): string {
  * digest's first 10 bytes (80 bits), so only those are encoded.
  */
 function hash16(s: string): string {
-  return base32(createHash('sha256').update(s).digest().subarray(0, 10));
+  // crypto.hash (Node 20.12+) is one call without a Hash object: about twice as fast.
+  const digest = typeof hash === 'function' ? hash('sha256', s, 'buffer') : createHash('sha256').update(s).digest();
+  return base32(digest.subarray(0, 10));
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Logger } from '../lib/log.js';
 import { service, slice, testNode } from './fixtures.js';
-import { Proxier, type RuleApplier } from './proxier.js';
+import { Proxier, type RuleApplier, nftablesEngine } from './proxier.js';
 import type { Skipped } from './rules.js';
 
 /** FakeApplier records restores; failNext makes the next one fail. */
@@ -144,5 +144,30 @@ describe('Proxier', () => {
     // The failed restore reported nothing; the full sync after it did.
     assert.deepEqual(synced.slice(2), [{ services: 1, full: true }]);
     assert.equal(proxier.syncs, 3);
+  });
+
+  it('in nftables mode: one full transaction first, then only the changed Service\'s chain and elements', async () => {
+    const { services, slices } = setup();
+    const applier = new FakeApplier();
+    const proxier = new Proxier({ applier, services: () => services, slices: () => slices, node: () => testNode, minSyncPeriodMs: 10, syncPeriodMs: 60_000, log: quiet, engine: nftablesEngine() });
+    proxier.start();
+    await settle();
+    assert.match(applier.texts[0]!, /^add table ip kube-proxy/);
+    slices[1] = slice('default', 'b', [{ port: 80 }], [{ ip: '10.245.1.9' }]);
+    proxier.onSliceChange(slices[1]);
+    await settle();
+    // A failed transaction changes nothing: the next sync is a full one again.
+    applier.failNext = true;
+    proxier.onServiceChange(services[0]!);
+    await settle();
+    await settle();
+    await proxier.stop();
+    const partial = applier.texts[1]!;
+    assert.doesNotMatch(partial, /add table|default\/a/);
+    assert.match(partial, /^flush chain ip kube-proxy service-\S+-default\/b\/tcp\/$/m);
+    assert.match(partial, /dnat to 10\.245\.1\.9:80/);
+    assert.match(partial, /delete element ip kube-proxy hairpin-endpoints \{ 10\.245\.1\.2 \. 10\.245\.1\.2 \}/);
+    assert.equal(applier.texts.length, 3);
+    assert.match(applier.texts[2]!, /^add table ip kube-proxy/, 'after a failure, a full sync');
   });
 });

@@ -9,12 +9,52 @@ import type { EndpointSlice } from '../lib/api/discovery/endpointslice.js';
 import { LabelServiceName } from '../lib/api/discovery/endpointslice.js';
 import type { Logger } from '../lib/log.js';
 import { Counter, Gauge, Histogram, type Registry } from '../lib/metrics.js';
-import { type NodeState, type RuleSet, type Skipped, buildRules, serviceKey } from './rules.js';
+import { type NftState, buildNftRules } from './nftables.js';
+import { type NodeState, type Skipped, buildRules, serviceKey } from './rules.js';
 
-/** RuleApplier is what the proxier needs of iptables (Iptables, or a fake in tests). */
+/** RuleApplier is what the proxier needs of iptables or nft (Iptables, Nftables, or a fake in tests). */
 export interface RuleApplier {
+  /** restore applies one sync's text (iptables-restore --noflush, or nft -f). */
   restore(text: string): Promise<void>;
+  /** ensureJumps makes the hooks into the proxy's chains (nothing to do in nftables mode: its table has its own base chains). */
   ensureJumps(): Promise<void>;
+}
+
+/** BuiltRules is one sync's output; commit records that it was applied. */
+export interface BuiltRules {
+  text: string;
+  skipped: Skipped[];
+  servicePorts: number;
+  endpoints: number;
+  commit(): void;
+}
+
+/** RuleEngine is a proxy mode's rule builder with its memory of what the kernel holds. */
+export interface RuleEngine {
+  /** build computes a sync: every Service's chains, or only those of changed (a partial sync). */
+  build(services: readonly Service[], slices: readonly EndpointSlice[], node: NodeState, changed: ReadonlySet<string> | undefined): BuiltRules;
+}
+
+/** iptablesEngine is the iptables mode; existingChains are the per-Service chains found at start. */
+export function iptablesEngine(existingChains: ReadonlySet<string> = new Set()): RuleEngine {
+  let chains = new Set(existingChains);
+  return {
+    build(services, slices, node, changed) {
+      const r = buildRules(services, slices, node, { changed, previousChains: chains });
+      return { ...r, commit: () => void (chains = r.chains) };
+    },
+  };
+}
+
+/** nftablesEngine is the nftables mode; found is what an earlier proxy left (Nftables.existing). */
+export function nftablesEngine(found?: NftState): RuleEngine {
+  let state = found;
+  return {
+    build(services, slices, node, changed) {
+      const r = buildNftRules(services, slices, node, { changed, previous: state });
+      return { ...r, commit: () => void (state = r.commit()) };
+    },
+  };
 }
 
 /** ProxierOptions configure a Proxier. */
@@ -28,8 +68,10 @@ export interface ProxierOptions {
   syncPeriodMs: number;
   log: Logger;
   metrics?: Registry;
-  /** existingChains are the per-Service chains found at start (taken over from an earlier proxy). */
+  /** existingChains are the per-Service chains found at start (taken over from an earlier proxy; iptables mode). */
   existingChains?: ReadonlySet<string>;
+  /** engine is the proxy mode (default: iptables with existingChains). */
+  engine?: RuleEngine;
   /** onSkipped reports a Service the rules leave out (an Event in the real process). */
   onSkipped?: (s: Skipped) => void;
   /** onQueued is told of each change that waits for a sync (the proxier's health). */
@@ -55,7 +97,7 @@ const triggerTimeAnnotation = 'endpoints.kubernetes.io/last-change-trigger-time'
 export class Proxier {
   private changed = new Set<string>();
   private needFull = true;
-  private chains: Set<string>;
+  private readonly engine: RuleEngine;
   private timer: NodeJS.Timeout | undefined;
   private periodic: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -69,10 +111,10 @@ export class Proxier {
   /** syncs counts finished syncs (for tests and /readyz). */
   syncs = 0;
   /** lastRuleSet is the last applied output. */
-  lastRuleSet: RuleSet | undefined;
+  lastRuleSet: BuiltRules | undefined;
 
   constructor(private readonly opts: ProxierOptions) {
-    this.chains = new Set(opts.existingChains ?? []);
+    this.engine = opts.engine ?? iptablesEngine(opts.existingChains);
     const registers = opts.metrics ? [opts.metrics] : [];
     this.m = {
       duration: new Histogram({ name: 'kubeproxy_sync_proxy_rules_duration_seconds', help: 'SyncProxyRules latency in seconds.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60], registers }),
@@ -162,16 +204,16 @@ export class Proxier {
     this.needFull = false;
     this.lastSyncAt = Date.now();
     const start = performance.now();
+    // The jumps from the built-in chains: checked on the first sync and after any failure. Their
+    // commands start now and run while the rules are built; they finish before the restore.
+    const jumps = this.needJumps ? this.opts.applier.ensureJumps() : undefined;
+    jumps?.catch(() => undefined);
     const services = this.opts.services();
     const slices = this.opts.slices();
-    const rules = buildRules(services, slices, node, {
-      changed: full ? undefined : changed,
-      previousChains: this.chains,
-    });
+    const rules = this.engine.build(services, slices, node, full ? undefined : changed);
     try {
+      await jumps;
       await this.opts.applier.restore(rules.text);
-      // The jumps from the built-in chains: checked on the first sync and after any failure.
-      if (this.needJumps) await this.opts.applier.ensureJumps();
       this.needJumps = false;
     } catch (err) {
       this.m.failures.inc();
@@ -181,11 +223,11 @@ export class Proxier {
       this.needJumps = true;
       for (const k of changed) this.changed.add(k);
       this.pendingTriggers.push(...triggers);
-      this.opts.log.error('Failed to execute iptables-restore', { err: (err as Error).message, full });
+      this.opts.log.error('Failed to apply proxy rules', { err: (err as Error).message, full });
       if (!this.stopped) this.schedule(this.opts.minSyncPeriodMs);
       return;
     }
-    this.chains = rules.chains;
+    rules.commit();
     this.lastRuleSet = rules;
     this.syncs++;
     if (full) this.m.full.inc();

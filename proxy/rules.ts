@@ -69,7 +69,7 @@ export const topChains = {
 const supportedProtocols = new Set(['TCP', 'UDP', 'SCTP']);
 
 /** EndpointInfo is one endpoint of one Service port after the slice's port is resolved. */
-interface EndpointInfo {
+export interface EndpointInfo {
   ip: string;
   port: number;
   ready: boolean;
@@ -88,21 +88,32 @@ function endpointString(e: EndpointInfo): string {
  * slice port with the Service port's name gives the target port (so a targetPort by name is
  * resolved per pod), duplicates across slices count once.
  */
-function endpointsFor(slices: readonly EndpointSlice[], port: ServicePort, protocol: string, nodeName: string): EndpointInfo[] {
+export function endpointsFor(slices: readonly EndpointSlice[], port: ServicePort, protocol: string, nodeName: string): EndpointInfo[] {
   const seen = new Map<string, EndpointInfo>();
   for (const slice of slices) {
     if (slice.addressType !== 'IPv4') continue;
     const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === protocol);
     if (!sp || sp.port === undefined || sp.port === null) continue;
     for (const ep of slice.endpoints ?? []) {
+      const addresses = ep.addresses ?? [];
+      if (addresses.length === 1) {
+        // The usual case: one address, one object.
+        const key = `${addresses[0]}:${sp.port}`;
+        if (!seen.has(key)) seen.set(key, { ...endpointInfo(ep, sp.port, nodeName), ip: addresses[0]! });
+        continue;
+      }
       const info = endpointInfo(ep, sp.port, nodeName);
-      for (const ip of ep.addresses ?? []) {
+      for (const ip of addresses) {
         const key = `${ip}:${sp.port}`;
         if (!seen.has(key)) seen.set(key, { ...info, ip });
       }
     }
   }
-  return [...seen.values()].sort((a, b) => compareEndpoints(a, b));
+  if (seen.size < 2) return [...seen.values()];
+  // Sorted by address as a number, then port; each address converted once, not per comparison.
+  const keyed = [...seen.values()].map((e) => ({ e, n: ipToNumber(e.ip) }));
+  keyed.sort((a, b) => a.n - b.n || a.e.port - b.e.port);
+  return keyed.map((k) => k.e);
 }
 
 function endpointInfo(ep: Endpoint, port: number, nodeName: string): Omit<EndpointInfo, 'ip'> {
@@ -118,8 +129,18 @@ function endpointInfo(ep: Endpoint, port: number, nodeName: string): Omit<Endpoi
 }
 
 function ipToNumber(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  let n = 0;
+  let octet = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return n * 256 + octet;
 }
+
 
 /** cidrContains tells whether IPv4 cidr (a.b.c.d/n) holds ip. */
 function cidrContains(cidr: string, ip: string): boolean {
@@ -130,21 +151,17 @@ function cidrContains(cidr: string, ip: string): boolean {
   return ((ipToNumber(base) & mask) >>> 0) === ((ipToNumber(ip) & mask) >>> 0);
 }
 
-function compareEndpoints(a: EndpointInfo, b: EndpointInfo): number {
-  return ipToNumber(a.ip) - ipToNumber(b.ip) || a.port - b.port;
-}
-
 /**
  * usable is kube-proxy's CategorizeEndpoints for one set: the ready endpoints, or, when none is
  * ready, the serving terminating ones (so a rolling update's last pods still answer).
  */
-function usable(eps: readonly EndpointInfo[]): EndpointInfo[] {
+export function usable(eps: readonly EndpointInfo[]): EndpointInfo[] {
   const ready = eps.filter((e) => e.ready);
   if (ready.length > 0) return ready;
   return eps.filter((e) => e.serving && e.terminating);
 }
 
-function isIPv4(ip: string | undefined): ip is string {
+export function isIPv4(ip: string | undefined): ip is string {
   return !!ip && /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
 }
 
@@ -168,20 +185,57 @@ function probability(n: number): string {
   return (1 / n).toFixed(10);
 }
 
+/**
+ * Fragment is the rules of one Service, built once and reused by later syncs while the Service,
+ * its slices and the node state are the same objects (informers replace, never mutate, them).
+ * natAll holds every nat rule in order; natTop only those in KUBE-SERVICES/KUBE-NODEPORTS, which
+ * a partial sync writes for every Service while the per-Service chains are left alone.
+ */
+class Fragment {
+  natDecls = '';
+  natAll = '';
+  natTop = '';
+  filter = '';
+  readonly chains: string[] = [];
+  servicePorts = 0;
+  endpoints = 0;
+  chain(name: string): void {
+    this.natDecls += `:${name} - [0:0]\n`;
+  }
+  add(line: string): void {
+    this.natAll += line + '\n';
+    if (line.startsWith('-A KUBE-SERVICES ') || line.startsWith('-A KUBE-NODEPORTS ')) this.natTop += line + '\n';
+  }
+}
+
+/** FilterLines is the filter-table side of a Fragment (the `filter.add` calls of buildRules). */
+class FilterLines {
+  constructor(private readonly frag: Fragment) {}
+  add(line: string): void {
+    this.frag.filter += line + '\n';
+  }
+}
+
 /** TableWriter collects lines per table in kube-proxy's order: chain declarations first, then rules. */
 class TableWriter {
   readonly chains: string[] = [];
   readonly rules: string[] = [];
   readonly deletes: string[] = [];
   chain(name: string): void {
-    this.chains.push(`:${name} - [0:0]`);
+    this.chains.push(`:${name} - [0:0]\n`);
   }
   add(line: string): void {
-    this.rules.push(line);
+    this.rules.push(line + '\n');
   }
-  text(table: string): string {
-    return [`*${table}`, ...this.chains, ...this.rules, ...this.deletes, 'COMMIT'].join('\n') + '\n';
-  }
+}
+
+const collator = new Intl.Collator();
+
+/** fragments caches each Service's Fragment with what it was built from. */
+const fragments = new WeakMap<Service, { slices: readonly EndpointSlice[]; node: string; frag: Fragment }>();
+
+function sameSlices(a: readonly EndpointSlice[], b: readonly EndpointSlice[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
 /**
@@ -246,13 +300,20 @@ export function buildRules(
   nat.add(`-A KUBE-POSTROUTING -j MARK --xor-mark ${hex(node.masqueradeMark)}`);
   nat.add('-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully');
   nat.add(`-A KUBE-MARK-MASQ -j MARK --or-mark ${hex(node.masqueradeMark)}`);
+  const fixedFilterRules = filter.rules.length;
+  const fixedNatRules = nat.rules.length;
 
   const bySvc = slicesByService(slices);
-  const chains = new Set<string>();
+  const allChains = new Set<string>();
   const skipped: Skipped[] = [];
-  let servicePorts = 0;
-  let endpointCount = 0;
-  const sorted = [...services].sort((a, b) => serviceKey(a).localeCompare(serviceKey(b)));
+  let totalPorts = 0;
+  let totalEndpoints = 0;
+  const nodeKey = JSON.stringify(node);
+  // Services in key order; the key is computed once per Service, not once per comparison.
+  const sorted = services.map((svc) => ({ svc, key: serviceKey(svc) })).sort((a, b) => collator.compare(a.key, b.key)).map((x) => x.svc);
+  const filterParts: string[] = [];
+  const natDeclParts: string[] = [];
+  const natRuleParts: string[] = [];
 
   for (const svc of sorted) {
     const ns = svc.metadata?.namespace ?? '';
@@ -268,128 +329,18 @@ export function buildRules(
     }
     const writeChains = !opts.changed || opts.changed.has(key);
     const svcSlices = bySvc.get(key) ?? [];
-    const externalIPs = (svc.spec.externalIPs ?? []).filter(isIPv4);
-    const lbIPs = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter(isIPv4);
-    const extLocal = svc.spec.externalTrafficPolicy === 'Local' && (svc.spec.type === 'NodePort' || svc.spec.type === 'LoadBalancer');
-    const intLocal = svc.spec.internalTrafficPolicy === 'Local';
-    const affinity = svc.spec.sessionAffinity === 'ClientIP' ? (svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0;
-    // loadBalancerSourceRanges: load-balancer traffic goes through a KUBE-FW chain that lets only
-    // those sources on to KUBE-EXT; the rest is left un-DNATed and dropped in KUBE-PROXY-FIREWALL.
-    const sourceRanges = (svc.spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter((r) => isIPv4(r.split('/')[0]));
-    const usesFW = lbIPs.length > 0 && sourceRanges.length > 0;
-
-    for (const port of svc.spec.ports ?? []) {
-      servicePorts++;
-      const protocol = port.protocol ?? 'TCP';
-      const spn = servicePortName(ns, name, port.name);
-      const pm = protoMatch(protocol);
-      const all = endpointsFor(svcSlices, port, protocol, node.nodeName);
-      const cluster = usable(all);
-      const local = usable(all.filter((e) => e.local));
-      const internal = intLocal ? local : cluster;
-      const external = extLocal ? local : cluster;
-      // Every endpoint chain the Service port may jump to (cluster ∪ local).
-      const used = new Map<string, EndpointInfo>();
-      for (const e of cluster) used.set(endpointString(e), e);
-      for (const e of local) used.set(endpointString(e), e);
-      endpointCount += used.size;
-      // Each endpoint's chain name, hashed once.
-      const sepOf = new Map<EndpointInfo, string>();
-      for (const [s, e] of used) sepOf.set(e, sepChain(spn, protocol, s));
-
-      const svcName = svcChain(spn, protocol);
-      const fwName = fwChain(spn, protocol);
-      const svlName = svlChain(spn, protocol);
-      const extName = extChain(spn, protocol);
-      const needsSVL = intLocal || extLocal;
-      const hasExternalAccess = port.nodePort !== undefined && port.nodePort > 0 || externalIPs.length > 0 || lbIPs.length > 0;
-      const internalChain = intLocal ? svlName : svcName;
-      // The EXT chain exists when external traffic has somewhere to go: any usable endpoint for
-      // Cluster, and for Local any cluster endpoint too (pods and the node itself still use KUBE-SVC).
-      const hasEXT = hasExternalAccess && (extLocal ? cluster.length > 0 : external.length > 0);
-
-      // ClusterIP.
-      if (internal.length > 0) {
-        nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} cluster IP`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} -j ${internalChain}`);
-      } else {
-        filter.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} has no endpoints`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} -j REJECT`);
-      }
-      // External IPs and load-balancer IPs.
-      const extDests: [string, string][] = [...externalIPs.map((ip) => [ip, 'external IP'] as [string, string]), ...lbIPs.map((ip) => [ip, 'loadbalancer IP'] as [string, string])];
-      for (const [ip, what] of extDests) {
-        const lb = what === 'loadbalancer IP';
-        if (hasEXT) nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} ${what}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${lb && usesFW ? fwName : extName}`);
-        if (lb && usesFW) filter.add(`-A KUBE-PROXY-FIREWALL -m comment --comment ${comment(`${spn} traffic not accepted by ${fwName}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j DROP`);
-        if (external.length === 0) {
-          const text = cluster.length > 0 ? 'has no local endpoints' : 'has no endpoints';
-          filter.add(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
-        }
-      }
-      // The health check node port (LoadBalancer + externalTrafficPolicy Local) is let in whatever the endpoints.
-      if (svc.spec.healthCheckNodePort && extLocal) {
-        filter.add(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn} health check node port`)} -m tcp -p tcp --dport ${svc.spec.healthCheckNodePort} -j ACCEPT`);
-      }
-      // NodePort.
-      if (port.nodePort) {
-        if (hasEXT) nat.add(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn}`)} ${pm} --dport ${port.nodePort} -j ${extName}`);
-        if (external.length === 0) {
-          const text = cluster.length > 0 ? 'has no local endpoints' : 'has no endpoints';
-          filter.add(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} -m addrtype --dst-type LOCAL ${pm} --dport ${port.nodePort} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
-        }
-      }
-
-      // Per-Service chains: declared (and so rewritten) only in a full sync or when the Service changed.
-      if (cluster.length > 0) chains.add(svcName);
-      if (needsSVL && local.length > 0) chains.add(svlName);
-      if (hasEXT) chains.add(extName);
-      if (hasEXT && usesFW) chains.add(fwName);
-      for (const sep of sepOf.values()) chains.add(sep);
-      if (!writeChains) continue;
-
-      if (cluster.length > 0) {
-        nat.chain(svcName);
-        if (node.clusterCIDR && !intLocal) {
-          nat.add(`-A ${svcName} -m comment --comment ${comment(`${spn} cluster IP`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} ! -s ${node.clusterCIDR} -j KUBE-MARK-MASQ`);
-        }
-        writeBalancing(nat, svcName, spn, cluster, sepOf, affinity);
-      }
-      if (needsSVL && local.length > 0) {
-        nat.chain(svlName);
-        writeBalancing(nat, svlName, spn, local, sepOf, affinity);
-      }
-      if (hasEXT) {
-        nat.chain(extName);
-        if (!extLocal) {
-          nat.add(`-A ${extName} -m comment --comment ${comment(`masquerade traffic for ${spn} external destinations`)} -j KUBE-MARK-MASQ`);
-          nat.add(`-A ${extName} -j ${svcName}`);
-        } else {
-          // Local: pods and the node itself may use any endpoint; others keep their source and
-          // reach only this node's endpoints.
-          if (node.clusterCIDR) nat.add(`-A ${extName} -m comment --comment ${comment(`pod traffic for ${spn} external destinations`)} -s ${node.clusterCIDR} -j ${svcName}`);
-          nat.add(`-A ${extName} -m comment --comment ${comment(`masquerade LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
-          nat.add(`-A ${extName} -m comment --comment ${comment(`route LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j ${svcName}`);
-          if (local.length > 0) nat.add(`-A ${extName} -j ${svlName}`);
-        }
-      }
-      if (hasEXT && usesFW) {
-        nat.chain(fwName);
-        const fw = `-A ${fwName} -m comment --comment ${comment(`${spn} loadbalancer IP`)}`;
-        for (const cidr of sourceRanges) nat.add(`${fw} -s ${cidr} -j ${extName}`);
-        // A VIP held on this node loops a request from the node back with the VIP as source: let
-        // it through when the node itself is inside a range.
-        if (node.nodeIPs.some((ip) => sourceRanges.some((c) => cidrContains(c, ip)))) {
-          for (const ip of lbIPs) nat.add(`${fw} -s ${ip}/32 -j ${extName}`);
-        }
-        nat.add(`-A ${fwName} -m comment --comment ${comment(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`)}`);
-      }
-      for (const [e, sep] of sepOf) {
-        nat.chain(sep);
-        // Hairpin: a pod reaching itself through its Service is masqueraded so the reply returns.
-        nat.add(`-A ${sep} -m comment --comment ${comment(spn)} -s ${e.ip}/32 -j KUBE-MARK-MASQ`);
-        const recent = affinity ? ` -m recent --name ${sep} --set` : '';
-        nat.add(`-A ${sep} -m comment --comment ${comment(spn)}${recent} ${pm} -j DNAT --to-destination ${endpointString(e)}`);
-      }
+    const hit = fragments.get(svc);
+    const frag = hit && hit.node === nodeKey && sameSlices(hit.slices, svcSlices) ? hit.frag : new Fragment();
+    if (frag !== hit?.frag) {
+      serviceRules(frag, svc, svcSlices, node);
+      fragments.set(svc, { slices: svcSlices, node: nodeKey, frag });
     }
+    for (const c of frag.chains) allChains.add(c);
+    totalPorts += frag.servicePorts;
+    totalEndpoints += frag.endpoints;
+    filterParts.push(frag.filter);
+    natRuleParts.push(writeChains ? frag.natAll : frag.natTop);
+    if (writeChains) natDeclParts.push(frag.natDecls);
   }
 
   // NodePorts last in KUBE-SERVICES (kube-proxy's NOTE): only destinations that are this node.
@@ -401,19 +352,159 @@ export function buildRules(
   }
 
   // Chains that existed and are no longer wanted: flushed (declared) and deleted.
-  const stale = [...(opts.previousChains ?? [])].filter((c) => isPerServiceChain(c) && !chains.has(c)).sort();
+  const stale = [...(opts.previousChains ?? [])].filter((c) => isPerServiceChain(c) && !allChains.has(c)).sort();
   for (const c of stale) {
     nat.chain(c);
-    nat.deletes.push(`-X ${c}`);
+    nat.deletes.push(`-X ${c}\n`);
   }
-  return { text: filter.text('filter') + nat.text('nat'), chains, skipped, servicePorts, endpoints: endpointCount };
+  // One join of every part: filter, then nat (declarations, then rules, then deletions).
+  const text = [
+    '*filter\n', ...filter.chains, ...filter.rules.slice(0, fixedFilterRules), ...filterParts, ...filter.rules.slice(fixedFilterRules), 'COMMIT\n',
+    '*nat\n', ...nat.chains.slice(0, topChains.nat.length), ...natDeclParts, ...nat.chains.slice(topChains.nat.length),
+    ...nat.rules.slice(0, fixedNatRules), ...natRuleParts, ...nat.rules.slice(fixedNatRules), ...nat.deletes, 'COMMIT\n',
+  ].join('');
+  return { text, chains: allChains, skipped, servicePorts: totalPorts, endpoints: totalEndpoints };
+}
+
+/**
+ * serviceRules writes the rules of one Service into frag: its lines in KUBE-SERVICES,
+ * KUBE-NODEPORTS and the filter chains, and its per-Service chains.
+ */
+function serviceRules(frag: Fragment, svc: Service, svcSlices: readonly EndpointSlice[], node: NodeState): void {
+  const ns = svc.metadata?.namespace ?? '';
+  const name = svc.metadata?.name ?? '';
+  const clusterIP = svc.spec.clusterIP!;
+  const nat = frag;
+  const filter = new FilterLines(frag);
+  const chains = { add: (c: string) => frag.chains.push(c) };
+  const externalIPs = (svc.spec.externalIPs ?? []).filter(isIPv4);
+  const lbIPs = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter(isIPv4);
+  const extLocal = svc.spec.externalTrafficPolicy === 'Local' && (svc.spec.type === 'NodePort' || svc.spec.type === 'LoadBalancer');
+  const intLocal = svc.spec.internalTrafficPolicy === 'Local';
+  const affinity = svc.spec.sessionAffinity === 'ClientIP' ? (svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0;
+  // loadBalancerSourceRanges: load-balancer traffic goes through a KUBE-FW chain that lets only
+  // those sources on to KUBE-EXT; the rest is left un-DNATed and dropped in KUBE-PROXY-FIREWALL.
+  const sourceRanges = (svc.spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter((r) => isIPv4(r.split('/')[0]));
+  const usesFW = lbIPs.length > 0 && sourceRanges.length > 0;
+
+  for (const port of svc.spec.ports ?? []) {
+    frag.servicePorts++;
+    const protocol = port.protocol ?? 'TCP';
+    const spn = servicePortName(ns, name, port.name);
+    const pm = protoMatch(protocol);
+    const all = endpointsFor(svcSlices, port, protocol, node.nodeName);
+    const cluster = usable(all);
+    const local = usable(all.filter((e) => e.local));
+    const internal = intLocal ? local : cluster;
+    const external = extLocal ? local : cluster;
+    // Every endpoint chain the Service port may jump to (cluster ∪ local).
+    const used = new Map<string, EndpointInfo>();
+    for (const e of cluster) used.set(endpointString(e), e);
+    for (const e of local) used.set(endpointString(e), e);
+    frag.endpoints += used.size;
+    // Each endpoint's chain name, hashed once.
+    const sepOf = new Map<EndpointInfo, string>();
+    for (const [s, e] of used) sepOf.set(e, sepChain(spn, protocol, s));
+
+    const svcName = svcChain(spn, protocol);
+    const fwName = fwChain(spn, protocol);
+    const svlName = svlChain(spn, protocol);
+    const extName = extChain(spn, protocol);
+    const needsSVL = intLocal || extLocal;
+    const hasExternalAccess = port.nodePort !== undefined && port.nodePort > 0 || externalIPs.length > 0 || lbIPs.length > 0;
+    const internalChain = intLocal ? svlName : svcName;
+    // The EXT chain exists when external traffic has somewhere to go: any usable endpoint for
+    // Cluster, and for Local any cluster endpoint too (pods and the node itself still use KUBE-SVC).
+    const hasEXT = hasExternalAccess && (extLocal ? cluster.length > 0 : external.length > 0);
+
+    // ClusterIP.
+    if (internal.length > 0) {
+      nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} cluster IP`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} -j ${internalChain}`);
+    } else {
+      filter.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} has no endpoints`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} -j REJECT`);
+    }
+    // External IPs and load-balancer IPs.
+    const extDests: [string, string][] = [...externalIPs.map((ip) => [ip, 'external IP'] as [string, string]), ...lbIPs.map((ip) => [ip, 'loadbalancer IP'] as [string, string])];
+    for (const [ip, what] of extDests) {
+      const lb = what === 'loadbalancer IP';
+      if (hasEXT) nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} ${what}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${lb && usesFW ? fwName : extName}`);
+      if (lb && usesFW) filter.add(`-A KUBE-PROXY-FIREWALL -m comment --comment ${comment(`${spn} traffic not accepted by ${fwName}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j DROP`);
+      if (external.length === 0) {
+        const text = cluster.length > 0 ? 'has no local endpoints' : 'has no endpoints';
+        filter.add(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
+      }
+    }
+    // The health check node port (LoadBalancer + externalTrafficPolicy Local) is let in whatever the endpoints.
+    if (svc.spec.healthCheckNodePort && extLocal) {
+      filter.add(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn} health check node port`)} -m tcp -p tcp --dport ${svc.spec.healthCheckNodePort} -j ACCEPT`);
+    }
+    // NodePort.
+    if (port.nodePort) {
+      if (hasEXT) nat.add(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn}`)} ${pm} --dport ${port.nodePort} -j ${extName}`);
+      if (external.length === 0) {
+        const text = cluster.length > 0 ? 'has no local endpoints' : 'has no endpoints';
+        filter.add(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} -m addrtype --dst-type LOCAL ${pm} --dport ${port.nodePort} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
+      }
+    }
+
+    // Per-Service chains: declared (and so rewritten) only in a full sync or when the Service changed.
+    if (cluster.length > 0) chains.add(svcName);
+    if (needsSVL && local.length > 0) chains.add(svlName);
+    if (hasEXT) chains.add(extName);
+    if (hasEXT && usesFW) chains.add(fwName);
+    for (const sep of sepOf.values()) chains.add(sep);
+
+    if (cluster.length > 0) {
+      nat.chain(svcName);
+      if (node.clusterCIDR && !intLocal) {
+        nat.add(`-A ${svcName} -m comment --comment ${comment(`${spn} cluster IP`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} ! -s ${node.clusterCIDR} -j KUBE-MARK-MASQ`);
+      }
+      writeBalancing(nat, svcName, spn, cluster, sepOf, affinity);
+    }
+    if (needsSVL && local.length > 0) {
+      nat.chain(svlName);
+      writeBalancing(nat, svlName, spn, local, sepOf, affinity);
+    }
+    if (hasEXT) {
+      nat.chain(extName);
+      if (!extLocal) {
+        nat.add(`-A ${extName} -m comment --comment ${comment(`masquerade traffic for ${spn} external destinations`)} -j KUBE-MARK-MASQ`);
+        nat.add(`-A ${extName} -j ${svcName}`);
+      } else {
+        // Local: pods and the node itself may use any endpoint; others keep their source and
+        // reach only this node's endpoints.
+        if (node.clusterCIDR) nat.add(`-A ${extName} -m comment --comment ${comment(`pod traffic for ${spn} external destinations`)} -s ${node.clusterCIDR} -j ${svcName}`);
+        nat.add(`-A ${extName} -m comment --comment ${comment(`masquerade LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
+        nat.add(`-A ${extName} -m comment --comment ${comment(`route LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j ${svcName}`);
+        if (local.length > 0) nat.add(`-A ${extName} -j ${svlName}`);
+      }
+    }
+    if (hasEXT && usesFW) {
+      nat.chain(fwName);
+      const fw = `-A ${fwName} -m comment --comment ${comment(`${spn} loadbalancer IP`)}`;
+      for (const cidr of sourceRanges) nat.add(`${fw} -s ${cidr} -j ${extName}`);
+      // A VIP held on this node loops a request from the node back with the VIP as source: let
+      // it through when the node itself is inside a range.
+      if (node.nodeIPs.some((ip) => sourceRanges.some((c) => cidrContains(c, ip)))) {
+        for (const ip of lbIPs) nat.add(`${fw} -s ${ip}/32 -j ${extName}`);
+      }
+      nat.add(`-A ${fwName} -m comment --comment ${comment(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`)}`);
+    }
+    for (const [e, sep] of sepOf) {
+      nat.chain(sep);
+      // Hairpin: a pod reaching itself through its Service is masqueraded so the reply returns.
+      nat.add(`-A ${sep} -m comment --comment ${comment(spn)} -s ${e.ip}/32 -j KUBE-MARK-MASQ`);
+      const recent = affinity ? ` -m recent --name ${sep} --set` : '';
+      nat.add(`-A ${sep} -m comment --comment ${comment(spn)}${recent} ${pm} -j DNAT --to-destination ${endpointString(e)}`);
+    }
+  }
 }
 
 /**
  * writeBalancing writes a KUBE-SVC/SVL chain's body: with ClientIP affinity one `recent` check
  * per endpoint first, then the statistic rules that pick endpoint i with 1/(n-i).
  */
-function writeBalancing(nat: TableWriter, chain: string, spn: string, eps: readonly EndpointInfo[], sepOf: ReadonlyMap<EndpointInfo, string>, affinity: number): void {
+function writeBalancing(nat: Fragment, chain: string, spn: string, eps: readonly EndpointInfo[], sepOf: ReadonlyMap<EndpointInfo, string>, affinity: number): void {
   if (affinity) {
     for (const e of eps) {
       const sep = sepOf.get(e)!;

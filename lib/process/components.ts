@@ -37,6 +37,8 @@ export interface ClusterConfig {
   simPort: number;
   /** proxyPort serves skiff-proxy's /healthz and /metrics (kube-proxy's 10256). */
   proxyPort?: number;
+  /** proxyMode is skiff-proxy's --proxy-mode (default iptables). */
+  proxyMode?: 'iptables' | 'nftables';
   /** simulatedNodes is how many Nodes (sim-0 …) the node simulator creates and runs. */
   simulatedNodes: number;
   /** simArgs are more node simulator flags (`--node-cpu=16`, …) that `skiff sim` records. */
@@ -449,7 +451,7 @@ export const proxy: Component = {
     entry: 'proxy/main.js',
     identity: { commonName: 'system:kube-proxy', organizations: [] },
     port: (c) => c.proxyPort ?? 10256,
-    args: ({ config }) => [`--cluster-cidr=${config.clusterCIDR}`, `--hostname-override=${nodeName(config)}`],
+    args: ({ config }) => [`--cluster-cidr=${config.clusterCIDR}`, `--hostname-override=${nodeName(config)}`, ...(config.proxyMode ? [`--proxy-mode=${config.proxyMode}`] : [])],
   }),
   // Its rules outlive it by design (traffic keeps flowing through a restart); a stopped cluster takes them out.
   afterStop: async () => {
