@@ -39,6 +39,8 @@ export interface APIServerOptions {
   /** port to serve HTTPS on; 0 lets the kernel pick one (see RunningAPIServer.port). */
   port: number;
   advertiseAddress: string;
+  /** endpointPort is the port the `kubernetes` Endpoints publish (default: port): a load balancer's, in front of several apiservers. */
+  endpointPort?: number;
   /** tls holds PEM text: the serving certificate, its key, and the CA of client certificates. */
   tls: { cert: Buffer; key: Buffer; ca: Buffer };
   /** tokenAuthFile is a CSV of bearer tokens (token,user,uid,"groups"), or undefined for none. */
@@ -107,7 +109,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const registry = new APIRegistry(storage, cache);
   const allocator = new ServiceAllocator(storage, cidr, { min: opts.nodePortRange.min, max: opts.nodePortRange.max });
   for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : admissionHooksFor(def, registry));
-  await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.port, log, signal: lifetime.signal });
+  await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.endpointPort ?? opts.port, log, signal: lifetime.signal });
   // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
   const crdController = new CRDController(registry, { log });
   await crdController.start();

@@ -3,6 +3,7 @@
 
 import { downCommand } from './down.js';
 import { imageCommandSpec } from './image.js';
+import { lbCommand } from './lb.js';
 import { logsCommand } from './logs.js';
 import { UsageError, type CommandSpec } from './options.js';
 import { simCommand } from './sim.js';
@@ -11,7 +12,7 @@ import { superviseCommand } from './supervise.js';
 import { upCommand } from './up.js';
 
 /** commands are the subcommands, in the order help lists them. */
-const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, superviseCommand];
+const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, superviseCommand, lbCommand];
 
 function mainUsage(): string {
   const listed = commands.filter((c) => !c.hidden);
