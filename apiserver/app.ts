@@ -11,6 +11,10 @@ import { Histogram, newMetricsRegistry, type Registry } from '../lib/metrics.js'
 import { admissionHooksFor } from './admission/index.js';
 import { Authenticator } from './auth/authn.js';
 import { AuthenticatedAuthorizer } from './auth/authz.js';
+import { BootstrapTokenAuthenticator } from './auth/bootstrap.js';
+import { secrets } from '../lib/api/core/secret.js';
+import type { TokenSecret } from '../lib/bootstraptoken.js';
+import { objectKey } from './registry/keys.js';
 import { bootstrap } from './bootstrap.js';
 import { CRDController } from './crd/controller.js';
 import { OpenAPIV2Service } from './openapi/v2.js';
@@ -117,7 +121,10 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const openapi = newOpenAPIProvider(registry);
   const server = createAPIServer({
     registry,
-    authenticator: new Authenticator(opts.tokenAuthFile),
+    authenticator: new Authenticator(
+      opts.tokenAuthFile,
+      new BootstrapTokenAuthenticator((ns, name) => cache.get(objectKey(secrets, ns, name)) as TokenSecret | undefined, log),
+    ),
     authorizer: new AuthenticatedAuthorizer(),
     log,
     metrics,
