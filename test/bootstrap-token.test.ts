@@ -80,6 +80,13 @@ describe('bootstrap tokens', () => {
     assert.equal(me.user!.username, `system:bootstrap:${t.id}`);
     assert.deepEqual([...me.user!.groups].sort(), ['system:authenticated', 'system:bootstrappers', 'system:bootstrappers:kubeadm:default-node-token']);
 
+    // A bootstrap token may do what kubeadm lets system:bootstrappers do, no more.
+    const secrets = await cluster.request('/api/v1/namespaces/kube-system/secrets', { auth: 'none', headers: { Authorization: `Bearer ${t.token}` } });
+    assert.equal(secrets.status, 403, secrets.body);
+    assert.match(secrets.body, new RegExp(`User \\\\"system:bootstrap:${t.id}\\\\" cannot list resource \\\\"secrets\\\\"`));
+    const nodes = await cluster.request('/api/v1/nodes/none', { auth: 'none', headers: { Authorization: `Bearer ${t.token}` } });
+    assert.equal(nodes.status, 404, 'get nodes is allowed (kubeadm:get-nodes)');
+
     const list = await skiff(['token', 'list']);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, new RegExp(`^${t.token.replace('.', '\\.')}\\s+1h\\s.*authentication,signing\\s+e2e\\s+system:bootstrappers:kubeadm:default-node-token$`, 'm'));

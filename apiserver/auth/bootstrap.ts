@@ -85,3 +85,27 @@ export function anonymousClusterInfoReader(req: IncomingMessage, method: string,
 export function allowsAnonymousClusterInfo(a: { user: UserInfo; verb: string; resource?: string; namespace?: string; name?: string }): boolean {
   return a.user.name === anonymousUser && a.verb === 'get' && a.resource === 'configmaps' && a.namespace === clusterInfoNamespace && a.name === clusterInfoName;
 }
+
+/**
+ * bootstrapperGrants are what a bootstrap token may do, the roles kubeadm binds to
+ * system:bootstrappers: system:node-bootstrapper (CertificateSigningRequests: create, get, list,
+ * watch), kubeadm:get-nodes (get nodes), system:basic-user (self reviews), and reading cluster-info.
+ */
+const bootstrapperGrants: { group: string; resource: string; verbs: string[] }[] = [
+  { group: 'certificates.k8s.io', resource: 'certificatesigningrequests', verbs: ['create', 'get', 'list', 'watch'] },
+  { group: '', resource: 'nodes', verbs: ['get'] },
+  { group: 'authentication.k8s.io', resource: 'selfsubjectreviews', verbs: ['create'] },
+  { group: 'authorization.k8s.io', resource: 'selfsubjectaccessreviews', verbs: ['create'] },
+  { group: 'authorization.k8s.io', resource: 'selfsubjectrulesreviews', verbs: ['create'] },
+];
+
+/**
+ * bootstrapperDecision confines a bootstrap token's user to bootstrapperGrants: undefined for any
+ * other user (other rules decide), else allowed or not. Without it a token holder would have what
+ * every authenticated user has until RBAC lands, which is everything.
+ */
+export function bootstrapperDecision(a: { user: UserInfo; verb: string; group?: string; resource?: string; subresource?: string; namespace?: string; name?: string }): boolean | undefined {
+  if (!a.user.groups.includes(bootstrapDefaultGroup) || a.user.groups.includes('system:masters')) return undefined;
+  if (a.verb === 'get' && a.resource === 'configmaps' && a.namespace === clusterInfoNamespace && a.name === clusterInfoName) return true;
+  return bootstrapperGrants.some((g) => g.group === (a.group ?? '') && g.resource === a.resource && !a.subresource && g.verbs.includes(a.verb));
+}
