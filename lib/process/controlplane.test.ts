@@ -24,12 +24,17 @@ describe('control plane members', () => {
 
   it('form one static etcd cluster over peer TLS', () => {
     const args = etcdMemberArgs(contextFor(config), 2);
-    const flag = (name: string) => args[args.indexOf(name) + 1];
+    const flag = (name: string) => {
+      const given = args.filter((a) => a === name || a.startsWith(`${name}=`));
+      assert.equal(given.length, 1, `${name} given once: ${args.join(' ')}`);
+      return given[0]!.includes('=') ? given[0]!.slice(name.length + 1) : args[args.indexOf(name) + 1];
+    };
     assert.equal(flag('--name'), 'etcd-2');
     assert.equal(flag('--data-dir'), '/h/etcd-2');
     assert.equal(flag('--initial-cluster'), 'etcd-1=https://127.0.0.1:2380,etcd-2=https://127.0.0.1:2390,etcd-3=https://127.0.0.1:2400');
     assert.equal(flag('--listen-peer-urls'), 'https://127.0.0.1:2390');
     assert.equal(flag('--peer-trusted-ca-file'), '/h/pki/etcd-peer/ca.crt');
-    assert.ok(args.includes('--peer-client-cert-auth'));
+    assert.equal(flag('--peer-client-cert-auth'), 'true');
+    assert.equal(flag('--listen-client-urls'), 'http://127.0.0.1:2389', "the single etcd's client settings, on the member's port");
   });
 });

@@ -21,6 +21,8 @@ import {
   apiserver,
   apiserverURL,
   controllerManager,
+  etcd,
+  etcdEndpoint,
   nodeEntry,
   scheduler,
   type ClusterConfig,
@@ -77,7 +79,7 @@ export function etcdMemberDataDir(ctx: ComponentContext, n: number): string {
 
 /** etcdMemberEndpoints are the client URLs of every etcd member, the apiservers' --etcd-servers. */
 export function etcdMemberEndpoints(config: ClusterConfig): string[] {
-  return Array.from({ length: memberCount(config) }, (_, i) => `http://127.0.0.1:${memberPorts(config, i + 1).etcdClientPort}`);
+  return Array.from({ length: memberCount(config) }, (_, i) => etcdEndpoint({ ...config, etcdClientPort: memberPorts(config, i + 1).etcdClientPort }));
 }
 
 /** memberContext is ctx as member n sees it: its own ports in place of the cluster's. */
@@ -95,35 +97,50 @@ function etcdPeerDir(ctx: ComponentContext): string {
 }
 
 /**
- * etcdMemberArgs are member n's etcd flags: a static initial cluster of every member (ignored by
- * etcd once the data dir holds a member, so a restarted member rejoins with its own data), peer
- * URLs over mutual TLS, clients on plain loopback HTTP as the single etcd has them.
+ * etcdMemberArgs are member n's etcd flags: the single etcd's (lib/process/components.ts, so its
+ * client-side settings, TLS included, carry over) with the member's name, data dir and URLs, a
+ * static initial cluster of every member (ignored by etcd once the data dir holds a member, so a
+ * restarted member rejoins with its own data), and peer URLs over mutual TLS.
  */
 export function etcdMemberArgs(ctx: ComponentContext, n: number): string[] {
   const { config } = ctx;
+  const member = memberContext(ctx, n);
   const peerURL = (m: number) => `https://127.0.0.1:${memberPorts(config, m).etcdPeerPort}`;
-  const client = `http://127.0.0.1:${memberPorts(config, n).etcdClientPort}`;
   const initialCluster = Array.from({ length: memberCount(config) }, (_, i) => `${etcdMemberName(i + 1)}=${peerURL(i + 1)}`).join(',');
   const peer = etcdPeerDir(ctx);
-  return [
-    '--name', etcdMemberName(n),
-    '--data-dir', etcdMemberDataDir(ctx, n),
-    '--listen-client-urls', client,
-    '--advertise-client-urls', client,
-    '--listen-peer-urls', peerURL(n),
-    '--initial-advertise-peer-urls', peerURL(n),
-    '--initial-cluster', initialCluster,
-    '--initial-cluster-state', 'new',
-    '--listen-metrics-urls', `http://127.0.0.1:${memberPorts(config, n).etcdMetricsPort}`,
+  let args = etcd.command(member).args;
+  const set: [string, string][] = [
+    ['--name', etcdMemberName(n)],
+    ['--data-dir', etcdMemberDataDir(ctx, n)],
+    ['--listen-peer-urls', peerURL(n)],
+    ['--initial-advertise-peer-urls', peerURL(n)],
+    ['--initial-cluster', initialCluster],
+    ['--initial-cluster-state', 'new'],
     // A token of the home's own: members of another cluster on this machine can never join ours.
-    '--initial-cluster-token', `skiff-${Buffer.from(ctx.paths.home).toString('base64url').slice(-24)}`,
-    '--peer-cert-file', join(peer, 'peer.crt'),
-    '--peer-key-file', join(peer, 'peer.key'),
-    '--peer-trusted-ca-file', join(peer, 'ca.crt'),
-    '--peer-client-cert-auth',
-    '--logger', 'zap',
-    '--log-outputs', 'stderr',
+    ['--initial-cluster-token', `skiff-${Buffer.from(ctx.paths.home).toString('base64url').slice(-24)}`],
+    ['--listen-metrics-urls', `http://127.0.0.1:${memberPorts(config, n).etcdMetricsPort}`],
+    ['--peer-cert-file', join(peer, 'peer.crt')],
+    ['--peer-key-file', join(peer, 'peer.key')],
+    ['--peer-trusted-ca-file', join(peer, 'ca.crt')],
+    ['--peer-client-cert-auth', 'true'],
   ];
+  for (const [flag, value] of set) args = withFlag(args, flag, value);
+  return args;
+}
+
+/** withFlag sets a flag in args, given as `--flag value` or `--flag=value`, replacing any value it had. */
+function withFlag(args: readonly string[], flag: string, value: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === flag) {
+      // `--flag value` (a boolean flag may stand alone: its next word is another flag).
+      if (args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) i++;
+      continue;
+    }
+    if (args[i]!.startsWith(`${flag}=`)) continue;
+    out.push(args[i]!);
+  }
+  return [...out, `${flag}=${value}`];
 }
 
 const etcdMembers = new Map<number, Component>();
