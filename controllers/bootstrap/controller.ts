@@ -47,7 +47,7 @@ export const startTokenCleanerController: ControllerStarter = (ctx) => {
     setup: (c) => {
       for (const ev of ['add', 'update'] as const) {
         secretInformer.on(ev, (s) => {
-          if (s.metadata.namespace === bootstrapTokenNamespace && s.type === bootstrapTokenSecretType) c.enqueue(s as never);
+          if (s.metadata.namespace === bootstrapTokenNamespace && s.type === bootstrapTokenSecretType) c.enqueue(s);
         });
       }
     },
