@@ -11,6 +11,10 @@ import { Histogram, newMetricsRegistry, type Registry } from '../lib/metrics.js'
 import { admissionHooksFor } from './admission/index.js';
 import { Authenticator } from './auth/authn.js';
 import { AuthenticatedAuthorizer } from './auth/authz.js';
+import { BootstrapTokenAuthenticator } from './auth/bootstrap.js';
+import { secrets } from '../lib/api/core/secret.js';
+import type { TokenSecret } from '../lib/bootstraptoken.js';
+import { objectKey } from './registry/keys.js';
 import { bootstrap } from './bootstrap.js';
 import { CRDController } from './crd/controller.js';
 import { OpenAPIV2Service } from './openapi/v2.js';
@@ -39,6 +43,8 @@ export interface APIServerOptions {
   /** port to serve HTTPS on; 0 lets the kernel pick one (see RunningAPIServer.port). */
   port: number;
   advertiseAddress: string;
+  /** endpointPort is the port the `kubernetes` Endpoints publish (default: port): a load balancer's, in front of several apiservers. */
+  endpointPort?: number;
   /** tls holds PEM text: the serving certificate, its key, and the CA of client certificates. */
   tls: { cert: Buffer; key: Buffer; ca: Buffer };
   /** tokenAuthFile is a CSV of bearer tokens (token,user,uid,"groups"), or undefined for none. */
@@ -107,7 +113,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const registry = new APIRegistry(storage, cache);
   const allocator = new ServiceAllocator(storage, cidr, { min: opts.nodePortRange.min, max: opts.nodePortRange.max });
   for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : admissionHooksFor(def, registry));
-  await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.port, log, signal: lifetime.signal });
+  await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.endpointPort ?? opts.port, log, signal: lifetime.signal });
   // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
   const crdController = new CRDController(registry, { log });
   await crdController.start();
@@ -115,7 +121,10 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const openapi = newOpenAPIProvider(registry);
   const server = createAPIServer({
     registry,
-    authenticator: new Authenticator(opts.tokenAuthFile),
+    authenticator: new Authenticator(
+      opts.tokenAuthFile,
+      new BootstrapTokenAuthenticator((ns, name) => cache.get(objectKey(secrets, ns, name)) as TokenSecret | undefined, log),
+    ),
     authorizer: new AuthenticatedAuthorizer(),
     log,
     metrics,

@@ -14,6 +14,7 @@ import type { Logger } from '../lib/log.js';
 import { forbidden, internalError, notFoundPath, StatusError, StatusReason, unauthorized } from '../lib/machinery/status.js';
 import type { Authenticator, UserInfo } from './auth/authn.js';
 import { forbiddenMessage, type Authorizer } from './auth/authz.js';
+import { anonymousClusterInfoReader } from './auth/bootstrap.js';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { ResourceHandler, type FieldValidator } from './endpoints/resources.js';
 import { markPretty, writeJSON, writeStatus } from './endpoints/response.js';
@@ -228,7 +229,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     const path = parseRequestPath(req.url ?? '/');
     if (await servePublic(method, path, res)) return;
 
-    const user = opts.authenticator.authenticate(req);
+    const user = opts.authenticator.authenticate(req) ?? anonymousClusterInfoReader(req, method, path.pathname);
     if (!user) throw unauthorized();
     const info = parseRequestInfo(method, path);
     if (info.isResourceRequest) observe(info, res, user, started);

@@ -3,15 +3,18 @@
 
 import { downCommand } from './down.js';
 import { imageCommandSpec } from './image.js';
+import { joinCommand } from './join.js';
+import { lbCommand } from './lb.js';
 import { logsCommand } from './logs.js';
 import { UsageError, type CommandSpec } from './options.js';
 import { simCommand } from './sim.js';
 import { statusCommand } from './status.js';
 import { superviseCommand } from './supervise.js';
+import { tokenCommand } from './token.js';
 import { upCommand } from './up.js';
 
 /** commands are the subcommands, in the order help lists them. */
-const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, superviseCommand];
+const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, tokenCommand, joinCommand, superviseCommand, lbCommand];
 
 function mainUsage(): string {
   const listed = commands.filter((c) => !c.hidden);

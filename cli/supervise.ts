@@ -4,6 +4,7 @@
 import { newLogger } from '../lib/log.js';
 import { contextFor, loadConfig } from '../lib/process/cluster.js';
 import { components } from '../lib/process/components.js';
+import { controlPlaneComponents } from '../lib/process/controlplane.js';
 import { serveSupervisor } from '../lib/process/daemon.js';
 import { homeFlag, parseFlags, resolveHome, type CommandSpec } from './options.js';
 
@@ -32,7 +33,7 @@ async function supervise(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${home} is not a skiff home (no cluster.json); run skiff up\n`);
     return 1;
   }
-  await serveSupervisor(contextFor(config), components, newLogger('supervisor', config.verbosity));
+  await serveSupervisor(contextFor(config), [...components, ...controlPlaneComponents(config)], newLogger('supervisor', config.verbosity));
   // The children's handles would keep the process alive; they run on without it.
   process.exit(0);
 }

@@ -8,7 +8,10 @@ import { validateNonSpecialIP } from '../lib/api/core/validation.js';
 import { hostAddresses } from '../lib/pki.js';
 import { logFile } from '../lib/process/cluster.js';
 import { ensureSupervisor, supervisorLauncher, supervisorName } from '../lib/process/daemon.js';
-import { clusterComponents, components, type ClusterConfig } from '../lib/process/components.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { clusterComponents, clusterPaths, components, type ClusterConfig } from '../lib/process/components.js';
+import { controlPlaneComponents, maxControlPlaneMembers, memberCount } from '../lib/process/controlplane.js';
 import { contextFor, defaultConfig, loadConfig, prepareCluster, startComponents } from '../lib/process/cluster.js';
 import { homeFlag, intFlag, parseFlags, resolveHome, UsageError, type CommandSpec } from './options.js';
 
@@ -31,6 +34,9 @@ Flags:
       --cluster-cidr CIDR      pod network Nodes' podCIDRs are cut from (default 10.244.0.0/16)
       --service-cidr CIDR      range ClusterIPs are allocated from (default 10.96.0.0/12)
       --proxy-mode MODE        skiff-proxy's mode: iptables (default) or nftables
+      --control-plane N        run N control-plane members (etcd, apiserver, controller
+                               manager, scheduler each) behind one load balancer on the
+                               apiserver port (default 1; at most 7; see README)
       --real-node BOOL         run a containerd and a kubelet here: one real Node that runs
                                pods (default true; needs root and scripts/setup.sh's packages)
   -v, --v N                    log verbosity of the components (default 0)
@@ -53,6 +59,7 @@ const options = {
   'service-cidr': { type: 'string' },
   'real-node': { type: 'string' },
   'proxy-mode': { type: 'string' },
+  'control-plane': { type: 'string' },
   v: { type: 'string', short: 'v' },
   only: { type: 'string' },
 } as const;
@@ -81,11 +88,14 @@ export function upConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     serviceCIDR: values['service-cidr'] ?? base.serviceCIDR,
     realNode: boolFlag('--real-node', values['real-node']) ?? base.realNode,
     proxyMode: proxyModeFlag(values['proxy-mode']) ?? base.proxyMode,
+    controlPlaneMembers: intFlag('--control-plane', values['control-plane'], 1, maxControlPlaneMembers) ?? base.controlPlaneMembers,
   };
+  checkMemberChange(base, config);
   const only = values.only !== undefined ? splitList(values.only) : undefined;
   for (const name of only ?? []) {
-    if (!components.some((c) => c.name === name)) {
-      throw new UsageError(`unknown component "${name}" in --only (known: ${components.map((c) => c.name).join(', ')})`);
+    const known = [...components, ...controlPlaneComponents(config)];
+    if (!known.some((c) => c.name === name)) {
+      throw new UsageError(`unknown component "${name}" in --only (known: ${known.map((c) => c.name).join(', ')})`);
     }
   }
   return { config, only, help: values.help === true };
@@ -94,6 +104,25 @@ export function upConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): 
 function proxyModeFlag(v: string | undefined): 'iptables' | 'nftables' | undefined {
   if (v === undefined || v === 'iptables' || v === 'nftables') return v;
   throw new UsageError(`invalid value "${v}" for --proxy-mode: want iptables or nftables`);
+}
+
+/**
+ * checkMemberChange refuses to change the number of control-plane members of a home whose etcd
+ * already holds data: members join a static initial cluster once, and a different count would
+ * leave the data behind (or split it). The way there is skiff down, then removing the home.
+ */
+function checkMemberChange(base: ClusterConfig, config: ClusterConfig): void {
+  const before = memberCount(base);
+  const after = memberCount(config);
+  if (before === after) return;
+  const paths = clusterPaths(config.home);
+  const data = before === 1 ? paths.etcdDataDir : join(config.home, 'etcd-1');
+  if (existsSync(join(data, 'member'))) {
+    throw new UsageError(
+      `${config.home} already holds a control plane of ${before} member(s) (${data}); ` +
+        `it cannot become ${after}: stop it with skiff down and use a new --home (or remove this one)`,
+    );
+  }
 }
 
 function boolFlag(name: string, v: string | undefined): boolean | undefined {

@@ -10,6 +10,7 @@ import type { ComponentSpec } from '../lib/process/component.js';
 import { promQueueMetrics } from '../lib/workqueue/metrics.js';
 import { parseDuration } from '../lib/machinery/duration.js';
 import { type ControllerContext, type ControllerStarter, managedRunController, newRecorderFactory } from './context.js';
+import { startBootstrapSignerController, startTokenCleanerController } from './bootstrap/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
@@ -35,6 +36,8 @@ const starters: Record<string, ControllerStarter> = {
   nodelifecycle: startNodeLifecycleController,
   podgc: startPodGCController,
   serviceaccount: startServiceAccountController,
+  bootstrapsigner: startBootstrapSignerController,
+  tokencleaner: startTokenCleanerController,
 };
 
 /** controllerNames are the controllers --controllers knows, by kube-controller-manager's names. */

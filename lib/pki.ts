@@ -142,6 +142,21 @@ export async function ensureClientCert(dir: string, opts: ClientCertOptions): Pr
   });
 }
 
+/**
+ * ensurePeerCert issues `<name>.crt`/`<name>.key` for both ends of a mutual-TLS link (etcd's peer
+ * certificate: it serves peers and dials them with the same file), so it carries both serverAuth
+ * and clientAuth. Kept on the same terms as ensureServingCert.
+ */
+export async function ensurePeerCert(dir: string, opts: ServingCertOptions): Promise<CertFiles> {
+  const hosts = dedupe(opts.hosts);
+  return ensureLeaf(dir, opts.name, {
+    subject: [{ CN: [opts.commonName ?? opts.name] }],
+    usage: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+    sans: hosts.map((h) => ({ type: isIP(h) ? ('ip' as const) : ('dns' as const), value: h })),
+    fits: (cert) => hosts.every((h) => (isIP(h) ? cert.checkIP(h) !== undefined : cert.checkHost(h, { wildcards: false }) !== undefined)),
+  });
+}
+
 /** subjectIdentity reads CN and the O values out of Node's multi-line subject rendering. */
 export function subjectIdentity(subject: string): { commonName?: string; organizations: string[] } {
   const out: { commonName?: string; organizations: string[] } = { organizations: [] };
@@ -158,7 +173,7 @@ export function subjectIdentity(subject: string): { commonName?: string; organiz
 
 interface LeafSpec {
   subject: x509.JsonName;
-  usage: x509.ExtendedKeyUsage;
+  usage: x509.ExtendedKeyUsage | x509.ExtendedKeyUsage[];
   sans: x509.JsonGeneralNames;
   fits: (cert: NodeX509Certificate) => boolean;
 }
@@ -201,7 +216,7 @@ async function ensureLeafNow(dir: string, name: string, spec: LeafSpec): Promise
     new x509.BasicConstraintsExtension(false, undefined, true),
     // ECDSA keys sign the handshake and never encipher keys: digitalSignature is the only usage.
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([spec.usage], false),
+    new x509.ExtendedKeyUsageExtension(Array.isArray(spec.usage) ? spec.usage : [spec.usage], false),
     await x509.AuthorityKeyIdentifierExtension.create(caX509.publicKey),
   ];
   if (spec.sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(spec.sans, false));

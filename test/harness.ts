@@ -30,7 +30,7 @@ import {
   apiserver,
   apiserverURL,
   clusterComponents,
-  components,
+  componentNamed,
   etcd,
   etcdEndpoint,
   nodeLayout,
@@ -133,6 +133,12 @@ export interface StartClusterOptions {
   /** clusterCIDR and serviceCIDR default to a random /20 of 10.240.0.0/14 and a random /24 of 10.112.0.0/14 for a real node. */
   clusterCIDR?: string;
   serviceCIDR?: string;
+  /**
+   * controlPlane runs that many control-plane members (etcd, apiserver, controller manager and
+   * scheduler each, lib/process/controlplane.ts) on free ports, behind the load balancer that
+   * Cluster.server then names. Components are named etcd-1, apiserver-1, … and apiserver-lb.
+   */
+  controlPlane?: number;
 }
 
 // Everything started here, for the exit handler. Entries leave as they are stopped.
@@ -365,7 +371,7 @@ async function startProcesses(config: ClusterConfig, selected: readonly Componen
 
 async function stopAll(started: ProcessState[], home: string, keepHome: boolean, config?: ClusterConfig): Promise<void> {
   for (const p of [...started].reverse()) {
-    if (config) await stopComponentProcess(contextFor(config), components.find((c) => c.name === p.name), p, 5_000);
+    if (config) await stopComponentProcess(contextFor(config), componentNamed(p.name, config), p, 5_000);
     else await stopProcess(p, { graceMs: 5_000 });
     liveProcesses.delete(p);
   }
@@ -423,6 +429,15 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     extraArgs: opts.extraArgs,
     realNode: opts.realNode ?? false,
   };
+  if ((opts.controlPlane ?? 1) > 1) {
+    const n = opts.controlPlane!;
+    const ports = await freePorts(6 * n);
+    config.controlPlaneMembers = n;
+    config.controlPlanePorts = Array.from({ length: n }, (_, i) => {
+      const [etcdClientPort, etcdPeerPort, etcdMetricsPort, apiserverPort, controllerManagerPort, schedulerPort] = ports.slice(6 * i, 6 * i + 6) as number[];
+      return { etcdClientPort: etcdClientPort!, etcdPeerPort: etcdPeerPort!, etcdMetricsPort: etcdMetricsPort!, apiserverPort: apiserverPort!, controllerManagerPort: controllerManagerPort!, schedulerPort: schedulerPort! };
+    });
+  }
   if (config.realNode) {
     const ranges = reserveNodeRanges(home);
     config.clusterCIDR = opts.clusterCIDR ?? ranges.clusterCIDR;
@@ -473,7 +488,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     adminCert,
     adminKey,
     token,
-    etcdEndpoint: etcdEndpoint(config),
+    etcdEndpoint: config.controlPlanePorts ? `http://127.0.0.1:${config.controlPlanePorts[0]!.etcdClientPort}` : etcdEndpoint(config),
     config,
     env,
     kubectl: (args, kopts = {}) => run(kubectlBinary(), args, { ...kopts, env: { ...env, ...kopts.env } }),
@@ -502,7 +517,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     },
     pid: (name) => started.find((x) => x.name === name && isAlive(x))?.pid,
     restart: async (name) => {
-      const component = components.find((c) => c.name === name);
+      const component = componentNamed(name, config);
       if (!component) throw new Error(`no component ${name}`);
       for (const p of started.filter((x) => x.name === name)) {
         await stopProcess(p, { graceMs: 5_000 });

@@ -12,7 +12,7 @@ export interface UserInfo {
   uid?: string;
   groups: string[];
   /** how the user authenticated, for logs and SelfSubjectReview. */
-  via: 'x509' | 'token';
+  via: 'x509' | 'token' | 'anonymous';
 }
 
 interface TokenEntry {
@@ -69,7 +69,11 @@ const certUsers = new WeakMap<TLSSocket, UserInfo>();
 export class Authenticator {
   private tokens: TokenEntry[] = [];
 
-  constructor(tokenFile?: string) {
+  constructor(
+    tokenFile?: string,
+    /** bootstrapTokens authenticates `<id>.<secret>` bearer tokens the token file does not know (auth/bootstrap.ts). */
+    private readonly bootstrapTokens?: { authenticate(bearer: string): UserInfo | undefined },
+  ) {
     if (tokenFile) this.tokens = parseTokenFile(readFileSync(tokenFile, 'utf8'));
   }
 
@@ -99,6 +103,8 @@ export class Authenticator {
           return { ...t.user, groups: [...t.user.groups, 'system:authenticated'] };
         }
       }
+      const bootstrapUser = this.bootstrapTokens?.authenticate(auth.slice(7).trim());
+      if (bootstrapUser) return bootstrapUser;
     }
     return undefined;
   }

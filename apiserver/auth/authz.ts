@@ -3,6 +3,7 @@
 // `system:masters` stays the break-glass group.
 
 import type { UserInfo } from './authn.js';
+import { allowsAnonymousClusterInfo, bootstrapperDecision } from './bootstrap.js';
 import type { AuthorizationAttributes } from '../../lib/api/resource.js';
 
 /** Attributes are the shared authorization attributes, with the authenticated user in full. */
@@ -23,6 +24,9 @@ export interface Authorizer {
 export class AuthenticatedAuthorizer implements Authorizer {
   authorize(attrs: Attributes): Decision {
     if (attrs.user.groups.includes('system:masters')) return { allowed: true, reason: 'system:masters' };
+    if (allowsAnonymousClusterInfo(attrs)) return { allowed: true, reason: 'kubeadm:bootstrap-signer-clusterinfo' };
+    const bootstrapper = bootstrapperDecision(attrs);
+    if (bootstrapper !== undefined) return { allowed: bootstrapper, reason: 'system:bootstrappers' };
     return { allowed: attrs.user.groups.includes('system:authenticated'), reason: 'authenticated' };
   }
 }

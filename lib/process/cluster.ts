@@ -10,6 +10,7 @@ import {
   apiserverURL,
   clusterComponents,
   clusterPaths,
+  componentNamed,
   components as allComponents,
   type ClusterConfig,
   type Component,
@@ -254,7 +255,7 @@ export async function stopComponents(
       removeState(file);
       continue;
     }
-    const component = allComponents.find((c) => c.name === name);
+    const component = componentNamed(name, ctx.config);
     const outcome = await stopComponentProcess(ctx, component, state);
     removeState(file);
     const r = { name, pid: state.pid, outcome };
@@ -290,7 +291,8 @@ function recordedNames(ctx: ComponentContext): string[] {
     return [];
   }
   const recorded = files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
-  const known = allComponents.map((c) => c.name);
+  // Start order: the config's own (control-plane members first), then the rest of the known ones.
+  const known = [...new Set([...clusterComponents(ctx.config), ...allComponents].map((c) => c.name))];
   // The service manager (run/supervisor.json) sorts first: stopped later, it would restart what was stopped.
   const unknown = recorded.filter((n) => !known.includes(n)).sort((a, b) => Number(b === 'supervisor') - Number(a === 'supervisor') || a.localeCompare(b));
   return [...unknown, ...[...known].reverse().filter((n) => recorded.includes(n))];

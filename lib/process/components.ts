@@ -16,6 +16,7 @@ import { defaultNodeIP } from '../node/address.js';
 import { ensureClientCert, ensureServingCert, apiserverHosts } from '../pki.js';
 import ipaddr from 'ipaddr.js';
 import type { HealthCheck } from './supervisor.js';
+import { controlPlaneComponents, replacedBySingleMember, type MemberPorts } from './controlplane.js';
 
 /** ClusterConfig is what `skiff up` was asked for; it is saved in the home so later commands agree. */
 export interface ClusterConfig {
@@ -73,6 +74,10 @@ export interface ClusterConfig {
   cgroupRoot: string;
   /** extraArgs are more flags per component name (tests shorten timeouts with them). */
   extraArgs?: Record<string, string[]>;
+  /** controlPlaneMembers is how many etcd/apiserver/controller manager/scheduler members run (default 1; see controlplane.ts). */
+  controlPlaneMembers?: number;
+  /** controlPlanePorts are each member's ports when not the defaults controlplane.ts derives (the test harness picks free ones). */
+  controlPlanePorts?: MemberPorts[];
 }
 
 /** ClusterPaths are the files and folders under a cluster's home. */
@@ -465,10 +470,12 @@ export const components: readonly Component[] = [etcd, apiserver, controllerMana
 
 /** clusterComponents are the processes a cluster with config runs: all of them, the real node's (containerd, kubelet, proxy) only when it has one. */
 export function clusterComponents(config: ClusterConfig): readonly Component[] {
-  return config.realNode ? components : components.filter((c) => c !== containerd && c !== kubelet && c !== proxy);
+  const node = config.realNode ? components : components.filter((c) => c !== containerd && c !== kubelet && c !== proxy);
+  const members = controlPlaneComponents(config);
+  return members.length === 0 ? node : [...members, ...node.filter((c) => !replacedBySingleMember.includes(c.name))];
 }
 
 /** componentNamed finds a component by name. */
-export function componentNamed(name: string): Component | undefined {
-  return components.find((c) => c.name === name);
+export function componentNamed(name: string, config?: ClusterConfig): Component | undefined {
+  return components.find((c) => c.name === name) ?? (config ? controlPlaneComponents(config).find((c) => c.name === name) : undefined);
 }

@@ -1,0 +1,188 @@
+// `skiff join`: the joining machine's side of a bootstrap token (kubeadm join's token discovery).
+// It reads the kube-public cluster-info ConfigMap without trusting the server yet, checks the
+// ConfigMap's JWS signature made with the token (only someone who knows the token's secret, the
+// cluster, could sign it), checks the CA inside against the pinned hash of its public key, then
+// reads cluster-info again over TLS verified with that CA. Only then does it trust the cluster.
+//
+// Starting the node (containerd, kubelet through a CertificateSigningRequest, proxy) needs the
+// certificates.k8s.io API, which this build does not serve yet: without --dry-run, join stops
+// after discovery and says so.
+
+import https from 'node:https';
+import { parse } from 'yaml';
+import {
+  caCertHash,
+  clusterInfoName,
+  clusterInfoNamespace,
+  detachedSignatureIsValid,
+  jwsSignaturePrefix,
+  kubeconfigKey,
+  parseToken,
+  type BootstrapToken,
+} from '../lib/bootstraptoken.js';
+import { parseFlags, UsageError, type CommandSpec } from './options.js';
+
+const usage = `Join this machine to a skiff cluster with a bootstrap token.
+
+Usage:
+  skiff join https://<apiserver>:<port> --token <id>.<secret> --discovery-token-ca-cert-hash sha256:<hash> [--dry-run]
+
+'skiff token create' on the cluster prints this command.
+
+Flags:
+      --token TOKEN                        the bootstrap token
+      --discovery-token-ca-cert-hash HASH  sha256:<hex> of the cluster CA's public key (SubjectPublicKeyInfo);
+                                           repeat to accept any of several
+      --discovery-token-unsafe-skip-ca-verification
+                                           trust the CA cluster-info names without a hash (unsafe)
+      --dry-run                            discover and verify the cluster, change nothing
+  -h, --help                               show this help
+`;
+
+const options = {
+  token: { type: 'string' },
+  'discovery-token-ca-cert-hash': { type: 'string', multiple: true },
+  'discovery-token-unsafe-skip-ca-verification': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
+/** DiscoveryError says why the cluster could not be trusted; its message is for the user. */
+export class DiscoveryError extends Error {
+  override name = 'DiscoveryError';
+}
+
+/** DiscoveredCluster is what token discovery establishes: the server to use and the CA to trust. */
+export interface DiscoveredCluster {
+  server: string;
+  caPEM: string;
+  caHash: string;
+}
+
+interface ClusterInfo {
+  data?: Record<string, string>;
+}
+
+/** fetchClusterInfo GETs cluster-info anonymously; without ca the server's certificate is not checked (nothing to check it with yet). */
+function fetchClusterInfo(endpoint: string, ca?: string): Promise<ClusterInfo> {
+  const url = new URL(`/api/v1/namespaces/${clusterInfoNamespace}/configmaps/${clusterInfoName}`, endpoint);
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca, rejectUnauthorized: ca !== undefined, agent: false, timeout: 10_000, headers: { Accept: 'application/json' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        if (res.statusCode === 200) {
+          try {
+            resolve(JSON.parse(body) as ClusterInfo);
+          } catch (err) {
+            reject(new DiscoveryError(`the cluster-info ConfigMap from ${endpoint} is not JSON: ${(err as Error).message}`));
+          }
+        } else if (res.statusCode === 404) {
+          reject(new DiscoveryError(`${endpoint} has no ${clusterInfoNamespace}/${clusterInfoName} ConfigMap: run 'skiff token create' on the cluster first`));
+        } else {
+          reject(new DiscoveryError(`${endpoint} answered ${res.statusCode} to the cluster-info request: ${body.slice(0, 300)}`));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 10s')));
+    req.on('error', (err) => reject(new DiscoveryError(`failed to request the cluster-info ConfigMap from ${endpoint}: ${err.message}`)));
+  });
+}
+
+/** parseHashes checks the pins' form: sha256:<64 hex digits>. */
+export function parseHashes(hashes: string[]): string[] {
+  return hashes.map((h) => {
+    const m = /^sha256:([0-9a-fA-F]{64})$/.exec(h.trim());
+    if (!m) throw new UsageError(`invalid --discovery-token-ca-cert-hash "${h}": want "sha256:" followed by the 64 hex digits of the SHA-256 of the CA's public key`);
+    return `sha256:${m[1]!.toLowerCase()}`;
+  });
+}
+
+/**
+ * discoverCluster runs token discovery against endpoint (kubeadm's discovery/token): the signed
+ * cluster-info, its CA pinned by hash (or not, with pins empty and unsafe set), then the same
+ * cluster-info again over verified TLS.
+ */
+export async function discoverCluster(endpoint: string, token: BootstrapToken, pins: string[], progress: (line: string) => void = () => undefined): Promise<DiscoveredCluster> {
+  progress(`[discovery] Requesting the cluster-info ConfigMap from ${endpoint} (server not trusted yet)`);
+  const insecure = await fetchClusterInfo(endpoint);
+  const content = insecure.data?.[kubeconfigKey];
+  if (content === undefined) throw new DiscoveryError(`the cluster-info ConfigMap from ${endpoint} holds no ${kubeconfigKey}`);
+  const signature = insecure.data?.[`${jwsSignaturePrefix}${token.id}`];
+  if (signature === undefined) {
+    throw new DiscoveryError(`token id "${token.id}" is invalid for this cluster or it has expired. Use "skiff token create" on the control-plane node to create a new valid token`);
+  }
+  if (!(await detachedSignatureIsValid(signature, content, token))) {
+    throw new DiscoveryError("failed to verify JWS signature of received cluster info object, can't trust this API Server (is the token's secret right?)");
+  }
+  progress(`[discovery] The cluster-info ConfigMap is signed with token ${token.id}`);
+  let caPEM: string;
+  let server: string;
+  try {
+    const kubeconfig = parse(content) as { clusters?: { cluster?: { server?: string; 'certificate-authority-data'?: string } }[] };
+    const cluster = kubeconfig.clusters?.[0]?.cluster;
+    if (!cluster?.server || !cluster['certificate-authority-data']) throw new Error('no cluster with a server and a CA');
+    caPEM = Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8');
+    server = cluster.server;
+  } catch (err) {
+    throw new DiscoveryError(`the kubeconfig in cluster-info is invalid: ${(err as Error).message}`);
+  }
+  let caHash: string;
+  try {
+    caHash = caCertHash(caPEM);
+  } catch (err) {
+    throw new DiscoveryError(`the CA in cluster-info is not a certificate: ${(err as Error).message}`);
+  }
+  if (pins.length > 0 && !pins.includes(caHash)) {
+    throw new DiscoveryError(`cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "${caHash}" are pinned (--discovery-token-ca-cert-hash ${pins.join(', ')})`);
+  }
+  progress(pins.length > 0 ? `[discovery] The cluster CA matches the pinned public key ${caHash}` : `[discovery] Trusting the cluster CA ${caHash} without a pin`);
+  // Read it again over TLS that this CA verifies: the server must hold a key the CA certified.
+  const secure = await fetchClusterInfo(endpoint, caPEM).catch((err: unknown) => {
+    throw new DiscoveryError(`the API server at ${endpoint} does not present a certificate of the cluster CA: ${(err as Error).message}`);
+  });
+  if (secure.data?.[kubeconfigKey] !== content) throw new DiscoveryError('the cluster-info ConfigMap changed between the two reads; try again');
+  progress(`[discovery] Cluster ${server} verified: its API server presents a certificate of the pinned CA`);
+  return { server, caPEM, caHash };
+}
+
+async function joinCmd(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, options, true);
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('want exactly one API server address, e.g. https://10.0.0.1:6443');
+  let endpoint = positionals[0]!;
+  if (!/^https:\/\//.test(endpoint)) endpoint = `https://${endpoint}`;
+  try {
+    new URL(endpoint);
+  } catch {
+    throw new UsageError(`invalid API server address "${positionals[0]}"`);
+  }
+  if (!values.token) throw new UsageError('--token is required');
+  const token = parseToken(values.token);
+  if (!token) throw new UsageError(`the bootstrap token "${values.token}" was not of the form "[a-z0-9]{6}.[a-z0-9]{16}"`);
+  const pins = parseHashes(values['discovery-token-ca-cert-hash'] ?? []);
+  if (pins.length === 0 && !values['discovery-token-unsafe-skip-ca-verification']) {
+    throw new UsageError('give --discovery-token-ca-cert-hash (skiff token create prints it), or --discovery-token-unsafe-skip-ca-verification to trust any CA');
+  }
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    await discoverCluster(endpoint, token, pins, out);
+  } catch (err) {
+    if (err instanceof DiscoveryError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (values['dry-run']) {
+    out('[dry-run] Discovery succeeded; nothing was changed on this machine');
+    return 0;
+  }
+  process.stderr.write('error: this build of skiff stops after discovery: starting a node here needs the certificates.k8s.io CertificateSigningRequest API (TLS bootstrap), which it does not serve yet\n');
+  return 1;
+}
+
+/** joinCommand is `skiff join`. */
+export const joinCommand: CommandSpec = { name: 'join', summary: 'Join this machine to a cluster with a bootstrap token', usage, run: joinCmd };

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultConfig, contextFor } from './cluster.js';
+import { clusterComponents } from './components.js';
+import { etcdMemberArgs, etcdMemberEndpoints, memberPorts } from './controlplane.js';
+
+describe('control plane members', () => {
+  const config = { ...defaultConfig('/h'), realNode: false, controlPlaneMembers: 3 };
+
+  it('run every etcd, then every apiserver, the balancer, then the controller managers and schedulers', () => {
+    assert.deepEqual(clusterComponents(config).map((c) => c.name), [
+      'etcd-1', 'etcd-2', 'etcd-3', 'apiserver-1', 'apiserver-2', 'apiserver-3', 'apiserver-lb',
+      'controller-manager-1', 'controller-manager-2', 'controller-manager-3', 'scheduler-1', 'scheduler-2', 'scheduler-3', 'sim', 'dns',
+    ]);
+    assert.deepEqual(clusterComponents({ ...config, controlPlaneMembers: 1 }).map((c) => c.name), ['etcd', 'apiserver', 'controller-manager', 'scheduler', 'sim', 'dns']);
+  });
+
+  it('get ports of their own that do not collide', () => {
+    assert.deepEqual(memberPorts(config, 2), { etcdClientPort: 2389, etcdPeerPort: 2390, etcdMetricsPort: 2391, apiserverPort: 6445, controllerManagerPort: 10357, schedulerPort: 10359 });
+    const all = [1, 2, 3].flatMap((n) => Object.values(memberPorts(config, n)));
+    assert.equal(new Set([...all, config.apiserverPort]).size, all.length + 1);
+    assert.deepEqual(etcdMemberEndpoints(config), ['http://127.0.0.1:2379', 'http://127.0.0.1:2389', 'http://127.0.0.1:2399']);
+  });
+
+  it('form one static etcd cluster over peer TLS', () => {
+    const args = etcdMemberArgs(contextFor(config), 2);
+    const flag = (name: string) => {
+      const given = args.filter((a) => a === name || a.startsWith(`${name}=`));
+      assert.equal(given.length, 1, `${name} given once: ${args.join(' ')}`);
+      return given[0]!.includes('=') ? given[0]!.slice(name.length + 1) : args[args.indexOf(name) + 1];
+    };
+    assert.equal(flag('--name'), 'etcd-2');
+    assert.equal(flag('--data-dir'), '/h/etcd-2');
+    assert.equal(flag('--initial-cluster'), 'etcd-1=https://127.0.0.1:2380,etcd-2=https://127.0.0.1:2390,etcd-3=https://127.0.0.1:2400');
+    assert.equal(flag('--listen-peer-urls'), 'https://127.0.0.1:2390');
+    assert.equal(flag('--peer-trusted-ca-file'), '/h/pki/etcd-peer/ca.crt');
+    assert.equal(flag('--peer-client-cert-auth'), 'true');
+    assert.equal(flag('--listen-client-urls'), 'http://127.0.0.1:2389', "the single etcd's client settings, on the member's port");
+  });
+});

@@ -1,0 +1,261 @@
+// A control plane with several members on one machine: `skiff up --control-plane 3` runs an etcd,
+// an apiserver, a controller manager and a scheduler per member, and one TCP load balancer in
+// front of the apiservers (lib/net/lb.ts) that every client (kubectl, the node's components, the
+// members' own controller managers and schedulers) reaches them through.
+//
+// Members share this machine's loopback and differ by port, not by address: the load balancer
+// holds the apiserver port on bindAddress (0.0.0.0 by default), and Linux refuses a listener on
+// 127.0.0.x:6443 while a wildcard listener holds 6443, so the members' apiservers need ports of
+// their own anyway; ports also let the test harness give each member free ports. Member n (from 1)
+// uses, unless config.controlPlanePorts says otherwise:
+//   etcd client 2379+10(n-1), peer 2380+10(n-1), metrics 2381+10(n-1) (kubeadm's metrics port),
+//   apiserver 6443+n (the LB keeps 6443),
+//   controller manager 10257+100(n-1), scheduler 10259+100(n-1).
+// etcd members talk to each other over mutual TLS with certificates from a CA of their own
+// (pki/etcd-peer/), so no certificate the cluster CA issues can pose as a peer.
+
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { ensureCA, ensurePeerCert } from '../pki.js';
+import {
+  apiserver,
+  apiserverURL,
+  controllerManager,
+  etcd,
+  etcdEndpoint,
+  nodeEntry,
+  scheduler,
+  type ClusterConfig,
+  type Component,
+  type ComponentContext,
+} from './components.js';
+
+/** MemberPorts are the ports one control-plane member's processes listen on (all on loopback but the apiserver, on bindAddress). */
+export interface MemberPorts {
+  etcdClientPort: number;
+  etcdPeerPort: number;
+  /** etcdMetricsPort serves /metrics from the start (the client port answers only once a quorum runs): the member's health. */
+  etcdMetricsPort: number;
+  apiserverPort: number;
+  controllerManagerPort: number;
+  schedulerPort: number;
+}
+
+/** maxControlPlaneMembers bounds --control-plane (etcd's advice: seven members at most). */
+export const maxControlPlaneMembers = 7;
+
+/** loadBalancerName is the component name of the apiservers' load balancer. */
+export const loadBalancerName = 'apiserver-lb';
+
+/** memberCount is how many control-plane members config asks for (1: the classic single control plane). */
+export function memberCount(config: ClusterConfig): number {
+  return Math.max(1, config.controlPlaneMembers ?? 1);
+}
+
+/** memberPorts are member n's ports (n from 1): config.controlPlanePorts, else the defaults above. */
+export function memberPorts(config: ClusterConfig, n: number): MemberPorts {
+  const given = config.controlPlanePorts?.[n - 1];
+  if (given) return given;
+  const i = n - 1;
+  return {
+    etcdClientPort: config.etcdClientPort + 10 * i,
+    etcdPeerPort: config.etcdPeerPort + 10 * i,
+    etcdMetricsPort: config.etcdClientPort + 2 + 10 * i,
+    apiserverPort: config.apiserverPort + n,
+    controllerManagerPort: config.controllerManagerPort + 100 * i,
+    schedulerPort: config.schedulerPort + 100 * i,
+  };
+}
+
+/** etcdMemberName is member n's etcd --name (and the prefix of its data dir). */
+export function etcdMemberName(n: number): string {
+  return `etcd-${n}`;
+}
+
+/** etcdMemberDataDir is where member n's etcd keeps its data: <home>/etcd-<n>. */
+export function etcdMemberDataDir(ctx: ComponentContext, n: number): string {
+  return join(ctx.paths.home, etcdMemberName(n));
+}
+
+/** etcdMemberEndpoints are the client URLs of every etcd member, the apiservers' --etcd-servers. */
+export function etcdMemberEndpoints(config: ClusterConfig): string[] {
+  return Array.from({ length: memberCount(config) }, (_, i) => etcdEndpoint({ ...config, etcdClientPort: memberPorts(config, i + 1).etcdClientPort }));
+}
+
+/** memberContext is ctx as member n sees it: its own ports in place of the cluster's. */
+function memberContext(ctx: ComponentContext, n: number): ComponentContext {
+  const p = memberPorts(ctx.config, n);
+  return {
+    config: { ...ctx.config, etcdClientPort: p.etcdClientPort, etcdPeerPort: p.etcdPeerPort, apiserverPort: p.apiserverPort, controllerManagerPort: p.controllerManagerPort, schedulerPort: p.schedulerPort },
+    paths: { ...ctx.paths, etcdDataDir: etcdMemberDataDir(ctx, n) },
+  };
+}
+
+/** etcdPeerDir holds the peer CA and the peer certificate every etcd member presents. */
+function etcdPeerDir(ctx: ComponentContext): string {
+  return join(ctx.paths.pki, 'etcd-peer');
+}
+
+/**
+ * etcdMemberArgs are member n's etcd flags: the single etcd's (lib/process/components.ts, so its
+ * client-side settings, TLS included, carry over) with the member's name, data dir and URLs, a
+ * static initial cluster of every member (ignored by etcd once the data dir holds a member, so a
+ * restarted member rejoins with its own data), and peer URLs over mutual TLS.
+ */
+export function etcdMemberArgs(ctx: ComponentContext, n: number): string[] {
+  const { config } = ctx;
+  const member = memberContext(ctx, n);
+  const peerURL = (m: number) => `https://127.0.0.1:${memberPorts(config, m).etcdPeerPort}`;
+  const initialCluster = Array.from({ length: memberCount(config) }, (_, i) => `${etcdMemberName(i + 1)}=${peerURL(i + 1)}`).join(',');
+  const peer = etcdPeerDir(ctx);
+  let args = etcd.command(member).args;
+  const set: [string, string][] = [
+    ['--name', etcdMemberName(n)],
+    ['--data-dir', etcdMemberDataDir(ctx, n)],
+    ['--listen-peer-urls', peerURL(n)],
+    ['--initial-advertise-peer-urls', peerURL(n)],
+    ['--initial-cluster', initialCluster],
+    ['--initial-cluster-state', 'new'],
+    // A token of the home's own: members of another cluster on this machine can never join ours.
+    ['--initial-cluster-token', `skiff-${Buffer.from(ctx.paths.home).toString('base64url').slice(-24)}`],
+    ['--listen-metrics-urls', `http://127.0.0.1:${memberPorts(config, n).etcdMetricsPort}`],
+    ['--peer-cert-file', join(peer, 'peer.crt')],
+    ['--peer-key-file', join(peer, 'peer.key')],
+    ['--peer-trusted-ca-file', join(peer, 'ca.crt')],
+    ['--peer-client-cert-auth', 'true'],
+  ];
+  for (const [flag, value] of set) args = withFlag(args, flag, value);
+  return args;
+}
+
+/** withFlag sets a flag in args, given as `--flag value` or `--flag=value`, replacing any value it had. */
+function withFlag(args: readonly string[], flag: string, value: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === flag) {
+      // `--flag value` (a boolean flag may stand alone: its next word is another flag).
+      if (args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) i++;
+      continue;
+    }
+    if (args[i]!.startsWith(`${flag}=`)) continue;
+    out.push(args[i]!);
+  }
+  return [...out, `${flag}=${value}`];
+}
+
+const etcdMembers = new Map<number, Component>();
+const apiserverMembers = new Map<number, Component>();
+const controllerManagerMembers = new Map<number, Component>();
+const schedulerMembers = new Map<number, Component>();
+
+/** etcdMember is member n's etcd. */
+export function etcdMember(n: number): Component {
+  let c = etcdMembers.get(n);
+  if (c) return c;
+  c = {
+    name: etcdMemberName(n),
+    prepare: async (ctx) => {
+      await ensureCA(etcdPeerDir(ctx));
+      await ensurePeerCert(etcdPeerDir(ctx), { name: 'peer', commonName: 'etcd-peer', hosts: ['127.0.0.1', 'localhost'] });
+    },
+    command: (ctx) => ({ command: process.env.SKIFF_ETCD_BIN ?? 'etcd', args: etcdMemberArgs(ctx, n) }),
+    // etcd answers on its client port only once a quorum of members runs, and members start one
+    // after another: a member counts as up once its metrics listener serves; the apiservers'
+    // readiness shows whether the store has a quorum.
+    health: ({ config }) => ({ url: `http://127.0.0.1:${memberPorts(config, n).etcdMetricsPort}/metrics` }),
+    startTimeoutMs: 30_000,
+    stopGraceMs: 10_000,
+  };
+  etcdMembers.set(n, c);
+  return c;
+}
+
+/**
+ * apiserverMember is member n's apiserver: connected to every etcd member (the etcd client fails
+ * over between them), on its own port, publishing the load balancer's port in the `kubernetes`
+ * Endpoints (pods reach the apiservers through it, as clients on the machine do).
+ */
+export function apiserverMember(n: number): Component {
+  let c = apiserverMembers.get(n);
+  if (c) return c;
+  c = {
+    name: `apiserver-${n}`,
+    prepare: (ctx) => apiserver.prepare!(ctx),
+    command: (ctx) => {
+      const cmd = apiserver.command(memberContext(ctx, n));
+      const args = cmd.args.map((a) => (a.startsWith('--etcd-servers=') ? `--etcd-servers=${etcdMemberEndpoints(ctx.config).join(',')}` : a));
+      return { ...cmd, args: [...args, `--endpoint-port=${ctx.config.apiserverPort}`] };
+    },
+    health: (ctx) => apiserver.health(memberContext(ctx, n)),
+    startTimeoutMs: apiserver.startTimeoutMs,
+    stopGraceMs: apiserver.stopGraceMs,
+  };
+  apiserverMembers.set(n, c);
+  return c;
+}
+
+/**
+ * memberClient runs one more replica of an API client (controller manager, scheduler) for member
+ * n: the same identity and kubeconfig (through the load balancer), its own health port; the
+ * replicas hold the component's Lease in turn.
+ */
+function memberClient(base: Component, cache: Map<number, Component>, n: number): Component {
+  let c = cache.get(n);
+  if (c) return c;
+  c = {
+    name: `${base.name}-${n}`,
+    prepare: (ctx) => base.prepare!(ctx),
+    command: (ctx) => base.command(memberContext(ctx, n)),
+    health: (ctx) => base.health(memberContext(ctx, n)),
+    startTimeoutMs: base.startTimeoutMs,
+    stopGraceMs: base.stopGraceMs,
+  };
+  cache.set(n, c);
+  return c;
+}
+
+/** loadBalancer is the one address of the apiservers: `skiff lb`, health-checking each by /readyz. */
+export const loadBalancer: Component = {
+  name: loadBalancerName,
+  command: (ctx) => {
+    const { config, paths } = ctx;
+    const backends = Array.from({ length: memberCount(config) }, (_, i) => `127.0.0.1:${memberPorts(config, i + 1).apiserverPort}`);
+    return {
+      command: process.execPath,
+      args: [
+        '--enable-source-maps',
+        nodeEntry('cli/main.js'),
+        'lb',
+        `--listen=${config.bindAddress}:${config.apiserverPort}`,
+        ...backends.map((b) => `--backend=${b}`),
+        `--ca-file=${join(paths.pki, 'ca.crt')}`,
+        `-v=${config.verbosity}`,
+      ],
+    };
+  },
+  // Through the balancer: healthy once it forwards to a ready apiserver.
+  health: ({ config, paths }) => ({ url: `${apiserverURL(config)}/readyz`, ca: readFileSync(join(paths.pki, 'ca.crt'), 'utf8') }),
+  startTimeoutMs: 30_000,
+  stopGraceMs: 5_000,
+};
+
+/**
+ * controlPlaneComponents are the processes of a control plane with several members, in start
+ * order: every etcd (they only reach a quorum together), every apiserver, the load balancer, then
+ * the controller managers and schedulers. Empty for a single member.
+ */
+export function controlPlaneComponents(config: ClusterConfig): Component[] {
+  const count = memberCount(config);
+  if (count < 2) return [];
+  const each = (f: (n: number) => Component) => Array.from({ length: count }, (_, i) => f(i + 1));
+  return [
+    ...each(etcdMember),
+    ...each(apiserverMember),
+    loadBalancer,
+    ...each((n) => memberClient(controllerManager, controllerManagerMembers, n)),
+    ...each((n) => memberClient(scheduler, schedulerMembers, n)),
+  ];
+}
+
+/** replacedBySingleMember are the single control plane's components that controlPlaneComponents replaces. */
+export const replacedBySingleMember = ['etcd', 'apiserver', 'controller-manager', 'scheduler'];
