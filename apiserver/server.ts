@@ -252,6 +252,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
       subresource: info.subresource,
       namespace: info.namespace,
       name: info.name,
+      fieldSelector: requestOpts?.fieldSelector || undefined,
       resourceRequest: true,
     });
     if (!decision.allowed) {
