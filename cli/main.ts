@@ -9,9 +9,10 @@ import { simCommand } from './sim.js';
 import { statusCommand } from './status.js';
 import { superviseCommand } from './supervise.js';
 import { upCommand } from './up.js';
+import { userCommand } from './user.js';
 
 /** commands are the subcommands, in the order help lists them. */
-const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, superviseCommand];
+const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, userCommand, superviseCommand];
 
 function mainUsage(): string {
   const listed = commands.filter((c) => !c.hidden);

@@ -169,12 +169,16 @@ function populateConditionTimestamps(csr: CertificateSigningRequest, old: Certif
   }
 }
 
-/** preserveConditions keeps old's conditions of a type in csr (a status update may not add or drop approval). */
+/**
+ * preserveConditions puts old's conditions of a type back in place in csr when both hold as many
+ * (a status update may not change approval); differing counts are left for validation to refuse.
+ */
 function preserveConditions(csr: CertificateSigningRequest, old: CertificateSigningRequest, type: CSRConditionType): void {
-  const others = (csr.status?.conditions ?? []).filter((c) => c.type !== type);
-  const kept = (old.status?.conditions ?? []).filter((c) => c.type === type);
-  csr.status = { ...csr.status, conditions: [...others, ...kept] };
-  if (!csr.status.conditions!.length) delete csr.status.conditions;
+  const conditions = csr.status?.conditions ?? [];
+  const at = conditions.flatMap((c, i) => (c.type === type ? [i] : []));
+  const before = (old.status?.conditions ?? []).filter((c) => c.type === type);
+  if (at.length !== before.length) return;
+  at.forEach((i, n) => (conditions[i] = structuredClone(before[n])));
 }
 
 /** prepareForApprovalUpdate is the /approval strategy: only status.conditions change. */
@@ -236,5 +240,13 @@ export const certificateSigningRequests = defineResource<CertificateSigningReque
     populateConditionTimestamps(csr, old, ctx);
   },
   validate: validateCSR,
-  validateStatusUpdate: validateCSRStatusUpdate,
+  validateStatusUpdate(csr, old) {
+    const errs = validateCSRStatusUpdate(csr, old);
+    for (const type of ['Approved', 'Denied'] as const) {
+      const before = (old.status?.conditions ?? []).filter((c) => c.type === type).length;
+      const after = (csr.status?.conditions ?? []).filter((c) => c.type === type).length;
+      if (after > before) errs.push(forbiddenField(new Path('status.conditions'), `updates may not add a condition of type "${type}"`));
+    }
+    return errs;
+  },
 });
