@@ -10,7 +10,10 @@ import type { Logger } from '../lib/log.js';
 import { Histogram, newMetricsRegistry, type Registry } from '../lib/metrics.js';
 import { admissionHooksFor } from './admission/index.js';
 import { Authenticator } from './auth/authn.js';
-import { AuthenticatedAuthorizer } from './auth/authz.js';
+import { AuthenticatedAuthorizer, type Authorizer } from './auth/authz.js';
+import { NodeAuthorizer, nodeIdentity } from './auth/node/authorizer.js';
+import { Graph } from './auth/node/graph.js';
+import { startGraphPopulator } from './auth/node/populator.js';
 import { BootstrapTokenAuthenticator } from './auth/bootstrap.js';
 import { secrets } from '../lib/api/core/secret.js';
 import type { TokenSecret } from '../lib/bootstraptoken.js';
@@ -118,6 +121,14 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const crdController = new CRDController(registry, { log });
   await crdController.start();
 
+  // Node authorization: a kubelet's requests are decided by the node authorizer alone (until RBAC
+  // follows it in the chain, as --authorization-mode=Node,RBAC); everyone else as before.
+  const nodeGraph = new Graph();
+  const stopNodeGraph = await startGraphPopulator(registry.lookup('', 'v1', 'pods')!, nodeGraph, log);
+  const nodeAuthorizer = new NodeAuthorizer(nodeGraph);
+  const authenticated = new AuthenticatedAuthorizer();
+  const authorizer: Authorizer = { authorize: (a) => (nodeIdentity(a.user) !== undefined ? nodeAuthorizer : authenticated).authorize(a) };
+
   const openapi = newOpenAPIProvider(registry);
   const server = createAPIServer({
     registry,
@@ -125,7 +136,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
       opts.tokenAuthFile,
       new BootstrapTokenAuthenticator((ns, name) => cache.get(objectKey(secrets, ns, name)) as TokenSecret | undefined, log),
     ),
-    authorizer: new AuthenticatedAuthorizer(),
+    authorizer,
     log,
     metrics,
     tls: opts.tls,
@@ -177,6 +188,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       crdController.stop();
+      stopNodeGraph();
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
       await cache.stop();
       await storage.close();

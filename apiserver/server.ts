@@ -253,10 +253,12 @@ export function createAPIServer(opts: ServerOptions): https.Server {
       subresource: info.subresource,
       namespace: info.namespace,
       name: info.name,
+      fieldSelector: requestOpts?.fieldSelector || undefined,
       resourceRequest: true,
     });
     if (!decision.allowed) {
-      throw forbidden({ group: info.group, resource: info.resource ?? '' }, info.name ?? '', forbiddenMessage({ user, verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, resourceRequest: true }));
+      const message = forbiddenMessage({ user, verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, resourceRequest: true });
+      throw forbidden({ group: info.group, resource: info.resource ?? '' }, info.name ?? '', decision.reason ? `${message}: ${decision.reason}` : message);
     }
     await handler.handle(req, res, info, requestOpts!, path.query, user);
   };

@@ -12,9 +12,10 @@ import { statusCommand } from './status.js';
 import { superviseCommand } from './supervise.js';
 import { tokenCommand } from './token.js';
 import { upCommand } from './up.js';
+import { userCommand } from './user.js';
 
 /** commands are the subcommands, in the order help lists them. */
-const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, tokenCommand, joinCommand, superviseCommand, lbCommand];
+const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, userCommand, tokenCommand, joinCommand, superviseCommand, lbCommand];
 
 function mainUsage(): string {
   const listed = commands.filter((c) => !c.hidden);

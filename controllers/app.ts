@@ -11,6 +11,7 @@ import { promQueueMetrics } from '../lib/workqueue/metrics.js';
 import { parseDuration } from '../lib/machinery/duration.js';
 import { type ControllerContext, type ControllerStarter, managedRunController, newRecorderFactory } from './context.js';
 import { startBootstrapSignerController, startTokenCleanerController } from './bootstrap/controller.js';
+import { startCSRApprovingController, startCSRSigningController } from './certificates/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
@@ -25,6 +26,8 @@ import { startServiceAccountController } from './serviceaccount/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
 const starters: Record<string, ControllerStarter> = {
+  csrapproving: startCSRApprovingController,
+  csrsigning: startCSRSigningController,
   deployment: startDeploymentController,
   replicaset: startReplicaSetController,
   endpoint: startEndpointsController,
@@ -81,6 +84,9 @@ export const controllerManager: ComponentSpec = {
     { name: 'node-monitor-grace-period', description: 'How long a Node may go without renewing its Lease before it is marked Ready=Unknown.', default: '40s' },
     { name: 'terminated-pod-gc-threshold', description: 'Terminated pods kept before the pod GC deletes the oldest.', default: '12500' },
     { name: 'pod-gc-orphan-grace', description: 'How long a pod\'s Node must be missing before the pod GC deletes the pod.', default: '40s' },
+    { name: 'cluster-signing-cert-file', description: 'PEM CA certificate the CSR signing controller issues kubernetes.io/* certificates with.', default: '' },
+    { name: 'cluster-signing-key-file', description: 'PEM private key of --cluster-signing-cert-file.', default: '' },
+    { name: 'cluster-signing-duration', description: 'Longest lifetime of a signed certificate (a CSR\'s expirationSeconds may ask for less).', default: '8760h' },
     { name: 'concurrent-syncs', description: 'Workers per controller.', default: '5' },
   ],
   run: async ({ flags, log, metrics, kubeConfig, signal, addReadyCheck }) => {
@@ -102,6 +108,9 @@ export const controllerManager: ComponentSpec = {
         terminatedPodGCThreshold: Number(flags['terminated-pod-gc-threshold']),
         podGCOrphanGraceMs: parseDuration(flags['pod-gc-orphan-grace']),
         workers: Math.max(1, Number(flags['concurrent-syncs'])),
+        clusterSigning: flags['cluster-signing-cert-file'] && flags['cluster-signing-key-file']
+          ? { certFile: flags['cluster-signing-cert-file'], keyFile: flags['cluster-signing-key-file'], durationMs: parseDuration(flags['cluster-signing-duration']) }
+          : undefined,
       },
     };
     const ctx: ControllerContext = { ...shared, runController: managedRunController(shared) };

@@ -21,6 +21,8 @@ export interface ControllerManagerConfig {
   podGCOrphanGraceMs: number;
   /** workers per controller (--concurrent-*-syncs collapsed into one). */
   workers: number;
+  /** clusterSigning is the CA csrsigning signs with (--cluster-signing-cert-file, -key-file, -duration), when given. */
+  clusterSigning?: { certFile: string; keyFile: string; durationMs: number };
 }
 
 export interface ControllerContext {

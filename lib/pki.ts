@@ -280,3 +280,104 @@ function sameSet(a: string[], b: string[]): boolean {
   const sb = new Set(b);
   return sa.size === sb.size && [...sa].every((x) => sb.has(x));
 }
+
+/** KeyAndCSR is a fresh private key (PKCS#8 PEM) and a PEM certificate request signed by it. */
+export interface KeyAndCSR {
+  keyPem: string;
+  csrPem: string;
+}
+
+/** newKeyAndCSR makes an ECDSA P-256 key and a certificate request for CN = commonName, O = organizations. */
+export async function newKeyAndCSR(commonName: string, organizations: string[]): Promise<KeyAndCSR> {
+  const keys = await generateKeyPair();
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: [...organizations.map((o) => ({ O: [o] })), { CN: [commonName] }],
+    keys,
+    signingAlgorithm,
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
+  return { keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'), csrPem: csr.toString('pem') + '\n' };
+}
+
+/** SignRequest is what a signer puts into a certificate it issues for a CSR. */
+export interface SignRequest {
+  /** csrPem is the PEM CERTIFICATE REQUEST; its subject, public key and SANs are copied. */
+  csrPem: string;
+  /** usages are certificates/v1 KeyUsage names ("digital signature", "client auth", …). */
+  usages: string[];
+  /** durationMs is the certificate's lifetime from now. */
+  durationMs: number;
+  now?: Date;
+}
+
+const keyUsageFlags: Record<string, number> = {
+  'digital signature': x509.KeyUsageFlags.digitalSignature,
+  'content commitment': x509.KeyUsageFlags.nonRepudiation,
+  'key encipherment': x509.KeyUsageFlags.keyEncipherment,
+  'key agreement': x509.KeyUsageFlags.keyAgreement,
+  'data encipherment': x509.KeyUsageFlags.dataEncipherment,
+  'cert sign': x509.KeyUsageFlags.keyCertSign,
+  'crl sign': x509.KeyUsageFlags.cRLSign,
+  'encipher only': x509.KeyUsageFlags.encipherOnly,
+  'decipher only': x509.KeyUsageFlags.decipherOnly,
+};
+const extKeyUsages: Record<string, string> = {
+  'server auth': x509.ExtendedKeyUsage.serverAuth,
+  'client auth': x509.ExtendedKeyUsage.clientAuth,
+  'code signing': x509.ExtendedKeyUsage.codeSigning,
+  'email protection': x509.ExtendedKeyUsage.emailProtection,
+  timestamping: x509.ExtendedKeyUsage.timeStamping,
+  'ocsp signing': x509.ExtendedKeyUsage.ocspSigning,
+};
+
+const subjectAltNameOID = '2.5.29.17';
+
+/** csrSubjectAltNames lists the SANs of a PEM certificate request by type (dns, ip, email, url). */
+export function csrSubjectAltNames(csrPem: string): { type: string; value: string }[] {
+  const ext = new x509.Pkcs10CertificateRequest(csrPem).getExtension(subjectAltNameOID);
+  if (!ext) return [];
+  return new x509.SubjectAlternativeNameExtension(ext.rawData).names.toJSON().map((n) => ({ type: n.type, value: n.value }));
+}
+
+/** csrIdentity reads CN and the O values of a PEM certificate request's subject. */
+export function csrIdentity(csrPem: string): { commonName?: string; organizations: string[] } {
+  const name = new x509.Pkcs10CertificateRequest(csrPem).subjectName;
+  return { commonName: name.getField('CN')[0], organizations: name.getField('O') };
+}
+
+/**
+ * signCertificateRequest issues a certificate for a CSR with the CA's certificate and key (PEM),
+ * as kube's local signer does: subject, SANs and public key from the request, the requested key
+ * usages, backdated five minutes, never past the CA's own expiry.
+ */
+export async function signCertificateRequest(caCertPem: string, caKeyPem: string, req: SignRequest): Promise<string> {
+  const csr = new x509.Pkcs10CertificateRequest(req.csrPem);
+  if (!(await csr.verify())) throw new Error('certificate request signature verification failed');
+  const caKey = await importPrivateKey(caKeyPem);
+  const ca = new x509.X509Certificate(caCertPem);
+  const now = (req.now ?? new Date()).getTime();
+  const notAfter = Math.min(now + req.durationMs, ca.notAfter.getTime());
+  let flags = 0;
+  for (const u of req.usages) flags |= keyUsageFlags[u] ?? 0;
+  const ekus = req.usages.map((u) => extKeyUsages[u]).filter((u): u is string => u !== undefined);
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey),
+  ];
+  if (flags) extensions.push(new x509.KeyUsagesExtension(flags, true));
+  if (ekus.length) extensions.push(new x509.ExtendedKeyUsageExtension(ekus, false));
+  const san = csr.getExtension(subjectAltNameOID);
+  if (san) extensions.push(new x509.SubjectAlternativeNameExtension(san.rawData));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
+    subject: csr.subjectName,
+    issuer: ca.subject,
+    notBefore: new Date(now - 5 * 60 * 1000),
+    notAfter: new Date(notAfter),
+    publicKey: csr.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: caKey.algorithm.name === 'ECDSA' ? signingAlgorithm : { name: caKey.algorithm.name },
+    extensions,
+  });
+  return cert.toString('pem') + '\n';
+}

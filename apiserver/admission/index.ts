@@ -1,6 +1,7 @@
 // Admission for the built-in kinds, the in-tree plugins kube-apiserver enables by default that
 // change what skiff stores: Priority and DefaultTolerationSeconds on pods, Priority on
-// PriorityClasses, NamespaceLifecycle on namespace deletes. admissionHooksFor hands the registry
+// PriorityClasses, NamespaceLifecycle on namespace deletes, NodeRestriction on what kubelets write
+// (pods, nodes, leases). admissionHooksFor hands the registry
 // the hook for one kind.
 
 import type { ResourceDefinition } from '../../lib/api/resource.js';
@@ -8,10 +9,12 @@ import type { APIRegistry } from '../registry/registry.js';
 import type { AdmissionRequest, RegistryHooks } from '../registry/store.js';
 import { admitDefaultTolerationSeconds } from './defaulttolerationseconds.js';
 import { admitNamespaceDelete } from './namespacelifecycle.js';
+import { NodeRestriction } from './noderestriction.js';
 import { admitPod, admitPriorityClass, registryPriorityClassReader, type PriorityClassReader } from './priority.js';
 
 export { admitDefaultTolerationSeconds } from './defaulttolerationseconds.js';
 export { admitNamespaceDelete, immortalNamespaces } from './namespacelifecycle.js';
+export { NodeRestriction, forbiddenNodeLabels, isKubeletLabel } from './noderestriction.js';
 export { admitPod, admitPriorityClass, defaultPriorityClass, type PriorityClassReader } from './priority.js';
 
 /** admissionHooksFor returns the admission hook of def's kind, or undefined when no plugin acts on it. */
@@ -26,19 +29,32 @@ export function admissionHooksFor(def: ResourceDefinition<any>, registry: APIReg
     if (!store) throw new Error('priorityclasses are not served');
     return registryPriorityClassReader(store);
   };
+  const nodeRestriction = new NodeRestriction(async (ns, name) => {
+    const pods = registry.lookup('', 'v1', 'pods');
+    return pods?.get(ns, name).catch(() => undefined);
+  });
   if (def.group === '' && def.plural === 'pods') {
     return {
       admit: async (req: AdmissionRequest) => {
+        await nodeRestriction.admitPod(req);
+        if (req.subresource) return;
         await admitPod(req, classes);
         admitDefaultTolerationSeconds(req);
       },
+      admitDelete: (req) => nodeRestriction.admitPodDelete(req),
     };
+  }
+  if (def.group === '' && def.plural === 'nodes') {
+    return { admit: (req) => nodeRestriction.admitNode(req), admitDelete: (req) => nodeRestriction.admitNode(req) };
+  }
+  if (def.group === 'coordination.k8s.io' && def.plural === 'leases') {
+    return { admit: (req) => nodeRestriction.admitLease(req), admitDelete: (req) => nodeRestriction.admitLease(req) };
   }
   if (def.group === '' && def.plural === 'namespaces') {
     return { admitDelete: async (req) => admitNamespaceDelete(req) };
   }
   if (def.group === 'scheduling.k8s.io' && def.plural === 'priorityclasses') {
-    return { admit: (req: AdmissionRequest) => admitPriorityClass(req, classes) };
+    return { admit: async (req: AdmissionRequest) => (req.subresource ? undefined : admitPriorityClass(req, classes)) };
   }
   return undefined;
 }

@@ -48,6 +48,7 @@ const kindMessages: Record<string, Record<string, string>> = {
   'discovery.k8s.io/v1': { EndpointSlice: 'discovery.v1.EndpointSlice' },
   'events.k8s.io/v1': { Event: 'events.v1.Event' },
   'coordination.k8s.io/v1': { Lease: 'coordination.v1.Lease' },
+  'certificates.k8s.io/v1': { CertificateSigningRequest: 'certificates.v1.CertificateSigningRequest' },
   'scheduling.k8s.io/v1': { PriorityClass: 'scheduling.v1.PriorityClass' },
   'autoscaling/v1': { Scale: 'autoscaling.v1.Scale' },
   'authorization.k8s.io/v1': {

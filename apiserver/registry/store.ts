@@ -54,6 +54,8 @@ export interface AdmissionRequest {
   /** name is the name the request named ('' for a create by generateName, as the name is generated later in Kubernetes). */
   name: string;
   namespace?: string;
+  /** subresource is 'status' for a status update (plugins that only judge the main resource skip it). */
+  subresource?: string;
   ctx: RequestContext;
 }
 
@@ -69,7 +71,8 @@ export interface RegistryHooks {
   /** admitDelete is admission on delete (each item of a deletecollection too); it refuses by throwing a StatusError. */
   admitDelete?(req: DeleteAdmissionRequest): Promise<void>;
   /**
-   * admit is mutating admission: it runs on creates and on updates of the main resource after
+   * admit is mutating admission: it runs on creates, on updates of the main resource and on
+   * status updates (req.subresource 'status') after
    * defaulting and before the strategy and validation, may change the object, and refuses by
    * throwing a StatusError (usually 403 Forbidden).
    */
@@ -506,6 +509,7 @@ export class GenericStore {
       else if (appliedManagedFields) meta.managedFields = appliedManagedFields;
       else delete meta.managedFields;
       if (opts.subresource === 'status') {
+        await this.hooks.admit?.({ operation: 'UPDATE', object: next, oldObject: current, name, namespace: ns, subresource: 'status', ctx });
         this.def.prepareForStatusUpdate?.(next, current, ctx);
         const errs = this.def.validateStatusUpdate?.(next, current) ?? [];
         if (errs.length) throw invalid(this.gk, name, errs);

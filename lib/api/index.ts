@@ -19,6 +19,7 @@ import { eventsV1 } from './events/event.js';
 import { customResourceDefinitions } from './apiextensions/customresourcedefinition.js';
 import { selfSubjectAccessReviews, selfSubjectRulesReviews } from './authorization/selfsubjectaccessreview.js';
 import { selfSubjectReviews } from './authentication/selfsubjectreview.js';
+import { certificateSigningRequests } from './certificates/certificatesigningrequest.js';
 
 export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
@@ -39,7 +40,8 @@ export const builtinResources: ResourceDefinition<any>[] = [
   selfSubjectAccessReviews,
   selfSubjectRulesReviews,
   selfSubjectReviews,
+  certificateSigningRequests,
   customResourceDefinitions,
 ];
 
-export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses };
+export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests };

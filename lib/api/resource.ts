@@ -51,6 +51,8 @@ export interface AuthorizationAttributes {
   subresource?: string;
   namespace?: string;
   name?: string;
+  /** fieldSelector is a list's or watch's ?fieldSelector (the node authorizer reads spec.nodeName and metadata.name). */
+  fieldSelector?: string;
   /** non-resource requests */
   path?: string;
   resourceRequest: boolean;

@@ -25,3 +25,4 @@ export const EndpointSlices = resourceTypeOf(api.endpointSlices);
 export const Leases = resourceTypeOf(api.leases);
 export const CustomResourceDefinitions = resourceTypeOf(api.customResourceDefinitions);
 export const PriorityClasses = resourceTypeOf(api.priorityClasses);
+export const CertificateSigningRequests = resourceTypeOf(api.certificateSigningRequests);

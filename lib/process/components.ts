@@ -301,7 +301,11 @@ export const controllerManager: Component = clientComponent({
   entry: 'controllers/main.js',
   identity: { commonName: 'system:kube-controller-manager', organizations: [] },
   port: (c) => c.controllerManagerPort,
-  args: ({ config }) => [`--cluster-cidr=${config.clusterCIDR}`],
+  args: ({ config, paths }) => [
+    `--cluster-cidr=${config.clusterCIDR}`,
+    `--cluster-signing-cert-file=${join(paths.pki, 'ca.crt')}`,
+    `--cluster-signing-key-file=${join(paths.pki, 'ca.key')}`,
+  ],
 });
 
 /** scheduler binds pods to nodes (scheduler/main.ts), one leader at a time. */

@@ -4,6 +4,7 @@
 // them in its ResourceDefinition gets them from the generic store.
 
 import type { ResourceDefinition } from '../../../lib/api/resource.js';
+import { approvalREST } from './approval.js';
 import { bindingREST } from './binding.js';
 import { evictionREST } from './eviction.js';
 import { finalizeREST } from './finalize.js';
@@ -14,7 +15,7 @@ export type { ConnectRequest, KubeletClientConfig, SubresourceRequest, Subresour
 export { subresourceVerbs } from './types.js';
 
 /** subresourceStorages lists every served SubresourceStorage. */
-export const subresourceStorages: readonly SubresourceStorage[] = [bindingREST, evictionREST, finalizeREST, logREST, execREST, attachREST, portForwardREST, nodeProxyREST];
+export const subresourceStorages: readonly SubresourceStorage[] = [approvalREST, bindingREST, evictionREST, finalizeREST, logREST, execREST, attachREST, portForwardREST, nodeProxyREST];
 
 /** findSubresource returns the storage that serves `subresource` of a kind, if any. */
 export function findSubresource(def: ResourceDefinition, subresource: string): SubresourceStorage | undefined {
