@@ -20,7 +20,8 @@ import { APIRegistry } from './registry/registry.js';
 import { ServiceAllocator, firstServiceIP, parseCIDR } from './registry/services.js';
 import { createAPIServer, versionInfo } from './server.js';
 import { WatchCache } from './storage/cacher.js';
-import { EtcdStorage } from './storage/etcd.js';
+import { EtcdStorage, type EtcdTLS } from './storage/etcd.js';
+import { ResourceTransformers, type EncryptionConfiguration } from './storage/encryption.js';
 import type { Storage } from './storage/interface.js';
 import { MemoryStorage } from './storage/memory.js';
 
@@ -35,6 +36,10 @@ export interface APIServerOptions {
   storageBackend: StorageBackend;
   /** etcdServers are etcd client URLs, for storageBackend etcd3. */
   etcdServers: string[];
+  /** etcdTLS is etcd's CA and the client certificate etcd asks for (--etcd-cafile, --etcd-certfile, --etcd-keyfile). */
+  etcdTLS?: EtcdTLS;
+  /** encryption is the --encryption-provider-config: which resources are encrypted at rest, and how. */
+  encryption?: EncryptionConfiguration;
   bindAddress: string;
   /** port to serve HTTPS on; 0 lets the kernel pick one (see RunningAPIServer.port). */
   port: number;
@@ -85,7 +90,12 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
 
   const memory = opts.storageBackend === 'memory';
   if (memory) log.warn('Storing everything in memory: it is lost when the apiserver exits', { storageBackend: 'memory' });
-  const storage: Storage = memory ? new MemoryStorage() : new EtcdStorage({ endpoints: opts.etcdServers, log });
+  const storage: Storage = memory ? new MemoryStorage() : new EtcdStorage({
+    endpoints: opts.etcdServers,
+    tls: opts.etcdTLS,
+    transformer: opts.encryption ? new ResourceTransformers(opts.encryption) : undefined,
+    log,
+  });
   instrumentStorage(storage, etcdLatency);
   const cache = new WatchCache(storage, log, { capacity: opts.watchCacheSize, metrics });
   // Everything started below stops through this one controller, whoever asks first.
