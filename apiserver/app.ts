@@ -9,6 +9,9 @@ import { builtinResources } from '../lib/api/index.js';
 import type { Logger } from '../lib/log.js';
 import { Histogram, newMetricsRegistry, type Registry } from '../lib/metrics.js';
 import { admissionHooksFor } from './admission/index.js';
+import { Auditor } from './audit/audit.js';
+import type { Policy } from './audit/policy.js';
+import type { AuditLogOptions } from './audit/writer.js';
 import { Authenticator } from './auth/authn.js';
 import { AuthenticatedAuthorizer } from './auth/authz.js';
 import { bootstrap } from './bootstrap.js';
@@ -40,6 +43,8 @@ export interface APIServerOptions {
   etcdTLS?: EtcdTLS;
   /** encryption is the --encryption-provider-config: which resources are encrypted at rest, and how. */
   encryption?: EncryptionConfiguration;
+  /** audit is the --audit-policy-file's policy and the --audit-log-* settings; no audit log when undefined. */
+  audit?: { policy: Policy; log: Omit<AuditLogOptions, 'log'> };
   bindAddress: string;
   /** port to serve HTTPS on; 0 lets the kernel pick one (see RunningAPIServer.port). */
   port: number;
@@ -123,7 +128,9 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   await crdController.start();
 
   const openapi = newOpenAPIProvider(registry);
+  const auditor = opts.audit ? Auditor.toFile(opts.audit.policy, { ...opts.audit.log, log }) : undefined;
   const server = createAPIServer({
+    auditor,
     registry,
     authenticator: new Authenticator(opts.tokenAuthFile),
     authorizer: new AuthenticatedAuthorizer(),
@@ -181,6 +188,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
       await cache.stop();
       await storage.close();
+      auditor?.stop();
     })());
   signal?.addEventListener('abort', () => void stop(), { once: true });
 

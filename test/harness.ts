@@ -31,12 +31,16 @@ import {
   clusterComponents,
   components,
   etcd,
+  etcdClientFiles,
   etcdEndpoint,
   nodeLayout,
   type ClusterConfig,
+  type ClusterPaths,
   type Component,
 } from '../lib/process/components.js';
 import { freePorts } from '../lib/process/ports.js';
+import type { EtcdTLS } from '../apiserver/storage/etcd.js';
+import type { IOptions } from 'etcd3';
 import { isAlive, killNow, readState, spawnDetached, stopProcess, waitForHealthy, type ProcessState } from '../lib/process/supervisor.js';
 
 /** CommandResult is what a finished command printed and how it exited. */
@@ -85,6 +89,10 @@ export interface Cluster {
   /** token authenticates as skiff-admin (group system:masters) through --token-auth-file. */
   token: string;
   etcdEndpoint: string;
+  /** etcdTLS is etcd's CA and a client certificate of its own CA: etcd serves no client without one. */
+  etcdTLS: EtcdTLS;
+  /** etcdClientOptions are the etcd3 client's options for reading etcd directly (`new Etcd3(cluster.etcdClientOptions)`). */
+  etcdClientOptions: IOptions;
   config: ClusterConfig;
   /** env has KUBECONFIG and a fresh KUBECACHEDIR, for spawning kubectl or other clients. */
   env: NodeJS.ProcessEnv;
@@ -366,6 +374,8 @@ async function stopAll(started: ProcessState[], home: string, keepHome: boolean,
 /** EtcdInstance is an etcd started alone, for storage tests. */
 export interface EtcdInstance {
   endpoint: string;
+  /** tls is its CA and a client certificate it accepts (pass it to EtcdStorage's tls). */
+  tls: EtcdTLS;
   home: string;
   process: ProcessState;
   stop(): Promise<void>;
@@ -378,10 +388,12 @@ export async function startEtcd(): Promise<EtcdInstance> {
   try {
     const { paths } = contextFor(config);
     for (const dir of [paths.etcdDataDir, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    await etcd.prepare?.(contextFor(config));
     const [proc] = await startProcesses(config, [etcd]);
     let stopped: Promise<void> | undefined;
     return {
       endpoint: etcdEndpoint(config),
+      tls: readEtcdTLS(paths),
       home,
       process: proc!,
       stop: () => (stopped ??= stopAll([proc!], home, false)),
@@ -445,6 +457,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     KUBECACHEDIR: join(home, 'kubecache'),
   };
   const tls = { ca: readFileSync(caFile, 'utf8'), cert: readFileSync(adminCert, 'utf8'), key: readFileSync(adminKey, 'utf8') };
+  const etcdTLS = readEtcdTLS(ctx.paths);
   let stopped: Promise<void> | undefined;
   return {
     home,
@@ -455,6 +468,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     adminKey,
     token,
     etcdEndpoint: etcdEndpoint(config),
+    etcdTLS,
+    etcdClientOptions: { hosts: etcdEndpoint(config), credentials: { rootCertificate: etcdTLS.ca, certChain: etcdTLS.cert, privateKey: etcdTLS.key } },
     config,
     env,
     kubectl: (args, kopts = {}) => run(kubectlBinary(), args, { ...kopts, env: { ...env, ...kopts.env } }),
@@ -499,6 +514,12 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     },
     stop: () => (stopped ??= stopAll(started, home, keepHome, config)),
   };
+}
+
+/** readEtcdTLS reads etcd's CA and the apiserver's etcd client certificate from a home. */
+function readEtcdTLS(paths: ClusterPaths): EtcdTLS {
+  const files = etcdClientFiles(paths);
+  return { ca: readFileSync(files.ca), cert: readFileSync(files.cert), key: readFileSync(files.key) };
 }
 
 /** waitGone waits (up to 10 s) until a SIGKILLed process has exited and been reaped. */

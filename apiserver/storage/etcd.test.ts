@@ -11,7 +11,7 @@ import type { KubeObject } from '../../lib/api/meta.js';
 
 runStorageConformance('etcd', async () => {
   const etcd = await startEtcd();
-  const storage = new EtcdStorage({ endpoints: [etcd.endpoint] });
+  const storage = new EtcdStorage({ endpoints: [etcd.endpoint], tls: etcd.tls });
   return {
     storage,
     close: async () => {
@@ -35,9 +35,9 @@ describe('EtcdStorage with answers larger than the client accepts', () => {
   let before10: number;
   before(async () => {
     etcd = await startEtcd();
-    writer = new EtcdStorage({ endpoints: [etcd.endpoint] });
+    writer = new EtcdStorage({ endpoints: [etcd.endpoint], tls: etcd.tls });
     // 64 KiB stands in for gRPC's 4 MiB default: ten 20 KiB objects do not fit one answer.
-    small = new EtcdStorage({ endpoints: [etcd.endpoint], maxReceiveBytes: 64 * 1024 });
+    small = new EtcdStorage({ endpoints: [etcd.endpoint], tls: etcd.tls, maxReceiveBytes: 64 * 1024 });
     before10 = await writer.currentRevision();
     for (let i = 0; i < 10; i++) await writer.create(`/registry/core/configmaps/big/b${i}`, blob(`b${i}`, 20 * 1024));
   });
