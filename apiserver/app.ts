@@ -128,7 +128,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   await crdController.start();
 
   const openapi = newOpenAPIProvider(registry);
-  const auditor = opts.audit ? Auditor.toFile(opts.audit.policy, { ...opts.audit.log, log }) : undefined;
+  const auditor = opts.audit ? Auditor.toFile(opts.audit.policy, { ...opts.audit.log, log }, decodeKubeProtobuf) : undefined;
   const server = createAPIServer({
     auditor,
     registry,

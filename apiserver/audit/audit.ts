@@ -18,7 +18,7 @@ import type { UserInfo } from '../auth/authn.js';
 import type { Decision } from '../auth/authz.js';
 import { isLongRunning } from '../endpoints/filters.js';
 import { parseRequestPath } from '../endpoints/path.js';
-import { parseRequestInfo, requestBodyOf, type RequestInfo } from '../endpoints/request.js';
+import { parseRequestInfo, requestBodyOf, type ProtobufDecoder, type RequestInfo } from '../endpoints/request.js';
 import { atLeast, PolicyEvaluator, type Level, type Policy, type RequestAuditConfig, type Stage } from './policy.js';
 import { AuditLogWriter, type AuditLogOptions } from './writer.js';
 
@@ -81,21 +81,26 @@ const maxCapturedBytes = 3 * 1024 * 1024;
 export class Auditor {
   private readonly evaluator: PolicyEvaluator;
 
+  /**
+   * Auditor's protobuf decodes Kubernetes-protobuf request bodies for requestObject (kubectl sends
+   * built-in kinds that way).
+   */
   constructor(
     policy: Policy,
     private readonly sink: { write(line: string): void; stop?(): void },
+    private readonly protobuf?: ProtobufDecoder,
   ) {
     this.evaluator = new PolicyEvaluator(policy);
   }
 
   /** toFile is an Auditor writing to the --audit-log-path file. */
-  static toFile(policy: Policy, opts: AuditLogOptions): Auditor {
-    return new Auditor(policy, new AuditLogWriter(opts));
+  static toFile(policy: Policy, opts: AuditLogOptions, protobuf?: ProtobufDecoder): Auditor {
+    return new Auditor(policy, new AuditLogWriter(opts), protobuf);
   }
 
   /** begin starts auditing one request: call it first thing, before anything is written to res. */
   begin(req: IncomingMessage, res: ServerResponse): AuditContext {
-    return new AuditContext(this.evaluator, this.sink, req, res);
+    return new AuditContext(this.evaluator, this.sink, req, res, this.protobuf);
   }
 
   /** stop writes what is queued and closes the log. */
@@ -125,6 +130,7 @@ export class AuditContext {
     private readonly sink: { write(line: string): void },
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
+    private readonly protobuf?: ProtobufDecoder,
   ) {
     const given = req.headers['audit-id'];
     this.auditID = typeof given === 'string' && given.length > 0 && given.length <= 128 && /^[\x21-\x7e]+$/.test(given) ? given : randomUUID();
@@ -286,7 +292,7 @@ export class AuditContext {
       event.responseStatus = this.authFailure ? { metadata: {}, message: this.authFailure, code: this.status?.code ?? 401 } : this.responseStatus();
     }
     if (atLeast(level, 'Request') && stage !== 'RequestReceived' && !this.authFailure) {
-      const obj = decodeBody(requestBodyOf(this.req), this.req.headers['content-type'], undefined);
+      const obj = decodeBody(requestBodyOf(this.req), this.req.headers['content-type'], undefined, this.protobuf);
       if (obj !== undefined) {
         event.requestObject = config.omitManagedFields ? withoutManagedFields(obj) : obj;
         fillObjectRef(event.objectRef, obj);
@@ -336,14 +342,18 @@ function sourceIPs(req: IncomingMessage): string[] {
   return out;
 }
 
-/** decodeBody reads a JSON (or YAML apply patch) body as an object; protobuf and anything unreadable is left out. */
-function decodeBody(raw: Buffer | undefined, contentType: string | undefined, encoding: string | undefined): unknown {
+/**
+ * decodeBody reads a JSON, YAML (apply patches) or Kubernetes-protobuf body as an object; anything
+ * unreadable is left out of the event.
+ */
+function decodeBody(raw: Buffer | undefined, contentType: string | undefined, encoding: string | undefined, protobuf?: ProtobufDecoder): unknown {
   if (!raw || raw.length === 0) return undefined;
   try {
     const data = encoding === 'gzip' ? gunzipSync(raw) : raw;
     const type = (contentType ?? '').split(';')[0]!.trim();
     if (type.endsWith('json')) return parseJSON(data.toString('utf8'));
     if (type.endsWith('yaml')) return parseYAML(data.toString('utf8')) as unknown;
+    if (type === 'application/vnd.kubernetes.protobuf' && protobuf) return protobuf(data);
   } catch {
     // not decodable: the event goes without it
   }
