@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from './harness.js';
 
@@ -130,7 +131,7 @@ describe('audit log', () => {
     assert.deepEqual(stages, ['ResponseStarted', 'ResponseComplete']);
   });
 
-  it('records a refused bearer token as a 401 without a user, and never the token', async () => {
+  it('records a refused bearer token or foreign certificate as a 401 without a user, and never the token', async () => {
     const r = await cluster.request('/api/v1/namespaces', { auth: 'none', headers: { Authorization: `Bearer ${bogusToken}` } });
     assert.equal(r.status, 401);
     const e = await waitFor('for the 401', (x) => x.auditID === r.headers['audit-id']);
@@ -141,6 +142,18 @@ describe('audit log', () => {
     const none = await cluster.request('/api/v1/namespaces', { auth: 'none' });
     const e2 = await waitFor('for the anonymous 401', (x) => x.auditID === none.headers['audit-id']);
     assert.equal(e2.responseStatus?.message, 'Authentication failed, no credentials provided');
+    // A client certificate of another CA (etcd's) is refused and recorded the same way.
+    const foreign = await new Promise<{ status: number; id: string }>((resolve, reject) => {
+      https
+        .get(new URL('/api/v1/namespaces', cluster.server), { ca: readFileSync(cluster.caFile), cert: cluster.etcdTLS.cert, key: cluster.etcdTLS.key, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, id: String(res.headers['audit-id']) }));
+        })
+        .on('error', reject);
+    });
+    assert.equal(foreign.status, 401);
+    const e3 = await waitFor('for the foreign certificate', (x) => x.auditID === foreign.id);
+    assert.equal(e3.responseStatus?.message, 'Authentication failed, attempted: x509');
     // An accepted token is no more logged than a refused one.
     assert.equal((await cluster.request('/api/v1/namespaces/audited', { auth: 'token' })).status, 200);
   });
