@@ -55,7 +55,7 @@ function aescbcConfig(keys: { name: string; secret: string }[]): string {
   ].join('\n');
 }
 
-/** secretOf reads the first key1 secret out of the configuration the cluster wrote. */
+/** key1 reads key1's secret out of the configuration the cluster wrote. */
 function key1(): string {
   const m = /name: key1\n\s+secret: (\S+)/.exec(readFileSync(configPath(), 'utf8'));
   assert.ok(m, 'the default configuration has key1');

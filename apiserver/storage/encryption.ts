@@ -58,7 +58,7 @@ export interface Transformer {
 /** encryptedPrefix marks encrypted data: the identity provider refuses to read it. */
 const encryptedPrefix = Buffer.from('k8s:enc:');
 
-/** identity stores values as they are, and refuses to read one that is encrypted. */
+/** identityTransformer stores values as they are, and refuses to read one that is encrypted. */
 export const identityTransformer: Transformer = {
   toStorage: (data) => data,
   fromStorage: (data) => {
