@@ -164,6 +164,13 @@ export class AuditContext {
    * answer starts, with kube's message naming the credentials tried (never their values).
    */
   authenticationFailed(): void {
+    this.authFailure = this.attemptedMethods();
+    this.evaluate();
+    this.emit('RequestReceived');
+  }
+
+  /** attemptedMethods is kube's message naming the kinds of credentials a refused request carried. */
+  private attemptedMethods(): string {
     const methods: string[] = [];
     const auth = (this.req.headers.authorization ?? '').trim();
     const scheme = auth.split(' ')[0]?.toLowerCase();
@@ -171,9 +178,7 @@ export class AuditContext {
     if (scheme === 'bearer' && auth.split(' ').length > 1) methods.push('bearer');
     const socket = this.req.socket as { getPeerCertificate?: () => { raw?: Buffer } };
     if (socket.getPeerCertificate?.()?.raw) methods.push('x509');
-    this.authFailure = methods.length ? `Authentication failed, attempted: ${methods.join(', ')}` : 'Authentication failed, no credentials provided';
-    this.evaluate();
-    this.emit('RequestReceived');
+    return methods.length ? `Authentication failed, attempted: ${methods.join(', ')}` : 'Authentication failed, no credentials provided';
   }
 
   /** authorized records the authorizer's decision as the event's annotations. */
@@ -232,6 +237,8 @@ export class AuditContext {
     if (this.started) return;
     this.started = true;
     this.status = { metadata: {}, code };
+    // A 401 before any user was known is a failed authentication, however the front door got there.
+    if (code === 401 && !this.user && !this.authFailure) this.authFailure = this.attemptedMethods();
     const config = this.evaluate();
     if (config.level === 'None') return;
     // Bodies are kept for errors (their Status goes into responseStatus) and for RequestResponse.
