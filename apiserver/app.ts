@@ -9,6 +9,9 @@ import { builtinResources } from '../lib/api/index.js';
 import type { Logger } from '../lib/log.js';
 import { Histogram, newMetricsRegistry, type Registry } from '../lib/metrics.js';
 import { admissionHooksFor } from './admission/index.js';
+import { Auditor } from './audit/audit.js';
+import type { Policy } from './audit/policy.js';
+import type { AuditLogOptions } from './audit/writer.js';
 import { Authenticator } from './auth/authn.js';
 import { AuthenticatedAuthorizer, type Authorizer } from './auth/authz.js';
 import { NodeAuthorizer, nodeIdentity } from './auth/node/authorizer.js';
@@ -27,7 +30,8 @@ import { APIRegistry } from './registry/registry.js';
 import { ServiceAllocator, firstServiceIP, parseCIDR } from './registry/services.js';
 import { createAPIServer, versionInfo } from './server.js';
 import { WatchCache } from './storage/cacher.js';
-import { EtcdStorage } from './storage/etcd.js';
+import { EtcdStorage, type EtcdTLS } from './storage/etcd.js';
+import { ResourceTransformers, type EncryptionConfiguration } from './storage/encryption.js';
 import type { Storage } from './storage/interface.js';
 import { MemoryStorage } from './storage/memory.js';
 
@@ -42,6 +46,12 @@ export interface APIServerOptions {
   storageBackend: StorageBackend;
   /** etcdServers are etcd client URLs, for storageBackend etcd3. */
   etcdServers: string[];
+  /** etcdTLS is etcd's CA and the client certificate etcd asks for (--etcd-cafile, --etcd-certfile, --etcd-keyfile). */
+  etcdTLS?: EtcdTLS;
+  /** encryption is the --encryption-provider-config: which resources are encrypted at rest, and how. */
+  encryption?: EncryptionConfiguration;
+  /** audit is the --audit-policy-file's policy and the --audit-log-* settings; no audit log when undefined. */
+  audit?: { policy: Policy; log: Omit<AuditLogOptions, 'log'> };
   bindAddress: string;
   /** port to serve HTTPS on; 0 lets the kernel pick one (see RunningAPIServer.port). */
   port: number;
@@ -94,7 +104,12 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
 
   const memory = opts.storageBackend === 'memory';
   if (memory) log.warn('Storing everything in memory: it is lost when the apiserver exits', { storageBackend: 'memory' });
-  const storage: Storage = memory ? new MemoryStorage() : new EtcdStorage({ endpoints: opts.etcdServers, log });
+  const storage: Storage = memory ? new MemoryStorage() : new EtcdStorage({
+    endpoints: opts.etcdServers,
+    tls: opts.etcdTLS,
+    transformer: opts.encryption ? new ResourceTransformers(opts.encryption) : undefined,
+    log,
+  });
   instrumentStorage(storage, etcdLatency);
   const cache = new WatchCache(storage, log, { capacity: opts.watchCacheSize, metrics });
   // Everything started below stops through this one controller, whoever asks first.
@@ -130,7 +145,9 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const authorizer: Authorizer = { authorize: (a) => (nodeIdentity(a.user) !== undefined ? nodeAuthorizer : authenticated).authorize(a) };
 
   const openapi = newOpenAPIProvider(registry);
+  const auditor = opts.audit ? Auditor.toFile(opts.audit.policy, { ...opts.audit.log, log }, decodeKubeProtobuf) : undefined;
   const server = createAPIServer({
+    auditor,
     registry,
     authenticator: new Authenticator(
       opts.tokenAuthFile,
@@ -192,6 +209,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
       await cache.stop();
       await storage.close();
+      auditor?.stop();
     })());
   signal?.addEventListener('abort', () => void stop(), { once: true });
 

@@ -6,11 +6,21 @@ import { newLogger } from '../lib/log.js';
 import { parseFlags, usage, FlagError, type FlagSpec } from '../lib/flags.js';
 import { parseCIDR } from './registry/services.js';
 import { parseGoDuration } from './endpoints/options.js';
+import { parsePolicy, type Policy } from './audit/policy.js';
+import { parseEncryptionConfig, type EncryptionConfiguration } from './storage/encryption.js';
 import { type RunningAPIServer, type StorageBackend, StorageUnreachableError, startAPIServer, storageBackends } from './app.js';
 
 const flagSpecs: FlagSpec[] = [
   { name: 'storage-backend', description: "The storage backend for persistence. Options: 'etcd3' (default), 'memory' (kept in this process, no etcd needed; everything is lost when the apiserver exits: for tests and throwaway clusters).", default: 'etcd3' },
   { name: 'etcd-servers', description: 'Comma-separated etcd client URLs (with --storage-backend=etcd3).', default: 'http://127.0.0.1:2379' },
+  { name: 'etcd-cafile', description: 'SSL Certificate Authority file used to secure etcd communication.' },
+  { name: 'etcd-certfile', description: 'SSL certification file used to secure etcd communication.' },
+  { name: 'etcd-keyfile', description: 'SSL key file used to secure etcd communication.' },
+  { name: 'encryption-provider-config', description: 'The file containing configuration for encryption providers to be used for storing secrets in etcd.' },
+  { name: 'audit-policy-file', description: 'Path to the file that defines the audit policy configuration.' },
+  { name: 'audit-log-path', description: "If set, all requests coming to the apiserver will be logged to this file. '-' means standard out." },
+  { name: 'audit-log-maxsize', description: 'The maximum size in megabytes of the audit log file before it gets rotated (0: never).', default: '0' },
+  { name: 'audit-log-maxbackup', description: 'The maximum number of old audit log files to retain (0: all).', default: '0' },
   { name: 'bind-address', description: 'Address to listen on for HTTPS.', default: '0.0.0.0' },
   { name: 'secure-port', description: 'Port to serve HTTPS on.', default: '6443' },
   { name: 'advertise-address', description: 'Address published in the kubernetes Endpoints and discovery.', default: '127.0.0.1' },
@@ -76,11 +86,46 @@ async function main(): Promise<void> {
     log.error(`--storage-backend invalid, allowed values: ${storageBackends.join(', ')}. If not specified, it will default to 'etcd3'`, { value: f['storage-backend'] });
     process.exit(2);
   }
+  const etcdFiles = ['etcd-cafile', 'etcd-certfile', 'etcd-keyfile'].filter((flag) => f[flag]);
+  if (etcdFiles.length > 0 && etcdFiles.length < 3) {
+    log.error('--etcd-cafile, --etcd-certfile and --etcd-keyfile go together', { given: etcdFiles.join(',') });
+    process.exit(2);
+  }
+  let encryption: EncryptionConfiguration | undefined;
+  if (f['encryption-provider-config']) {
+    try {
+      encryption = parseEncryptionConfig(readFileSync(f['encryption-provider-config'], 'utf8'));
+    } catch (err) {
+      log.error('Invalid --encryption-provider-config', { file: f['encryption-provider-config'], err: err as Error });
+      process.exit(2);
+    }
+  }
+  let audit: { policy: Policy; log: { path: string; maxSizeMB: number; maxBackups: number } } | undefined;
+  for (const flag of ['audit-log-maxsize', 'audit-log-maxbackup']) {
+    if (!/^\d+$/.test(f[flag])) {
+      log.error(`Invalid --${flag}`, { value: f[flag] });
+      process.exit(2);
+    }
+  }
+  if (f['audit-policy-file'] && f['audit-log-path']) {
+    try {
+      audit = {
+        policy: parsePolicy(readFileSync(f['audit-policy-file'], 'utf8')),
+        log: { path: f['audit-log-path'], maxSizeMB: Number(f['audit-log-maxsize']), maxBackups: Number(f['audit-log-maxbackup']) },
+      };
+    } catch (err) {
+      log.error('Invalid --audit-policy-file', { file: f['audit-policy-file'], err: err as Error });
+      process.exit(2);
+    }
+  }
   let running: RunningAPIServer;
   try {
     running = await startAPIServer({
       storageBackend: f['storage-backend'] as StorageBackend,
       etcdServers: f['etcd-servers'].split(',').map((s) => s.trim()).filter(Boolean),
+      etcdTLS: etcdFiles.length === 3 ? { ca: readFileSync(f['etcd-cafile']), cert: readFileSync(f['etcd-certfile']), key: readFileSync(f['etcd-keyfile']) } : undefined,
+      encryption,
+      audit,
       bindAddress: f['bind-address'],
       port: Number(f['secure-port']),
       advertiseAddress: f['advertise-address'],

@@ -12,6 +12,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import { Counter, Gauge, Histogram } from '../lib/metrics.js';
 import type { Logger } from '../lib/log.js';
 import { forbidden, internalError, notFoundPath, StatusError, StatusReason, unauthorized } from '../lib/machinery/status.js';
+import type { AuditContext, Auditor } from './audit/audit.js';
 import type { Authenticator, UserInfo } from './auth/authn.js';
 import { forbiddenMessage, type Authorizer } from './auth/authz.js';
 import { anonymousClusterInfoReader } from './auth/bootstrap.js';
@@ -57,6 +58,8 @@ export interface ServerOptions {
   limits?: FrontDoorLimits;
   /** kubelet is the client certificate (and CA) for reaching kubelets: pods/log, pods/exec, nodes/proxy. */
   kubelet?: KubeletClientConfig;
+  /** auditor writes the audit log (--audit-policy-file, --audit-log-path); none when undefined. */
+  auditor?: Auditor;
 }
 
 /** versionInfo is what /version answers; kubectl's dispatcher picks its binary from `minor`. */
@@ -223,14 +226,18 @@ export function createAPIServer(opts: ServerOptions): https.Server {
   };
 
   /** frontDoor is the one way in for every request. */
-  const frontDoor = async (req: IncomingMessage, res: ServerResponse, deadline: RequestDeadline): Promise<void> => {
+  const frontDoor = async (req: IncomingMessage, res: ServerResponse, deadline: RequestDeadline, audit: AuditContext | undefined): Promise<void> => {
     const started = process.hrtime.bigint();
     const method = (req.method ?? 'GET').toUpperCase();
     const path = parseRequestPath(req.url ?? '/');
     if (await servePublic(method, path, res)) return;
 
     const user = opts.authenticator.authenticate(req) ?? anonymousClusterInfoReader(req, method, path.pathname);
-    if (!user) throw unauthorized();
+    if (!user) {
+      audit?.authenticationFailed();
+      throw unauthorized();
+    }
+    audit?.authenticated(user);
     const info = parseRequestInfo(method, path);
     if (info.isResourceRequest) observe(info, res, user, started);
     checkPathNames(info);
@@ -256,6 +263,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
       fieldSelector: requestOpts?.fieldSelector || undefined,
       resourceRequest: true,
     });
+    audit?.authorized(decision);
     if (!decision.allowed) {
       const message = forbiddenMessage({ user, verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, resourceRequest: true });
       throw forbidden({ group: info.group, resource: info.resource ?? '' }, info.name ?? '', decision.reason ? `${message}: ${decision.reason}` : message);
@@ -268,13 +276,15 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     // relies on it for /version. Hashed OpenAPI documents override it.
     res.setHeader('Cache-Control', 'no-cache, private');
     markPretty(req, res);
+    const audit = opts.auditor?.begin(req, res);
     const deadline = new RequestDeadline(req, res, limits.requestTimeoutMs, (answered) => {
       log.v(2).info('Request timed out', { method: req.method, uri: req.url?.split('?')[0], answered });
       if (!answered) writeStatus(res, requestTimeoutError(), { Connection: 'close' });
     });
-    frontDoor(req, res, deadline).catch((err: unknown) => {
+    frontDoor(req, res, deadline, audit).catch((err: unknown) => {
       if (deadline.expired) return;
       const status = err instanceof StatusError ? err : internalError(err);
+      if (!(err instanceof StatusError)) audit?.panicked(err);
       if (!(err instanceof StatusError)) log.error('Request failed', { method: req.method, uri: req.url?.split('?')[0], err: err as Error, stack: (err as Error)?.stack });
       if (res.headersSent) {
         res.end();

@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Etcd3 } from 'etcd3';
 import { contextFor, stateFile } from '../lib/process/cluster.js';
-import { isAlive, readState, type ProcessState } from '../lib/process/supervisor.js';
+import { isAlive, probe, readState, type ProcessState } from '../lib/process/supervisor.js';
 import { startCluster, type Cluster } from '../test/harness.js';
 import { freePorts } from '../lib/process/ports.js';
 import { collectGarbage } from './lib/inspector.js';
@@ -117,9 +117,10 @@ function checkLoad(what: string, r: LoadResult): void {
 
 // ---- machine ----
 
-async function etcdVersion(endpoint: string): Promise<string> {
-  const res = await fetch(`${endpoint}/version`);
-  const v = (await res.json()) as { etcdserver?: string; etcdcluster?: string };
+async function etcdVersion(endpoint: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<string> {
+  // etcd answers only a client with a certificate of its own CA, /version included.
+  const res = await probe({ url: `${endpoint}/version`, ca: tls.ca.toString(), cert: tls.cert.toString(), key: tls.key.toString() });
+  const v = JSON.parse(res.body || '{}') as { etcdserver?: string; etcdcluster?: string };
   return `${v.etcdserver ?? '?'} (cluster ${v.etcdcluster ?? '?'})`;
 }
 
@@ -509,10 +510,10 @@ async function main(): Promise<number> {
   const pids = { apiserver: procs[0]!.pid, etcd: procs[1]!.pid };
   const tls: TLSFiles = { ca: readFileSync(cluster.caFile, 'utf8'), cert: readFileSync(cluster.adminCert, 'utf8'), key: readFileSync(cluster.adminKey, 'utf8') };
   const api = new APIClient(cluster.server, tls, o.concurrency);
-  const etcd = new Etcd3({ hosts: cluster.etcdEndpoint });
+  const etcd = new Etcd3(cluster.etcdClientOptions);
   let failed: unknown;
   try {
-    const ev = await etcdVersion(cluster.etcdEndpoint);
+    const ev = await etcdVersion(cluster.etcdEndpoint, cluster.etcdTLS);
     facts.push(`etcd: ${ev}`);
     progress(`etcd ${ev} at ${cluster.etcdEndpoint} (pid ${pids.etcd}); apiserver at ${cluster.server} (pid ${pids.apiserver})`);
     const meter = new CPUMeter(pids);

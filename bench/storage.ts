@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     await memory.close();
   }
   const etcd = await startEtcd();
-  const store = new EtcdStorage({ endpoints: [etcd.endpoint] });
+  const store = new EtcdStorage({ endpoints: [etcd.endpoint], tls: etcd.tls });
   try {
     await run('etcd', store);
   } finally {

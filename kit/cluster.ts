@@ -17,7 +17,7 @@ import { Registry } from '../lib/metrics.js';
 import { ensureCA, ensureClientCert, ensureServingCert, hostAddresses, kubernetesServiceHosts } from '../lib/pki.js';
 import { contextFor, defaultConfig, startComponents } from '../lib/process/cluster.js';
 import { startComponentInProcess, type ComponentSpec, type InProcessComponent } from '../lib/process/component.js';
-import { etcd, etcdEndpoint } from '../lib/process/components.js';
+import { etcd, etcdClientFiles, etcdEndpoint } from '../lib/process/components.js';
 import { freePorts } from '../lib/process/ports.js';
 import { killNow, stopProcess, type ProcessState } from '../lib/process/supervisor.js';
 import { scheduler } from '../scheduler/app.js';
@@ -191,13 +191,18 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     const tStore = performance.now();
 
     let etcdServers: string[] = [];
+    let etcdTLS: { ca: Buffer; cert: Buffer; key: Buffer } | undefined;
     if (storage === 'etcd') {
       const [etcdClientPort, etcdPeerPort] = await freePorts(2);
       const ctx = contextFor({ ...defaultConfig(dir), etcdClientPort: etcdClientPort!, etcdPeerPort: etcdPeerPort!, bindAddress: '127.0.0.1' });
       for (const d of [ctx.paths.etcdDataDir, ctx.paths.logs, ctx.paths.run]) mkdirSync(d, { recursive: true, mode: 0o700 });
+      // etcd serves only clients with a certificate of its own CA: the apiserver gets one.
+      await etcd.prepare?.(ctx);
       const [started] = await startComponents(ctx, [etcd], { end: (r) => liveProcesses.add(r.state) });
       etcdProcess = started!.state;
       etcdServers = [etcdEndpoint(ctx.config)];
+      const files = etcdClientFiles(ctx.paths);
+      etcdTLS = { ca: readFileSync(files.ca), cert: readFileSync(files.cert), key: readFileSync(files.key) };
     }
 
     if (storage === 'etcd') mark('etcdMs', tStore);
@@ -207,6 +212,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
       {
         storageBackend: storage === 'etcd' ? 'etcd3' : 'memory',
         etcdServers,
+        etcdTLS,
         bindAddress: '127.0.0.1',
         port: port!,
         // The `kubernetes` Endpoints may not hold a loopback address: advertise the host's own, as the harness does.

@@ -8,7 +8,7 @@
 import { createHash, randomInt, X509Certificate } from 'node:crypto';
 import { CompactSign, compactVerify } from 'jose';
 
-/** Names and keys from k8s.io/cluster-bootstrap/token/api. */
+/** bootstrapTokenSecretType and the names below are k8s.io/cluster-bootstrap/token/api's. */
 export const bootstrapTokenSecretType = 'bootstrap.kubernetes.io/token';
 export const bootstrapTokenSecretPrefix = 'bootstrap-token-';
 export const bootstrapTokenNamespace = 'kube-system';

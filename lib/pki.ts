@@ -38,6 +38,8 @@ export interface ServingCertOptions {
   hosts: string[];
   /** commonName defaults to name. */
   commonName?: string;
+  /** clientAuth also allows the certificate for client authentication (an etcd peer is both). */
+  clientAuth?: boolean;
 }
 
 /** ClientCertOptions names a client certificate and the identity it carries (user = CN, groups = O). */
@@ -78,12 +80,15 @@ export function apiserverHosts(extra: string[] = []): string[] {
   return dedupe(['127.0.0.1', 'localhost', hostname(), ...hostAddresses(), ...kubernetesServiceHosts, ...extra]);
 }
 
-/** ensureCA loads the CA in dir (ca.crt, ca.key) or creates it when either file is missing. */
-export function ensureCA(dir: string): Promise<CAFiles> {
-  return serialized(dir, () => ensureCANow(dir));
+/**
+ * ensureCA loads the CA in dir (ca.crt, ca.key) or creates it, with subject CN=commonName, when
+ * either file is missing.
+ */
+export function ensureCA(dir: string, commonName = caCommonName): Promise<CAFiles> {
+  return serialized(dir, () => ensureCANow(dir, commonName));
 }
 
-async function ensureCANow(dir: string): Promise<CAFiles> {
+async function ensureCANow(dir: string, commonName = caCommonName): Promise<CAFiles> {
   const files = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
   if (existsSync(files.cert) && existsSync(files.key)) return files;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -91,7 +96,7 @@ async function ensureCANow(dir: string): Promise<CAFiles> {
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
-    name: [{ CN: [caCommonName] }],
+    name: [{ CN: [commonName] }],
     notBefore: new Date(now - 5 * 60 * 1000),
     notAfter: new Date(now + caValidity),
     keys,
@@ -118,7 +123,7 @@ export async function ensureServingCert(dir: string, opts: ServingCertOptions): 
   const hosts = dedupe(opts.hosts);
   return ensureLeaf(dir, opts.name, {
     subject: [{ CN: [opts.commonName ?? opts.name] }],
-    usage: x509.ExtendedKeyUsage.serverAuth,
+    usages: opts.clientAuth ? [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth] : [x509.ExtendedKeyUsage.serverAuth],
     sans: hosts.map((h) => ({ type: isIP(h) ? ('ip' as const) : ('dns' as const), value: h })),
     fits: (cert) => hosts.every((h) => (isIP(h) ? cert.checkIP(h) !== undefined : cert.checkHost(h, { wildcards: false }) !== undefined)),
   });
@@ -133,7 +138,7 @@ export async function ensureClientCert(dir: string, opts: ClientCertOptions): Pr
   const subject = [...opts.organizations.map((o) => ({ O: [o] })), { CN: [opts.commonName] }];
   return ensureLeaf(dir, opts.name, {
     subject,
-    usage: x509.ExtendedKeyUsage.clientAuth,
+    usages: [x509.ExtendedKeyUsage.clientAuth],
     sans: [],
     fits: (cert) => {
       const id = subjectIdentity(cert.subject);
@@ -151,7 +156,7 @@ export async function ensurePeerCert(dir: string, opts: ServingCertOptions): Pro
   const hosts = dedupe(opts.hosts);
   return ensureLeaf(dir, opts.name, {
     subject: [{ CN: [opts.commonName ?? opts.name] }],
-    usage: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+    usages: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
     sans: hosts.map((h) => ({ type: isIP(h) ? ('ip' as const) : ('dns' as const), value: h })),
     fits: (cert) => hosts.every((h) => (isIP(h) ? cert.checkIP(h) !== undefined : cert.checkHost(h, { wildcards: false }) !== undefined)),
   });
@@ -171,9 +176,40 @@ export function subjectIdentity(subject: string): { commonName?: string; organiz
   return out;
 }
 
+/** etcdCACommonName is the subject of etcd's own CA, as kubeadm names it. */
+export const etcdCACommonName = 'etcd-ca';
+
+/** EtcdPKI are the files of etcd's own PKI: its CA, its serving and peer certificates, and the client certificates it accepts. */
+export interface EtcdPKI {
+  ca: CAFiles;
+  server: CertFiles;
+  peer: CertFiles;
+  /** apiserverClient is the apiserver's (and the tests' raw readers') client certificate. */
+  apiserverClient: CertFiles;
+  /** healthcheckClient is what the supervisor probes etcd's /health with. */
+  healthcheckClient: CertFiles;
+}
+
+/**
+ * ensureEtcdPKI creates (or keeps) etcd's own CA in dir, separate from the cluster CA as kubeadm
+ * keeps it: etcd then trusts only certificates it issued, so a certificate of the cluster CA (any
+ * user's, any kubelet's) does not open etcd. Its serving and peer certificates cover loopback only.
+ */
+export async function ensureEtcdPKI(dir: string): Promise<EtcdPKI> {
+  const ca = await ensureCA(dir, etcdCACommonName);
+  const hosts = ['127.0.0.1', '::1', 'localhost'];
+  return {
+    ca,
+    server: await ensureServingCert(dir, { name: 'server', commonName: 'etcd-server', hosts, clientAuth: true }),
+    peer: await ensureServingCert(dir, { name: 'peer', commonName: 'etcd-peer', hosts, clientAuth: true }),
+    apiserverClient: await ensureClientCert(dir, { name: 'apiserver-etcd-client', commonName: 'kube-apiserver-etcd-client', organizations: [] }),
+    healthcheckClient: await ensureClientCert(dir, { name: 'healthcheck-client', commonName: 'kube-etcd-healthcheck-client', organizations: [] }),
+  };
+}
+
 interface LeafSpec {
   subject: x509.JsonName;
-  usage: x509.ExtendedKeyUsage | x509.ExtendedKeyUsage[];
+  usages: x509.ExtendedKeyUsage[];
   sans: x509.JsonGeneralNames;
   fits: (cert: NodeX509Certificate) => boolean;
 }
@@ -216,7 +252,7 @@ async function ensureLeafNow(dir: string, name: string, spec: LeafSpec): Promise
     new x509.BasicConstraintsExtension(false, undefined, true),
     // ECDSA keys sign the handshake and never encipher keys: digitalSignature is the only usage.
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension(Array.isArray(spec.usage) ? spec.usage : [spec.usage], false),
+    new x509.ExtendedKeyUsageExtension(spec.usages, false),
     await x509.AuthorityKeyIdentifierExtension.create(caX509.publicKey),
   ];
   if (spec.sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(spec.sans, false));

@@ -177,7 +177,7 @@ describe('CustomResourceDefinitions', () => {
     // v1beta1 has no concurrencyPolicy: reading through it prunes what only v1 knows.
     const viaBeta = JSON.parse((await cluster.request('/apis/stable.example.com/v1beta1/namespaces/default/crontabs/nightly-report')).body);
     assert.equal(viaBeta.spec.concurrencyPolicy, undefined);
-    const etcd = new Etcd3({ hosts: cluster.etcdEndpoint });
+    const etcd = new Etcd3(cluster.etcdClientOptions);
     try {
       const stored = JSON.parse((await etcd.get('/registry/stable.example.com/crontabs/default/beta-made').string())!);
       assert.equal(stored.apiVersion, 'stable.example.com/v1');

@@ -14,8 +14,8 @@ describe('harness', () => {
     const etcd = await startEtcd();
     let stopped = false;
     try {
-      assert.match(etcd.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
-      const health = await probe({ url: `${etcd.endpoint}/health` });
+      assert.match(etcd.endpoint, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const health = await probe({ url: `${etcd.endpoint}/health`, ca: etcd.tls.ca.toString(), cert: etcd.tls.cert.toString(), key: etcd.tls.key.toString() });
       assert.equal(health.status, 200);
       assert.equal(JSON.parse(health.body).health, 'true');
       assert.ok(isAlive(etcd.process));

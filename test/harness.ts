@@ -3,6 +3,7 @@
 // Every process it starts is killed, and every home removed, when the test process exits for
 // any reason — a failing test never leaves an etcd behind.
 
+import { etcdMemberEndpoints } from '../lib/process/controlplane.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -32,12 +33,16 @@ import {
   clusterComponents,
   componentNamed,
   etcd,
+  etcdClientFiles,
   etcdEndpoint,
   nodeLayout,
   type ClusterConfig,
+  type ClusterPaths,
   type Component,
 } from '../lib/process/components.js';
 import { freePorts } from '../lib/process/ports.js';
+import type { EtcdTLS } from '../apiserver/storage/etcd.js';
+import type { IOptions } from 'etcd3';
 import { isAlive, killNow, readState, spawnDetached, stopProcess, waitForHealthy, type ProcessState } from '../lib/process/supervisor.js';
 
 /** CommandResult is what a finished command printed and how it exited. */
@@ -86,6 +91,10 @@ export interface Cluster {
   /** token authenticates as skiff-admin (group system:masters) through --token-auth-file. */
   token: string;
   etcdEndpoint: string;
+  /** etcdTLS is etcd's CA and a client certificate of its own CA: etcd serves no client without one. */
+  etcdTLS: EtcdTLS;
+  /** etcdClientOptions are the etcd3 client's options for reading etcd directly (`new Etcd3(cluster.etcdClientOptions)`). */
+  etcdClientOptions: IOptions;
   config: ClusterConfig;
   /** env has KUBECONFIG and a fresh KUBECACHEDIR, for spawning kubectl or other clients. */
   env: NodeJS.ProcessEnv;
@@ -388,6 +397,8 @@ async function stopAll(started: ProcessState[], home: string, keepHome: boolean,
 /** EtcdInstance is an etcd started alone, for storage tests. */
 export interface EtcdInstance {
   endpoint: string;
+  /** tls is its CA and a client certificate it accepts (pass it to EtcdStorage's tls). */
+  tls: EtcdTLS;
   home: string;
   process: ProcessState;
   stop(): Promise<void>;
@@ -400,10 +411,12 @@ export async function startEtcd(): Promise<EtcdInstance> {
   try {
     const { paths } = contextFor(config);
     for (const dir of [paths.etcdDataDir, paths.logs, paths.run]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    await etcd.prepare?.(contextFor(config));
     const [proc] = await startProcesses(config, [etcd]);
     let stopped: Promise<void> | undefined;
     return {
       endpoint: etcdEndpoint(config),
+      tls: readEtcdTLS(paths),
       home,
       process: proc!,
       stop: () => (stopped ??= stopAll([proc!], home, false)),
@@ -479,6 +492,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     KUBECACHEDIR: join(home, 'kubecache'),
   };
   const tls = { ca: readFileSync(caFile, 'utf8'), cert: readFileSync(adminCert, 'utf8'), key: readFileSync(adminKey, 'utf8') };
+  const etcdTLS = readEtcdTLS(ctx.paths);
   let stopped: Promise<void> | undefined;
   return {
     home,
@@ -488,7 +502,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     adminCert,
     adminKey,
     token,
-    etcdEndpoint: config.controlPlanePorts ? `http://127.0.0.1:${config.controlPlanePorts[0]!.etcdClientPort}` : etcdEndpoint(config),
+    etcdEndpoint: config.controlPlanePorts ? etcdEndpoint({ ...config, etcdClientPort: config.controlPlanePorts[0]!.etcdClientPort }) : etcdEndpoint(config),
+    etcdTLS,
+    etcdClientOptions: { hosts: config.controlPlanePorts ? etcdMemberEndpoints(config) : etcdEndpoint(config), credentials: { rootCertificate: etcdTLS.ca, certChain: etcdTLS.cert, privateKey: etcdTLS.key } },
     config,
     env,
     kubectl: (args, kopts = {}) => run(kubectlBinary(), args, { ...kopts, env: { ...env, ...kopts.env } }),
@@ -533,6 +549,12 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     },
     stop: () => (stopped ??= stopAll(started, home, keepHome, config)),
   };
+}
+
+/** readEtcdTLS reads etcd's CA and the apiserver's etcd client certificate from a home. */
+function readEtcdTLS(paths: ClusterPaths): EtcdTLS {
+  const files = etcdClientFiles(paths);
+  return { ca: readFileSync(files.ca), cert: readFileSync(files.cert), key: readFileSync(files.key) };
 }
 
 /** waitGone waits (up to 10 s) until a SIGKILLed process has exited and been reaped. */

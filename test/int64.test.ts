@@ -96,7 +96,7 @@ describe('int64 values keep every digit', () => {
     assert.match(await ok(['get', 'counter', 'c1', '-o', 'json']), new RegExp(`"count": ${max}\\b`));
     assert.equal(await ok(['get', 'counter', 'c1', '-o', 'jsonpath={.spec.set[1]}']), min);
     assert.equal(row(await ok(['get', 'counters']), 'c1')[1], max);
-    const etcd = new Etcd3({ hosts: cluster.etcdEndpoint });
+    const etcd = new Etcd3(cluster.etcdClientOptions);
     try {
       const keys = await etcd.getAll().prefix('/registry/int64.example.com/counters/default/c1').keys();
       assert.equal(keys.length, 1, `stored keys: ${keys.join(', ')}`);

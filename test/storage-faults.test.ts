@@ -86,7 +86,7 @@ async function createMany(
  * apiserver stores them: the state a list is tested against, made in a second, not a minute.
  */
 async function seedConfigMaps(cluster: Cluster, ns: string, count: number, size: number): Promise<void> {
-  const storage = new EtcdStorage({ endpoints: [cluster.etcdEndpoint] });
+  const storage = new EtcdStorage({ endpoints: [cluster.etcdEndpoint], tls: cluster.etcdTLS });
   const filler = 'x'.repeat(size);
   const creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   let next = 0;

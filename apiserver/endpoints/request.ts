@@ -139,7 +139,17 @@ export async function readBody(req: IncomingMessage, limit = maxRequestBodyBytes
     }
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  const body = Buffer.concat(chunks);
+  bodies.set(req, body);
+  return body;
+}
+
+// Each request's body once read, for the audit log's requestObject (kept only as long as the request).
+const bodies = new WeakMap<IncomingMessage, Buffer>();
+
+/** requestBodyOf is the body readBody read for req, if it did. */
+export function requestBodyOf(req: IncomingMessage): Buffer | undefined {
+  return bodies.get(req);
 }
 
 export function mediaTypeOf(contentType: string | undefined): string {

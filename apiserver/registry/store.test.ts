@@ -56,7 +56,7 @@ describe('GenericStore', () => {
 
   before(async () => {
     etcd = await startEtcd();
-    storage = new EtcdStorage({ endpoints: [etcd.endpoint] });
+    storage = new EtcdStorage({ endpoints: [etcd.endpoint], tls: etcd.tls });
     cache = new WatchCache(storage, new Logger('test', 0, () => undefined));
     await cache.start();
     const registry = new APIRegistry(storage, cache);

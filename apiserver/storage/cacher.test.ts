@@ -75,7 +75,7 @@ describe('WatchCache', () => {
   let cache: WatchCache;
   before(async () => {
     etcd = await startEtcd();
-    store = new EtcdStorage({ endpoints: [etcd.endpoint] });
+    store = new EtcdStorage({ endpoints: [etcd.endpoint], tls: etcd.tls });
     await store.create('/registry/core/configmaps/w/existing', cm('existing', {}, { app: 'x' }));
     cache = new WatchCache(store, quiet, { capacity: 5 });
     await cache.start();
@@ -135,7 +135,7 @@ describe('WatchCache repairs itself', () => {
   let store: EtcdStorage;
   before(async () => {
     etcd = await startEtcd();
-    store = new EtcdStorage({ endpoints: [etcd.endpoint] });
+    store = new EtcdStorage({ endpoints: [etcd.endpoint], tls: etcd.tls });
     await store.create('/registry/core/configmaps/r/first', cm('first'));
   });
   after(async () => {

@@ -13,7 +13,8 @@ import { containerdPaths, writeContainerdConfig } from '../../kubelet/containerd
 import { cleanupNode, importNodeImages, type NodeLayout, stopPodSandboxes } from '../../kubelet/lifecycle.js';
 import { writeKubeconfig } from '../kubeconfig.js';
 import { defaultNodeIP } from '../node/address.js';
-import { ensureClientCert, ensureServingCert, apiserverHosts } from '../pki.js';
+import { ensureClientCert, ensureEtcdPKI, ensureServingCert, apiserverHosts } from '../pki.js';
+import { ensureAuditPolicy, ensureEncryptionConfig } from './security.js';
 import ipaddr from 'ipaddr.js';
 import type { HealthCheck } from './supervisor.js';
 import { controlPlaneComponents, replacedBySingleMember, type MemberPorts } from './controlplane.js';
@@ -90,6 +91,13 @@ export interface ClusterPaths {
   podLogs: string;
   etcdDataDir: string;
   pki: string;
+  /** etcdPKI holds etcd's own CA and certificates (lib/pki.ts ensureEtcdPKI). */
+  etcdPKI: string;
+  /** encryptionConfig is the apiserver's --encryption-provider-config (0600: it holds the keys). */
+  encryptionConfig: string;
+  /** auditPolicy is the apiserver's --audit-policy-file; auditLog its --audit-log-path. */
+  auditPolicy: string;
+  auditLog: string;
   logs: string;
   run: string;
   adminKubeconfig: string;
@@ -108,6 +116,10 @@ export function clusterPaths(home: string): ClusterPaths {
     podLogs: join(home, 'pod-logs'),
     etcdDataDir: join(home, 'etcd'),
     pki,
+    etcdPKI: join(pki, 'etcd'),
+    encryptionConfig: join(pki, 'encryption-config.yaml'),
+    auditPolicy: join(home, 'audit-policy.yaml'),
+    auditLog: join(home, 'logs', 'audit.log'),
     logs: join(home, 'logs'),
     run: join(home, 'run'),
     adminKubeconfig: join(home, 'admin.kubeconfig'),
@@ -149,9 +161,14 @@ export interface Component {
   afterStop?: (ctx: ComponentContext) => Promise<void>;
 }
 
-/** etcdEndpoint is the client URL of the cluster's etcd. */
+/** etcdEndpoint is the client URL of the cluster's etcd: https, and only for a client certificate of etcd's own CA. */
 export function etcdEndpoint(config: ClusterConfig): string {
-  return `http://127.0.0.1:${config.etcdClientPort}`;
+  return `https://127.0.0.1:${config.etcdClientPort}`;
+}
+
+/** etcdClientFiles are the CA, certificate and key a client of the cluster's etcd presents (the apiserver's). */
+export function etcdClientFiles(paths: ClusterPaths): { ca: string; cert: string; key: string } {
+  return { ca: join(paths.etcdPKI, 'ca.crt'), cert: join(paths.etcdPKI, 'apiserver-etcd-client.crt'), key: join(paths.etcdPKI, 'apiserver-etcd-client.key') };
 }
 
 /** apiserverURL is the URL local clients reach the apiserver at. */
@@ -177,12 +194,20 @@ function nodeCommand(entry: string, args: string[]): Command {
   return { command: process.execPath, args: ['--enable-source-maps', nodeEntry(entry), ...args] };
 }
 
-/** etcd is the cluster's store: one member on loopback, plain HTTP (only the apiserver talks to it). */
+/**
+ * etcd is the cluster's store: one member on loopback, TLS on both its client and peer URLs, and
+ * only for clients with a certificate of its own CA (the apiserver's): no other local user reads
+ * the cluster's Secrets out of it.
+ */
 export const etcd: Component = {
   name: 'etcd',
+  prepare: async ({ paths }) => {
+    await ensureEtcdPKI(paths.etcdPKI);
+  },
   command: ({ config, paths }) => {
     const client = etcdEndpoint(config);
-    const peer = `http://127.0.0.1:${config.etcdPeerPort}`;
+    const peer = `https://127.0.0.1:${config.etcdPeerPort}`;
+    const pki = (name: string) => join(paths.etcdPKI, name);
     return {
       command: process.env.SKIFF_ETCD_BIN ?? 'etcd',
       args: [
@@ -193,12 +218,25 @@ export const etcd: Component = {
         '--listen-peer-urls', peer,
         '--initial-advertise-peer-urls', peer,
         '--initial-cluster', `default=${peer}`,
+        '--client-cert-auth',
+        '--trusted-ca-file', pki('ca.crt'),
+        '--cert-file', pki('server.crt'),
+        '--key-file', pki('server.key'),
+        '--peer-client-cert-auth',
+        '--peer-trusted-ca-file', pki('ca.crt'),
+        '--peer-cert-file', pki('peer.crt'),
+        '--peer-key-file', pki('peer.key'),
         '--logger', 'zap',
         '--log-outputs', 'stderr',
       ],
     };
   },
-  health: ({ config }) => ({ url: `${etcdEndpoint(config)}/health` }),
+  health: ({ config, paths }) => ({
+    url: `${etcdEndpoint(config)}/health`,
+    ca: readFileSync(join(paths.etcdPKI, 'ca.crt'), 'utf8'),
+    cert: readFileSync(join(paths.etcdPKI, 'healthcheck-client.crt'), 'utf8'),
+    key: readFileSync(join(paths.etcdPKI, 'healthcheck-client.key'), 'utf8'),
+  }),
   startTimeoutMs: 30_000,
   stopGraceMs: 10_000,
 };
@@ -216,10 +254,22 @@ export const apiserver: Component = {
     });
     // The identity the apiserver shows kubelets for pods/log, pods/exec and nodes/proxy.
     await ensureClientCert(paths.pki, { name: 'apiserver-kubelet-client', commonName: 'kube-apiserver-kubelet-client', organizations: [] });
+    // etcd may be elsewhere in this run (a test's own), but the apiserver's client certificate comes from its CA.
+    await ensureEtcdPKI(paths.etcdPKI);
+    ensureEncryptionConfig(paths.encryptionConfig);
+    ensureAuditPolicy(paths.auditPolicy);
   },
   command: ({ config, paths }) =>
     nodeCommand('apiserver/main.js', [
       `--etcd-servers=${etcdEndpoint(config)}`,
+      `--etcd-cafile=${etcdClientFiles(paths).ca}`,
+      `--etcd-certfile=${etcdClientFiles(paths).cert}`,
+      `--etcd-keyfile=${etcdClientFiles(paths).key}`,
+      `--encryption-provider-config=${paths.encryptionConfig}`,
+      `--audit-policy-file=${paths.auditPolicy}`,
+      `--audit-log-path=${paths.auditLog}`,
+      '--audit-log-maxsize=100',
+      '--audit-log-maxbackup=10',
       `--bind-address=${config.bindAddress}`,
       `--secure-port=${config.apiserverPort}`,
       `--advertise-address=${config.advertiseAddress}`,

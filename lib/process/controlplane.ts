@@ -155,6 +155,7 @@ export function etcdMember(n: number): Component {
   c = {
     name: etcdMemberName(n),
     prepare: async (ctx) => {
+      await etcd.prepare!(ctx);
       await ensureCA(etcdPeerDir(ctx));
       await ensurePeerCert(etcdPeerDir(ctx), { name: 'peer', commonName: 'etcd-peer', hosts: ['127.0.0.1', 'localhost'] });
     },

@@ -12,7 +12,7 @@ import { defineResource, type PrinterColumn, type StrategyContext } from '../res
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
-/** KeyUsage values a CSR may ask for (certificates/v1 KeyUsage). */
+/** keyUsages are the KeyUsage values a CSR may ask for (certificates/v1 KeyUsage). */
 export const keyUsages = [
   'signing', 'digital signature', 'content commitment', 'key encipherment', 'key agreement', 'data encipherment',
   'cert sign', 'crl sign', 'encipher only', 'decipher only', 'any', 'server auth', 'client auth', 'code signing',
@@ -20,7 +20,7 @@ export const keyUsages = [
   'microsoft sgc', 'netscape sgc',
 ] as const;
 
-/** The well-known signers (certificates/v1). */
+/** KubeAPIServerClientSignerName and the two below are the well-known signers (certificates/v1). */
 export const KubeAPIServerClientSignerName = 'kubernetes.io/kube-apiserver-client';
 export const KubeAPIServerClientKubeletSignerName = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const KubeletServingSignerName = 'kubernetes.io/kubelet-serving';
@@ -68,7 +68,7 @@ export function parseCSR(request: string | undefined): x509.Pkcs10CertificateReq
   }
 }
 
-/** condition returns the CSR's condition of a type. */
+/** csrCondition returns the CSR's condition of a type. */
 export function csrCondition(csr: CertificateSigningRequest, type: CSRConditionType): CertificateSigningRequestCondition | undefined {
   return csr.status?.conditions?.find((c) => c.type === type);
 }
@@ -139,7 +139,7 @@ export function validateCSR(csr: CertificateSigningRequest): FieldError[] {
   return errs;
 }
 
-/** validateCSRConditionsUpdate forbids removing Approved, Denied or Failed conditions and changing an issued certificate. */
+/** validateCSRStatusUpdate forbids removing Approved, Denied or Failed conditions and changing an issued certificate. */
 function validateCSRStatusUpdate(csr: CertificateSigningRequest, old: CertificateSigningRequest): FieldError[] {
   const errs = validateConditions(csr);
   for (const type of ['Approved', 'Denied', 'Failed'] as const) {
