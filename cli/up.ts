@@ -10,8 +10,8 @@ import { logFile } from '../lib/process/cluster.js';
 import { ensureSupervisor, supervisorLauncher, supervisorName } from '../lib/process/daemon.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterComponents, clusterPaths, components, type ClusterConfig } from '../lib/process/components.js';
-import { controlPlaneComponents, maxControlPlaneMembers, memberCount } from '../lib/process/controlplane.js';
+import { clusterPaths, components, type ClusterConfig } from '../lib/process/components.js';
+import { controlPlaneComponents, maxControlPlaneMembers, memberCount, clusterComponents } from '../lib/process/controlplane.js';
 import { contextFor, defaultConfig, loadConfig, prepareCluster, startComponents } from '../lib/process/cluster.js';
 import { homeFlag, intFlag, parseFlags, resolveHome, UsageError, type CommandSpec } from './options.js';
 

@@ -3,7 +3,7 @@
 // Every process it starts is killed, and every home removed, when the test process exits for
 // any reason — a failing test never leaves an etcd behind.
 
-import { etcdMemberEndpoints } from '../lib/process/controlplane.js';
+import { etcdMemberEndpoints, clusterComponents, componentNamed } from '../lib/process/controlplane.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -30,8 +30,6 @@ import { mountsUnder } from '../kubelet/containerd.js';
 import {
   apiserver,
   apiserverURL,
-  clusterComponents,
-  componentNamed,
   etcd,
   etcdClientFiles,
   etcdEndpoint,

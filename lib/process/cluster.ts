@@ -1,6 +1,7 @@
 // Bringing a whole cluster up and down from its home directory: the steps `skiff up`, `skiff down`
 // and `skiff status` take, and the test harness replays on a temporary home.
 
+import { clusterComponents, componentNamed } from './controlplane.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,9 +9,7 @@ import { writeKubeconfig } from '../kubeconfig.js';
 import { ensureCA, ensureClientCert, hostAddresses } from '../pki.js';
 import {
   apiserverURL,
-  clusterComponents,
   clusterPaths,
-  componentNamed,
   components as allComponents,
   type ClusterConfig,
   type Component,

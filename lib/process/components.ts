@@ -17,7 +17,6 @@ import { ensureClientCert, ensureEtcdPKI, ensureServingCert, apiserverHosts } fr
 import { ensureAuditPolicy, ensureEncryptionConfig } from './security.js';
 import ipaddr from 'ipaddr.js';
 import type { HealthCheck } from './supervisor.js';
-import { controlPlaneComponents, replacedBySingleMember, type MemberPorts } from './controlplane.js';
 
 /** ClusterConfig is what `skiff up` was asked for; it is saved in the home so later commands agree. */
 export interface ClusterConfig {
@@ -519,17 +518,17 @@ export const proxy: Component = {
   },
 };
 
+/** MemberPorts are the ports one control-plane member's processes listen on (all on loopback but the apiserver, on bindAddress). */
+export interface MemberPorts {
+  etcdClientPort: number;
+  etcdPeerPort: number;
+  /** etcdMetricsPort serves /metrics from the start (the client port answers only once a quorum runs): the member's health. */
+  etcdMetricsPort: number;
+  apiserverPort: number;
+  controllerManagerPort: number;
+  schedulerPort: number;
+}
+
 /** components is the cluster's processes in start order. */
 export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim, dns, containerd, kubelet, proxy];
 
-/** clusterComponents are the processes a cluster with config runs: all of them, the real node's (containerd, kubelet, proxy) only when it has one. */
-export function clusterComponents(config: ClusterConfig): readonly Component[] {
-  const node = config.realNode ? components : components.filter((c) => c !== containerd && c !== kubelet && c !== proxy);
-  const members = controlPlaneComponents(config);
-  return members.length === 0 ? node : [...members, ...node.filter((c) => !replacedBySingleMember.includes(c.name))];
-}
-
-/** componentNamed finds a component by name. */
-export function componentNamed(name: string, config?: ClusterConfig): Component | undefined {
-  return components.find((c) => c.name === name) ?? (config ? controlPlaneComponents(config).find((c) => c.name === name) : undefined);
-}

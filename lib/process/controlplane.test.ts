@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig, contextFor } from './cluster.js';
-import { clusterComponents } from './components.js';
-import { etcdMemberArgs, etcdMemberEndpoints, memberPorts } from './controlplane.js';
+import { clusterComponents, etcdMemberArgs, etcdMemberEndpoints, memberPorts } from './controlplane.js';
 
 describe('control plane members', () => {
   const config = { ...defaultConfig('/h'), realNode: false, controlPlaneMembers: 3 };

@@ -28,18 +28,15 @@ import {
   type ClusterConfig,
   type Component,
   type ComponentContext,
+  components,
+  containerd,
+  kubelet,
+  proxy,
+  type MemberPorts,
 } from './components.js';
 
-/** MemberPorts are the ports one control-plane member's processes listen on (all on loopback but the apiserver, on bindAddress). */
-export interface MemberPorts {
-  etcdClientPort: number;
-  etcdPeerPort: number;
-  /** etcdMetricsPort serves /metrics from the start (the client port answers only once a quorum runs): the member's health. */
-  etcdMetricsPort: number;
-  apiserverPort: number;
-  controllerManagerPort: number;
-  schedulerPort: number;
-}
+export type { MemberPorts };
+
 
 /** maxControlPlaneMembers bounds --control-plane (etcd's advice: seven members at most). */
 export const maxControlPlaneMembers = 7;
@@ -260,3 +257,15 @@ export function controlPlaneComponents(config: ClusterConfig): Component[] {
 
 /** replacedBySingleMember are the single control plane's components that controlPlaneComponents replaces. */
 export const replacedBySingleMember = ['etcd', 'apiserver', 'controller-manager', 'scheduler'];
+
+/** clusterComponents are the processes a cluster with config runs: all of them, the real node's (containerd, kubelet, proxy) only when it has one. */
+export function clusterComponents(config: ClusterConfig): readonly Component[] {
+  const node = config.realNode ? components : components.filter((c) => c !== containerd && c !== kubelet && c !== proxy);
+  const members = controlPlaneComponents(config);
+  return members.length === 0 ? node : [...members, ...node.filter((c) => !replacedBySingleMember.includes(c.name))];
+}
+
+/** componentNamed finds a component by name. */
+export function componentNamed(name: string, config?: ClusterConfig): Component | undefined {
+  return components.find((c) => c.name === name) ?? (config ? controlPlaneComponents(config).find((c) => c.name === name) : undefined);
+}
