@@ -10,7 +10,8 @@ import type { Logger } from '../lib/log.js';
 import { Histogram, newMetricsRegistry, type Registry } from '../lib/metrics.js';
 import { admissionHooksFor } from './admission/index.js';
 import { Authenticator } from './auth/authn.js';
-import { AuthenticatedAuthorizer } from './auth/authz.js';
+import { type AuthorizationMode, defaultAuthorizationModes } from './auth/authz.js';
+import { buildAuthorization } from './auth/modes.js';
 import { bootstrap } from './bootstrap.js';
 import { CRDController } from './crd/controller.js';
 import { OpenAPIV2Service } from './openapi/v2.js';
@@ -43,6 +44,8 @@ export interface APIServerOptions {
   tls: { cert: Buffer; key: Buffer; ca: Buffer };
   /** tokenAuthFile is a CSV of bearer tokens (token,user,uid,"groups"), or undefined for none. */
   tokenAuthFile?: string;
+  /** authorizationModes is --authorization-mode (default Node,RBAC). */
+  authorizationModes?: AuthorizationMode[];
   serviceClusterIPRange: string;
   nodePortRange: { min: number; max: number };
   /** compactionIntervalMs is the time between store compactions (0 disables). */
@@ -106,7 +109,10 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   }
   const registry = new APIRegistry(storage, cache);
   const allocator = new ServiceAllocator(storage, cidr, { min: opts.nodePortRange.min, max: opts.nodePortRange.max });
-  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : admissionHooksFor(def, registry));
+  const authz = buildAuthorization(opts.authorizationModes ?? defaultAuthorizationModes);
+  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : (authz.hooksFor(def) ?? admissionHooksFor(def, registry)));
+  await authz.start(registry, log);
+  lifetime.signal.addEventListener('abort', () => authz.stop(), { once: true });
   await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.port, log, signal: lifetime.signal });
   // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
   const crdController = new CRDController(registry, { log });
@@ -116,7 +122,8 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const server = createAPIServer({
     registry,
     authenticator: new Authenticator(opts.tokenAuthFile),
-    authorizer: new AuthenticatedAuthorizer(),
+    authorizer: authz.authorizer,
+    rules: authz.rules,
     log,
     metrics,
     tls: opts.tls,

@@ -7,6 +7,7 @@ import { parseFlags, usage, FlagError, type FlagSpec } from '../lib/flags.js';
 import { parseCIDR } from './registry/services.js';
 import { parseGoDuration } from './endpoints/options.js';
 import { type RunningAPIServer, type StorageBackend, StorageUnreachableError, startAPIServer, storageBackends } from './app.js';
+import { parseAuthorizationModes } from './auth/authz.js';
 
 const flagSpecs: FlagSpec[] = [
   { name: 'storage-backend', description: "The storage backend for persistence. Options: 'etcd3' (default), 'memory' (kept in this process, no etcd needed; everything is lost when the apiserver exits: for tests and throwaway clusters).", default: 'etcd3' },
@@ -21,6 +22,7 @@ const flagSpecs: FlagSpec[] = [
   { name: 'kubelet-client-key', description: 'Path to a client key file for TLS to kubelets.' },
   { name: 'kubelet-certificate-authority', description: "Path to a cert file for the certificate authority of kubelets' serving certificates." },
   { name: 'token-auth-file', description: 'CSV of bearer tokens: token,user,uid,"group1,group2".' },
+  { name: 'authorization-mode', description: 'Ordered list of plug-ins to do authorization on secure port: AlwaysAllow, AlwaysDeny, Node, RBAC.', default: 'Node,RBAC' },
   { name: 'service-cluster-ip-range', description: 'CIDR ClusterIPs are allocated from.', default: '10.96.0.0/12' },
   { name: 'service-node-port-range', description: 'Range NodePorts are allocated from.', default: '30000-32767' },
   { name: 'etcd-compaction-interval', description: 'Seconds between etcd compactions (0 disables).', default: '300' },
@@ -75,6 +77,13 @@ async function main(): Promise<void> {
     log.error(`--storage-backend invalid, allowed values: ${storageBackends.join(', ')}. If not specified, it will default to 'etcd3'`, { value: f['storage-backend'] });
     process.exit(2);
   }
+  let authorizationModes;
+  try {
+    authorizationModes = parseAuthorizationModes(f['authorization-mode']);
+  } catch (err) {
+    log.error('Invalid --authorization-mode', { value: f['authorization-mode'], err: (err as Error).message });
+    process.exit(2);
+  }
   let running: RunningAPIServer;
   try {
     running = await startAPIServer({
@@ -85,6 +94,7 @@ async function main(): Promise<void> {
       advertiseAddress: f['advertise-address'],
       tls: { cert: readFileSync(f['tls-cert-file']), key: readFileSync(f['tls-private-key-file']), ca: readFileSync(f['client-ca-file']) },
       tokenAuthFile: f['token-auth-file'] || undefined,
+      authorizationModes,
       serviceClusterIPRange: f['service-cluster-ip-range'],
       nodePortRange: { min: pmin!, max: pmax! },
       compactionIntervalMs: Number(f['etcd-compaction-interval']) * 1000,
