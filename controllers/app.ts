@@ -10,6 +10,7 @@ import type { ComponentSpec } from '../lib/process/component.js';
 import { promQueueMetrics } from '../lib/workqueue/metrics.js';
 import { parseDuration } from '../lib/machinery/duration.js';
 import { type ControllerContext, type ControllerStarter, managedRunController, newRecorderFactory } from './context.js';
+import { startClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
@@ -24,6 +25,7 @@ import { startServiceAccountController } from './serviceaccount/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
 const starters: Record<string, ControllerStarter> = {
+  'clusterrole-aggregation': startClusterRoleAggregationController,
   deployment: startDeploymentController,
   replicaset: startReplicaSetController,
   endpoint: startEndpointsController,
