@@ -57,24 +57,14 @@ export class RuleResolver {
 
   /** start watches the four kinds through the registry's stores (their watch cache); the current state arrives before it resolves. */
   async start(registry: APIRegistry, log: Logger): Promise<void> {
-    const kinds: [string, (type: string, o: KubeObject) => void][] = [
-      ['roles', (t, o) => this.put(this.roles, `${o.metadata.namespace}/${o.metadata.name}`, t, o as Role)],
-      ['clusterroles', (t, o) => this.put(this.clusterRoles, o.metadata.name!, t, o as ClusterRole)],
-      ['rolebindings', (t, o) => {
-        const ns = o.metadata.namespace!;
-        let m = this.roleBindings.get(ns);
-        if (!m) this.roleBindings.set(ns, (m = new Map()));
-        this.put(m, o.metadata.name!, t, o as RoleBinding);
-      }],
-      ['clusterrolebindings', (t, o) => this.put(this.clusterRoleBindings, o.metadata.name!, t, o as RoleBinding)],
-    ];
-    for (const [plural, apply] of kinds) {
+    const kinds = ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'] as const;
+    for (const plural of kinds) {
       const store = registry.lookup(rbacGroup, 'v1', plural);
       if (!store) throw new Error(`${plural}.${rbacGroup} are not served`);
       const watch = async (): Promise<void> => {
         const stop = await store.watch(undefined, undefined, {
           matches: () => true,
-          deliver: (type, obj) => apply(type, obj),
+          deliver: (type, obj) => this.observe(plural, type, obj),
           terminate: (reason) => {
             // The cache re-listed: forget this kind and take its state again.
             log.info('RBAC watch ended, watching again', { resource: plural, reason });
@@ -87,6 +77,24 @@ export class RuleResolver {
         this.stops.push(stop);
       };
       await watch();
+    }
+  }
+
+  /** observe applies one watch event of one of the four kinds (by plural) to the copy; tests feed it directly. */
+  observe(plural: 'roles' | 'clusterroles' | 'rolebindings' | 'clusterrolebindings', type: string, o: KubeObject): void {
+    switch (plural) {
+      case 'roles':
+        return this.put(this.roles, `${o.metadata.namespace}/${o.metadata.name}`, type, o as Role);
+      case 'clusterroles':
+        return this.put(this.clusterRoles, o.metadata.name!, type, o as ClusterRole);
+      case 'rolebindings': {
+        const ns = o.metadata.namespace!;
+        let m = this.roleBindings.get(ns);
+        if (!m) this.roleBindings.set(ns, (m = new Map()));
+        return this.put(m, o.metadata.name!, type, o as RoleBinding);
+      }
+      case 'clusterrolebindings':
+        return this.put(this.clusterRoleBindings, o.metadata.name!, type, o as RoleBinding);
     }
   }
 
