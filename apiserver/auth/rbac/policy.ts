@@ -158,7 +158,15 @@ const skiffNodeSimulatorRules: PolicyRule[] = [
 ];
 
 /** skiffDNSRules are skiff-dns's beyond kube's system:kube-dns: EndpointSlices, pods and namespaces it answers names from. */
-const skiffDNSRules: PolicyRule[] = [rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']), rule(['list', 'watch'], [''], ['pods', 'namespaces'])];
+const skiffDNSRules: PolicyRule[] = [
+  rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+  rule(['list', 'watch'], [''], ['pods', 'namespaces']),
+  // skiff-dns publishes itself: the kube-dns Service, its Endpoints and EndpointSlice.
+  rule(['create'], [''], ['services', 'endpoints']),
+  rule(['create'], ['discovery.k8s.io'], ['endpointslices']),
+  rule(['get', 'update'], [''], ['services', 'endpoints'], ['kube-dns']),
+  rule(['get', 'update'], ['discovery.k8s.io'], ['endpointslices'], ['kube-dns-skiff-dns']),
+];
 
 /** bootstrapClusterRoles are the ClusterRoles reconciled at start. */
 export function bootstrapClusterRoles(): ClusterRole[] {
