@@ -70,7 +70,7 @@ function controllerMetrics(registry: import('prom-client').Registry): Controller
 /** controllerManager is the skiff-controller-manager component: main.ts runs it as a process, the test kit in its own. */
 export const controllerManager: ComponentSpec = {
   name: 'skiff-controller-manager',
-  summary: 'The skiff controller manager: Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC and ServiceAccount controllers in one process.',
+  summary: 'The skiff controller manager: ClusterRole aggregation, Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC and ServiceAccount controllers in one process.',
   defaultPort: 10257,
   leaseName: 'kube-controller-manager',
   userAgent: 'skiff-controller-manager',
