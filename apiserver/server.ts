@@ -238,9 +238,10 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = parseRequestPath(req.url ?? '/');
     // Without credentials a request is system:anonymous, for the public paths only (kube's
-    // anonymous authenticator limited to them); everything else is 401.
+    // anonymous authenticator limited to them); everything else is 401, and so is a bearer
+    // token nobody knows, wherever it is sent.
     const authenticated = opts.authenticator.authenticate(req);
-    if (!authenticated && !anonymousPaths.has(path.pathname)) throw unauthorized();
+    if (!authenticated && (req.headers.authorization !== undefined || !anonymousPaths.has(path.pathname))) throw unauthorized();
     const user = impersonate(req, authenticated ?? anonymousUser(), opts.authorizer);
     const info = parseRequestInfo(method, path);
     if (!info.isResourceRequest) {

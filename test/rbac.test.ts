@@ -133,6 +133,11 @@ describe('RBAC through kubectl', () => {
     assert.equal(JSON.parse(pods.body).reason, 'Unauthorized');
     const api = await cluster.request('/api', { auth: 'none' });
     assert.equal(api.status, 401);
+    // a token nobody issued is refused even where anonymous requests are let in
+    assert.equal((await cluster.request('/healthz', { auth: 'none', headers: { Authorization: 'Bearer nope' } })).status, 401);
+    // an authenticated user without a binding for a path is refused with kube's wording
+    const metrics = await cluster.kubectl([...as('jane'), 'get', '--raw', '/metrics']);
+    assert.match(metrics.stderr, /Error from server \(Forbidden\): forbidden: User "jane" cannot get path "\/metrics"/);
   });
 
   it('reconciles roles and bindings from a file with kubectl auth reconcile', async () => {
