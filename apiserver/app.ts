@@ -13,10 +13,8 @@ import { Auditor } from './audit/audit.js';
 import type { Policy } from './audit/policy.js';
 import type { AuditLogOptions } from './audit/writer.js';
 import { Authenticator } from './auth/authn.js';
-import { AuthenticatedAuthorizer, type Authorizer } from './auth/authz.js';
-import { NodeAuthorizer, nodeIdentity } from './auth/node/authorizer.js';
-import { Graph } from './auth/node/graph.js';
-import { startGraphPopulator } from './auth/node/populator.js';
+import { type AuthorizationMode, defaultAuthorizationModes } from './auth/authz.js';
+import { buildAuthorization } from './auth/modes.js';
 import { BootstrapTokenAuthenticator } from './auth/bootstrap.js';
 import { secrets } from '../lib/api/core/secret.js';
 import type { TokenSecret } from '../lib/bootstraptoken.js';
@@ -62,6 +60,8 @@ export interface APIServerOptions {
   tls: { cert: Buffer; key: Buffer; ca: Buffer };
   /** tokenAuthFile is a CSV of bearer tokens (token,user,uid,"groups"), or undefined for none. */
   tokenAuthFile?: string;
+  /** authorizationModes is --authorization-mode (default Node,RBAC). */
+  authorizationModes?: AuthorizationMode[];
   serviceClusterIPRange: string;
   nodePortRange: { min: number; max: number };
   /** compactionIntervalMs is the time between store compactions (0 disables). */
@@ -130,19 +130,14 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   }
   const registry = new APIRegistry(storage, cache);
   const allocator = new ServiceAllocator(storage, cidr, { min: opts.nodePortRange.min, max: opts.nodePortRange.max });
-  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : admissionHooksFor(def, registry));
+  const authz = buildAuthorization(opts.authorizationModes ?? defaultAuthorizationModes);
+  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : (authz.hooksFor(def) ?? admissionHooksFor(def, registry)));
+  await authz.start(registry, log);
+  lifetime.signal.addEventListener('abort', () => authz.stop(), { once: true });
   await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.endpointPort ?? opts.port, log, signal: lifetime.signal });
   // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
   const crdController = new CRDController(registry, { log });
   await crdController.start();
-
-  // Node authorization: a kubelet's requests are decided by the node authorizer alone (until RBAC
-  // follows it in the chain, as --authorization-mode=Node,RBAC); everyone else as before.
-  const nodeGraph = new Graph();
-  const stopNodeGraph = await startGraphPopulator(registry.lookup('', 'v1', 'pods')!, nodeGraph, log);
-  const nodeAuthorizer = new NodeAuthorizer(nodeGraph);
-  const authenticated = new AuthenticatedAuthorizer();
-  const authorizer: Authorizer = { authorize: (a) => (nodeIdentity(a.user) !== undefined ? nodeAuthorizer : authenticated).authorize(a) };
 
   const openapi = newOpenAPIProvider(registry);
   const auditor = opts.audit ? Auditor.toFile(opts.audit.policy, { ...opts.audit.log, log }, decodeKubeProtobuf) : undefined;
@@ -153,7 +148,8 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
       opts.tokenAuthFile,
       new BootstrapTokenAuthenticator((ns, name) => cache.get(objectKey(secrets, ns, name)) as TokenSecret | undefined, log),
     ),
-    authorizer,
+    authorizer: authz.authorizer,
+    rules: authz.rules,
     log,
     metrics,
     tls: opts.tls,
@@ -205,7 +201,6 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       crdController.stop();
-      stopNodeGraph();
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
       await cache.stop();
       await storage.close();

@@ -9,6 +9,7 @@ import { parseGoDuration } from './endpoints/options.js';
 import { parsePolicy, type Policy } from './audit/policy.js';
 import { parseEncryptionConfig, type EncryptionConfiguration } from './storage/encryption.js';
 import { type RunningAPIServer, type StorageBackend, StorageUnreachableError, startAPIServer, storageBackends } from './app.js';
+import { parseAuthorizationModes } from './auth/authz.js';
 
 const flagSpecs: FlagSpec[] = [
   { name: 'storage-backend', description: "The storage backend for persistence. Options: 'etcd3' (default), 'memory' (kept in this process, no etcd needed; everything is lost when the apiserver exits: for tests and throwaway clusters).", default: 'etcd3' },
@@ -32,6 +33,7 @@ const flagSpecs: FlagSpec[] = [
   { name: 'kubelet-client-key', description: 'Path to a client key file for TLS to kubelets.' },
   { name: 'kubelet-certificate-authority', description: "Path to a cert file for the certificate authority of kubelets' serving certificates." },
   { name: 'token-auth-file', description: 'CSV of bearer tokens: token,user,uid,"group1,group2".' },
+  { name: 'authorization-mode', description: 'Ordered list of plug-ins to do authorization on secure port: AlwaysAllow, AlwaysDeny, Node, RBAC.', default: 'Node,RBAC' },
   { name: 'service-cluster-ip-range', description: 'CIDR ClusterIPs are allocated from.', default: '10.96.0.0/12' },
   { name: 'service-node-port-range', description: 'Range NodePorts are allocated from.', default: '30000-32767' },
   { name: 'etcd-compaction-interval', description: 'Seconds between etcd compactions (0 disables).', default: '300' },
@@ -118,6 +120,13 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
+  let authorizationModes;
+  try {
+    authorizationModes = parseAuthorizationModes(f['authorization-mode']);
+  } catch (err) {
+    log.error('Invalid --authorization-mode', { value: f['authorization-mode'], err: (err as Error).message });
+    process.exit(2);
+  }
   let running: RunningAPIServer;
   try {
     running = await startAPIServer({
@@ -132,6 +141,7 @@ async function main(): Promise<void> {
       endpointPort: f['endpoint-port'] ? Number(f['endpoint-port']) : undefined,
       tls: { cert: readFileSync(f['tls-cert-file']), key: readFileSync(f['tls-private-key-file']), ca: readFileSync(f['client-ca-file']) },
       tokenAuthFile: f['token-auth-file'] || undefined,
+      authorizationModes,
       serviceClusterIPRange: f['service-cluster-ip-range'],
       nodePortRange: { min: pmin!, max: pmax! },
       compactionIntervalMs: Number(f['etcd-compaction-interval']) * 1000,

@@ -11,11 +11,13 @@ import type { Duplex } from 'node:stream';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { Counter, Gauge, Histogram } from '../lib/metrics.js';
 import type { Logger } from '../lib/log.js';
+import type { VirtualContext } from '../lib/api/resource.js';
 import { forbidden, internalError, notFoundPath, StatusError, StatusReason, unauthorized } from '../lib/machinery/status.js';
 import type { AuditContext, Auditor } from './audit/audit.js';
 import type { Authenticator, UserInfo } from './auth/authn.js';
-import { forbiddenMessage, type Authorizer } from './auth/authz.js';
+import { forbiddenText, type Authorizer } from './auth/authz.js';
 import { anonymousClusterInfoReader } from './auth/bootstrap.js';
+import { impersonate } from './auth/impersonation.js';
 import { aggregatedContentType, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery.js';
 import { ResourceHandler, type FieldValidator } from './endpoints/resources.js';
 import { markPretty, writeJSON, writeStatus } from './endpoints/response.js';
@@ -43,6 +45,8 @@ export interface ServerOptions {
   registry: APIRegistry;
   authenticator: Authenticator;
   authorizer: Authorizer;
+  /** rules resolves what a user may do in a namespace, for SelfSubjectRulesReview (RBAC's resolver). */
+  rules?: VirtualContext['rules'];
   log: Logger;
   metrics: MetricsRegistry;
   tls: { cert: Buffer; key: Buffer; ca: Buffer };
@@ -61,6 +65,12 @@ export interface ServerOptions {
   /** auditor writes the audit log (--audit-policy-file, --audit-log-path); none when undefined. */
   auditor?: Auditor;
 }
+
+/** anonymousPaths are where a request without credentials is let in as system:anonymous (then authorized as any other). */
+const anonymousPaths = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
+
+/** anonymousUser is kube's anonymous identity. */
+const anonymousUser = (): UserInfo => ({ name: 'system:anonymous', groups: ['system:unauthenticated'], via: 'anonymous' });
 
 /** versionInfo is what /version answers; kubectl's dispatcher picks its binary from `minor`. */
 export const versionInfo = {
@@ -89,6 +99,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
   const handler = new ResourceHandler({
     registry,
     authorize: (attrs) => opts.authorizer.authorize({ ...attrs, user: { ...attrs.user, via: 'x509' } }),
+    rules: opts.rules,
     log,
     protobuf: opts.protobuf,
     fieldValidator: opts.fieldValidator,
@@ -232,13 +243,24 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     const path = parseRequestPath(req.url ?? '/');
     if (await servePublic(method, path, res)) return;
 
-    const user = opts.authenticator.authenticate(req) ?? anonymousClusterInfoReader(req, method, path.pathname);
-    if (!user) {
+    // Without credentials a request is system:anonymous, for the public paths and kube-public's
+    // cluster-info only (kube's anonymous authenticator limited to them); everything else is 401,
+    // and so is a bearer token nobody knows, wherever it is sent.
+    const authenticated = opts.authenticator.authenticate(req);
+    if (!authenticated && (req.headers.authorization !== undefined || !(anonymousPaths.has(path.pathname) || anonymousClusterInfoReader(req, method, path.pathname)))) {
       audit?.authenticationFailed();
       throw unauthorized();
     }
-    audit?.authenticated(user);
+    audit?.authenticated(authenticated ?? anonymousUser());
+    const user = impersonate(req, authenticated ?? anonymousUser(), opts.authorizer);
+    if (user !== authenticated && authenticated) audit?.impersonated(user);
     const info = parseRequestInfo(method, path);
+    if (!info.isResourceRequest) {
+      const attrs = { user, verb: info.verb, path: path.pathname, resourceRequest: false };
+      const d = opts.authorizer.authorize(attrs);
+      if (!d.allowed) throw new StatusError(403, StatusReason.Forbidden, `forbidden: ${forbiddenText(attrs, d.reason)}`, {});
+    }
+    if (await servePublic(method, path, res)) return;
     if (info.isResourceRequest) observe(info, res, user, started);
     checkPathNames(info);
 
@@ -265,8 +287,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     });
     audit?.authorized(decision);
     if (!decision.allowed) {
-      const message = forbiddenMessage({ user, verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, resourceRequest: true });
-      throw forbidden({ group: info.group, resource: info.resource ?? '' }, info.name ?? '', decision.reason ? `${message}: ${decision.reason}` : message);
+      throw forbidden({ group: info.group, resource: info.resource ?? '' }, info.name ?? '', forbiddenText({ user, verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource, namespace: info.namespace, resourceRequest: true }, decision.reason));
     }
     await handler.handle(req, res, info, requestOpts!, path.query, user);
   };

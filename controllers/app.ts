@@ -12,6 +12,7 @@ import { parseDuration } from '../lib/machinery/duration.js';
 import { type ControllerContext, type ControllerStarter, managedRunController, newRecorderFactory } from './context.js';
 import { startBootstrapSignerController, startTokenCleanerController } from './bootstrap/controller.js';
 import { startCSRApprovingController, startCSRSigningController } from './certificates/controller.js';
+import { startClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
@@ -28,6 +29,7 @@ import { startServiceAccountController } from './serviceaccount/controller.js';
 const starters: Record<string, ControllerStarter> = {
   csrapproving: startCSRApprovingController,
   csrsigning: startCSRSigningController,
+  'clusterrole-aggregation': startClusterRoleAggregationController,
   deployment: startDeploymentController,
   replicaset: startReplicaSetController,
   endpoint: startEndpointsController,
@@ -74,7 +76,7 @@ function controllerMetrics(registry: import('prom-client').Registry): Controller
 /** controllerManager is the skiff-controller-manager component: main.ts runs it as a process, the test kit in its own. */
 export const controllerManager: ComponentSpec = {
   name: 'skiff-controller-manager',
-  summary: 'The skiff controller manager: Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC and ServiceAccount controllers in one process.',
+  summary: 'The skiff controller manager: ClusterRole aggregation, Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC and ServiceAccount controllers in one process.',
   defaultPort: 10257,
   leaseName: 'kube-controller-manager',
   userAgent: 'skiff-controller-manager',

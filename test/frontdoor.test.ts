@@ -223,6 +223,12 @@ describe('front door limits', () => {
     // A user outside system:masters: masters are served beyond the limits, as in kube.
     const files = await ensureClientCert(dirname(cluster.caFile), { name: 'flooder', commonName: 'flooder', organizations: ['flooders'] });
     flooder = { cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8') };
+    // RBAC: the flooders may use ConfigMaps.
+    const rbac = '/apis/rbac.authorization.k8s.io/v1';
+    assert.equal((await cluster.request(`${rbac}/clusterroles`, { method: 'POST', body: { metadata: { name: 'configmaps' }, rules: [{ verbs: ['*'], apiGroups: [''], resources: ['configmaps'] }] } })).status, 201);
+    const binding = { metadata: { name: 'flooders' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'configmaps' }, subjects: [{ kind: 'Group', name: 'flooders' }] };
+    assert.equal((await cluster.request(`${rbac}/clusterrolebindings`, { method: 'POST', body: binding })).status, 201);
+    while ((await raw(cluster, '/api/v1/namespaces/default/configmaps', { cert: flooder })).status !== 200) await new Promise((r) => setTimeout(r, 100));
   });
   after(async () => {
     await cluster?.stop();

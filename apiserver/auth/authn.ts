@@ -11,6 +11,8 @@ export interface UserInfo {
   name: string;
   uid?: string;
   groups: string[];
+  /** extra is more about the user (impersonated Impersonate-Extra-* values, token claims). */
+  extra?: Record<string, string[]>;
   /** how the user authenticated, for logs and SelfSubjectReview. */
   via: 'x509' | 'token' | 'anonymous';
 }

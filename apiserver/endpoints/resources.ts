@@ -43,6 +43,8 @@ export interface ResourceHandlerDeps extends WatchDeps {
   registry: APIRegistry;
   /** authorize answers access reviews with the same authorizer that guards requests. */
   authorize?: VirtualContext['authorize'];
+  /** rules answers SelfSubjectRulesReview. */
+  rules?: VirtualContext['rules'];
   log: Logger;
   protobuf?: ProtobufDecoder;
   fieldValidator?: FieldValidator;
@@ -138,7 +140,7 @@ export class ResourceHandler {
         if (info.name) throw methodNotAllowed('POST', store.gr);
         const { obj, warnings } = await this.readObject(req, def, opts);
         ctx.dryRun = isDryRun(opts);
-        if (def.virtualCreate) return this.virtualCreate(res, store, obj as KubeObject, user);
+        if (def.virtualCreate) return this.virtualCreate(res, store, obj as KubeObject, user, ns);
         const out = await store.create(ns, obj as KubeObject, ctx);
         return this.respond(res, 201, store, out, req, opts, warnings);
       }
@@ -182,7 +184,7 @@ export class ResourceHandler {
   }
 
   /** virtualCreate answers a review kind: validated like a create, computed, never stored. */
-  private virtualCreate(res: ServerResponse, store: GenericStore, body: KubeObject, user: UserInfo): void {
+  private virtualCreate(res: ServerResponse, store: GenericStore, body: KubeObject, user: UserInfo, namespace: string | undefined): void {
     const def = store.def;
     if (body.apiVersion !== undefined && body.apiVersion !== store.apiVersion) {
       throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${store.apiVersion})`);
@@ -191,7 +193,7 @@ export class ResourceHandler {
     const errs = def.validate?.(obj) ?? [];
     if (errs.length) throw invalid(store.gk, obj.metadata.name ?? '', errs);
     const authorize = this.deps.authorize ?? (() => ({ allowed: false, reason: 'no authorizer' }));
-    const out = def.virtualCreate!(obj, { user: { name: user.name, uid: user.uid, groups: user.groups }, authorize });
+    const out = def.virtualCreate!(obj, { user: { name: user.name, uid: user.uid, groups: user.groups, extra: user.extra }, authorize, namespace, rules: this.deps.rules });
     writeJSON(res, 201, out);
   }
 

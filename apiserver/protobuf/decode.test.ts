@@ -10,6 +10,25 @@ import { encodeKubeProtobuf, EncodeError } from './testing.js';
 // encoding), minus its `creationTimestamp: null`. Decoding the real bytes must give exactly that.
 const kubectlBodies: { command: string; hex: string; want: Record<string, unknown> }[] = [
   {
+    command: 'kubectl create rolebinding rb1 --role=r1 --user=bob --serviceaccount=default:sa1 -n default',
+    hex:
+      '6b3873000a2b0a1c726261632e617574686f72697a6174696f6e2e6b38732e696f2f7631120b526f6c6542696e64696e' +
+      '67128f010a1a0a0372623112001a0764656661756c7422002a0032003800420012280a04557365721219726261632e61' +
+      '7574686f72697a6174696f6e2e6b38732e696f1a03626f62220012200a0e536572766963654163636f756e7412001a03' +
+      '736131220764656661756c741a250a19726261632e617574686f72697a6174696f6e2e6b38732e696f1204526f6c651a' +
+      '0272311a002200',
+    want: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'rb1', namespace: 'default' },
+      subjects: [
+        { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'bob' },
+        { kind: 'ServiceAccount', name: 'sa1', namespace: 'default' },
+      ],
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r1' },
+    },
+  },
+  {
     command: 'kubectl create configmap cm1 --from-literal=a=b --from-literal=empty= -n default',
     hex:
       '6b3873000a0f0a0276311209436f6e6669674d6170122f0a1a0a03636d3112001a0764656661756c7422002a00320038' +
@@ -213,30 +232,11 @@ const kubectlBodies: { command: string; hex: string; want: Record<string, unknow
   },
 ];
 
-// Bodies kubectl sends for kinds skiff does not serve yet (RBAC, batch, serviceaccounts/token):
+// Bodies kubectl sends for kinds skiff does not serve yet (batch, serviceaccounts/token):
 // recorded with the ones above, kept for the work that serves them (it adds their messages to
 // proto/ and moves them up). Until then they are refused as kube-apiserver refuses a kind it
 // does not know.
 const notServedBodies: { command: string; hex: string; want: Record<string, unknown> }[] = [
-  {
-    command: 'kubectl create rolebinding rb1 --role=r1 --user=bob --serviceaccount=default:sa1 -n default',
-    hex:
-      '6b3873000a2b0a1c726261632e617574686f72697a6174696f6e2e6b38732e696f2f7631120b526f6c6542696e64696e' +
-      '67128f010a1a0a0372623112001a0764656661756c7422002a0032003800420012280a04557365721219726261632e61' +
-      '7574686f72697a6174696f6e2e6b38732e696f1a03626f62220012200a0e536572766963654163636f756e7412001a03' +
-      '736131220764656661756c741a250a19726261632e617574686f72697a6174696f6e2e6b38732e696f1204526f6c651a' +
-      '0272311a002200',
-    want: {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'rb1', namespace: 'default' },
-      subjects: [
-        { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'bob' },
-        { kind: 'ServiceAccount', name: 'sa1', namespace: 'default' },
-      ],
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r1' },
-    },
-  },
   {
     command: 'kubectl create job j1 --image=busybox -n default -- echo hi',
     hex:

@@ -54,7 +54,10 @@ const kindMessages: Record<string, Record<string, string>> = {
   'authorization.k8s.io/v1': {
     SelfSubjectAccessReview: 'authorization.v1.SelfSubjectAccessReview',
     SelfSubjectRulesReview: 'authorization.v1.SelfSubjectRulesReview',
+    SubjectAccessReview: 'authorization.v1.SubjectAccessReview',
+    LocalSubjectAccessReview: 'authorization.v1.LocalSubjectAccessReview',
   },
+  'rbac.authorization.k8s.io/v1': { Role: 'rbac.v1.Role', ClusterRole: 'rbac.v1.ClusterRole', RoleBinding: 'rbac.v1.RoleBinding', ClusterRoleBinding: 'rbac.v1.ClusterRoleBinding' },
   'authentication.k8s.io/v1': { SelfSubjectReview: 'authentication.v1.SelfSubjectReview' },
   'policy/v1': { Eviction: 'policy.v1.Eviction' },
   'meta.k8s.io/v1': {},
@@ -210,6 +213,7 @@ function wrapperToJSON(type: protobuf.Type, m: Msg): { value: unknown } | undefi
     case '.meta.v1.FieldsV1':
       return { value: decodeFieldsV1(m) };
     case '.authentication.v1.ExtraValue':
+    case '.authorization.v1.ExtraValue':
       return { value: [...((m.items as string[] | undefined) ?? [])] };
     default:
       return undefined;

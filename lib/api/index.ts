@@ -17,7 +17,8 @@ import { leases } from './coordination/lease.js';
 import { priorityClasses } from './scheduling/priorityclass.js';
 import { eventsV1 } from './events/event.js';
 import { customResourceDefinitions } from './apiextensions/customresourcedefinition.js';
-import { selfSubjectAccessReviews, selfSubjectRulesReviews } from './authorization/selfsubjectaccessreview.js';
+import { localSubjectAccessReviews, selfSubjectAccessReviews, selfSubjectRulesReviews, subjectAccessReviews } from './authorization/selfsubjectaccessreview.js';
+import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac/rbac.js';
 import { selfSubjectReviews } from './authentication/selfsubjectreview.js';
 import { certificateSigningRequests } from './certificates/certificatesigningrequest.js';
 
@@ -39,8 +40,14 @@ export const builtinResources: ResourceDefinition<any>[] = [
   eventsV1,
   selfSubjectAccessReviews,
   selfSubjectRulesReviews,
+  localSubjectAccessReviews,
+  subjectAccessReviews,
   selfSubjectReviews,
   certificateSigningRequests,
+  clusterRoleBindings,
+  clusterRoles,
+  roleBindings,
+  roles,
   customResourceDefinitions,
 ];
 

@@ -62,7 +62,19 @@ export interface AuthorizationAttributes {
 export interface VirtualContext {
   user: { name: string; uid?: string; groups: string[]; extra?: Record<string, string[]> };
   /** authorize asks the apiserver's authorizer about the given attributes for this user. */
-  authorize(attrs: AuthorizationAttributes): { allowed: boolean; reason?: string };
+  authorize(attrs: AuthorizationAttributes): { allowed: boolean; denied?: boolean; reason?: string };
+  /** namespace is the request's namespace (a LocalSubjectAccessReview's). */
+  namespace?: string;
+  /** rules lists what a user may do in a namespace (SelfSubjectRulesReview); undefined when no authorizer can list rules. */
+  rules?(user: { name: string; groups: string[] }, namespace: string): ResolvedRules;
+}
+
+/** ResolvedRules are a user's rules as SelfSubjectRulesReview reports them. */
+export interface ResolvedRules {
+  resourceRules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[];
+  nonResourceRules: { verbs: string[]; nonResourceURLs?: string[] }[];
+  incomplete: boolean;
+  evaluationError?: string;
 }
 
 export interface ResourceDefinition<T extends KubeObject = KubeObject> {

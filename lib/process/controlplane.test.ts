@@ -18,7 +18,7 @@ describe('control plane members', () => {
     assert.deepEqual(memberPorts(config, 2), { etcdClientPort: 2389, etcdPeerPort: 2390, etcdMetricsPort: 2391, apiserverPort: 6445, controllerManagerPort: 10357, schedulerPort: 10359 });
     const all = [1, 2, 3].flatMap((n) => Object.values(memberPorts(config, n)));
     assert.equal(new Set([...all, config.apiserverPort]).size, all.length + 1);
-    assert.deepEqual(etcdMemberEndpoints(config), ['http://127.0.0.1:2379', 'http://127.0.0.1:2389', 'http://127.0.0.1:2399']);
+    assert.deepEqual(etcdMemberEndpoints(config), ['https://127.0.0.1:2379', 'https://127.0.0.1:2389', 'https://127.0.0.1:2399']);
   });
 
   it('form one static etcd cluster over peer TLS', () => {
@@ -34,6 +34,6 @@ describe('control plane members', () => {
     assert.equal(flag('--listen-peer-urls'), 'https://127.0.0.1:2390');
     assert.equal(flag('--peer-trusted-ca-file'), '/h/pki/etcd-peer/ca.crt');
     assert.equal(flag('--peer-client-cert-auth'), 'true');
-    assert.equal(flag('--listen-client-urls'), 'http://127.0.0.1:2389', "the single etcd's client settings, on the member's port");
+    assert.equal(flag('--listen-client-urls'), 'https://127.0.0.1:2389', "the single etcd's client settings, on the member's port");
   });
 });

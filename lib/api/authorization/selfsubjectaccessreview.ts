@@ -4,6 +4,7 @@
 import { defineResource, type VirtualContext } from '../resource.js';
 import type { KubeObject } from '../meta.js';
 import { type FieldError, Path, invalidValue, required } from '../../machinery/field-errors.js';
+import { badRequest } from '../../machinery/status.js';
 
 export interface ResourceAttributes {
   namespace?: string;
@@ -30,12 +31,13 @@ function validateSSAR(r: SelfSubjectAccessReview): FieldError[] {
   return [];
 }
 
-export function reviewAccess(r: SelfSubjectAccessReview, ctx: VirtualContext): SelfSubjectAccessReview {
-  const res = r.spec.resourceAttributes;
-  const non = r.spec.nonResourceAttributes;
+/** decide asks the authorizer about a review's attributes for user. */
+function decide(spec: SelfSubjectAccessReview['spec'], user: { name: string; groups: string[] }, ctx: VirtualContext): NonNullable<SelfSubjectAccessReview['status']> {
+  const res = spec.resourceAttributes;
+  const non = spec.nonResourceAttributes;
   const decision = res
     ? ctx.authorize({
-        user: ctx.user,
+        user,
         verb: res.verb ?? '',
         group: res.group ?? '',
         version: res.version,
@@ -45,10 +47,15 @@ export function reviewAccess(r: SelfSubjectAccessReview, ctx: VirtualContext): S
         name: res.name,
         resourceRequest: true,
       })
-    : ctx.authorize({ user: ctx.user, verb: non?.verb ?? '', path: non?.path ?? '', resourceRequest: false });
+    : ctx.authorize({ user, verb: non?.verb ?? '', path: non?.path ?? '', resourceRequest: false });
   const status: NonNullable<SelfSubjectAccessReview['status']> = { allowed: decision.allowed };
+  if (decision.denied) status.denied = true;
   if (decision.reason) status.reason = decision.reason;
-  return { ...r, metadata: { ...r.metadata, creationTimestamp: undefined }, status };
+  return status;
+}
+
+export function reviewAccess(r: SelfSubjectAccessReview, ctx: VirtualContext): SelfSubjectAccessReview {
+  return { ...r, metadata: { ...r.metadata, creationTimestamp: undefined }, status: decide(r.spec, ctx.user, ctx) };
 }
 
 export const selfSubjectAccessReviews = defineResource<SelfSubjectAccessReview>({
@@ -74,20 +81,12 @@ export interface SelfSubjectRulesReview extends KubeObject {
 }
 
 /**
- * reviewRules lists what the user may do in a namespace. The authorizer today grants
- * authenticated users everything, so the answer is the wildcard rule kube-apiserver gives
- * system:masters; RBAC will compute real rules here.
+ * reviewRules lists what the user may do in a namespace, from the authorizers that can list
+ * rules (RBAC's, and everything for system:masters).
  */
 export function reviewRules(r: SelfSubjectRulesReview, ctx: VirtualContext): SelfSubjectRulesReview {
-  const all = ctx.authorize({ user: ctx.user, verb: '*', group: '*', resource: '*', namespace: r.spec?.namespace, resourceRequest: true }).allowed;
-  return {
-    ...r,
-    status: {
-      resourceRules: all ? [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }] : [],
-      nonResourceRules: all ? [{ verbs: ['*'], nonResourceURLs: ['*'] }] : [],
-      incomplete: false,
-    },
-  };
+  const rules = ctx.rules?.(ctx.user, r.spec?.namespace ?? '') ?? { resourceRules: [], nonResourceRules: [], incomplete: true };
+  return { ...r, metadata: { ...r.metadata, creationTimestamp: undefined }, status: rules };
 }
 
 export const selfSubjectRulesReviews = defineResource<SelfSubjectRulesReview>({
@@ -100,4 +99,62 @@ export const selfSubjectRulesReviews = defineResource<SelfSubjectRulesReview>({
   verbs: ['create'],
   validate: () => [],
   virtualCreate: reviewRules,
+});
+
+/** SubjectAccessReview asks about any user (authorization.k8s.io/v1 SubjectAccessReview and LocalSubjectAccessReview). */
+export interface SubjectAccessReview extends KubeObject {
+  spec: SelfSubjectAccessReview['spec'] & { user?: string; groups?: string[]; uid?: string; extra?: Record<string, string[]> };
+  status?: SelfSubjectAccessReview['status'];
+}
+
+/** validateSAR is ValidateSubjectAccessReviewSpec. */
+function validateSAR(r: SubjectAccessReview): FieldError[] {
+  const spec = new Path('spec');
+  const errs: FieldError[] = [];
+  const res = r.spec?.resourceAttributes;
+  const non = r.spec?.nonResourceAttributes;
+  if (res && non) errs.push(invalidValue(spec.child('nonResourceAttributes'), non, 'cannot be specified in combination with resourceAttributes'));
+  if (!res && !non) errs.push(invalidValue(spec.child('resourceAttributes'), null, 'exactly one of nonResourceAttributes or resourceAttributes must be specified'));
+  if (!r.spec?.user && !r.spec?.groups?.length) errs.push(invalidValue(spec.child('user'), r.spec?.user ?? '', 'at least one of user or group must be specified'));
+  return errs;
+}
+
+/** validateLSAR is ValidateLocalSubjectAccessReview: a namespaced review never asks about non-resource URLs. */
+function validateLSAR(r: SubjectAccessReview): FieldError[] {
+  const errs = validateSAR(r);
+  if (r.spec?.nonResourceAttributes) errs.push(invalidValue(new Path('spec').child('nonResourceAttributes'), r.spec.nonResourceAttributes, 'disallowed on this kind of request'));
+  return errs;
+}
+
+function reviewSubjectAccess(r: SubjectAccessReview, ctx: VirtualContext): SubjectAccessReview {
+  const user = { name: r.spec.user ?? '', groups: r.spec.groups ?? [] };
+  return { ...r, metadata: { ...r.metadata, creationTimestamp: undefined }, status: decide(r.spec, user, ctx) };
+}
+
+export const subjectAccessReviews = defineResource<SubjectAccessReview>({
+  group: 'authorization.k8s.io',
+  version: 'v1',
+  kind: 'SubjectAccessReview',
+  plural: 'subjectaccessreviews',
+  singular: 'subjectaccessreview',
+  namespaced: false,
+  verbs: ['create'],
+  validate: validateSAR,
+  virtualCreate: reviewSubjectAccess,
+});
+
+export const localSubjectAccessReviews = defineResource<SubjectAccessReview>({
+  group: 'authorization.k8s.io',
+  version: 'v1',
+  kind: 'LocalSubjectAccessReview',
+  plural: 'localsubjectaccessreviews',
+  singular: 'localsubjectaccessreview',
+  namespaced: true,
+  verbs: ['create'],
+  validate: validateLSAR,
+  virtualCreate(r, ctx) {
+    const res = r.spec.resourceAttributes;
+    if (res && (res.namespace ?? '') !== (ctx.namespace ?? '')) throw badRequest(`spec.resourceAttributes.namespace must match namespace: ${ctx.namespace ?? ''}`);
+    return { ...reviewSubjectAccess(r, ctx), metadata: { ...r.metadata, namespace: ctx.namespace, creationTimestamp: undefined } };
+  },
 });
