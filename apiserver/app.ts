@@ -7,9 +7,13 @@ import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { builtinResources } from '../lib/api/index.js';
 import type { Logger } from '../lib/log.js';
+import { isNotFound } from '../lib/machinery/status.js';
 import { Histogram, newMetricsRegistry, type Registry } from '../lib/metrics.js';
 import { admissionHooksFor } from './admission/index.js';
 import { Authenticator } from './auth/authn.js';
+import { defaultIssuer } from './auth/serviceaccount/claims.js';
+import { oidcDocuments } from './auth/serviceaccount/oidc.js';
+import { ephemeralServiceAccountKeys, ServiceAccountTokenAuthenticator, TokenSigner, type BindingGetter, type ServiceAccountKeys } from './auth/serviceaccount/tokens.js';
 import { AuthenticatedAuthorizer } from './auth/authz.js';
 import { bootstrap } from './bootstrap.js';
 import { CRDController } from './crd/controller.js';
@@ -51,11 +55,30 @@ export interface APIServerOptions {
   limits: { maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeoutMs: number };
   /** kubelet is the client certificate (and the kubelets' CA) for proxying pods/log, exec, attach, portforward and nodes/proxy. */
   kubelet?: { cert: Buffer; key: Buffer; ca?: Buffer };
+  /**
+   * serviceAccount signs and verifies service-account tokens (--service-account-signing-key-file,
+   * --service-account-key-file, --service-account-issuer, --api-audiences). Without it a key
+   * pair is made in memory: tokens then die with the process.
+   */
+  serviceAccount?: ServiceAccountOptions;
+  /** disabledAdmissionPlugins are --disable-admission-plugins (only ServiceAccount can be). */
+  disabledAdmissionPlugins?: string[];
   log: Logger;
   /** metrics is the registry /metrics serves (default: a new one with the process's default metrics). */
   metrics?: Registry;
   /** storageStartAttempts bounds the first list (etcd may still be starting), 500 ms apart. */
   storageStartAttempts?: number;
+}
+
+/** ServiceAccountOptions are the service-account token settings of an apiserver. */
+export interface ServiceAccountOptions {
+  keys: ServiceAccountKeys;
+  /** issuer is the tokens' `iss` (default https://kubernetes.default.svc.cluster.local). */
+  issuer?: string;
+  /** apiAudiences are the audiences the apiserver accepts (default: the issuer). */
+  apiAudiences?: string[];
+  /** jwksURI overrides the jwks_uri of the discovery document (--service-account-jwks-uri). */
+  jwksURI?: string;
 }
 
 /** RunningAPIServer is a started apiserver. */
@@ -106,16 +129,25 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   }
   const registry = new APIRegistry(storage, cache);
   const allocator = new ServiceAllocator(storage, cidr, { min: opts.nodePortRange.min, max: opts.nodePortRange.max });
-  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : admissionHooksFor(def, registry));
+  const disabled = new Set(opts.disabledAdmissionPlugins ?? []);
+  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : admissionHooksFor(def, registry, { disabled }));
   await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.port, log, signal: lifetime.signal });
   // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
   const crdController = new CRDController(registry, { log });
   await crdController.start();
 
+  const saKeys = opts.serviceAccount?.keys ?? ephemeralServiceAccountKeys();
+  if (!opts.serviceAccount) log.warn('No service account signing key: using one kept in memory; tokens end with this process', {});
+  const issuer = opts.serviceAccount?.issuer ?? defaultIssuer;
+  const apiAudiences = opts.serviceAccount?.apiAudiences?.length ? opts.serviceAccount.apiAudiences : [issuer];
+  const saTokens = await ServiceAccountTokenAuthenticator.create(saKeys, issuer, apiAudiences, registryBindingGetter(registry));
+
   const openapi = newOpenAPIProvider(registry);
   const server = createAPIServer({
     registry,
-    authenticator: new Authenticator(opts.tokenAuthFile),
+    authenticator: new Authenticator(opts.tokenAuthFile, saTokens),
+    tokenSigner: new TokenSigner(saKeys, issuer, apiAudiences),
+    oidc: await oidcDocuments(issuer, saKeys, `${opts.advertiseAddress}:${opts.port}`, opts.serviceAccount?.jwksURI),
     authorizer: new AuthenticatedAuthorizer(),
     log,
     metrics,
@@ -189,6 +221,24 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const port = (server.address() as AddressInfo).port;
   log.info('Serving securely', { address: opts.bindAddress, port });
   return { port, server, metrics, stop };
+}
+
+/**
+ * registryBindingGetter reads the objects tokens are bound to from the registry: from the watch
+ * cache, or from storage when asked for a live read.
+ */
+function registryBindingGetter(registry: APIRegistry): BindingGetter {
+  const read = (resource: string) => async (namespace: string, name: string, live: boolean) => {
+    const store = registry.lookup('', 'v1', resource);
+    if (!store) return undefined;
+    try {
+      return await store.get(namespace, name, live ? undefined : '0');
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  };
+  return { serviceAccount: read('serviceaccounts'), pod: read('pods'), secret: read('secrets') };
 }
 
 /** instrumentStorage records etcd latency per operation without the storage knowing about metrics. */

@@ -24,6 +24,8 @@ import { markUpgrade } from './endpoints/upgrade.js';
 import type { KubeletClientConfig } from './registry/subresources/index.js';
 import { InflightLimiter, isLongRunning, RequestDeadline, requestKind, requestTimeoutError, type RequestKind } from './endpoints/filters.js';
 import type { APIRegistry } from './registry/registry.js';
+import type { TokenSigner } from './auth/serviceaccount/tokens.js';
+import { serveOIDC, type OIDCDocuments } from './auth/serviceaccount/oidc.js';
 import { openAPIV3Response, type OpenAPIV3Service } from './openapi.js';
 import { openAPIV2Response, type OpenAPIV2Service } from './openapi/v2.js';
 
@@ -56,6 +58,10 @@ export interface ServerOptions {
   limits?: FrontDoorLimits;
   /** kubelet is the client certificate (and CA) for reaching kubelets: pods/log, pods/exec, nodes/proxy. */
   kubelet?: KubeletClientConfig;
+  /** tokenSigner signs the tokens of serviceaccounts/token. */
+  tokenSigner?: TokenSigner;
+  /** oidc are the service-account issuer's discovery documents (/.well-known/openid-configuration, /openid/v1/jwks). */
+  oidc?: OIDCDocuments;
 }
 
 /** versionInfo is what /version answers; kubectl's dispatcher picks its binary from `minor`. */
@@ -90,6 +96,8 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     fieldValidator: opts.fieldValidator,
     watchMetrics: { inc: (r) => watchers.inc({ resource: r }), dec: (r) => watchers.dec({ resource: r }) },
     kubelet: opts.kubelet,
+    tokenSigner: opts.tokenSigner,
+    authenticateToken: (token, audiences) => opts.authenticator.authenticateToken(token, audiences),
   });
 
   const limits = opts.limits ?? defaultLimits;
@@ -146,6 +154,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     if (method !== 'GET' && method !== 'HEAD') return false;
     const seg = path.segments;
     const agg = () => wantsAggregated(req.headers.accept);
+    if (opts.oidc && serveOIDC(opts.oidc, seg, res)) return true;
     if (seg.length === 1 && seg[0] === 'metrics') {
       res.writeHead(200, { 'Content-Type': opts.metrics.contentType });
       res.end(await opts.metrics.metrics());
@@ -228,7 +237,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     const path = parseRequestPath(req.url ?? '/');
     if (await servePublic(method, path, res)) return;
 
-    const user = opts.authenticator.authenticate(req);
+    const user = await opts.authenticator.authenticate(req);
     if (!user) throw unauthorized();
     const info = parseRequestInfo(method, path);
     if (info.isResourceRequest) observe(info, res, user, started);

@@ -20,6 +20,7 @@ import { startNodeIpamController } from './nodeipam/controller.js';
 import { startNodeLifecycleController } from './nodelifecycle/controller.js';
 import { startPodGCController } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
+import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
@@ -35,6 +36,7 @@ const starters: Record<string, ControllerStarter> = {
   nodelifecycle: startNodeLifecycleController,
   podgc: startPodGCController,
   serviceaccount: startServiceAccountController,
+  'root-ca-cert-publisher': startRootCACertPublisher,
 };
 
 /** controllerNames are the controllers --controllers knows, by kube-controller-manager's names. */
@@ -68,7 +70,7 @@ function controllerMetrics(registry: import('prom-client').Registry): Controller
 /** controllerManager is the skiff-controller-manager component: main.ts runs it as a process, the test kit in its own. */
 export const controllerManager: ComponentSpec = {
   name: 'skiff-controller-manager',
-  summary: 'The skiff controller manager: Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC and ServiceAccount controllers in one process.',
+  summary: 'The skiff controller manager: Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount and root CA publisher controllers in one process.',
   defaultPort: 10257,
   leaseName: 'kube-controller-manager',
   userAgent: 'skiff-controller-manager',

@@ -419,6 +419,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   }
   const all = clusterComponents(config);
   const selected = opts.components ? all.filter((c) => opts.components!.includes(c.name)) : all.filter((c) => c.name !== 'proxy' || opts.proxy);
+  // Without the controller manager no `default` ServiceAccount is made, and the ServiceAccount
+  // admission plugin would refuse every pod: such clusters run without it.
+  if (!selected.some((c) => c.name === 'controller-manager')) config.extraArgs = { ...config.extraArgs, apiserver: ['--disable-admission-plugins=ServiceAccount', ...(config.extraArgs?.apiserver ?? [])] };
   const ctx = contextFor(config);
   if (config.realNode) liveNodes.set(home, nodeLayout(ctx));
   let started: ProcessState[];

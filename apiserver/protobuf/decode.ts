@@ -54,7 +54,7 @@ const kindMessages: Record<string, Record<string, string>> = {
     SelfSubjectAccessReview: 'authorization.v1.SelfSubjectAccessReview',
     SelfSubjectRulesReview: 'authorization.v1.SelfSubjectRulesReview',
   },
-  'authentication.k8s.io/v1': { SelfSubjectReview: 'authentication.v1.SelfSubjectReview' },
+  'authentication.k8s.io/v1': { SelfSubjectReview: 'authentication.v1.SelfSubjectReview', TokenReview: 'authentication.v1.TokenReview', TokenRequest: 'authentication.v1.TokenRequest' },
   'policy/v1': { Eviction: 'policy.v1.Eviction' },
   'meta.k8s.io/v1': {},
 };

@@ -19,6 +19,7 @@ import { eventsV1 } from './events/event.js';
 import { customResourceDefinitions } from './apiextensions/customresourcedefinition.js';
 import { selfSubjectAccessReviews, selfSubjectRulesReviews } from './authorization/selfsubjectaccessreview.js';
 import { selfSubjectReviews } from './authentication/selfsubjectreview.js';
+import { tokenReviews } from './authentication/tokenreview.js';
 
 export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
@@ -39,6 +40,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   selfSubjectAccessReviews,
   selfSubjectRulesReviews,
   selfSubjectReviews,
+  tokenReviews,
   customResourceDefinitions,
 ];
 

@@ -13,7 +13,7 @@ import { containerdPaths, writeContainerdConfig } from '../../kubelet/containerd
 import { cleanupNode, importNodeImages, type NodeLayout, stopPodSandboxes } from '../../kubelet/lifecycle.js';
 import { writeKubeconfig } from '../kubeconfig.js';
 import { defaultNodeIP } from '../node/address.js';
-import { ensureClientCert, ensureServingCert, apiserverHosts } from '../pki.js';
+import { ensureClientCert, ensureServingCert, ensureServiceAccountKey, apiserverHosts } from '../pki.js';
 import ipaddr from 'ipaddr.js';
 import type { HealthCheck } from './supervisor.js';
 
@@ -207,6 +207,8 @@ export const apiserver: Component = {
     });
     // The identity the apiserver shows kubelets for pods/log, pods/exec and nodes/proxy.
     await ensureClientCert(paths.pki, { name: 'apiserver-kubelet-client', commonName: 'kube-apiserver-kubelet-client', organizations: [] });
+    // The key pair that signs and verifies service-account tokens (kubeadm's sa.key and sa.pub).
+    ensureServiceAccountKey(paths.pki);
   },
   command: ({ config, paths }) =>
     nodeCommand('apiserver/main.js', [
@@ -221,6 +223,9 @@ export const apiserver: Component = {
       `--kubelet-client-key=${join(paths.pki, 'apiserver-kubelet-client.key')}`,
       `--kubelet-certificate-authority=${join(paths.pki, 'ca.crt')}`,
       `--token-auth-file=${paths.tokenFile}`,
+      `--service-account-signing-key-file=${join(paths.pki, 'sa.key')}`,
+      `--service-account-key-file=${join(paths.pki, 'sa.pub')}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-cluster-ip-range=${config.serviceCIDR}`,
       '--service-node-port-range=30000-32767',
       `-v=${config.verbosity}`,
