@@ -36,6 +36,7 @@ import {
   type ClusterConfig,
   type Component,
 } from '../lib/process/components.js';
+import { enabledControllers } from '../controllers/app.js';
 import { freePorts } from '../lib/process/ports.js';
 import { isAlive, killNow, readState, spawnDetached, stopProcess, waitForHealthy, type ProcessState } from '../lib/process/supervisor.js';
 
@@ -419,9 +420,11 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   }
   const all = clusterComponents(config);
   const selected = opts.components ? all.filter((c) => opts.components!.includes(c.name)) : all.filter((c) => c.name !== 'proxy' || opts.proxy);
-  // Without the controller manager no `default` ServiceAccount is made, and the ServiceAccount
-  // admission plugin would refuse every pod: such clusters run without it.
-  if (!selected.some((c) => c.name === 'controller-manager')) config.extraArgs = { ...config.extraArgs, apiserver: ['--disable-admission-plugins=ServiceAccount', ...(config.extraArgs?.apiserver ?? [])] };
+  // Without the serviceaccount controller no `default` ServiceAccount is made, and the
+  // ServiceAccount admission plugin would refuse every pod: such clusters run without it.
+  const controllersFlag = [...(opts.extraArgs?.['controller-manager'] ?? [])].reverse().find((a) => a.startsWith('--controllers='))?.slice('--controllers='.length) ?? '*';
+  const serviceAccounts = selected.some((c) => c.name === 'controller-manager') && enabledControllers(controllersFlag).includes('serviceaccount');
+  if (!serviceAccounts) config.extraArgs = { ...config.extraArgs, apiserver: ['--disable-admission-plugins=ServiceAccount', ...(config.extraArgs?.apiserver ?? [])] };
   const ctx = contextFor(config);
   if (config.realNode) liveNodes.set(home, nodeLayout(ctx));
   let started: ProcessState[];
