@@ -22,6 +22,7 @@ import { startPodGCController } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
 import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
+import { startTokensController } from './serviceaccounttoken/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
 const starters: Record<string, ControllerStarter> = {
@@ -37,6 +38,7 @@ const starters: Record<string, ControllerStarter> = {
   podgc: startPodGCController,
   serviceaccount: startServiceAccountController,
   'root-ca-cert-publisher': startRootCACertPublisher,
+  'serviceaccount-token': startTokensController,
 };
 
 /** controllerNames are the controllers --controllers knows, by kube-controller-manager's names. */
@@ -70,7 +72,7 @@ function controllerMetrics(registry: import('prom-client').Registry): Controller
 /** controllerManager is the skiff-controller-manager component: main.ts runs it as a process, the test kit in its own. */
 export const controllerManager: ComponentSpec = {
   name: 'skiff-controller-manager',
-  summary: 'The skiff controller manager: Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount and root CA publisher controllers in one process.',
+  summary: 'The skiff controller manager: Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token and root CA publisher controllers in one process.',
   defaultPort: 10257,
   leaseName: 'kube-controller-manager',
   userAgent: 'skiff-controller-manager',
@@ -81,6 +83,7 @@ export const controllerManager: ComponentSpec = {
     { name: 'terminated-pod-gc-threshold', description: 'Terminated pods kept before the pod GC deletes the oldest.', default: '12500' },
     { name: 'pod-gc-orphan-grace', description: 'How long a pod\'s Node must be missing before the pod GC deletes the pod.', default: '40s' },
     { name: 'concurrent-syncs', description: 'Workers per controller.', default: '5' },
+    { name: 'service-account-private-key-file', description: 'PEM private key that signs the legacy tokens of kubernetes.io/service-account-token Secrets (the serviceaccount-token controller runs only with it).' },
   ],
   run: async ({ flags, log, metrics, kubeConfig, signal, addReadyCheck }) => {
     const enabled = enabledControllers(flags.controllers);
@@ -101,6 +104,7 @@ export const controllerManager: ComponentSpec = {
         terminatedPodGCThreshold: Number(flags['terminated-pod-gc-threshold']),
         podGCOrphanGraceMs: parseDuration(flags['pod-gc-orphan-grace']),
         workers: Math.max(1, Number(flags['concurrent-syncs'])),
+        serviceAccountPrivateKeyFile: flags['service-account-private-key-file'] || undefined,
       },
     };
     const ctx: ControllerContext = { ...shared, runController: managedRunController(shared) };

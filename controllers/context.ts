@@ -21,6 +21,8 @@ export interface ControllerManagerConfig {
   podGCOrphanGraceMs: number;
   /** workers per controller (--concurrent-*-syncs collapsed into one). */
   workers: number;
+  /** serviceAccountPrivateKeyFile signs legacy service account tokens (--service-account-private-key-file). */
+  serviceAccountPrivateKeyFile?: string;
 }
 
 export interface ControllerContext {

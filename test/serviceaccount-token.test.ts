@@ -230,6 +230,36 @@ describe('pods and service accounts', () => {
   });
 });
 
+describe('legacy service-account token Secrets', () => {
+  it('fills a kubernetes.io/service-account-token Secret users create; the token lives as long as the Secret', async () => {
+    const secret = { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: 'robot-token', annotations: { 'kubernetes.io/service-account.name': 'robot' } } };
+    await ok(['create', '-f', '-'], JSON.stringify(secret));
+    const read = async () => JSON.parse(await ok(['get', 'secret', 'robot-token', '-o', 'json']));
+    await until(async () => !!(await read()).data?.token, 20_000, 'the token controller to fill robot-token');
+    const got = await read();
+    const saUID = (await ok(['get', 'sa', 'robot', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    assert.equal(got.metadata.annotations['kubernetes.io/service-account.uid'], saUID);
+    assert.equal(Buffer.from(got.data['ca.crt'], 'base64').toString(), readFileSync(cluster.caFile, 'utf8'));
+    assert.equal(Buffer.from(got.data.namespace, 'base64').toString(), 'default');
+    const token = Buffer.from(got.data.token, 'base64').toString();
+    const claims = decodeJwt(token) as Record<string, unknown>;
+    assert.equal(claims.iss, 'kubernetes/serviceaccount');
+    assert.equal(claims.exp, undefined);
+    assert.equal(claims['kubernetes.io/serviceaccount/secret.name'], 'robot-token');
+    const me = await whoami(token);
+    assert.equal(me.code, 0, me.stderr);
+    assert.equal(me.user?.username, 'system:serviceaccount:default:robot');
+    await ok(['delete', 'secret', 'robot-token']);
+    assert.equal((await asBearer(token)).status, 401);
+  });
+
+  it('deletes a token Secret whose service account does not exist', async () => {
+    const secret = { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: 'stray-token', annotations: { 'kubernetes.io/service-account.name': 'nobody' } } };
+    await ok(['create', '-f', '-'], JSON.stringify(secret));
+    await until(async () => (await k(['get', 'secret', 'stray-token'])).code !== 0, 20_000, 'stray-token deleted');
+  });
+});
+
 describe('root CA publisher', () => {
   it('keeps kube-root-ca.crt with the cluster CA in every namespace, recreated and restored', async () => {
     const ca = readFileSync(cluster.caFile, 'utf8');

@@ -11,7 +11,7 @@ import type { ControllerContext, ControllerStarter } from '../context.js';
 import { rootCACertConfigMapName, syncNamespace, type PublisherSyncer } from './sync.js';
 
 /** rootCAOf reads the CA bundle of the context's kubeconfig. */
-function rootCAOf(ctx: ControllerContext): string {
+export function rootCAOf(ctx: ControllerContext): string {
   const cluster = ctx.kubeConfig.getCurrentCluster();
   if (cluster?.caData) return Buffer.from(cluster.caData, 'base64').toString('utf8');
   if (cluster?.caFile) return readFileSync(cluster.caFile, 'utf8');

@@ -297,7 +297,7 @@ export const controllerManager: Component = clientComponent({
   entry: 'controllers/main.js',
   identity: { commonName: 'system:kube-controller-manager', organizations: [] },
   port: (c) => c.controllerManagerPort,
-  args: ({ config }) => [`--cluster-cidr=${config.clusterCIDR}`],
+  args: ({ config, paths }) => [`--cluster-cidr=${config.clusterCIDR}`, `--service-account-private-key-file=${join(paths.pki, 'sa.key')}`],
 });
 
 /** scheduler binds pods to nodes (scheduler/main.ts), one leader at a time. */

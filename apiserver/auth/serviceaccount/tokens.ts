@@ -3,9 +3,12 @@
 // the tokens back. JWTs are signed and verified by jose; what is Kubernetes' own is here and in
 // claims.ts: which claims, which keys, and the binding to objects that must still exist.
 
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, decodeJwt, errors as joseErrors, exportJWK, jwtVerify, SignJWT, type JWK } from 'jose';
+import { createLocalJWKSet, decodeJwt, errors as joseErrors, exportJWK, jwtVerify, type JWK } from 'jose';
+import { algorithmOf, keyID, legacyClaimNames, legacyIssuer, signJWT } from '../../../lib/serviceaccount/legacy.js';
+
+export { algorithmOf, keyID } from '../../../lib/serviceaccount/legacy.js';
 import { boundClaims, identityFromClaims, InvalidClaimsError, userFor, type BoundClaims, type ClaimsInput, type ServiceAccountUser, type TokenIdentity } from './claims.js';
 
 /** ServiceAccountKeys are the key that signs tokens and every public key that verifies them. */
@@ -66,25 +69,6 @@ function checkKeyType(key: KeyObject, file: string): void {
   throw new ServiceAccountKeyError(`${file}: service account keys must be RSA or ECDSA (P-256, P-384, P-521), not ${key.asymmetricKeyType}`);
 }
 
-/** algorithmOf is the JWS algorithm kube signs with for a key: RS256, or ES256/384/512 by curve. */
-export function algorithmOf(key: KeyObject): string {
-  if (key.asymmetricKeyType === 'rsa') return 'RS256';
-  switch (key.asymmetricKeyDetails?.namedCurve) {
-    case 'secp384r1':
-      return 'ES384';
-    case 'secp521r1':
-      return 'ES512';
-    default:
-      return 'ES256';
-  }
-}
-
-/** keyID is kube's `kid` for a public key: the unpadded base64url SHA-256 of its PKIX DER. */
-export function keyID(key: KeyObject): string {
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(pub.export({ format: 'der', type: 'spki' })).digest('base64url');
-}
-
 /** publicJWKS is the JSON Web Key Set of the verifying keys, as /openid/v1/jwks serves it. */
 export async function publicJWKS(keys: ServiceAccountKeys): Promise<{ keys: JWK[] }> {
   return {
@@ -96,23 +80,17 @@ export async function publicJWKS(keys: ServiceAccountKeys): Promise<{ keys: JWK[
 
 /** TokenSigner signs bound service-account tokens (kube's TokenGenerator). */
 export class TokenSigner {
-  private readonly alg: string;
-  private readonly kid: string;
-
   constructor(
     private readonly keys: ServiceAccountKeys,
     readonly issuer: string,
     /** apiAudiences are the audiences of a token that names none (--api-audiences). */
     readonly apiAudiences: string[],
-  ) {
-    this.alg = algorithmOf(keys.signingKey);
-    this.kid = keyID(keys.signingKey);
-  }
+  ) {}
 
   /** sign makes the claims for input and signs them; it answers the token and its claims. */
   async sign(input: Omit<ClaimsInput, 'issuer'>): Promise<{ token: string; claims: BoundClaims }> {
     const claims = boundClaims({ ...input, issuer: this.issuer });
-    const token = await new SignJWT(claims as unknown as Record<string, unknown>).setProtectedHeader({ alg: this.alg, kid: this.kid }).sign(this.keys.signingKey);
+    const token = await signJWT(this.keys.signingKey, claims);
     return { token, claims };
   }
 }
@@ -120,6 +98,8 @@ export class TokenSigner {
 /** BoundObject is what the binding check reads of an object: its uid and deletion time. */
 export interface BoundObject {
   metadata: { uid?: string; deletionTimestamp?: string };
+  /** data is a Secret's data (base64 values), for legacy tokens. */
+  data?: Record<string, string>;
 }
 
 /**
@@ -173,14 +153,10 @@ export class ServiceAccountTokenAuthenticator {
     return new ServiceAccountTokenAuthenticator(issuer, apiAudiences, await publicJWKS(keys), getter, now);
   }
 
-  /** isOurs says whether token looks like a JWT from this issuer (without verifying it). */
+  /** isOurs says whether token looks like a JWT from this issuer or a legacy token (without verifying it). */
   isOurs(token: string): boolean {
-    if (token.split('.').length !== 3) return false;
-    try {
-      return decodeJwt(token).iss === this.issuer;
-    } catch {
-      return false;
-    }
+    const iss = peekIssuer(token);
+    return iss === this.issuer || iss === legacyIssuer;
   }
 
   /**
@@ -188,6 +164,7 @@ export class ServiceAccountTokenAuthenticator {
    * TokenRejectedError with the reason when the token is ours but not valid.
    */
   async authenticate(token: string, audiences: string[] = this.apiAudiences): Promise<AuthenticatedToken> {
+    if (peekIssuer(token) === legacyIssuer && this.issuer !== legacyIssuer) return this.authenticateLegacy(token, audiences);
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, this.jwks, {
@@ -213,6 +190,33 @@ export class ServiceAccountTokenAuthenticator {
     return { user: userFor(id), audiences: matched };
   }
 
+  /**
+   * authenticateLegacy accepts a token from a kubernetes.io/service-account-token Secret: it
+   * never expires and names no audience (any audience asked is implied), but holds only while
+   * the Secret holds this very token and the service account is the same.
+   */
+  private async authenticateLegacy(token: string, audiences: string[]): Promise<AuthenticatedToken> {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.jwks, { issuer: legacyIssuer, currentDate: new Date(this.now()) }));
+    } catch (err) {
+      throw new TokenRejectedError(verifyFailure(err), { cause: err });
+    }
+    const str = (name: string) => (typeof payload[name] === 'string' ? (payload[name] as string) : '');
+    const namespace = str(legacyClaimNames.namespace);
+    const saName = str(legacyClaimNames.serviceAccountName);
+    const saUID = str(legacyClaimNames.serviceAccountUID);
+    const secretName = str(legacyClaimNames.secretName);
+    if (!namespace || !saName || !saUID || !secretName) throw new TokenRejectedError('service account token claims are incomplete');
+    if (payload.sub !== `system:serviceaccount:${namespace}:${saName}`) throw new TokenRejectedError('service account token subject does not match its claims');
+    const secret = await this.getter.secret(namespace, secretName, true);
+    if (!secret || secret.metadata.deletionTimestamp) throw new TokenRejectedError('service account token has been invalidated');
+    if (Buffer.from(secret.data?.token ?? '', 'base64').toString('utf8') !== token) throw new TokenRejectedError("Token does not match server's copy");
+    const id: TokenIdentity = { namespace, serviceAccount: { name: saName, uid: saUID } };
+    await this.checkBinding(id);
+    return { user: userFor(id), audiences };
+  }
+
   private async checkBinding(id: TokenIdentity): Promise<void> {
     const { namespace } = id;
     const deletedTooLongAgo = (o: BoundObject) => o.metadata.deletionTimestamp !== undefined && Date.parse(o.metadata.deletionTimestamp) < this.now() - deletionGraceMs;
@@ -233,6 +237,17 @@ export class ServiceAccountTokenAuthenticator {
       if (!pod || deletedTooLongAgo(pod)) throw new TokenRejectedError('service account token has been invalidated');
       if (pod.metadata.uid !== id.pod.uid) throw new TokenRejectedError(`pod UID (${pod.metadata.uid}) does not match service account pod ref claim (${id.pod.uid})`);
     }
+  }
+}
+
+/** peekIssuer is a JWT's unverified `iss`, or undefined for anything else. */
+function peekIssuer(token: string): string | undefined {
+  if (token.split('.').length !== 3) return undefined;
+  try {
+    const iss = decodeJwt(token).iss;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
   }
 }
 
