@@ -360,6 +360,7 @@ export function nodeLayout(ctx: ComponentContext): NodeLayout {
   return {
     containerdDir: paths.containerd,
     cgroupRoot: config.cgroupRoot,
+    kubeletDir: paths.kubelet,
     network: {
       name: config.cniNetworkName,
       bridge: config.cniBridge,
@@ -390,7 +391,8 @@ export const containerd: Component = {
     await stopPodSandboxes(paths.containerd);
   },
   afterStop: async (ctx) => {
-    await cleanupNode(nodeLayout(ctx));
+    // The kubelet may outlive its containerd (a restart of containerd alone): its volumes stay.
+    await cleanupNode({ ...nodeLayout(ctx), kubeletDir: undefined });
   },
   startTimeoutMs: 60_000,
   stopGraceMs: 10_000,
