@@ -44,9 +44,17 @@ async function whoami(token: string): Promise<{ code: number; user?: { username:
   return { code: r.code, user: r.code === 0 ? JSON.parse(r.stdout).status.userInfo : undefined, stderr: r.stderr };
 }
 
-/** asBearer sends one request with token and no client certificate. */
-function asBearer(token: string, path = '/api/v1/namespaces/default/pods') {
-  return cluster.request(path, { auth: 'none', headers: { Authorization: `Bearer ${token}` } });
+/**
+ * asBearer asks "who am I?" (a SelfSubjectReview, which every authenticated user may create, with
+ * RBAC too) with token and no client certificate: 201 when the token holds, 401 when not.
+ */
+function asBearer(token: string) {
+  return cluster.request('/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+    method: 'POST',
+    auth: 'none',
+    headers: { Authorization: `Bearer ${token}` },
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+  });
 }
 
 describe('kubectl create token', () => {
@@ -118,7 +126,7 @@ describe('kubectl create token', () => {
     const claims = { iss: issuer, sub: 'system:serviceaccount:default:robot', aud: [issuer], 'kubernetes.io': { namespace: 'default', serviceaccount: { name: 'robot', uid } } };
     const sign = (extra: Record<string, unknown>, signer = key) => new SignJWT({ ...claims, ...extra }).setProtectedHeader({ alg: 'RS256' }).sign(signer);
     // A token signed with the cluster's key by hand works, so the failures below are each one fault.
-    assert.equal((await asBearer(await sign({ iat: now, exp: now + 600 }))).status, 200);
+    assert.equal((await asBearer(await sign({ iat: now, exp: now + 600 }))).status, 201);
     const { generateKeyPairSync } = await import('node:crypto');
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const bad = {
@@ -142,7 +150,7 @@ describe('kubectl create token', () => {
     const token = (await ok(['create', 'token', 'robot', '--bound-object-kind=Secret', '--bound-object-name=binder'])).trim();
     const secretUID = (await ok(['get', 'secret', 'binder', '-o', 'jsonpath={.metadata.uid}'])).trim();
     assert.deepEqual((decodeJwt(token) as any)['kubernetes.io'].secret, { name: 'binder', uid: secretUID });
-    assert.equal((await asBearer(token)).status, 200);
+    assert.equal((await asBearer(token)).status, 201);
     await ok(['delete', 'secret', 'binder']);
     assert.equal((await asBearer(token)).status, 401);
   });
@@ -150,7 +158,7 @@ describe('kubectl create token', () => {
   it('revokes every token of a deleted service account', async () => {
     await ok(['create', 'serviceaccount', 'temp']);
     const token = (await ok(['create', 'token', 'temp'])).trim();
-    assert.equal((await asBearer(token)).status, 200);
+    assert.equal((await asBearer(token)).status, 201);
     await ok(['delete', 'serviceaccount', 'temp']);
     assert.equal((await asBearer(token)).status, 401);
     // A new service account of the same name has another uid: the old token stays refused.
