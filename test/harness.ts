@@ -451,6 +451,14 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     KUBECACHEDIR: join(home, 'kubecache'),
   };
   const tls = { ca: readFileSync(caFile, 'utf8'), cert: readFileSync(adminCert, 'utf8'), key: readFileSync(adminKey, 'utf8') };
+  // With ServiceAccount admission a pod needs its namespace's `default` ServiceAccount: wait (at
+  // most a minute, best effort) until the serviceaccount controller has made the one in `default`,
+  // so a test's first pod is not refused by a controller manager still starting.
+  for (let end = Date.now() + 60_000; serviceAccounts && Date.now() < end; ) {
+    const r = await request(server, '/api/v1/namespaces/default/serviceaccounts/default', tls, token, {}).catch(() => undefined);
+    if (r?.status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   let stopped: Promise<void> | undefined;
   return {
     home,
