@@ -7,6 +7,7 @@ import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { builtinResources } from '../lib/api/index.js';
 import type { Logger } from '../lib/log.js';
+import { isNotFound } from '../lib/machinery/status.js';
 import { Histogram, newMetricsRegistry, type Registry } from '../lib/metrics.js';
 import { admissionHooksFor } from './admission/index.js';
 import { Auditor } from './audit/audit.js';
@@ -19,6 +20,9 @@ import { BootstrapTokenAuthenticator } from './auth/bootstrap.js';
 import { secrets } from '../lib/api/core/secret.js';
 import type { TokenSecret } from '../lib/bootstraptoken.js';
 import { objectKey } from './registry/keys.js';
+import { defaultIssuer } from './auth/serviceaccount/claims.js';
+import { oidcDocuments } from './auth/serviceaccount/oidc.js';
+import { ephemeralServiceAccountKeys, ServiceAccountTokenAuthenticator, TokenSigner, type BindingGetter, type ServiceAccountKeys } from './auth/serviceaccount/tokens.js';
 import { bootstrap } from './bootstrap.js';
 import { CRDController } from './crd/controller.js';
 import { OpenAPIV2Service } from './openapi/v2.js';
@@ -70,11 +74,30 @@ export interface APIServerOptions {
   limits: { maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeoutMs: number };
   /** kubelet is the client certificate (and the kubelets' CA) for proxying pods/log, exec, attach, portforward and nodes/proxy. */
   kubelet?: { cert: Buffer; key: Buffer; ca?: Buffer };
+  /**
+   * serviceAccount signs and verifies service-account tokens (--service-account-signing-key-file,
+   * --service-account-key-file, --service-account-issuer, --api-audiences). Without it a key
+   * pair is made in memory: tokens then die with the process.
+   */
+  serviceAccount?: ServiceAccountOptions;
+  /** disabledAdmissionPlugins are --disable-admission-plugins (only ServiceAccount can be). */
+  disabledAdmissionPlugins?: string[];
   log: Logger;
   /** metrics is the registry /metrics serves (default: a new one with the process's default metrics). */
   metrics?: Registry;
   /** storageStartAttempts bounds the first list (etcd may still be starting), 500 ms apart. */
   storageStartAttempts?: number;
+}
+
+/** ServiceAccountOptions are the service-account token settings of an apiserver. */
+export interface ServiceAccountOptions {
+  keys: ServiceAccountKeys;
+  /** issuer is the tokens' `iss` (default https://kubernetes.default.svc.cluster.local). */
+  issuer?: string;
+  /** apiAudiences are the audiences the apiserver accepts (default: the issuer). */
+  apiAudiences?: string[];
+  /** jwksURI overrides the jwks_uri of the discovery document (--service-account-jwks-uri). */
+  jwksURI?: string;
 }
 
 /** RunningAPIServer is a started apiserver. */
@@ -130,14 +153,21 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   }
   const registry = new APIRegistry(storage, cache);
   const allocator = new ServiceAllocator(storage, cidr, { min: opts.nodePortRange.min, max: opts.nodePortRange.max });
+  const disabled = new Set(opts.disabledAdmissionPlugins ?? []);
   const authz = buildAuthorization(opts.authorizationModes ?? defaultAuthorizationModes);
-  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : (authz.hooksFor(def) ?? admissionHooksFor(def, registry)));
+  for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : (authz.hooksFor(def) ?? admissionHooksFor(def, registry, { disabled })));
   await authz.start(registry, log);
   lifetime.signal.addEventListener('abort', () => authz.stop(), { once: true });
   await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.endpointPort ?? opts.port, log, signal: lifetime.signal });
   // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
   const crdController = new CRDController(registry, { log });
   await crdController.start();
+
+  const saKeys = opts.serviceAccount?.keys ?? ephemeralServiceAccountKeys();
+  if (!opts.serviceAccount) log.warn('No service account signing key: using one kept in memory; tokens end with this process', {});
+  const issuer = opts.serviceAccount?.issuer ?? defaultIssuer;
+  const apiAudiences = opts.serviceAccount?.apiAudiences?.length ? opts.serviceAccount.apiAudiences : [issuer];
+  const saTokens = await ServiceAccountTokenAuthenticator.create(saKeys, issuer, apiAudiences, registryBindingGetter(registry));
 
   const openapi = newOpenAPIProvider(registry);
   const auditor = opts.audit ? Auditor.toFile(opts.audit.policy, { ...opts.audit.log, log }, decodeKubeProtobuf) : undefined;
@@ -147,7 +177,10 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
     authenticator: new Authenticator(
       opts.tokenAuthFile,
       new BootstrapTokenAuthenticator((ns, name) => cache.get(objectKey(secrets, ns, name)) as TokenSecret | undefined, log),
+      saTokens,
     ),
+    tokenSigner: new TokenSigner(saKeys, issuer, apiAudiences),
+    oidc: await oidcDocuments(issuer, saKeys, `${opts.advertiseAddress}:${opts.port}`, opts.serviceAccount?.jwksURI),
     authorizer: authz.authorizer,
     rules: authz.rules,
     log,
@@ -223,6 +256,24 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const port = (server.address() as AddressInfo).port;
   log.info('Serving securely', { address: opts.bindAddress, port });
   return { port, server, metrics, stop };
+}
+
+/**
+ * registryBindingGetter reads the objects tokens are bound to from the registry: from the watch
+ * cache, or from storage when asked for a live read.
+ */
+function registryBindingGetter(registry: APIRegistry): BindingGetter {
+  const read = (resource: string) => async (namespace: string, name: string, live: boolean) => {
+    const store = registry.lookup('', 'v1', resource);
+    if (!store) return undefined;
+    try {
+      return await store.get(namespace, name, live ? undefined : '0');
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  };
+  return { serviceAccount: read('serviceaccounts'), pod: read('pods'), secret: read('secrets') };
 }
 
 /** instrumentStorage records etcd latency per operation without the storage knowing about metrics. */

@@ -8,6 +8,8 @@ import { parseCIDR } from './registry/services.js';
 import { parseGoDuration } from './endpoints/options.js';
 import { parsePolicy, type Policy } from './audit/policy.js';
 import { parseEncryptionConfig, type EncryptionConfiguration } from './storage/encryption.js';
+import { disableablePlugins } from './admission/index.js';
+import { ephemeralServiceAccountKeys, loadServiceAccountKeys, ServiceAccountKeyError } from './auth/serviceaccount/tokens.js';
 import { type RunningAPIServer, type StorageBackend, StorageUnreachableError, startAPIServer, storageBackends } from './app.js';
 import { parseAuthorizationModes } from './auth/authz.js';
 
@@ -34,6 +36,12 @@ const flagSpecs: FlagSpec[] = [
   { name: 'kubelet-certificate-authority', description: "Path to a cert file for the certificate authority of kubelets' serving certificates." },
   { name: 'token-auth-file', description: 'CSV of bearer tokens: token,user,uid,"group1,group2".' },
   { name: 'authorization-mode', description: 'Ordered list of plug-ins to do authorization on secure port: AlwaysAllow, AlwaysDeny, Node, RBAC.', default: 'Node,RBAC' },
+  { name: 'service-account-signing-key-file', description: 'Path to the file that contains the current private key of the service account token issuer (PEM, RSA or ECDSA). Without it a key is made in memory and tokens end with the process.' },
+  { name: 'service-account-key-file', description: 'Comma-separated PEM files of public (or private) keys that verify service account tokens; the signing key always verifies.' },
+  { name: 'service-account-issuer', description: 'Identifier of the service account token issuer: the iss claim of issued tokens, and the only issuer accepted.', default: 'https://kubernetes.default.svc.cluster.local' },
+  { name: 'service-account-jwks-uri', description: 'Overrides the URI for the JSON Web Key Set in the discovery doc served at /.well-known/openid-configuration.' },
+  { name: 'api-audiences', description: 'Comma-separated identifiers of the API: tokens must carry one of them; TokenRequests that name none get them. Defaults to the issuer.' },
+  { name: 'disable-admission-plugins', description: 'Comma-separated admission plugins to turn off, of: ServiceAccount.' },
   { name: 'service-cluster-ip-range', description: 'CIDR ClusterIPs are allocated from.', default: '10.96.0.0/12' },
   { name: 'service-node-port-range', description: 'Range NodePorts are allocated from.', default: '30000-32767' },
   { name: 'etcd-compaction-interval', description: 'Seconds between etcd compactions (0 disables).', default: '300' },
@@ -127,6 +135,31 @@ async function main(): Promise<void> {
     log.error('Invalid --authorization-mode', { value: f['authorization-mode'], err: (err as Error).message });
     process.exit(2);
   }
+  const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const disabledAdmissionPlugins = list(f['disable-admission-plugins']);
+  for (const p of disabledAdmissionPlugins) {
+    if (!(disableablePlugins as readonly string[]).includes(p)) {
+      log.error('Invalid --disable-admission-plugins: skiff can turn off only these plugins', { plugin: p, allowed: disableablePlugins.join(',') });
+      process.exit(2);
+    }
+  }
+  let serviceAccountKeys;
+  if (f['service-account-signing-key-file']) {
+    try {
+      serviceAccountKeys = loadServiceAccountKeys(f['service-account-signing-key-file'], list(f['service-account-key-file']));
+    } catch (err) {
+      log.error('Invalid service account keys', { err: err instanceof ServiceAccountKeyError ? err.message : (err as Error) });
+      process.exit(2);
+    }
+  } else if (f['service-account-key-file']) {
+    log.error('--service-account-key-file needs --service-account-signing-key-file: skiff issues and verifies tokens with the same keys', {});
+    process.exit(2);
+  }
+  if (!serviceAccountKeys) log.warn('No --service-account-signing-key-file: signing service account tokens with a key kept in memory; they end with this process', {});
+  if (!f['service-account-issuer']) {
+    log.error('--service-account-issuer must not be empty', {});
+    process.exit(2);
+  }
   let running: RunningAPIServer;
   try {
     running = await startAPIServer({
@@ -154,6 +187,8 @@ async function main(): Promise<void> {
             ca: f['kubelet-certificate-authority'] ? readFileSync(f['kubelet-certificate-authority']) : undefined,
           }
         : undefined,
+      serviceAccount: { keys: serviceAccountKeys ?? ephemeralServiceAccountKeys(), issuer: f['service-account-issuer'], apiAudiences: list(f['api-audiences']), jwksURI: f['service-account-jwks-uri'] || undefined },
+      disabledAdmissionPlugins,
       log,
     });
   } catch (err) {

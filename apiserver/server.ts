@@ -28,6 +28,8 @@ import { markUpgrade } from './endpoints/upgrade.js';
 import type { KubeletClientConfig } from './registry/subresources/index.js';
 import { InflightLimiter, isLongRunning, RequestDeadline, requestKind, requestTimeoutError, type RequestKind } from './endpoints/filters.js';
 import type { APIRegistry } from './registry/registry.js';
+import type { TokenSigner } from './auth/serviceaccount/tokens.js';
+import { serveOIDC, type OIDCDocuments } from './auth/serviceaccount/oidc.js';
 import { openAPIV3Response, type OpenAPIV3Service } from './openapi.js';
 import { openAPIV2Response, type OpenAPIV2Service } from './openapi/v2.js';
 
@@ -64,6 +66,10 @@ export interface ServerOptions {
   kubelet?: KubeletClientConfig;
   /** auditor writes the audit log (--audit-policy-file, --audit-log-path); none when undefined. */
   auditor?: Auditor;
+  /** tokenSigner signs the tokens of serviceaccounts/token. */
+  tokenSigner?: TokenSigner;
+  /** oidc are the service-account issuer's discovery documents (/.well-known/openid-configuration, /openid/v1/jwks). */
+  oidc?: OIDCDocuments;
 }
 
 /** anonymousPaths are where a request without credentials is let in as system:anonymous (then authorized as any other). */
@@ -105,6 +111,8 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     fieldValidator: opts.fieldValidator,
     watchMetrics: { inc: (r) => watchers.inc({ resource: r }), dec: (r) => watchers.dec({ resource: r }) },
     kubelet: opts.kubelet,
+    tokenSigner: opts.tokenSigner,
+    authenticateToken: (token, audiences) => opts.authenticator.authenticateToken(token, audiences),
   });
 
   const limits = opts.limits ?? defaultLimits;
@@ -161,6 +169,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     if (method !== 'GET' && method !== 'HEAD') return false;
     const seg = path.segments;
     const agg = () => wantsAggregated(req.headers.accept);
+    if (opts.oidc && serveOIDC(opts.oidc, seg, res)) return true;
     if (seg.length === 1 && seg[0] === 'metrics') {
       res.writeHead(200, { 'Content-Type': opts.metrics.contentType });
       res.end(await opts.metrics.metrics());
@@ -241,12 +250,11 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     const started = process.hrtime.bigint();
     const method = (req.method ?? 'GET').toUpperCase();
     const path = parseRequestPath(req.url ?? '/');
-    if (await servePublic(method, path, res)) return;
 
     // Without credentials a request is system:anonymous, for the public paths and kube-public's
     // cluster-info only (kube's anonymous authenticator limited to them); everything else is 401,
     // and so is a bearer token nobody knows, wherever it is sent.
-    const authenticated = opts.authenticator.authenticate(req);
+    const authenticated = await opts.authenticator.authenticate(req);
     if (!authenticated && (req.headers.authorization !== undefined || !(anonymousPaths.has(path.pathname) || anonymousClusterInfoReader(req, method, path.pathname)))) {
       audit?.authenticationFailed();
       throw unauthorized();

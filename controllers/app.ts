@@ -23,7 +23,9 @@ import { startNodeIpamController } from './nodeipam/controller.js';
 import { startNodeLifecycleController } from './nodelifecycle/controller.js';
 import { startPodGCController } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
+import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
+import { startTokensController } from './serviceaccounttoken/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
 const starters: Record<string, ControllerStarter> = {
@@ -43,6 +45,8 @@ const starters: Record<string, ControllerStarter> = {
   serviceaccount: startServiceAccountController,
   bootstrapsigner: startBootstrapSignerController,
   tokencleaner: startTokenCleanerController,
+  'root-ca-cert-publisher': startRootCACertPublisher,
+  'serviceaccount-token': startTokensController,
 };
 
 /** controllerNames are the controllers --controllers knows, by kube-controller-manager's names. */
@@ -76,7 +80,7 @@ function controllerMetrics(registry: import('prom-client').Registry): Controller
 /** controllerManager is the skiff-controller-manager component: main.ts runs it as a process, the test kit in its own. */
 export const controllerManager: ComponentSpec = {
   name: 'skiff-controller-manager',
-  summary: 'The skiff controller manager: ClusterRole aggregation, Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC and ServiceAccount controllers in one process.',
+  summary: 'The skiff controller manager: ClusterRole aggregation, CSR approving and signing, bootstrap signer and token cleaner, Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token and root CA publisher controllers in one process.',
   defaultPort: 10257,
   leaseName: 'kube-controller-manager',
   userAgent: 'skiff-controller-manager',
@@ -90,6 +94,7 @@ export const controllerManager: ComponentSpec = {
     { name: 'cluster-signing-key-file', description: 'PEM private key of --cluster-signing-cert-file.', default: '' },
     { name: 'cluster-signing-duration', description: 'Longest lifetime of a signed certificate (a CSR\'s expirationSeconds may ask for less).', default: '8760h' },
     { name: 'concurrent-syncs', description: 'Workers per controller.', default: '5' },
+    { name: 'service-account-private-key-file', description: 'PEM private key that signs the legacy tokens of kubernetes.io/service-account-token Secrets (the serviceaccount-token controller runs only with it).' },
   ],
   run: async ({ flags, log, metrics, kubeConfig, signal, addReadyCheck }) => {
     const enabled = enabledControllers(flags.controllers);
@@ -113,6 +118,7 @@ export const controllerManager: ComponentSpec = {
         clusterSigning: flags['cluster-signing-cert-file'] && flags['cluster-signing-key-file']
           ? { certFile: flags['cluster-signing-cert-file'], keyFile: flags['cluster-signing-key-file'], durationMs: parseDuration(flags['cluster-signing-duration']) }
           : undefined,
+        serviceAccountPrivateKeyFile: flags['service-account-private-key-file'] || undefined,
       },
     };
     const ctx: ControllerContext = { ...shared, runController: managedRunController(shared) };

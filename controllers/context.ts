@@ -23,6 +23,8 @@ export interface ControllerManagerConfig {
   workers: number;
   /** clusterSigning is the CA csrsigning signs with (--cluster-signing-cert-file, -key-file, -duration), when given. */
   clusterSigning?: { certFile: string; keyFile: string; durationMs: number };
+  /** serviceAccountPrivateKeyFile signs legacy service account tokens (--service-account-private-key-file). */
+  serviceAccountPrivateKeyFile?: string;
 }
 
 export interface ControllerContext {

@@ -224,6 +224,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
         watchCacheSize: 50_000,
         limits: { maxRequestsInflight: 400, maxMutatingRequestsInflight: 200, requestTimeoutMs: 60_000 },
         log: loggerFor('apiserver'),
+        // Without the serviceaccount controller no `default` ServiceAccount is made, and the
+        // ServiceAccount admission plugin would refuse every pod.
+        disabledAdmissionPlugins: controllersFlag !== undefined && enabledControllers(controllersFlag).includes('serviceaccount') ? [] : ['ServiceAccount'],
         // A bare registry: the process-wide default metrics would add observers for every cluster.
         metrics: new Registry(),
       },

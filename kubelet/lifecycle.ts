@@ -6,9 +6,9 @@
 // the conflist), so a stopped node leaves nothing behind while containerd's own store keeps the
 // stopped sandboxes for the next start.
 
-import { cleanupContainerd, containerdPaths, type CleanupReport, importImage, mountsUnder } from './containerd.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { cleanupContainerd, containerdPaths, type CleanupReport, importImage, mountsUnder } from './containerd.js';
 import { CriClient, isNotFound } from './cri/client.js';
 import { buildImages } from './images/build.js';
 import { type NodeNetwork, tearDownNodeNetwork } from './network.js';
@@ -20,7 +20,7 @@ export interface NodeLayout {
   containerdDir: string;
   network: NodeNetwork;
   cgroupRoot: string;
-  /** kubeletDir is the kubelet's --root-dir: the volumes of pods that finished stay mounted there until the pods are deleted. */
+  /** kubeletDir is the kubelet's --root-dir, whose pods' memory-backed volumes (tmpfs) are unmounted. */
   kubeletDir?: string;
 }
 
@@ -72,6 +72,8 @@ export async function stopPodSandboxes(dir: string, timeoutMs = 60_000): Promise
 /** cleanupNode removes what the node left on the machine once its containerd has stopped; safe to repeat. */
 export async function cleanupNode(layout: NodeLayout, opts: { removeDir?: boolean } = {}): Promise<CleanupReport> {
   const report = await cleanupContainerd(layout.containerdDir, { cgroupParent: layout.cgroupRoot, removeDir: opts.removeDir });
+  // A pod still running when its kubelet stopped keeps its secret, configMap and projected
+  // (service-account token) tmpfs mounts: the kubelet's directory cannot be removed over them.
   if (layout.kubeletDir) {
     for (const m of mountsUnder(layout.kubeletDir)) {
       await run('umount', [m]).catch(() => run('umount', ['-l', m]));

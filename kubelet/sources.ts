@@ -9,7 +9,9 @@ import type { ConfigMap } from '../lib/api/core/configmap.js';
 import type { Secret } from '../lib/api/core/secret.js';
 import type { Service } from '../lib/api/core/service.js';
 import { type Client, isNotFound, type ResourceType } from '../lib/client/client.js';
-import { ConfigMaps, Secrets, Services } from '../lib/client/resources.js';
+import { ConfigMaps, Secrets, ServiceAccounts, Services } from '../lib/client/resources.js';
+import type { Pod } from '../lib/api/core/pod.js';
+import type { TokenRequest } from '../lib/api/authentication/tokenrequest.js';
 import type { Clock } from '../lib/clock.js';
 import type { ObjectSources } from './volumes/volumes.js';
 
@@ -61,6 +63,27 @@ export class CachingObjectSources implements ObjectSources {
     );
     this.cache.set(key, { at: now, value });
     return value;
+  }
+
+  /**
+   * getServiceAccountToken asks the apiserver for a token bound to pod (a TokenRequest on the
+   * pod's service account), as the kubelet's token manager does. Caching and renewal at 80% of
+   * the lifetime are the volume code's (volumes/payload.ts); nothing is cached here.
+   */
+  async getServiceAccountToken(namespace: string, serviceAccountName: string, audience: string | undefined, expirationSeconds: number, pod: Pod): Promise<{ token: string; expirationTimestamp: string }> {
+    const request: TokenRequest = {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      metadata: {},
+      spec: {
+        audiences: audience ? [audience] : [],
+        expirationSeconds,
+        boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
+      },
+    };
+    const out = await this.client.create<TokenRequest>(ServiceAccounts, namespace, request, { subresource: 'token', name: serviceAccountName });
+    if (!out.status?.token) throw new Error(`the apiserver answered the TokenRequest for ${namespace}/${serviceAccountName} without a token`);
+    return { token: out.status.token, expirationTimestamp: out.status.expirationTimestamp };
   }
 
   /** invalidate drops every cached object of a namespace (or all), e.g. when a pod is re-synced on request. */

@@ -3,7 +3,7 @@
 // kubectl and Node all accept them) in PKCS#8 PEM; files are reused when they still fit, so
 // `skiff up` can run any number of times without invalidating kubeconfigs already handed out.
 
-import { webcrypto, X509Certificate as NodeX509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
+import { webcrypto, X509Certificate as NodeX509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
@@ -111,6 +111,31 @@ async function ensureCANow(dir: string, commonName = caCommonName): Promise<CAFi
     ],
   });
   await writeKeyPair(files, cert, keys.privateKey);
+  return files;
+}
+
+/** ServiceAccountKeyFiles are the service-account signing key (sa.key) and its public key (sa.pub). */
+export interface ServiceAccountKeyFiles {
+  key: string;
+  pub: string;
+}
+
+/**
+ * ensureServiceAccountKey makes the key pair that signs service-account tokens, as kubeadm's
+ * sa.key and sa.pub: RSA 2048 (every JWT verifier knows RS256), the private key 0600. An existing
+ * pair is kept, so tokens already handed out stay valid across `skiff up`; a missing sa.pub is
+ * derived from sa.key.
+ */
+export function ensureServiceAccountKey(dir: string): ServiceAccountKeyFiles {
+  const files = { key: join(dir, 'sa.key'), pub: join(dir, 'sa.pub') };
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(files.key)) {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeAtomic(files.key, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, 0o600);
+    writeAtomic(files.pub, createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }) as string, 0o644);
+  } else if (!existsSync(files.pub)) {
+    writeAtomic(files.pub, createPublicKey(readFileSync(files.key)).export({ format: 'pem', type: 'spki' }) as string, 0o644);
+  }
   return files;
 }
 

@@ -38,6 +38,7 @@ import {
   type ClusterPaths,
   type Component,
 } from '../lib/process/components.js';
+import { enabledControllers } from '../controllers/app.js';
 import { freePorts } from '../lib/process/ports.js';
 import type { EtcdTLS } from '../apiserver/storage/etcd.js';
 import type { IOptions } from 'etcd3';
@@ -464,6 +465,11 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   }
   const all = clusterComponents(config);
   const selected = opts.components ? all.filter((c) => opts.components!.includes(c.name)) : all.filter((c) => c.name !== 'proxy' || opts.proxy);
+  // Without the serviceaccount controller no `default` ServiceAccount is made, and the
+  // ServiceAccount admission plugin would refuse every pod: such clusters run without it.
+  const controllersFlag = [...(opts.extraArgs?.['controller-manager'] ?? [])].reverse().find((a) => a.startsWith('--controllers='))?.slice('--controllers='.length) ?? '*';
+  const serviceAccounts = selected.some((c) => c.name === 'controller-manager') && enabledControllers(controllersFlag).includes('serviceaccount');
+  if (!serviceAccounts) config.extraArgs = { ...config.extraArgs, apiserver: ['--disable-admission-plugins=ServiceAccount', ...(config.extraArgs?.apiserver ?? [])] };
   const ctx = contextFor(config);
   if (config.realNode) liveNodes.set(home, nodeLayout(ctx));
   let started: ProcessState[];
@@ -491,6 +497,14 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   };
   const tls = { ca: readFileSync(caFile, 'utf8'), cert: readFileSync(adminCert, 'utf8'), key: readFileSync(adminKey, 'utf8') };
   const etcdTLS = readEtcdTLS(ctx.paths);
+  // With ServiceAccount admission a pod needs its namespace's `default` ServiceAccount: wait (at
+  // most a minute, best effort) until the serviceaccount controller has made the one in `default`,
+  // so a test's first pod is not refused by a controller manager still starting.
+  for (let end = Date.now() + 60_000; serviceAccounts && Date.now() < end; ) {
+    const r = await request(server, '/api/v1/namespaces/default/serviceaccounts/default', tls, token, {}).catch(() => undefined);
+    if (r?.status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   let stopped: Promise<void> | undefined;
   return {
     home,

@@ -1,8 +1,7 @@
 // Admission for the built-in kinds, the in-tree plugins kube-apiserver enables by default that
-// change what skiff stores: Priority and DefaultTolerationSeconds on pods, Priority on
-// PriorityClasses, NamespaceLifecycle on namespace deletes, NodeRestriction on what kubelets write
-// (pods, nodes, leases). admissionHooksFor hands the registry
-// the hook for one kind.
+// change what skiff stores: ServiceAccount, Priority and DefaultTolerationSeconds on pods,
+// Priority on PriorityClasses, NamespaceLifecycle on namespace deletes, NodeRestriction on what
+// kubelets write (pods, nodes, leases). admissionHooksFor hands the registry the hook for one kind.
 
 import type { ResourceDefinition } from '../../lib/api/resource.js';
 import type { APIRegistry } from '../registry/registry.js';
@@ -10,6 +9,7 @@ import type { AdmissionRequest, RegistryHooks } from '../registry/store.js';
 import { admitDefaultTolerationSeconds } from './defaulttolerationseconds.js';
 import { admitNamespaceDelete } from './namespacelifecycle.js';
 import { NodeRestriction } from './noderestriction.js';
+import { admitServiceAccount, registryServiceAccountReader } from './serviceaccount.js';
 import { admitPod, admitPriorityClass, registryPriorityClassReader, type PriorityClassReader } from './priority.js';
 
 export { admitDefaultTolerationSeconds } from './defaulttolerationseconds.js';
@@ -17,8 +17,16 @@ export { admitNamespaceDelete, immortalNamespaces } from './namespacelifecycle.j
 export { NodeRestriction, forbiddenNodeLabels, isKubeletLabel } from './noderestriction.js';
 export { admitPod, admitPriorityClass, defaultPriorityClass, type PriorityClassReader } from './priority.js';
 
+/** disableablePlugins are the plugins --disable-admission-plugins may name. */
+export const disableablePlugins = ['ServiceAccount'] as const;
+
+/** AdmissionOptions choose the plugins: disabled names plugins turned off. */
+export interface AdmissionOptions {
+  disabled?: ReadonlySet<string>;
+}
+
 /** admissionHooksFor returns the admission hook of def's kind, or undefined when no plugin acts on it. */
-export function admissionHooksFor(def: ResourceDefinition<any>, registry: APIRegistry): RegistryHooks | undefined {
+export function admissionHooksFor(def: ResourceDefinition<any>, registry: APIRegistry, opts: AdmissionOptions = {}): RegistryHooks | undefined {
   // The PriorityClass store may be added after the pod store: look it up on first use.
   const classes: PriorityClassReader = {
     get: (name) => reader().get(name),
@@ -34,10 +42,17 @@ export function admissionHooksFor(def: ResourceDefinition<any>, registry: APIReg
     return pods?.get(ns, name).catch(() => undefined);
   });
   if (def.group === '' && def.plural === 'pods') {
+    const accounts = registryServiceAccountReader((namespace, name, rv) => {
+      const store = registry.lookup('', 'v1', 'serviceaccounts');
+      if (!store) throw new Error('serviceaccounts are not served');
+      return store.get(namespace, name, rv);
+    });
+    const serviceAccount = !opts.disabled?.has('ServiceAccount');
     return {
       admit: async (req: AdmissionRequest) => {
         await nodeRestriction.admitPod(req);
         if (req.subresource) return;
+        if (serviceAccount) await admitServiceAccount(req, accounts);
         await admitPod(req, classes);
         admitDefaultTolerationSeconds(req);
       },

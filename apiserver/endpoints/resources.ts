@@ -50,6 +50,10 @@ export interface ResourceHandlerDeps extends WatchDeps {
   fieldValidator?: FieldValidator;
   /** kubelet is how connecting subresources (pods/log, pods/exec, nodes/proxy) reach kubelets. */
   kubelet?: KubeletClientConfig;
+  /** authenticateToken answers TokenReviews with the authenticator that guards requests. */
+  authenticateToken?: VirtualContext['authenticateToken'];
+  /** tokenSigner signs the tokens serviceaccounts/token issues. */
+  tokenSigner?: SubresourceRequest['tokenSigner'];
 }
 
 /** selectorPredicate compiles labelSelector and fieldSelector into one predicate. */
@@ -102,7 +106,7 @@ export class ResourceHandler {
       if (!ns && def.namespaced) throw notFoundPath();
       if (info.rest.length && !connecter.acceptsPath) throw notFoundPath();
       if (!(connecter.connectVerbs ?? []).includes(info.verb)) throw methodNotAllowed(req.method ?? info.verb, { group: def.group, resource: `${def.plural}/${sub}` });
-      const call: SubresourceRequest = { store, namespace: ns, name: info.name!, ctx, dryRun: () => false, registry: this.deps.registry, kubelet: this.deps.kubelet };
+      const call: SubresourceRequest = { store, namespace: ns, name: info.name!, ctx, dryRun: () => false, registry: this.deps.registry, kubelet: this.deps.kubelet, tokenSigner: this.deps.tokenSigner };
       return connecter.connect(call, { req, res, query, rest: info.rest, upgrade: upgradeOf(req) });
     }
     // Output is negotiated before anything else, as in kube-apiserver: a kind with no table (one
@@ -140,7 +144,7 @@ export class ResourceHandler {
         if (info.name) throw methodNotAllowed('POST', store.gr);
         const { obj, warnings } = await this.readObject(req, def, opts);
         ctx.dryRun = isDryRun(opts);
-        if (def.virtualCreate) return this.virtualCreate(res, store, obj as KubeObject, user, ns);
+        if (def.virtualCreate) return await this.virtualCreate(res, store, obj as KubeObject, user, ns);
         const out = await store.create(ns, obj as KubeObject, ctx);
         return this.respond(res, 201, store, out, req, opts, warnings);
       }
@@ -184,7 +188,7 @@ export class ResourceHandler {
   }
 
   /** virtualCreate answers a review kind: validated like a create, computed, never stored. */
-  private virtualCreate(res: ServerResponse, store: GenericStore, body: KubeObject, user: UserInfo, namespace: string | undefined): void {
+  private async virtualCreate(res: ServerResponse, store: GenericStore, body: KubeObject, user: UserInfo, namespace: string | undefined): Promise<void> {
     const def = store.def;
     if (body.apiVersion !== undefined && body.apiVersion !== store.apiVersion) {
       throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${store.apiVersion})`);
@@ -193,7 +197,7 @@ export class ResourceHandler {
     const errs = def.validate?.(obj) ?? [];
     if (errs.length) throw invalid(store.gk, obj.metadata.name ?? '', errs);
     const authorize = this.deps.authorize ?? (() => ({ allowed: false, reason: 'no authorizer' }));
-    const out = def.virtualCreate!(obj, { user: { name: user.name, uid: user.uid, groups: user.groups, extra: user.extra }, authorize, namespace, rules: this.deps.rules });
+    const out = await def.virtualCreate!(obj, { user: { name: user.name, uid: user.uid, groups: user.groups, extra: user.extra }, authorize, namespace, rules: this.deps.rules, authenticateToken: this.deps.authenticateToken });
     writeJSON(res, 201, out);
   }
 
@@ -384,7 +388,7 @@ export class ResourceHandler {
     if (sub === 'scale' && def.subresources?.scale) return this.scale(req, res, info, opts, store, ns, ctx);
     const rest = findSubresource(def, sub);
     if (!rest) throw notFoundPath();
-    const call: SubresourceRequest = { store, namespace: ns, name, ctx, dryRun: (bodyValues) => isDryRun(opts, bodyValues), registry: this.deps.registry, kubelet: this.deps.kubelet };
+    const call: SubresourceRequest = { store, namespace: ns, name, ctx, dryRun: (bodyValues) => isDryRun(opts, bodyValues), registry: this.deps.registry, kubelet: this.deps.kubelet, tokenSigner: this.deps.tokenSigner };
     let result: SubresourceResult;
     switch (info.verb) {
       case 'get':

@@ -58,7 +58,7 @@ const kindMessages: Record<string, Record<string, string>> = {
     LocalSubjectAccessReview: 'authorization.v1.LocalSubjectAccessReview',
   },
   'rbac.authorization.k8s.io/v1': { Role: 'rbac.v1.Role', ClusterRole: 'rbac.v1.ClusterRole', RoleBinding: 'rbac.v1.RoleBinding', ClusterRoleBinding: 'rbac.v1.ClusterRoleBinding' },
-  'authentication.k8s.io/v1': { SelfSubjectReview: 'authentication.v1.SelfSubjectReview' },
+  'authentication.k8s.io/v1': { SelfSubjectReview: 'authentication.v1.SelfSubjectReview', TokenReview: 'authentication.v1.TokenReview', TokenRequest: 'authentication.v1.TokenRequest' },
   'policy/v1': { Eviction: 'policy.v1.Eviction' },
   'meta.k8s.io/v1': {},
 };

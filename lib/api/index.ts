@@ -21,6 +21,7 @@ import { localSubjectAccessReviews, selfSubjectAccessReviews, selfSubjectRulesRe
 import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac/rbac.js';
 import { selfSubjectReviews } from './authentication/selfsubjectreview.js';
 import { certificateSigningRequests } from './certificates/certificatesigningrequest.js';
+import { tokenReviews } from './authentication/tokenreview.js';
 
 export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
@@ -48,6 +49,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   clusterRoles,
   roleBindings,
   roles,
+  tokenReviews,
   customResourceDefinitions,
 ];
 

@@ -63,6 +63,11 @@ export interface VirtualContext {
   user: { name: string; uid?: string; groups: string[]; extra?: Record<string, string[]> };
   /** authorize asks the apiserver's authorizer about the given attributes for this user. */
   authorize(attrs: AuthorizationAttributes): { allowed: boolean; denied?: boolean; reason?: string };
+  /**
+   * authenticateToken asks the apiserver's authenticator about a bearer token for audiences
+   * (empty: the apiserver's own), for TokenReview; absent when the apiserver has none.
+   */
+  authenticateToken?(token: string, audiences?: string[]): Promise<TokenReviewAnswer>;
   /** namespace is the request's namespace (a LocalSubjectAccessReview's). */
   namespace?: string;
   /** rules lists what a user may do in a namespace (SelfSubjectRulesReview); undefined when no authorizer can list rules. */
@@ -76,6 +81,11 @@ export interface ResolvedRules {
   incomplete: boolean;
   evaluationError?: string;
 }
+
+/** TokenReviewAnswer is the authenticator's answer about one token. */
+export type TokenReviewAnswer =
+  | { user: { name: string; uid?: string; groups: string[]; extra?: Record<string, string[]> }; audiences: string[] }
+  | { user?: undefined; error: string };
 
 export interface ResourceDefinition<T extends KubeObject = KubeObject> {
   group: string; // '' for the core group
@@ -137,7 +147,7 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
    * virtualCreate makes a create compute its answer instead of storing anything (reviews such as
    * SelfSubjectAccessReview). Such kinds serve only `create`.
    */
-  virtualCreate?: (obj: T, ctx: VirtualContext) => T;
+  virtualCreate?: (obj: T, ctx: VirtualContext) => T | Promise<T>;
   /** returnDeletedObject: DELETE answers with the deleted object instead of a Success Status. */
   returnDeletedObject?: boolean;
   /** allowCreateOnUpdate: PUT to a missing name creates it (leases, endpoints, …). */

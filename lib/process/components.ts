@@ -13,7 +13,7 @@ import { containerdPaths, writeContainerdConfig } from '../../kubelet/containerd
 import { cleanupNode, importNodeImages, type NodeLayout, stopPodSandboxes } from '../../kubelet/lifecycle.js';
 import { writeKubeconfig } from '../kubeconfig.js';
 import { defaultNodeIP } from '../node/address.js';
-import { ensureClientCert, ensureEtcdPKI, ensureServingCert, apiserverHosts } from '../pki.js';
+import { ensureClientCert, ensureEtcdPKI, ensureServingCert, ensureServiceAccountKey, apiserverHosts } from '../pki.js';
 import { ensureAuditPolicy, ensureEncryptionConfig } from './security.js';
 import ipaddr from 'ipaddr.js';
 import type { HealthCheck } from './supervisor.js';
@@ -257,6 +257,8 @@ export const apiserver: Component = {
     await ensureEtcdPKI(paths.etcdPKI);
     ensureEncryptionConfig(paths.encryptionConfig);
     ensureAuditPolicy(paths.auditPolicy);
+    // The key pair that signs and verifies service-account tokens (kubeadm's sa.key and sa.pub).
+    ensureServiceAccountKey(paths.pki);
   },
   command: ({ config, paths }) =>
     nodeCommand('apiserver/main.js', [
@@ -279,6 +281,9 @@ export const apiserver: Component = {
       `--kubelet-client-key=${join(paths.pki, 'apiserver-kubelet-client.key')}`,
       `--kubelet-certificate-authority=${join(paths.pki, 'ca.crt')}`,
       `--token-auth-file=${paths.tokenFile}`,
+      `--service-account-signing-key-file=${join(paths.pki, 'sa.key')}`,
+      `--service-account-key-file=${join(paths.pki, 'sa.pub')}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-cluster-ip-range=${config.serviceCIDR}`,
       '--service-node-port-range=30000-32767',
       `-v=${config.verbosity}`,
@@ -354,6 +359,7 @@ export const controllerManager: Component = clientComponent({
     `--cluster-cidr=${config.clusterCIDR}`,
     `--cluster-signing-cert-file=${join(paths.pki, 'ca.crt')}`,
     `--cluster-signing-key-file=${join(paths.pki, 'ca.key')}`,
+    `--service-account-private-key-file=${join(paths.pki, 'sa.key')}`,
   ],
 });
 
@@ -458,7 +464,8 @@ export const containerd: Component = {
     await stopPodSandboxes(paths.containerd);
   },
   afterStop: async (ctx) => {
-    await cleanupNode(nodeLayout(ctx));
+    // The kubelet may outlive its containerd (a restart of containerd alone): its volumes stay.
+    await cleanupNode({ ...nodeLayout(ctx), kubeletDir: undefined });
   },
   startTimeoutMs: 60_000,
   stopGraceMs: 10_000,

@@ -8,6 +8,7 @@ import { approvalREST } from './approval.js';
 import { bindingREST } from './binding.js';
 import { evictionREST } from './eviction.js';
 import { finalizeREST } from './finalize.js';
+import { tokenREST } from './token.js';
 import { attachREST, execREST, logREST, nodeProxyREST, portForwardREST } from './kubelet.js';
 import type { SubresourceStorage } from './types.js';
 
@@ -15,7 +16,7 @@ export type { ConnectRequest, KubeletClientConfig, SubresourceRequest, Subresour
 export { subresourceVerbs } from './types.js';
 
 /** subresourceStorages lists every served SubresourceStorage. */
-export const subresourceStorages: readonly SubresourceStorage[] = [approvalREST, bindingREST, evictionREST, finalizeREST, logREST, execREST, attachREST, portForwardREST, nodeProxyREST];
+export const subresourceStorages: readonly SubresourceStorage[] = [approvalREST, bindingREST, evictionREST, finalizeREST, logREST, execREST, attachREST, portForwardREST, nodeProxyREST, tokenREST];
 
 /** findSubresource returns the storage that serves `subresource` of a kind, if any. */
 export function findSubresource(def: ResourceDefinition, subresource: string): SubresourceStorage | undefined {

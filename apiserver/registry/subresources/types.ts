@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { GenericStore, RequestContext } from '../store.js';
 import type { APIRegistry } from '../registry.js';
+import type { TokenSigner } from '../../auth/serviceaccount/tokens.js';
 
 /**
  * KubeletClientConfig is how the apiserver reaches kubelets (--kubelet-client-certificate,
@@ -45,6 +46,8 @@ export interface SubresourceRequest {
   registry?: APIRegistry;
   /** kubelet is the apiserver's kubelet client configuration, when it has one. */
   kubelet?: KubeletClientConfig;
+  /** tokenSigner signs service-account tokens (serviceaccounts/token), when the apiserver has a key. */
+  tokenSigner?: TokenSigner;
 }
 
 /** SubresourceResult is an answer: an object of the parent kind (rendered as the client asked), or any other body as JSON. */
