@@ -3,6 +3,7 @@
 
 import { downCommand } from './down.js';
 import { imageCommandSpec } from './image.js';
+import { labCommand } from './lab.js';
 import { logsCommand } from './logs.js';
 import { UsageError, type CommandSpec } from './options.js';
 import { simCommand } from './sim.js';
@@ -11,7 +12,7 @@ import { superviseCommand } from './supervise.js';
 import { upCommand } from './up.js';
 
 /** commands are the subcommands, in the order help lists them. */
-const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, superviseCommand];
+const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, labCommand, superviseCommand];
 
 function mainUsage(): string {
   const listed = commands.filter((c) => !c.hidden);
@@ -35,7 +36,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(target ? target.usage : mainUsage());
     return 0;
   }
-  const cmd = commands.find((c) => c.name === name);
+  // `skiff up --nodes 3` (and `npm run up -- --nodes 3`) is `skiff lab up --nodes 3`.
+  const lab = name === 'up' && rest.some((a) => /^--(nodes|zones)(=|$)/.test(a));
+  const cmd = lab ? labCommand : commands.find((c) => c.name === name);
+  if (lab) rest.unshift('up');
   if (!cmd) {
     process.stderr.write(`error: unknown command "${name}"\n\n${mainUsage()}`);
     return 2;
