@@ -55,7 +55,7 @@ Common flags:
   -h, --help       show this help
 `;
 
-/** labFlags are lab up's own flags; the rest go to skiff up. */
+/** labFlagNames are lab up's own flags; the rest go to skiff up. */
 const labFlagNames = ['nodes', 'zones', 'node-prefix'] as const;
 
 /** splitLabFlags takes lab up's own flags out of argv (`--nodes 3` or `--nodes=3`). */

@@ -105,7 +105,7 @@ export function nodeAddress(subnet: string, index: number): string {
   return `${b[0]}.${b[1]}.${b[2]}.${10 + index}`;
 }
 
-/** validNodeName checks a lab node name: a DNS label short enough for `skiff-<name>` netns and cgroup names. */
+/** nodeNameProblem checks a lab node name: a DNS label short enough for `skiff-<name>` netns and cgroup names. */
 export function nodeNameProblem(name: string): string | undefined {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) return `invalid node name "${name}": want a DNS label (lower-case letters, digits and '-', starting and ending with a letter or digit)`;
   if (name.length > 40) return `invalid node name "${name}": at most 40 characters`;
@@ -119,7 +119,7 @@ export function zoneOf(zones: readonly string[], i: number): string | undefined 
 
 const subnetLocks = join(tmpdir(), 'skiff-lab-subnets');
 
-/** subnetInUse says whether any address or route of this machine overlaps 172.31.x.0/24. */
+/** overlaps says whether any address or route of this machine overlaps 172.31.x.0/24. */
 export function overlaps(routesAndAddrs: string, subnet: string): boolean {
   const [net, bits] = ipaddr.IPv4.parseCIDR(subnet);
   for (const m of routesAndAddrs.matchAll(/(\d+\.\d+\.\d+\.\d+)(?:\/(\d+))?/g)) {
@@ -289,7 +289,7 @@ export function labAPIServerHost(config: ClusterConfig): string {
   return host;
 }
 
-/** Ports every lab node's processes use, inside its own namespace (so every node has the same). */
+/** labPorts are the ports every lab node's processes use, inside its own namespace (so every node has the same). */
 const labPorts = { kubelet: 10250, kubeletHealth: 10248, proxyHealth: 10256, containerdStream: 10010, containerdMetrics: 1338 } as const;
 
 /** nodeDir is where a lab node keeps its containerd, kubelet, logs and credentials. */
@@ -515,7 +515,7 @@ export async function killNode(ctx: ComponentContext, node: LabNode): Promise<vo
   }
 }
 
-/** cutNode sets the host end of node's veth down (or up again). */
+/** setNodeLink sets the host end of node's veth down (or up again). */
 export async function setNodeLink(lab: LabLayout, node: LabNode, up: boolean): Promise<void> {
   if (await ok('ip', ['link', 'show', 'dev', hostVeth(lab, node)])) await sh('ip', ['link', 'set', hostVeth(lab, node), up ? 'up' : 'down']);
 }
@@ -618,7 +618,7 @@ export async function leftovers(lab: LabLayout): Promise<string[]> {
   return out;
 }
 
-/** labNodesDir lists node folders on disk (for --purge and checks). */
+/** labNodeDirs lists node folders on disk (for --purge and checks). */
 export function labNodeDirs(home: string): string[] {
   try {
     return readdirSync(join(home, 'lab'));
@@ -641,7 +641,7 @@ function nextIndex(lab: LabLayout): number {
   return Math.max(0, ...lab.nodes.map((n) => n.index)) + 1;
 }
 
-/** newNode adds a node named name (or <prefix>-<index>) to the layout. */
+/** addNodeToLayout adds a node named name (or <prefix>-<index>) to the layout. */
 export function addNodeToLayout(lab: LabLayout, name?: string): LabNode {
   const index = nextIndex(lab);
   if (10 + index > 254) throw new LabError(`the lab's subnet ${lab.subnet} has no address left for another node`);
