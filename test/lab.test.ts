@@ -49,6 +49,12 @@ function teardownSync(): void {
   ranges = undefined;
 }
 process.on('exit', teardownSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    teardownSync();
+    process.kill(process.pid, sig);
+  });
+}
 after(async () => {
   if (existsSync(home)) {
     const r = await skiff(['lab', 'down', '--purge'], 120_000);
@@ -89,9 +95,9 @@ spec:
       containers:
         - name: echo
           image: busybox:1.36
-          command: ["sh", "-c", "mkdir -p /www/cgi-bin && printf '#!/bin/sh\\\\necho Content-Type: text/plain\\\\necho\\\\necho $REMOTE_ADDR $(hostname)\\\\n' > /www/cgi-bin/who && chmod +x /www/cgi-bin/who && exec httpd -f -p 8080 -h /www"]
+          command: ["sh", "-c", "mkdir -p /www/cgi-bin && echo ok > /www/index.html && printf '#!/bin/sh\\\\necho Content-Type: text/plain\\\\necho\\\\necho $REMOTE_ADDR $(hostname)\\\\n' > /www/cgi-bin/who && chmod +x /www/cgi-bin/who && exec httpd -f -p 8080 -h /www"]
           readinessProbe:
-            httpGet: {path: /cgi-bin/who, port: 8080}
+            httpGet: {path: /, port: 8080}
             periodSeconds: 2
 ---
 apiVersion: v1
@@ -186,7 +192,8 @@ test('skiff lab: three nodes in namespaces, traffic across them, a stopped node,
 
   // Pod to pod across nodes, by IP, without NAT: B sees A's own address.
   const seen = await waitFor('A reaching B by pod IP', () => exec(a, `http://${b.status!.podIP}:8080/cgi-bin/who`));
-  assert.equal(seen.trim(), `${a.status!.podIP} ${b.metadata!.name}`);
+  // busybox httpd writes an IPv4 peer as [::ffff:a.b.c.d].
+  assert.equal(seen.trim().replace(/^\[::ffff:(.*)\]/, '$1'), `${a.status!.podIP} ${b.metadata!.name}`);
 
   // The ClusterIP from A's pod reaches pods on the other nodes.
   const svc = await json<Service>(['get', 'service', 'echo']);
