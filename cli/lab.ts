@@ -88,6 +88,17 @@ export function parseZones(v: string | undefined): string[] | undefined {
   return zones;
 }
 
+/**
+ * upIsLabUp says whether `skiff up ARGS` is a lab's up: it asks for nodes or zones, or its home
+ * has a lab already (so `skiff up` brings the lab's nodes back too).
+ */
+export function upIsLabUp(argv: string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  if (argv.some((a) => /^--(nodes|zones|node-prefix)(=|$)/.test(a))) return true;
+  const i = argv.findIndex((a) => a === '--home' || a.startsWith('--home='));
+  const flag = i < 0 ? undefined : argv[i]!.startsWith('--home=') ? argv[i]!.slice('--home='.length) : argv[i + 1];
+  return loadLab(resolveHome(flag, env)) !== undefined;
+}
+
 const say = (line: string) => process.stdout.write(`  ${line}\n`);
 
 async function labUp(argv: string[]): Promise<number> {

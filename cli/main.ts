@@ -3,7 +3,7 @@
 
 import { downCommand } from './down.js';
 import { imageCommandSpec } from './image.js';
-import { labCommand } from './lab.js';
+import { labCommand, upIsLabUp } from './lab.js';
 import { logsCommand } from './logs.js';
 import { UsageError, type CommandSpec } from './options.js';
 import { simCommand } from './sim.js';
@@ -36,8 +36,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(target ? target.usage : mainUsage());
     return 0;
   }
-  // `skiff up --nodes 3` (and `npm run up -- --nodes 3`) is `skiff lab up --nodes 3`.
-  const lab = name === 'up' && rest.some((a) => /^--(nodes|zones)(=|$)/.test(a));
+  // `skiff up --nodes 3` (and `npm run up -- --nodes 3`), or `skiff up` on a lab's home, is `skiff lab up`.
+  const lab = name === 'up' && upIsLabUp(rest);
   const cmd = lab ? labCommand : commands.find((c) => c.name === name);
   if (lab) rest.unshift('up');
   if (!cmd) {

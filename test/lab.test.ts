@@ -135,7 +135,8 @@ test('skiff lab: three nodes in namespaces, traffic across them, a stopped node,
     cniBridge: `sklb${prefix}`,
     sinkDevice: `skls${prefix}`,
     cniNetworkName: `skl-${prefix}`,
-    extraArgs: { 'controller-manager': ['--node-monitor-grace-period=8s'] },
+    // Above the kubelet's 10 s Lease renewal (or Ready flaps), below the default 40 s.
+    extraArgs: { 'controller-manager': ['--node-monitor-grace-period=20s'] },
   };
   writeFileSync(join(home, 'cluster.json'), JSON.stringify(config, null, 2));
 
