@@ -4,7 +4,7 @@
 // stops the whole lab and removes everything it made on the machine.
 
 import { nodeName } from '../lib/process/components.js';
-import { contextFor, defaultConfig, loadConfig } from '../lib/process/cluster.js';
+import { contextFor, loadConfig } from '../lib/process/cluster.js';
 import {
   addLabNode,
   findNode,
@@ -16,7 +16,6 @@ import {
   removeLabNode,
   startLabNode,
   stopLabNode,
-  teardownLab,
   upLab,
   type LabLayout,
 } from '../lib/process/lab.js';
@@ -179,11 +178,7 @@ async function labDown(argv: string[]): Promise<number> {
     return 0;
   }
   const home = resolveHome(values.home);
-  const lab = loadLab(home);
-  if (lab) {
-    const ctx = contextFor(loadConfig(home) ?? defaultConfig(home));
-    await teardownLab(ctx, lab, { purge: values.purge, progress: (l) => process.stdout.write(`${l}\n`) });
-  }
+  // skiff down takes the lab's nodes down before the control plane.
   return downCommand.run(['--home', home, ...(values.purge ? ['--purge'] : [])]);
 }
 
