@@ -228,6 +228,21 @@ test('skiff lab: three nodes in namespaces, traffic across them, a stopped node,
   assert.equal(start.code, 0, start.stderr);
   await waitFor('node C Ready again', async () => isReady(await json<Node>(['get', 'node', names[2]!])), 120_000);
 
+  // A node added gets the next address and zone and becomes Ready; removed, its Node and namespace are gone.
+  const extra = `${prefix}-x`;
+  const add = await skiff(['lab', 'node', 'add', extra]);
+  assert.equal(add.code, 0, `${add.stdout}\n${add.stderr}`);
+  const added = await json<Node>(['get', 'node', extra]);
+  assert.ok(isReady(added));
+  assert.equal(added.metadata!.labels?.['topology.kubernetes.io/zone'], 'a');
+  assert.equal(added.status!.addresses!.find((x) => x.type === 'InternalIP')?.address, lab.subnet.replace(/0\/24$/, '14'));
+  assert.ok(existsSync(`/run/netns/skiff-${extra}`));
+  const remove = await skiff(['lab', 'node', 'remove', extra]);
+  assert.equal(remove.code, 0, remove.stderr);
+  assert.equal((await run(kubectlBinary(), ['get', 'node', extra], { env })).code, 1);
+  assert.equal(existsSync(`/run/netns/skiff-${extra}`), false);
+  assert.deepEqual(loadLab(home)!.nodes.map((n) => n.name), names);
+
   // Down, then up: the same nodes, addresses and podCIDRs; nothing of the lab stays on the machine while down.
   const before = JSON.stringify(loadLab(home)!.nodes);
   const down = await skiff(['lab', 'down']);
