@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { clusterPaths, nodeEntry } from '../lib/process/components.js';
 import { contextFor, defaultConfig, loadConfig, stopComponents } from '../lib/process/cluster.js';
 import { stopSupervisor, supervisorName } from '../lib/process/daemon.js';
+import { loadLab, teardownLab } from '../lib/process/lab.js';
 import { homeFlag, parseFlags, resolveHome, type CommandSpec } from './options.js';
 
 const usage = `Stop the skiff cluster started from a home.
@@ -42,6 +43,9 @@ async function down(argv: string[]): Promise<number> {
     const how = r.outcome === 'not-running' ? 'was not running' : r.outcome === 'killed' ? 'killed (did not stop on SIGTERM)' : 'stopped';
     process.stdout.write(`${r.name} (pid ${r.pid}) ${how}\n`);
   };
+  // A lab's worker nodes first: their namespaces, links and routes go with them.
+  const lab = loadLab(home);
+  if (lab) await teardownLab(ctx, lab, { purge: values.purge, progress: (line) => process.stdout.write(`${line}\n`) });
   const manager = await stopSupervisor(ctx);
   if (manager) report({ name: supervisorName, ...manager });
   const results = await stopComponents(ctx, report);

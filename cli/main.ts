@@ -5,6 +5,7 @@ import { downCommand } from './down.js';
 import { imageCommandSpec } from './image.js';
 import { joinCommand } from './join.js';
 import { lbCommand } from './lb.js';
+import { labCommand, upIsLabUp } from './lab.js';
 import { logsCommand } from './logs.js';
 import { UsageError, type CommandSpec } from './options.js';
 import { simCommand } from './sim.js';
@@ -15,7 +16,7 @@ import { upCommand } from './up.js';
 import { userCommand } from './user.js';
 
 /** commands are the subcommands, in the order help lists them. */
-const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, userCommand, tokenCommand, joinCommand, superviseCommand, lbCommand];
+const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, labCommand, userCommand, tokenCommand, joinCommand, superviseCommand, lbCommand];
 
 function mainUsage(): string {
   const listed = commands.filter((c) => !c.hidden);
@@ -39,7 +40,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(target ? target.usage : mainUsage());
     return 0;
   }
-  const cmd = commands.find((c) => c.name === name);
+  // `skiff up --nodes 3` (and `npm run up -- --nodes 3`), or `skiff up` on a lab's home, is `skiff lab up`.
+  const lab = name === 'up' && upIsLabUp(rest);
+  const cmd = lab ? labCommand : commands.find((c) => c.name === name);
+  if (lab) rest.unshift('up');
   if (!cmd) {
     process.stderr.write(`error: unknown command "${name}"\n\n${mainUsage()}`);
     return 2;

@@ -5,6 +5,7 @@
 import { humanDuration } from '../lib/machinery/duration.js';
 import { contextFor, clusterStatus, defaultConfig, loadConfig, type ComponentStatus } from '../lib/process/cluster.js';
 import { supervisorState } from '../lib/process/daemon.js';
+import { labStatus } from '../lib/process/lab.js';
 import { describeExit } from '../lib/process/servicemanager.js';
 import { homeFlag, parseFlags, resolveHome, type CommandSpec } from './options.js';
 
@@ -73,7 +74,8 @@ async function status(argv: string[]): Promise<number> {
   }
   const home = resolveHome(values.home);
   const ctx = contextFor(loadConfig(home) ?? defaultConfig(home));
-  const rows = await clusterStatus(ctx);
+  // A lab's worker nodes follow, one row per process, named <node>/<component>.
+  const rows = [...(await clusterStatus(ctx)), ...(await labStatus(ctx))];
   process.stdout.write(statusTable(rows));
   const manager = supervisorState(ctx);
   process.stdout.write(

@@ -39,6 +39,7 @@ Flags:
                                apiserver port (default 1; at most 7; see README)
       --real-node BOOL         run a containerd and a kubelet here: one real Node that runs
                                pods (default true; needs root and scripts/setup.sh's packages)
+      --nodes N, --zones LIST  make it a lab of N nodes (see skiff lab up --help)
   -v, --v N                    log verbosity of the components (default 0)
       --only LIST              start only these components (comma-separated; for debugging)
   -h, --help                   show this help
@@ -142,6 +143,11 @@ async function up(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
+  return startCluster(config, only);
+}
+
+/** startCluster is `skiff up` once its flags are read (`skiff lab up` starts the control plane with it). */
+export async function startCluster(config: ClusterConfig, only?: string[], opts: { quiet?: boolean } = {}): Promise<number> {
   const ctx = contextFor(config);
   const all = clusterComponents(config);
   const selected = only ? all.filter((c) => only.includes(c.name)) : all;
@@ -176,7 +182,7 @@ async function up(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  out.write(`\nskiff is up. To use it with kubectl:\n\n  export KUBECONFIG=${ctx.paths.adminKubeconfig}\n  kubectl get ns\n\n`);
+  if (!opts.quiet) out.write(`\nskiff is up. To use it with kubectl:\n\n  export KUBECONFIG=${ctx.paths.adminKubeconfig}\n  kubectl get ns\n\n`);
   return 0;
 }
 
