@@ -7,7 +7,29 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpsRequest } from 'node:https';
 import { startCluster, type Cluster } from './harness.js';
+
+/** etcdHealth reads a member's /health with etcd's client certificate (etcd serves no client without one). */
+function etcdHealth(port: number, tls: Cluster['etcdTLS']): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path: '/health', ca: tls.ca, cert: tls.cert, key: tls.key, timeout: 5_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(text));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 const members = 3;
 // Short Leases keep the test quick (their ratios are the defaults' 15 s / 10 s / 2 s).
@@ -132,8 +154,7 @@ describe('a control plane of three members', () => {
     for (const c of ['etcd', 'apiserver', 'controller-manager', 'scheduler']) await cluster.restart(`${c}-${victim}`);
     const port = cluster.config.controlPlanePorts![victim - 1]!.etcdClientPort;
     await waitFor(`etcd-${victim} healthy in the cluster`, async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
-      const body = (await res.json()) as { health?: string };
+      const body = (await etcdHealth(port, cluster.etcdTLS).catch(() => ({}))) as { health?: string };
       return body.health === 'true' ? true : undefined;
     });
     const r = await cluster.kubectl(['get', 'configmaps', '-n', ns, '-o', 'name']);

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import ipaddr from 'ipaddr.js';
-import { cleanupContainerd, containerdPaths, writeContainerdConfig } from '../../kubelet/containerd.js';
+import { cleanupContainerd, containerdPaths, mountsUnder, writeContainerdConfig } from '../../kubelet/containerd.js';
 import { importNodeImages, stopPodSandboxes } from '../../kubelet/lifecycle.js';
 import type { Node } from '../api/core/node.js';
 import { isNotFound, Nodes, RestClient } from '../client/index.js';
@@ -537,6 +537,11 @@ export async function teardownNode(ctx: ComponentContext, lab: LabLayout, node: 
     removeState(file);
   }
   if (existsSync(dir)) await cleanupContainerd(dir, { cgroupParent: cgroupRootOf(ctx.config, node) });
+  // Pods' secret, configMap and projected (service-account token) volumes are tmpfs mounts under
+  // the node's kubelet dir, in the machine's mount namespace: a stopped node leaves none mounted.
+  for (const m of mountsUnder(join(nodeDir(ctx.config.home, node), 'kubelet'))) {
+    if (!(await ok('umount', [m]))) await ok('umount', ['-l', m]);
+  }
   if (node.podCIDR) await ok('ip', ['route', 'del', node.podCIDR, 'via', node.ip]);
   if (await ok('ip', ['link', 'show', 'dev', hostVeth(lab, node)])) await ok('ip', ['link', 'del', hostVeth(lab, node)]);
   if (existsSync(netnsPath(node))) await sh('ip', ['netns', 'del', netnsName(node)]);
