@@ -25,9 +25,9 @@ after(async () => {
 const mountPath = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** whoamiScript asks the apiserver who the bearer of $TOKEN is (a SelfSubjectReview, which every authenticated user may create). */
-const whoamiScript = (port: number) => `
+const whoamiScript = (host: string, port: number) => `
 const https = require('node:https');
-const req = https.request({ host: '127.0.0.1', port: ${port}, method: 'POST', path: '/apis/authentication.k8s.io/v1/selfsubjectreviews', ca: process.env.CA,
+const req = https.request({ host: '${host}', port: ${port}, method: 'POST', path: '/apis/authentication.k8s.io/v1/selfsubjectreviews', ca: process.env.CA,
   headers: { Authorization: 'Bearer ' + process.env.TOKEN, 'Content-Type': 'application/json' } }, (res) => {
   let body = '';
   res.on('data', (d) => (body += d));
@@ -46,7 +46,7 @@ test('a pod reaches the apiserver with its mounted token, which dies with the po
     return r.stdout;
   };
   const port = Number(new URL(c.server).port);
-  const script = whoamiScript(port);
+  const script = whoamiScript(new URL(c.server).hostname, port);
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',
