@@ -144,7 +144,15 @@ export class AuditContext {
     }
     this.info = info;
     this.watchResponse();
-    res.once('close', () => this.complete());
+    // The response is over: nothing thrown while writing its record may reach the process (a
+    // request body of any shape must never take the apiserver down).
+    res.once('close', () => {
+      try {
+        this.complete();
+      } catch (err) {
+        process.emitWarning(`audit: could not record ${req.method} ${req.url}: ${(err as Error).message}`);
+      }
+    });
   }
 
   /** authenticated records the user and writes RequestReceived if the policy audits the request. */
@@ -369,10 +377,10 @@ function decodeBody(raw: Buffer | undefined, contentType: string | undefined, en
 
 /** fillObjectRef takes the name and namespace of a created object from its body (kube's LogRequestObject). */
 function fillObjectRef(ref: ObjectReference | undefined, obj: unknown): void {
-  const meta = (obj as { metadata?: { name?: string; namespace?: string } } | null)?.metadata;
-  if (!ref || !meta) return;
-  ref.name ??= meta.name || undefined;
-  ref.namespace ??= meta.namespace || undefined;
+  const meta = (obj as { metadata?: { name?: unknown; namespace?: unknown } } | null)?.metadata;
+  if (!ref || !meta || typeof meta !== 'object') return;
+  if (typeof meta.name === 'string') ref.name ??= meta.name || undefined;
+  if (typeof meta.namespace === 'string') ref.namespace ??= meta.namespace || undefined;
 }
 
 /** withoutManagedFields drops metadata.managedFields from an object or a list's items (omitManagedFields). */
@@ -380,7 +388,7 @@ function withoutManagedFields(obj: unknown): unknown {
   if (!obj || typeof obj !== 'object') return obj;
   const o = obj as { metadata?: Record<string, unknown>; items?: unknown[] };
   const out: Record<string, unknown> = { ...o };
-  if (o.metadata && 'managedFields' in o.metadata) {
+  if (o.metadata && typeof o.metadata === 'object' && !Array.isArray(o.metadata) && 'managedFields' in o.metadata) {
     const { managedFields: _drop, ...meta } = o.metadata;
     out.metadata = meta;
   }
