@@ -45,7 +45,14 @@ async function down(argv: string[]): Promise<number> {
   };
   // A lab's worker nodes first: their namespaces, links and routes go with them.
   const lab = loadLab(home);
-  if (lab) await teardownLab(ctx, lab, { purge: values.purge, progress: (line) => process.stdout.write(`${line}\n`) });
+  // A lab that cannot be fully taken down still lets the control plane stop; the error is told at the end.
+  let labError: Error | undefined;
+  if (lab) {
+    await teardownLab(ctx, lab, { purge: values.purge, progress: (line) => process.stdout.write(`${line}\n`) }).catch((err: Error) => {
+      labError = err;
+      process.stderr.write(`error: taking the lab's nodes down: ${err.message}\n`);
+    });
+  }
   const manager = await stopSupervisor(ctx);
   if (manager) report({ name: supervisorName, ...manager });
   const results = await stopComponents(ctx, report);
@@ -55,6 +62,7 @@ async function down(argv: string[]): Promise<number> {
     const r = spawnSync(process.execPath, [nodeEntry('proxy/main.js'), '--cleanup'], { stdio: ['ignore', 'ignore', 'pipe'] });
     if (r.status !== 0) process.stderr.write(`warning: skiff-proxy --cleanup failed: ${r.stderr}\n`);
   }
+  if (labError) return 1;
   if (values.purge) {
     if (!existsSync(home)) {
       process.stdout.write(`${home} does not exist; nothing to purge\n`);
