@@ -16,7 +16,7 @@
 // running them under /usr/bin/time), which does not depend on the load. The load average is printed.
 // iptables-nft takes minutes for 10,000 Services (about 530 s measured in NODE-FACTS), so that
 // size runs only with --nft-large=1. Options: --services=N (replace the two sizes with one)
-// --endpoints=N --nft-large=1.
+// --endpoints=N --nft-large=1 --default-tiers=1.
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,11 +29,14 @@ import { slice, syntheticCluster } from '../proxy/fixtures.js';
 import { Iptables, type Backend, backend } from '../proxy/iptables.js';
 import { buildNftRules } from '../proxy/nftables.js';
 import { Nftables } from '../proxy/nftables-run.js';
-import { type RuleEngine, iptablesEngine, nftablesEngine } from '../proxy/proxier.js';
+import { type RuleEngine, capJitTiers, iptablesEngine, nftablesEngine } from '../proxy/proxier.js';
 import { type NodeState, buildRules } from '../proxy/rules.js';
 import { parseOptions, progress } from './lib/cli.js';
 
-const opts = parseOptions('proxy', process.argv.slice(2), { services: 0, endpoints: 3, nftLarge: 0 });
+const opts = parseOptions('proxy', process.argv.slice(2), { services: 0, endpoints: 3, nftLarge: 0, defaultTiers: 0 });
+// The bench process builds the rules as the proxy's process does (capJitTiers); --default-tiers=1
+// leaves V8's tiers as they are, to see what the cap saves.
+if (!opts.defaultTiers) capJitTiers();
 const node: NodeState = { nodeName: 'node-a', nodeIPs: ['10.245.0.1'], clusterCIDR: '10.245.0.0/16', masqueradeMark: 0x4000, nodePortAddresses: [] };
 const sizes = opts.services > 0 ? [opts.services] : [1000, 10000];
 
