@@ -16,7 +16,7 @@
 // running them under /usr/bin/time), which does not depend on the load. The load average is printed.
 // iptables-nft takes minutes for 10,000 Services (about 530 s measured in NODE-FACTS), so that
 // size runs only with --nft-large=1. Options: --services=N (replace the two sizes with one)
-// --endpoints=N --nft-large=1.
+// --endpoints=N --nft-large=1 --default-tiers=1 --runs=N (raw and full sync each, median; 3).
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,11 +29,14 @@ import { slice, syntheticCluster } from '../proxy/fixtures.js';
 import { Iptables, type Backend, backend } from '../proxy/iptables.js';
 import { buildNftRules } from '../proxy/nftables.js';
 import { Nftables } from '../proxy/nftables-run.js';
-import { type RuleEngine, iptablesEngine, nftablesEngine } from '../proxy/proxier.js';
+import { type RuleEngine, capJitTiers, iptablesEngine, nftablesEngine } from '../proxy/proxier.js';
 import { type NodeState, buildRules } from '../proxy/rules.js';
 import { parseOptions, progress } from './lib/cli.js';
 
-const opts = parseOptions('proxy', process.argv.slice(2), { services: 0, endpoints: 3, nftLarge: 0 });
+const opts = parseOptions('proxy', process.argv.slice(2), { services: 0, endpoints: 3, nftLarge: 0, defaultTiers: 0, runs: 3 });
+// The bench process builds the rules as the proxy's process does (capJitTiers); --default-tiers=1
+// leaves V8's tiers as they are, to see what the cap saves.
+if (!opts.defaultTiers) capJitTiers();
 const node: NodeState = { nodeName: 'node-a', nodeIPs: ['10.245.0.1'], clusterCIDR: '10.245.0.0/16', masqueradeMark: 0x4000, nodePortAddresses: [] };
 const sizes = opts.services > 0 ? [opts.services] : [1000, 10000];
 
@@ -73,6 +76,11 @@ async function timed<T>(fn: () => Promise<T> | T): Promise<[T, Timing]> {
   const own = process.cpuUsage(c);
   const children = readFileSync(cpuFile, 'utf8').split('\n').filter(Boolean).reduce((sum, l) => sum + l.split(' ').reduce((a, x) => a + Number(x), 0), 0);
   return [out, { wall, cpu: haveTime ? (own.user + own.system) / 1000 + children * 1000 : undefined }];
+}
+
+/** median is the run with the middle CPU time (wall time without /usr/bin/time). */
+function median(runs: Timing[]): Timing {
+  return [...runs].sort((a, b) => (a.cpu ?? a.wall) - (b.cpu ?? b.wall))[Math.floor(runs.length / 2)]!;
 }
 
 const ms = (x: number) => `${x.toFixed(0)} ms`;
@@ -130,34 +138,46 @@ for (const n of sizes) {
       rows.push({ n, mode: mode.name, note: 'skipped (--nft-large=1)' });
       continue;
     }
-    // 1. The floor: the text alone, into an empty namespace.
-    const text = mode.text(syntheticCluster(n, opts.endpoints));
-    const rawNs = newNs();
-    const [, raw] = await timed(() => mode.applier(rawNs).restore(text));
-    delNs(rawNs);
+    // Raw restore and full sync alternate, --runs times each (fresh namespaces and fresh objects
+    // every time), and the median of each is reported: one run of either moves by a third with the load.
+    const raws: Timing[] = [];
+    const fulls: Timing[] = [];
+    let resync: Timing | undefined;
+    let partial: Timing | undefined;
+    for (let run = 0; run < opts.runs; run++) {
+      // 1. The floor: the text alone, into an empty namespace.
+      const text = mode.text(syntheticCluster(n, opts.endpoints));
+      const rawNs = newNs();
+      raws.push((await timed(() => mode.applier(rawNs).restore(text)))[1]);
+      delNs(rawNs);
 
-    // 2. The proxier's first sync, from objects it has never seen.
-    const cluster = syntheticCluster(n, opts.endpoints);
-    const ns = newNs();
-    const applier = mode.applier(ns);
-    const engine = mode.engine();
-    const sync = async (changed: ReadonlySet<string> | undefined, slices = cluster.slices, jumps = false) => {
-      const j = jumps ? applier.ensureJumps() : undefined;
-      const r = engine.build(cluster.services, slices, node, changed);
-      await j;
-      await applier.restore(r.text);
-      r.commit();
-    };
-    const [, full] = await timed(() => sync(undefined, cluster.slices, true));
-    // 3. The periodic full resync, nothing changed.
-    const [, resync] = await timed(() => sync(undefined));
-    // 4. One Service's endpoint replaced, all others present.
-    const changed = [...cluster.slices];
-    changed[0] = slice('bench', 'svc-0', [{ name: 'http', port: 8080 }], [{ ip: '10.245.250.2', node: 'node-a' }, { ip: '10.245.250.3', node: 'node-a' }, { ip: '10.245.250.4', node: 'node-a' }]);
-    const [, partial] = await timed(() => sync(new Set(['bench/svc-0']), changed));
-    delNs(ns);
-    progress(`${n} Services, ${mode.name}: raw ${fmt(raw)}, proxy full sync ${fmt(full)} (${(full.wall / raw.wall).toFixed(2)}× raw), resync ${fmt(resync)}, one changed Service ${fmt(partial)}`);
-    rows.push({ n, mode: mode.name, raw, full, resync, partial });
+      // 2. The proxier's first sync, from objects it has never seen.
+      const cluster = syntheticCluster(n, opts.endpoints);
+      const ns = newNs();
+      const applier = mode.applier(ns);
+      const engine = mode.engine();
+      const sync = async (changed: ReadonlySet<string> | undefined, slices = cluster.slices, jumps = false) => {
+        const j = jumps ? applier.ensureJumps() : undefined;
+        const r = engine.build(cluster.services, slices, node, changed);
+        await j;
+        await applier.restore(r.text);
+        r.commit();
+      };
+      fulls.push((await timed(() => sync(undefined, cluster.slices, true)))[1]);
+      if (run === opts.runs - 1) {
+        // 3. The periodic full resync, nothing changed.
+        resync = (await timed(() => sync(undefined)))[1];
+        // 4. One Service's endpoint replaced, all others present.
+        const changed = [...cluster.slices];
+        changed[0] = slice('bench', 'svc-0', [{ name: 'http', port: 8080 }], [{ ip: '10.245.250.2', node: 'node-a' }, { ip: '10.245.250.3', node: 'node-a' }, { ip: '10.245.250.4', node: 'node-a' }]);
+        partial = (await timed(() => sync(new Set(['bench/svc-0']), changed)))[1];
+      }
+      delNs(ns);
+    }
+    const raw = median(raws);
+    const full = median(fulls);
+    progress(`${n} Services, ${mode.name}: raw ${fmt(raw)}, proxy full sync ${fmt(full)} (${(full.wall / raw.wall).toFixed(2)}× raw), resync ${fmt(resync!)}, one changed Service ${fmt(partial!)}`);
+    rows.push({ n, mode: mode.name, raw, full, resync: resync!, partial: partial! });
   }
 }
 

@@ -21,7 +21,7 @@ import { Conntrack } from './conntrack.js';
 import { ProxierHealth, ServiceHealthServer, healthCheckPorts, localReadyEndpoints } from './healthcheck.js';
 import { Iptables, backend, detectBackend, enableRouteLocalnet } from './iptables.js';
 import { Nftables } from './nftables-run.js';
-import { Proxier, type RuleApplier, iptablesEngine, nftablesEngine } from './proxier.js';
+import { Proxier, type RuleApplier, capJitTiers, iptablesEngine, nftablesEngine } from './proxier.js';
 import { type NodeState, serviceKey } from './rules.js';
 import { loadBalancerIngressPatch } from './status.js';
 
@@ -65,6 +65,7 @@ async function chooseBackend(flag: string) {
   return detectBackend();
 }
 
+capJitTiers();
 const argv = process.argv.slice(2);
 if (argv.includes('--cleanup') || argv.includes('--cleanup=true')) {
   // As kube-proxy --cleanup: no apiserver needed; both flavours are cleaned unless one is named.

@@ -402,19 +402,22 @@ export function buildNftRules(services: readonly Service[], slices: readonly End
   const staleChains = [...oldChains].filter((c) => !newChains.has(c)).sort();
   const staleSets = [...oldSets].filter((s) => !newSets.has(s)).sort();
   const setup = full ? setupText(node) : { decls: [], rules: [] };
-  const text = [
-    ...setup.decls,
-    ...setDecls,
-    ...decls,
-    ...flushes,
-    ...staleChains.map((c) => `flush chain ${T} ${c}`),
-    ...elementLines('delete', gone),
-    ...setup.rules,
-    ...rules,
-    ...elementLines('add', added),
-    ...staleChains.map((c) => `delete chain ${T} ${c}`),
-    ...staleSets.map((s) => `delete set ${T} ${s}`),
-  ];
+  // One array, pushed to (spreading eleven arrays of up to 40,000 lines each copies them twice).
+  const text: string[] = [];
+  const append = (lines: readonly string[]) => {
+    for (const l of lines) text.push(l);
+  };
+  append(setup.decls);
+  append(setDecls);
+  append(decls);
+  append(flushes);
+  for (const c of staleChains) text.push(`flush chain ${T} ${c}`);
+  append(elementLines('delete', gone));
+  append(setup.rules);
+  append(rules);
+  append(elementLines('add', added));
+  for (const c of staleChains) text.push(`delete chain ${T} ${c}`);
+  for (const s of staleSets) text.push(`delete set ${T} ${s}`);
 
   const commit = (): NftState => {
     const state = opts.previous ?? emptyNftState();

@@ -99,13 +99,12 @@ export function endpointsFor(slices: readonly EndpointSlice[], port: ServicePort
       if (addresses.length === 1) {
         // The usual case: one address, one object.
         const key = `${addresses[0]}:${sp.port}`;
-        if (!seen.has(key)) seen.set(key, { ...endpointInfo(ep, sp.port, nodeName), ip: addresses[0]! });
+        if (!seen.has(key)) seen.set(key, endpointInfo(ep, addresses[0]!, sp.port, nodeName));
         continue;
       }
-      const info = endpointInfo(ep, sp.port, nodeName);
       for (const ip of addresses) {
         const key = `${ip}:${sp.port}`;
-        if (!seen.has(key)) seen.set(key, { ...info, ip });
+        if (!seen.has(key)) seen.set(key, endpointInfo(ep, ip, sp.port, nodeName));
       }
     }
   }
@@ -116,10 +115,12 @@ export function endpointsFor(slices: readonly EndpointSlice[], port: ServicePort
   return keyed.map((k) => k.e);
 }
 
-function endpointInfo(ep: Endpoint, port: number, nodeName: string): Omit<EndpointInfo, 'ip'> {
+// endpointInfo builds one object of one shape (no spread: this runs for every endpoint of every sync).
+function endpointInfo(ep: Endpoint, ip: string, port: number, nodeName: string): EndpointInfo {
   // discovery/v1: a nil ready means ready, a nil serving means "as ready", a nil terminating false.
   const ready = ep.conditions?.ready ?? true;
   return {
+    ip,
     port,
     ready,
     serving: ep.conditions?.serving ?? ready,
