@@ -50,8 +50,8 @@ before(async () => {
   }
   await ok(['create', 'namespace', 'team']);
   await ok(['create', 'namespace', 'other']);
-  await ok(['create', 'role', 'pod-reader', '-n', 'team', '--verb=get,list,watch', '--resource=pods']);
-  await ok(['create', 'rolebinding', 'jane-reads-pods', '-n', 'team', '--role=pod-reader', '--user=jane']);
+  assert.equal(await ok(['create', 'role', 'pod-reader', '-n', 'team', '--verb=get,list,watch', '--resource=pods']), 'role.rbac.authorization.k8s.io/pod-reader created\n');
+  assert.equal(await ok(['create', 'rolebinding', 'jane-reads-pods', '-n', 'team', '--role=pod-reader', '--user=jane']), 'rolebinding.rbac.authorization.k8s.io/jane-reads-pods created\n');
 });
 after(async () => {
   await cluster?.stop();
@@ -86,7 +86,7 @@ describe('RBAC through kubectl', () => {
   });
 
   it('gives a group binding to every member and shows the binding\'s columns', async () => {
-    await ok(['create', 'clusterrolebinding', 'devs-view', '--clusterrole=view', '--group=devs']);
+    assert.equal(await ok(['create', 'clusterrolebinding', 'devs-view', '--clusterrole=view', '--group=devs']), 'clusterrolebinding.rbac.authorization.k8s.io/devs-view created\n');
     await eventually(async () => {
       assert.equal((await k([...as('bob'), 'auth', 'can-i', 'list', 'deployments', '-n', 'other'])).stdout.trim(), 'yes');
     });
@@ -118,11 +118,28 @@ describe('RBAC through kubectl', () => {
     assert.match(err, /Error from server \(Forbidden\): users "carol" is forbidden: User "jane" cannot impersonate resource "users" in API group "" at the cluster scope/);
     const grp = await fails([...as('jane'), 'get', 'pods', '-n', 'team', '--as', 'jane', '--as-group', 'system:masters']);
     assert.match(grp, /forbidden: User "jane" cannot impersonate resource "users"/);
-    await ok(['create', 'clusterrole', 'impersonate-carol', '--verb=impersonate', '--resource=users', '--resource-name=carol']);
+    assert.equal(await ok(['create', 'clusterrole', 'impersonate-carol', '--verb=impersonate', '--resource=users', '--resource-name=carol']), 'clusterrole.rbac.authorization.k8s.io/impersonate-carol created\n');
     await ok(['create', 'clusterrolebinding', 'jane-as-carol', '--clusterrole=impersonate-carol', '--user=jane']);
     await eventually(async () => {
       assert.match(await ok([...as('jane'), 'auth', 'whoami', '--as', 'carol']), /Username\s+carol/);
     });
+  });
+
+  it('impersonates a service account with its groups, authorized on serviceaccounts', async () => {
+    await ok(['create', 'serviceaccount', 'bot', '-n', 'team']);
+    await ok(['create', 'rolebinding', 'bot-reads-pods', '-n', 'team', '--role=pod-reader', '--serviceaccount=team:bot']);
+    const sa = ['--as=system:serviceaccount:team:bot'];
+    const me = JSON.parse(await ok(['auth', 'whoami', ...sa, '-o', 'json'])).status.userInfo;
+    assert.deepEqual(me, { username: 'system:serviceaccount:team:bot', groups: ['system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated'] });
+    await eventually(async () => {
+      assert.equal((await k(['auth', 'can-i', 'list', 'pods', '-n', 'team', ...sa])).stdout.trim(), 'yes');
+    });
+    assert.equal((await k(['auth', 'can-i', 'list', 'pods', '-n', 'other', ...sa])).stdout.trim(), 'no');
+    const other = await fails(['get', 'pods', '-n', 'other', ...sa]);
+    assert.match(other, /Error from server \(Forbidden\): pods is forbidden: User "system:serviceaccount:team:bot" cannot list resource "pods" in API group "" in the namespace "other"/);
+    // jane may not act as the service account: the check is impersonate on serviceaccounts in its namespace.
+    const denied = await fails([...as('jane'), 'get', 'pods', '-n', 'team', ...sa]);
+    assert.match(denied, /Error from server \(Forbidden\): serviceaccounts "bot" is forbidden: User "jane" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "team"/);
   });
 
   it('lets anonymous requests read only health and version', async () => {
