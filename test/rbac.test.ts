@@ -142,6 +142,19 @@ describe('RBAC through kubectl', () => {
     assert.match(denied, /Error from server \(Forbidden\): serviceaccounts "bot" is forbidden: User "jane" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "team"/);
   });
 
+  it('impersonates a uid and extras only with the right on uids and userextras', async () => {
+    // The admin (system:masters) may: the self review shows the impersonated uid and extra.
+    const review = (headers: Record<string, string>) =>
+      cluster.request('/apis/authentication.k8s.io/v1/selfsubjectreviews', { method: 'POST', headers, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+    const r = await review({ 'Impersonate-User': 'jane', 'Impersonate-Uid': 'u-42', 'Impersonate-Extra-Scopes': 'view' });
+    assert.equal(r.status, 201, r.body);
+    assert.deepEqual(JSON.parse(r.body).status.userInfo, { username: 'jane', uid: 'u-42', groups: ['system:authenticated'], extra: { scopes: ['view'] } });
+    assert.match(await ok(['auth', 'whoami', '--as', 'jane', '--as-uid', 'u-42']), /UID\s+u-42/);
+    // jane may impersonate carol (the binding above) but no uid.
+    const uid = await fails([...as('jane'), 'get', 'pods', '-n', 'team', '--as', 'carol', '--as-uid', 'u-1']);
+    assert.match(uid, /Error from server \(Forbidden\): uids\.authentication\.k8s\.io "u-1" is forbidden: User "jane" cannot impersonate resource "uids" in API group "authentication\.k8s\.io" at the cluster scope/);
+  });
+
   it('lets anonymous requests read only health and version', async () => {
     assert.equal((await cluster.request('/healthz', { auth: 'none' })).status, 200);
     assert.equal((await cluster.request('/version', { auth: 'none' })).status, 200);
