@@ -155,6 +155,22 @@ describe('RBAC through kubectl', () => {
     assert.match(uid, /Error from server \(Forbidden\): uids\.authentication\.k8s\.io "u-1" is forbidden: User "jane" cannot impersonate resource "uids" in API group "authentication\.k8s\.io" at the cluster scope/);
   });
 
+  it('gives skiff\'s components the bootstrap policy\'s narrow rights, not an admin\'s', async () => {
+    const can = async (user: string, ...args: string[]) => (await k(['auth', 'can-i', ...args, '--as', user])).stdout.trim();
+    const table: [string, string[], string][] = [
+      ['system:kube-scheduler', ['create', 'pods', '--subresource=binding', '-n', 'team'], 'yes'],
+      ['system:kube-scheduler', ['get', 'secrets', '-n', 'team'], 'no'],
+      ['system:kube-proxy', ['list', 'endpointslices.discovery.k8s.io'], 'yes'],
+      ['system:kube-proxy', ['get', 'secrets', '-n', 'team'], 'no'],
+      ['system:kube-proxy', ['create', 'pods', '-n', 'team'], 'no'],
+      ['system:skiff-dns', ['watch', 'services'], 'yes'],
+      ['system:skiff-dns', ['get', 'secrets', '-n', 'team'], 'no'],
+      ['system:kube-controller-manager', ['create', 'pods', '-n', 'team'], 'yes'],
+      ['system:kube-controller-manager', ['create', 'clusterrolebindings'], 'no'],
+    ];
+    for (const [user, args, want] of table) assert.equal(await can(user, ...args), want, `${user} ${args.join(' ')}`);
+  });
+
   it('lets anonymous requests read only health and version', async () => {
     assert.equal((await cluster.request('/healthz', { auth: 'none' })).status, 200);
     assert.equal((await cluster.request('/version', { auth: 'none' })).status, 200);
