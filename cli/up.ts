@@ -182,7 +182,15 @@ export async function startCluster(config: ClusterConfig, only?: string[], opts:
     );
     return 1;
   }
-  if (!opts.quiet) out.write(`\nskiff is up. To use it with kubectl:\n\n  export KUBECONFIG=${ctx.paths.adminKubeconfig}\n  kubectl get ns\n\n`);
+  if (!opts.quiet) {
+    // `skiff user add` finds this home by itself when it is the default (or $SKIFF_HOME).
+    const homeArg = config.home === resolveHome(undefined) ? '' : ` --home ${config.home}`;
+    out.write(`\nskiff is up. To use it with kubectl:\n\n  export KUBECONFIG=${ctx.paths.adminKubeconfig}\n  kubectl get ns\n\n`);
+    out.write(
+      'That kubeconfig is a cluster admin (group system:masters); every other user gets only what RBAC grants. To add one:\n\n' +
+        `  skiff user add jane${homeArg}\n  kubectl create rolebinding jane-edit --clusterrole=edit --user=jane --namespace=default\n\n`,
+    );
+  }
   return 0;
 }
 

@@ -1,16 +1,18 @@
 // End-to-end: the audit log `skiff up` turns on. Requests made with the real kubectl and raw HTTPS
 // come out of $SKIFF_HOME/logs/audit.log as audit.k8s.io/v1 Events: writes with their request and
 // response bodies (managedFields left out), Secrets and ConfigMaps at Metadata with no body, reads
-// at Metadata, watches with ResponseStarted and ResponseComplete, a refused credential as a 401
-// record without a user; every event carries the Audit-Id the response had and the
+// at Metadata, watches with ResponseStarted and ResponseComplete, a refused credential (unknown,
+// expired or wrong-audience token, foreign certificate) as a 401 record without a user, an
+// impersonation without the right as a 403 of the requesting user; every event carries the Audit-Id the response had and the
 // authorization decision. No Secret value and no bearer token reaches any log file.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { startCluster, type Cluster } from './harness.js';
 
 let cluster: Cluster;
@@ -156,6 +158,35 @@ describe('audit log', () => {
     assert.equal(e3.responseStatus?.message, 'Authentication failed, attempted: x509');
     // An accepted token is no more logged than a refused one.
     assert.equal((await cluster.request('/api/v1/namespaces/audited', { auth: 'token' })).status, 200);
+  });
+
+  it('records an expired or wrong-audience token as a 401 and an impersonation without the right as a 403', async () => {
+    await kubectl(['-n', 'audited', 'create', 'serviceaccount', 'robot']);
+    const uid = (await kubectl(['-n', 'audited', 'get', 'sa', 'robot', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    const issuer = 'https://kubernetes.default.svc.cluster.local';
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await new SignJWT({ iss: issuer, sub: 'system:serviceaccount:audited:robot', aud: [issuer], iat: now - 7200, exp: now - 3600, 'kubernetes.io': { namespace: 'audited', serviceaccount: { name: 'robot', uid } } })
+      .setProtectedHeader({ alg: 'RS256' })
+      .sign(createPrivateKey(readFileSync(join(cluster.home, 'pki', 'sa.key'))));
+    const vault = (await kubectl(['-n', 'audited', 'create', 'token', 'robot', '--audience=vault'])).trim();
+    for (const [what, token] of [['expired', expired], ['wrong audience', vault]]) {
+      const r = await cluster.request('/api/v1/namespaces/audited/pods', { auth: 'none', headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(r.status, 401, `${what}: ${r.body}`);
+      const e = await waitFor(`for the ${what} token`, (x) => x.auditID === r.headers['audit-id']);
+      assert.deepEqual(e.user, {}, what);
+      assert.equal(e.responseStatus?.code, 401, what);
+      assert.equal(e.responseStatus?.message, 'Authentication failed, attempted: bearer', what);
+    }
+    // The service account may not impersonate anyone.
+    const token = (await kubectl(['-n', 'audited', 'create', 'token', 'robot'])).trim();
+    const r = await cluster.request('/api/v1/namespaces/audited/pods', { auth: 'none', headers: { Authorization: `Bearer ${token}`, 'Impersonate-User': 'admin' } });
+    assert.equal(r.status, 403, r.body);
+    const e = await waitFor('for the refused impersonation', (x) => x.auditID === r.headers['audit-id'] && x.stage === 'ResponseComplete');
+    assert.equal(e.user.username, 'system:serviceaccount:audited:robot');
+    assert.equal(e.responseStatus?.code, 403);
+    assert.equal(e.responseStatus?.reason, 'Forbidden');
+    assert.equal(e.responseStatus?.message, 'users "admin" is forbidden: User "system:serviceaccount:audited:robot" cannot impersonate resource "users" in API group "" at the cluster scope');
+    for (const t of [expired, vault, token]) assert.ok(!readFileSync(join(cluster.home, 'logs', 'audit.log'), 'utf8').includes(t), 'a token reached the audit log');
   });
 
   it('lets no Secret value and no bearer token reach any log', async () => {

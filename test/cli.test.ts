@@ -52,6 +52,7 @@ describe('skiff command', () => {
     assert.match(up.stdout, /\[1\/\d\] etcd … ready \(\d+\.\ds, pid \d+\)/);
     assert.match(up.stdout, new RegExp(`export KUBECONFIG=${join(home, 'admin.kubeconfig')}`));
     assert.match(up.stdout, /kubectl get ns/);
+    assert.match(up.stdout, new RegExp(`skiff user add jane --home ${home}\n  kubectl create rolebinding jane-edit --clusterrole=edit --user=jane --namespace=default`));
     const etcd = readState(join(home, 'run', 'etcd.json'));
     assert.ok(etcd && isAlive(etcd));
 

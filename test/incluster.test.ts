@@ -18,17 +18,16 @@
 // the shared libraries `ldd` names for the binary (Debian's node is dynamically linked to glibc).
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Pod } from '../lib/api/core/pod.js';
 import type { Service } from '../lib/api/core/service.js';
 import { kubernetesServiceIP, nodeEntry } from '../lib/process/components.js';
 import { type Cluster, startCluster } from './harness.js';
-import { missingNodeTools, waitFor } from './node-fixture.js';
+import { missingNodeTools, nodeRuntimeMounts, waitFor } from './node-fixture.js';
 
 const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'iptables', 'iptables-restore', 'kubectl', 'ldd']);
 let cluster: Cluster | undefined;
@@ -39,38 +38,6 @@ after(async () => {
   await starting?.catch(() => undefined);
   await cluster?.stop();
 });
-
-/** HostMount is a host directory or file the pod sees read-only at the same (or another) path. */
-interface HostMount {
-  name: string;
-  hostPath: string;
-  mountPath: string;
-  type: 'Directory' | 'File';
-}
-
-/**
- * nodeRuntimeMounts are what running the host's node inside a busybox container needs: the binary
- * at /usr/local/bin/node, the directory of each shared library `ldd` resolves (at the path ldd
- * names, so the loader's default search finds them) and of the program interpreter.
- */
-function nodeRuntimeMounts(nodeBinary: string): HostMount[] {
-  const ldd = spawnSync('ldd', [nodeBinary], { encoding: 'utf8' });
-  if (ldd.status !== 0) throw new Error(`ldd ${nodeBinary}: ${ldd.stderr}`);
-  const dirs = new Set<string>();
-  for (const line of ldd.stdout.split('\n')) {
-    // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)"
-    const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
-    if (m) dirs.add(dirname(m[1]!));
-  }
-  const mounts: HostMount[] = [{ name: 'node-binary', hostPath: realpathSync(nodeBinary), mountPath: '/usr/local/bin/node', type: 'File' }];
-  // busybox's image has /bin, /usr/bin and /usr/sbin of its own: never cover them.
-  const own = new Set(['/bin', '/sbin', '/usr/bin', '/usr/sbin']);
-  [...dirs].sort().forEach((d, i) => {
-    if (own.has(d)) throw new Error(`a library of ${nodeBinary} lives in ${d}, which the busybox image owns`);
-    mounts.push({ name: `libs-${i}`, hostPath: realpathSync(d), mountPath: d, type: 'Directory' });
-  });
-  return mounts;
-}
 
 // The program the pod runs: list the Pods of its namespace through the kubernetes Service, by the
 // address the kubelet put in its environment, then by the Service's DNS name.

@@ -5,9 +5,9 @@
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CleanupReport, type ContainerdPaths, cleanupContainerd, importImage, startContainerd, writeContainerdConfig } from '../kubelet/containerd.js';
 import { CriClient } from '../kubelet/cri/client.js';
@@ -144,4 +144,36 @@ export function httpGet(url: string): Promise<string> {
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
+}
+
+/** HostMount is a host directory or file the pod sees read-only at the same (or another) path. */
+export interface HostMount {
+  name: string;
+  hostPath: string;
+  mountPath: string;
+  type: 'Directory' | 'File';
+}
+
+/**
+ * nodeRuntimeMounts are what running the host's node inside a busybox container needs: the binary
+ * at /usr/local/bin/node, the directory of each shared library `ldd` resolves (at the path ldd
+ * names, so the loader's default search finds them) and of the program interpreter.
+ */
+export function nodeRuntimeMounts(nodeBinary: string): HostMount[] {
+  const ldd = spawnSync('ldd', [nodeBinary], { encoding: 'utf8' });
+  if (ldd.status !== 0) throw new Error(`ldd ${nodeBinary}: ${ldd.stderr}`);
+  const dirs = new Set<string>();
+  for (const line of ldd.stdout.split('\n')) {
+    // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)"
+    const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
+    if (m) dirs.add(dirname(m[1]!));
+  }
+  const mounts: HostMount[] = [{ name: 'node-binary', hostPath: realpathSync(nodeBinary), mountPath: '/usr/local/bin/node', type: 'File' }];
+  // busybox's image has /bin, /usr/bin and /usr/sbin of its own: never cover them.
+  const own = new Set(['/bin', '/sbin', '/usr/bin', '/usr/sbin']);
+  [...dirs].sort().forEach((d, i) => {
+    if (own.has(d)) throw new Error(`a library of ${nodeBinary} lives in ${d}, which the busybox image owns`);
+    mounts.push({ name: `libs-${i}`, hostPath: realpathSync(d), mountPath: d, type: 'Directory' });
+  });
+  return mounts;
 }

@@ -50,8 +50,8 @@ before(async () => {
   }
   await ok(['create', 'namespace', 'team']);
   await ok(['create', 'namespace', 'other']);
-  await ok(['create', 'role', 'pod-reader', '-n', 'team', '--verb=get,list,watch', '--resource=pods']);
-  await ok(['create', 'rolebinding', 'jane-reads-pods', '-n', 'team', '--role=pod-reader', '--user=jane']);
+  assert.equal(await ok(['create', 'role', 'pod-reader', '-n', 'team', '--verb=get,list,watch', '--resource=pods']), 'role.rbac.authorization.k8s.io/pod-reader created\n');
+  assert.equal(await ok(['create', 'rolebinding', 'jane-reads-pods', '-n', 'team', '--role=pod-reader', '--user=jane']), 'rolebinding.rbac.authorization.k8s.io/jane-reads-pods created\n');
 });
 after(async () => {
   await cluster?.stop();
@@ -86,7 +86,7 @@ describe('RBAC through kubectl', () => {
   });
 
   it('gives a group binding to every member and shows the binding\'s columns', async () => {
-    await ok(['create', 'clusterrolebinding', 'devs-view', '--clusterrole=view', '--group=devs']);
+    assert.equal(await ok(['create', 'clusterrolebinding', 'devs-view', '--clusterrole=view', '--group=devs']), 'clusterrolebinding.rbac.authorization.k8s.io/devs-view created\n');
     await eventually(async () => {
       assert.equal((await k([...as('bob'), 'auth', 'can-i', 'list', 'deployments', '-n', 'other'])).stdout.trim(), 'yes');
     });
@@ -118,11 +118,57 @@ describe('RBAC through kubectl', () => {
     assert.match(err, /Error from server \(Forbidden\): users "carol" is forbidden: User "jane" cannot impersonate resource "users" in API group "" at the cluster scope/);
     const grp = await fails([...as('jane'), 'get', 'pods', '-n', 'team', '--as', 'jane', '--as-group', 'system:masters']);
     assert.match(grp, /forbidden: User "jane" cannot impersonate resource "users"/);
-    await ok(['create', 'clusterrole', 'impersonate-carol', '--verb=impersonate', '--resource=users', '--resource-name=carol']);
+    assert.equal(await ok(['create', 'clusterrole', 'impersonate-carol', '--verb=impersonate', '--resource=users', '--resource-name=carol']), 'clusterrole.rbac.authorization.k8s.io/impersonate-carol created\n');
     await ok(['create', 'clusterrolebinding', 'jane-as-carol', '--clusterrole=impersonate-carol', '--user=jane']);
     await eventually(async () => {
       assert.match(await ok([...as('jane'), 'auth', 'whoami', '--as', 'carol']), /Username\s+carol/);
     });
+  });
+
+  it('impersonates a service account with its groups, authorized on serviceaccounts', async () => {
+    await ok(['create', 'serviceaccount', 'bot', '-n', 'team']);
+    await ok(['create', 'rolebinding', 'bot-reads-pods', '-n', 'team', '--role=pod-reader', '--serviceaccount=team:bot']);
+    const sa = ['--as=system:serviceaccount:team:bot'];
+    const me = JSON.parse(await ok(['auth', 'whoami', ...sa, '-o', 'json'])).status.userInfo;
+    assert.deepEqual(me, { username: 'system:serviceaccount:team:bot', groups: ['system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated'] });
+    await eventually(async () => {
+      assert.equal((await k(['auth', 'can-i', 'list', 'pods', '-n', 'team', ...sa])).stdout.trim(), 'yes');
+    });
+    assert.equal((await k(['auth', 'can-i', 'list', 'pods', '-n', 'other', ...sa])).stdout.trim(), 'no');
+    const other = await fails(['get', 'pods', '-n', 'other', ...sa]);
+    assert.match(other, /Error from server \(Forbidden\): pods is forbidden: User "system:serviceaccount:team:bot" cannot list resource "pods" in API group "" in the namespace "other"/);
+    // jane may not act as the service account: the check is impersonate on serviceaccounts in its namespace.
+    const denied = await fails([...as('jane'), 'get', 'pods', '-n', 'team', ...sa]);
+    assert.match(denied, /Error from server \(Forbidden\): serviceaccounts "bot" is forbidden: User "jane" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "team"/);
+  });
+
+  it('impersonates a uid and extras only with the right on uids and userextras', async () => {
+    // The admin (system:masters) may: the self review shows the impersonated uid and extra.
+    const review = (headers: Record<string, string>) =>
+      cluster.request('/apis/authentication.k8s.io/v1/selfsubjectreviews', { method: 'POST', headers, body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+    const r = await review({ 'Impersonate-User': 'jane', 'Impersonate-Uid': 'u-42', 'Impersonate-Extra-Scopes': 'view' });
+    assert.equal(r.status, 201, r.body);
+    assert.deepEqual(JSON.parse(r.body).status.userInfo, { username: 'jane', uid: 'u-42', groups: ['system:authenticated'], extra: { scopes: ['view'] } });
+    assert.match(await ok(['auth', 'whoami', '--as', 'jane', '--as-uid', 'u-42']), /UID\s+u-42/);
+    // jane may impersonate carol (the binding above) but no uid.
+    const uid = await fails([...as('jane'), 'get', 'pods', '-n', 'team', '--as', 'carol', '--as-uid', 'u-1']);
+    assert.match(uid, /Error from server \(Forbidden\): uids\.authentication\.k8s\.io "u-1" is forbidden: User "jane" cannot impersonate resource "uids" in API group "authentication\.k8s\.io" at the cluster scope/);
+  });
+
+  it('gives skiff\'s components the bootstrap policy\'s narrow rights, not an admin\'s', async () => {
+    const can = async (user: string, ...args: string[]) => (await k(['auth', 'can-i', ...args, '--as', user])).stdout.trim();
+    const table: [string, string[], string][] = [
+      ['system:kube-scheduler', ['create', 'pods', '--subresource=binding', '-n', 'team'], 'yes'],
+      ['system:kube-scheduler', ['get', 'secrets', '-n', 'team'], 'no'],
+      ['system:kube-proxy', ['list', 'endpointslices.discovery.k8s.io'], 'yes'],
+      ['system:kube-proxy', ['get', 'secrets', '-n', 'team'], 'no'],
+      ['system:kube-proxy', ['create', 'pods', '-n', 'team'], 'no'],
+      ['system:skiff-dns', ['watch', 'services'], 'yes'],
+      ['system:skiff-dns', ['get', 'secrets', '-n', 'team'], 'no'],
+      ['system:kube-controller-manager', ['create', 'pods', '-n', 'team'], 'yes'],
+      ['system:kube-controller-manager', ['create', 'clusterrolebindings'], 'no'],
+    ];
+    for (const [user, args, want] of table) assert.equal(await can(user, ...args), want, `${user} ${args.join(' ')}`);
   });
 
   it('lets anonymous requests read only health and version', async () => {

@@ -235,6 +235,22 @@ describe('setUpPodVolumes', () => {
     await tearDownPodVolumes(c.podDir, c.mounter);
   });
 
+  it('renews a projected token past 80% of its lifetime, as the kubelet\'s token manager does', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-01-01T00:00:00Z') });
+    const c = ctx(new FakeSources(true));
+    const p = pod([{ name: 'tok', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] } }], { serviceAccountName: 'renewer' });
+    const dir = (await setUpPodVolumes(p, c)).get('tok')!.hostPath;
+    assert.equal(read(join(dir, 'token')), 'token-1:team/renewer::3600');
+    t.mock.timers.tick(2870_000); // 79.7% of the hour: still fresh
+    await setUpPodVolumes(p, c);
+    assert.equal(read(join(dir, 'token')), 'token-1:team/renewer::3600');
+    t.mock.timers.tick(10_000); // past 80%: the resync asks for a new token and rewrites the file
+    await setUpPodVolumes(p, c);
+    assert.equal(read(join(dir, 'token')), 'token-2:team/renewer::3600');
+    assert.equal(c.sources.tokens, 2);
+    await tearDownPodVolumes(c.podDir, c.mounter);
+  });
+
   it('reports every failing projected source, and a token source without an issuer clearly', async () => {
     const c = ctx();
     const err = await failure(
