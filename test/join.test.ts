@@ -4,7 +4,8 @@
 // runs inside the namespace (nsenter --net) with a home of its own. A wrong token secret, a wrong
 // CA hash and a Node name that is taken fail with their messages and leave no CSR, Node or file
 // behind; the real join gets the kubelet's certificate through a CSR that the controller manager
-// approves and signs, the proxy's through a CSR the test approves as the admin, starts
+// approves and signs, its serving certificate and the proxy's through CSRs the test approves as
+// the admin (`kubectl certificate approve`), starts
 // containerd, the kubelet and the proxy there, and the Node becomes Ready and runs a pod.
 
 import assert from 'node:assert/strict';
@@ -159,23 +160,27 @@ test('skiff join: TLS bootstrap through a CSR, the node Ready and running a pod;
   assert.equal((await kubectl(['get', 'nodes', '-o', 'name'])).trim(), '');
   assert.deepEqual(machine2Files(), []);
 
-  // The join itself; the admin approves the proxy's CSR when it shows up.
-  let approved = false;
+  // The join itself; the admin approves the kubelet's serving CSR and the proxy's CSR when they
+  // show up (kube approves neither by itself).
+  const approvedNames = new Set<string>();
+  let joining = true;
   const approver = (async () => {
-    for (let i = 0; i < 600 && !approved; i++) {
-      const names = (await run(kubectlBinary(), ['get', 'csr', '-o', 'name'], { env })).stdout.split('\n').filter((n) => n.includes('proxy-csr-'));
-      for (const n of names) {
-        const r = await run(kubectlBinary(), ['certificate', 'approve', n.replace(/^.*\//, '')], { env });
-        if (r.code === 0) approved = true;
+    while (joining) {
+      const names = (await run(kubectlBinary(), ['get', 'csr', '-o', 'name'], { env })).stdout.split('\n').map((n) => n.replace(/^.*\//, '')).filter((n) => /^(proxy-csr|csr)-/.test(n));
+      for (const n of names.filter((x) => !approvedNames.has(x))) {
+        const r = await run(kubectlBinary(), ['certificate', 'approve', n], { env });
+        if (r.code === 0) approvedNames.add(n);
       }
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
   const joined = await joinOnMachine2([endpoint!, '--token', token!, '--discovery-token-ca-cert-hash', hash!, '--node-name', nodeName, ...ranges_, '--proxy-approval-timeout', '300']);
-  approved = true;
+  joining = false;
   await approver;
+  assert.equal(approvedNames.size, 2, `the admin approved: ${[...approvedNames].join(', ')}`);
   assert.equal(joined.code, 0, `join: ${joined.stdout}\n${joined.stderr}`);
   assert.match(joined.stdout, /\[kubelet-start\] Created CertificateSigningRequest node-csr-[0-9a-f]+ for system:node:/);
+  assert.match(joined.stdout, /\[proxy\] Created CertificateSigningRequest proxy-csr-[0-9a-f]+ for system:kube-proxy; an admin approves it with: kubectl certificate approve proxy-csr-/);
   assert.match(joined.stdout, /Run 'kubectl get nodes' on the control plane to see this node join the cluster\./);
   assert.equal(statSync(join(nodeHome, 'pki', 'kubelet-client.key')).mode & 0o777, 0o600);
   assert.equal(existsSync(join(nodeHome, 'bootstrap-kubelet.conf')), false);
@@ -187,6 +192,13 @@ test('skiff join: TLS bootstrap through a CSR, the node Ready and running a pod;
   assert.equal(kubeletCSR.spec.username, `system:bootstrap:${id}`);
   assert.equal(kubeletCSR.status.conditions?.[0]?.reason, 'AutoApproved');
   assert.ok(kubeletCSR.status.certificate);
+  // The serving CSR came from the node itself, the proxy's from the token.
+  const servingCSR = csrs.items.find((x) => x.spec.signerName === 'kubernetes.io/kubelet-serving');
+  assert.equal(servingCSR?.spec.username, `system:node:${nodeName}`);
+  assert.ok(servingCSR?.status.certificate);
+  const proxyCSR = csrs.items.find((x) => x.spec.signerName === 'kubernetes.io/kube-apiserver-client');
+  assert.equal(proxyCSR?.spec.username, `system:bootstrap:${id}`);
+  assert.ok(proxyCSR?.status.certificate);
 
   const node = await waitFor('the joined Node to be Ready', async () => {
     const n = JSON.parse(await kubectl(['get', 'node', nodeName, '-o', 'json']).catch(() => '{}')) as Node;
@@ -208,5 +220,7 @@ spec:
     return p.status?.phase === 'Running' ? p : undefined;
   }, 180_000);
   assert.equal(pod.spec?.nodeName, nodeName);
+  // The apiserver reaches the joined kubelet and trusts its serving certificate.
+  await waitFor('the pod log through the joined kubelet', async () => (await run(kubectlBinary(), ['logs', 'on-joined'], { env })).stdout.includes('hello from the joined node'), 60_000);
   await kubectl(['delete', 'pod', 'on-joined', '--wait=true']);
 });

@@ -37,6 +37,8 @@ export interface JoinPaths {
   kubeletKey: string;
   kubeletCert: string;
   kubeletKubeconfig: string;
+  servingKey: string;
+  servingCert: string;
   proxyKey: string;
   proxyCert: string;
   proxyKubeconfig: string;
@@ -54,6 +56,8 @@ export function joinPaths(home: string): JoinPaths {
     kubeletKey: join(pki, 'kubelet-client.key'),
     kubeletCert: join(pki, 'kubelet-client.crt'),
     kubeletKubeconfig: join(home, 'kubelet.conf'),
+    servingKey: join(pki, 'kubelet-serving.key'),
+    servingCert: join(pki, 'kubelet-serving.crt'),
     proxyKey: join(pki, 'kube-proxy-client.key'),
     proxyCert: join(pki, 'kube-proxy-client.crt'),
     proxyKubeconfig: join(home, 'proxy.conf'),
@@ -107,9 +111,9 @@ function csrName(prefix: string): string {
  */
 export async function requestCertificate(
   client: RestClient,
-  opts: { name: string; commonName: string; organizations: string[]; signerName: string; usages: string[]; timeoutMs: number; onCreated?: (name: string) => void },
+  opts: { name: string; commonName: string; organizations: string[]; sans?: { type: 'dns' | 'ip'; value: string }[]; signerName: string; usages: string[]; timeoutMs: number; onCreated?: (name: string) => void },
 ): Promise<{ keyPem: string; certPem: string }> {
-  const { keyPem, csrPem } = await newKeyAndCSR(opts.commonName, opts.organizations);
+  const { keyPem, csrPem } = await newKeyAndCSR(opts.commonName, opts.organizations, opts.sans);
   const csr: CertificateSigningRequest = {
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
@@ -210,6 +214,41 @@ export async function proxyCertificate(access: TokenClusterAccess, paths: JoinPa
   writeFileSync(paths.proxyCert, certPem);
   writeKubeconfig(paths.proxyKubeconfig, { server: access.server, caData: access.caPEM, clientCert: paths.proxyCert, clientKey: paths.proxyKey, user: 'system:kube-proxy' });
   progress(`[proxy] The proxy's client certificate was issued; wrote ${paths.proxyKubeconfig}`);
+}
+
+/** clientFromKubeconfig is a RestClient with a kubeconfig file's credentials. */
+function clientFromKubeconfig(path: string): RestClient {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return new RestClient(kc, { userAgent: 'skiff-join', timeoutMs: 10_000 });
+}
+
+/**
+ * servingCertificate gets the kubelet's serving certificate as a kubelet with serverTLSBootstrap
+ * does: a kubernetes.io/kubelet-serving CSR made with the node's own credentials for its name
+ * and address, which the controller manager signs once an admin has approved it (kube approves
+ * no serving CSR by itself). skiff's apiserver verifies kubelets' serving certificates with the
+ * cluster CA, so a self-signed one would break logs, exec and port-forward.
+ */
+export async function servingCertificate(paths: JoinPaths, nodeName: string, nodeIP: string, opts: { timeoutMs: number; progress?: (line: string) => void }): Promise<void> {
+  if (existsSync(paths.servingCert) && existsSync(paths.servingKey)) return;
+  const progress = opts.progress ?? (() => undefined);
+  const { keyPem, certPem } = await requestCertificate(clientFromKubeconfig(paths.kubeletKubeconfig), {
+    name: csrName('csr'),
+    commonName: `system:node:${nodeName}`,
+    organizations: ['system:nodes'],
+    sans: [
+      { type: 'dns', value: nodeName },
+      { type: 'ip', value: nodeIP },
+    ],
+    signerName: 'kubernetes.io/kubelet-serving',
+    usages: ['digital signature', 'server auth'],
+    timeoutMs: opts.timeoutMs,
+    onCreated: (name) => progress(`[kubelet-start] Created CertificateSigningRequest ${name} for the kubelet's serving certificate (${nodeName}, ${nodeIP}); an admin approves it with: kubectl certificate approve ${name}`),
+  });
+  writePrivate(paths.servingKey, keyPem);
+  writeFileSync(paths.servingCert, certPem);
+  progress(`[kubelet-start] The kubelet's serving certificate was issued`);
 }
 
 /** readJoinRecord reads <home>/join.json, if the home has joined. */

@@ -1,9 +1,9 @@
 // A joined machine's node: after the TLS bootstrap (join.ts), `skiff join` starts containerd, the
 // kubelet and the proxy on this machine, in its own network namespace (so a machine played by a
 // namespace gets its own), the same commands as a lab node's (lab.ts) but with the credentials the
-// join obtained: the kubelet's client certificate from its CSR, the proxy's from an
-// admin-approved CSR, and serving certificates from a CA of the node's own (the kubelet
-// self-signs its serving certificate the same way when no serving CSR is asked for). Like lab
+// join obtained: the kubelet's client certificate from its CSR, its serving certificate and the
+// proxy's client certificate from admin-approved CSRs, and the proxy's serving certificate (its
+// health port, which only the join checks) from a CA of the node's own. Like lab
 // nodes, the processes are detached, with state files in <home>/run and logs in <home>/logs;
 // resetJoinedNode stops them and removes what they made (kubeadm reset).
 
@@ -15,7 +15,7 @@ import { cleanupContainerd, containerdPaths, writeContainerdConfig } from '../..
 import { importNodeImages, stopPodSandboxes } from '../../kubelet/lifecycle.js';
 import { ensureCA, ensureServingCert } from '../pki.js';
 import { clusterDNSIP, nodeEntry, type ClusterConfig } from './components.js';
-import { JoinError, joinPaths, proxyCertificate, readJoinRecord, type TokenClusterAccess } from './join.js';
+import { JoinError, joinPaths, proxyCertificate, readJoinRecord, servingCertificate, type TokenClusterAccess } from './join.js';
 import { isAlive, readState, removeState, spawnDetached, stopProcess, waitForHealthy, type HealthCheck } from './supervisor.js';
 
 const run = promisify(execFile);
@@ -28,7 +28,7 @@ type JoinedComponent = (typeof joinedComponents)[number];
 export interface JoinedNodeOptions {
   clusterCIDR: string;
   serviceCIDR: string;
-  /** proxyApprovalTimeoutMs is how long the join waits for an admin to approve the proxy's CSR. */
+  /** proxyApprovalTimeoutMs is how long the join waits for an admin to approve the kubelet serving and proxy CSRs. */
   proxyApprovalTimeoutMs: number;
 }
 
@@ -71,7 +71,7 @@ export async function startJoinedNode(access: TokenClusterAccess, nodeName: stri
   const cdDir = join(home, 'containerd');
   const cd = writeContainerdConfig({ dir: cdDir, streamPort: ports.containerdStream, metricsAddress: `${nodeIP}:${ports.containerdMetrics}` });
   const localCA = readFileSync(join(local, 'ca.crt'), 'utf8');
-  const tls = (port: number) => [`--bind-address=${nodeIP}`, `--secure-port=${port}`, `--tls-cert-file=${serving.cert}`, `--tls-private-key-file=${serving.key}`, `--client-ca-file=${paths.caFile}`];
+  const tls = (port: number, cert: { cert: string; key: string }) => [`--bind-address=${nodeIP}`, `--secure-port=${port}`, `--tls-cert-file=${cert.cert}`, `--tls-private-key-file=${cert.key}`, `--client-ca-file=${paths.caFile}`];
   const config = { serviceCIDR: opts.serviceCIDR } as ClusterConfig;
   const start = async (component: JoinedComponent, command: string[], health: HealthCheck) => {
     const file = stateFile(home, component);
@@ -85,12 +85,17 @@ export async function startJoinedNode(access: TokenClusterAccess, nodeName: stri
   progress(`[node-start] Starting containerd, the kubelet and the proxy for Node ${nodeName} at ${nodeIP}`);
   await start('containerd', [process.env.SKIFF_CONTAINERD_BIN ?? 'containerd', '--config', cd.config], { url: `http://${nodeIP}:${ports.containerdMetrics}/v1/metrics` });
   await importNodeImages(cdDir, (line) => progress(`[node-start] ${line}`));
+  // Both certificates wait for an admin: ask for both at once.
+  await Promise.all([
+    servingCertificate(paths, nodeName, nodeIP, { timeoutMs: opts.proxyApprovalTimeoutMs, progress }),
+    proxyCertificate(access, paths, { timeoutMs: opts.proxyApprovalTimeoutMs, progress }),
+  ]);
   await start(
     'kubelet',
     [
       process.execPath, '--enable-source-maps', nodeEntry('kubelet/main.js'),
       `--kubeconfig=${paths.kubeletKubeconfig}`,
-      ...tls(ports.kubeletHealth),
+      ...tls(ports.kubeletHealth, { cert: paths.servingCert, key: paths.servingKey }),
       `--node-name=${nodeName}`,
       `--node-ip=${nodeIP}`,
       `--root-dir=${join(home, 'kubelet')}`,
@@ -107,15 +112,14 @@ export async function startJoinedNode(access: TokenClusterAccess, nodeName: stri
       `--cluster-dns=${clusterDNSIP(config)}`,
       '--cluster-domain=cluster.local',
     ],
-    { url: `https://${nodeIP}:${ports.kubeletHealth}/healthz`, ca: localCA },
+    { url: `https://${nodeIP}:${ports.kubeletHealth}/healthz`, ca: readFileSync(paths.caFile, 'utf8') },
   );
-  await proxyCertificate(access, paths, { timeoutMs: opts.proxyApprovalTimeoutMs, progress: (line) => progress(line) });
   await start(
     'proxy',
     [
       process.execPath, '--enable-source-maps', nodeEntry('proxy/main.js'),
       `--kubeconfig=${paths.proxyKubeconfig}`,
-      ...tls(ports.proxyHealth),
+      ...tls(ports.proxyHealth, serving),
       `--cluster-cidr=${opts.clusterCIDR}`,
       `--hostname-override=${nodeName}`,
     ],
