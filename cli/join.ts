@@ -28,7 +28,10 @@ const usage = `Join this machine to a skiff cluster with a bootstrap token.
 Usage:
   skiff join https://<apiserver>:<port> --token <id>.<secret> --discovery-token-ca-cert-hash sha256:<hash> [--node-name NAME] [--home DIR] [--dry-run]
 
-'skiff token create' on the cluster prints this command.
+  skiff join reset [--home DIR]
+
+'skiff token create' on the cluster prints this command. 'skiff join reset' stops the node
+this machine runs and removes what the join wrote (kubeadm reset).
 
 Flags:
       --token TOKEN                        the bootstrap token
@@ -40,8 +43,8 @@ Flags:
       --home DIR                           where the node keeps its credentials (env SKIFF_HOME, default ~/.skiff)
       --cluster-cidr CIDR                  the cluster's pod range (default 10.244.0.0/16)
       --service-cidr CIDR                  the cluster's Service range (default 10.96.0.0/12)
-      --proxy-approval-timeout SECONDS     how long to wait for an admin to approve the proxy's
-                                           CertificateSigningRequest (default 600)
+      --approval-timeout SECONDS           how long to wait for an admin to approve the kubelet's serving
+                                           and the proxy's CertificateSigningRequests (default 600)
       --skip-phases node-start             stop after the TLS bootstrap (the kubelet's kubeconfig is written)
       --dry-run                            discover and verify the cluster, change nothing
   -h, --help                               show this help
@@ -56,7 +59,7 @@ const options = {
   'skip-phases': { type: 'string' },
   'cluster-cidr': { type: 'string' },
   'service-cidr': { type: 'string' },
-  'proxy-approval-timeout': { type: 'string' },
+  'approval-timeout': { type: 'string' },
   ...homeFlag,
 } as const;
 
@@ -165,6 +168,7 @@ async function joinCmd(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
+  if (positionals[0] === 'reset' && positionals.length === 1) return resetCmd(resolveHome(values.home));
   if (positionals.length !== 1) throw new UsageError('want exactly one API server address, e.g. https://10.0.0.1:6443');
   let endpoint = positionals[0]!;
   if (!/^https:\/\//.test(endpoint)) endpoint = `https://${endpoint}`;
@@ -187,8 +191,8 @@ async function joinCmd(argv: string[]): Promise<number> {
   const skip = new Set((values['skip-phases'] ?? '').split(',').filter(Boolean));
   for (const p of skip) if (p !== 'node-start') throw new UsageError(`unknown phase "${p}" in --skip-phases (known: node-start)`);
   const home = resolveHome(values.home);
-  const approvalSeconds = Number(values['proxy-approval-timeout'] ?? 600);
-  if (!Number.isInteger(approvalSeconds) || approvalSeconds < 1) throw new UsageError(`invalid --proxy-approval-timeout "${values['proxy-approval-timeout']}": want a whole number of seconds`);
+  const approvalSeconds = Number(values['approval-timeout'] ?? 600);
+  if (!Number.isInteger(approvalSeconds) || approvalSeconds < 1) throw new UsageError(`invalid --approval-timeout "${values['approval-timeout']}": want a whole number of seconds`);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     const cluster = await discoverCluster(endpoint, token, pins, out);
@@ -202,12 +206,18 @@ async function joinCmd(argv: string[]): Promise<number> {
       out(`[kubelet-start] Skipping the node's start (--skip-phases node-start); the kubelet's kubeconfig is ${paths.kubeletKubeconfig}`);
       return 0;
     }
-    const { startJoinedNode } = await import('../lib/process/joinnode.js');
-    await startJoinedNode({ server: cluster.server, caPEM: cluster.caPEM, token: values.token }, nodeName, home, {
-      clusterCIDR: values['cluster-cidr'] ?? '10.244.0.0/16',
-      serviceCIDR: values['service-cidr'] ?? '10.96.0.0/12',
-      proxyApprovalTimeoutMs: 1000 * approvalSeconds,
-    }, out);
+    const { resetJoinedNode, startJoinedNode } = await import('../lib/process/joinnode.js');
+    try {
+      await startJoinedNode({ server: cluster.server, caPEM: cluster.caPEM, token: values.token }, nodeName, home, {
+        clusterCIDR: values['cluster-cidr'] ?? '10.244.0.0/16',
+        serviceCIDR: values['service-cidr'] ?? '10.96.0.0/12',
+        approvalTimeoutMs: 1000 * approvalSeconds,
+      }, out);
+    } catch (err) {
+      // Nothing half-started stays behind: the processes stop and this machine's join files go.
+      await resetJoinedNode(home, nodeName).catch(() => undefined);
+      throw new JoinError(`${(err as Error).message}; stopped what this join started and removed its files in ${home} (a Node ${nodeName} the kubelet registered stays: kubectl delete node ${nodeName} before joining again under that name)`);
+    }
     out('');
     out('This node has joined the cluster:');
     out('* The kubelet got its client certificate through a CertificateSigningRequest.');
@@ -222,6 +232,21 @@ async function joinCmd(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** resetCmd is `skiff join reset`: stop the joined node's processes and remove what the join wrote (kubeadm reset). */
+async function resetCmd(home: string): Promise<number> {
+  const { resetJoinedNode } = await import('../lib/process/joinnode.js');
+  const { joinPaths, readJoinRecord } = await import('../lib/process/join.js');
+  const record = readJoinRecord(joinPaths(home));
+  if (!record) {
+    process.stderr.write(`error: ${home} has not joined a cluster (no join.json)\n`);
+    return 1;
+  }
+  await resetJoinedNode(home, record.nodeName);
+  process.stdout.write(`[reset] Stopped containerd, the kubelet and the proxy of ${record.nodeName} and removed their files in ${home}\n`);
+  process.stdout.write(`[reset] The Node object stays in the cluster: run 'kubectl delete node ${record.nodeName}' there\n`);
+  return 0;
 }
 
 /** joinCommand is `skiff join`. */

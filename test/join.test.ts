@@ -160,6 +160,15 @@ test('skiff join: TLS bootstrap through a CSR, the node Ready and running a pod;
   assert.equal((await kubectl(['get', 'nodes', '-o', 'name'])).trim(), '');
   assert.deepEqual(machine2Files(), []);
 
+  // No admin approves the serving and proxy CSRs: the join gives up, stops containerd and
+  // removes its files.
+  const unapproved = await joinOnMachine2([endpoint!, '--token', token!, '--discovery-token-ca-cert-hash', hash!, '--node-name', nodeName, ...ranges_, '--approval-timeout', '3']);
+  assert.equal(unapproved.code, 1, unapproved.stdout);
+  assert.match(unapproved.stderr, /was not approved and signed within 3s; stopped what this join started and removed its files/);
+  assert.equal(spawnSync('pgrep', ['-f', nodeHome]).status, 1, 'no process of the second machine runs');
+  assert.deepEqual(machine2Files().filter((f) => !f.startsWith('logs')), []);
+  await kubectl(['delete', 'csr', '--all']);
+
   // The join itself; the admin approves the kubelet's serving CSR and the proxy's CSR when they
   // show up (kube approves neither by itself).
   const approvedNames = new Set<string>();
@@ -174,7 +183,7 @@ test('skiff join: TLS bootstrap through a CSR, the node Ready and running a pod;
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
-  const joined = await joinOnMachine2([endpoint!, '--token', token!, '--discovery-token-ca-cert-hash', hash!, '--node-name', nodeName, ...ranges_, '--proxy-approval-timeout', '300']);
+  const joined = await joinOnMachine2([endpoint!, '--token', token!, '--discovery-token-ca-cert-hash', hash!, '--node-name', nodeName, ...ranges_, '--approval-timeout', '300']);
   joining = false;
   await approver;
   assert.equal(approvedNames.size, 2, `the admin approved: ${[...approvedNames].join(', ')}`);
@@ -223,4 +232,11 @@ spec:
   // The apiserver reaches the joined kubelet and trusts its serving certificate.
   await waitFor('the pod log through the joined kubelet', async () => (await run(kubectlBinary(), ['logs', 'on-joined'], { env })).stdout.includes('hello from the joined node'), 60_000);
   await kubectl(['delete', 'pod', 'on-joined', '--wait=true']);
+
+  // skiff join reset stops the node and removes what the join wrote.
+  const reset = await run('nsenter', [`--net=/run/netns/${netns}`, process.execPath, cli, 'join', 'reset', '--home', nodeHome], { env: { ...process.env, SKIFF_HOME: nodeHome } });
+  assert.equal(reset.code, 0, reset.stderr);
+  assert.match(reset.stdout, new RegExp(`The Node object stays in the cluster: run 'kubectl delete node ${nodeName}' there`));
+  assert.equal(spawnSync('pgrep', ['-f', nodeHome]).status, 1, 'no process of the second machine runs');
+  assert.equal(existsSync(join(nodeHome, 'kubelet.conf')), false);
 });

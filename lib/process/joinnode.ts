@@ -28,8 +28,8 @@ type JoinedComponent = (typeof joinedComponents)[number];
 export interface JoinedNodeOptions {
   clusterCIDR: string;
   serviceCIDR: string;
-  /** proxyApprovalTimeoutMs is how long the join waits for an admin to approve the kubelet serving and proxy CSRs. */
-  proxyApprovalTimeoutMs: number;
+  /** approvalTimeoutMs is how long the join waits for an admin to approve the kubelet serving and proxy CSRs. */
+  approvalTimeoutMs: number;
 }
 
 /** ports every joined node's processes use, on its own address. */
@@ -87,8 +87,8 @@ export async function startJoinedNode(access: TokenClusterAccess, nodeName: stri
   await importNodeImages(cdDir, (line) => progress(`[node-start] ${line}`));
   // Both certificates wait for an admin: ask for both at once.
   await Promise.all([
-    servingCertificate(paths, nodeName, nodeIP, { timeoutMs: opts.proxyApprovalTimeoutMs, progress }),
-    proxyCertificate(access, paths, { timeoutMs: opts.proxyApprovalTimeoutMs, progress }),
+    servingCertificate(paths, nodeName, nodeIP, { timeoutMs: opts.approvalTimeoutMs, progress }),
+    proxyCertificate(access, paths, { timeoutMs: opts.approvalTimeoutMs, progress }),
   ]);
   await start(
     'kubelet',
