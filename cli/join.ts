@@ -27,7 +27,6 @@ const usage = `Join this machine to a skiff cluster with a bootstrap token.
 
 Usage:
   skiff join https://<apiserver>:<port> --token <id>.<secret> --discovery-token-ca-cert-hash sha256:<hash> [--node-name NAME] [--home DIR] [--dry-run]
-
   skiff join reset [--home DIR]
 
 'skiff token create' on the cluster prints this command. 'skiff join reset' stops the node
