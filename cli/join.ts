@@ -4,9 +4,8 @@
 // cluster, could sign it), checks the CA inside against the pinned hash of its public key, then
 // reads cluster-info again over TLS verified with that CA. Only then does it trust the cluster.
 //
-// Starting the node (containerd, kubelet through a CertificateSigningRequest, proxy) needs the
-// certificates.k8s.io API, which this build does not serve yet: without --dry-run, join stops
-// after discovery and says so.
+// Then the kubelet's TLS bootstrap (lib/process/join.ts): a CertificateSigningRequest made with
+// the token, approved and signed by the controller manager, gives the kubelet its kubeconfig.
 
 import https from 'node:https';
 import { parse } from 'yaml';
@@ -20,14 +19,18 @@ import {
   parseToken,
   type BootstrapToken,
 } from '../lib/bootstraptoken.js';
-import { parseFlags, UsageError, type CommandSpec } from './options.js';
+import { hostname } from 'node:os';
+import { JoinError, joinPaths, tlsBootstrap } from '../lib/process/join.js';
+import { homeFlag, parseFlags, resolveHome, UsageError, type CommandSpec } from './options.js';
 
 const usage = `Join this machine to a skiff cluster with a bootstrap token.
 
 Usage:
-  skiff join https://<apiserver>:<port> --token <id>.<secret> --discovery-token-ca-cert-hash sha256:<hash> [--dry-run]
+  skiff join https://<apiserver>:<port> --token <id>.<secret> --discovery-token-ca-cert-hash sha256:<hash> [--node-name NAME] [--home DIR] [--dry-run]
+  skiff join reset [--home DIR]
 
-'skiff token create' on the cluster prints this command.
+'skiff token create' on the cluster prints this command. 'skiff join reset' stops the node
+this machine runs and removes what the join wrote (kubeadm reset).
 
 Flags:
       --token TOKEN                        the bootstrap token
@@ -35,6 +38,13 @@ Flags:
                                            repeat to accept any of several
       --discovery-token-unsafe-skip-ca-verification
                                            trust the CA cluster-info names without a hash (unsafe)
+      --node-name NAME                     the Node's name (default: this machine's host name)
+      --home DIR                           where the node keeps its credentials (env SKIFF_HOME, default ~/.skiff)
+      --cluster-cidr CIDR                  the cluster's pod range (default 10.244.0.0/16)
+      --service-cidr CIDR                  the cluster's Service range (default 10.96.0.0/12)
+      --approval-timeout SECONDS           how long to wait for an admin to approve the kubelet's serving
+                                           and the proxy's CertificateSigningRequests (default 600)
+      --skip-phases node-start             stop after the TLS bootstrap (the kubelet's kubeconfig is written)
       --dry-run                            discover and verify the cluster, change nothing
   -h, --help                               show this help
 `;
@@ -44,6 +54,12 @@ const options = {
   'discovery-token-ca-cert-hash': { type: 'string', multiple: true },
   'discovery-token-unsafe-skip-ca-verification': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  'node-name': { type: 'string' },
+  'skip-phases': { type: 'string' },
+  'cluster-cidr': { type: 'string' },
+  'service-cidr': { type: 'string' },
+  'approval-timeout': { type: 'string' },
+  ...homeFlag,
 } as const;
 
 /** DiscoveryError says why the cluster could not be trusted; its message is for the user. */
@@ -151,6 +167,7 @@ async function joinCmd(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
+  if (positionals[0] === 'reset' && positionals.length === 1) return resetCmd(resolveHome(values.home));
   if (positionals.length !== 1) throw new UsageError('want exactly one API server address, e.g. https://10.0.0.1:6443');
   let endpoint = positionals[0]!;
   if (!/^https:\/\//.test(endpoint)) endpoint = `https://${endpoint}`;
@@ -166,22 +183,69 @@ async function joinCmd(argv: string[]): Promise<number> {
   if (pins.length === 0 && !values['discovery-token-unsafe-skip-ca-verification']) {
     throw new UsageError('give --discovery-token-ca-cert-hash (skiff token create prints it), or --discovery-token-unsafe-skip-ca-verification to trust any CA');
   }
+  const nodeName = values['node-name'] ?? hostname().toLowerCase();
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName) || nodeName.length > 63) {
+    throw new UsageError(`invalid node name "${nodeName}": want lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (give --node-name)`);
+  }
+  const skip = new Set((values['skip-phases'] ?? '').split(',').filter(Boolean));
+  for (const p of skip) if (p !== 'node-start') throw new UsageError(`unknown phase "${p}" in --skip-phases (known: node-start)`);
+  const home = resolveHome(values.home);
+  const approvalSeconds = Number(values['approval-timeout'] ?? 600);
+  if (!Number.isInteger(approvalSeconds) || approvalSeconds < 1) throw new UsageError(`invalid --approval-timeout "${values['approval-timeout']}": want a whole number of seconds`);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    await discoverCluster(endpoint, token, pins, out);
+    const cluster = await discoverCluster(endpoint, token, pins, out);
+    if (values['dry-run']) {
+      out('[dry-run] Discovery succeeded; nothing was changed on this machine');
+      return 0;
+    }
+    const paths = joinPaths(home);
+    await tlsBootstrap({ server: cluster.server, caPEM: cluster.caPEM, caHash: cluster.caHash, token: values.token }, nodeName, paths, { progress: out });
+    if (skip.has('node-start')) {
+      out(`[kubelet-start] Skipping the node's start (--skip-phases node-start); the kubelet's kubeconfig is ${paths.kubeletKubeconfig}`);
+      return 0;
+    }
+    const { resetJoinedNode, startJoinedNode } = await import('../lib/process/joinnode.js');
+    try {
+      await startJoinedNode({ server: cluster.server, caPEM: cluster.caPEM, token: values.token }, nodeName, home, {
+        clusterCIDR: values['cluster-cidr'] ?? '10.244.0.0/16',
+        serviceCIDR: values['service-cidr'] ?? '10.96.0.0/12',
+        approvalTimeoutMs: 1000 * approvalSeconds,
+      }, out);
+    } catch (err) {
+      // Nothing half-started stays behind: the processes stop and this machine's join files go.
+      await resetJoinedNode(home, nodeName).catch(() => undefined);
+      throw new JoinError(`${(err as Error).message}; stopped what this join started and removed its files in ${home} (a Node ${nodeName} the kubelet registered stays: kubectl delete node ${nodeName} before joining again under that name)`);
+    }
+    out('');
+    out('This node has joined the cluster:');
+    out('* The kubelet got its client certificate through a CertificateSigningRequest.');
+    out(`* containerd, the kubelet and the proxy run here (home ${home}).`);
+    out('');
+    out("Run 'kubectl get nodes' on the control plane to see this node join the cluster.");
+    return 0;
   } catch (err) {
-    if (err instanceof DiscoveryError) {
+    if (err instanceof DiscoveryError || err instanceof JoinError) {
       process.stderr.write(`error: ${err.message}\n`);
       return 1;
     }
     throw err;
   }
-  if (values['dry-run']) {
-    out('[dry-run] Discovery succeeded; nothing was changed on this machine');
-    return 0;
+}
+
+/** resetCmd is `skiff join reset`: stop the joined node's processes and remove what the join wrote (kubeadm reset). */
+async function resetCmd(home: string): Promise<number> {
+  const { resetJoinedNode } = await import('../lib/process/joinnode.js');
+  const { joinPaths, readJoinRecord } = await import('../lib/process/join.js');
+  const record = readJoinRecord(joinPaths(home));
+  if (!record) {
+    process.stderr.write(`error: ${home} has not joined a cluster (no join.json)\n`);
+    return 1;
   }
-  process.stderr.write('error: this build of skiff stops after discovery: starting a node here needs the certificates.k8s.io CertificateSigningRequest API (TLS bootstrap), which it does not serve yet\n');
-  return 1;
+  await resetJoinedNode(home, record.nodeName);
+  process.stdout.write(`[reset] Stopped containerd, the kubelet and the proxy of ${record.nodeName} and removed their files in ${home}\n`);
+  process.stdout.write(`[reset] The Node object stays in the cluster: run 'kubectl delete node ${record.nodeName}' there\n`);
+  return 0;
 }
 
 /** joinCommand is `skiff join`. */

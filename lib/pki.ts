@@ -348,13 +348,14 @@ export interface KeyAndCSR {
   csrPem: string;
 }
 
-/** newKeyAndCSR makes an ECDSA P-256 key and a certificate request for CN = commonName, O = organizations. */
-export async function newKeyAndCSR(commonName: string, organizations: string[]): Promise<KeyAndCSR> {
+/** newKeyAndCSR makes an ECDSA P-256 key and a certificate request for CN = commonName, O = organizations (and subjectAltNames sans, for a serving certificate). */
+export async function newKeyAndCSR(commonName: string, organizations: string[], sans: { type: 'dns' | 'ip'; value: string }[] = []): Promise<KeyAndCSR> {
   const keys = await generateKeyPair();
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: [...organizations.map((o) => ({ O: [o] })), { CN: [commonName] }],
     keys,
     signingAlgorithm,
+    extensions: sans.length > 0 ? [new x509.SubjectAlternativeNameExtension(sans, false)] : [],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
   return { keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'), csrPem: csr.toString('pem') + '\n' };
