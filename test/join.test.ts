@@ -46,7 +46,7 @@ function skiff(args: string[], timeoutMs = 300_000): Promise<CommandResult> {
   return run(process.execPath, ['--enable-source-maps', cli, ...args], { env, timeoutMs });
 }
 
-/** onMachine2 runs `skiff join` inside the second machine's namespace with its own home. */
+/** joinOnMachine2 runs `skiff join` inside the second machine's namespace with its own home. */
 function joinOnMachine2(args: string[], timeoutMs = 300_000): Promise<CommandResult> {
   return run('nsenter', [`--net=/run/netns/${netns}`, process.execPath, '--enable-source-maps', cli, 'join', ...args, '--home', nodeHome], { env: { ...process.env, SKIFF_HOME: nodeHome }, timeoutMs });
 }
