@@ -122,6 +122,9 @@ function exchange(
         headers: headerObject(headers),
         agent: false,
         rejectUnauthorized: false,
+        // Go's client (kube's prober) reads header lines ended by a bare "\n", as busybox httpd's
+        // CGI answers are; Node's strict parser would call such an answer a failure.
+        insecureHTTPParser: true,
         signal,
       },
       (res) => {
