@@ -21,12 +21,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultConfig } from '../lib/process/cluster.js';
 import { nodeEntry, type ClusterConfig } from '../lib/process/components.js';
 import { loadLab } from '../lib/process/lab.js';
-import { freePorts } from '../lib/process/ports.js';
 import { isAlive, readState } from '../lib/process/supervisor.js';
-import { reserveNodeRanges, run } from '../test/harness.js';
+import { reachableConfig, reserveNodeRanges, run } from '../test/harness.js';
 import { parseOptions, progress } from './lib/cli.js';
 import { rssBytes } from './lib/proc.js';
 import { formatBytes, formatTable } from './lib/stats.js';
@@ -62,23 +60,8 @@ async function measure(n: number): Promise<Measurement> {
   homes.add(home);
   const ranges = reserveNodeRanges(home);
   try {
-    const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort, dnsPort] = await freePorts(7);
-    const base = defaultConfig(home);
     const config: ClusterConfig = {
-      ...base,
-      etcdClientPort: etcdClientPort!,
-      etcdPeerPort: etcdPeerPort!,
-      apiserverPort: apiserverPort!,
-      controllerManagerPort: controllerManagerPort!,
-      schedulerPort: schedulerPort!,
-      simPort: simPort!,
-      dnsPort: dnsPort!,
-      clusterDNSPort: 0,
-      realNode: false,
-      bindAddress: base.advertiseAddress,
-      dnsBindAddress: base.advertiseAddress,
-      clusterCIDR: ranges.clusterCIDR,
-      serviceCIDR: ranges.serviceCIDR,
+      ...(await reachableConfig(home, ranges)),
       cgroupRoot: `/skl-bench-${process.pid}`,
     };
     writeFileSync(join(home, 'cluster.json'), JSON.stringify(config, null, 2));

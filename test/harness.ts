@@ -357,6 +357,33 @@ async function testConfig(home: string, verbosity?: number): Promise<ClusterConf
   };
 }
 
+/**
+ * reachableConfig is a control plane on free ports with no node of its own, serving on this
+ * machine's own address rather than loopback, so that nodes in network namespaces (a lab's, a
+ * joining machine's) reach the apiserver and skiff-dns through their veths; the pod and service
+ * ranges are ranges'.
+ */
+export async function reachableConfig(home: string, ranges: NodeRanges): Promise<ClusterConfig> {
+  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort, dnsPort] = await freePorts(7);
+  const base = defaultConfig(home);
+  return {
+    ...base,
+    etcdClientPort: etcdClientPort!,
+    etcdPeerPort: etcdPeerPort!,
+    apiserverPort: apiserverPort!,
+    controllerManagerPort: controllerManagerPort!,
+    schedulerPort: schedulerPort!,
+    simPort: simPort!,
+    dnsPort: dnsPort!,
+    clusterDNSPort: 0,
+    realNode: false,
+    bindAddress: base.advertiseAddress,
+    dnsBindAddress: base.advertiseAddress,
+    clusterCIDR: ranges.clusterCIDR,
+    serviceCIDR: ranges.serviceCIDR,
+  };
+}
+
 /** startProcesses starts components in order, registering each for cleanup, and stops them all on failure. */
 async function startProcesses(config: ClusterConfig, selected: readonly Component[]): Promise<ProcessState[]> {
   const ctx = contextFor(config);

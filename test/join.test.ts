@@ -18,11 +18,10 @@ import { after, test } from 'node:test';
 import type { Node } from '../lib/api/core/node.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import { defaultConfig } from '../lib/process/cluster.js';
-import { nodeEntry, type ClusterConfig } from '../lib/process/components.js';
+import { nodeEntry } from '../lib/process/components.js';
 import { reserveSubnet } from '../lib/process/lab.js';
 import { resetJoinedNode } from '../lib/process/joinnode.js';
-import { freePorts } from '../lib/process/ports.js';
-import { kubectlBinary, reserveNodeRanges, run, type CommandResult } from './harness.js';
+import { kubectlBinary, reachableConfig, reserveNodeRanges, run, type CommandResult } from './harness.js';
 import { missingNodeTools, waitFor } from './node-fixture.js';
 
 const cli = nodeEntry('cli/main.js');
@@ -87,24 +86,8 @@ function machine2Files(): string[] {
 
 test('skiff join: TLS bootstrap through a CSR, the node Ready and running a pod; bad tokens change nothing', { skip: skip || false, timeout: 900_000 }, async () => {
   ranges = reserveNodeRanges(home);
-  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort, dnsPort] = await freePorts(7);
-  const config: ClusterConfig = {
-    ...defaultConfig(home),
-    etcdClientPort: etcdClientPort!,
-    etcdPeerPort: etcdPeerPort!,
-    apiserverPort: apiserverPort!,
-    controllerManagerPort: controllerManagerPort!,
-    schedulerPort: schedulerPort!,
-    simPort: simPort!,
-    dnsPort: dnsPort!,
-    clusterDNSPort: 0,
-    realNode: false,
-    // The second machine reaches the apiserver at this machine's own address, through its veth.
-    bindAddress: advertise,
-    dnsBindAddress: advertise,
-    clusterCIDR: ranges.clusterCIDR,
-    serviceCIDR: ranges.serviceCIDR,
-  };
+  // The second machine reaches the apiserver at this machine's own address, through its veth.
+  const config = await reachableConfig(home, ranges);
   mkdirSync(home, { recursive: true });
   mkdirSync(lockHome, { recursive: true });
   writeFileSync(join(home, 'cluster.json'), JSON.stringify(config, null, 2));

@@ -21,8 +21,7 @@ import type { Service } from '../lib/api/core/service.js';
 import { defaultConfig } from '../lib/process/cluster.js';
 import { nodeEntry, type ClusterConfig } from '../lib/process/components.js';
 import { leftovers, loadLab, type LabLayout } from '../lib/process/lab.js';
-import { freePorts } from '../lib/process/ports.js';
-import { kubectlBinary, reserveNodeRanges, run, type CommandResult } from './harness.js';
+import { kubectlBinary, reachableConfig, reserveNodeRanges, run, type CommandResult } from './harness.js';
 import { missingNodeTools, routeOf, waitFor } from './node-fixture.js';
 
 const cli = nodeEntry('cli/main.js');
@@ -114,24 +113,10 @@ spec:
 
 test('skiff lab: three nodes in namespaces, traffic across them, a stopped node, down and up, nothing left', { skip: skip || false, timeout: 1_200_000 }, async (t) => {
   ranges = reserveNodeRanges(home);
-  const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, simPort, dnsPort] = await freePorts(7);
   const config: ClusterConfig = {
-    ...defaultConfig(home),
-    etcdClientPort: etcdClientPort!,
-    etcdPeerPort: etcdPeerPort!,
-    apiserverPort: apiserverPort!,
-    controllerManagerPort: controllerManagerPort!,
-    schedulerPort: schedulerPort!,
-    simPort: simPort!,
-    dnsPort: dnsPort!,
-    clusterDNSPort: 0,
-    // The host runs no node of its own: every node is in a namespace, none programs the host's tables.
-    realNode: false,
-    // Lab nodes reach the apiserver and skiff-dns at this machine's own address, through the bridge.
-    bindAddress: advertise,
-    dnsBindAddress: advertise,
-    clusterCIDR: ranges.clusterCIDR,
-    serviceCIDR: ranges.serviceCIDR,
+    // The host runs no node of its own: every node is in a namespace, none programs the host's
+    // tables; lab nodes reach the apiserver and skiff-dns at this machine's own address.
+    ...(await reachableConfig(home, ranges)),
     cgroupRoot: `/skl-${prefix}`,
     cniBridge: `sklb${prefix}`,
     sinkDevice: `skls${prefix}`,
