@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, connect as netConnect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -145,4 +146,25 @@ export class Lab {
     this.namespaces.length = 0;
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * bridgeLoopbackPort makes a port of the host's loopback (a test apiserver) reachable at the same
+ * address inside lab's node namespace: a forwarder there listens on 127.0.0.1:<port> and pipes
+ * each connection through a unix socket to the test process, which connects to the host's port.
+ * It resolves, once the forwarder listens, to the host side's server (close it in the test's after).
+ */
+export async function bridgeLoopbackPort(lab: Lab, port: number): Promise<Server> {
+  const sock = join(lab.dir, 'api.sock');
+  const forward = createNetServer((c) => {
+    const up = netConnect(port, '127.0.0.1');
+    c.pipe(up).pipe(c);
+    c.on('error', () => up.destroy());
+    up.on('error', () => c.destroy());
+  }).listen(sock);
+  const fwd = join(lab.dir, 'fwd.cjs');
+  writeFileSync(fwd, `const net = require('node:net'); net.createServer((c) => { const u = net.connect(${JSON.stringify(sock)}); c.pipe(u).pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); }).listen(${port}, '127.0.0.1', () => process.stdout.write('ready\\n'));`);
+  const p = lab.spawnIn(lab.node, process.execPath, [fwd]);
+  await new Promise<void>((resolve) => p.stdout!.on('data', (d) => String(d).includes('ready') && resolve()));
+  return forward;
 }

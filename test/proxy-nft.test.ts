@@ -8,8 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createServer as createNetServer, connect as netConnect, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +20,7 @@ import { type RuleEngine, nftablesEngine } from '../proxy/proxier.js';
 import type { NodeState } from '../proxy/rules.js';
 import { writeKubeconfig } from '../lib/kubeconfig.js';
 import { type Cluster, startCluster } from './harness.js';
-import { Lab, inNs } from './netns.js';
+import { Lab, inNs, bridgeLoopbackPort } from './netns.js';
 
 const nodeIP = '10.245.0.1';
 const node: NodeState = { nodeName: 'node-a', nodeIPs: [nodeIP], clusterCIDR: '10.245.0.0/24', masqueradeMark: 0x4000, nodePortAddresses: [] };
@@ -156,20 +155,9 @@ describe('skiff-proxy --proxy-mode=nftables in a network namespace', { skip }, (
     await cluster?.stop();
   });
 
-  /** bridgeApiserver makes the host's apiserver reachable at the same address inside the node namespace (as test/proxy.test.ts). */
+  /** bridgeApiserver makes the host's apiserver reachable at the same address inside the node namespace. */
   async function bridgeApiserver(): Promise<void> {
-    const port = Number(new URL(cluster.server).port);
-    const sock = join(lab.dir, 'api.sock');
-    forward = createNetServer((c) => {
-      const up = netConnect(port, '127.0.0.1');
-      c.pipe(up).pipe(c);
-      c.on('error', () => up.destroy());
-      up.on('error', () => c.destroy());
-    }).listen(sock);
-    const fwd = join(lab.dir, 'fwd.cjs');
-    writeFileSync(fwd, `const net = require('node:net'); net.createServer((c) => { const u = net.connect(${JSON.stringify(sock)}); c.pipe(u).pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); }).listen(${port}, '127.0.0.1', () => process.stdout.write('ready\\n'));`);
-    const p = lab.spawnIn(lab.node, process.execPath, [fwd]);
-    await new Promise<void>((resolve) => p.stdout!.on('data', (d) => String(d).includes('ready') && resolve()));
+    forward = await bridgeLoopbackPort(lab, Number(new URL(cluster.server).port));
   }
 
   function startProxy(): void {

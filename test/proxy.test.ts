@@ -7,11 +7,10 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
-import { createServer as createNetServer, connect as netConnect, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileSync } from 'node:fs';
 import type { Service } from '../lib/api/core/service.js';
 import type { EndpointSlice } from '../lib/api/discovery/endpointslice.js';
 import { writeKubeconfig } from '../lib/kubeconfig.js';
@@ -19,7 +18,7 @@ import { service, slice, type EndpointSpec } from '../proxy/fixtures.js';
 import { Iptables, detectBackend } from '../proxy/iptables.js';
 import { buildRules, type NodeState } from '../proxy/rules.js';
 import { type Cluster, startCluster } from './harness.js';
-import { Lab, inNs } from './netns.js';
+import { Lab, inNs, bridgeLoopbackPort } from './netns.js';
 
 const nodeIP = '10.245.0.1';
 const node: NodeState = { nodeName: 'node-a', nodeIPs: [nodeIP], clusterCIDR: '10.245.0.0/24', masqueradeMark: 0x4000, nodePortAddresses: [] };
@@ -158,24 +157,9 @@ describe('the skiff-proxy process in a network namespace', { skip }, () => {
     await cluster?.stop();
   });
 
-  /**
-   * bridgeApiserver makes the apiserver (on the host's loopback) reachable at the same address
-   * inside the node namespace: a forwarder there listens on 127.0.0.1:<port> and pipes each
-   * connection through a unix socket to the test process, which connects to the apiserver.
-   */
+  /** bridgeApiserver makes the host's apiserver reachable at the same address inside the node namespace. */
   async function bridgeApiserver(): Promise<void> {
-    const port = Number(new URL(cluster.server).port);
-    const sock = join(lab2.dir, 'api.sock');
-    forward = createNetServer((c) => {
-      const up = netConnect(port, '127.0.0.1');
-      c.pipe(up).pipe(c);
-      c.on('error', () => up.destroy());
-      up.on('error', () => c.destroy());
-    }).listen(sock);
-    const fwd = join(lab2.dir, 'fwd.cjs');
-    writeFileSync(fwd, `const net = require('node:net'); net.createServer((c) => { const u = net.connect(${JSON.stringify(sock)}); c.pipe(u).pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); }).listen(${port}, '127.0.0.1', () => process.stdout.write('ready\\n'));`);
-    const p = lab2.spawnIn(lab2.node, process.execPath, [fwd]);
-    await new Promise<void>((resolve) => p.stdout!.on('data', (d) => String(d).includes('ready') && resolve()));
+    forward = await bridgeLoopbackPort(lab2, Number(new URL(cluster.server).port));
   }
 
   function startProxy(): void {
