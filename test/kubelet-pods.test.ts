@@ -24,7 +24,7 @@ import { wallClock } from '../lib/clock.js';
 import { newSharedInformer, type SharedInformer } from '../lib/controller/informer.js';
 import { newLogger } from '../lib/log.js';
 import { newMetricsRegistry } from '../lib/metrics.js';
-import { containerdFixture, missingNodeTools } from './node-fixture.js';
+import { containerdFixture, missingNodeTools, waitFor as waitUntil } from './node-fixture.js';
 import { startCluster, type Cluster } from './harness.js';
 
 const skip = missingNodeTools();
@@ -51,20 +51,8 @@ after(async () => {
   await fixture.cleanup();
 });
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** waitFor is node-fixture's, with this file's 60 s default. */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> => waitUntil(what, fn, timeoutMs);
 
 const getPod = (name: string) => client.get<Pod>(Pods, 'default', name);
 

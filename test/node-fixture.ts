@@ -108,7 +108,7 @@ export function containerdFixture(opts: { skip: string; name: string; bridgePref
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** waitFor polls fn until it answers something truthy, and fails with what it waited for (and fn's last error) after timeoutMs. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
