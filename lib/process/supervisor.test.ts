@@ -140,6 +140,16 @@ describe('supervisor', () => {
     assert.equal(new Set(ports).size, 5);
     assert.ok(ports.every((p) => p > 0 && p < 65536));
   });
+
+  test('freePorts stays below the ephemeral range and never hands a port out twice', async () => {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const seen = new Set<number>();
+    for (let i = 0; i < 20; i++) for (const p of await freePorts(10)) {
+      assert.ok(p < low! && p < 30000, `${p} is in the ephemeral or NodePort range`);
+      assert.ok(!seen.has(p), `${p} handed out twice`);
+      seen.add(p);
+    }
+  });
 });
 
 async function waitForLine(file: string, text: string): Promise<void> {
