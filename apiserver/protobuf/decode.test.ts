@@ -909,6 +909,13 @@ const objects: Record<string, unknown>[] = [
     dryRun: ['All'],
   },
   { apiVersion: 'apps/v1', kind: 'DeleteOptions', propagationPolicy: 'Background' },
+  {
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    metadata: { name: 'web-5d4c8b7f9', namespace: 'default', labels: { 'controller-revision-hash': '5d4c8b7f9' } },
+    data: { spec: { template: { $patch: 'replace', spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } } },
+    revision: 2,
+  },
 ];
 
 test('round-trips a realistic object of every kind', () => {

@@ -44,7 +44,7 @@ const kindMessages: Record<string, Record<string, string>> = {
     Event: 'core.v1.Event',
     Binding: 'core.v1.Binding',
   },
-  'apps/v1': { Deployment: 'apps.v1.Deployment', ReplicaSet: 'apps.v1.ReplicaSet' },
+  'apps/v1': { Deployment: 'apps.v1.Deployment', ReplicaSet: 'apps.v1.ReplicaSet', ControllerRevision: 'apps.v1.ControllerRevision' },
   'discovery.k8s.io/v1': { EndpointSlice: 'discovery.v1.EndpointSlice' },
   'events.k8s.io/v1': { Event: 'events.v1.Event' },
   'coordination.k8s.io/v1': { Lease: 'coordination.v1.Lease' },
@@ -186,13 +186,12 @@ function decodeIntOrString(m: Msg): number | string {
   return toNumber(m.type ?? 0) === 1 ? String(m.strVal ?? '') : toNumber(m.intVal ?? 0);
 }
 
-function decodeFieldsV1(m: Msg): unknown {
-  const raw = m.Raw as Uint8Array | undefined;
+function decodeRawJSON(raw: Uint8Array | undefined, what: string): unknown {
   if (!raw || raw.length === 0) return {};
   try {
     return parseJSON(Buffer.from(raw).toString('utf8'));
   } catch (err) {
-    throw new DecodeError(`invalid FieldsV1: ${(err as Error).message}`, { cause: err });
+    throw new DecodeError(`invalid ${what}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -211,7 +210,9 @@ function wrapperToJSON(type: protobuf.Type, m: Msg): { value: unknown } | undefi
     case '.intstr.IntOrString':
       return { value: decodeIntOrString(m) };
     case '.meta.v1.FieldsV1':
-      return { value: decodeFieldsV1(m) };
+      return { value: decodeRawJSON(m.Raw as Uint8Array | undefined, 'FieldsV1') };
+    case '.runtime.RawExtension':
+      return { value: decodeRawJSON(m.raw as Uint8Array | undefined, 'RawExtension') };
     case '.authentication.v1.ExtraValue':
     case '.authorization.v1.ExtraValue':
       return { value: [...((m.items as string[] | undefined) ?? [])] };

@@ -35,6 +35,8 @@ function wrapperFromJSON(type: protobuf.Type, v: unknown, path: string): { value
       return { value: typeof v === 'string' ? { type: 1, intVal: 0, strVal: v } : { type: 0, intVal: Number(v), strVal: '' } };
     case '.meta.v1.FieldsV1':
       return { value: { Raw: Buffer.from(JSON.stringify(v), 'utf8') } };
+    case '.runtime.RawExtension':
+      return { value: { raw: Buffer.from(JSON.stringify(v), 'utf8') } };
     case '.authentication.v1.ExtraValue':
       return { value: { items: [...(v as string[])] } };
     default:

@@ -21,6 +21,7 @@ export const Secrets = resourceTypeOf(api.secrets);
 export const CoreEvents = resourceTypeOf(api.coreEvents);
 export const Deployments = resourceTypeOf(api.deployments);
 export const ReplicaSets = resourceTypeOf(api.replicaSets);
+export const ControllerRevisions = resourceTypeOf(api.controllerRevisions);
 export const EndpointSlices = resourceTypeOf(api.endpointSlices);
 export const Leases = resourceTypeOf(api.leases);
 export const CustomResourceDefinitions = resourceTypeOf(api.customResourceDefinitions);
