@@ -23,6 +23,9 @@ import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac/r
 import { selfSubjectReviews } from './authentication/selfsubjectreview.js';
 import { certificateSigningRequests } from './certificates/certificatesigningrequest.js';
 import { tokenReviews } from './authentication/tokenreview.js';
+import { persistentVolumes } from './core/persistentvolume.js';
+import { persistentVolumeClaims } from './core/persistentvolumeclaim.js';
+import { storageClasses } from './storage/storageclass.js';
 
 export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
@@ -30,6 +33,8 @@ export const builtinResources: ResourceDefinition<any>[] = [
   coreEvents,
   namespaces,
   nodes,
+  persistentVolumeClaims,
+  persistentVolumes,
   pods,
   secrets,
   serviceAccounts,
@@ -53,6 +58,8 @@ export const builtinResources: ResourceDefinition<any>[] = [
   roles,
   tokenReviews,
   customResourceDefinitions,
+  storageClasses,
 ];
 
 export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests };
+export { persistentVolumes, persistentVolumeClaims, storageClasses };
