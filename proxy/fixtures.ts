@@ -12,6 +12,7 @@ export const testNode: NodeState = {
   clusterCIDR: '10.245.0.0/16',
   masqueradeMark: 0x4000,
   nodePortAddresses: [],
+  serviceCIDRs: ['10.116.0.0/16'],
 };
 
 /** service makes a Service (test-only). */

@@ -35,6 +35,7 @@ nodes' addresses as status.loadBalancer.ingress. --cleanup removes every chain a
 const proxyFlags: FlagSpec[] = [
   { name: 'hostname-override', description: 'The name of this node (default: the host name).' },
   { name: 'cluster-cidr', description: 'The pod network: traffic from outside it to a ClusterIP is masqueraded.', default: '10.244.0.0/16' },
+  { name: 'service-cluster-ip-range', description: "The Service network (the apiserver's --service-cluster-ip-range): in nftables mode, new connections to its unallocated addresses are dropped. kube-proxy learns it from ServiceCIDR objects, which skiff does not serve.", default: '' },
   { name: 'min-sync-period', description: 'Minimum time between syncs: changes in a burst are coalesced into one.', default: '1s' },
   { name: 'sync-period', description: 'Maximum time between full syncs.', default: '30s' },
   { name: 'nodeport-addresses', description: 'Comma-separated CIDRs NodePorts answer on (default: every local address, 127.0.0.1 included).', default: '' },
@@ -105,6 +106,8 @@ runComponent({
     const minSyncPeriodMs = parseDuration(flags['min-sync-period']!);
     const syncPeriodMs = parseDuration(flags['sync-period']!);
     const nodePortAddresses = (flags['nodeport-addresses'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const serviceCIDRs = (flags['service-cluster-ip-range'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    for (const c of serviceCIDRs) if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c)) throw new Error(`--service-cluster-ip-range: ${JSON.stringify(c)} is not an IPv4 CIDR`);
     const mode = flags['proxy-mode'];
     if (mode !== 'iptables' && mode !== 'nftables') throw new Error(`--proxy-mode must be iptables or nftables, not ${JSON.stringify(mode)}`);
     let applier: RuleApplier;
@@ -153,7 +156,7 @@ runComponent({
       const node = nodes.lister().list().find((n) => n.metadata?.name === nodeName);
       if (!node) return undefined;
       const ips = (node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP').map((a) => a.address).filter((a) => a.includes('.'));
-      return { nodeName, nodeIPs: ips, clusterCIDR: flags['cluster-cidr'] || undefined, masqueradeMark: 1 << bit >>> 0, nodePortAddresses };
+      return { nodeName, nodeIPs: ips, clusterCIDR: flags['cluster-cidr'] || undefined, masqueradeMark: 1 << bit >>> 0, nodePortAddresses, serviceCIDRs };
     };
     // kube-proxy's health: a change waiting longer than two sync periods makes the proxy unhealthy.
     const health = new ProxierHealth(2 * syncPeriodMs);

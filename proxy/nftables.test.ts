@@ -23,6 +23,24 @@ describe('proxy buildNftRules (nftables mode)', () => {
     assert.equal(endpointChainBase('ns1', 'svc1', 'tcp', 'p80', '10.180.0.1', 80), '5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80');
   });
 
+  it('loadBalancerSourceRanges: a firewall chain drops other sources to the ingress IP, and goes with the ranges', () => {
+    const edge = (ranges: string[]) =>
+      service('default', 'edge', '10.116.0.20', [tcp(80, 8080, undefined, 30080)], { type: 'LoadBalancer', loadBalancerSourceRanges: ranges }, { loadBalancer: { ingress: [{ ip: '10.245.0.1' }] } });
+    const slices = [slice('default', 'edge', [{ port: 8080 }], [{ ip: '10.245.1.3' }])];
+    const state = emptyNftState();
+    const first = buildNftRules([edge(['203.0.113.0/24', '10.245.0.0/16'])], slices, testNode, { previous: state });
+    first.commit();
+    const fw = `firewall-${serviceChainBase('default', 'edge', 'tcp', '')}`;
+    // The node's own address is inside 10.245.0.0/16, so it is allowed too.
+    assert.match(first.text, new RegExp(`^add rule ip kube-proxy ${fw.replace(/[/.]/g, '\\$&')} ip saddr != \\{ 203\\.0\\.113\\.0/24, 10\\.245\\.0\\.0/16, 10\\.245\\.0\\.1 \\} drop$`, 'm'));
+    assert.match(first.text, new RegExp(`^add element ip kube-proxy firewall-ips \\{ 10\\.245\\.0\\.1 \\. tcp \\. 80 : goto ${fw.replace(/[/.]/g, '\\$&')} \\}$`, 'm'));
+    assert.match(first.text, /^add rule ip kube-proxy cluster-ips-check ip daddr \{ 10\.116\.0\.0\/16 \} drop comment "Drop traffic to unallocated ClusterIPs"$/m);
+    // The ranges removed: a partial sync deletes the element and the chain.
+    const second = buildNftRules([edge([])], slices, testNode, { previous: state, changed: new Set(['default/edge']) });
+    assert.match(second.text, /^delete element ip kube-proxy firewall-ips \{ 10\.245\.0\.1 \. tcp \. 80 \}$/m);
+    assert.match(second.text, new RegExp(`^delete chain ip kube-proxy ${fw.replace(/[/.]/g, '\\$&')}$`, 'm'));
+  });
+
   it('a full sync: the table, its maps and sets, a ClusterIP with three endpoints and a NodePort with none', () => {
     const r = buildNftRules(
       [

@@ -26,7 +26,7 @@ import { createHash, hash } from 'node:crypto';
 import type { Service } from '../lib/api/core/service.js';
 import type { EndpointSlice } from '../lib/api/discovery/endpointslice.js';
 import { base32 } from './names.js';
-import { type EndpointInfo, type NodeState, type Skipped, endpointsFor, isIPv4, serviceKey, slicesByService, unsupported, usable } from './rules.js';
+import { type EndpointInfo, type NodeState, type Skipped, cidrContains, endpointsFor, isIPv4, serviceKey, slicesByService, unsupported, usable } from './rules.js';
 
 /** nftTable is the proxy's one table (family ip). */
 export const nftTable = 'kube-proxy';
@@ -70,6 +70,8 @@ export interface NftRuleSet {
 
 /** baseChains are the chains hooked into netfilter, with kube-proxy's names and priorities. */
 const baseChains: [name: string, type: string, hook: string, priority: number][] = [
+  ['filter-prerouting-pre-dnat', 'filter', 'prerouting', -110],
+  ['filter-output-pre-dnat', 'filter', 'output', -110],
   ['filter-input', 'filter', 'input', 0],
   ['filter-forward', 'filter', 'forward', 0],
   ['filter-output', 'filter', 'output', 0],
@@ -88,6 +90,8 @@ const jumpChains: [dst: string, src: string, cond: string][] = [
   ['services', 'nat-output', ''],
   ['services', 'nat-prerouting', ''],
   ['masquerading', 'nat-postrouting', ''],
+  ['firewall-check', 'filter-prerouting-pre-dnat', 'ct state new '],
+  ['firewall-check', 'filter-output-pre-dnat', 'ct state new '],
   ['cluster-ips-check', 'filter-forward', 'ct state new '],
   ['cluster-ips-check', 'filter-output-post-dnat', 'ct state new '],
 ];
@@ -97,6 +101,7 @@ const maps: [name: string, type: string, comment: string][] = [
   ['no-endpoint-nodeports', 'inet_proto . inet_service : verdict', 'vmap to drop or reject packets to service nodeports with no endpoints'],
   ['service-ips', 'ipv4_addr . inet_proto . inet_service : verdict', 'ClusterIP, ExternalIP and LoadBalancer IP traffic'],
   ['service-nodeports', 'inet_proto . inet_service : verdict', 'NodePort traffic'],
+  ['firewall-ips', 'ipv4_addr . inet_proto . inet_service : verdict', 'destinations that are subject to LoadBalancerSourceRanges'],
 ];
 
 /** hashAndTruncate is kube-proxy's: the first 8 base32 characters of the name's SHA-256, a dash, the name. */
@@ -153,6 +158,10 @@ function serviceFragment(svc: Service, svcSlices: readonly EndpointSlice[], node
   const intLocal = svc.spec.internalTrafficPolicy === 'Local';
   const affinity = svc.spec.sessionAffinity === 'ClientIP' ? (svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : 0;
   const rule = (chain: string, text: string) => frag.chains.get(chain)!.push(text);
+  // loadBalancerSourceRanges: new connections to a load-balancer IP from elsewhere are dropped
+  // before DNAT (the node's own addresses count as inside when a range holds them).
+  const sourceRanges = (svc.spec.loadBalancerSourceRanges ?? []).map((r) => r.trim()).filter((r) => isIPv4(r.split('/')[0]!));
+  const allowed = lbIPs.length > 0 && sourceRanges.length > 0 ? [...sourceRanges, ...node.nodeIPs.filter((ip) => sourceRanges.some((c) => cidrContains(c, ip)))] : [];
 
   frag.elements.push([`cluster-ips ${clusterIP}`, '']);
   for (const port of svc.spec.ports ?? []) {
@@ -196,6 +205,12 @@ function serviceFragment(svc: Service, svcSlices: readonly EndpointSlice[], node
     if (usesCluster) frag.chains.set(clusterChain, []);
     if (usesLocal) frag.chains.set(localChain, []);
     if (usesExternal) frag.chains.set(externalChain, []);
+
+    if (allowed.length > 0) {
+      const firewallChain = `firewall-${base}`;
+      frag.chains.set(firewallChain, [`ip saddr != { ${allowed.join(', ')} } drop`]);
+      for (const ip of lbIPs) frag.elements.push([`firewall-ips ${ip} . ${p} . ${port.port}`, `goto ${firewallChain}`]);
+    }
 
     // Map elements: where each destination of the Service port goes.
     const dest = (ip: string) => `${ip} . ${p} . ${port.port}`;
@@ -255,7 +270,7 @@ function setupText(node: NodeState): { decls: string[]; rules: string[] } {
   for (const [name, type, hook, priority] of baseChains) {
     decls.push(`add chain ${T} ${name} { type ${type} hook ${hook} priority ${priority} ; }`, `flush chain ${T} ${name}`);
   }
-  const regular = ['nodeport-endpoints-check', 'service-endpoints-check', 'services', 'masquerading', 'cluster-ips-check', 'mark-for-masquerade', 'reject-chain'];
+  const regular = ['nodeport-endpoints-check', 'service-endpoints-check', 'services', 'masquerading', 'cluster-ips-check', 'firewall-check', 'mark-for-masquerade', 'reject-chain'];
   for (const c of regular) decls.push(`add chain ${T} ${c}`, `flush chain ${T} ${c}`);
   for (const [name, type, comment] of maps) decls.push(`add map ${T} ${name} { type ${type} ; comment ${quote(comment)} ; }`, `flush map ${T} ${name}`);
   decls.push(`add set ${T} cluster-ips { type ipv4_addr ; comment "Active ClusterIPs" ; }`, `flush set ${T} cluster-ips`);
@@ -277,6 +292,8 @@ function setupText(node: NodeState): { decls: string[]; rules: string[] } {
   rules.push(`add rule ${T} service-endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services`);
   rules.push(`add rule ${T} nodeport-endpoints-check ${nodePortMatch} meta l4proto . th dport vmap @no-endpoint-nodeports`);
   rules.push(`add rule ${T} cluster-ips-check ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"`);
+  if (node.serviceCIDRs?.length) rules.push(`add rule ${T} cluster-ips-check ip daddr { ${node.serviceCIDRs.join(', ')} } drop comment "Drop traffic to unallocated ClusterIPs"`);
+  rules.push(`add rule ${T} firewall-check ip daddr . meta l4proto . th dport vmap @firewall-ips`);
   rules.push(`add rule ${T} services ip daddr . meta l4proto . th dport vmap @service-ips`);
   rules.push(`add rule ${T} services ${nodePortMatch} meta l4proto . th dport vmap @service-nodeports`);
   if (node.nodePortAddresses.length === 0) rules.push(`delete set ${T} nodeport-ips`);

@@ -27,6 +27,8 @@ export interface NodeState {
    * local address (addrtype LOCAL, 127.0.0.1 included through route_localnet).
    */
   nodePortAddresses: string[];
+  /** serviceCIDRs (--service-cluster-ip-range): nftables mode drops traffic to their unallocated addresses. */
+  serviceCIDRs?: string[];
 }
 
 /** Skipped is a Service port the rules leave out, and why (the proxy reports it as an Event). */
@@ -144,7 +146,7 @@ function ipToNumber(ip: string): number {
 
 
 /** cidrContains tells whether IPv4 cidr (a.b.c.d/n) holds ip. */
-function cidrContains(cidr: string, ip: string): boolean {
+export function cidrContains(cidr: string, ip: string): boolean {
   const [base, bits] = cidr.split('/');
   const n = Number(bits ?? 32);
   if (!isIPv4(base) || !isIPv4(ip) || !(n >= 0 && n <= 32)) return false;

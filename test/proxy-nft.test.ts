@@ -23,7 +23,7 @@ import { type Cluster, startCluster } from './harness.js';
 import { Lab, inNs, bridgeLoopbackPort } from './netns.js';
 
 const nodeIP = '10.245.0.1';
-const node: NodeState = { nodeName: 'node-a', nodeIPs: [nodeIP], clusterCIDR: '10.245.0.0/24', masqueradeMark: 0x4000, nodePortAddresses: [] };
+const node: NodeState = { nodeName: 'node-a', nodeIPs: [nodeIP], clusterCIDR: '10.245.0.0/24', masqueradeMark: 0x4000, nodePortAddresses: [], serviceCIDRs: ['10.116.0.0/16'] };
 const backends = [
   { name: 'b1', ip: '10.245.0.11', node: 'node-a' },
   { name: 'b2', ip: '10.245.0.12', node: 'node-a' },
@@ -118,6 +118,32 @@ describe('nftables-mode proxy rules in a network namespace', { skip }, () => {
     await apply([service('default', 'web', '10.116.0.10', ports(30080), { type: 'NodePort' })], [sliceOf('web', [])]);
     assert.deepEqual(lab.connect(`${lab.node}-pod`, '10.116.0.10', 80, 'tcp', 2), ['ECONNREFUSED', 'ECONNREFUSED']);
     assert.deepEqual(lab.connect(`${lab.node}-out`, nodeIP, 30080, 'tcp', 1), ['ECONNREFUSED']);
+  });
+
+  it('loadBalancerSourceRanges let only their clients reach the load-balancer ingress', async () => {
+    const edge = (ranges: string[]) =>
+      service('default', 'edge', '10.116.0.20', [{ port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 30080 }], { type: 'LoadBalancer', loadBalancerSourceRanges: ranges }, { loadBalancer: { ingress: [{ ip: nodeIP, ipMode: 'VIP' }] } });
+    const edgeSlice = slice('default', 'edge', [{ port: 8080 }], [{ ip: '10.245.0.11', node: 'node-a' }]);
+    const out = `${lab.node}-out`;
+    await apply([edge(['10.245.9.0/24'])], [edgeSlice]);
+    assert.deepEqual(lab.connect(out, nodeIP, 80, 'tcp', 2).map((a) => a.split(' ')[0]), ['b1', 'b1']);
+    // The client is outside the ranges now: dropped (no answer), while the NodePort still answers.
+    await apply([edge(['203.0.113.0/24', '10.245.8.0/24'])], [edgeSlice]);
+    assert.deepEqual(lab.connect(out, nodeIP, 80, 'tcp', 1), ['TIMEOUT']);
+    assert.deepEqual(lab.connect(out, nodeIP, 30080, 'tcp', 1).map((a) => a.split(' ')[0]), ['b1']);
+    // No ranges: everyone, and the firewall chain is gone.
+    await apply([edge([])], [edgeSlice]);
+    assert.deepEqual(lab.connect(out, nodeIP, 80, 'tcp', 1).map((a) => a.split(' ')[0]), ['b1']);
+    assert.doesNotMatch(inNs(lab.node, 'nft', ['list', 'table', 'ip', 'kube-proxy']), /chain firewall-\S+\//);
+  });
+
+  it('traffic to an unallocated ClusterIP is dropped on the node instead of being sent on', async () => {
+    await apply([service('default', 'web', '10.116.0.10', ports())], [sliceOf('web', eps(['b1']))]);
+    assert.deepEqual(lab.connect(`${lab.node}-pod`, '10.116.0.99', 80, 'tcp', 1), ['TIMEOUT']);
+    // Without the drop the node would have forwarded it onto the bridge and asked who has 10.116.0.99.
+    assert.equal(inNs(lab.node, 'ip', ['neigh', 'show', '10.116.0.99']).trim(), '');
+    // An allocated ClusterIP on a port it does not serve is refused at once.
+    assert.deepEqual(lab.connect(`${lab.node}-pod`, '10.116.0.10', 81, 'tcp', 1), ['ECONNREFUSED']);
   });
 
   it('skiff-proxy --cleanup deletes the table and leaves other tables alone', async () => {

@@ -516,7 +516,7 @@ export const proxy: Component = {
     entry: 'proxy/main.js',
     identity: { commonName: 'system:kube-proxy', organizations: [] },
     port: (c) => c.proxyPort ?? 10256,
-    args: ({ config }) => [`--cluster-cidr=${config.clusterCIDR}`, `--hostname-override=${nodeName(config)}`, ...(config.proxyMode ? [`--proxy-mode=${config.proxyMode}`] : [])],
+    args: ({ config }) => [`--cluster-cidr=${config.clusterCIDR}`, `--service-cluster-ip-range=${config.serviceCIDR}`, `--hostname-override=${nodeName(config)}`, ...(config.proxyMode ? [`--proxy-mode=${config.proxyMode}`] : [])],
   }),
   // Its rules outlive it by design (traffic keeps flowing through a restart); a stopped cluster takes them out.
   afterStop: async () => {
