@@ -22,6 +22,8 @@ import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac/r
 import { selfSubjectReviews } from './authentication/selfsubjectreview.js';
 import { certificateSigningRequests } from './certificates/certificatesigningrequest.js';
 import { tokenReviews } from './authentication/tokenreview.js';
+import { horizontalPodAutoscalers } from './autoscaling/hpa.js';
+import { horizontalPodAutoscalersV1 } from './autoscaling/hpav1.js';
 
 export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
@@ -35,6 +37,9 @@ export const builtinResources: ResourceDefinition<any>[] = [
   services,
   deployments,
   replicaSets,
+  // autoscaling/v2 first: discovery's preferred version is the first one served.
+  horizontalPodAutoscalers,
+  horizontalPodAutoscalersV1,
   endpointSlices,
   leases,
   priorityClasses,
@@ -53,4 +58,4 @@ export const builtinResources: ResourceDefinition<any>[] = [
   customResourceDefinitions,
 ];
 
-export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests };
+export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, horizontalPodAutoscalers, horizontalPodAutoscalersV1 };
