@@ -85,7 +85,7 @@ const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 
 const milliQuantity = (milli: number) => formatQuantity(BigInt(Math.trunc(milli)) * 1_000_000n, 'DecimalSI');
 
 /** MetricResult is one metric's proposal, or why there is none. */
-type MetricResult = { replicas: number; name: string; status: MetricStatus } | { error: string; reason: string; condition: string };
+type MetricResult = { replicas: number; name: string; status: MetricStatus } | { error: string; reason: string };
 
 export class HorizontalController {
   private readonly recommendations = new Map<string, TimestampedRecommendation[]>();
@@ -287,13 +287,12 @@ export class HorizontalController {
 
   private async computeMetric(hpa: HorizontalPodAutoscaler, spec: MetricSpec, selector: string, currentReplicas: number, nowMs: number): Promise<MetricResult> {
     if (spec.type !== 'Resource' || !spec.resource) {
-      return { reason: 'InvalidMetricSourceType', condition: 'InvalidMetricSourceType', error: `failed to get ${spec.type} metric value: metric source type "${spec.type}" is not supported by skiff` };
+      return { reason: 'InvalidMetricSourceType', error: `failed to get ${spec.type} metric value: metric source type "${spec.type}" is not supported by skiff` };
     }
     const { name: resource, target } = spec.resource;
     const utilization = target.averageUtilization !== undefined;
     const fail = (err: unknown): MetricResult => ({
       reason: 'FailedGetResourceMetric',
-      condition: 'FailedGetResourceMetric',
       error: `failed to get ${resource} ${utilization ? 'utilization' : 'usage'}: ${(err as Error).message}`,
     });
     const ns = hpa.metadata.namespace ?? '';
