@@ -29,6 +29,9 @@ import { OpenAPIV2Service } from './openapi/v2.js';
 import { newFieldValidator, newOpenAPIProvider } from './openapi-wiring.js';
 import { decodeKubeProtobuf } from './protobuf/decode.js';
 import { APIRegistry } from './registry/registry.js';
+import { NodeMetricsStore, PodMetricsStore } from './metrics/store.js';
+import { kubeletFetcher, ResourceMetricsScraper } from './metrics/scraper.js';
+import type { Node } from '../lib/api/core/node.js';
 import { ServiceAllocator, firstServiceIP, parseCIDR } from './registry/services.js';
 import { createAPIServer, versionInfo } from './server.js';
 import { WatchCache } from './storage/cacher.js';
@@ -156,12 +159,21 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const disabled = new Set(opts.disabledAdmissionPlugins ?? []);
   const authz = buildAuthorization(opts.authorizationModes ?? defaultAuthorizationModes);
   for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : (authz.hooksFor(def) ?? admissionHooksFor(def, registry, { disabled })));
+  // metrics.k8s.io: the apiserver plays metrics-server, from the kubelets' /metrics/resource.
+  const metricsScraper = new ResourceMetricsScraper({
+    listNodes: async () => (await registry.lookup('', 'v1', 'nodes')!.list({ predicate: () => true, selectorActive: false, resourceVersion: '0' })).items as Node[],
+    fetch: opts.kubelet ? kubeletFetcher(opts.kubelet) : async () => Promise.reject(new Error('the apiserver has no kubelet client certificate')),
+    log,
+  });
+  registry.register(new NodeMetricsStore(registry, metricsScraper));
+  registry.register(new PodMetricsStore(registry, metricsScraper));
   await authz.start(registry, log);
   lifetime.signal.addEventListener('abort', () => authz.stop(), { once: true });
   await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.endpointPort ?? opts.port, log, signal: lifetime.signal });
   // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
   const crdController = new CRDController(registry, { log });
   await crdController.start();
+  metricsScraper.start();
 
   const saKeys = opts.serviceAccount?.keys ?? ephemeralServiceAccountKeys();
   if (!opts.serviceAccount) log.warn('No service account signing key: using one kept in memory; tokens end with this process', {});
@@ -234,6 +246,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       crdController.stop();
+      metricsScraper.stop();
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
       await cache.stop();
       await storage.close();

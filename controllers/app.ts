@@ -23,6 +23,7 @@ import { startNodeIpamController } from './nodeipam/controller.js';
 import { startNodeLifecycleController } from './nodelifecycle/controller.js';
 import { startPodGCController } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
+import { startHPAController } from './podautoscaler/controller.js';
 import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
 import { startTokensController } from './serviceaccounttoken/controller.js';
@@ -47,6 +48,7 @@ const starters: Record<string, ControllerStarter> = {
   tokencleaner: startTokenCleanerController,
   'root-ca-cert-publisher': startRootCACertPublisher,
   'serviceaccount-token': startTokensController,
+  'horizontal-pod-autoscaler': startHPAController,
 };
 
 /** controllerNames are the controllers --controllers knows, by kube-controller-manager's names. */
@@ -80,7 +82,7 @@ function controllerMetrics(registry: import('prom-client').Registry): Controller
 /** controllerManager is the skiff-controller-manager component: main.ts runs it as a process, the test kit in its own. */
 export const controllerManager: ComponentSpec = {
   name: 'skiff-controller-manager',
-  summary: 'The skiff controller manager: ClusterRole aggregation, CSR approving and signing, bootstrap signer and token cleaner, Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token and root CA publisher controllers in one process.',
+  summary: 'The skiff controller manager: ClusterRole aggregation, CSR approving and signing, bootstrap signer and token cleaner, Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token, root CA publisher and horizontal pod autoscaler controllers in one process.',
   defaultPort: 10257,
   leaseName: 'kube-controller-manager',
   userAgent: 'skiff-controller-manager',
@@ -94,6 +96,8 @@ export const controllerManager: ComponentSpec = {
     { name: 'cluster-signing-key-file', description: 'PEM private key of --cluster-signing-cert-file.', default: '' },
     { name: 'cluster-signing-duration', description: 'Longest lifetime of a signed certificate (a CSR\'s expirationSeconds may ask for less).', default: '8760h' },
     { name: 'concurrent-syncs', description: 'Workers per controller.', default: '5' },
+    { name: 'horizontal-pod-autoscaler-sync-period', description: 'How often each HorizontalPodAutoscaler reads its metrics and rescales.', default: '15s' },
+    { name: 'horizontal-pod-autoscaler-downscale-stabilization', description: 'How far back an HPA without spec.behavior looks for a higher recommendation before scaling down.', default: '5m' },
     { name: 'service-account-private-key-file', description: 'PEM private key that signs the legacy tokens of kubernetes.io/service-account-token Secrets (the serviceaccount-token controller runs only with it).' },
   ],
   run: async ({ flags, log, metrics, kubeConfig, signal, addReadyCheck }) => {
@@ -119,6 +123,8 @@ export const controllerManager: ComponentSpec = {
           ? { certFile: flags['cluster-signing-cert-file'], keyFile: flags['cluster-signing-key-file'], durationMs: parseDuration(flags['cluster-signing-duration']) }
           : undefined,
         serviceAccountPrivateKeyFile: flags['service-account-private-key-file'] || undefined,
+        hpaSyncPeriodMs: parseDuration(flags['horizontal-pod-autoscaler-sync-period']),
+        hpaDownscaleStabilizationMs: parseDuration(flags['horizontal-pod-autoscaler-downscale-stabilization']),
       },
     };
     const ctx: ControllerContext = { ...shared, runController: managedRunController(shared) };

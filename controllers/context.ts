@@ -25,6 +25,9 @@ export interface ControllerManagerConfig {
   clusterSigning?: { certFile: string; keyFile: string; durationMs: number };
   /** serviceAccountPrivateKeyFile signs legacy service account tokens (--service-account-private-key-file). */
   serviceAccountPrivateKeyFile?: string;
+  /** hpaSyncPeriodMs and hpaDownscaleStabilizationMs are --horizontal-pod-autoscaler-sync-period and -downscale-stabilization. */
+  hpaSyncPeriodMs?: number;
+  hpaDownscaleStabilizationMs?: number;
 }
 
 export interface ControllerContext {

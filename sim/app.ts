@@ -11,6 +11,8 @@ import { ConfigError, parseSimConfig, simFlags } from './config.js';
 import { newTrimmedInformer } from './informer.js';
 import { wallClock } from '../lib/clock.js';
 import { Simulator } from './simulator.js';
+import { isSimulated } from './node.js';
+import { SimResourceMetrics } from './usage.js';
 
 const summary = `skiff-sim plays the kubelet, without containers, for every Node annotated skiff.dev/simulated: "true".
 
@@ -32,7 +34,7 @@ export const nodeSimulator: ComponentSpec = {
   leaseName: 'skiff-node-simulator',
   userAgent: 'skiff-sim',
   flags: simFlags,
-  run: async ({ flags, log, metrics, kubeConfig, signal, addReadyCheck }) => {
+  run: async ({ flags, log, metrics, kubeConfig, signal, addReadyCheck, addHandler }) => {
     let config;
     try {
       config = parseSimConfig(flags);
@@ -47,7 +49,17 @@ export const nodeSimulator: ComponentSpec = {
     const nodeInformer = newTrimmedInformer<Node>(kubeConfig, client, Nodes, { log });
     // Only bound pods matter; the apiserver filters the rest out.
     const podInformer = newTrimmedInformer<Pod>(kubeConfig, client, Pods, { fieldSelector: 'spec.nodeName!=', log });
+    // The simulated Nodes' /metrics/resource, one endpoint for all of them (see usage.ts).
+    const usage = new SimResourceMetrics();
+    const metricsURL = addHandler('/metrics/resource', (_req, res) => {
+      const byNode = new Map<string, Pod[]>();
+      for (const n of nodeInformer.source.list()) if (isSimulated(n)) byNode.set(n.metadata.name ?? '', []);
+      for (const p of podInformer.source.list()) if (p.status?.phase === 'Running') byNode.get(p.spec?.nodeName ?? '')?.push(p);
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(usage.render(byNode, Date.now()));
+    });
     const sim = new Simulator({
+      metricsURL,
       client,
       nodes: nodeInformer.source,
       pods: podInformer.source,

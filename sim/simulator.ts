@@ -31,9 +31,10 @@ import { isStarted, statusEqual } from '../lib/pod/status.js';
 import { computePodStatus, simModeOf } from './pod.js';
 import { nextAfterWrite, nextPhaseTime, stretchPeriod } from './spread.js';
 import { TimerWheel } from './wheel.js';
+import { MetricsURLAnnotation } from '../lib/resourcemetrics/text.js';
 
 /** WriteKind labels skiff_sim_writes_total. */
-export type WriteKind = 'node-create' | 'node-status' | 'lease' | 'pod-status' | 'pod-delete';
+export type WriteKind = 'node-create' | 'node-status' | 'node-annotation' | 'lease' | 'pod-status' | 'pod-delete';
 
 /** SimulatorDeps are what a Simulator works with. */
 export interface SimulatorDeps {
@@ -45,6 +46,8 @@ export interface SimulatorDeps {
   clock: Clock;
   config: SimConfig;
   log: Logger;
+  /** metricsURL is where this simulator serves its Nodes' resource metrics (skiff.dev/metrics-url), if it does. */
+  metricsURL?: string;
   /** onWrite counts each write that reached the API. */
   onWrite?: (kind: WriteKind) => void;
 }
@@ -333,7 +336,7 @@ export class Simulator {
     this.pendingRegistrations.delete(name);
     this.indexes.release(rec.index);
     for (const k of ['l', 'h', 'r', 'n']) this.wheel.cancel(`${k}/${name}`);
-    for (const k of ['lease', 'node', 'reg']) this.writer.cancel(`${k}/${name}`);
+    for (const k of ['lease', 'node', 'reg', 'meta']) this.writer.cancel(`${k}/${name}`);
     for (const key of this.podsByNode.get(name) ?? []) this.dropPod(key);
     this.restretch();
     this.deps.log.info('Stopped simulating node', { node: name });
@@ -373,6 +376,22 @@ export class Simulator {
       }
     }
     if (cidrChanged) for (const key of this.podsByNode.get(name) ?? []) this.syncPod(key);
+    const url = this.deps.metricsURL;
+    if (url && node.metadata.annotations?.[MetricsURLAnnotation] !== url) this.writer.enqueue(`meta/${name}`, WritePriority.Node, () => this.writeMetricsURL(name));
+  }
+
+  /** writeMetricsURL points a Node's skiff.dev/metrics-url at this simulator (once per Node and simulator start). */
+  private async writeMetricsURL(name: string): Promise<void> {
+    const node = this.deps.nodes.get(name);
+    const url = this.deps.metricsURL;
+    if (!url || !node || !isSimulated(node) || node.metadata.annotations?.[MetricsURLAnnotation] === url) return;
+    try {
+      await this.deps.client.patch(Nodes, '', name, 'merge', { metadata: { annotations: { [MetricsURLAnnotation]: url } } });
+    } catch (err) {
+      if (!isNotFound(err)) this.deps.log.warn('Annotating node with its metrics URL failed', { node: name, err: errText(err) });
+    } finally {
+      this.deps.onWrite?.('node-annotation');
+    }
   }
 
   /** isStale: the cache still holds the version our last write started from (its echo has not arrived). */
@@ -435,6 +454,7 @@ export class Simulator {
     const rec = this.nodeRecs.get(name);
     if (!rec || rec.registered || this.deps.nodes.get(name)) return;
     const node = newSimNode({ name, ordinal: rec.ordinal ?? rec.index, internalIP: rec.internalIP, config: this.deps.config, now: new Date(this.now) });
+    if (this.deps.metricsURL) node.metadata.annotations![MetricsURLAnnotation] = this.deps.metricsURL;
     try {
       const created = await this.deps.client.create<Node>(Nodes, '', node);
       this.deps.onWrite?.('node-create');

@@ -53,7 +53,8 @@ const kindMessages: Record<string, Record<string, string>> = {
   'certificates.k8s.io/v1': { CertificateSigningRequest: 'certificates.v1.CertificateSigningRequest' },
   'scheduling.k8s.io/v1': { PriorityClass: 'scheduling.v1.PriorityClass' },
   'storage.k8s.io/v1': { StorageClass: 'storage.v1.StorageClass' },
-  'autoscaling/v1': { Scale: 'autoscaling.v1.Scale' },
+  'autoscaling/v1': { Scale: 'autoscaling.v1.Scale', HorizontalPodAutoscaler: 'autoscaling.v1.HorizontalPodAutoscaler' },
+  'autoscaling/v2': { HorizontalPodAutoscaler: 'autoscaling.v2.HorizontalPodAutoscaler' },
   'authorization.k8s.io/v1': {
     SelfSubjectAccessReview: 'authorization.v1.SelfSubjectAccessReview',
     SelfSubjectRulesReview: 'authorization.v1.SelfSubjectRulesReview',

@@ -8,6 +8,7 @@ import type { Storage } from '../storage/interface.js';
 import { GenericStore, type RegistryHooks } from './store.js';
 import { objectKey } from './keys.js';
 import type { KubeObject } from '../../lib/api/meta.js';
+import { memoized, versionedCache, versionedStorage } from '../crd/storage.js';
 
 export class APIRegistry {
   private readonly stores = new Map<string, GenericStore>();
@@ -23,7 +24,11 @@ export class APIRegistry {
   }
 
   add(def: ResourceDefinition<any>, hooks?: RegistryHooks): GenericStore {
-    const store = new GenericStore(def, this.storage, this.cache, (name) => this.namespace(name), hooks);
+    // A version served from another version's storage reads and writes through its conversion.
+    const view = def.storageConversion && memoized(def.storageConversion);
+    const storage = view ? versionedStorage(this.storage, view) : this.storage;
+    const cache = view ? versionedCache(this.cache, view).cache : this.cache;
+    const store = new GenericStore(def, storage, cache, (name) => this.namespace(name), hooks);
     this.stores.set(APIRegistry.id(def.group, def.version, def.plural), store);
     this.order.push(store);
     return store;

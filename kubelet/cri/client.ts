@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type {
   AuthConfig,
   Container,
+  ContainerStats,
   ContainerConfig,
   ContainerFilter,
   ContainerStatus,
@@ -164,6 +165,12 @@ export class CriClient {
   /** removeContainer removes a container, stopping it first if it runs. */
   async removeContainer(containerId: string): Promise<void> {
     await this.call(this.runtime, 'RemoveContainer', { container_id: containerId });
+  }
+
+  /** listContainerStats reports the CPU and memory use of the containers that match filter. */
+  async listContainerStats(filter?: { id?: string; pod_sandbox_id?: string; label_selector?: Record<string, string> }): Promise<ContainerStats[]> {
+    const res = await this.call<{ stats: ContainerStats[] }>(this.runtime, 'ListContainerStats', filter ? { filter } : {});
+    return res.stats;
   }
 
   /** listContainers lists the containers that match filter. */

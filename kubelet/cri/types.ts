@@ -295,3 +295,10 @@ export interface StatusResponse {
   status: { conditions: RuntimeCondition[] } | null;
   info: Record<string, string>;
 }
+
+/** ContainerStats is a CRI ContainerStats (uint64 and int64 values arrive as strings). */
+export interface ContainerStats {
+  attributes: { id: string; metadata: { name: string; attempt: number }; labels: Record<string, string>; annotations: Record<string, string> };
+  cpu?: { timestamp: Int64; usage_core_nano_seconds?: { value: Int64 } };
+  memory?: { timestamp: Int64; working_set_bytes?: { value: Int64 } };
+}

@@ -1,6 +1,7 @@
 // The kubelet's HTTPS API on port 10250 (pkg/kubelet/server): container logs, exec, attach and
 // port-forward for the apiserver's pods/log, pods/exec, pods/attach and pods/portforward, and
-// /pods, /healthz, /metrics for nodes/proxy. Only clients with a certificate from the cluster CA
+// /pods, /healthz, /metrics and /metrics/resource (./resourcemetrics.ts) for nodes/proxy and the
+// apiserver's metrics scraper. Only clients with a certificate from the cluster CA
 // whose common name is the apiserver's kubelet client (or one of allowedClients) get in. Pods
 // and containers are found in the runtime by the kubelet's CRI labels (./runtime.ts).
 
@@ -17,6 +18,7 @@ import { isUpgradeRequest, proxyUpgrade } from '../../lib/net/upgradeproxy.js';
 import type { CriClient } from '../cri/client.js';
 import { PodUIDLabel } from '../labels.js';
 import { LogOptionsError, parseLogOptions, streamContainerLog } from './logs.js';
+import { collectResourceMetrics } from './resourcemetrics.js';
 import { findContainers, findSandbox, NotFoundError, restartCountOf, runningContainer, type PodRef } from './runtime.js';
 import { bridgeRemoteCommand, isWebSocket, offeredProtocols, PortForwardTunnel, RemoteCommandV4, RemoteCommandV5, tunnelPortForward, type RemoteCommandOptions } from './streams.js';
 
@@ -69,7 +71,7 @@ export type Route =
   | { kind: 'containerLogs'; pod: PodRef; container: string }
   | { kind: 'exec' | 'attach'; pod: PodRef; container: string }
   | { kind: 'portForward'; pod: PodRef }
-  | { kind: 'pods' | 'healthz' | 'metrics' };
+  | { kind: 'pods' | 'healthz' | 'metrics' | 'metricsResource' };
 
 /** parseRoute maps a path to a route, or undefined for 404. */
 export function parseRoute(pathname: string): Route | undefined {
@@ -81,8 +83,10 @@ export function parseRoute(pathname: string): Route | undefined {
   }
   const [head, ...rest] = seg;
   switch (head) {
-    case 'healthz':
     case 'metrics':
+      if (rest.length === 1 && rest[0] === 'resource') return { kind: 'metricsResource' };
+      return rest.length === 0 ? { kind: head } : undefined;
+    case 'healthz':
     case 'pods':
       return rest.length === 0 ? { kind: head } : undefined;
     case 'containerLogs':
@@ -221,6 +225,9 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       case 'metrics':
         res.writeHead(200, { 'Content-Type': opts.metrics.contentType });
         return void res.end(await opts.metrics.metrics());
+      case 'metricsResource':
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+        return void res.end(await collectResourceMetrics(cri));
       case 'pods':
         res.writeHead(200, { 'Content-Type': 'application/json' });
         return void res.end(JSON.stringify(await podsList()));

@@ -26,6 +26,8 @@ import { tokenReviews } from './authentication/tokenreview.js';
 import { persistentVolumes } from './core/persistentvolume.js';
 import { persistentVolumeClaims } from './core/persistentvolumeclaim.js';
 import { storageClasses } from './storage/storageclass.js';
+import { horizontalPodAutoscalers } from './autoscaling/hpa.js';
+import { horizontalPodAutoscalersV1 } from './autoscaling/hpav1.js';
 
 export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
@@ -42,6 +44,9 @@ export const builtinResources: ResourceDefinition<any>[] = [
   deployments,
   replicaSets,
   controllerRevisions,
+  // autoscaling/v2 first: discovery's preferred version is the first one served.
+  horizontalPodAutoscalers,
+  horizontalPodAutoscalersV1,
   endpointSlices,
   leases,
   priorityClasses,
@@ -61,5 +66,5 @@ export const builtinResources: ResourceDefinition<any>[] = [
   storageClasses,
 ];
 
-export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests };
+export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, horizontalPodAutoscalers, horizontalPodAutoscalersV1 };
 export { persistentVolumes, persistentVolumeClaims, storageClasses };

@@ -105,6 +105,12 @@ export interface ResourceDefinition<T extends KubeObject = KubeObject> {
    */
   storageVersion?: { group: string; version: string; kind: string };
   /**
+   * storageConversion converts between this version and the storage version of a built-in kind
+   * served in several versions from one storage (autoscaling/v1 HorizontalPodAutoscaler over
+   * autoscaling/v2): the registry reads and writes through it. Neither direction mutates its input.
+   */
+  storageConversion?: { toStorage(obj: KubeObject): KubeObject; fromStorage(obj: KubeObject): KubeObject };
+  /**
    * deprecationWarning marks a deprecated version: every request to it gets this text as a
    * `Warning` header (kube-apiserver's deprecated-API and custom resource warnings).
    */

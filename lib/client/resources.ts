@@ -3,6 +3,7 @@
 
 import * as api from '../api/index.js';
 import type { ResourceDefinition } from '../api/resource.js';
+import { nodeMetrics, podMetrics } from '../api/metrics/metrics.js';
 import type { ResourceType } from './client.js';
 
 /** resourceTypeOf is the REST name of a declared resource. */
@@ -22,6 +23,9 @@ export const CoreEvents = resourceTypeOf(api.coreEvents);
 export const Deployments = resourceTypeOf(api.deployments);
 export const ReplicaSets = resourceTypeOf(api.replicaSets);
 export const ControllerRevisions = resourceTypeOf(api.controllerRevisions);
+export const HorizontalPodAutoscalers = resourceTypeOf(api.horizontalPodAutoscalers);
+export const PodMetricsResource = resourceTypeOf(podMetrics);
+export const NodeMetricsResource = resourceTypeOf(nodeMetrics);
 export const EndpointSlices = resourceTypeOf(api.endpointSlices);
 export const Leases = resourceTypeOf(api.leases);
 export const CustomResourceDefinitions = resourceTypeOf(api.customResourceDefinitions);

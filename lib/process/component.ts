@@ -12,6 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { RestClient } from '../client/client.js';
 import { type FlagSpec, FlagError, parseFlags, usage } from '../flags.js';
@@ -30,7 +31,16 @@ export interface RunContext {
   signal: AbortSignal;
   /** addReadyCheck adds a /readyz check: it answers undefined when ready, else why not. */
   addReadyCheck(name: string, check: () => string | undefined): void;
+  /**
+   * addHandler serves path on the health port to clients with a certificate from the cluster CA
+   * (as /metrics); it returns the URL it is served at, or undefined when nothing serves (no
+   * --secure-port, or in process).
+   */
+  addHandler(path: string, handler: (req: IncomingMessage, res: ServerResponse) => void): string | undefined;
 }
+
+/** Handlers are the paths a component added to its health server. */
+type Handlers = Map<string, (req: IncomingMessage, res: ServerResponse) => void>;
 
 /** ComponentSpec declares one client process. */
 export interface ComponentSpec {
@@ -107,7 +117,8 @@ async function main(spec: ComponentSpec): Promise<void> {
 
   const stop = new AbortController();
   const readyChecks = new Map<string, () => string | undefined>();
-  const server = serveHealth(f, log, metrics, readyChecks);
+  const handlers: Handlers = new Map();
+  const server = serveHealth(f, log, metrics, readyChecks, handlers);
 
   let exiting = false;
   const shutdown = (signal: string, code: number) => {
@@ -138,6 +149,12 @@ async function main(spec: ComponentSpec): Promise<void> {
       client,
       signal,
       addReadyCheck: (name, check) => readyChecks.set(name, check),
+      addHandler: (path, handler) => {
+        if (!server) return undefined;
+        handlers.set(path, handler);
+        const host = ['0.0.0.0', '::', ''].includes(f['bind-address']!) ? '127.0.0.1' : f['bind-address']!;
+        return `https://${host.includes(':') ? `[${host}]` : host}:${f['secure-port']}${path}`;
+      },
     });
   };
 
@@ -232,6 +249,7 @@ export function startComponentInProcess(spec: ComponentSpec, opts: InProcessOpti
     client: new RestClient(opts.kubeConfig, { userAgent: spec.userAgent, maxSockets: 32 }),
     signal: opts.signal,
     addReadyCheck: (name, check) => readyChecks.set(name, check),
+    addHandler: () => undefined,
   }).catch((err: unknown) => {
     if (!opts.signal.aborted) throw err;
   });
@@ -245,7 +263,7 @@ export function startComponentInProcess(spec: ComponentSpec, opts: InProcessOpti
   };
 }
 
-function serveHealth(f: Record<string, string>, log: Logger, metrics: Registry, readyChecks: Map<string, () => string | undefined>): https.Server | undefined {
+function serveHealth(f: Record<string, string>, log: Logger, metrics: Registry, readyChecks: Map<string, () => string | undefined>, handlers: Handlers): https.Server | undefined {
   const port = Number(f['secure-port']);
   if (!port) return undefined;
   if (!f['tls-cert-file'] || !f['tls-private-key-file']) {
@@ -280,6 +298,11 @@ function serveHealth(f: Record<string, string>, log: Logger, metrics: Registry, 
           (err: unknown) => text(500, String(err)),
         );
         return;
+      }
+      const handler = handlers.get(path);
+      if (handler) {
+        if (!(req.socket as TLSSocket).authorized) return text(401, `Unauthorized: ${path} needs a client certificate signed by the cluster CA\n`);
+        return handler(req, res);
       }
       text(404, '404 page not found\n');
     },

@@ -124,7 +124,9 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
  * (--use-service-account-credentials); skiff's controller manager has one identity, so this is
  * the union of the controller roles of the controllers it runs: deployment, replicaset,
  * endpoint, endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam,
- * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation and root-ca-cert-publisher.
+ * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation, root-ca-cert-publisher and
+ * horizontal-pod-autoscaler (which reads metrics.k8s.io, and updates scales and HPA status: all
+ * within the first rule).
  */
 const skiffControllerManagerRules: PolicyRule[] = [
   // garbagecollector: every kind's owners and dependents; namespace: empty a namespace.
@@ -187,6 +189,8 @@ export function bootstrapClusterRoles(): ClusterRole[] {
     clusterRole('system:aggregate-to-admin', adminRules, aggregate('admin')),
     clusterRole('system:aggregate-to-edit', editRules, aggregate('admin', 'edit')),
     clusterRole('system:aggregate-to-view', viewRules, aggregate('admin', 'edit', 'view')),
+    // metrics-server's manifest ships this role; skiff's apiserver serves metrics.k8s.io itself.
+    clusterRole('system:aggregated-metrics-reader', [rule(['get', 'list', 'watch'], ['metrics.k8s.io'], ['pods', 'nodes'])], aggregate('admin', 'edit', 'view')),
     clusterRole('system:heapster', [rule(read, [''], ['events', 'pods', 'nodes', 'namespaces']), rule(read, ['apps'], ['deployments'])]),
     clusterRole('system:node', nodeRules),
     clusterRole('system:node-proxier', [
