@@ -25,6 +25,7 @@ import { startPodGCController } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
 import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
+import { startStatefulSetController } from './statefulset/controller.js';
 import { startTokensController } from './serviceaccounttoken/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
@@ -34,6 +35,7 @@ const starters: Record<string, ControllerStarter> = {
   'clusterrole-aggregation': startClusterRoleAggregationController,
   deployment: startDeploymentController,
   replicaset: startReplicaSetController,
+  statefulset: startStatefulSetController,
   endpoint: startEndpointsController,
   endpointslice: startEndpointSliceController,
   endpointslicemirroring: startEndpointSliceMirroringController,
