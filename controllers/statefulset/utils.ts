@@ -247,9 +247,18 @@ export const isHealthy = (pod: Pod): boolean => isRunningAndReady(pod) && !isTer
  * `kubectl rollout undo` sends back to restore it.
  */
 export function getPatch(set: StatefulSet): { spec: { template: Record<string, unknown> } } {
-  const template = structuredClone(set.spec.template ?? {}) as Record<string, unknown>;
-  template['$patch'] = 'replace';
-  return { spec: { template } };
+  const template = { ...(structuredClone(set.spec.template ?? {}) as Record<string, unknown>), $patch: 'replace' };
+  // Keys in Go's order (encoding/json sorts map keys): kubectl compares a revision's bytes with
+  // the patch it computes itself to tell that `rollout undo` has nothing to do.
+  return { spec: { template: sortKeys(template) as Record<string, unknown> } };
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+  return out;
 }
 
 /** newRevision is the ControllerRevision of set's current template, carrying the set's annotations (change-cause). */
