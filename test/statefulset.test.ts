@@ -233,6 +233,9 @@ describe('StatefulSet', () => {
     await ok(['rollout', 'undo', 'sts/web', '-n', ns]);
     await ok(['rollout', 'status', 'sts/web', '-n', ns, '--timeout=60s']);
     await until(async () => Object.values(await images()).every((i) => i === 'busybox:1') && (await livePods(ns)).length === 3, 60_000, 'rolled back');
+    // kubectl sees that the template already is revision 3's (it compares the revision's bytes).
+    const again = await ok(['rollout', 'undo', 'sts/web', '-n', ns, '--to-revision=3']);
+    assert.match(again, /skipped rollback \(current template already matches revision 3\)/);
     // The rollback renumbered revision 1 as 3, instead of making a new one.
     const revisions = (await client.list<ControllerRevision>(ControllerRevisions, ns)).items;
     assert.deepEqual(revisions.map((r) => [r.metadata.name, r.revision]).sort(), [

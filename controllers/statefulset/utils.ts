@@ -247,7 +247,10 @@ export const isHealthy = (pod: Pod): boolean => isRunningAndReady(pod) && !isTer
  * `kubectl rollout undo` sends back to restore it.
  */
 export function getPatch(set: StatefulSet): { spec: { template: Record<string, unknown> } } {
-  const template = { ...(structuredClone(set.spec.template ?? {}) as Record<string, unknown>), $patch: 'replace' };
+  const template: Record<string, unknown> = { ...(structuredClone(set.spec.template ?? {}) as Record<string, unknown>), $patch: 'replace' };
+  // Go serializes the template's embedded ObjectMeta with its zero time: `creationTimestamp: null`.
+  const meta = { creationTimestamp: null, ...((template.metadata as Record<string, unknown> | undefined) ?? {}) };
+  template.metadata = meta;
   // Keys in Go's order (encoding/json sorts map keys): kubectl compares a revision's bytes with
   // the patch it computes itself to tell that `rollout undo` has nothing to do.
   return { spec: { template: sortKeys(template) as Record<string, unknown> } };
