@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { newLogger } from '../lib/log.js';
 import { parseFlags, usage, FlagError, type FlagSpec } from '../lib/flags.js';
 import { parseCIDR } from './registry/services.js';
+import { setDeleteCollectionWorkers } from './registry/store.js';
 import { parseGoDuration } from './endpoints/options.js';
 import { parsePolicy, type Policy } from './audit/policy.js';
 import { parseEncryptionConfig, type EncryptionConfiguration } from './storage/encryption.js';
@@ -48,6 +49,7 @@ const flagSpecs: FlagSpec[] = [
   { name: 'watch-cache-size', description: 'Events the watch cache keeps for watches that resume from an older resourceVersion.', default: process.env.SKIFF_WATCH_CACHE_SIZE ?? '50000' },
   { name: 'max-requests-inflight', description: 'The maximum number of non-mutating requests in flight at a given time; beyond it the server answers 429. Zero for no limit.', default: '400' },
   { name: 'max-mutating-requests-inflight', description: 'The maximum number of mutating requests in flight at a given time; beyond it the server answers 429. Zero for no limit.', default: '200' },
+  { name: 'delete-collection-workers', description: 'Number of workers spawned for DeleteCollection call. These are used to speed up namespace cleanup.', default: '16' },
   { name: 'request-timeout', description: 'How long a non-long-running request may take, body included, before the server answers 504 and closes it (a Go duration).', default: '1m0s' },
   { name: 'v', description: 'Log verbosity (0-5).', default: '0' },
 ];
@@ -158,6 +160,12 @@ async function main(): Promise<void> {
   if (!serviceAccountKeys) log.warn('No --service-account-signing-key-file: signing service account tokens with a key kept in memory; they end with this process', {});
   if (!f['service-account-issuer']) {
     log.error('--service-account-issuer must not be empty', {});
+    process.exit(2);
+  }
+  try {
+    setDeleteCollectionWorkers(Number(f['delete-collection-workers']));
+  } catch (err) {
+    log.error('Invalid --delete-collection-workers', { value: f['delete-collection-workers'], err: (err as Error).message });
     process.exit(2);
   }
   let running: RunningAPIServer;

@@ -80,15 +80,19 @@ export class DnsServer {
     udp.on('message', (msg, rinfo) => {
       this.requests?.inc({ proto: 'udp' });
       void this.answer(msg, 'udp').then((reply) => {
-        if (reply) udp.send(reply, rinfo.port, rinfo.address);
-      });
+        // A forward may finish after close(): its reply has nowhere to go (sending on a closed
+        // socket throws, and a throw here would be an unhandled rejection).
+        if (reply && this.udp === udp) udp.send(reply, rinfo.port, rinfo.address);
+      }, (err) => this.opts.log.error('Answering a UDP query failed', { err: String(err) }));
     });
     this.udp = udp;
     return port;
   }
 
   async close(): Promise<void> {
-    this.udp?.close();
+    const udp = this.udp;
+    this.udp = undefined;
+    udp?.close();
     for (const c of this.connections) c.destroy();
     await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
   }

@@ -43,6 +43,8 @@ const kindMessages: Record<string, Record<string, string>> = {
     Node: 'core.v1.Node',
     Event: 'core.v1.Event',
     Binding: 'core.v1.Binding',
+    PersistentVolume: 'core.v1.PersistentVolume',
+    PersistentVolumeClaim: 'core.v1.PersistentVolumeClaim',
   },
   'apps/v1': { Deployment: 'apps.v1.Deployment', ReplicaSet: 'apps.v1.ReplicaSet', ControllerRevision: 'apps.v1.ControllerRevision', StatefulSet: 'apps.v1.StatefulSet' },
   'discovery.k8s.io/v1': { EndpointSlice: 'discovery.v1.EndpointSlice' },
@@ -50,6 +52,7 @@ const kindMessages: Record<string, Record<string, string>> = {
   'coordination.k8s.io/v1': { Lease: 'coordination.v1.Lease' },
   'certificates.k8s.io/v1': { CertificateSigningRequest: 'certificates.v1.CertificateSigningRequest' },
   'scheduling.k8s.io/v1': { PriorityClass: 'scheduling.v1.PriorityClass' },
+  'storage.k8s.io/v1': { StorageClass: 'storage.v1.StorageClass' },
   'autoscaling/v1': { Scale: 'autoscaling.v1.Scale' },
   'authorization.k8s.io/v1': {
     SelfSubjectAccessReview: 'authorization.v1.SelfSubjectAccessReview',

@@ -188,6 +188,22 @@ describe('GenericStore', () => {
     assert.equal(released.object.metadata.annotations, undefined);
   });
 
+  it('deletes a collection many at a time: every match goes, in list order, others stay, finalizers hold', async () => {
+    await ns.create(undefined, { metadata: { name: 'bulk' } }, ctx());
+    const names = Array.from({ length: 60 }, (_, i) => `w${String(i).padStart(2, '0')}`);
+    for (const [i, name] of names.entries()) {
+      const labels = { doomed: String(i % 3 !== 0) };
+      await w.create('bulk', { metadata: { name, labels, ...(i === 4 ? { finalizers: ['example.com/hold'] } : {}) } }, ctx());
+    }
+    const doomed = names.filter((_, i) => i % 3 !== 0);
+    const out = await w.deleteCollection({ namespace: 'bulk', predicate: (o) => o.metadata.labels?.doomed === 'true', selectorActive: true }, {}, ctx());
+    assert.deepEqual(out.items.map((o) => o.metadata.name), doomed);
+    const left = await w.list({ namespace: 'bulk', ...all });
+    // The survivors: every object the selector did not match, and the one a finalizer holds (now deleting).
+    assert.deepEqual(left.items.map((o) => o.metadata.name), ['w04', ...names.filter((_, i) => i % 3 === 0)].sort());
+    assert.ok(left.items.find((o) => o.metadata.name === 'w04')?.metadata.deletionTimestamp);
+  });
+
   it('pages lists with continue tokens and answers a bad token with 400', async () => {
     await ns.create(undefined, { metadata: { name: 'paging' } }, ctx());
     for (let i = 0; i < 5; i++) await w.create('paging', { metadata: { name: `p${i}`, labels: { even: String(i % 2 === 0) } } }, ctx());

@@ -128,6 +128,18 @@ function randomSuffix(n = 5): string {
   return s;
 }
 
+/**
+ * deleteCollectionWorkers is how many deletes of one deletecollection run at once
+ * (--delete-collection-workers; kube-apiserver's default is 1, skiff's 16).
+ */
+let deleteCollectionWorkers = 16;
+
+/** setDeleteCollectionWorkers sets --delete-collection-workers for every store of this process. */
+export function setDeleteCollectionWorkers(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`delete collection workers must be a positive integer, not ${n}`);
+  deleteCollectionWorkers = n;
+}
+
 /** specOf is what counts as "spec" for generation bumps: the object without metadata and status. */
 function specOf(obj: KubeObject): unknown {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
@@ -726,17 +738,27 @@ export class GenericStore {
   async deleteCollection(q: ListQuery, options: DeleteOptions, ctx: RequestContext): Promise<KubeList> {
     checkDeleteOptions(options);
     const list = await this.list({ ...q, limit: undefined, continue: undefined });
-    const deleted: KubeObject[] = [];
-    for (const item of list.items) {
-      try {
-        const r = await this.delete(item.metadata.namespace, item.metadata.name!, options, ctx);
-        deleted.push(r.object);
-      } catch (err) {
-        if (err instanceof StatusError && err.code === 404) continue;
-        throw err;
+    // Each delete waits mostly for etcd's commit; deleteCollectionWorkers of them in flight let
+    // etcd batch the commits. The answer lists what was deleted in list order; the first error
+    // (other than an item someone else deleted meanwhile) stops handing out work and is thrown.
+    const deleted: (KubeObject | undefined)[] = new Array(list.items.length);
+    let next = 0;
+    let failure: unknown;
+    const worker = async () => {
+      while (failure === undefined && next < list.items.length) {
+        const i = next++;
+        const item = list.items[i]!;
+        try {
+          deleted[i] = (await this.delete(item.metadata.namespace, item.metadata.name!, options, ctx)).object;
+        } catch (err) {
+          if (err instanceof StatusError && err.code === 404) continue;
+          failure ??= err;
+        }
       }
-    }
-    return this.listObject(deleted, list.metadata.resourceVersion ?? '');
+    };
+    await Promise.all(Array.from({ length: Math.min(deleteCollectionWorkers, list.items.length) }, worker));
+    if (failure !== undefined) throw failure;
+    return this.listObject(deleted.filter((o): o is KubeObject => o !== undefined), list.metadata.resourceVersion ?? '');
   }
 
   // ---- watch ----

@@ -24,6 +24,9 @@ import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac/r
 import { selfSubjectReviews } from './authentication/selfsubjectreview.js';
 import { certificateSigningRequests } from './certificates/certificatesigningrequest.js';
 import { tokenReviews } from './authentication/tokenreview.js';
+import { persistentVolumes } from './core/persistentvolume.js';
+import { persistentVolumeClaims } from './core/persistentvolumeclaim.js';
+import { storageClasses } from './storage/storageclass.js';
 
 export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
@@ -31,6 +34,8 @@ export const builtinResources: ResourceDefinition<any>[] = [
   coreEvents,
   namespaces,
   nodes,
+  persistentVolumeClaims,
+  persistentVolumes,
   pods,
   secrets,
   serviceAccounts,
@@ -55,7 +60,9 @@ export const builtinResources: ResourceDefinition<any>[] = [
   roles,
   tokenReviews,
   customResourceDefinitions,
+  storageClasses,
 ];
 
 export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests };
 export { statefulSets };
+export { persistentVolumes, persistentVolumeClaims, storageClasses };

@@ -28,3 +28,6 @@ export const Leases = resourceTypeOf(api.leases);
 export const CustomResourceDefinitions = resourceTypeOf(api.customResourceDefinitions);
 export const PriorityClasses = resourceTypeOf(api.priorityClasses);
 export const CertificateSigningRequests = resourceTypeOf(api.certificateSigningRequests);
+export const PersistentVolumes = resourceTypeOf(api.persistentVolumes);
+export const PersistentVolumeClaims = resourceTypeOf(api.persistentVolumeClaims);
+export const StorageClasses = resourceTypeOf(api.storageClasses);

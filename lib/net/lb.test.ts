@@ -50,6 +50,15 @@ function get(port: number): Promise<string> {
 const quiet = new Logger('lb-test', 0, () => undefined);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** until polls check (every 20 ms, up to 20 s: health checks are TLS handshakes on a loaded machine). */
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (check()) return;
+    await sleep(20);
+  }
+  assert.fail(`timed out waiting until ${what}`);
+}
+
 describe('apiserver load balancer', () => {
   let lb: RunningLoadBalancer | undefined;
   after(async () => lb?.stop());
@@ -59,23 +68,27 @@ describe('apiserver load balancer', () => {
     const b = await backend('b');
     let cReady = 500;
     const c = await backend('c', () => cReady);
-    lb = await startLoadBalancer({ listenHost: '127.0.0.1', listenPort: 0, backends: [a, b, c].map((x) => ({ host: '127.0.0.1', port: x.port })), ca, checkIntervalMs: 50, log: quiet });
-    await sleep(300);
-    assert.deepEqual(lb.healthy().sort(), [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`].sort());
-    const seen = new Set<string>();
-    for (let i = 0; i < 6; i++) seen.add(await get(lb.port));
-    assert.deepEqual([...seen].sort(), ['a', 'b'], 'round robin over the ready ones; c is not ready');
+    try {
+      const running = await startLoadBalancer({ listenHost: '127.0.0.1', listenPort: 0, backends: [a, b, c].map((x) => ({ host: '127.0.0.1', port: x.port })), ca, checkIntervalMs: 50, log: quiet });
+      lb = running;
+      const ab = [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`].sort();
+      await until('a and b are healthy and c is not', () => JSON.stringify(running.healthy().sort()) === JSON.stringify(ab));
+      const seen = new Set<string>();
+      for (let i = 0; i < 6; i++) seen.add(await get(running.port));
+      assert.deepEqual([...seen].sort(), ['a', 'b'], 'round robin over the ready ones; c is not ready');
 
-    // a dies: every new connection goes elsewhere at once, even before the next check.
-    a.close();
-    for (let i = 0; i < 6; i++) assert.equal(await get(lb.port), 'b');
+      // a dies: every new connection goes elsewhere at once, even before the next check.
+      a.close();
+      for (let i = 0; i < 6; i++) assert.equal(await get(running.port), 'b');
 
-    // c becomes ready and b dies: c takes over.
-    cReady = 200;
-    await sleep(300);
-    b.close();
-    for (let i = 0; i < 4; i++) assert.equal(await get(lb.port), 'c');
-    c.close();
+      // c becomes ready and b dies: c takes over.
+      cReady = 200;
+      await until('c is healthy', () => running.healthy().includes(`127.0.0.1:${c.port}`));
+      b.close();
+      for (let i = 0; i < 4; i++) assert.equal(await get(running.port), 'c');
+    } finally {
+      for (const x of [a, b, c]) x.close();
+    }
   });
 
   it('reads backends as host:port', () => {

@@ -148,6 +148,10 @@ const skiffControllerManagerRules: PolicyRule[] = [
   rule(['create'], [''], ['serviceaccounts', 'configmaps']),
   // clusterrole-aggregation writes aggregated rules it does not hold itself.
   rule(['escalate'], [rbacGroup], ['clusterroles']),
+  // persistent-volume-binder and the local-path provisioner (which also creates the default class).
+  rule(['create'], [''], ['persistentvolumes']),
+  rule(['update'], [''], ['persistentvolumes/status', 'persistentvolumeclaims/status']),
+  rule(['create'], ['storage.k8s.io'], ['storageclasses']),
 ];
 
 /** skiffNodeSimulatorRules are the node simulator's: it registers and runs its simulated Nodes, their Leases and pods. */
@@ -226,6 +230,11 @@ export function bootstrapClusterRoles(): ClusterRole[] {
       rule(read, [''], ['namespaces']),
       rule(read, ['storage.k8s.io'], ['csidrivers', 'csistoragecapacities']),
     ]),
+    clusterRole('system:volume-scheduler', [
+      rule(['get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumes']),
+      rule(read, ['storage.k8s.io'], ['storageclasses']),
+      rule(['get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumeclaims']),
+    ]),
     // skiff's own components.
     clusterRole('system:skiff:controller-manager', skiffControllerManagerRules),
     clusterRole('system:skiff:scheduler', [rule(read, ['scheduling.k8s.io'], ['priorityclasses'])]),
@@ -247,6 +256,7 @@ export function bootstrapClusterRoleBindings(): RoleBinding[] {
     clusterRoleBinding('system:kube-controller-manager', 'system:kube-controller-manager', [user('system:kube-controller-manager')]),
     clusterRoleBinding('system:kube-dns', 'system:kube-dns', [{ kind: 'ServiceAccount', name: 'kube-dns', namespace: 'kube-system' }, user('system:skiff-dns')]),
     clusterRoleBinding('system:kube-scheduler', 'system:kube-scheduler', [user('system:kube-scheduler')]),
+    clusterRoleBinding('system:volume-scheduler', 'system:volume-scheduler', [user('system:kube-scheduler')]),
     clusterRoleBinding('system:skiff:controller-manager', 'system:skiff:controller-manager', [user('system:kube-controller-manager')]),
     clusterRoleBinding('system:skiff:scheduler', 'system:skiff:scheduler', [user('system:kube-scheduler')]),
     clusterRoleBinding('system:skiff:node-simulator', 'system:skiff:node-simulator', [user('system:node-simulator')]),
