@@ -10,7 +10,8 @@ import type { ControllerRevision } from '../lib/api/apps/controllerrevision.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import { RestClient } from '../lib/client/client.js';
 import { ExactWatch } from '../lib/client/watch.js';
-import { ControllerRevisions, Pods, StatefulSets } from '../lib/client/resources.js';
+import { ControllerRevisions, PersistentVolumeClaims, Pods, StatefulSets } from '../lib/client/resources.js';
+import type { PersistentVolumeClaim } from '../lib/api/core/persistentvolumeclaim.js';
 import { startFakeKubelet, type FakeKubelet } from './fake-kubelet.js';
 import { startCluster, type Cluster } from './harness.js';
 import { header, kubectlHelpers, row, until } from './kubectl-helpers.js';
@@ -242,6 +243,41 @@ describe('StatefulSet', () => {
       [rev1, 3],
       [updated.status!.updateRevision, 2],
     ].sort());
+  });
+
+  it('each ordinal gets its claim before its pod; claims are retained or deleted as persistentVolumeClaimRetentionPolicy says', async () => {
+    const claimNames = async (ns: string) => (await client.list<PersistentVolumeClaim>(PersistentVolumeClaims, ns)).items.filter((c) => !c.metadata.deletionTimestamp).map((c) => c.metadata.name).sort();
+
+    // Retain/Retain (the default): claims outlive a scale-down and the set.
+    const keep = 'sts-claims-retain';
+    await setUp(keep, { replicas: 2, claims: true });
+    await settled(keep, 2);
+    assert.deepEqual(await claimNames(keep), ['www-web-0', 'www-web-1']);
+    const pod = await client.get<Pod>(Pods, keep, 'web-1');
+    assert.deepEqual((pod.spec as { volumes?: unknown[] }).volumes?.[0], { name: 'www', persistentVolumeClaim: { claimName: 'www-web-1' } });
+    const claim = await client.get<PersistentVolumeClaim>(PersistentVolumeClaims, keep, 'www-web-1');
+    assert.deepEqual(claim.metadata.labels, { app: 'web' });
+    assert.equal(claim.metadata.ownerReferences, undefined);
+    const pvcTable = await ok(['get', 'pvc', '-n', keep]);
+    assert.ok(pvcTable.includes('www-web-0'), pvcTable);
+    await ok(['scale', 'sts', 'web', '-n', keep, '--replicas=1']);
+    await settled(keep, 1);
+    await ok(['delete', 'sts', 'web', '-n', keep]);
+    await until(async () => (await livePods(keep)).length === 0, 30_000, 'pods of the deleted set gone');
+    assert.deepEqual(await claimNames(keep), ['www-web-0', 'www-web-1']);
+
+    // Delete/Delete: a scaled-away ordinal's claim goes with its pod, the rest with the set.
+    const drop = 'sts-claims-delete';
+    await setUp(drop, { replicas: 3, claims: true, whenDeleted: 'Delete', whenScaled: 'Delete' });
+    await settled(drop, 3);
+    const owned = await client.get<PersistentVolumeClaim>(PersistentVolumeClaims, drop, 'www-web-0');
+    const set = await client.get<StatefulSet>(StatefulSets, drop, 'web');
+    assert.deepEqual(owned.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: set.metadata.uid }]);
+    await ok(['scale', 'sts', 'web', '-n', drop, '--replicas=1']);
+    await settled(drop, 1);
+    await until(async () => JSON.stringify(await claimNames(drop)) === JSON.stringify(['www-web-0']), 30_000, 'claims of web-1 and web-2 deleted');
+    await ok(['delete', 'sts', 'web', '-n', drop]);
+    await until(async () => (await claimNames(drop)).length === 0, 30_000, 'claims deleted with the set');
   });
 
   it('a controller manager killed in the middle of a scale converges without duplicate or missing ordinals', async () => {

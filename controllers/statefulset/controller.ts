@@ -8,7 +8,7 @@ import type { StatefulSet } from '../../lib/api/apps/statefulset.js';
 import type { ControllerRevision } from '../../lib/api/apps/controllerrevision.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import type { OwnerReference } from '../../lib/api/meta.js';
-import { ControllerRevisions, Pods, StatefulSets } from '../../lib/client/resources.js';
+import { ControllerRevisions, PersistentVolumeClaims, Pods, StatefulSets } from '../../lib/client/resources.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import { isEverything, labelSelectorAsSelector, matches } from '../../lib/machinery/labels.js';
 import { getControllerOf } from '../common/controllerref.js';
@@ -16,7 +16,7 @@ import { isNamespaceTerminatingError } from '../common/errors.js';
 import { isPodReady } from '../common/pods.js';
 import type { ControllerStarter } from '../context.js';
 import { StatefulSetSyncer } from './sync.js';
-import { type PersistentVolumeClaim, PersistentVolumeClaims } from './utils.js';
+import type { PersistentVolumeClaim } from './utils.js';
 
 /** startStatefulSetController starts the statefulset controller. */
 export const startStatefulSetController: ControllerStarter = (ctx) => {

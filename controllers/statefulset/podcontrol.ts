@@ -7,12 +7,11 @@ import type { StatefulSet } from '../../lib/api/apps/statefulset.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { type Client, isAlreadyExists, isConflict, isNotFound } from '../../lib/client/client.js';
 import type { InvolvedObject, Recorder } from '../../lib/client/events.js';
-import { Pods } from '../../lib/client/resources.js';
+import { PersistentVolumeClaims, Pods } from '../../lib/client/resources.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import type { Logger } from '../../lib/log.js';
 import {
   type PersistentVolumeClaim,
-  PersistentVolumeClaims,
   claimOwnerMatchesSetAndPod,
   getOrdinal,
   getPersistentVolumeClaimName,

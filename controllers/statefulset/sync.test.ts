@@ -4,12 +4,12 @@ import type { StatefulSet } from '../../lib/api/apps/statefulset.js';
 import { statefulSets } from '../../lib/api/apps/statefulset.js';
 import type { ControllerRevision } from '../../lib/api/apps/controllerrevision.js';
 import type { Pod } from '../../lib/api/core/pod.js';
-import { ApiError, ControllerRevisions, Pods, StatefulSets } from '../../lib/client/index.js';
+import { ApiError, ControllerRevisions, PersistentVolumeClaims, Pods, StatefulSets } from '../../lib/client/index.js';
 import { listerOf } from '../../lib/controller/factory.js';
 import { type Action, FakeClient } from '../../lib/testing/fakeclient.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { StatefulSetSyncer } from './sync.js';
-import { type PersistentVolumeClaim, PersistentVolumeClaims, newRevision, newVersionedStatefulSetPod } from './utils.js';
+import { type PersistentVolumeClaim, newRevision, newVersionedStatefulSetPod } from './utils.js';
 
 const now = new Date('2024-05-01T12:00:00Z');
 const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString().replace(/\.\d+Z$/, 'Z');

@@ -17,24 +17,14 @@ import {
 } from '../../lib/api/apps/statefulset.js';
 import type { ControllerRevision } from '../../lib/api/apps/controllerrevision.js';
 import { type Pod, PodPhase } from '../../lib/api/core/pod.js';
-import type { ObjectMeta, OwnerReference } from '../../lib/api/meta.js';
-import type { ResourceType } from '../../lib/client/client.js';
+import type { OwnerReference } from '../../lib/api/meta.js';
+import type { PersistentVolumeClaim } from '../../lib/api/core/persistentvolumeclaim.js';
 import { StatefulSets } from '../../lib/client/resources.js';
 import { newControllerRef } from '../common/controllerref.js';
 import { ControllerRevisionHashLabel, newControllerRevision } from '../common/history.js';
 import { isPodAvailable, isPodReady } from '../common/pods.js';
 
-/** PersistentVolumeClaim is the part of a core/v1 PersistentVolumeClaim the controller writes and reads. */
-export interface PersistentVolumeClaim {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-  spec?: Record<string, unknown>;
-  status?: Record<string, unknown>;
-}
-
-/** PersistentVolumeClaims is core/v1 persistentvolumeclaims (the storage kinds declare it too; the path is the same). */
-export const PersistentVolumeClaims: ResourceType = { group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true };
+export type { PersistentVolumeClaim };
 
 /** statefulSetKind is the apiVersion and kind written into owner references and revisions. */
 export const statefulSetKind = { apiVersion: 'apps/v1', kind: 'StatefulSet' } as const;
@@ -137,7 +127,7 @@ export function getPersistentVolumeClaims(set: StatefulSet, pod: Pod): Map<strin
         namespace: set.metadata.namespace,
         labels: { ...(copy.metadata?.labels ?? {}), ...(set.spec.selector?.matchLabels ?? {}) },
       },
-      spec: copy.spec,
+      spec: copy.spec ?? {},
     };
     claims.set(template.metadata?.name ?? '', claim);
   }

@@ -34,7 +34,7 @@ test('a StatefulSet gets kube 1.32 defaults', () => {
   assert.equal(claim.apiVersion, 'v1');
   assert.equal(claim.kind, 'PersistentVolumeClaim');
   assert.equal(claim.spec?.volumeMode, 'Filesystem');
-  assert.equal(claim.status?.phase, 'Pending');
+  assert.equal((claim.status as { phase?: string } | undefined)?.phase, 'Pending');
   assert.deepEqual(msgs(statefulSets.validate!(s)), []);
   // OnDelete gets no rollingUpdate.
   assert.deepEqual(statefulSet((x) => (x.spec.updateStrategy = { type: 'OnDelete' })).spec.updateStrategy, { type: 'OnDelete' });

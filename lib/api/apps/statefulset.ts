@@ -7,6 +7,7 @@ import { age } from '../../machinery/duration.js';
 import { isEverything, labelSelectorAsSelector, matches, validateLabelSelector } from '../../machinery/labels.js';
 import { nameIsDNSLabel, validateAnnotations, validateLabels, validateObjectMeta } from '../../machinery/validation.js';
 import { validatePodSpecificAnnotations } from '../core/podspec.js';
+import { type PersistentVolumeClaim, defaultPersistentVolumeClaim } from '../core/persistentvolumeclaim.js';
 import type { PodSpec as CorePodSpec } from '../core/types.js';
 import type { Condition, KubeObject, LabelSelector, ObjectMeta } from '../meta.js';
 import { defineResource, type PrinterColumn } from '../resource.js';
@@ -25,14 +26,8 @@ export const StatefulSetPodNameLabel = 'statefulset.kubernetes.io/pod-name';
 /** PodIndexLabel is the label with the pod's ordinal (PodIndexLabel, on by default in 1.32). */
 export const PodIndexLabel = 'apps.kubernetes.io/pod-index';
 
-/** PersistentVolumeClaimTemplate is one entry of volumeClaimTemplates: a PersistentVolumeClaim as JSON. */
-export interface PersistentVolumeClaimTemplate {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: ObjectMeta;
-  spec?: { volumeMode?: string; [field: string]: unknown };
-  status?: { phase?: string; [field: string]: unknown };
-}
+/** PersistentVolumeClaimTemplate is one entry of volumeClaimTemplates: a PersistentVolumeClaim (metadata partly filled). */
+export type PersistentVolumeClaimTemplate = Omit<PersistentVolumeClaim, 'metadata' | 'spec'> & { metadata?: ObjectMeta; spec?: PersistentVolumeClaim['spec'] };
 
 export interface RollingUpdateStatefulSetStrategy {
   partition?: number;
@@ -106,10 +101,7 @@ export function defaultStatefulSet(set: StatefulSet): void {
   for (const claim of spec.volumeClaimTemplates ?? []) {
     claim.apiVersion = 'v1';
     claim.kind = 'PersistentVolumeClaim';
-    const claimSpec = (claim.spec ??= {});
-    claimSpec.volumeMode ??= 'Filesystem';
-    const claimStatus = (claim.status ??= {});
-    if (!claimStatus.phase) claimStatus.phase = 'Pending';
+    defaultPersistentVolumeClaim(claim as PersistentVolumeClaim);
   }
 }
 
