@@ -10,7 +10,7 @@ import type { ControllerRevision } from '../lib/api/apps/controllerrevision.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import { RestClient } from '../lib/client/client.js';
 import { ExactWatch } from '../lib/client/watch.js';
-import { ControllerRevisions, PersistentVolumeClaims, Pods, StatefulSets } from '../lib/client/resources.js';
+import { ControllerRevisions, EndpointSlices, PersistentVolumeClaims, Pods, StatefulSets } from '../lib/client/resources.js';
 import type { PersistentVolumeClaim } from '../lib/api/core/persistentvolumeclaim.js';
 import { startFakeKubelet, type FakeKubelet } from './fake-kubelet.js';
 import { startCluster, type Cluster } from './harness.js';
@@ -26,7 +26,7 @@ const { k, ok } = kubectlHelpers(() => cluster);
 before(async () => {
   cluster = await startCluster({
     components: ['etcd', 'apiserver', 'controller-manager'],
-    extraArgs: { 'controller-manager': ['--controllers=statefulset,garbagecollector'] },
+    extraArgs: { 'controller-manager': ['--controllers=statefulset,garbagecollector,endpointslice'] },
   });
   kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
@@ -155,6 +155,21 @@ describe('StatefulSet', () => {
     assert.equal(pod.spec.subdomain, 'nginx');
     assert.equal(pod.metadata.labels?.['statefulset.kubernetes.io/pod-name'], 'web-1');
     assert.equal(pod.metadata.labels?.['apps.kubernetes.io/pod-index'], '1');
+
+    // The governing headless Service publishes each pod under its hostname (web-0.nginx.<ns>.svc…).
+    await until(
+      async () => {
+        const slices = (await client.list<{ endpoints?: { hostname?: string }[] }>(EndpointSlices, ns, { labelSelector: 'kubernetes.io/service-name=nginx' })).items;
+        const hosts = slices.flatMap((sl) => (sl.endpoints ?? []).map((e) => e.hostname)).sort();
+        return JSON.stringify(hosts) === JSON.stringify(['web-0', 'web-1', 'web-2']);
+      },
+      20_000,
+      'the headless Service endpoints to carry the pod hostnames',
+    );
+
+    const resources = await ok(['api-resources', '--api-group=apps']);
+    assert.deepEqual(row(resources, 'statefulsets'), ['statefulsets', 'sts', 'apps/v1', 'true', 'StatefulSet']);
+    assert.match(await ok(['get', 'all', '-n', ns]), /statefulset\.apps\/web\s+3\/3/);
 
     const table = await ok(['get', 'sts', '-n', ns]);
     assert.deepEqual(header(table), ['NAME', 'READY', 'AGE']);

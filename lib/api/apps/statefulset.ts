@@ -278,6 +278,15 @@ export function validateStatefulSetStatusUpdate(set: StatefulSet, old: StatefulS
   return errs;
 }
 
+/**
+ * dropMaxUnavailable is dropStatefulSetDisabledFields with MaxUnavailableStatefulSet off (alpha,
+ * off by default in 1.32): the field is dropped unless the stored object already uses it.
+ */
+function dropMaxUnavailable(set: StatefulSet): void {
+  const ru = set.spec?.updateStrategy?.rollingUpdate;
+  if (ru) delete ru.maxUnavailable;
+}
+
 const templateContainers = (s: StatefulSet) => layoutContainerCells(s.spec?.template?.spec?.containers);
 
 // kubectl's printStatefulSet (1.32): no Selector column, unlike Deployments and ReplicaSets.
@@ -310,6 +319,10 @@ export const statefulSets = defineResource<StatefulSet>({
   prepareForCreate(set) {
     // replicas and availableReplicas are not omitempty in apps/v1: a cleared status still shows them.
     set.status = { replicas: 0, availableReplicas: 0 };
+    dropMaxUnavailable(set);
+  },
+  prepareForUpdate(set, old) {
+    if (old.spec?.updateStrategy?.rollingUpdate?.maxUnavailable === undefined) dropMaxUnavailable(set);
   },
   prepareForStatusUpdate(set) {
     set.status = { ...set.status, replicas: set.status?.replicas ?? 0, availableReplicas: set.status?.availableReplicas ?? 0 };
