@@ -26,6 +26,7 @@ import { startReplicaSetController } from './replicaset/controller.js';
 import { startHPAController } from './podautoscaler/controller.js';
 import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
+import { startStatefulSetController } from './statefulset/controller.js';
 import { startTokensController } from './serviceaccounttoken/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
@@ -35,6 +36,7 @@ const starters: Record<string, ControllerStarter> = {
   'clusterrole-aggregation': startClusterRoleAggregationController,
   deployment: startDeploymentController,
   replicaset: startReplicaSetController,
+  statefulset: startStatefulSetController,
   endpoint: startEndpointsController,
   endpointslice: startEndpointSliceController,
   endpointslicemirroring: startEndpointSliceMirroringController,

@@ -13,6 +13,7 @@ import { coreEvents } from './core/event.js';
 import { deployments } from './apps/deployment.js';
 import { replicaSets } from './apps/replicaset.js';
 import { controllerRevisions } from './apps/controllerrevision.js';
+import { statefulSets } from './apps/statefulset.js';
 import { endpointSlices } from './discovery/endpointslice.js';
 import { leases } from './coordination/lease.js';
 import { priorityClasses } from './scheduling/priorityclass.js';
@@ -47,6 +48,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   // autoscaling/v2 first: discovery's preferred version is the first one served.
   horizontalPodAutoscalers,
   horizontalPodAutoscalersV1,
+  statefulSets,
   endpointSlices,
   leases,
   priorityClasses,
@@ -67,4 +69,5 @@ export const builtinResources: ResourceDefinition<any>[] = [
 ];
 
 export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, horizontalPodAutoscalers, horizontalPodAutoscalersV1 };
+export { statefulSets };
 export { persistentVolumes, persistentVolumeClaims, storageClasses };

@@ -26,6 +26,7 @@ export const ControllerRevisions = resourceTypeOf(api.controllerRevisions);
 export const HorizontalPodAutoscalers = resourceTypeOf(api.horizontalPodAutoscalers);
 export const PodMetricsResource = resourceTypeOf(podMetrics);
 export const NodeMetricsResource = resourceTypeOf(nodeMetrics);
+export const StatefulSets = resourceTypeOf(api.statefulSets);
 export const EndpointSlices = resourceTypeOf(api.endpointSlices);
 export const Leases = resourceTypeOf(api.leases);
 export const CustomResourceDefinitions = resourceTypeOf(api.customResourceDefinitions);

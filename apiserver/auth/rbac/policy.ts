@@ -122,7 +122,7 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
  * skiffControllerManagerRules are what skiff's controllers need beyond kube's
  * system:kube-controller-manager. kube runs each controller as its own service account
  * (--use-service-account-credentials); skiff's controller manager has one identity, so this is
- * the union of the controller roles of the controllers it runs: deployment, replicaset,
+ * the union of the controller roles of the controllers it runs: deployment, replicaset, statefulset,
  * endpoint, endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam,
  * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation, root-ca-cert-publisher and
  * horizontal-pod-autoscaler (which reads metrics.k8s.io, and updates scales and HPA status: all
@@ -135,6 +135,10 @@ const skiffControllerManagerRules: PolicyRule[] = [
   rule(['create'], ['apps'], ['replicasets']),
   rule(['update'], ['apps'], ['deployments/status', 'deployments/finalizers', 'replicasets/status', 'replicasets/finalizers']),
   rule(['create'], [''], ['pods']),
+  // statefulset: its pods (above), their claims and its ControllerRevisions
+  rule(['create'], ['apps'], ['controllerrevisions']),
+  rule(['update'], ['apps'], ['statefulsets/status', 'statefulsets/finalizers']),
+  rule(['create'], [''], ['persistentvolumeclaims']),
   // endpoint, endpointslice, endpointslicemirroring
   rule(['create'], [''], ['endpoints', 'endpoints/restricted']),
   rule(['create'], ['discovery.k8s.io'], ['endpointslices']),
