@@ -5,13 +5,15 @@
 import type { ResourceDefinition } from '../../lib/api/resource.js';
 import type { WatchCache } from '../storage/cacher.js';
 import type { Storage } from '../storage/interface.js';
-import { GenericStore, type RegistryHooks } from './store.js';
+import { GenericStore, type RegistryHooks, type ValidatingAdmission } from './store.js';
 import { objectKey } from './keys.js';
 import type { KubeObject } from '../../lib/api/meta.js';
 
 export class APIRegistry {
   private readonly stores = new Map<string, GenericStore>();
   private readonly order: GenericStore[] = [];
+  /** validating is validating admission for every store, built-in or custom (set once at start). */
+  validating?: ValidatingAdmission;
 
   constructor(
     readonly storage: Storage,
@@ -24,6 +26,7 @@ export class APIRegistry {
 
   add(def: ResourceDefinition<any>, hooks?: RegistryHooks): GenericStore {
     const store = new GenericStore(def, this.storage, this.cache, (name) => this.namespace(name), hooks);
+    store.validating = (req) => this.validating?.(req, store.def) ?? Promise.resolve();
     this.stores.set(APIRegistry.id(def.group, def.version, def.plural), store);
     this.order.push(store);
     return store;
@@ -39,6 +42,7 @@ export class APIRegistry {
   register(store: GenericStore): GenericStore {
     const id = APIRegistry.id(store.def.group, store.def.version, store.def.plural);
     const old = this.stores.get(id);
+    store.validating = (req) => this.validating?.(req, store.def) ?? Promise.resolve();
     this.stores.set(id, store);
     const at = old ? this.order.indexOf(old) : -1;
     if (at >= 0) this.order[at] = store;

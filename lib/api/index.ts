@@ -10,6 +10,8 @@ import { secrets } from './core/secret.js';
 import { serviceAccounts } from './core/serviceaccount.js';
 import { endpoints } from './core/endpoints.js';
 import { coreEvents } from './core/event.js';
+import { limitRanges } from './core/limitrange.js';
+import { resourceQuotas } from './core/resourcequota.js';
 import { deployments } from './apps/deployment.js';
 import { replicaSets } from './apps/replicaset.js';
 import { endpointSlices } from './discovery/endpointslice.js';
@@ -27,9 +29,11 @@ export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
   endpoints,
   coreEvents,
+  limitRanges,
   namespaces,
   nodes,
   pods,
+  resourceQuotas,
   secrets,
   serviceAccounts,
   services,
@@ -53,4 +57,5 @@ export const builtinResources: ResourceDefinition<any>[] = [
   customResourceDefinitions,
 ];
 
+export { limitRanges, resourceQuotas };
 export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests };
