@@ -23,6 +23,7 @@ import { startNodeIpamController } from './nodeipam/controller.js';
 import { startNodeLifecycleController } from './nodelifecycle/controller.js';
 import { startPodGCController } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
+import { startResourceQuotaController } from './resourcequota/controller.js';
 import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
 import { startTokensController } from './serviceaccounttoken/controller.js';
@@ -34,6 +35,7 @@ const starters: Record<string, ControllerStarter> = {
   'clusterrole-aggregation': startClusterRoleAggregationController,
   deployment: startDeploymentController,
   replicaset: startReplicaSetController,
+  resourcequota: startResourceQuotaController,
   endpoint: startEndpointsController,
   endpointslice: startEndpointSliceController,
   endpointslicemirroring: startEndpointSliceMirroringController,
@@ -93,6 +95,7 @@ export const controllerManager: ComponentSpec = {
     { name: 'cluster-signing-cert-file', description: 'PEM CA certificate the CSR signing controller issues kubernetes.io/* certificates with.', default: '' },
     { name: 'cluster-signing-key-file', description: 'PEM private key of --cluster-signing-cert-file.', default: '' },
     { name: 'cluster-signing-duration', description: 'Longest lifetime of a signed certificate (a CSR\'s expirationSeconds may ask for less).', default: '8760h' },
+    { name: 'resource-quota-sync-period', description: 'How often every ResourceQuota\'s usage is recounted from the objects it counts.', default: '5m' },
     { name: 'concurrent-syncs', description: 'Workers per controller.', default: '5' },
     { name: 'service-account-private-key-file', description: 'PEM private key that signs the legacy tokens of kubernetes.io/service-account-token Secrets (the serviceaccount-token controller runs only with it).' },
   ],
@@ -119,6 +122,7 @@ export const controllerManager: ComponentSpec = {
           ? { certFile: flags['cluster-signing-cert-file'], keyFile: flags['cluster-signing-key-file'], durationMs: parseDuration(flags['cluster-signing-duration']) }
           : undefined,
         serviceAccountPrivateKeyFile: flags['service-account-private-key-file'] || undefined,
+        resourceQuotaSyncPeriodMs: parseDuration(flags['resource-quota-sync-period']),
       },
     };
     const ctx: ControllerContext = { ...shared, runController: managedRunController(shared) };

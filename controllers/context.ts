@@ -25,6 +25,8 @@ export interface ControllerManagerConfig {
   clusterSigning?: { certFile: string; keyFile: string; durationMs: number };
   /** serviceAccountPrivateKeyFile signs legacy service account tokens (--service-account-private-key-file). */
   serviceAccountPrivateKeyFile?: string;
+  /** resourceQuotaSyncPeriodMs is how often every quota's usage is recounted (--resource-quota-sync-period). */
+  resourceQuotaSyncPeriodMs?: number;
 }
 
 export interface ControllerContext {

@@ -124,7 +124,8 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
  * (--use-service-account-credentials); skiff's controller manager has one identity, so this is
  * the union of the controller roles of the controllers it runs: deployment, replicaset,
  * endpoint, endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam,
- * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation and root-ca-cert-publisher.
+ * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation, root-ca-cert-publisher and
+ * resourcequota.
  */
 const skiffControllerManagerRules: PolicyRule[] = [
   // garbagecollector: every kind's owners and dependents; namespace: empty a namespace.
@@ -142,6 +143,8 @@ const skiffControllerManagerRules: PolicyRule[] = [
   rule(['patch', 'update'], [''], ['nodes/status', 'pods/status']),
   // serviceaccount, root-ca-cert-publisher
   rule(['create'], [''], ['serviceaccounts', 'configmaps']),
+  // resourcequota: counts every kind (the first rule) and writes quotas' usage.
+  rule(['update'], [''], ['resourcequotas/status']),
   // clusterrole-aggregation writes aggregated rules it does not hold itself.
   rule(['escalate'], [rbacGroup], ['clusterroles']),
 ];
