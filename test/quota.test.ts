@@ -56,6 +56,12 @@ const podJSON = (ns: string, name: string, resources?: object) =>
   JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec: { containers: [{ name: 'app', image: 'busybox:1', ...(resources ? { resources } : {}) }] } });
 
 describe('ResourceQuota and LimitRange', () => {
+  it('kubectl api-resources lists both with kube\'s short names', async () => {
+    const out = await ok(['api-resources']);
+    assert.deepEqual(row(out, 'limitranges'), ['limitranges', 'limits', 'v1', 'true', 'LimitRange']);
+    assert.deepEqual(row(out, 'resourcequotas'), ['resourcequotas', 'quota', 'v1', 'true', 'ResourceQuota']);
+  });
+
   it('kubectl create quota, get and describe print usage as kube does; a Deployment\'s third pod is refused', async () => {
     await namespace('q1');
     await ok(['create', 'quota', 'compute', '--hard=pods=2,requests.cpu=1,limits.memory=1Gi', '-n', 'q1']);
