@@ -60,7 +60,7 @@ export const startResourceQuotaController: ControllerStarter = (ctx) => {
   const resyncMs = ctx.config.resourceQuotaSyncPeriodMs ?? DefaultResyncMs;
   const controller = ctx.runController({
     name: 'resourcequota',
-    informers: [quotas, ...new Set(informed.values())],
+    informers: [...new Set([quotas, ...informed.values()])],
     setup: (c) => {
       const enqueueNamespace = (obj: KubeObject) => {
         for (const q of quotas.lister().list(obj.metadata.namespace ?? '')) c.enqueue(q);
