@@ -9,7 +9,7 @@ import { builtinResources } from '../lib/api/index.js';
 import type { Logger } from '../lib/log.js';
 import { isNotFound } from '../lib/machinery/status.js';
 import { Histogram, newMetricsRegistry, type Registry } from '../lib/metrics.js';
-import { admissionHooksFor } from './admission/index.js';
+import { admissionHooksFor, validatingAdmission } from './admission/index.js';
 import { Auditor } from './audit/audit.js';
 import type { Policy } from './audit/policy.js';
 import type { AuditLogOptions } from './audit/writer.js';
@@ -83,7 +83,7 @@ export interface APIServerOptions {
    * pair is made in memory: tokens then die with the process.
    */
   serviceAccount?: ServiceAccountOptions;
-  /** disabledAdmissionPlugins are --disable-admission-plugins (only ServiceAccount can be). */
+  /** disabledAdmissionPlugins are --disable-admission-plugins (ServiceAccount, LimitRanger, ResourceQuota). */
   disabledAdmissionPlugins?: string[];
   log: Logger;
   /** metrics is the registry /metrics serves (default: a new one with the process's default metrics). */
@@ -158,6 +158,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const allocator = new ServiceAllocator(storage, cidr, { min: opts.nodePortRange.min, max: opts.nodePortRange.max });
   const disabled = new Set(opts.disabledAdmissionPlugins ?? []);
   const authz = buildAuthorization(opts.authorizationModes ?? defaultAuthorizationModes);
+  registry.validating = validatingAdmission(registry, { disabled, log });
   for (const def of builtinResources) registry.add(def, def.group === '' && def.plural === 'services' ? allocator : (authz.hooksFor(def) ?? admissionHooksFor(def, registry, { disabled })));
   // metrics.k8s.io: the apiserver plays metrics-server, from the kubelets' /metrics/resource.
   const metricsScraper = new ResourceMetricsScraper({

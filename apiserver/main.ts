@@ -42,7 +42,8 @@ const flagSpecs: FlagSpec[] = [
   { name: 'service-account-issuer', description: 'Identifier of the service account token issuer: the iss claim of issued tokens, and the only issuer accepted.', default: 'https://kubernetes.default.svc.cluster.local' },
   { name: 'service-account-jwks-uri', description: 'Overrides the URI for the JSON Web Key Set in the discovery doc served at /.well-known/openid-configuration.' },
   { name: 'api-audiences', description: 'Comma-separated identifiers of the API: tokens must carry one of them; TokenRequests that name none get them. Defaults to the issuer.' },
-  { name: 'disable-admission-plugins', description: 'Comma-separated admission plugins to turn off, of: ServiceAccount.' },
+  { name: 'disable-admission-plugins', description: 'Comma-separated admission plugins to turn off, of: ServiceAccount, LimitRanger, ResourceQuota.' },
+  { name: 'enable-admission-plugins', description: 'Comma-separated admission plugins to turn on (all of ServiceAccount, LimitRanger, ResourceQuota are on by default).' },
   { name: 'service-cluster-ip-range', description: 'CIDR ClusterIPs are allocated from.', default: '10.96.0.0/12' },
   { name: 'service-node-port-range', description: 'Range NodePorts are allocated from.', default: '30000-32767' },
   { name: 'etcd-compaction-interval', description: 'Seconds between etcd compactions (0 disables).', default: '300' },
@@ -139,6 +140,12 @@ async function main(): Promise<void> {
   }
   const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   const disabledAdmissionPlugins = list(f['disable-admission-plugins']);
+  for (const p of list(f['enable-admission-plugins'])) {
+    if (!(disableablePlugins as readonly string[]).includes(p)) {
+      log.error('Invalid --enable-admission-plugins: skiff knows only these optional plugins', { plugin: p, allowed: disableablePlugins.join(',') });
+      process.exit(2);
+    }
+  }
   for (const p of disabledAdmissionPlugins) {
     if (!(disableablePlugins as readonly string[]).includes(p)) {
       log.error('Invalid --disable-admission-plugins: skiff can turn off only these plugins', { plugin: p, allowed: disableablePlugins.join(',') });

@@ -24,6 +24,7 @@ import { startNodeLifecycleController } from './nodelifecycle/controller.js';
 import { startPodGCController } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
 import { startHPAController } from './podautoscaler/controller.js';
+import { startResourceQuotaController } from './resourcequota/controller.js';
 import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
 import { startStatefulSetController } from './statefulset/controller.js';
@@ -37,6 +38,7 @@ const starters: Record<string, ControllerStarter> = {
   deployment: startDeploymentController,
   replicaset: startReplicaSetController,
   statefulset: startStatefulSetController,
+  resourcequota: startResourceQuotaController,
   endpoint: startEndpointsController,
   endpointslice: startEndpointSliceController,
   endpointslicemirroring: startEndpointSliceMirroringController,
@@ -97,6 +99,7 @@ export const controllerManager: ComponentSpec = {
     { name: 'cluster-signing-cert-file', description: 'PEM CA certificate the CSR signing controller issues kubernetes.io/* certificates with.', default: '' },
     { name: 'cluster-signing-key-file', description: 'PEM private key of --cluster-signing-cert-file.', default: '' },
     { name: 'cluster-signing-duration', description: 'Longest lifetime of a signed certificate (a CSR\'s expirationSeconds may ask for less).', default: '8760h' },
+    { name: 'resource-quota-sync-period', description: 'How often every ResourceQuota\'s usage is recounted from the objects it counts.', default: '5m' },
     { name: 'concurrent-syncs', description: 'Workers per controller.', default: '5' },
     { name: 'horizontal-pod-autoscaler-sync-period', description: 'How often each HorizontalPodAutoscaler reads its metrics and rescales.', default: '15s' },
     { name: 'horizontal-pod-autoscaler-downscale-stabilization', description: 'How far back an HPA without spec.behavior looks for a higher recommendation before scaling down.', default: '5m' },
@@ -127,6 +130,7 @@ export const controllerManager: ComponentSpec = {
         serviceAccountPrivateKeyFile: flags['service-account-private-key-file'] || undefined,
         hpaSyncPeriodMs: parseDuration(flags['horizontal-pod-autoscaler-sync-period']),
         hpaDownscaleStabilizationMs: parseDuration(flags['horizontal-pod-autoscaler-downscale-stabilization']),
+        resourceQuotaSyncPeriodMs: parseDuration(flags['resource-quota-sync-period']),
       },
     };
     const ctx: ControllerContext = { ...shared, runController: managedRunController(shared) };

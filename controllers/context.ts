@@ -28,6 +28,8 @@ export interface ControllerManagerConfig {
   /** hpaSyncPeriodMs and hpaDownscaleStabilizationMs are --horizontal-pod-autoscaler-sync-period and -downscale-stabilization. */
   hpaSyncPeriodMs?: number;
   hpaDownscaleStabilizationMs?: number;
+  /** resourceQuotaSyncPeriodMs is how often every quota's usage is recounted (--resource-quota-sync-period). */
+  resourceQuotaSyncPeriodMs?: number;
 }
 
 export interface ControllerContext {

@@ -36,6 +36,8 @@ const kindMessages: Record<string, Record<string, string>> = {
     Namespace: 'core.v1.Namespace',
     ConfigMap: 'core.v1.ConfigMap',
     Secret: 'core.v1.Secret',
+    LimitRange: 'core.v1.LimitRange',
+    ResourceQuota: 'core.v1.ResourceQuota',
     ServiceAccount: 'core.v1.ServiceAccount',
     Service: 'core.v1.Service',
     Pod: 'core.v1.Pod',

@@ -5,7 +5,7 @@
 import type { ResourceDefinition } from '../../lib/api/resource.js';
 import type { WatchCache } from '../storage/cacher.js';
 import type { Storage } from '../storage/interface.js';
-import { GenericStore, type RegistryHooks } from './store.js';
+import { GenericStore, type RegistryHooks, type ValidatingAdmission } from './store.js';
 import { objectKey } from './keys.js';
 import type { KubeObject } from '../../lib/api/meta.js';
 import { memoized, versionedCache, versionedStorage } from '../crd/storage.js';
@@ -13,6 +13,8 @@ import { memoized, versionedCache, versionedStorage } from '../crd/storage.js';
 export class APIRegistry {
   private readonly stores = new Map<string, GenericStore>();
   private readonly order: GenericStore[] = [];
+  /** validating is validating admission for every store, built-in or custom (set once at start). */
+  validating?: ValidatingAdmission;
 
   constructor(
     readonly storage: Storage,
@@ -29,6 +31,7 @@ export class APIRegistry {
     const storage = view ? versionedStorage(this.storage, view) : this.storage;
     const cache = view ? versionedCache(this.cache, view).cache : this.cache;
     const store = new GenericStore(def, storage, cache, (name) => this.namespace(name), hooks);
+    store.validating = (req) => this.validating?.(req, store.def) ?? Promise.resolve();
     this.stores.set(APIRegistry.id(def.group, def.version, def.plural), store);
     this.order.push(store);
     return store;
@@ -44,6 +47,7 @@ export class APIRegistry {
   register(store: GenericStore): GenericStore {
     const id = APIRegistry.id(store.def.group, store.def.version, store.def.plural);
     const old = this.stores.get(id);
+    store.validating = (req) => this.validating?.(req, store.def) ?? Promise.resolve();
     this.stores.set(id, store);
     const at = old ? this.order.indexOf(old) : -1;
     if (at >= 0) this.order[at] = store;

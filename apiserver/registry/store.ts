@@ -66,6 +66,13 @@ export interface DeleteAdmissionRequest {
   ctx: RequestContext;
 }
 
+/**
+ * ValidatingAdmission is the validating phase of admission, for every resource alike
+ * (kube-apiserver's validating plugins, LimitRanger's checks and ResourceQuota): it runs on
+ * creates and main-resource updates after the object passed validation, and may only refuse.
+ */
+export type ValidatingAdmission = (req: AdmissionRequest, def: ResourceDefinition) => Promise<void>;
+
 /** RegistryHooks let a kind reserve and release things outside its object (IPs, ports). */
 export interface RegistryHooks {
   /** admitDelete is admission on delete (each item of a deletecollection too); it refuses by throwing a StatusError. */
@@ -151,6 +158,8 @@ export class GenericStore {
   readonly gr: { group: string; resource: string };
   readonly gk: { group: string; kind: string };
   readonly apiVersion: string;
+  /** validating is the registry's validating admission (APIRegistry sets it on every store it serves). */
+  validating?: (req: AdmissionRequest) => Promise<void>;
 
   constructor(
     def: ResourceDefinition<any>,
@@ -276,6 +285,7 @@ export class GenericStore {
     if (errs.length) throw invalid(this.gk, meta.name ?? meta.generateName ?? '', errs);
     for (const w of this.def.warningsOnCreate?.(obj) ?? []) ctx.warn?.(w);
     await this.checkNamespaceForCreate(ns);
+    await this.validating?.({ operation: 'CREATE', object: obj, name: generated ? '' : (meta.name ?? ''), namespace: ns, ctx });
     meta.uid = randomUUID();
 
     for (let attempt = 0; ; attempt++) {
@@ -531,6 +541,7 @@ export class GenericStore {
         const errs = this.validateObject(next);
         if (this.def.validateUpdate) errs.push(...this.def.validateUpdate(next, current));
         if (errs.length) throw invalid(this.gk, name, dedupe(errs));
+        if (!opts.subresource) await this.validating?.({ operation: 'UPDATE', object: next, oldObject: current, name, namespace: ns, ctx });
         for (const w of this.def.warningsOnUpdate?.(next, current) ?? []) ctx.warn?.(w);
         if (this.def.hasGeneration && canonicalJSON(specOf(next)) !== canonicalJSON(specOf(current))) meta.generation = (cur.generation ?? 1) + 1;
       }

@@ -10,6 +10,8 @@ import { secrets } from './core/secret.js';
 import { serviceAccounts } from './core/serviceaccount.js';
 import { endpoints } from './core/endpoints.js';
 import { coreEvents } from './core/event.js';
+import { limitRanges } from './core/limitrange.js';
+import { resourceQuotas } from './core/resourcequota.js';
 import { deployments } from './apps/deployment.js';
 import { replicaSets } from './apps/replicaset.js';
 import { controllerRevisions } from './apps/controllerrevision.js';
@@ -34,11 +36,13 @@ export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
   endpoints,
   coreEvents,
+  limitRanges,
   namespaces,
   nodes,
   persistentVolumeClaims,
   persistentVolumes,
   pods,
+  resourceQuotas,
   secrets,
   serviceAccounts,
   services,
@@ -71,3 +75,4 @@ export const builtinResources: ResourceDefinition<any>[] = [
 export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, horizontalPodAutoscalers, horizontalPodAutoscalersV1 };
 export { statefulSets };
 export { persistentVolumes, persistentVolumeClaims, storageClasses };
+export { limitRanges, resourceQuotas };

@@ -124,9 +124,9 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
  * (--use-service-account-credentials); skiff's controller manager has one identity, so this is
  * the union of the controller roles of the controllers it runs: deployment, replicaset, statefulset,
  * endpoint, endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam,
- * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation, root-ca-cert-publisher and
- * horizontal-pod-autoscaler (which reads metrics.k8s.io, and updates scales and HPA status: all
- * within the first rule).
+ * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation, root-ca-cert-publisher,
+ * resourcequota and horizontal-pod-autoscaler (which reads metrics.k8s.io, and updates scales and
+ * HPA status: all within the first rule).
  */
 const skiffControllerManagerRules: PolicyRule[] = [
   // garbagecollector: every kind's owners and dependents; namespace: empty a namespace.
@@ -148,6 +148,8 @@ const skiffControllerManagerRules: PolicyRule[] = [
   rule(['patch', 'update'], [''], ['nodes/status', 'pods/status']),
   // serviceaccount, root-ca-cert-publisher
   rule(['create'], [''], ['serviceaccounts', 'configmaps']),
+  // resourcequota: counts every kind (the first rule) and writes quotas' usage.
+  rule(['update'], [''], ['resourcequotas/status']),
   // clusterrole-aggregation writes aggregated rules it does not hold itself.
   rule(['escalate'], [rbacGroup], ['clusterroles']),
   // persistent-volume-binder and the local-path provisioner (which also creates the default class).

@@ -355,6 +355,7 @@ const standardResources = new Set([
   'replicationcontrollers',
   'secrets',
   'persistentvolumeclaims',
+  'configmaps',
   'storage',
   'requests.storage',
   'services.nodeports',
@@ -367,7 +368,8 @@ const isNativeResource = (name: string) => !name.includes('/') || name.includes(
 /** isOvercommitAllowed: only native, non-hugepage resources may request less than their limit. */
 export const isOvercommitAllowed = (name: string) => isNativeResource(name) && !isHugePageResourceName(name);
 
-function validateContainerResourceName(name: string, path: Path): FieldError[] {
+/** validateContainerResourceName is validateContainerResourceName: a standard container resource, a huge page size or a qualified extended name. */
+export function validateContainerResourceName(name: string, path: Path): FieldError[] {
   const errs = isQualifiedName(name).map((m) => invalidValue(path, name, m));
   if (errs.length) return errs;
   if (!name.includes('/')) {
@@ -379,6 +381,16 @@ function validateContainerResourceName(name: string, path: Path): FieldError[] {
     }
   } else if (!isNativeResource(name) && name.startsWith('requests.')) {
     errs.push(invalidValue(path, name, "doesn't follow extended resource name standard"));
+  }
+  return errs;
+}
+
+/** validateResourceName is validateResourceName: a qualified name that, without a domain, is one of the standard resources. */
+export function validateResourceName(name: string, path: Path): FieldError[] {
+  const errs = isQualifiedName(name).map((m) => invalidValue(path, name, m));
+  if (errs.length) return errs;
+  if (!name.includes('/') && !standardResources.has(name) && !isHugePageResourceName(name) && !name.startsWith('requests.hugepages-')) {
+    errs.push(invalidValue(path, name, 'must be a standard resource type or fully qualified'));
   }
   return errs;
 }
