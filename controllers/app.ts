@@ -14,6 +14,7 @@ import { startBootstrapSignerController, startTokenCleanerController } from './b
 import { startCSRApprovingController, startCSRSigningController } from './certificates/controller.js';
 import { startClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
+import { startDisruptionController } from './disruption/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
 import { startEndpointSliceMirroringController } from './endpointslicemirroring/controller.js';
@@ -23,6 +24,7 @@ import { startNodeIpamController } from './nodeipam/controller.js';
 import { startNodeLifecycleController } from './nodelifecycle/controller.js';
 import { startPodGCController } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
+import { startReplicationControllerController } from './replicaset/replicationcontroller.js';
 import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
 import { startTokensController } from './serviceaccounttoken/controller.js';
@@ -34,6 +36,8 @@ const starters: Record<string, ControllerStarter> = {
   'clusterrole-aggregation': startClusterRoleAggregationController,
   deployment: startDeploymentController,
   replicaset: startReplicaSetController,
+  replicationcontroller: startReplicationControllerController,
+  disruption: startDisruptionController,
   endpoint: startEndpointsController,
   endpointslice: startEndpointSliceController,
   endpointslicemirroring: startEndpointSliceMirroringController,

@@ -22,6 +22,8 @@ import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac/r
 import { selfSubjectReviews } from './authentication/selfsubjectreview.js';
 import { certificateSigningRequests } from './certificates/certificatesigningrequest.js';
 import { tokenReviews } from './authentication/tokenreview.js';
+import { replicationControllers } from './core/replicationcontroller.js';
+import { podDisruptionBudgets } from './policy/poddisruptionbudget.js';
 
 export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
@@ -33,9 +35,11 @@ export const builtinResources: ResourceDefinition<any>[] = [
   secrets,
   serviceAccounts,
   services,
+  replicationControllers,
   deployments,
   replicaSets,
   endpointSlices,
+  podDisruptionBudgets,
   leases,
   priorityClasses,
   eventsV1,
@@ -53,4 +57,4 @@ export const builtinResources: ResourceDefinition<any>[] = [
   customResourceDefinitions,
 ];
 
-export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests };
+export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, replicationControllers, podDisruptionBudgets };

@@ -123,6 +123,7 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
  * system:kube-controller-manager. kube runs each controller as its own service account
  * (--use-service-account-credentials); skiff's controller manager has one identity, so this is
  * the union of the controller roles of the controllers it runs: deployment, replicaset,
+ * replicationcontroller, disruption,
  * endpoint, endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam,
  * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation and root-ca-cert-publisher.
  */
@@ -133,6 +134,10 @@ const skiffControllerManagerRules: PolicyRule[] = [
   rule(['create'], ['apps'], ['replicasets']),
   rule(['update'], ['apps'], ['deployments/status', 'deployments/finalizers', 'replicasets/status', 'replicasets/finalizers']),
   rule(['create'], [''], ['pods']),
+  // replicationcontroller, disruption
+  rule(['update'], [''], ['replicationcontrollers/status', 'replicationcontrollers/finalizers']),
+  rule(['update'], ['policy'], ['poddisruptionbudgets/status']),
+  rule(['get'], ['*'], ['*/scale']),
   // endpoint, endpointslice, endpointslicemirroring
   rule(['create'], [''], ['endpoints', 'endpoints/restricted']),
   rule(['create'], ['discovery.k8s.io'], ['endpointslices']),
