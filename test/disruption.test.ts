@@ -53,6 +53,10 @@ describe('PodDisruptionBudgets and eviction', () => {
     const table = await ok(['get', 'pdb', 'web', '-n', ns]);
     assert.deepEqual(header(table), ['NAME', 'MIN AVAILABLE', 'MAX UNAVAILABLE', 'ALLOWED DISRUPTIONS', 'AGE']);
     assert.deepEqual(row(table, 'web').slice(0, 4), ['web', '2', 'N/A', '0']);
+    const described = await ok(['describe', 'pdb', 'web', '-n', ns]);
+    assert.match(described, /Min available:\s+2/);
+    assert.match(described, /Allowed disruptions:\s+0/);
+    assert.match(described, /Current:\s+2/);
 
     // The eviction API itself: 429 with the DisruptionBudget cause.
     const pod = (await ok(['get', 'pods', '-n', ns, '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
@@ -114,6 +118,10 @@ describe('ReplicationControllers', () => {
     const cells = row(wide, 'legacy');
     assert.deepEqual([...cells.slice(0, 4), ...cells.slice(5)], ['legacy', '2', '2', '2', 'c', 'busybox', 'app=legacy']);
 
+    const described = await ok(['describe', 'rc', 'legacy', '-n', ns]);
+    assert.match(described, /Selector:\s+app=legacy/);
+    assert.match(described, /Replicas:\s+2 current \/ 2 desired/);
+    assert.match(described, /Pods Status:\s+2 Running/);
     assert.match(await ok(['scale', 'rc', 'legacy', '-n', ns, '--replicas=3']), /replicationcontroller\/legacy scaled/);
     await until(async () => (await readyPods('app=legacy')) === 3, 30_000, 'three ready RC pods');
     assert.match(await ok(['expose', 'rc', 'legacy', '-n', ns, '--port=80', '--target-port=8080']), /service\/legacy exposed/);
