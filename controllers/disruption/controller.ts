@@ -1,6 +1,6 @@
 // The disruption controller: keeps every PodDisruptionBudget's status (kube-controller-manager's
-// disruption controller). Wiring only: informers, event handlers, the queue; the reconcile is
-// DisruptionSyncer.sync (sync.ts).
+// disruption controller). Wiring only: informers, event handlers, the queues; the reconciles are
+// DisruptionSyncer.sync (sync.ts) and syncStalePodDisruption (stale.ts).
 
 import type { Deployment, ReplicaSet } from '../../lib/api/apps/types.js';
 import type { Pod } from '../../lib/api/core/pod.js';
@@ -13,6 +13,7 @@ import { keyOf } from '../../lib/controller/keys.js';
 import type { Lister } from '../../lib/controller/lister.js';
 import type { Logger } from '../../lib/log.js';
 import type { ControllerStarter } from '../context.js';
+import { staleDisruptionCleanAt, syncStalePodDisruption } from './stale.js';
 import { DisruptionSyncer } from './sync.js';
 
 /**
@@ -68,5 +69,19 @@ export const startDisruptionController: ControllerStarter = (ctx) => {
       podInformer.addEventHandler({ onAdd: podChanged, onUpdate: (_old, pod) => podChanged(pod), onDelete: podChanged });
     },
   });
-  return [controller];
+  // The second queue: pods whose DisruptionTarget condition may turn stale.
+  const podLister = podInformer.lister();
+  const stale = ctx.runController({
+    name: 'disruption-stale-pod-disruption',
+    informers: [podInformer],
+    reconcile: (key) => syncStalePodDisruption(key, { client: ctx.client, pods: podLister, now: () => new Date(), log }),
+    setup: (c) => {
+      const check = (pod: Pod) => {
+        const cleanAt = staleDisruptionCleanAt(pod);
+        if (cleanAt !== undefined) c.enqueueAfter(keyOf(pod), Math.max(0, cleanAt - Date.now()));
+      };
+      podInformer.addEventHandler({ onAdd: check, onUpdate: (_old, pod) => check(pod) });
+    },
+  });
+  return [controller, stale];
 };

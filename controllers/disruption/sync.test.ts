@@ -6,10 +6,11 @@ import type { ReplicationController } from '../../lib/api/core/replicationcontro
 import type { OwnerReference } from '../../lib/api/meta.js';
 import type { PodDisruptionBudget } from '../../lib/api/policy/poddisruptionbudget.js';
 import type { ResourceType } from '../../lib/client/client.js';
-import { PodDisruptionBudgets } from '../../lib/client/resources.js';
+import { PodDisruptionBudgets, Pods } from '../../lib/client/resources.js';
 import { listerOf } from '../../lib/controller/factory.js';
 import { type Action, FakeClient } from '../../lib/testing/fakeclient.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
+import { staleDisruptionCleanAt, syncStalePodDisruption } from './stale.js';
 import { DisruptionSyncer } from './sync.js';
 
 const now = new Date('2024-05-01T12:00:00Z');
@@ -145,5 +146,35 @@ describe('disruption controller sync', () => {
     await f.syncer.sync('ns/web');
     assert.deepEqual(f.recorder.events, ['Normal NoPods No matching pods found']);
     assert.equal(written(f.client)?.disruptionsAllowed, 0);
+  });
+});
+
+describe('stale DisruptionTarget conditions', () => {
+  const marked = (o: { since: number; reason?: string; deleting?: boolean; phase?: string }): Pod => {
+    const p = pod('a', { deleting: o.deleting });
+    p.metadata.resourceVersion = '42';
+    p.status = { phase: o.phase ?? 'Running', conditions: [{ type: 'DisruptionTarget', status: 'True', reason: o.reason ?? 'EvictionByEvictionAPI', lastTransitionTime: ago(o.since) }] };
+    return p;
+  };
+
+  it('resets the condition to False once it stood two minutes on a pod still not deleted', async () => {
+    const client = new FakeClient();
+    const p = marked({ since: 121 });
+    client.add(Pods, p);
+    assert.equal(await syncStalePodDisruption('ns/a', { client, pods: listerOf([p]), now: () => now }), undefined);
+    assert.deepEqual(client.actions.map((a) => [a.verb, a.resource, a.subresource, a.patchType, a.patch]), [
+      ['patch', 'pods', 'status', 'strategic', { metadata: { resourceVersion: '42' }, status: { conditions: [{ type: 'DisruptionTarget', status: 'False', lastTransitionTime: '2024-05-01T12:00:00Z' }] } }],
+    ]);
+  });
+
+  it('looks again when it will be stale, and leaves deleting, finished or kubelet-marked pods alone', async () => {
+    const client = new FakeClient();
+    const young = marked({ since: 30 });
+    assert.deepEqual(await syncStalePodDisruption('ns/a', { client, pods: listerOf([young]), now: () => now }), { requeueAfter: 90_000 });
+    for (const p of [marked({ since: 500, deleting: true }), marked({ since: 500, phase: 'Succeeded' }), marked({ since: 500, reason: 'TerminationByKubelet' })]) {
+      assert.equal(staleDisruptionCleanAt(p), undefined);
+      await syncStalePodDisruption('ns/a', { client, pods: listerOf([p]), now: () => now });
+    }
+    assert.deepEqual(client.actions, []);
   });
 });
