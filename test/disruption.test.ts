@@ -109,7 +109,7 @@ describe('ReplicationControllers', () => {
     assert.match(await ok(['create', '-f', '-'], JSON.stringify(rc)), /replicationcontroller\/legacy created/);
     // The selector and the RC's own labels default from the template's labels.
     assert.equal(await jsonpath('rc', 'legacy', '{.spec.selector.app} {.metadata.labels.app}'), 'legacy legacy');
-    await until(async () => (await readyPods('app=legacy')) === 2, 30_000, 'two ready RC pods');
+    await until(async () => (await readyPods('app=legacy')) === 2, 60_000, 'two ready RC pods');
     const owner = await ok(['get', 'pods', '-n', ns, '-l', 'app=legacy', '-o', 'jsonpath={.items[0].metadata.ownerReferences[0].kind}/{.items[0].metadata.ownerReferences[0].name}']);
     assert.equal(owner, 'ReplicationController/legacy');
     await until(async () => (await jsonpath('rc', 'legacy', '{.status.readyReplicas}')) === '2', 30_000, 'RC status to count two ready pods');
@@ -123,7 +123,7 @@ describe('ReplicationControllers', () => {
     assert.match(described, /Replicas:\s+2 current \/ 2 desired/);
     assert.match(described, /Pods Status:\s+2 Running/);
     assert.match(await ok(['scale', 'rc', 'legacy', '-n', ns, '--replicas=3']), /replicationcontroller\/legacy scaled/);
-    await until(async () => (await readyPods('app=legacy')) === 3, 30_000, 'three ready RC pods');
+    await until(async () => (await readyPods('app=legacy')) === 3, 60_000, 'three ready RC pods');
     assert.match(await ok(['expose', 'rc', 'legacy', '-n', ns, '--port=80', '--target-port=8080']), /service\/legacy exposed/);
     assert.equal(await jsonpath('svc', 'legacy', '{.spec.selector.app}'), 'legacy');
 
@@ -136,7 +136,9 @@ describe('ReplicationControllers', () => {
     assert.match(await fails(['create', '-f', '-'], JSON.stringify(bad)), /spec.template.metadata.labels: Invalid value: map\[string\]string\{"app":"legacy"\}: `selector` does not match template `labels`/);
 
     await ok(['delete', 'rc', 'legacy', '-n', ns]);
-    await until(async () => (await ok(['get', 'pods', '-n', ns, '-l', 'app=legacy', '-o', 'name'])).trim() === '', 30_000, 'the garbage collector to delete the RC\'s pods');
+    // The garbage collector deletes the RC's pods (gracefully: being deleted is enough here).
+    const live = async () => (await ok(['get', 'pods', '-n', ns, '-l', 'app=legacy', '-o', 'jsonpath={range .items[*]}{.metadata.name}:{.metadata.deletionTimestamp}{"\\n"}{end}'])).split('\n').filter((l) => l && l.endsWith(':'));
+    await until(async () => (await live()).length === 0, 60_000, 'the garbage collector to delete the RC\'s pods');
   });
 
   it('lists both kinds in kubectl api-resources with their short names', async () => {
