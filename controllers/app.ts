@@ -14,6 +14,7 @@ import { startBootstrapSignerController, startTokenCleanerController } from './b
 import { startCSRApprovingController, startCSRSigningController } from './certificates/controller.js';
 import { startClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
+import { startDisruptionController } from './disruption/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
 import { startEndpointSliceMirroringController } from './endpointslicemirroring/controller.js';
@@ -25,6 +26,7 @@ import { startPodGCController } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
 import { startHPAController } from './podautoscaler/controller.js';
 import { startResourceQuotaController } from './resourcequota/controller.js';
+import { startReplicationControllerController } from './replicaset/replicationcontroller.js';
 import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
 import { startStatefulSetController } from './statefulset/controller.js';
@@ -39,6 +41,8 @@ const starters: Record<string, ControllerStarter> = {
   replicaset: startReplicaSetController,
   statefulset: startStatefulSetController,
   resourcequota: startResourceQuotaController,
+  replicationcontroller: startReplicationControllerController,
+  disruption: startDisruptionController,
   endpoint: startEndpointsController,
   endpointslice: startEndpointSliceController,
   endpointslicemirroring: startEndpointSliceMirroringController,

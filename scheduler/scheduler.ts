@@ -15,7 +15,8 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Namespace } from '../lib/api/core/namespace.js';
 import type { Node } from '../lib/api/core/node.js';
 import { type Pod, isPodTerminal } from '../lib/api/core/pod.js';
-import { type Client, EventRecorder, Namespaces, Nodes, Pods, type Recorder, isConflict, isNotFound } from '../lib/client/index.js';
+import { type Client, EventRecorder, Namespaces, Nodes, PodDisruptionBudgets, Pods, type Recorder, isConflict, isNotFound } from '../lib/client/index.js';
+import type { PodDisruptionBudget } from '../lib/api/policy/poddisruptionbudget.js';
 import type { InformerFactory } from '../lib/controller/factory.js';
 import type { Logger } from '../lib/log.js';
 import { type Clock, type TimerHandle, realClock } from '../lib/clock.js';
@@ -122,6 +123,8 @@ export class Scheduler {
   private readonly metrics: SchedulerMetrics;
   private readonly client: Client;
   private lookupPod: PodLookup = () => undefined;
+  /** pdbs are the PodDisruptionBudgets preemption weighs (from the informer once run() wires it). */
+  private pdbs: () => readonly PodDisruptionBudget[] = () => [];
   private namespaceLabels = new Map<string, Record<string, string>>();
   /** background holds API work started beside the loop (status updates, preemption), for drain(). */
   private readonly background = new Set<Promise<unknown>>();
@@ -143,7 +146,7 @@ export class Scheduler {
     this.metrics.setPendingSource(() => this.queue.pendingPods());
     if (opts.profiles.length === 0) throw new Error('at least one profile is required');
     const registry: Registry = {
-      [DefaultPreemptionName]: (args, fh) => new DefaultPreemption(args as DefaultPreemptionArgs | undefined, fh, { snapshot: () => this.snapshot, rand: opts.rand }),
+      [DefaultPreemptionName]: (args, fh) => new DefaultPreemption(args as DefaultPreemptionArgs | undefined, fh, { snapshot: () => this.snapshot, rand: opts.rand, pdbs: () => this.pdbs() }),
       ...opts.registry,
     };
     for (const profile of opts.profiles) {
@@ -250,13 +253,16 @@ export class Scheduler {
   // Running
 
   /**
-   * run wires the informers (pods, nodes, namespaces), waits for them to sync, then schedules
+   * run wires the informers (pods, nodes, namespaces, PodDisruptionBudgets), waits for them to sync, then schedules
    * until signal aborts. onSynced is called once the caches are full.
    */
   async run(informers: InformerFactory, signal: AbortSignal, onSynced?: () => void): Promise<void> {
     const pods = informers.informerFor<Pod>(Pods);
     const nodes = informers.informerFor<Node>(Nodes);
     const namespaces = informers.informerFor<Namespace>(Namespaces);
+    const pdbInformer = informers.informerFor<PodDisruptionBudget>(PodDisruptionBudgets);
+    const pdbLister = pdbInformer.lister();
+    this.pdbs = () => pdbLister.list();
     const podLister = pods.lister();
     this.setPodLookup((ns, name) => podLister.get(`${ns}/${name}`));
     const guard = <T>(what: string, fn: (obj: T) => void) => (obj: T) => {
@@ -275,8 +281,8 @@ export class Scheduler {
     namespaces.on('add', guard('namespace add', (n: Namespace) => this.onNamespace(n)));
     namespaces.on('update', guard('namespace update', (n: Namespace) => this.onNamespace(n)));
     namespaces.on('delete', guard('namespace delete', (n: Namespace) => this.onNamespace(n, true)));
-    for (const inf of [namespaces, nodes, pods]) inf.start();
-    for (const inf of [namespaces, nodes, pods]) {
+    for (const inf of [namespaces, nodes, pods, pdbInformer]) inf.start();
+    for (const inf of [namespaces, nodes, pods, pdbInformer]) {
       if (!(await inf.waitForSync(signal))) return;
     }
     this.log.info('Caches synced', { nodes: this.cache.nodeCount(), pods: this.cache.podCount(), pending: this.queue.pendingPods().active });

@@ -47,6 +47,7 @@ const kindMessages: Record<string, Record<string, string>> = {
     Binding: 'core.v1.Binding',
     PersistentVolume: 'core.v1.PersistentVolume',
     PersistentVolumeClaim: 'core.v1.PersistentVolumeClaim',
+    ReplicationController: 'core.v1.ReplicationController',
   },
   'apps/v1': { Deployment: 'apps.v1.Deployment', ReplicaSet: 'apps.v1.ReplicaSet', ControllerRevision: 'apps.v1.ControllerRevision', StatefulSet: 'apps.v1.StatefulSet' },
   'discovery.k8s.io/v1': { EndpointSlice: 'discovery.v1.EndpointSlice' },
@@ -65,7 +66,7 @@ const kindMessages: Record<string, Record<string, string>> = {
   },
   'rbac.authorization.k8s.io/v1': { Role: 'rbac.v1.Role', ClusterRole: 'rbac.v1.ClusterRole', RoleBinding: 'rbac.v1.RoleBinding', ClusterRoleBinding: 'rbac.v1.ClusterRoleBinding' },
   'authentication.k8s.io/v1': { SelfSubjectReview: 'authentication.v1.SelfSubjectReview', TokenReview: 'authentication.v1.TokenReview', TokenRequest: 'authentication.v1.TokenRequest' },
-  'policy/v1': { Eviction: 'policy.v1.Eviction' },
+  'policy/v1': { Eviction: 'policy.v1.Eviction', PodDisruptionBudget: 'policy.v1.PodDisruptionBudget' },
   'meta.k8s.io/v1': {},
 };
 

@@ -13,7 +13,7 @@ import { isEverything, labelSelectorAsSelector, matches } from '../../lib/machin
 import { getControllerOf } from '../common/controllerref.js';
 import type { UIDTrackingControllerExpectations } from '../common/expectations.js';
 import { isPodReady } from '../common/pods.js';
-import { podKey } from './sync.js';
+import { type ReplicaSetLister, podKey } from './sync.js';
 
 /** Enqueuer is the part of a Controller the handlers use. */
 export interface Enqueuer {
@@ -34,10 +34,12 @@ function sameRef(a: OwnerReference | undefined, b: OwnerReference | undefined): 
 /** ReplicaSetEventHandlers turns pod and ReplicaSet events into expectation updates and queue keys. */
 export class ReplicaSetEventHandlers {
   constructor(
-    private readonly replicaSets: Lister<ReplicaSet>,
+    private readonly replicaSets: ReplicaSetLister,
     private readonly expectations: UIDTrackingControllerExpectations,
     private readonly queue: Enqueuer,
     private readonly log?: Logger,
+    /** kind is the controller kind pods name in their controllerRef (ReplicationController for the RC manager). */
+    private readonly kind = 'ReplicaSet',
   ) {}
 
   addRS(rs: ReplicaSet): void {
@@ -136,7 +138,7 @@ export class ReplicaSetEventHandlers {
 
   /** resolveControllerRef is the cached ReplicaSet a controllerRef names, if it is that very one (same uid). */
   private resolveControllerRef(namespace: string, ref: OwnerReference): ReplicaSet | undefined {
-    if (ref.kind !== 'ReplicaSet') return undefined;
+    if (ref.kind !== this.kind) return undefined;
     const rs = this.replicaSets.get(namespace ? `${namespace}/${ref.name}` : ref.name);
     return rs && rs.metadata.uid === ref.uid ? rs : undefined;
   }

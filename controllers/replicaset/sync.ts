@@ -9,9 +9,11 @@
 // and events (sample-controller's fixture).
 
 import type { ReplicaSet, ReplicaSetStatus } from '../../lib/api/apps/types.js';
+import type { KubeObject } from '../../lib/api/meta.js';
+import { apiVersionOf } from '../../lib/api/resource.js';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { type Condition, nowRFC3339 } from '../../lib/api/meta.js';
-import { type Client, isNotFound } from '../../lib/client/client.js';
+import { type Client, type ResourceType, isNotFound } from '../../lib/client/client.js';
 import type { InvolvedObject, Recorder } from '../../lib/client/events.js';
 import { Pods, ReplicaSets } from '../../lib/client/resources.js';
 import type { ReconcileResult } from '../../lib/controller/controller.js';
@@ -43,10 +45,33 @@ export const SuccessfulDeletePodReason = 'SuccessfulDelete';
 /** ReplicaSetReplicaFailure is the condition set while pods cannot be created or deleted. */
 export const ReplicaSetReplicaFailure = 'ReplicaFailure';
 
+/**
+ * ControlledKind is the kind of object the syncer keeps pods for, seen as ReplicaSets: kube runs
+ * its ReplicationController manager as this very controller over RCs converted to ReplicaSets
+ * (pkg/controller/replication's conversion adapters). The listers the syncer reads already hold
+ * the ReplicaSet view; writes convert back.
+ */
+export interface ControlledKind {
+  /** resource is where the objects live: its apiVersion and kind go into ownerReferences and events. */
+  resource: ResourceType;
+  /** toStored turns the ReplicaSet view back into the stored kind (for status writes). */
+  toStored(rs: ReplicaSet): KubeObject;
+  /** fromStored reads a stored object as a ReplicaSet. */
+  fromStored(obj: KubeObject): ReplicaSet;
+}
+
+/** replicaSetKind is the ReplicaSet itself: no conversion. */
+export const replicaSetKind: ControlledKind = { resource: ReplicaSets, toStored: (rs) => rs, fromStored: (obj) => obj as ReplicaSet };
+
+/** ReplicaSetLister is what the syncer and handlers read ReplicaSets through (a Lister, or an adapter over another kind's). */
+export type ReplicaSetLister = Pick<Lister<ReplicaSet>, 'get' | 'list'>;
+
 /** ReplicaSetSyncerOptions are what one syncer reads and writes through. */
 export interface ReplicaSetSyncerOptions {
   client: Client;
-  replicaSets: Lister<ReplicaSet>;
+  replicaSets: ReplicaSetLister;
+  /** kind is what the ReplicaSets really are (default: ReplicaSets). */
+  kind?: ControlledKind;
   pods: Lister<Pod>;
   recorder: Recorder;
   expectations: UIDTrackingControllerExpectations;
@@ -71,8 +96,8 @@ function getPodsPrefix(controllerName: string): string {
   return nameIsDNSSubdomain(prefix, true).length ? controllerName : prefix;
 }
 
-/** podFromTemplate is kube's GetPodFromTemplate: a pod to create for rs, controlled by it. */
-export function podFromTemplate(rs: ReplicaSet): Pod {
+/** podFromTemplate is kube's GetPodFromTemplate: a pod to create for rs, controlled by it (as an object of ownerType). */
+export function podFromTemplate(rs: ReplicaSet, ownerType: ResourceType = ReplicaSets): Pod {
   const template = rs.spec.template ?? {};
   const meta = template.metadata ?? {};
   const pod: Pod = {
@@ -80,7 +105,7 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
     kind: 'Pod',
     metadata: {
       generateName: getPodsPrefix(rs.metadata.name ?? ''),
-      ownerReferences: [newControllerRef(rs, ReplicaSets)],
+      ownerReferences: [newControllerRef(rs, ownerType)],
     },
     spec: structuredClone(template.spec ?? {}) as Pod['spec'],
   };
@@ -113,8 +138,8 @@ export async function slowStartBatch(count: number, initialBatchSize: number, fn
 }
 
 /** eventTarget is what events are about: the ReplicaSet, with its kind even when a list left it out of the cached item. */
-function eventTarget(rs: ReplicaSet): InvolvedObject {
-  return { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: rs.metadata };
+function eventTarget(rs: ReplicaSet, kind: ResourceType): InvolvedObject {
+  return { apiVersion: apiVersionOf(kind), kind: kind.kind, metadata: rs.metadata };
 }
 
 /** getCondition returns the status condition of type, if any. */
@@ -178,9 +203,11 @@ export class ReplicaSetSyncer {
   private readonly opts: ReplicaSetSyncerOptions;
   private readonly now: () => Date;
   private readonly burstReplicas: number;
+  private readonly kind: ControlledKind;
 
   constructor(opts: ReplicaSetSyncerOptions) {
     this.opts = opts;
+    this.kind = opts.kind ?? replicaSetKind;
     this.now = opts.now ?? (() => new Date());
     this.burstReplicas = opts.burstReplicas ?? BurstReplicas;
   }
@@ -215,7 +242,7 @@ export class ReplicaSetSyncer {
     // Every pod of the namespace, not only the selected ones: an owned pod whose labels no
     // longer match must be seen to be released.
     const active = filterActivePods(this.opts.pods.list(namespace));
-    const manager = new ControllerRefManager({ client: this.opts.client, owner: rs, ownerType: ReplicaSets, resource: Pods, selector });
+    const manager = new ControllerRefManager({ client: this.opts.client, owner: rs, ownerType: this.kind.resource, resource: Pods, selector });
     const pods = await manager.claim(active);
 
     let manageReplicasErr: Error | undefined;
@@ -296,7 +323,7 @@ export class ReplicaSetSyncer {
 
   /** createPod is RealPodControl.CreatePods for one pod, with kube's events. */
   private async createPod(rs: ReplicaSet): Promise<void> {
-    const pod = podFromTemplate(rs);
+    const pod = podFromTemplate(rs, this.kind.resource);
     if (!pod.metadata.labels) throw new Error('unable to create pods, no labels');
     let created: Pod;
     try {
@@ -306,11 +333,11 @@ export class ReplicaSetSyncer {
       // delete this ReplicaSet anyway: no event, and not a failure (kube counts it as done).
       if (isNamespaceTerminatingError(err)) return;
       const message = err instanceof Error ? err.message : String(err);
-      this.opts.recorder.event(eventTarget(rs), 'Warning', FailedCreatePodReason, `Error creating: ${message}`);
+      this.opts.recorder.event(eventTarget(rs, this.kind.resource), 'Warning', FailedCreatePodReason, `Error creating: ${message}`);
       throw err;
     }
     this.opts.log?.v(4).info('Controller created pod', { controller: rs.metadata.name, pod: `${created.metadata?.namespace}/${created.metadata?.name}` });
-    this.opts.recorder.event(eventTarget(rs), 'Normal', SuccessfulCreatePodReason, `Created pod: ${created.metadata?.name}`);
+    this.opts.recorder.event(eventTarget(rs, this.kind.resource), 'Normal', SuccessfulCreatePodReason, `Created pod: ${created.metadata?.name}`);
   }
 
   /** deletePod is RealPodControl.DeletePod, with kube's events; a 404 is rethrown as is (no event). */
@@ -323,10 +350,10 @@ export class ReplicaSetSyncer {
     } catch (err) {
       if (isNotFound(err)) throw err;
       const message = err instanceof Error ? err.message : String(err);
-      this.opts.recorder.event(eventTarget(rs), 'Warning', FailedDeletePodReason, `Error deleting: ${message}`);
+      this.opts.recorder.event(eventTarget(rs, this.kind.resource), 'Warning', FailedDeletePodReason, `Error deleting: ${message}`);
       throw new Error(`unable to delete pods: ${message}`, { cause: err });
     }
-    this.opts.recorder.event(eventTarget(rs), 'Normal', SuccessfulDeletePodReason, `Deleted pod: ${name}`);
+    this.opts.recorder.event(eventTarget(rs, this.kind.resource), 'Normal', SuccessfulDeletePodReason, `Deleted pod: ${name}`);
   }
 
   /**
@@ -383,10 +410,11 @@ export class ReplicaSetSyncer {
       });
       try {
         // Never modify the cached object: send a copy with the new status.
-        return await this.opts.client.update<ReplicaSet>(ReplicaSets, { ...structuredClone(current), status: structuredClone(status) }, { subresource: 'status' });
+        const stored = this.kind.toStored({ ...structuredClone(current), status: structuredClone(status) });
+        return this.kind.fromStored(await this.opts.client.update<KubeObject>(this.kind.resource, stored, { subresource: 'status' }));
       } catch (err) {
         if (i >= statusUpdateRetries) throw err;
-        current = await this.opts.client.get<ReplicaSet>(ReplicaSets, rs.metadata.namespace ?? '', rs.metadata.name ?? '');
+        current = this.kind.fromStored(await this.opts.client.get<KubeObject>(this.kind.resource, rs.metadata.namespace ?? '', rs.metadata.name ?? ''));
       }
     }
   }

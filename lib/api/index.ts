@@ -31,6 +31,8 @@ import { persistentVolumeClaims } from './core/persistentvolumeclaim.js';
 import { storageClasses } from './storage/storageclass.js';
 import { horizontalPodAutoscalers } from './autoscaling/hpa.js';
 import { horizontalPodAutoscalersV1 } from './autoscaling/hpav1.js';
+import { replicationControllers } from './core/replicationcontroller.js';
+import { podDisruptionBudgets } from './policy/poddisruptionbudget.js';
 
 export const builtinResources: ResourceDefinition<any>[] = [
   configMaps,
@@ -46,6 +48,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   secrets,
   serviceAccounts,
   services,
+  replicationControllers,
   deployments,
   replicaSets,
   controllerRevisions,
@@ -54,6 +57,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   horizontalPodAutoscalersV1,
   statefulSets,
   endpointSlices,
+  podDisruptionBudgets,
   leases,
   priorityClasses,
   eventsV1,
@@ -72,7 +76,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   storageClasses,
 ];
 
-export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, horizontalPodAutoscalers, horizontalPodAutoscalersV1 };
+export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, horizontalPodAutoscalers, horizontalPodAutoscalersV1, replicationControllers, podDisruptionBudgets };
 export { statefulSets };
 export { persistentVolumes, persistentVolumeClaims, storageClasses };
 export { limitRanges, resourceQuotas };

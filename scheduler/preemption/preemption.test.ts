@@ -5,6 +5,7 @@ import type { Pod } from '../../lib/api/core/pod.js';
 import { FakeRecorder } from '../../lib/testing/fakerecorder.js';
 import { FakeClient } from '../../lib/testing/fakeclient.js';
 import { Pods } from '../../lib/client/resources.js';
+import type { PodDisruptionBudget } from '../../lib/api/policy/poddisruptionbudget.js';
 import { CycleState } from '../framework/cyclestate.js';
 import { FitError, newDiagnosis, NodeToStatus } from '../framework/errors.js';
 import { Framework } from '../framework/framework.js';
@@ -12,7 +13,7 @@ import type { FilterPlugin } from '../framework/interface.js';
 import type { NodeInfo } from '../framework/nodeinfo.js';
 import { newSnapshot, type Snapshot } from '../framework/snapshot.js';
 import { Code, success, unresolvable, unschedulable } from '../framework/status.js';
-import { type Candidate, DefaultPreemption, PreemptionDecision, pickOneNodeForPreemption, preemptionDecisionKey, prepareCandidate } from './preemption.js';
+import { type Candidate, DefaultPreemption, PreemptionDecision, filterPodsWithPDBViolation, pickOneNodeForPreemption, preemptionDecisionKey, prepareCandidate } from './preemption.js';
 
 // A filter on CPU only, so these tests depend on nothing but the framework.
 const cpuFit: FilterPlugin = {
@@ -28,7 +29,7 @@ const hopeless: FilterPlugin = {
   filter: (_s, _p, ni: NodeInfo) => (ni.node.metadata.labels?.hopeless ? unresolvable("node(s) didn't match Pod's node affinity/selector") : success()),
 };
 
-function setup(nodes: Node[], pods: Pod[]): { pl: DefaultPreemption; snapshot: Snapshot; fwk: Framework } {
+function setup(nodes: Node[], pods: Pod[], pdbs: PodDisruptionBudget[] = []): { pl: DefaultPreemption; snapshot: Snapshot; fwk: Framework } {
   const snapshot = newSnapshot(nodes, pods);
   let pl!: DefaultPreemption;
   const fwk = new Framework(
@@ -36,7 +37,7 @@ function setup(nodes: Node[], pods: Pod[]): { pl: DefaultPreemption; snapshot: S
     {
       CPUFit: () => cpuFit,
       Hopeless: () => hopeless,
-      DefaultPreemption: (args, fh) => (pl = new DefaultPreemption(args as never, fh, { snapshot: () => snapshot, rand: () => 0 })),
+      DefaultPreemption: (args, fh) => (pl = new DefaultPreemption(args as never, fh, { snapshot: () => snapshot, rand: () => 0, pdbs: () => pdbs })),
     },
   );
   return { pl, snapshot, fwk };
@@ -93,6 +94,52 @@ test('postFilter nominates the node whose victims matter least and leaves the de
   assert.equal(result?.nominatedNodeName, 'b');
   const decision = state.read<PreemptionDecision>(preemptionDecisionKey);
   assert.deepEqual(decision?.candidate?.victims.map((v) => v.metadata.name), ['on-b']);
+});
+
+/** budget guards app=<app> pods in ns with disruptionsAllowed as given. */
+function budget(app: string, disruptionsAllowed: number, disruptedPods?: Record<string, string>): PodDisruptionBudget {
+  return { metadata: { name: `pdb-${app}`, namespace: 'ns' }, spec: { selector: { matchLabels: { app } } }, status: { disruptionsAllowed, disruptedPods } };
+}
+const labelled = (p: Pod, app: string): Pod => ({ ...p, metadata: { ...p.metadata, labels: { app } } });
+
+test('filterPodsWithPDBViolation spends each budget once per pod, skipping pods it already let go', () => {
+  const pods = [labelled(pod('a1', 'n1', 1, 1), 'a'), labelled(pod('a2', 'n1', 1, 1), 'a'), labelled(pod('a3', 'n1', 1, 1), 'a'), labelled(pod('b1', 'n1', 1, 1), 'b'), pod('free', 'n1', 1, 1)];
+  const infos = pods.map((p) => ({ pod: p }));
+  const { violating, nonViolating } = filterPodsWithPDBViolation(infos, [budget('a', 1, { a1: '2024-05-01T12:00:00Z' }), { ...budget('b', 0), spec: { selector: {} } }]);
+  // a1 was already disrupted (free), a2 spends the one allowed disruption, a3 would violate; an empty selector guards nothing.
+  assert.deepEqual(violating.map((i) => i.pod.metadata.name), ['a3']);
+  assert.deepEqual(nonViolating.map((i) => i.pod.metadata.name), ['a1', 'a2', 'b1', 'free']);
+});
+
+test('selectVictimsOnNode reprieves pods a budget guards first', () => {
+  const guarded = labelled(pod('guarded', 'n1', 1, 10), 'db');
+  const free = pod('free', 'n1', 1, 20);
+  const preemptor = pod('new', undefined, 1, 100);
+  // Without budgets the more important pod stays and the guarded one goes.
+  const plain = setup([node('n1', 2)], [guarded, free]);
+  const r0 = plain.pl.selectVictimsOnNode(new CycleState(), preemptor, plain.snapshot.get('n1')!.clone(), []);
+  assert.deepEqual([r0.victims.map((v) => v.metadata.name), r0.numPDBViolations], [['guarded'], 0]);
+  // A budget with no disruption left keeps the guarded pod: the other one is the victim.
+  const { pl, snapshot } = setup([node('n1', 2)], [guarded, free]);
+  const r1 = pl.selectVictimsOnNode(new CycleState(), preemptor, snapshot.get('n1')!.clone(), [budget('db', 0)]);
+  assert.deepEqual([r1.victims.map((v) => v.metadata.name), r1.numPDBViolations], [['free'], 0]);
+  // When only the guarded pod can make room, it is a victim that counts as a violation.
+  const big = pod('big', undefined, 2, 100);
+  const r2 = pl.selectVictimsOnNode(new CycleState(), big, snapshot.get('n1')!.clone(), [budget('db', 0)]);
+  assert.deepEqual([r2.victims.map((v) => v.metadata.name), r2.numPDBViolations], [['free', 'guarded'], 1]);
+});
+
+test('postFilter prefers the node whose preemption violates no budget over one with less important victims', () => {
+  const pods = [labelled(pod('on-a', 'a', 1, 10), 'db'), pod('on-b', 'b', 1, 50)];
+  const preemptor = pod('big', undefined, 1, 100);
+  // Without a budget, a's victim (priority 10) matters least.
+  const plain = setup([node('a', 1), node('b', 1)], pods);
+  assert.equal(plain.fwk.runPostFilterPlugins(new CycleState(), preemptor, statuses(plain.fwk, plain.snapshot, preemptor)).result?.nominatedNodeName, 'a');
+  const { fwk, snapshot } = setup([node('a', 1), node('b', 1)], pods, [budget('db', 0)]);
+  const state = new CycleState();
+  const { result } = fwk.runPostFilterPlugins(state, preemptor, statuses(fwk, snapshot, preemptor));
+  assert.equal(result?.nominatedNodeName, 'b');
+  assert.equal(state.read<PreemptionDecision>(preemptionDecisionKey)?.candidate?.numPDBViolations, 0);
 });
 
 test('postFilter explains in kube\'s words why nothing can be preempted', () => {

@@ -7,6 +7,7 @@
 //   3. on each such node (from a random offset, until enough candidates are found), remove every
 //      lower-priority pod, check the pod fits, then add the victims back highest priority first
 //      while it still fits (selectVictimsOnNode): what cannot come back are the victims;
+//      (PodDisruptionBudget-violating victims are reprieved first and counted);
 //   4. pick one candidate node (pickOneNodeForPreemption): fewest PDB violations, lowest
 //      highest-victim priority, smallest priority sum, fewest victims, latest start time.
 //
@@ -15,6 +16,8 @@
 // lower-priority nominations on the node, and set the preemptor's status.nominatedNodeName.
 
 import type { Pod } from '../../lib/api/core/pod.js';
+import { pdbGuardsPod } from '../../lib/api/policy/helpers.js';
+import type { PodDisruptionBudget } from '../../lib/api/policy/poddisruptionbudget.js';
 import { type Client, Pods } from '../../lib/client/index.js';
 import type { Recorder } from '../../lib/client/events.js';
 import type { CycleState, StateData } from '../framework/cyclestate.js';
@@ -66,6 +69,35 @@ export interface PreemptionDeps {
   snapshot(): Snapshot;
   /** rand returns [0,1) for the dry run's random start (tests pin it). */
   rand?: () => number;
+  /** pdbs lists every PodDisruptionBudget (the scheduler's informer); none when absent. */
+  pdbs?: () => readonly PodDisruptionBudget[];
+}
+
+/**
+ * filterPodsWithPDBViolation splits would-be victims (most important first) into those whose
+ * eviction would take a budget below zero disruptions and the rest, spending each matching
+ * budget's disruptionsAllowed as it goes. A pod already in a budget's disruptedPods was let go by
+ * the API server and costs nothing more. Here an empty selector matches nothing, as in
+ * kube-scheduler.
+ */
+export function filterPodsWithPDBViolation<T extends { pod: Pod }>(podInfos: readonly T[], pdbs: readonly PodDisruptionBudget[]): { violating: T[]; nonViolating: T[] } {
+  const allowed = pdbs.map((pdb) => pdb.status?.disruptionsAllowed ?? 0);
+  const violating: T[] = [];
+  const nonViolating: T[] = [];
+  for (const pi of podInfos) {
+    const pod = pi.pod;
+    let violated = false;
+    if (Object.keys(pod.metadata.labels ?? {}).length) {
+      pdbs.forEach((pdb, i) => {
+        if (!pdbGuardsPod(pdb, pod, { emptyMatchesAll: false })) return;
+        if (pdb.status?.disruptedPods?.[pod.metadata.name ?? ''] !== undefined) return;
+        allowed[i]!--;
+        if (allowed[i]! < 0) violated = true;
+      });
+    }
+    (violated ? violating : nonViolating).push(pi);
+  }
+  return { violating, nonViolating };
 }
 
 /** podStartTime is status.startTime, or now for pods not started yet (GetPodStartTime). */
@@ -184,29 +216,34 @@ export class DefaultPreemption implements PostFilterPlugin {
    * become candidates get their status in nodeStatuses.
    */
   dryRunPreemption(state: CycleState, pod: Pod, potential: readonly NodeInfo[], offset: number, numCandidates: number, nodeStatuses: NodeToStatus): Candidate[] {
-    const candidates: Candidate[] = [];
+    const nonViolating: Candidate[] = [];
+    const violating: Candidate[] = [];
+    const pdbs = this.deps.pdbs?.() ?? [];
     for (let i = 0; i < potential.length; i++) {
       const ni = potential[(offset + i) % potential.length];
-      const r = this.selectVictimsOnNode(state.clone(), pod, ni.clone());
+      const r = this.selectVictimsOnNode(state.clone(), pod, ni.clone(), pdbs);
       if (r.status.code === Code.Success && r.victims.length > 0) {
-        candidates.push({ name: ni.name, victims: r.victims, numPDBViolations: r.numPDBViolations });
-        // With no PodDisruptionBudgets every candidate is non-violating.
-        if (candidates.length >= numCandidates) break;
+        const c = { name: ni.name, victims: r.victims, numPDBViolations: r.numPDBViolations };
+        (r.numPDBViolations === 0 ? nonViolating : violating).push(c);
+        // Enough candidates, and at least one that violates no budget.
+        if (nonViolating.length > 0 && nonViolating.length + violating.length >= numCandidates) break;
         continue;
       }
       const s = r.status.code === Code.Success ? asError(new Error(`expected at least one victim pod on node "${ni.name}"`)) : r.status;
       nodeStatuses.set(ni.name, s);
     }
-    return candidates;
+    return [...nonViolating, ...violating];
   }
 
   /**
    * selectVictimsOnNode (SelectVictimsOnNode) finds the fewest, least important pods to remove
    * from nodeInfo (a private copy) so that pod fits: remove every lower-priority pod; if the pod
    * still does not fit, the node cannot help; otherwise reprieve the removed pods from the most
-   * important down, keeping each one that leaves the pod fitting.
+   * important down, keeping each one that leaves the pod fitting. Pods whose eviction would
+   * violate a PodDisruptionBudget are reprieved first, so they are victims only when nothing else
+   * makes room; numPDBViolations counts those that still are.
    */
-  selectVictimsOnNode(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { victims: Pod[]; numPDBViolations: number; status: Status } {
+  selectVictimsOnNode(state: CycleState, pod: Pod, nodeInfo: NodeInfo, pdbs: readonly PodDisruptionBudget[] = []): { victims: Pod[]; numPDBViolations: number; status: Status } {
     const fail = (s: Status) => ({ victims: [], numPDBViolations: 0, status: s });
     const removePod = (pi: PodInfo): Status => {
       nodeInfo.removePod(pi);
@@ -228,15 +265,30 @@ export class DefaultPreemption implements PostFilterPlugin {
     const now = Date.now();
     potentialVictims.sort((a, b) => (moreImportantPod(a.pod, b.pod, now) ? -1 : moreImportantPod(b.pod, a.pod, now) ? 1 : 0));
     const victims: Pod[] = [];
-    for (const pi of potentialVictims) {
+    /** reprieve puts pi back if the pod still fits with it; false (and pi a victim) when not. */
+    const reprieve = (pi: PodInfo): { fits: boolean; status?: Status } => {
       const added = addPod(pi);
-      if (added.code !== Code.Success) return fail(added);
-      if (this.fh.runFilterPluginsWithNominatedPods(state, pod, nodeInfo).code === Code.Success) continue;
+      if (added.code !== Code.Success) return { fits: false, status: added };
+      if (this.fh.runFilterPluginsWithNominatedPods(state, pod, nodeInfo).code === Code.Success) return { fits: true };
       const removed = removePod(pi);
-      if (removed.code !== Code.Success) return fail(removed);
+      if (removed.code !== Code.Success) return { fits: false, status: removed };
       victims.push(pi.pod);
+      return { fits: false };
+    };
+    const { violating, nonViolating } = filterPodsWithPDBViolation(potentialVictims, pdbs);
+    let numPDBViolations = 0;
+    for (const pi of violating) {
+      const r = reprieve(pi);
+      if (r.status) return fail(r.status);
+      if (!r.fits) numPDBViolations++;
     }
-    return { victims, numPDBViolations: 0, status: { code: Code.Success, reasons: [] } };
+    for (const pi of nonViolating) {
+      const r = reprieve(pi);
+      if (r.status) return fail(r.status);
+    }
+    // Keep victims most important first (pickOneNodeForPreemption reads victims[0]).
+    if (violating.length && nonViolating.length) victims.sort((a, b) => (moreImportantPod(a, b, now) ? -1 : moreImportantPod(b, a, now) ? 1 : 0));
+    return { victims, numPDBViolations, status: { code: Code.Success, reasons: [] } };
   }
 }
 

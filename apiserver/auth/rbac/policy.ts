@@ -123,7 +123,7 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
  * system:kube-controller-manager. kube runs each controller as its own service account
  * (--use-service-account-credentials); skiff's controller manager has one identity, so this is
  * the union of the controller roles of the controllers it runs: deployment, replicaset, statefulset,
- * endpoint, endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam,
+ * replicationcontroller, disruption, endpoint, endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam,
  * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation, root-ca-cert-publisher,
  * resourcequota and horizontal-pod-autoscaler (which reads metrics.k8s.io, and updates scales and
  * HPA status: all within the first rule).
@@ -139,6 +139,10 @@ const skiffControllerManagerRules: PolicyRule[] = [
   rule(['create'], ['apps'], ['controllerrevisions']),
   rule(['update'], ['apps'], ['statefulsets/status', 'statefulsets/finalizers']),
   rule(['create'], [''], ['persistentvolumeclaims']),
+  // replicationcontroller, disruption
+  rule(['update'], [''], ['replicationcontrollers/status', 'replicationcontrollers/finalizers']),
+  rule(['update'], ['policy'], ['poddisruptionbudgets/status']),
+  rule(['get'], ['*'], ['*/scale']),
   // endpoint, endpointslice, endpointslicemirroring
   rule(['create'], [''], ['endpoints', 'endpoints/restricted']),
   rule(['create'], ['discovery.k8s.io'], ['endpointslices']),
