@@ -13,6 +13,7 @@ import { type ControllerContext, type ControllerStarter, managedRunController, n
 import { startBootstrapSignerController, startTokenCleanerController } from './bootstrap/controller.js';
 import { startCSRApprovingController, startCSRSigningController } from './certificates/controller.js';
 import { startClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
+import { startDaemonSetController } from './daemonset/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
@@ -32,6 +33,7 @@ const starters: Record<string, ControllerStarter> = {
   csrapproving: startCSRApprovingController,
   csrsigning: startCSRSigningController,
   'clusterrole-aggregation': startClusterRoleAggregationController,
+  daemonset: startDaemonSetController,
   deployment: startDeploymentController,
   replicaset: startReplicaSetController,
   endpoint: startEndpointsController,
@@ -80,7 +82,7 @@ function controllerMetrics(registry: import('prom-client').Registry): Controller
 /** controllerManager is the skiff-controller-manager component: main.ts runs it as a process, the test kit in its own. */
 export const controllerManager: ComponentSpec = {
   name: 'skiff-controller-manager',
-  summary: 'The skiff controller manager: ClusterRole aggregation, CSR approving and signing, bootstrap signer and token cleaner, Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token and root CA publisher controllers in one process.',
+  summary: 'The skiff controller manager: ClusterRole aggregation, CSR approving and signing, bootstrap signer and token cleaner, DaemonSet, Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token and root CA publisher controllers in one process.',
   defaultPort: 10257,
   leaseName: 'kube-controller-manager',
   userAgent: 'skiff-controller-manager',

@@ -44,7 +44,7 @@ const kindMessages: Record<string, Record<string, string>> = {
     Event: 'core.v1.Event',
     Binding: 'core.v1.Binding',
   },
-  'apps/v1': { Deployment: 'apps.v1.Deployment', ReplicaSet: 'apps.v1.ReplicaSet', ControllerRevision: 'apps.v1.ControllerRevision' },
+  'apps/v1': { Deployment: 'apps.v1.Deployment', ReplicaSet: 'apps.v1.ReplicaSet', ControllerRevision: 'apps.v1.ControllerRevision', DaemonSet: 'apps.v1.DaemonSet' },
   'discovery.k8s.io/v1': { EndpointSlice: 'discovery.v1.EndpointSlice' },
   'events.k8s.io/v1': { Event: 'events.v1.Event' },
   'coordination.k8s.io/v1': { Lease: 'coordination.v1.Lease' },

@@ -13,6 +13,7 @@ import { coreEvents } from './core/event.js';
 import { deployments } from './apps/deployment.js';
 import { replicaSets } from './apps/replicaset.js';
 import { controllerRevisions } from './apps/controllerrevision.js';
+import { daemonSets } from './apps/daemonset.js';
 import { endpointSlices } from './discovery/endpointslice.js';
 import { leases } from './coordination/lease.js';
 import { priorityClasses } from './scheduling/priorityclass.js';
@@ -37,6 +38,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   deployments,
   replicaSets,
   controllerRevisions,
+  daemonSets,
   endpointSlices,
   leases,
   priorityClasses,
@@ -55,4 +57,4 @@ export const builtinResources: ResourceDefinition<any>[] = [
   customResourceDefinitions,
 ];
 
-export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests };
+export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, daemonSets, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests };

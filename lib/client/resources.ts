@@ -22,6 +22,7 @@ export const CoreEvents = resourceTypeOf(api.coreEvents);
 export const Deployments = resourceTypeOf(api.deployments);
 export const ReplicaSets = resourceTypeOf(api.replicaSets);
 export const ControllerRevisions = resourceTypeOf(api.controllerRevisions);
+export const DaemonSets = resourceTypeOf(api.daemonSets);
 export const EndpointSlices = resourceTypeOf(api.endpointSlices);
 export const Leases = resourceTypeOf(api.leases);
 export const CustomResourceDefinitions = resourceTypeOf(api.customResourceDefinitions);

@@ -122,7 +122,7 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
  * skiffControllerManagerRules are what skiff's controllers need beyond kube's
  * system:kube-controller-manager. kube runs each controller as its own service account
  * (--use-service-account-credentials); skiff's controller manager has one identity, so this is
- * the union of the controller roles of the controllers it runs: deployment, replicaset,
+ * the union of the controller roles of the controllers it runs: deployment, replicaset, daemonset,
  * endpoint, endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam,
  * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation and root-ca-cert-publisher.
  */
@@ -133,6 +133,9 @@ const skiffControllerManagerRules: PolicyRule[] = [
   rule(['create'], ['apps'], ['replicasets']),
   rule(['update'], ['apps'], ['deployments/status', 'deployments/finalizers', 'replicasets/status', 'replicasets/finalizers']),
   rule(['create'], [''], ['pods']),
+  // daemonset: its pods (above), their history, and its status.
+  rule(['create'], ['apps'], ['controllerrevisions']),
+  rule(['update'], ['apps'], ['daemonsets/status', 'daemonsets/finalizers']),
   // endpoint, endpointslice, endpointslicemirroring
   rule(['create'], [''], ['endpoints', 'endpoints/restricted']),
   rule(['create'], ['discovery.k8s.io'], ['endpointslices']),
