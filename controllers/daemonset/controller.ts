@@ -52,7 +52,7 @@ export const startDaemonSetController: ControllerStarter = (ctx) => {
       dsInformer.addEventHandler({ onAdd: (ds) => h.addDaemonSet(ds), onUpdate: (old, ds) => h.updateDaemonSet(old, ds), onDelete: (ds) => h.deleteDaemonSet(ds) });
       historyInformer.addEventHandler({ onAdd: (r) => h.addHistory(r), onUpdate: (old, r) => h.updateHistory(old, r), onDelete: (r) => h.deleteHistory(r) });
       podInformer.addEventHandler({ onAdd: (p) => h.addPod(p), onUpdate: (old, p) => h.updatePod(old, p), onDelete: (p) => h.deletePod(p) });
-      nodeInformer.addEventHandler({ onAdd: (n) => h.addNode(n), onUpdate: (old, n) => h.updateNode(old, n) });
+      nodeInformer.addEventHandler({ onAdd: (n) => h.addNode(n), onUpdate: (old, n) => h.updateNode(old, n), onDelete: (n) => h.deleteNode(n) });
     },
   });
   return [controller];

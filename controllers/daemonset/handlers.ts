@@ -161,6 +161,15 @@ export class DaemonSetEventHandlers {
     }
   }
 
+  /**
+   * deleteNode wakes every DaemonSet: a pod meant for a node that is gone and never bound is
+   * left to its controller (the pod GC only collects bound ones). kube waits for the next
+   * resync here; waking now changes only when that happens.
+   */
+  deleteNode(_node: Node): void {
+    for (const ds of this.daemonSets.list()) this.queue.enqueueKey(keyOf(ds));
+  }
+
   /** resolveControllerRef is the cached DaemonSet a controllerRef names, if it is that very one (same uid). */
   private resolveControllerRef(namespace: string, ref: OwnerReference): DaemonSet | undefined {
     if (ref.kind !== 'DaemonSet') return undefined;
