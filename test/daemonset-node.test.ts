@@ -31,7 +31,7 @@ function manifest(version: string): string {
         metadata: { labels: { app: 'node-agent' } },
         spec: {
           terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'agent', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', `echo agent ${version}; exec sleep 3600`] }],
+          containers: [{ name: 'agent', image: 'busybox:1.36', command: ['sh', '-c', `echo agent ${version}; exec sleep 3600`] }],
         },
       },
     },
