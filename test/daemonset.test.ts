@@ -252,6 +252,8 @@ describe('DaemonSet', () => {
     await settled(ns, 'roll', 3);
     assert.match(await ok(['rollout', 'history', 'ds/roll', '-n', ns]), /REVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>/);
     assert.match(await ok(['rollout', 'status', 'ds/roll', '-n', ns, '--timeout=20s']), /successfully rolled out/);
+    // kubectl compares the revision's bytes with the live template: the current one is a no-op.
+    assert.match(await ok(['rollout', 'undo', 'ds/roll', '-n', ns, '--to-revision=3']), /skipped rollback \(current template already matches revision 3\)/);
   });
 
   it('rollout restart replaces every pod; OnDelete replaces only deleted pods', async () => {
