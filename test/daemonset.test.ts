@@ -298,6 +298,11 @@ describe('DaemonSet', () => {
     err = await fails(['create', '-f', '-'], JSON.stringify(surge));
     assert.match(err, /spec\.updateStrategy\.rollingUpdate\.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero/);
     await ok(['apply', '-f', '-'], manifest(ns, 'fixed'));
+    // Server-side apply of a new image by another manager: the template changes, the generation moves.
+    await ok(['apply', '--server-side', '--field-manager=ssa-test', '--force-conflicts', '-f', '-'], manifest(ns, 'fixed', { image: 'busybox:2' }));
+    const applied = await ds(ns, 'fixed');
+    assert.equal(applied.spec.template?.spec?.containers?.[0]?.image, 'busybox:2');
+    assert.equal(applied.metadata.annotations?.['deprecated.daemonset.template.generation'], '2');
     err = await fails(['patch', 'ds', 'fixed', '-n', ns, '--type=merge', '-p', '{"spec":{"selector":{"matchLabels":{"app":"fixed","x":"y"}},"template":{"metadata":{"labels":{"x":"y"}}}}}']);
     assert.match(err, /spec\.selector: Invalid value: .*: field is immutable/);
   });
