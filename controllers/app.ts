@@ -13,6 +13,7 @@ import { type ControllerContext, type ControllerStarter, managedRunController, n
 import { startBootstrapSignerController, startTokenCleanerController } from './bootstrap/controller.js';
 import { startCSRApprovingController, startCSRSigningController } from './certificates/controller.js';
 import { startClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
+import { startDaemonSetController } from './daemonset/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startDisruptionController } from './disruption/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
@@ -37,6 +38,7 @@ const starters: Record<string, ControllerStarter> = {
   csrapproving: startCSRApprovingController,
   csrsigning: startCSRSigningController,
   'clusterrole-aggregation': startClusterRoleAggregationController,
+  daemonset: startDaemonSetController,
   deployment: startDeploymentController,
   replicaset: startReplicaSetController,
   statefulset: startStatefulSetController,
@@ -90,7 +92,7 @@ function controllerMetrics(registry: import('prom-client').Registry): Controller
 /** controllerManager is the skiff-controller-manager component: main.ts runs it as a process, the test kit in its own. */
 export const controllerManager: ComponentSpec = {
   name: 'skiff-controller-manager',
-  summary: 'The skiff controller manager: ClusterRole aggregation, CSR approving and signing, bootstrap signer and token cleaner, Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token, root CA publisher and horizontal pod autoscaler controllers in one process.',
+  summary: 'The skiff controller manager: ClusterRole aggregation, CSR approving and signing, bootstrap signer and token cleaner, Deployment, ReplicaSet, StatefulSet, DaemonSet, ReplicationController, disruption, Job, CronJob, TTL-after-finished, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token, root CA publisher, resource quota, horizontal pod autoscaler, PersistentVolume binder and local-path provisioner controllers in one process.',
   defaultPort: 10257,
   leaseName: 'kube-controller-manager',
   userAgent: 'skiff-controller-manager',

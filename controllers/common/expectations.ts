@@ -132,6 +132,16 @@ export class UIDTrackingControllerExpectations {
     this.counts.expectDeletions(key, set.size);
   }
 
+  /**
+   * setExpectations sets key to wait for adds creations and the deletion of exactly these
+   * children at once (the DaemonSet controller creates and deletes in one pass).
+   */
+  setExpectations(key: string, adds: number, deleteKeys: readonly string[]): void {
+    const set = new Set(deleteKeys);
+    this.uids.set(key, set);
+    this.counts.setExpectations(key, adds, set.size);
+  }
+
   /** deletionObserved counts deleteKey's deletion for key, once. */
   deletionObserved(key: string, deleteKey: string): void {
     const set = this.uids.get(key);

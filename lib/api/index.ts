@@ -16,6 +16,7 @@ import { deployments } from './apps/deployment.js';
 import { replicaSets } from './apps/replicaset.js';
 import { controllerRevisions } from './apps/controllerrevision.js';
 import { statefulSets } from './apps/statefulset.js';
+import { daemonSets } from './apps/daemonset.js';
 import { endpointSlices } from './discovery/endpointslice.js';
 import { leases } from './coordination/lease.js';
 import { priorityClasses } from './scheduling/priorityclass.js';
@@ -56,6 +57,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   horizontalPodAutoscalers,
   horizontalPodAutoscalersV1,
   statefulSets,
+  daemonSets,
   endpointSlices,
   podDisruptionBudgets,
   leases,
@@ -76,7 +78,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   storageClasses,
 ];
 
-export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, horizontalPodAutoscalers, horizontalPodAutoscalersV1, replicationControllers, podDisruptionBudgets };
+export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, horizontalPodAutoscalers, horizontalPodAutoscalersV1, replicationControllers, podDisruptionBudgets, daemonSets };
 export { statefulSets };
 export { persistentVolumes, persistentVolumeClaims, storageClasses };
 export { limitRanges, resourceQuotas };

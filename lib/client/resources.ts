@@ -31,6 +31,7 @@ export const NodeMetricsResource = resourceTypeOf(nodeMetrics);
 export const StatefulSets = resourceTypeOf(api.statefulSets);
 export const ReplicationControllers = resourceTypeOf(api.replicationControllers);
 export const PodDisruptionBudgets = resourceTypeOf(api.podDisruptionBudgets);
+export const DaemonSets = resourceTypeOf(api.daemonSets);
 export const EndpointSlices = resourceTypeOf(api.endpointSlices);
 export const Leases = resourceTypeOf(api.leases);
 export const CustomResourceDefinitions = resourceTypeOf(api.customResourceDefinitions);

@@ -123,10 +123,10 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
  * system:kube-controller-manager. kube runs each controller as its own service account
  * (--use-service-account-credentials); skiff's controller manager has one identity, so this is
  * the union of the controller roles of the controllers it runs: deployment, replicaset, statefulset,
- * replicationcontroller, disruption, endpoint, endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam,
- * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation, root-ca-cert-publisher,
- * resourcequota and horizontal-pod-autoscaler (which reads metrics.k8s.io, and updates scales and
- * HPA status: all within the first rule).
+ * daemonset, replicationcontroller, disruption, endpoint, endpointslice, endpointslicemirroring,
+ * garbagecollector, namespace, nodeipam, nodelifecycle, podgc, serviceaccount,
+ * clusterrole-aggregation, root-ca-cert-publisher, resourcequota and horizontal-pod-autoscaler
+ * (which reads metrics.k8s.io, and updates scales and HPA status: all within the first rule).
  */
 const skiffControllerManagerRules: PolicyRule[] = [
   // garbagecollector: every kind's owners and dependents; namespace: empty a namespace.
@@ -143,6 +143,8 @@ const skiffControllerManagerRules: PolicyRule[] = [
   rule(['update'], [''], ['replicationcontrollers/status', 'replicationcontrollers/finalizers']),
   rule(['update'], ['policy'], ['poddisruptionbudgets/status']),
   rule(['get'], ['*'], ['*/scale']),
+  // daemonset: its pods (above), their history, and its status.
+  rule(['update'], ['apps'], ['daemonsets/status', 'daemonsets/finalizers']),
   // endpoint, endpointslice, endpointslicemirroring
   rule(['create'], [''], ['endpoints', 'endpoints/restricted']),
   rule(['create'], ['discovery.k8s.io'], ['endpointslices']),
