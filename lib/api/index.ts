@@ -12,6 +12,8 @@ import { endpoints } from './core/endpoints.js';
 import { coreEvents } from './core/event.js';
 import { deployments } from './apps/deployment.js';
 import { replicaSets } from './apps/replicaset.js';
+import { jobs } from './batch/job.js';
+import { cronJobs } from './batch/cronjob.js';
 import { endpointSlices } from './discovery/endpointslice.js';
 import { leases } from './coordination/lease.js';
 import { priorityClasses } from './scheduling/priorityclass.js';
@@ -35,6 +37,8 @@ export const builtinResources: ResourceDefinition<any>[] = [
   services,
   deployments,
   replicaSets,
+  jobs,
+  cronJobs,
   endpointSlices,
   leases,
   priorityClasses,
@@ -53,4 +57,4 @@ export const builtinResources: ResourceDefinition<any>[] = [
   customResourceDefinitions,
 ];
 
-export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests };
+export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, jobs, cronJobs };
