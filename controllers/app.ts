@@ -13,11 +13,13 @@ import { type ControllerContext, type ControllerStarter, managedRunController, n
 import { startBootstrapSignerController, startTokenCleanerController } from './bootstrap/controller.js';
 import { startCSRApprovingController, startCSRSigningController } from './certificates/controller.js';
 import { startClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
+import { startCronJobController } from './cronjob/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
 import { startEndpointSliceMirroringController } from './endpointslicemirroring/controller.js';
 import { startGarbageCollector } from './garbagecollector/controller.js';
+import { startJobController } from './job/controller.js';
 import { startNamespaceController } from './namespace/controller.js';
 import { startNodeIpamController } from './nodeipam/controller.js';
 import { startNodeLifecycleController } from './nodelifecycle/controller.js';
@@ -26,6 +28,7 @@ import { startReplicaSetController } from './replicaset/controller.js';
 import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
 import { startTokensController } from './serviceaccounttoken/controller.js';
+import { startTTLAfterFinishedController } from './ttlafterfinished/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
 const starters: Record<string, ControllerStarter> = {
@@ -34,6 +37,9 @@ const starters: Record<string, ControllerStarter> = {
   'clusterrole-aggregation': startClusterRoleAggregationController,
   deployment: startDeploymentController,
   replicaset: startReplicaSetController,
+  job: startJobController,
+  cronjob: startCronJobController,
+  'ttl-after-finished': startTTLAfterFinishedController,
   endpoint: startEndpointsController,
   endpointslice: startEndpointSliceController,
   endpointslicemirroring: startEndpointSliceMirroringController,
@@ -80,7 +86,7 @@ function controllerMetrics(registry: import('prom-client').Registry): Controller
 /** controllerManager is the skiff-controller-manager component: main.ts runs it as a process, the test kit in its own. */
 export const controllerManager: ComponentSpec = {
   name: 'skiff-controller-manager',
-  summary: 'The skiff controller manager: ClusterRole aggregation, CSR approving and signing, bootstrap signer and token cleaner, Deployment, ReplicaSet, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token and root CA publisher controllers in one process.',
+  summary: 'The skiff controller manager: ClusterRole aggregation, CSR approving and signing, bootstrap signer and token cleaner, Deployment, ReplicaSet, Job, CronJob, TTL-after-finished, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token and root CA publisher controllers in one process.',
   defaultPort: 10257,
   leaseName: 'kube-controller-manager',
   userAgent: 'skiff-controller-manager',

@@ -124,7 +124,8 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
  * (--use-service-account-credentials); skiff's controller manager has one identity, so this is
  * the union of the controller roles of the controllers it runs: deployment, replicaset,
  * endpoint, endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam,
- * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation and root-ca-cert-publisher.
+ * nodelifecycle, podgc, serviceaccount, clusterrole-aggregation, root-ca-cert-publisher, job,
+ * cronjob and ttl-after-finished.
  */
 const skiffControllerManagerRules: PolicyRule[] = [
   // garbagecollector: every kind's owners and dependents; namespace: empty a namespace.
@@ -133,6 +134,9 @@ const skiffControllerManagerRules: PolicyRule[] = [
   rule(['create'], ['apps'], ['replicasets']),
   rule(['update'], ['apps'], ['deployments/status', 'deployments/finalizers', 'replicasets/status', 'replicasets/finalizers']),
   rule(['create'], [''], ['pods']),
+  // job, cronjob, ttl-after-finished (pods' tracking finalizers go by the patch above)
+  rule(['create'], ['batch'], ['jobs']),
+  rule(['update'], ['batch'], ['jobs/status', 'jobs/finalizers', 'cronjobs/status', 'cronjobs/finalizers']),
   // endpoint, endpointslice, endpointslicemirroring
   rule(['create'], [''], ['endpoints', 'endpoints/restricted']),
   rule(['create'], ['discovery.k8s.io'], ['endpointslices']),
