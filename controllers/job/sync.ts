@@ -117,7 +117,7 @@ function newCondition(type: string, status: Condition['status'], reason: string,
 
 /** ensureJobConditionStatus adds or changes a condition; a False one is only written over an existing one. */
 function ensureCondition(status: JobStatus, type: string, cStatus: Condition['status'], reason: string, message: string, now: Date): boolean {
-  const list = (status.conditions ??= []);
+  const list = status.conditions ?? [];
   const i = list.findIndex((c) => c.type === type);
   if (i >= 0) {
     const c = list[i]!;
@@ -126,7 +126,7 @@ function ensureCondition(status: JobStatus, type: string, cStatus: Condition['st
     return true;
   }
   if (cStatus === 'False') return false;
-  list.push(newCondition(type, cStatus, reason, message, now));
+  status.conditions = [...list, newCondition(type, cStatus, reason, message, now)];
   return true;
 }
 
