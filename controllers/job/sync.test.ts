@@ -199,6 +199,17 @@ describe('syncJob', () => {
     assert.deepEqual(created.spec.containers[0]!.env, [{ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } }]);
   });
 
+  it('a met successPolicy ends an Indexed Job early: the remaining pods are deleted and not counted as failed', async () => {
+    const running = pod('pi-2-bbbbb', 'Running', { index: 2 });
+    const f = fixture(job({ completionMode: 'Indexed', completions: 3, parallelism: 3, successPolicy: { rules: [{ succeededIndexes: '0-1' }] } }, { startTime: ago(30), active: 1, ready: 0, terminating: 0, succeeded: 2, completedIndexes: '0,1' }), [running]);
+    await f.syncer.syncJob('ns/pi');
+    assert.deepEqual(summary(f.client.writes()), ['delete pods pi-2-bbbbb', 'update jobs/status pi', 'patch pods pi-2-bbbbb']);
+    const [first] = statuses(f.client);
+    assert.deepEqual(first!.conditions?.map((c) => [c.type, c.reason, c.message]), [['SuccessCriteriaMet', 'SuccessPolicy', 'Matched rules at index 0']]);
+    assert.deepEqual(first!.uncountedTerminatedPods, {});
+    assert.equal(first!.failed, undefined);
+  });
+
   it('does nothing for a finished Job or one managed by another controller', async () => {
     const done = fixture(job({}, { conditions: [{ type: 'Complete', status: 'True' }] }), []);
     await done.syncer.syncJob('ns/pi');

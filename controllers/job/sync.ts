@@ -43,6 +43,7 @@ export const JobReason = {
   DeadlineExceeded: 'DeadlineExceeded',
   PodFailurePolicy: 'PodFailurePolicy',
   CompletionsReached: 'CompletionsReached',
+  SuccessPolicy: 'SuccessPolicy',
 } as const;
 export const BackoffLimitExceededMessage = 'Job has reached the specified backoff limit';
 export const DeadlineExceededMessage = 'Job was active longer than specified deadline';
@@ -269,6 +270,10 @@ export class JobSyncer {
         if (p.status?.phase === PodPhase.Succeeded && ix >= 0 && ix < completions) ctx.succeededIndexes.add(ix);
       }
       ctx.succeeded = ctx.succeededIndexes.size;
+      if (!ctx.finished) {
+        const message = matchSuccessPolicy(job, ctx.succeededIndexes);
+        if (message) ctx.finished = newCondition(JobConditionType.SuccessCriteriaMet, 'True', JobReason.SuccessPolicy, message, now);
+      }
     }
 
     let manageErr: Error | undefined;
@@ -689,6 +694,27 @@ export class JobSyncer {
     job.metadata.resourceVersion = out.metadata.resourceVersion;
     return job;
   }
+}
+
+/**
+ * matchSuccessPolicy is matchSuccessPolicy: the first rule the succeeded indexes satisfy (all of
+ * its succeededIndexes, or succeededCount of them, or succeededCount in all) names the message.
+ */
+export function matchSuccessPolicy(job: Job, succeeded: Set<number>): string | undefined {
+  const rules = job.spec.successPolicy?.rules ?? [];
+  if (!rules.length || !succeeded.size) return undefined;
+  const completions = job.spec.completions ?? 0;
+  for (const [index, rule] of rules.entries()) {
+    if (rule.succeededIndexes !== undefined) {
+      const required = parseIndexes(rule.succeededIndexes, completions);
+      if (!required.size) continue;
+      const done = [...required].filter((i) => succeeded.has(i)).length;
+      if (rule.succeededCount === undefined ? done === required.size : done >= rule.succeededCount) return `Matched rules at index ${index}`;
+    } else if (rule.succeededCount !== undefined && succeeded.size >= rule.succeededCount) {
+      return `Matched rules at index ${index}`;
+    }
+  }
+  return undefined;
 }
 
 /** cleanUncounted moves uncounted pods whose finalizer is gone into the counters; true if anything moved. */

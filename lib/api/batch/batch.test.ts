@@ -31,7 +31,9 @@ describe('Job', () => {
     assert.equal(j.spec.podReplacementPolicy, 'TerminatingOrFailed');
     assert.deepEqual(j.spec.selector, { matchLabels: { 'batch.kubernetes.io/controller-uid': 'u-1' } });
     assert.deepEqual(j.spec.template?.metadata?.labels, { 'job-name': 'pi', 'batch.kubernetes.io/job-name': 'pi', 'controller-uid': 'u-1', 'batch.kubernetes.io/controller-uid': 'u-1' });
-    assert.deepEqual(job({ backoffLimitPerIndex: 1, completionMode: 'Indexed', completions: 2 }).spec.backoffLimit, 2147483647);
+    const perIndex = job({ backoffLimitPerIndex: 1, completionMode: 'Indexed', completions: 2 });
+    assert.deepEqual(perIndex.spec.backoffLimit, 2147483647);
+    assert.deepEqual(messages(validateJob(perIndex)), ['spec.backoffLimitPerIndex: Forbidden: not supported by skiff']);
   });
 
   it('refuses what kube refuses, with its messages', () => {

@@ -2,7 +2,7 @@
 // strategy.go: the generated selector, status cleared on create), validation with Kubernetes'
 // messages (pkg/apis/batch/validation) and the table kubectl prints (printers.go printJob).
 
-import { type FieldError, Path, duplicate, invalidValue, notSupported, required, tooMany } from '../../machinery/field-errors.js';
+import { type FieldError, Path, duplicate, forbiddenField, invalidValue, notSupported, required, tooMany } from '../../machinery/field-errors.js';
 import { age, humanDuration } from '../../machinery/duration.js';
 import { formatLabelSelector, labelSelectorAsSelector, matches, validateLabelSelector } from '../../machinery/labels.js';
 import { isDNS1123Label, isQualifiedName, nameIsDNSSubdomain, validateImmutable, validateObjectMeta } from '../../machinery/validation.js';
@@ -182,6 +182,24 @@ export function validateJobSpecFields(spec: JobSpec, path: Path): FieldError[] {
     if (spec.maxFailedIndexes !== undefined) errs.push(invalidValue(path.child('maxFailedIndexes'), spec.maxFailedIndexes, 'requires indexed completion mode'));
     if (spec.successPolicy) errs.push(invalidValue(path.child('successPolicy'), spec.successPolicy, 'requires indexed completion mode'));
   }
+  if (indexed && spec.successPolicy) {
+    const rules = spec.successPolicy.rules ?? [];
+    const rp = path.child('successPolicy', 'rules');
+    if (!rules.length) errs.push(required(rp, 'at least one rules must be specified when the successPolicy is specified'));
+    if (rules.length > 20) errs.push(tooMany(rp, rules.length, 20));
+    rules.forEach((rule, i) => {
+      if (rule.succeededCount === undefined && rule.succeededIndexes === undefined) errs.push(required(rp.index(i), 'at least one of succeededCount or succeededIndexes must be specified'));
+      if (rule.succeededCount !== undefined) {
+        const cp = rp.index(i).child('succeededCount');
+        errs.push(...validateNonnegativeField(rule.succeededCount, cp));
+        if (spec.completions !== undefined && rule.succeededCount > spec.completions) {
+          errs.push(invalidValue(cp, rule.succeededCount, `must be less than or equal to ${spec.completions} (the number of specified completions)`));
+        }
+      }
+    });
+  }
+  // skiff's Job controller keeps no per-index failure counts: refused rather than half-honoured.
+  if (spec.backoffLimitPerIndex !== undefined) errs.push(forbiddenField(path.child('backoffLimitPerIndex'), 'not supported by skiff'));
   if (spec.podFailurePolicy) errs.push(...validatePodFailurePolicy(spec, path.child('podFailurePolicy')));
   if (spec.podReplacementPolicy !== undefined) {
     const valid = spec.podFailurePolicy ? ['Failed'] : ['Failed', 'TerminatingOrFailed'];
