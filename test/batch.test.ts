@@ -94,13 +94,17 @@ describe('batch/v1 with kubectl', () => {
       'job-name': 'hello',
     });
     const pod = pods[0]!;
+    assert.equal(pod.metadata.labels?.['job-name'], 'hello');
     assert.deepEqual(pod.metadata.finalizers, ['batch.kubernetes.io/job-tracking']);
     assert.deepEqual(pod.metadata.ownerReferences, [{ apiVersion: 'batch/v1', kind: 'Job', name: 'hello', uid, controller: true, blockOwnerDeletion: true }]);
     const table = await ok(['get', 'jobs', '-n', ns]);
     assert.deepEqual(header(table), ['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE']);
     assert.deepEqual(row(table, 'hello').slice(0, 3), ['hello', 'Running', '0/1']);
-    // The simulated container exits 0 once its pod says so.
-    await ok(['label', 'pod', '-n', ns, pod.metadata.name!, 'skiff.dev/sim=succeed']);
+    // Simulated pods of `kubectl create job` run on; one whose template says so succeeds.
+    await ok(['delete', 'job', 'hello', '-n', ns]);
+    const quick = JSON.parse(jobManifest('hello'));
+    quick.spec.template.spec.containers[0].command = ['sh', '-c', 'exit 0'];
+    await ok(['create', '-f', '-'], JSON.stringify(quick));
     await ok(['wait', '--for=condition=complete', 'job/hello', '-n', ns, '--timeout=60s']);
     const done = await getJob('hello');
     assert.equal(done.status?.succeeded, 1);
