@@ -14,12 +14,14 @@ import { startBootstrapSignerController, startTokenCleanerController } from './b
 import { startCSRApprovingController, startCSRSigningController } from './certificates/controller.js';
 import { startClusterRoleAggregationController } from './clusterroleaggregation/controller.js';
 import { startDaemonSetController } from './daemonset/controller.js';
+import { startCronJobController } from './cronjob/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startDisruptionController } from './disruption/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
 import { startEndpointSliceMirroringController } from './endpointslicemirroring/controller.js';
 import { startGarbageCollector } from './garbagecollector/controller.js';
+import { startJobController } from './job/controller.js';
 import { startNamespaceController } from './namespace/controller.js';
 import { startNodeIpamController } from './nodeipam/controller.js';
 import { startNodeLifecycleController } from './nodelifecycle/controller.js';
@@ -32,6 +34,7 @@ import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
 import { startStatefulSetController } from './statefulset/controller.js';
 import { startTokensController } from './serviceaccounttoken/controller.js';
+import { startTTLAfterFinishedController } from './ttlafterfinished/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
 const starters: Record<string, ControllerStarter> = {
@@ -45,6 +48,9 @@ const starters: Record<string, ControllerStarter> = {
   resourcequota: startResourceQuotaController,
   replicationcontroller: startReplicationControllerController,
   disruption: startDisruptionController,
+  job: startJobController,
+  cronjob: startCronJobController,
+  'ttl-after-finished': startTTLAfterFinishedController,
   endpoint: startEndpointsController,
   endpointslice: startEndpointSliceController,
   endpointslicemirroring: startEndpointSliceMirroringController,

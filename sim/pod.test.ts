@@ -216,3 +216,18 @@ test('image references are reported fully qualified, with a stable digest', () =
   assert.match(imageID('nginx'), /^docker\.io\/library\/nginx@sha256:[0-9a-f]{64}$/);
   assert.equal(imageID('nginx'), imageID('nginx'));
 });
+
+test('skiff.dev/sim-run-for keeps a batch pod running that long, then it exits with skiff.dev/sim-exit-code', () => {
+  const p = pod({ restartPolicy: 'Never' });
+  p.metadata.annotations = { 'skiff.dev/sim-run-for': '3s', 'skiff.dev/sim-exit-code': '42' };
+  const first = step(p, t0, SimMode.Fail);
+  assert.equal(first.pod.status!.phase, 'Running');
+  assert.equal(first.pod.status!.containerStatuses![0]!.ready, true);
+  assert.equal(first.nextAt, t0 + 3 * sec);
+  const still = step(first.pod, t0 + 2 * sec, SimMode.Fail);
+  assert.equal(still.changed, false);
+  const done = step(first.pod, t0 + 3 * sec, SimMode.Fail).pod;
+  assert.equal(done.status!.phase, 'Failed');
+  const term = done.status!.containerStatuses![0]!.state?.terminated;
+  assert.deepEqual([term?.exitCode, term?.reason, term?.startedAt, term?.finishedAt], [42, 'Error', '2025-03-01T10:00:00Z', '2025-03-01T10:00:03Z']);
+});

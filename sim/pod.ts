@@ -14,12 +14,22 @@ import { type ContainerStatus, type Pod, type PodStatus, PodPhase } from '../lib
 import { isRestartableInitContainer } from '../lib/api/core/podspec.js';
 import type { Container } from '../lib/api/core/types.js';
 import { nowRFC3339 } from '../lib/api/meta.js';
+import { parseDuration } from '../lib/machinery/duration.js';
 import { type LabelSelectorExpr, matches } from '../lib/machinery/labels.js';
 import { CrashLoopBackOffReason, crashLoopBackOffMessage, crashLoopBackOffMs } from '../lib/pod/backoff.js';
 import { exitReason, kubeletPodConditions, podPhase, shouldRestartContainer } from '../lib/pod/status.js';
 
 /** SimLabel picks a pod's simulated outcome: fail, crashloop, unready or succeed. */
 export const SimLabel = 'skiff.dev/sim';
+
+/**
+ * SimRunForAnnotation delays a succeed, fail or crashloop pod's first exit: its containers run
+ * (and are ready) for this Go duration after the pod starts ("3s"), as a batch job would.
+ */
+export const SimRunForAnnotation = 'skiff.dev/sim-run-for';
+
+/** SimExitCodeAnnotation is the exit code of a fail or crashloop pod's containers (default 1). */
+export const SimExitCodeAnnotation = 'skiff.dev/sim-exit-code';
 
 /** SimMode is how a pod's containers behave. */
 export const SimMode = {
@@ -115,7 +125,9 @@ export interface PodStatusResult {
 
 type Outcome = { kind: 'running'; ready: boolean } | { kind: 'exit'; exitCode: number };
 
-function outcomeFor(mode: SimMode): Outcome {
+function outcomeFor(mode: SimMode, pod: Pod): Outcome {
+  const code = Number.parseInt(pod.metadata?.annotations?.[SimExitCodeAnnotation] ?? '', 10);
+  const failCode = Number.isInteger(code) && code > 0 && code < 256 ? code : 1;
   switch (mode) {
     case SimMode.Run:
       return { kind: 'running', ready: true };
@@ -125,7 +137,18 @@ function outcomeFor(mode: SimMode): Outcome {
       return { kind: 'exit', exitCode: 0 };
     case SimMode.Fail:
     case SimMode.CrashLoop:
-      return { kind: 'exit', exitCode: 1 };
+      return { kind: 'exit', exitCode: failCode };
+  }
+}
+
+/** runForMs reads SimRunForAnnotation (0 when absent or not a duration). */
+function runForMs(pod: Pod): number {
+  const text = pod.metadata?.annotations?.[SimRunForAnnotation];
+  if (!text) return 0;
+  try {
+    return parseDuration(text);
+  } catch {
+    return 0;
   }
 }
 
@@ -268,7 +291,12 @@ export function computePodStatus(pod: Pod, input: PodStatusInput): PodStatusResu
   const curInit = new Map((cur.initContainerStatuses ?? []).map((s) => [s.name, s]));
   const curMain = new Map((cur.containerStatuses ?? []).map((s) => [s.name, s]));
   const initSteps = (spec.initContainers ?? []).map((c) => initContainerStep(c, curInit.get(c.name), ctx));
-  const outcome = outcomeFor(input.mode);
+  let outcome = outcomeFor(input.mode, pod);
+  const exitAt = Date.parse(startTime) + runForMs(pod);
+  if (outcome.kind === 'exit' && input.now < exitAt) {
+    outcome = { kind: 'running', ready: true };
+    later(exitAt);
+  }
   const mainSteps = (spec.containers ?? []).map((c) => containerStep(c, curMain.get(c.name), outcome, spec.restartPolicy, ctx));
   for (const s of [...initSteps, ...mainSteps]) later(s.nextAt);
 

@@ -50,6 +50,7 @@ const kindMessages: Record<string, Record<string, string>> = {
     ReplicationController: 'core.v1.ReplicationController',
   },
   'apps/v1': { Deployment: 'apps.v1.Deployment', ReplicaSet: 'apps.v1.ReplicaSet', ControllerRevision: 'apps.v1.ControllerRevision', StatefulSet: 'apps.v1.StatefulSet', DaemonSet: 'apps.v1.DaemonSet' },
+  'batch/v1': { Job: 'batch.v1.Job', CronJob: 'batch.v1.CronJob' },
   'discovery.k8s.io/v1': { EndpointSlice: 'discovery.v1.EndpointSlice' },
   'events.k8s.io/v1': { Event: 'events.v1.Event' },
   'coordination.k8s.io/v1': { Lease: 'coordination.v1.Lease' },

@@ -281,12 +281,14 @@ export class GenericStore {
     if (!wopts.managedFieldsSet) this.recordManagedFields(undefined, obj, ctx);
     await this.hooks.admit?.({ operation: 'CREATE', object: obj, name: generated ? '' : (meta.name ?? ''), namespace: ns, ctx });
     this.def.prepareForCreate?.(obj, ctx);
+    // The uid comes before validation, as kube's BeforeCreate fills it before Validate: a Job's
+    // generated selector is made of it.
+    meta.uid = randomUUID();
     const errs = this.validateObject(obj);
     if (errs.length) throw invalid(this.gk, meta.name ?? meta.generateName ?? '', errs);
     for (const w of this.def.warningsOnCreate?.(obj) ?? []) ctx.warn?.(w);
     await this.checkNamespaceForCreate(ns);
     await this.validating?.({ operation: 'CREATE', object: obj, name: generated ? '' : (meta.name ?? ''), namespace: ns, ctx });
-    meta.uid = randomUUID();
 
     for (let attempt = 0; ; attempt++) {
       await this.hooks.beforeCreate?.(obj, ctx);

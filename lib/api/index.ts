@@ -17,6 +17,8 @@ import { replicaSets } from './apps/replicaset.js';
 import { controllerRevisions } from './apps/controllerrevision.js';
 import { statefulSets } from './apps/statefulset.js';
 import { daemonSets } from './apps/daemonset.js';
+import { jobs } from './batch/job.js';
+import { cronJobs } from './batch/cronjob.js';
 import { endpointSlices } from './discovery/endpointslice.js';
 import { leases } from './coordination/lease.js';
 import { priorityClasses } from './scheduling/priorityclass.js';
@@ -58,6 +60,8 @@ export const builtinResources: ResourceDefinition<any>[] = [
   horizontalPodAutoscalersV1,
   statefulSets,
   daemonSets,
+  jobs,
+  cronJobs,
   endpointSlices,
   podDisruptionBudgets,
   leases,
@@ -78,7 +82,7 @@ export const builtinResources: ResourceDefinition<any>[] = [
   storageClasses,
 ];
 
-export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, horizontalPodAutoscalers, horizontalPodAutoscalersV1, replicationControllers, podDisruptionBudgets, daemonSets };
+export { namespaces, pods, services, nodes, configMaps, secrets, serviceAccounts, endpoints, coreEvents, deployments, replicaSets, controllerRevisions, endpointSlices, leases, eventsV1, customResourceDefinitions, priorityClasses, certificateSigningRequests, horizontalPodAutoscalers, horizontalPodAutoscalersV1, replicationControllers, podDisruptionBudgets, daemonSets, jobs, cronJobs };
 export { statefulSets };
 export { persistentVolumes, persistentVolumeClaims, storageClasses };
 export { limitRanges, resourceQuotas };

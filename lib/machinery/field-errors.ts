@@ -36,6 +36,8 @@ export interface FieldError {
   field: string;
   value?: unknown;
   detail?: string;
+  /** omitValue: the value is not printed (field.OmitValueType). */
+  omitValue?: boolean;
 }
 
 /** Path builds field paths: `new Path('spec').child('containers').index(0).child('name')`. */
@@ -113,7 +115,7 @@ function errorBody(e: FieldError): string {
     case FieldErrorType.Internal:
       break;
     default:
-      body = `${body}: ${formatValue(e.value)}`;
+      if (!e.omitValue) body = `${body}: ${formatValue(e.value)}`;
   }
   if (e.detail) body = `${body}: ${e.detail}`;
   return body;

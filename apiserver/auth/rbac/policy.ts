@@ -123,10 +123,11 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
  * system:kube-controller-manager. kube runs each controller as its own service account
  * (--use-service-account-credentials); skiff's controller manager has one identity, so this is
  * the union of the controller roles of the controllers it runs: deployment, replicaset, statefulset,
- * daemonset, replicationcontroller, disruption, endpoint, endpointslice, endpointslicemirroring,
- * garbagecollector, namespace, nodeipam, nodelifecycle, podgc, serviceaccount,
- * clusterrole-aggregation, root-ca-cert-publisher, resourcequota and horizontal-pod-autoscaler
- * (which reads metrics.k8s.io, and updates scales and HPA status: all within the first rule).
+ * daemonset, replicationcontroller, disruption, job, cronjob, ttl-after-finished, endpoint,
+ * endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam, nodelifecycle,
+ * podgc, serviceaccount, clusterrole-aggregation, root-ca-cert-publisher, resourcequota and
+ * horizontal-pod-autoscaler (which reads metrics.k8s.io, and updates scales and HPA status: all
+ * within the first rule).
  */
 const skiffControllerManagerRules: PolicyRule[] = [
   // garbagecollector: every kind's owners and dependents; namespace: empty a namespace.
@@ -145,6 +146,9 @@ const skiffControllerManagerRules: PolicyRule[] = [
   rule(['get'], ['*'], ['*/scale']),
   // daemonset: its pods (above), their history, and its status.
   rule(['update'], ['apps'], ['daemonsets/status', 'daemonsets/finalizers']),
+  // job, cronjob, ttl-after-finished (pods' tracking finalizers go by the patch above)
+  rule(['create'], ['batch'], ['jobs']),
+  rule(['update'], ['batch'], ['jobs/status', 'jobs/finalizers', 'cronjobs/status', 'cronjobs/finalizers']),
   // endpoint, endpointslice, endpointslicemirroring
   rule(['create'], [''], ['endpoints', 'endpoints/restricted']),
   rule(['create'], ['discovery.k8s.io'], ['endpointslices']),
