@@ -26,6 +26,8 @@ import { startReplicaSetController } from './replicaset/controller.js';
 import { startRootCACertPublisher } from './rootcacertpublisher/controller.js';
 import { startServiceAccountController } from './serviceaccount/controller.js';
 import { startTokensController } from './serviceaccounttoken/controller.js';
+import { startLocalPathProvisioner } from './volume/localpath/controller.js';
+import { startPersistentVolumeBinderController } from './volume/persistentvolume/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
 const starters: Record<string, ControllerStarter> = {
@@ -47,6 +49,8 @@ const starters: Record<string, ControllerStarter> = {
   tokencleaner: startTokenCleanerController,
   'root-ca-cert-publisher': startRootCACertPublisher,
   'serviceaccount-token': startTokensController,
+  'persistentvolume-binder': startPersistentVolumeBinderController,
+  'local-path-provisioner': startLocalPathProvisioner,
 };
 
 /** controllerNames are the controllers --controllers knows, by kube-controller-manager's names. */
