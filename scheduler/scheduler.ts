@@ -152,7 +152,14 @@ export class Scheduler {
     if (opts.profiles.length === 0) throw new Error('at least one profile is required');
     const registry: Registry = {
       [DefaultPreemptionName]: (args, fh) => new DefaultPreemption(args as DefaultPreemptionArgs | undefined, fh, { snapshot: () => this.snapshot, rand: opts.rand }),
-      [VolumeBindingName]: () => newVolumeBinding(this.volumes),
+      // Through this.volumes at call time: run() fills the caches in after the plugins are built.
+      [VolumeBindingName]: () =>
+        newVolumeBinding({
+          claim: (ns, name) => this.volumes.claim(ns, name),
+          volume: (name) => this.volumes.volume(name),
+          volumes: () => this.volumes.volumes(),
+          storageClass: (name) => this.volumes.storageClass(name),
+        }),
       ...opts.registry,
     };
     for (const profile of opts.profiles) {
