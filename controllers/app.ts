@@ -35,6 +35,8 @@ import { startServiceAccountController } from './serviceaccount/controller.js';
 import { startStatefulSetController } from './statefulset/controller.js';
 import { startTokensController } from './serviceaccounttoken/controller.js';
 import { startTTLAfterFinishedController } from './ttlafterfinished/controller.js';
+import { startLocalPathProvisioner } from './volume/localpath/controller.js';
+import { startPersistentVolumeBinderController } from './volume/persistentvolume/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
 const starters: Record<string, ControllerStarter> = {
@@ -65,6 +67,8 @@ const starters: Record<string, ControllerStarter> = {
   'root-ca-cert-publisher': startRootCACertPublisher,
   'serviceaccount-token': startTokensController,
   'horizontal-pod-autoscaler': startHPAController,
+  'persistentvolume-binder': startPersistentVolumeBinderController,
+  'local-path-provisioner': startLocalPathProvisioner,
 };
 
 /** controllerNames are the controllers --controllers knows, by kube-controller-manager's names. */

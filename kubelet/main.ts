@@ -179,7 +179,7 @@ runComponent({
       recorder,
       log,
       clock,
-      input: { nodeName, nodeIP, hostname, facts, runtimeVersion: version, maxPods: Number(f['max-pods']), kubeletPort, labels, taints },
+      input: { nodeName, nodeIP, hostname, facts, runtimeVersion: version, maxPods: Number(f['max-pods']), kubeletPort, labels, taints, localPathDir: join(rootDir, 'local-path') },
       runtimeConditions: async () => (await runtime.status()).status?.conditions ?? [],
       onPodCIDR: (podCIDR) => setUpNodeNetwork(f['cni-conf-dir']!, network, podCIDR),
       statusUpdateFrequencyMs: Number(f['node-status-update-frequency']) * 1000,

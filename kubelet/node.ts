@@ -4,6 +4,7 @@
 // and the pod network set up once the node IPAM controller has given the Node a spec.podCIDR.
 // Until the runtime says its network is ready, the Node is NotReady with the kubelet's message.
 
+import { LocalPathDirAnnotation } from '../lib/api/storage/localpath.js';
 import type { Lease } from '../lib/api/coordination/lease.js';
 import type { Node, NodeStatus } from '../lib/api/core/node.js';
 import type { ResourceList, Taint } from '../lib/api/core/types.js';
@@ -33,6 +34,8 @@ export interface KubeletNodeInput {
   kubeletPort: number;
   labels: Record<string, string>;
   taints: Taint[];
+  /** localPathDir is where this node keeps local-path volumes (published for the provisioner). */
+  localPathDir?: string;
 }
 
 /** registrationNode is the Node the kubelet creates for itself. */
@@ -43,7 +46,10 @@ export function registrationNode(input: KubeletNodeInput): Node {
     metadata: {
       name: input.nodeName,
       labels: { ...defaultNodeLabels(input.nodeName, input.facts), ...input.labels },
-      annotations: { 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+      annotations: {
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+        ...(input.localPathDir ? { [LocalPathDirAnnotation]: input.localPathDir } : {}),
+      },
     },
     spec: input.taints.length ? { taints: input.taints } : {},
   };

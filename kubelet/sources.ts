@@ -9,7 +9,8 @@ import type { ConfigMap } from '../lib/api/core/configmap.js';
 import type { Secret } from '../lib/api/core/secret.js';
 import type { Service } from '../lib/api/core/service.js';
 import { type Client, isNotFound, type ResourceType } from '../lib/client/client.js';
-import { ConfigMaps, Secrets, ServiceAccounts, Services } from '../lib/client/resources.js';
+import { ConfigMaps, PersistentVolumeClaims, PersistentVolumes, Secrets, ServiceAccounts, Services } from '../lib/client/resources.js';
+import type { PersistentVolume, PersistentVolumeClaim } from '../lib/api/core/persistentvolume.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import type { TokenRequest } from '../lib/api/authentication/tokenrequest.js';
 import type { Clock } from '../lib/clock.js';
@@ -41,6 +42,14 @@ export class CachingObjectSources implements ObjectSources {
 
   getSecret(namespace: string, name: string): Promise<Secret | undefined> {
     return this.get<Secret>(Secrets, namespace, name);
+  }
+
+  getPersistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined> {
+    return this.get<PersistentVolumeClaim>(PersistentVolumeClaims, namespace, name);
+  }
+
+  getPersistentVolume(name: string): Promise<PersistentVolume | undefined> {
+    return this.get<PersistentVolume>(PersistentVolumes, '', name);
   }
 
   /**

@@ -22,8 +22,8 @@ describe('defaults', () => {
     assert.equal(cfg.profiles.length, 1);
     const p = cfg.profiles[0];
     assert.equal(p.schedulerName, 'default-scheduler');
-    assert.deepEqual(p.plugins.filter, ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity']);
-    assert.deepEqual(p.plugins.preFilter, ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity']);
+    assert.deepEqual(p.plugins.filter, ['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeBinding', 'PodTopologySpread', 'InterPodAffinity']);
+    assert.deepEqual(p.plugins.preFilter, ['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'VolumeBinding', 'PodTopologySpread', 'InterPodAffinity']);
     assert.deepEqual(p.plugins.postFilter, ['DefaultPreemption']);
     assert.deepEqual(p.plugins.score, [
       { name: 'TaintToleration', weight: 3 },

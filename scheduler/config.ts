@@ -29,7 +29,7 @@ import { NodePortsName } from './plugins/nodeports.js';
 import { NodeResourcesFitName, ScoringStrategyType } from './plugins/noderesourcesfit.js';
 import { NodeUnschedulableName } from './plugins/nodeunschedulable.js';
 import { PodTopologySpreadName } from './plugins/podtopologyspread.js';
-import { DefaultPreemptionName, type ExtensionPoint, inTreeRegistry, pluginInfo } from './plugins/registry.js';
+import { DefaultPreemptionName, type ExtensionPoint, VolumeBindingName, inTreeRegistry, pluginInfo } from './plugins/registry.js';
 import { TaintTolerationName } from './plugins/tainttoleration.js';
 
 /** SchedulerConfigAPIVersion and SchedulerConfigKind identify the file. */
@@ -73,6 +73,7 @@ const defaultMultiPoint: readonly ScorePluginRef[] = Object.freeze([
   { name: NodeAffinityName, weight: 2 },
   { name: NodePortsName, weight: 0 },
   { name: NodeResourcesFitName, weight: 1 },
+  { name: VolumeBindingName, weight: 0 },
   { name: PodTopologySpreadName, weight: 2 },
   { name: InterPodAffinityName, weight: 2 },
   { name: DefaultPreemptionName, weight: 0 },

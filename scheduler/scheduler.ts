@@ -15,12 +15,15 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Namespace } from '../lib/api/core/namespace.js';
 import type { Node } from '../lib/api/core/node.js';
 import { type Pod, isPodTerminal } from '../lib/api/core/pod.js';
-import { type Client, EventRecorder, Namespaces, Nodes, PodDisruptionBudgets, Pods, type Recorder, isConflict, isNotFound } from '../lib/client/index.js';
+import { type Client, EventRecorder, Namespaces, Nodes, PersistentVolumeClaims, PersistentVolumes, PodDisruptionBudgets, Pods, type Recorder, StorageClasses, isConflict, isNotFound } from '../lib/client/index.js';
 import type { PodDisruptionBudget } from '../lib/api/policy/poddisruptionbudget.js';
+import type { PersistentVolume, PersistentVolumeClaim } from '../lib/api/core/persistentvolume.js';
+import type { StorageClass } from '../lib/api/storage/storageclass.js';
 import type { InformerFactory } from '../lib/controller/factory.js';
 import type { Logger } from '../lib/log.js';
 import { type Clock, type TimerHandle, realClock } from '../lib/clock.js';
 import { Binder } from './binder.js';
+import { VolumeBindingName, type VolumeListers, newVolumeBinding, preBindVolumes } from './plugins/volumebinding.js';
 import { Cache } from './cache/cache.js';
 import { CycleState } from './framework/cyclestate.js';
 import { FitError, NoNodesAvailableError } from './framework/errors.js';
@@ -32,6 +35,9 @@ import { DefaultSchedulerName, buildFramework } from './config.js';
 import { DefaultPreemption, DefaultPreemptionName, type DefaultPreemptionArgs, PreemptionDecision, preemptionDecisionKey, prepareCandidate } from './preemption/preemption.js';
 import { type ClusterEvent, ClusterEvents, type QueuedPodInfo, SchedulingQueue, podKey } from './queue/queue.js';
 import { stringifyJSON } from '../lib/machinery/json.js';
+
+/** volumeChange is a claim, volume or class event: VolumeBinding may now let a pod through. */
+const volumeChange: ClusterEvent = { resource: 'WildCard', action: 'All', label: 'VolumeChange' };
 
 /** SchedulerOptions configure a Scheduler. */
 export interface SchedulerOptions {
@@ -126,6 +132,8 @@ export class Scheduler {
   /** pdbs are the PodDisruptionBudgets preemption weighs (from the informer once run() wires it). */
   private pdbs: () => readonly PodDisruptionBudget[] = () => [];
   private namespaceLabels = new Map<string, Record<string, string>>();
+  /** volumes are the claim, volume and class caches VolumeBinding reads (empty until run() wires the informers). */
+  private volumes: VolumeListers = { claim: () => undefined, volume: () => undefined, volumes: () => [], storageClass: () => undefined };
   /** background holds API work started beside the loop (status updates, preemption), for drain(). */
   private readonly background = new Set<Promise<unknown>>();
 
@@ -147,6 +155,14 @@ export class Scheduler {
     if (opts.profiles.length === 0) throw new Error('at least one profile is required');
     const registry: Registry = {
       [DefaultPreemptionName]: (args, fh) => new DefaultPreemption(args as DefaultPreemptionArgs | undefined, fh, { snapshot: () => this.snapshot, rand: opts.rand, pdbs: () => this.pdbs() }),
+      // Through this.volumes at call time: run() fills the caches in after the plugins are built.
+      [VolumeBindingName]: () =>
+        newVolumeBinding({
+          claim: (ns, name) => this.volumes.claim(ns, name),
+          volume: (name) => this.volumes.volume(name),
+          volumes: () => this.volumes.volumes(),
+          storageClass: (name) => this.volumes.storageClass(name),
+        }),
       ...opts.registry,
     };
     for (const profile of opts.profiles) {
@@ -281,13 +297,39 @@ export class Scheduler {
     namespaces.on('add', guard('namespace add', (n: Namespace) => this.onNamespace(n)));
     namespaces.on('update', guard('namespace update', (n: Namespace) => this.onNamespace(n)));
     namespaces.on('delete', guard('namespace delete', (n: Namespace) => this.onNamespace(n, true)));
-    for (const inf of [namespaces, nodes, pods, pdbInformer]) inf.start();
-    for (const inf of [namespaces, nodes, pods, pdbInformer]) {
+    const volumeInformers = this.watchVolumes(informers, guard);
+    for (const inf of [namespaces, nodes, pods, pdbInformer, ...volumeInformers]) inf.start();
+    for (const inf of [namespaces, nodes, pods, pdbInformer, ...volumeInformers]) {
       if (!(await inf.waitForSync(signal))) return;
     }
     this.log.info('Caches synced', { nodes: this.cache.nodeCount(), pods: this.cache.podCount(), pending: this.queue.pendingPods().active });
     onSynced?.();
     await this.scheduleLoop(signal);
+  }
+
+  /**
+   * watchVolumes wires the claim, volume and class informers VolumeBinding reads; any change may
+   * make a pod waiting for its volumes schedulable (kube registers these events for the plugin).
+   */
+  private watchVolumes(informers: InformerFactory, guard: <T>(what: string, fn: (obj: T) => void) => (obj: T) => void) {
+    const claims = informers.informerFor<PersistentVolumeClaim>(PersistentVolumeClaims);
+    const volumes = informers.informerFor<PersistentVolume>(PersistentVolumes);
+    const classes = informers.informerFor<StorageClass>(StorageClasses);
+    const claimLister = claims.lister();
+    const volumeLister = volumes.lister();
+    const classLister = classes.lister();
+    this.volumes = {
+      claim: (ns, name) => claimLister.get(`${ns}/${name}`),
+      volume: (name) => volumeLister.get(name),
+      volumes: () => volumeLister.list(),
+      storageClass: (name) => classLister.get(name),
+    };
+    const changed = guard('volume change', () => this.queue.moveAllToActiveOrBackoffQueue(volumeChange));
+    for (const inf of [claims, volumes, classes] as const) {
+      (inf as { on(ev: string, fn: (o: unknown) => void): void }).on('add', changed);
+      (inf as { on(ev: string, fn: (o: unknown) => void): void }).on('update', changed);
+    }
+    return [claims, volumes, classes];
   }
 
   /** scheduleLoop pops and schedules pods until signal aborts, then waits for bindings in flight. */
@@ -438,6 +480,7 @@ export class Scheduler {
    */
   private async bindingCycle(fwk: Framework, pInfo: QueuedPodInfo, assumed: Pod, host: string, started: number, cycle: number): Promise<void> {
     try {
+      await preBindVolumes(this.client, this.volumes, assumed, host);
       await this.binder.bind(assumed, host);
     } catch (err) {
       this.onBindFailure(fwk, pInfo, assumed, host, err, cycle);

@@ -6,6 +6,7 @@
 import type { ResourceDefinition } from '../../lib/api/resource.js';
 import type { APIRegistry } from '../registry/registry.js';
 import type { AdmissionRequest, RegistryHooks } from '../registry/store.js';
+import { admitDefaultStorageClass } from './defaultstorageclass.js';
 import { admitDefaultTolerationSeconds } from './defaulttolerationseconds.js';
 import { admitNamespaceDelete } from './namespacelifecycle.js';
 import { NodeRestriction } from './noderestriction.js';
@@ -76,6 +77,10 @@ export function admissionHooksFor(def: ResourceDefinition<any>, registry: APIReg
   }
   if (def.group === '' && def.plural === 'namespaces') {
     return { admitDelete: async (req) => admitNamespaceDelete(req) };
+  }
+  if (def.group === '' && def.plural === 'persistentvolumeclaims') {
+    const list = async () => (await registry.lookup('storage.k8s.io', 'v1', 'storageclasses')?.list({ predicate: () => true, selectorActive: false }))?.items ?? [];
+    return { admit: (req: AdmissionRequest) => admitDefaultStorageClass(req, list) };
   }
   if (def.group === 'scheduling.k8s.io' && def.plural === 'priorityclasses') {
     return { admit: async (req: AdmissionRequest) => (req.subresource ? undefined : admitPriorityClass(req, classes)) };

@@ -69,7 +69,7 @@ export function buildAuthorization(modes: readonly AuthorizationMode[]): Authori
     resolver,
     hooksFor: (def) => (resolver ? escalationHooksFor(def, resolver, authorizer) : undefined),
     async start(registry, log) {
-      if (graph) stopGraph = await startGraphPopulator(registry.lookup('', 'v1', 'pods')!, graph, log);
+      if (graph) stopGraph = await startGraphPopulator(registry.lookup('', 'v1', 'pods')!, graph, log, registry.lookup('', 'v1', 'persistentvolumes'));
       if (!resolver) return;
       await resolver.start(registry, log);
       await reconcileBootstrapPolicy(registry, log);

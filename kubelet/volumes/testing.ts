@@ -3,6 +3,7 @@
 
 import type { ConfigMap } from '../../lib/api/core/configmap.js';
 import type { Secret } from '../../lib/api/core/secret.js';
+import type { PersistentVolume, PersistentVolumeClaim } from '../../lib/api/core/persistentvolume.js';
 import type { Mounter, ObjectSources } from './types.js';
 
 /** FakeMounter records tmpfs mounts instead of making them (test-only). */
@@ -29,6 +30,8 @@ export class FakeMounter implements Mounter {
 export class FakeSources implements ObjectSources {
   readonly configMaps = new Map<string, ConfigMap>();
   readonly secrets = new Map<string, Secret>();
+  readonly claims = new Map<string, PersistentVolumeClaim>();
+  readonly volumes = new Map<string, PersistentVolume>();
   tokens = 0;
   getServiceAccountToken?: ObjectSources['getServiceAccountToken'];
 
@@ -47,6 +50,20 @@ export class FakeSources implements ObjectSources {
 
   async getSecret(namespace: string, name: string): Promise<Secret | undefined> {
     return structuredClone(this.secrets.get(`${namespace}/${name}`));
+  }
+
+  async getPersistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined> {
+    return structuredClone(this.claims.get(`${namespace}/${name}`));
+  }
+
+  async getPersistentVolume(name: string): Promise<PersistentVolume | undefined> {
+    return structuredClone(this.volumes.get(name));
+  }
+
+  /** putBoundClaim stores a claim bound to a hostPath volume at path. */
+  putBoundClaim(namespace: string, name: string, volumeName: string, path: string, type = 'DirectoryOrCreate'): void {
+    this.claims.set(`${namespace}/${name}`, { metadata: { namespace, name, uid: `uid-${name}` }, spec: { volumeName }, status: { phase: 'Bound' } });
+    this.volumes.set(volumeName, { metadata: { name: volumeName }, spec: { hostPath: { path, type }, claimRef: { namespace, name, uid: `uid-${name}` } } });
   }
 
   /** putConfigMap stores a config map of string data. */

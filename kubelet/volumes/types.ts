@@ -5,6 +5,7 @@ import type { Pod } from '../../lib/api/core/pod.js';
 import type { ConfigMap } from '../../lib/api/core/configmap.js';
 import type { Secret } from '../../lib/api/core/secret.js';
 import type { Service } from '../../lib/api/core/service.js';
+import type { PersistentVolume, PersistentVolumeClaim } from '../../lib/api/core/persistentvolume.js';
 
 /** ObjectSources are how volumes and env vars read the API objects a pod refers to (undefined: not found). */
 export interface ObjectSources {
@@ -13,6 +14,9 @@ export interface ObjectSources {
   /** listServices lists a namespace's Services, for the service link env vars (absent: none are made). */
   listServices?(namespace: string): Promise<Service[]>;
   /** getServiceAccountToken issues a token for a projected serviceAccountToken source (absent until the API issues tokens). */
+  /** getPersistentVolumeClaim and getPersistentVolume resolve a pod's claim to its volume (absent: claims cannot be mounted). */
+  getPersistentVolumeClaim?(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>;
+  getPersistentVolume?(name: string): Promise<PersistentVolume | undefined>;
   getServiceAccountToken?(namespace: string, serviceAccountName: string, audience: string | undefined, expirationSeconds: number, pod: Pod): Promise<{ token: string; expirationTimestamp: string }>;
 }
 

@@ -148,7 +148,10 @@ describe('setUpPodVolumes', () => {
     assert.equal(await msg({ name: 'v', configMap: { name: 'nope' } }), 'MountVolume.SetUp failed for volume "v" : configmap "nope" not found');
     assert.equal(await msg({ name: 'v', configMap: { name: 'settings', items: [{ key: 'zz', path: 'zz' }] } }), 'MountVolume.SetUp failed for volume "v" : configmap references non-existent config key: zz');
     assert.equal(await msg({ name: 'v', secret: { secretName: 'creds', items: [{ key: 'zz', path: 'zz' }] } }), 'MountVolume.SetUp failed for volume "v" : references non-existent secret key: zz');
-    assert.equal(await msg({ name: 'v', persistentVolumeClaim: { claimName: 'data' } }), 'MountVolume.SetUp failed for volume "v" : volume type persistentVolumeClaim is not supported by this kubelet (it supports emptyDir, hostPath, configMap, secret, downwardAPI, projected)');
+    assert.equal(await msg({ name: 'v', nfs: { server: 'nfs', path: '/x' } }), 'MountVolume.SetUp failed for volume "v" : volume type nfs is not supported by this kubelet (it supports emptyDir, hostPath, configMap, secret, downwardAPI, projected, persistentVolumeClaim)');
+    assert.equal(await msg({ name: 'v', persistentVolumeClaim: { claimName: 'data' } }), 'MountVolume.SetUp failed for volume "v" : persistentvolumeclaim "data" not found');
+    c.sources.claims.set('team/pending', { metadata: { namespace: 'team', name: 'pending' }, spec: {}, status: { phase: 'Pending' } });
+    assert.equal(await msg({ name: 'v', persistentVolumeClaim: { claimName: 'pending' } }), 'MountVolume.SetUp failed for volume "v" : PVC team/pending has non-bound phase ("Pending") or empty pvc.Spec.VolumeName ("")');
     // Optional: a missing object gives an empty volume, a missing key is skipped.
     const vols = await setUpPodVolumes(
       pod([
@@ -260,6 +263,21 @@ describe('setUpPodVolumes', () => {
       err.message,
       'MountVolume.SetUp failed for volume "kube-api-access" : [cannot issue a token for serviceAccountToken path "token": this cluster\'s API does not issue service account tokens yet, configmap "kube-root-ca.crt" not found]',
     );
+  });
+
+  it('mounts a bound claim at its volume\'s path, made on first use, read-only when the pod says so', async () => {
+    const c = ctx();
+    const base = tempDir();
+    const path = join(base, 'local-path', 'pvc-1');
+    c.sources.putBoundClaim('team', 'data', 'pvc-1', path);
+    const vols = await setUpPodVolumes(pod([{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }, { name: 'ro', persistentVolumeClaim: { claimName: 'data', readOnly: true } }]), c);
+    assert.deepEqual(vols.get('d'), { hostPath: path, readOnly: false });
+    assert.deepEqual(vols.get('ro'), { hostPath: path, readOnly: true });
+    assert.ok(statSync(path).isDirectory(), 'DirectoryOrCreate made the directory');
+    // The data is the volume's, not the pod's: tearing the pod down leaves it.
+    writeFileSync(join(path, 'kept'), 'x');
+    await tearDownPodVolumes(c.podDir, c.mounter);
+    assert.equal(read(join(path, 'kept')), 'x');
   });
 
   it('checks hostPath types with the kubelet messages and creates what *OrCreate asks for', async () => {

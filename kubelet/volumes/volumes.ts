@@ -16,6 +16,7 @@ import { chmod, lstat, mkdir, open, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Pod } from '../../lib/api/core/pod.js';
 import { parseQuantity } from '../../lib/api/core/quantity.js';
+import { pvSourceOf } from '../../lib/api/core/persistentvolume.js';
 import type { Container, Volume } from '../../lib/api/core/types.js';
 import type { Mount } from '../cri/types.js';
 import { notFoundMessage } from '../env/errors.js';
@@ -40,7 +41,7 @@ const pluginDirs = {
 } as const;
 
 /** supportedSources are the volume sources this kubelet sets up. */
-const supportedSources = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected'] as const;
+const supportedSources = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim'] as const;
 
 /** volumeDir is where the kubelet keeps a volume of a plugin for a pod. */
 export function volumeDir(podDir: string, plugin: keyof typeof pluginDirs, name: string): string {
@@ -127,6 +128,10 @@ async function setUpVolume(pod: Pod, v: Volume, ctx: PodVolumeContext, mounter: 
     await checkHostPath(v.hostPath.path, v.hostPath.type);
     return { hostPath: v.hostPath.path, readOnly: false };
   }
+  if (v.persistentVolumeClaim) {
+    const path = await persistentVolumePath(ns, v.persistentVolumeClaim.claimName, ctx);
+    return { hostPath: path, readOnly: v.persistentVolumeClaim.readOnly === true };
+  }
   if (v.configMap) {
     const { name = '', items, defaultMode = defaultVolumeMode, optional = false } = v.configMap;
     return written('configMap', false, async () => {
@@ -153,6 +158,38 @@ async function setUpVolume(pod: Pod, v: Volume, ctx: PodVolumeContext, mounter: 
   }
   const kind = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
   throw new VolumeError(`volume type ${kind} is not supported by this kubelet (it supports ${supportedSources.join(', ')})`);
+}
+
+/**
+ * persistentVolumePath resolves a claim to the node path of its volume, as the kubelet's volume
+ * manager finds the PV behind a persistentVolumeClaim volume: the claim must be bound, and its
+ * volume a hostPath (type-checked, so DirectoryOrCreate makes a provisioned volume's directory
+ * on first use) or a local volume (which must exist). The containers bind-mount that path, so
+ * what they write outlives the pod.
+ */
+async function persistentVolumePath(namespace: string, claimName: string, ctx: PodVolumeContext): Promise<string> {
+  const { getPersistentVolumeClaim, getPersistentVolume } = ctx.sources;
+  if (!getPersistentVolumeClaim || !getPersistentVolume) throw new VolumeError('persistentVolumeClaim volumes are not supported without an API source');
+  const claim = await getPersistentVolumeClaim.call(ctx.sources, namespace, claimName);
+  if (!claim) throw new VolumeError(`persistentvolumeclaim "${claimName}" not found`);
+  const volumeName = claim.spec?.volumeName ?? '';
+  if (!volumeName || claim.status?.phase !== 'Bound') {
+    throw new VolumeError(`PVC ${namespace}/${claimName} has non-bound phase ("${claim.status?.phase ?? ''}") or empty pvc.Spec.VolumeName ("${volumeName}")`);
+  }
+  const pv = await getPersistentVolume.call(ctx.sources, volumeName);
+  if (!pv) throw new VolumeError(`persistentvolume "${volumeName}" not found`);
+  const ref = pv.spec?.claimRef;
+  if (ref?.uid && claim.metadata.uid && ref.uid !== claim.metadata.uid) throw new VolumeError(`the PV ${volumeName} is bound to another claim`);
+  if (pv.spec?.hostPath) {
+    await checkHostPath(pv.spec.hostPath.path, pv.spec.hostPath.type);
+    return pv.spec.hostPath.path;
+  }
+  if (pv.spec?.local) {
+    await checkHostPath(pv.spec.local.path, 'Directory');
+    return pv.spec.local.path;
+  }
+  const kind = Object.keys(pvSourceOf(pv.spec))[0] ?? 'unknown';
+  throw new VolumeError(`persistent volume ${volumeName} of type ${kind} is not supported by this kubelet (it mounts hostPath and local volumes)`);
 }
 
 /** podLocks serializes set-ups of one pod: a periodic refresh must not interleave with the worker's own. */

@@ -11,12 +11,16 @@ import { NodeResourcesFitName, type NodeResourcesFitArgs, newNodeResourcesFit } 
 import { NodeUnschedulableName, newNodeUnschedulable } from './nodeunschedulable.js';
 import { PodTopologySpreadName, newPodTopologySpread } from './podtopologyspread.js';
 import { TaintTolerationName, newTaintToleration } from './tainttoleration.js';
+import { VolumeBindingName, newVolumeBinding, noVolumes } from './volumebinding.js';
+
+export { VolumeBindingName };
 
 /** ExtensionPoint names the points a profile configures. */
 export type ExtensionPoint = 'preFilter' | 'filter' | 'postFilter' | 'preScore' | 'score';
 
 /** DefaultPreemptionName is the PostFilter plugin the scheduler process registers (preemption lives outside the plugin folder). */
 export const DefaultPreemptionName = 'DefaultPreemption';
+
 
 /** PluginInfo is what configuration needs to know about a plugin without building it. */
 export interface PluginInfo {
@@ -34,6 +38,7 @@ export const pluginInfo: Readonly<Record<string, PluginInfo>> = Object.freeze({
   [PodTopologySpreadName]: { points: ['preFilter', 'filter', 'preScore', 'score'] },
   [InterPodAffinityName]: { points: ['preFilter', 'filter', 'preScore', 'score'] },
   [NodeResourcesBalancedAllocationName]: { points: ['preScore', 'score'] },
+  [VolumeBindingName]: { points: ['preFilter', 'filter'] },
   [DefaultPreemptionName]: { points: ['postFilter'] },
 });
 
@@ -48,4 +53,6 @@ export const inTreeRegistry: Registry = Object.freeze({
   [PodTopologySpreadName]: () => newPodTopologySpread(),
   [InterPodAffinityName]: (args: unknown, fh: Framework) => newInterPodAffinity((args ?? {}) as InterPodAffinityArgs, fh),
   [NodeResourcesBalancedAllocationName]: (args: unknown) => newNodeResourcesBalancedAllocation((args ?? {}) as NodeResourcesBalancedAllocationArgs),
+  // Without the scheduler's caches (a framework built outside it) no claim exists.
+  [VolumeBindingName]: () => newVolumeBinding(noVolumes),
 });

@@ -98,6 +98,8 @@ export class NodeAuthorizer implements Authorizer {
         case '/persistentvolumeclaims':
           if (a.subresource === 'status') return this.statusUpdate(nodeName, 'pvc', a);
           return this.get(nodeName, 'pvc', a);
+        case '/persistentvolumes':
+          return this.get(nodeName, 'pv', a);
         case '/serviceaccounts':
           return this.createToken(nodeName, a);
         case 'coordination.k8s.io/leases':

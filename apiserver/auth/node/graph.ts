@@ -4,13 +4,13 @@
 // to the pod; a node may read an object when a path leads from the object to the node. Only pods
 // with spec.nodeName are in the graph (kube's graph populator skips unscheduled pods).
 //
-// skiff serves no PersistentVolumes or ResourceClaims, so the pv → pvc and claim edges of kube's
-// graph are absent; a pvc is a vertex like a secret.
+// A PersistentVolume leads to the claim its claimRef names (kube's pv → pvc edge), so a kubelet
+// may read the volume of a claim its pods use. ResourceClaims are not served: no such edges.
 
 import type { KubeObject } from '../../../lib/api/meta.js';
 
 /** VertexType is a kind the graph holds, by kube's vertex names. */
-export type VertexType = 'configmap' | 'node' | 'pod' | 'pvc' | 'secret' | 'serviceAccount';
+export type VertexType = 'configmap' | 'node' | 'pod' | 'pv' | 'pvc' | 'secret' | 'serviceAccount';
 
 /** NodeGraphSource answers whether an object is reachable from a node; NodeAuthorizer asks only this. */
 export interface NodeGraphSource {
@@ -37,6 +37,21 @@ export class Graph implements NodeGraphSource {
   private readonly pods = new Map<string, { node: string; uses: string[] }>();
   /** users maps an object's vertex key to the pods (namespace/name) that use it. */
   private readonly users = new Map<string, Set<string>>();
+  /** volumeClaims maps a PersistentVolume's name to the vertex key of the claim it is bound to. */
+  private readonly volumeClaims = new Map<string, string>();
+
+  /** setPV records the claim a PersistentVolume's claimRef names (none: no edge). */
+  setPV(pv: KubeObject): void {
+    const name = pv.metadata.name ?? '';
+    const ref = (pv.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+    if (ref?.namespace && ref.name) this.volumeClaims.set(name, key('pvc', ref.namespace, ref.name));
+    else this.volumeClaims.delete(name);
+  }
+
+  /** deletePV forgets a PersistentVolume's edge. */
+  deletePV(name: string): void {
+    this.volumeClaims.delete(name);
+  }
 
   /** setPod records a pod (replacing what was recorded of it); a pod without spec.nodeName is removed. */
   setPod(pod: KubeObject): void {
@@ -68,6 +83,7 @@ export class Graph implements NodeGraphSource {
   clear(): void {
     this.pods.clear();
     this.users.clear();
+    this.volumeClaims.clear();
   }
 
   /** size is the number of pods in the graph (for tests and logs). */
@@ -78,7 +94,9 @@ export class Graph implements NodeGraphSource {
   hasPathFrom(nodeName: string, type: VertexType, namespace: string, name: string): boolean {
     if (type === 'node') return name === nodeName;
     if (type === 'pod') return this.pods.get(`${namespace}/${name}`)?.node === nodeName;
-    for (const podKey of this.users.get(key(type, namespace, name)) ?? []) {
+    const vertex = type === 'pv' ? this.volumeClaims.get(name) : key(type, namespace, name);
+    if (!vertex) return false;
+    for (const podKey of this.users.get(vertex) ?? []) {
       if (this.pods.get(podKey)?.node === nodeName) return true;
     }
     return false;

@@ -14,9 +14,26 @@ export type PodWatchSource = Pick<GenericStore, 'watch'>;
  * watchers (after losing etcd history) the graph is rebuilt from a fresh watch. It resolves once
  * the existing pods are in the graph and returns the function that stops it.
  */
-export async function startGraphPopulator(pods: PodWatchSource, graph: Graph, log: Logger): Promise<() => void> {
+export async function startGraphPopulator(pods: PodWatchSource, graph: Graph, log: Logger, volumes?: PodWatchSource): Promise<() => void> {
   let stopped = false;
   let cancel: (() => void) | undefined;
+  let cancelVolumes: (() => void) | undefined;
+  // PersistentVolumes give the pv → pvc edges; a restarted watch re-adds every volume.
+  const startVolumes = async (): Promise<void> => {
+    if (!volumes) return;
+    cancelVolumes = await volumes.watch(undefined, undefined, {
+      matches: () => true,
+      deliver: (type, obj: KubeObject) => {
+        if (type === 'DELETED') graph.deletePV(obj.metadata.name ?? '');
+        else if (type === 'ADDED' || type === 'MODIFIED') graph.setPV(obj);
+      },
+      terminate: () => {
+        if (stopped) return;
+        cancelVolumes?.();
+        void startVolumes().catch((err) => log.error('Could not rebuild the node authorizer graph', { err: err as Error }));
+      },
+    });
+  };
   const start = async (): Promise<void> => {
     graph.clear();
     cancel = await pods.watch(undefined, undefined, {
@@ -34,9 +51,11 @@ export async function startGraphPopulator(pods: PodWatchSource, graph: Graph, lo
     });
   };
   await start();
+  await startVolumes();
   log.v(2).info('Node authorizer graph ready', { pods: graph.size });
   return () => {
     stopped = true;
     cancel?.();
+    cancelVolumes?.();
   };
 }

@@ -13,6 +13,7 @@ import { defineResource, type PrinterColumn } from '../resource.js';
 import { canonicalQuantity, parseQuantity, quantityFormatError } from './quantity.js';
 import type { NodeSelectorRequirement, NodeSelectorTerm, ObjectReference, ResourceList } from './types.js';
 import { jsonEqual } from './validation.js';
+import { type Operator, labelSelectorAsSelector, matches as matchesLabels, requirementMatches } from '../../machinery/labels.js';
 
 export const PersistentVolumeAccessMode = {
   ReadWriteOnce: 'ReadWriteOnce',
@@ -403,3 +404,91 @@ export const persistentVolumes = defineResource<PersistentVolume>({
   validateUpdate: validatePersistentVolumeUpdate,
   validateStatusUpdate: () => [],
 });
+
+// ---------------------------------------------------------------------------------------------
+// Binding helpers shared by the PV controller, the scheduler and the kubelet
+
+/** Annotations the PV controller, the scheduler and provisioners write (pkg/controller/volume/persistentvolume/util). */
+export const VolumeAnnotation = {
+  /** bindCompleted on a claim: the controller finished binding it. */
+  BindCompleted: 'pv.kubernetes.io/bind-completed',
+  /** boundByController on a claim or volume: the controller, not the user, wrote the binding. */
+  BoundByController: 'pv.kubernetes.io/bound-by-controller',
+  /** provisionedBy on a volume: the provisioner that made it (and will delete it). */
+  ProvisionedBy: 'pv.kubernetes.io/provisioned-by',
+  /** storageProvisioner on a claim: the provisioner asked to make its volume. */
+  StorageProvisioner: 'volume.kubernetes.io/storage-provisioner',
+  BetaStorageProvisioner: 'volume.beta.kubernetes.io/storage-provisioner',
+  /** selectedNode on a claim: the node the scheduler picked for a WaitForFirstConsumer claim. */
+  SelectedNode: 'volume.kubernetes.io/selected-node',
+} as const;
+
+const nodeOperators: Record<string, Operator> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!', Gt: 'gt', Lt: 'lt' };
+
+/** nodeSelectorTermMatches: every expression and field of the term holds for the node (an empty term matches nothing). */
+function nodeSelectorTermMatches(t: NodeSelectorTerm, node: { metadata: { name?: string; labels?: Record<string, string> } }): boolean {
+  const exprs = t.matchExpressions ?? [];
+  const fields = t.matchFields ?? [];
+  if (exprs.length === 0 && fields.length === 0) return false;
+  const check = (r: NodeSelectorRequirement, labels: Record<string, string>): boolean => {
+    const op = nodeOperators[r.operator];
+    return op !== undefined && requirementMatches({ key: r.key, operator: op, values: r.values ?? [] }, labels);
+  };
+  return exprs.every((r) => check(r, node.metadata.labels ?? {})) && fields.every((r) => check(r, { 'metadata.name': node.metadata.name ?? '' }));
+}
+
+/** volumeNodeAffinityMatches is CheckNodeAffinity: a volume without required node affinity is reachable from every node. */
+export function volumeNodeAffinityMatches(pv: PersistentVolume, node: { metadata: { name?: string; labels?: Record<string, string> } }): boolean {
+  const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+  if (!terms) return true;
+  return terms.some((t) => nodeSelectorTermMatches(t, node));
+}
+
+/** claimRequest is the claim's storage request in bytes (0 when unset or malformed). */
+export function storageBytes(q: string | number | undefined): bigint {
+  const p = parseQuantity(q);
+  return p ? p.nanos / 1_000_000_000n : 0n;
+}
+
+/** checkVolumeSatisfiesClaim is checkVolumeSatisfyClaim: size, class, volumeMode and access modes; it says why not. */
+export function checkVolumeSatisfiesClaim(pv: PersistentVolume, claim: PersistentVolumeClaim): string | undefined {
+  const request = storageBytes(claim.spec?.resources?.requests?.storage);
+  const capacity = storageBytes(pv.spec?.capacity?.storage);
+  if (capacity < request) return `requested PV is too small`;
+  if (persistentVolumeClass(pv) !== persistentVolumeClaimClass(claim)) return 'storageClassName does not match';
+  if ((pv.spec?.volumeMode ?? 'Filesystem') !== (claim.spec?.volumeMode ?? 'Filesystem')) return 'incompatible volumeMode';
+  const modes = new Set(pv.spec?.accessModes ?? []);
+  if (!(claim.spec?.accessModes ?? []).every((m) => modes.has(m))) return 'incompatible accessMode';
+  return undefined;
+}
+
+/** isVolumeBoundToClaim: the volume's claimRef names this claim (and its uid, when the ref has one). */
+export function isVolumeBoundToClaim(pv: PersistentVolume, claim: PersistentVolumeClaim): boolean {
+  const ref = pv.spec?.claimRef;
+  if (!ref) return false;
+  if (ref.name !== claim.metadata.name || ref.namespace !== claim.metadata.namespace) return false;
+  return !ref.uid || ref.uid === claim.metadata.uid;
+}
+
+/**
+ * findMatchingVolume is persistentvolume's FindMatchingVolume: a volume pre-bound to the claim
+ * wins; otherwise the smallest unbound volume that satisfies the claim, matches its selector, is
+ * not being deleted, and (when node is given, for delayed binding) is reachable from the node.
+ */
+export function findMatchingVolume(claim: PersistentVolumeClaim, volumes: readonly PersistentVolume[], node?: { metadata: { name?: string; labels?: Record<string, string> } }): PersistentVolume | undefined {
+  const selector = claim.spec?.selector ? labelSelectorAsSelector(claim.spec.selector) : undefined;
+  let best: PersistentVolume | undefined;
+  for (const pv of volumes) {
+    if (checkVolumeSatisfiesClaim(pv, claim) !== undefined) continue;
+    if (node && !volumeNodeAffinityMatches(pv, node)) continue;
+    if (isVolumeBoundToClaim(pv, claim)) return pv;
+    if (pv.spec?.claimRef) continue;
+    if (pv.metadata.deletionTimestamp) continue;
+    if (pv.status?.phase && pv.status.phase !== VolumePhase.Available && pv.status.phase !== VolumePhase.Pending) continue;
+    if (selector && !matchesLabels(selector, pv.metadata.labels)) continue;
+    // A volume of a class is bound only to a claim of that class, and a claim naming no class
+    // takes only a volume of no class: both were checked above.
+    if (!best || storageBytes(pv.spec?.capacity?.storage) < storageBytes(best.spec?.capacity?.storage)) best = pv;
+  }
+  return best;
+}

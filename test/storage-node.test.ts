@@ -1,0 +1,66 @@
+// Local-path storage on a real node: a claim of the default class is provisioned on the node
+// when its first pod is scheduled, a pod writes a file into it and is deleted, a new pod of the
+// same claim reads the file back; deleting the claim runs the helper pod that removes the
+// directory, and the volume goes.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, test } from 'node:test';
+import type { PersistentVolume, PersistentVolumeClaim } from '../lib/api/core/persistentvolume.js';
+import { type Cluster, startCluster } from './harness.js';
+import { missingNodeTools, waitFor } from './node-fixture.js';
+
+const skip = missingNodeTools(['containerd', 'ctr', 'runc', 'gcc', 'kubectl']);
+let cluster: Cluster | undefined;
+after(async () => {
+  await cluster?.stop();
+});
+
+const claim = JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '64Mi' } } } });
+const pod = (name: string, script: string) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', script], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+    },
+  });
+
+test('a local-path volume keeps its data across pods and is removed with its claim', { skip: skip || false, timeout: 600_000 }, async () => {
+  cluster = await startCluster({ realNode: true });
+  const c = cluster;
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const r = await c.kubectl(args, { input });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const diagnose = async () => `\n${await kubectl(['describe', 'pvc,pod']).catch((e: Error) => e.message)}\nkubelet log tail:\n${c.logs('kubelet').split('\n').slice(-15).join('\n')}`;
+  await waitFor('a Ready node', async () => (await kubectl(['get', 'nodes'])).includes(' Ready '));
+  await waitFor('the default StorageClass', async () => (await c.kubectl(['get', 'sc', 'local-path'])).code === 0, 60_000);
+  await kubectl(['apply', '-f', '-'], claim);
+  await kubectl(['apply', '-f', '-'], pod('writer', 'echo kept-across-pods > /data/file && sleep 3600'));
+  await waitFor('the writer to write', async () => (await c.kubectl(['exec', 'writer', '--', 'cat', '/data/file'])).stdout.trim() === 'kept-across-pods', 180_000).catch(async (err: Error) =>
+    assert.fail(`${err.message}${await diagnose()}`),
+  );
+  const pvc = JSON.parse(await kubectl(['get', 'pvc', 'data', '-o', 'json'])) as PersistentVolumeClaim;
+  assert.equal(pvc.status?.phase, 'Bound');
+  const pv = JSON.parse(await kubectl(['get', 'pv', pvc.spec.volumeName!, '-o', 'json'])) as PersistentVolume;
+  const dir = pv.spec.hostPath!.path;
+  assert.ok(existsSync(`${dir}/file`), `the data is in ${dir} on the node`);
+
+  await kubectl(['delete', 'pod', 'writer', '--wait=true']);
+  await kubectl(['apply', '-f', '-'], pod('reader', 'cat /data/file; sleep 3600'));
+  await waitFor('the reader to print the file', async () => (await c.kubectl(['logs', 'reader'])).stdout.includes('kept-across-pods'), 180_000).catch(async (err: Error) =>
+    assert.fail(`${err.message}${await diagnose()}`),
+  );
+
+  await kubectl(['delete', 'pod', 'reader', '--wait=true']);
+  await kubectl(['delete', 'pvc', 'data']);
+  await waitFor('the volume to be deleted', async () => (await c.kubectl(['get', 'pv', pv.metadata.name!])).code !== 0, 180_000).catch(async (err: Error) =>
+    assert.fail(`${err.message}\n${await kubectl(['get', 'pods', '-A', '-o', 'wide'])}${await diagnose()}`),
+  );
+  assert.ok(!existsSync(dir), 'the helper pod removed the directory');
+});
