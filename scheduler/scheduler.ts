@@ -16,6 +16,7 @@ import type { Namespace } from '../lib/api/core/namespace.js';
 import type { Node } from '../lib/api/core/node.js';
 import { type Pod, isPodTerminal } from '../lib/api/core/pod.js';
 import { type Client, EventRecorder, Namespaces, Nodes, Pods, type Recorder, isConflict, isNotFound } from '../lib/client/index.js';
+import { ReplicaSets, Services } from '../lib/client/resources.js';
 import type { InformerFactory } from '../lib/controller/factory.js';
 import type { Logger } from '../lib/log.js';
 import { type Clock, type TimerHandle, realClock } from '../lib/clock.js';
@@ -23,7 +24,7 @@ import { Binder } from './binder.js';
 import { Cache } from './cache/cache.js';
 import { CycleState } from './framework/cyclestate.js';
 import { FitError, NoNodesAvailableError } from './framework/errors.js';
-import { type Framework, type FrameworkProfile, podPriority, type Registry, schedulePod, type SchedulingOptions } from './framework/framework.js';
+import { type Framework, type FrameworkProfile, podPriority, type Registry, schedulePod, type SchedulingOptions, type SelectingObject, type WorkloadListers } from './framework/framework.js';
 import { Snapshot } from './framework/snapshot.js';
 import { statusMessage } from './framework/status.js';
 import { type SchedulerMetrics, noopMetrics } from './metrics.js';
@@ -122,6 +123,8 @@ export class Scheduler {
   private readonly metrics: SchedulerMetrics;
   private readonly client: Client;
   private lookupPod: PodLookup = () => undefined;
+  /** workloads are the Service and controller listers the frameworks read (setWorkloadListers). */
+  private workloads: WorkloadListers = {};
   private namespaceLabels = new Map<string, Record<string, string>>();
   /** background holds API work started beside the loop (status updates, preemption), for drain(). */
   private readonly background = new Set<Promise<unknown>>();
@@ -152,6 +155,12 @@ export class Scheduler {
         registry,
         nominator: this.queue,
         namespaceLabels: (ns) => this.namespaceLabels.get(ns),
+        workloads: {
+          services: (ns) => this.workloads.services?.(ns) ?? [],
+          replicationController: (ns, name) => this.workloads.replicationController?.(ns, name),
+          replicaSet: (ns, name) => this.workloads.replicaSet?.(ns, name),
+          statefulSet: (ns, name) => this.workloads.statefulSet?.(ns, name),
+        },
       });
       this.frameworks.set(profile.schedulerName, fwk);
       this.recorders.set(profile.schedulerName, opts.recorderFor?.(profile.schedulerName) ?? new EventRecorder(opts.client, { component: profile.schedulerName, log: opts.log }));
@@ -161,6 +170,11 @@ export class Scheduler {
   /** frameworkFor is the profile that schedules pod, if it is one of ours. */
   frameworkFor(pod: Pod): Framework | undefined {
     return this.frameworks.get(pod.spec?.schedulerName || DefaultSchedulerName);
+  }
+
+  /** setWorkloadListers tells the frameworks where to read Services and pod controllers (informers; PodTopologySpread's defaults). */
+  setWorkloadListers(w: WorkloadListers): void {
+    this.workloads = w;
   }
 
   /** setPodLookup tells the scheduler where to read the latest version of a pod (the pod informer). */
@@ -257,8 +271,16 @@ export class Scheduler {
     const pods = informers.informerFor<Pod>(Pods);
     const nodes = informers.informerFor<Node>(Nodes);
     const namespaces = informers.informerFor<Namespace>(Namespaces);
+    const services = informers.informerFor<SelectingObject>(Services);
+    const replicaSets = informers.informerFor<SelectingObject>(ReplicaSets);
     const podLister = pods.lister();
     this.setPodLookup((ns, name) => podLister.get(`${ns}/${name}`));
+    const serviceLister = services.lister();
+    const replicaSetLister = replicaSets.lister();
+    this.setWorkloadListers({
+      services: (ns) => serviceLister.list(ns),
+      replicaSet: (ns, name) => replicaSetLister.get(`${ns}/${name}`),
+    });
     const guard = <T>(what: string, fn: (obj: T) => void) => (obj: T) => {
       try {
         fn(obj);
@@ -275,8 +297,8 @@ export class Scheduler {
     namespaces.on('add', guard('namespace add', (n: Namespace) => this.onNamespace(n)));
     namespaces.on('update', guard('namespace update', (n: Namespace) => this.onNamespace(n)));
     namespaces.on('delete', guard('namespace delete', (n: Namespace) => this.onNamespace(n, true)));
-    for (const inf of [namespaces, nodes, pods]) inf.start();
-    for (const inf of [namespaces, nodes, pods]) {
+    for (const inf of [namespaces, nodes, pods, services, replicaSets]) inf.start();
+    for (const inf of [namespaces, nodes, pods, services, replicaSets]) {
       if (!(await inf.waitForSync(signal))) return;
     }
     this.log.info('Caches synced', { nodes: this.cache.nodeCount(), pods: this.cache.podCount(), pending: this.queue.pendingPods().active });
