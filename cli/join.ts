@@ -20,17 +20,26 @@ import {
   type BootstrapToken,
 } from '../lib/bootstraptoken.js';
 import { hostname } from 'node:os';
-import { JoinError, joinPaths, tlsBootstrap } from '../lib/process/join.js';
+import { join } from 'node:path';
+import type { ConfigMap } from '../lib/api/core/configmap.js';
+import { ConfigMaps, isNotFound } from '../lib/client/index.js';
+import { kubeadmConfigMap, kubeadmNamespace, parseClusterConfiguration } from '../lib/controlplanejoin.js';
+import { bootstrapClient, JoinError, joinPaths, tlsBootstrap, type TokenClusterAccess } from '../lib/process/join.js';
+import type { ControlPlaneRecord } from '../lib/process/joincontrolplane.js';
 import { homeFlag, parseFlags, resolveHome, UsageError, type CommandSpec } from './options.js';
 
 const usage = `Join this machine to a skiff cluster with a bootstrap token.
 
 Usage:
   skiff join https://<apiserver>:<port> --token <id>.<secret> --discovery-token-ca-cert-hash sha256:<hash> [--node-name NAME] [--home DIR] [--dry-run]
+  skiff join https://<apiserver>:<port> --token … --discovery-token-ca-cert-hash … --control-plane --certificate-key KEY [--node-name NAME]
   skiff join reset [--home DIR]
 
-'skiff token create' on the cluster prints this command. 'skiff join reset' stops the node
-this machine runs and removes what the join wrote (kubeadm reset).
+'skiff token create' on the cluster prints this command ('skiff token create --control-plane'
+the second form). A worker join starts containerd, the kubelet and the proxy; a control-plane
+join starts an etcd member, an apiserver, a controller manager and a scheduler. 'skiff join
+reset' stops what this machine runs and removes what the join wrote (kubeadm reset); a
+control-plane member also leaves etcd and kubeadm-config.
 
 Flags:
       --token TOKEN                        the bootstrap token
@@ -40,8 +49,10 @@ Flags:
                                            trust the CA cluster-info names without a hash (unsafe)
       --node-name NAME                     the Node's name (default: this machine's host name)
       --home DIR                           where the node keeps its credentials (env SKIFF_HOME, default ~/.skiff)
-      --cluster-cidr CIDR                  the cluster's pod range (default 10.244.0.0/16)
-      --service-cidr CIDR                  the cluster's Service range (default 10.96.0.0/12)
+      --cluster-cidr CIDR                  the cluster's pod range (default: kube-system/kubeadm-config's, else 10.244.0.0/16)
+      --service-cidr CIDR                  the cluster's Service range (default: kubeadm-config's, else 10.96.0.0/12)
+      --control-plane                      join as a control-plane member (etcd, apiserver, controller manager, scheduler)
+      --certificate-key KEY                the key the control plane's certificates were uploaded with (skiff certs upload)
       --approval-timeout SECONDS           how long to wait for an admin to approve the kubelet's serving
                                            and the proxy's CertificateSigningRequests (default 600)
       --skip-phases node-start             stop after the TLS bootstrap (the kubelet's kubeconfig is written)
@@ -59,6 +70,8 @@ const options = {
   'cluster-cidr': { type: 'string' },
   'service-cidr': { type: 'string' },
   'approval-timeout': { type: 'string' },
+  'control-plane': { type: 'boolean' },
+  'certificate-key': { type: 'string' },
   ...homeFlag,
 } as const;
 
@@ -192,6 +205,9 @@ async function joinCmd(argv: string[]): Promise<number> {
   const home = resolveHome(values.home);
   const approvalSeconds = Number(values['approval-timeout'] ?? 600);
   if (!Number.isInteger(approvalSeconds) || approvalSeconds < 1) throw new UsageError(`invalid --approval-timeout "${values['approval-timeout']}": want a whole number of seconds`);
+  const controlPlane = values['control-plane'] === true;
+  if (controlPlane && !values['certificate-key']) throw new UsageError('--control-plane needs --certificate-key (skiff token create --control-plane prints the command with it)');
+  if (!controlPlane && values['certificate-key']) throw new UsageError('--certificate-key only goes with --control-plane');
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     const cluster = await discoverCluster(endpoint, token, pins, out);
@@ -199,6 +215,17 @@ async function joinCmd(argv: string[]): Promise<number> {
       out('[dry-run] Discovery succeeded; nothing was changed on this machine');
       return 0;
     }
+    if (controlPlane) {
+      const { joinControlPlane } = await import('../lib/process/joincontrolplane.js');
+      await joinControlPlane({ server: cluster.server, caPEM: cluster.caPEM, caHash: cluster.caHash, token: values.token }, { certificateKey: values['certificate-key']!, nodeName, home, progress: out });
+      out('');
+      out('This machine has joined the cluster as a control-plane member:');
+      out('* an etcd member was added, and an apiserver, a controller manager and a scheduler run here;');
+      out(`* the admin kubeconfig of this member is ${join(home, 'admin.kubeconfig')} (it talks to this member's apiserver);`);
+      out("* the cluster's apiserver-lb adds this apiserver as a backend.");
+      return 0;
+    }
+    const ranges = await clusterRanges({ server: cluster.server, caPEM: cluster.caPEM, token: values.token }, values['cluster-cidr'], values['service-cidr'], out);
     const paths = joinPaths(home);
     await tlsBootstrap({ server: cluster.server, caPEM: cluster.caPEM, caHash: cluster.caHash, token: values.token }, nodeName, paths, { progress: out });
     if (skip.has('node-start')) {
@@ -208,8 +235,8 @@ async function joinCmd(argv: string[]): Promise<number> {
     const { resetJoinedNode, startJoinedNode } = await import('../lib/process/joinnode.js');
     try {
       await startJoinedNode({ server: cluster.server, caPEM: cluster.caPEM, token: values.token }, nodeName, home, {
-        clusterCIDR: values['cluster-cidr'] ?? '10.244.0.0/16',
-        serviceCIDR: values['service-cidr'] ?? '10.96.0.0/12',
+        clusterCIDR: ranges.clusterCIDR,
+        serviceCIDR: ranges.serviceCIDR,
         approvalTimeoutMs: 1000 * approvalSeconds,
       }, out);
     } catch (err) {
@@ -233,14 +260,38 @@ async function joinCmd(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * clusterRanges are the cluster's pod and Service ranges: the flags when given, else what
+ * kube-system/kubeadm-config publishes (readable with the token), else skiff's defaults.
+ */
+async function clusterRanges(access: TokenClusterAccess, clusterCIDR: string | undefined, serviceCIDR: string | undefined, out: (line: string) => void): Promise<{ clusterCIDR: string; serviceCIDR: string }> {
+  if (clusterCIDR && serviceCIDR) return { clusterCIDR, serviceCIDR };
+  const cm = await bootstrapClient(access)
+    .get<ConfigMap>(ConfigMaps, kubeadmNamespace, kubeadmConfigMap)
+    .catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw new JoinError(`reading ${kubeadmNamespace}/${kubeadmConfigMap} with the bootstrap token: ${(err as Error).message}`);
+    });
+  const net = parseClusterConfiguration(cm?.data)?.networking;
+  if (net?.podSubnet && net.serviceSubnet) out(`[preflight] The cluster's ranges from ${kubeadmNamespace}/${kubeadmConfigMap}: pods ${net.podSubnet}, Services ${net.serviceSubnet}`);
+  else out(`[preflight] The cluster publishes no ${kubeadmNamespace}/${kubeadmConfigMap}; using skiff's default ranges unless --cluster-cidr/--service-cidr say otherwise`);
+  return { clusterCIDR: clusterCIDR ?? net?.podSubnet ?? '10.244.0.0/16', serviceCIDR: serviceCIDR ?? net?.serviceSubnet ?? '10.96.0.0/12' };
+}
+
 /** resetCmd is `skiff join reset`: stop the joined node's processes and remove what the join wrote (kubeadm reset). */
 async function resetCmd(home: string): Promise<number> {
   const { resetJoinedNode } = await import('../lib/process/joinnode.js');
   const { joinPaths, readJoinRecord } = await import('../lib/process/join.js');
-  const record = readJoinRecord(joinPaths(home));
+  const record = readJoinRecord(joinPaths(home)) as ControlPlaneRecord | undefined;
   if (!record) {
     process.stderr.write(`error: ${home} has not joined a cluster (no join.json)\n`);
     return 1;
+  }
+  if (record.controlPlane) {
+    const { resetControlPlaneMember } = await import('../lib/process/joincontrolplane.js');
+    await resetControlPlaneMember(home, record, (line) => process.stdout.write(`${line}\n`));
+    process.stdout.write(`[reset] Stopped the etcd member, apiserver, controller manager and scheduler of ${record.nodeName} and removed their files in ${home}\n`);
+    return 0;
   }
   await resetJoinedNode(home, record.nodeName);
   process.stdout.write(`[reset] Stopped containerd, the kubelet and the proxy of ${record.nodeName} and removed their files in ${home}\n`);

@@ -3,6 +3,7 @@
 
 import { downCommand } from './down.js';
 import { imageCommandSpec } from './image.js';
+import { certsCommand } from './certs.js';
 import { joinCommand } from './join.js';
 import { lbCommand } from './lb.js';
 import { labCommand, upIsLabUp } from './lab.js';
@@ -16,7 +17,7 @@ import { upCommand } from './up.js';
 import { userCommand } from './user.js';
 
 /** commands are the subcommands, in the order help lists them. */
-const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, labCommand, userCommand, tokenCommand, joinCommand, superviseCommand, lbCommand];
+const commands: readonly CommandSpec[] = [upCommand, downCommand, statusCommand, logsCommand, imageCommandSpec, simCommand, labCommand, userCommand, tokenCommand, certsCommand, joinCommand, superviseCommand, lbCommand];
 
 function mainUsage(): string {
   const listed = commands.filter((c) => !c.hidden);

@@ -38,26 +38,36 @@ import { parseDuration } from '../lib/machinery/duration.js';
 import { stringify } from 'yaml';
 import { clusterPaths, type ClusterConfig } from '../lib/process/components.js';
 import { loadConfig } from '../lib/process/cluster.js';
+import { newCertificateKey, parseCertificateKey } from '../lib/controlplanejoin.js';
+import { publishClusterConfig, uploadCerts } from '../lib/process/uploadcerts.js';
 import { homeFlag, parseFlags, resolveHome, UsageError, type CommandSpec } from './options.js';
 
 const usage = `Manage bootstrap tokens, the credentials other machines join the cluster with.
 
 Usage:
-  skiff token create [--ttl 24h] [--description TEXT]
+  skiff token create [--ttl 24h] [--description TEXT] [--control-plane | --certificate-key KEY]
   skiff token list
   skiff token delete TOKEN-ID|TOKEN ...
 
 create prints the command to run on the joining machine:
   skiff join https://<apiserver>:<port> --token <id>.<secret> --discovery-token-ca-cert-hash sha256:<hash>
+and publishes kube-system/kubeadm-config (the cluster's ranges and control-plane members), which
+a bootstrap token may read. With --control-plane it also uploads the control plane's CA keys,
+sealed under a new certificate key (skiff certs upload), and prints the command that joins
+another machine as a control-plane member:
+  skiff join … --control-plane --certificate-key <key>
 
 Flags:
       --home DIR          cluster home (env SKIFF_HOME, default ~/.skiff)
       --ttl DURATION      how long the token is valid (default 24h; 0 never expires)
       --description TEXT  what the token is for (shown by list)
+      --control-plane     upload the certificates with a new key and print a control-plane join
+      --certificate-key KEY
+                          print a control-plane join with this key (certificates uploaded with it by skiff certs upload)
   -h, --help              show this help
 `;
 
-const options = { ...homeFlag, ttl: { type: 'string' }, description: { type: 'string' } } as const;
+const options = { ...homeFlag, ttl: { type: 'string' }, description: { type: 'string' }, 'control-plane': { type: 'boolean' }, 'certificate-key': { type: 'string' } } as const;
 
 /** joinEndpoint is the apiserver address another machine joins through: the load balancer's, with several members. */
 export function joinEndpoint(config: ClusterConfig): string {
@@ -88,7 +98,8 @@ export function shortHumanDuration(ms: number): string {
   return `${Math.floor(s / (86400 * 365))}y`;
 }
 
-function clientFor(home: string): { client: RestClient; config: ClusterConfig } {
+/** clientFor is an admin client of the cluster in home, and its config. */
+export function clientFor(home: string): { client: RestClient; config: ClusterConfig } {
   const config = loadConfig(home);
   if (!config) throw new Error(`${home} is not a skiff home (no cluster.json); run skiff up`);
   const kc = new KubeConfig();
@@ -96,7 +107,7 @@ function clientFor(home: string): { client: RestClient; config: ClusterConfig } 
   return { client: new RestClient(kc, { userAgent: 'skiff-token' }), config };
 }
 
-async function create(home: string, ttl: string | undefined, description: string | undefined): Promise<number> {
+async function create(home: string, ttl: string | undefined, description: string | undefined, controlPlane: { upload: boolean; key?: string }): Promise<number> {
   let ttlMs: number;
   try {
     ttlMs = ttl === undefined ? 24 * 3600_000 : ttl === '0' ? 0 : parseDuration(ttl);
@@ -135,7 +146,14 @@ async function create(home: string, ttl: string | undefined, description: string
     metadata: { name: secretName(token.id), namespace: bootstrapTokenNamespace },
     stringData: data,
   });
-  process.stdout.write(`skiff join ${endpoint} --token ${token.id}.${token.secret} --discovery-token-ca-cert-hash ${caCertHash(caPEM)}\n`);
+  await publishClusterConfig(client, config, endpoint);
+  let extra = '';
+  if (controlPlane.upload || controlPlane.key) {
+    const key = controlPlane.key ?? newCertificateKey();
+    if (controlPlane.upload) await uploadCerts(client, home, key);
+    extra = ` --control-plane --certificate-key ${key}`;
+  }
+  process.stdout.write(`skiff join ${endpoint} --token ${token.id}.${token.secret} --discovery-token-ca-cert-hash ${caCertHash(caPEM)}${extra}\n`);
   return 0;
 }
 
@@ -199,7 +217,14 @@ async function token(argv: string[]): Promise<number> {
   switch (sub) {
     case 'create':
       if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
-      code = await create(home, values.ttl, values.description);
+      if (values['certificate-key'] !== undefined) {
+        try {
+          parseCertificateKey(values['certificate-key']);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+      }
+      code = await create(home, values.ttl, values.description, { upload: values['control-plane'] === true, key: values['certificate-key'] });
       break;
     case 'list':
       code = await list(home);

@@ -175,9 +175,19 @@ describe('validation errors name the field', () => {
       /profiles\[0\]\.plugins\.permit\.enabled\[0\]: Forbidden: extension point permit is not supported/,
     ],
     [
-      'unsupported PodTopologySpread defaults',
-      `${header}profiles:\n- pluginConfig:\n  - name: PodTopologySpread\n    args:\n      defaultingType: System\n`,
-      /pluginConfig\[0\]\.args\.defaultingType: Unsupported value: "System": supported values: "List"/,
+      'unsupported PodTopologySpread defaulting type',
+      `${header}profiles:\n- pluginConfig:\n  - name: PodTopologySpread\n    args:\n      defaultingType: Cluster\n`,
+      /pluginConfig\[0\]\.args\.defaultingType: Unsupported value: "Cluster": supported values: "System", "List"/,
+    ],
+    [
+      'System defaulting with constraints',
+      `${header}profiles:\n- pluginConfig:\n  - name: PodTopologySpread\n    args:\n      defaultingType: System\n      defaultConstraints:\n      - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}\n`,
+      /pluginConfig\[0\]\.args\.defaultingType: Invalid value: "System": when \.defaultConstraints are not empty/,
+    ],
+    [
+      'a default constraint with a selector, a bad skew and a repeat',
+      `${header}profiles:\n- pluginConfig:\n  - name: PodTopologySpread\n    args:\n      defaultingType: List\n      defaultConstraints:\n      - {maxSkew: 0, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {}}\n      - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}\n`,
+      /defaultConstraints\[0\]\.maxSkew: Invalid value: 0: not in valid range \(0, inf\).*defaultConstraints\[0\]\.labelSelector: Forbidden: constraint must not define a selector, as they deduced for each pod.*defaultConstraints\[1\]: Duplicate value: "\{zone, DoNotSchedule\}"/,
     ],
     ['args for a plugin without args', `${header}profiles:\n- pluginConfig:\n  - name: NodePorts\n    args: {}\n`, /pluginConfig\[0\]\.name: Invalid value: "NodePorts": plugin takes no args/],
     ['unknown args field', `${header}profiles:\n- pluginConfig:\n  - name: InterPodAffinity\n    args:\n      hardWeight: 3\n`, /pluginConfig\[0\]\.args\.hardWeight: Forbidden: unknown field/],

@@ -9,6 +9,8 @@
 // MostAllocated (bin packing) and NodeResourcesBalancedAllocation is off (see its file).
 
 import { readFileSync } from 'node:fs';
+import type { TopologySpreadConstraint } from '../lib/api/core/types.js';
+import { isQualifiedName } from '../lib/machinery/validation.js';
 import { parse as parseYAML } from 'yaml';
 import {
   type FieldError,
@@ -95,7 +97,7 @@ function defaultPluginConfig(): Record<string, unknown> {
     },
     [InterPodAffinityName]: { hardPodAffinityWeight: 1, ignorePreferredTermsOfExistingPods: false },
     [NodeAffinityName]: {},
-    [PodTopologySpreadName]: { defaultingType: 'List', defaultConstraints: [] },
+    [PodTopologySpreadName]: { defaultingType: 'System' },
     [NodeResourcesBalancedAllocationName]: {
       resources: [
         { name: 'cpu', weight: 1 },
@@ -560,13 +562,35 @@ const argsValidators: Readonly<Record<string, ArgsValidator>> = {
     return { addedAffinity: a };
   },
   [PodTopologySpreadName]: (args, path, errs) => {
+    // ValidatePodTopologySpreadArgs; defaultingType defaults to System as in v1.
     checkFields(args, path, [...argsMeta, 'defaultingType', 'defaultConstraints'], errs);
-    const type = args.defaultingType ?? 'List';
-    if (type !== 'List') errs.push(notSupported(path.child('defaultingType'), type, ['List']));
-    if (asArray(args.defaultConstraints, path.child('defaultConstraints'), errs).length > 0) {
-      errs.push(forbiddenField(path.child('defaultConstraints'), 'default constraints are not supported'));
-    }
-    return { defaultingType: 'List', defaultConstraints: [] };
+    const type = args.defaultingType ?? 'System';
+    const raw = asArray(args.defaultConstraints, path.child('defaultConstraints'), errs);
+    if (type !== 'System' && type !== 'List') errs.push(notSupported(path.child('defaultingType'), type, ['System', 'List']));
+    else if (type === 'System' && raw.length > 0) errs.push(invalidValue(path.child('defaultingType'), type, 'when .defaultConstraints are not empty'));
+    const cp = path.child('defaultConstraints');
+    const seen = new Set<string>();
+    const constraints: TopologySpreadConstraint[] = [];
+    raw.forEach((v, i) => {
+      const p = cp.index(i);
+      const c = asObject(v, p, errs);
+      if (!c) return;
+      checkFields(c, p, ['maxSkew', 'topologyKey', 'whenUnsatisfiable', 'labelSelector', 'minDomains', 'nodeAffinityPolicy', 'nodeTaintsPolicy', 'matchLabelKeys'], errs);
+      if (typeof c.maxSkew !== 'number' || !Number.isInteger(c.maxSkew) || c.maxSkew <= 0) errs.push(invalidValue(p.child('maxSkew'), c.maxSkew, 'not in valid range (0, inf)'));
+      const key = str(c.topologyKey, p.child('topologyKey'), errs) ?? '';
+      if (key === '') errs.push(required(p.child('topologyKey'), 'can not be empty'));
+      else for (const m of isQualifiedName(key)) errs.push(invalidValue(p.child('topologyKey'), key, m));
+      const when = str(c.whenUnsatisfiable, p.child('whenUnsatisfiable'), errs) ?? '';
+      if (when !== 'DoNotSchedule' && when !== 'ScheduleAnyway') errs.push(notSupported(p.child('whenUnsatisfiable'), when, ['DoNotSchedule', 'ScheduleAnyway']));
+      if (c.labelSelector !== undefined && c.labelSelector !== null) {
+        errs.push(forbiddenField(p.child('labelSelector'), 'constraint must not define a selector, as they deduced for each pod'));
+      }
+      const pair = `{${key}, ${when}}`;
+      if (seen.has(pair)) errs.push(duplicate(cp.index(i), pair));
+      seen.add(pair);
+      constraints.push(c as unknown as TopologySpreadConstraint);
+    });
+    return type === 'List' ? { defaultingType: 'List', defaultConstraints: constraints } : { defaultingType: 'System' };
   },
   [NodeResourcesBalancedAllocationName]: (args, path, errs) => {
     checkFields(args, path, [...argsMeta, 'resources'], errs);

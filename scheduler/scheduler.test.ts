@@ -184,3 +184,25 @@ test('profiles: one framework per schedulerName', async () => {
   await h.run();
   assert.deepEqual(h.bindings().sort(), ['one->n1', 'two->n1']);
 });
+
+test("a Deployment's 3 replicas spread over 3 empty equal nodes (PodTopologySpread's system defaults)", async () => {
+  const h = harness([node('n1', '2'), node('n2', '2'), node('n3', '2')]);
+  const selector = { matchLabels: { app: 'web', 'pod-template-hash': '5d' } };
+  h.s.setWorkloadListers({ replicaSet: (ns, name) => (ns === 'default' && name === 'web-5d' ? { metadata: { name, namespace: ns }, spec: { selector } } : undefined) });
+  for (const name of ['web-5d-a', 'web-5d-b', 'web-5d-c']) {
+    const p = pod(name, '100m');
+    p.metadata.labels = { app: 'web', 'pod-template-hash': '5d' };
+    p.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-5d', uid: 'rs-uid', controller: true, blockOwnerDeletion: true }];
+    add(h, p);
+  }
+  await h.run();
+  const nodes = h.bindings().map((b) => b.split('->')[1]);
+  assert.equal(nodes.length, 3);
+  assert.deepEqual([...new Set(nodes)].sort(), ['n1', 'n2', 'n3']);
+
+  // Bare pods (nothing selects them) still bin-pack onto the fullest node.
+  const h2 = harness([node('n1', '2'), node('n2', '2'), node('n3', '2')]);
+  for (const name of ['a', 'b', 'c']) add(h2, pod(name, '100m'));
+  await h2.run();
+  assert.equal(new Set(h2.bindings().map((b) => b.split('->')[1])).size, 1);
+});

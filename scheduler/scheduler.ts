@@ -19,6 +19,7 @@ import { type Client, EventRecorder, Namespaces, Nodes, PersistentVolumeClaims, 
 import type { PodDisruptionBudget } from '../lib/api/policy/poddisruptionbudget.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../lib/api/core/persistentvolume.js';
 import type { StorageClass } from '../lib/api/storage/storageclass.js';
+import { ReplicaSets, ReplicationControllers, Services, StatefulSets } from '../lib/client/resources.js';
 import type { InformerFactory } from '../lib/controller/factory.js';
 import type { Logger } from '../lib/log.js';
 import { type Clock, type TimerHandle, realClock } from '../lib/clock.js';
@@ -27,7 +28,7 @@ import { VolumeBindingName, type VolumeListers, newVolumeBinding, preBindVolumes
 import { Cache } from './cache/cache.js';
 import { CycleState } from './framework/cyclestate.js';
 import { FitError, NoNodesAvailableError } from './framework/errors.js';
-import { type Framework, type FrameworkProfile, podPriority, type Registry, schedulePod, type SchedulingOptions } from './framework/framework.js';
+import { type Framework, type FrameworkProfile, podPriority, type Registry, schedulePod, type SchedulingOptions, type SelectingObject, type WorkloadListers } from './framework/framework.js';
 import { Snapshot } from './framework/snapshot.js';
 import { statusMessage } from './framework/status.js';
 import { type SchedulerMetrics, noopMetrics } from './metrics.js';
@@ -131,6 +132,8 @@ export class Scheduler {
   private lookupPod: PodLookup = () => undefined;
   /** pdbs are the PodDisruptionBudgets preemption weighs (from the informer once run() wires it). */
   private pdbs: () => readonly PodDisruptionBudget[] = () => [];
+  /** workloads are the Service and controller listers the frameworks read (setWorkloadListers). */
+  private workloads: WorkloadListers = {};
   private namespaceLabels = new Map<string, Record<string, string>>();
   /** volumes are the claim, volume and class caches VolumeBinding reads (empty until run() wires the informers). */
   private volumes: VolumeListers = { claim: () => undefined, volume: () => undefined, volumes: () => [], storageClass: () => undefined };
@@ -171,6 +174,12 @@ export class Scheduler {
         registry,
         nominator: this.queue,
         namespaceLabels: (ns) => this.namespaceLabels.get(ns),
+        workloads: {
+          services: (ns) => this.workloads.services?.(ns) ?? [],
+          replicationController: (ns, name) => this.workloads.replicationController?.(ns, name),
+          replicaSet: (ns, name) => this.workloads.replicaSet?.(ns, name),
+          statefulSet: (ns, name) => this.workloads.statefulSet?.(ns, name),
+        },
       });
       this.frameworks.set(profile.schedulerName, fwk);
       this.recorders.set(profile.schedulerName, opts.recorderFor?.(profile.schedulerName) ?? new EventRecorder(opts.client, { component: profile.schedulerName, log: opts.log }));
@@ -180,6 +189,11 @@ export class Scheduler {
   /** frameworkFor is the profile that schedules pod, if it is one of ours. */
   frameworkFor(pod: Pod): Framework | undefined {
     return this.frameworks.get(pod.spec?.schedulerName || DefaultSchedulerName);
+  }
+
+  /** setWorkloadListers tells the frameworks where to read Services and pod controllers (informers; PodTopologySpread's defaults). */
+  setWorkloadListers(w: WorkloadListers): void {
+    this.workloads = w;
   }
 
   /** setPodLookup tells the scheduler where to read the latest version of a pod (the pod informer). */
@@ -279,8 +293,22 @@ export class Scheduler {
     const pdbInformer = informers.informerFor<PodDisruptionBudget>(PodDisruptionBudgets);
     const pdbLister = pdbInformer.lister();
     this.pdbs = () => pdbLister.list();
+    const services = informers.informerFor<SelectingObject>(Services);
+    const replicaSets = informers.informerFor<SelectingObject>(ReplicaSets);
+    const statefulSets = informers.informerFor<SelectingObject>(StatefulSets);
+    const replicationControllers = informers.informerFor<SelectingObject>(ReplicationControllers);
     const podLister = pods.lister();
     this.setPodLookup((ns, name) => podLister.get(`${ns}/${name}`));
+    const serviceLister = services.lister();
+    const replicaSetLister = replicaSets.lister();
+    const statefulSetLister = statefulSets.lister();
+    const replicationControllerLister = replicationControllers.lister();
+    this.setWorkloadListers({
+      services: (ns) => serviceLister.list(ns),
+      replicaSet: (ns, name) => replicaSetLister.get(`${ns}/${name}`),
+      statefulSet: (ns, name) => statefulSetLister.get(`${ns}/${name}`),
+      replicationController: (ns, name) => replicationControllerLister.get(`${ns}/${name}`),
+    });
     const guard = <T>(what: string, fn: (obj: T) => void) => (obj: T) => {
       try {
         fn(obj);
@@ -298,8 +326,8 @@ export class Scheduler {
     namespaces.on('update', guard('namespace update', (n: Namespace) => this.onNamespace(n)));
     namespaces.on('delete', guard('namespace delete', (n: Namespace) => this.onNamespace(n, true)));
     const volumeInformers = this.watchVolumes(informers, guard);
-    for (const inf of [namespaces, nodes, pods, pdbInformer, ...volumeInformers]) inf.start();
-    for (const inf of [namespaces, nodes, pods, pdbInformer, ...volumeInformers]) {
+    for (const inf of [namespaces, nodes, pods, pdbInformer, services, replicaSets, statefulSets, replicationControllers, ...volumeInformers]) inf.start();
+    for (const inf of [namespaces, nodes, pods, pdbInformer, services, replicaSets, statefulSets, replicationControllers, ...volumeInformers]) {
       if (!(await inf.waitForSync(signal))) return;
     }
     this.log.info('Caches synced', { nodes: this.cache.nodeCount(), pods: this.cache.podCount(), pending: this.queue.pendingPods().active });

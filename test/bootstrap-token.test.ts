@@ -92,6 +92,33 @@ describe('bootstrap tokens', () => {
     assert.match(list.stdout, new RegExp(`^${t.token.replace('.', '\\.')}\\s+1h\\s.*authentication,signing\\s+e2e\\s+system:bootstrappers:kubeadm:default-node-token$`, 'm'));
   });
 
+  it('token create publishes kubeadm-config, which a token may read (the join needs no range flags)', async () => {
+    const t = await createToken();
+    const asToken = (path: string) => cluster.request(path, { auth: 'none', headers: { Authorization: `Bearer ${t.token}` } });
+    const r = await asToken('/api/v1/namespaces/kube-system/configmaps/kubeadm-config');
+    assert.equal(r.status, 200, r.body);
+    const cm = JSON.parse(r.body) as { data: Record<string, string> };
+    assert.match(cm.data.ClusterConfiguration!, new RegExp(`podSubnet: ${cluster.config.clusterCIDR.replace(/\./g, '\\.')}`));
+    assert.match(cm.data.ClusterConfiguration!, new RegExp(`serviceSubnet: ${cluster.config.serviceCIDR.replace(/\./g, '\\.')}`));
+    assert.match(cm.data.ClusterConfiguration!, /kind: ClusterConfiguration/);
+    // Only that ConfigMap, and kubeadm-certs (404 until uploaded), not its neighbours.
+    assert.equal((await asToken('/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication')).status, 403);
+    assert.equal((await asToken('/api/v1/namespaces/kube-system/secrets/kubeadm-certs')).status, 404);
+    assert.equal((await asToken(`/api/v1/namespaces/kube-system/secrets/bootstrap-token-${t.id}`)).status, 403);
+
+    // skiff certs upload seals the CA keys; the token reads them, encrypted.
+    const up = await skiff(['certs', 'upload']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /\[upload-certs\] Using certificate key:\n[0-9a-f]{64}\n$/);
+    const certs = await asToken('/api/v1/namespaces/kube-system/secrets/kubeadm-certs');
+    assert.equal(certs.status, 200, certs.body);
+    const sealed = Buffer.from((JSON.parse(certs.body) as { data: Record<string, string> }).data['ca.key']!, 'base64');
+    assert.ok(!sealed.toString('latin1').includes('PRIVATE KEY'), 'the CA key is sealed');
+    const bad = await skiff(['certs', 'upload', '--certificate-key', 'xyz']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /the certificate key must be 64 hexadecimal digits/);
+  });
+
   it('refuses a wrong secret, an expired token and a deleted one with 401', async () => {
     const t = await createToken();
     assert.equal((await whoami(`${t.id}.0000000000000000`)).status, 401);

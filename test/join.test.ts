@@ -166,7 +166,8 @@ test('skiff join: TLS bootstrap through a CSR, the node Ready and running a pod;
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
-  const joined = await joinOnMachine2([endpoint!, '--token', token!, '--discovery-token-ca-cert-hash', hash!, '--node-name', nodeName, ...ranges_, '--approval-timeout', '300']);
+  // No range flags: the join reads them from kube-system/kubeadm-config with the token.
+  const joined = await joinOnMachine2([endpoint!, '--token', token!, '--discovery-token-ca-cert-hash', hash!, '--node-name', nodeName, '--approval-timeout', '300']);
   joining = false;
   await approver;
   assert.equal(approvedNames.size, 2, `the admin approved: ${[...approvedNames].join(', ')}`);
@@ -174,6 +175,7 @@ test('skiff join: TLS bootstrap through a CSR, the node Ready and running a pod;
   assert.match(joined.stdout, /\[kubelet-start\] Created CertificateSigningRequest node-csr-[0-9a-f]+ for system:node:/);
   assert.match(joined.stdout, /\[proxy\] Created CertificateSigningRequest proxy-csr-[0-9a-f]+ for system:kube-proxy; an admin approves it with: kubectl certificate approve proxy-csr-/);
   assert.match(joined.stdout, /Run 'kubectl get nodes' on the control plane to see this node join the cluster\./);
+  assert.ok(joined.stdout.includes(`[preflight] The cluster's ranges from kube-system/kubeadm-config: pods ${config.clusterCIDR}, Services ${config.serviceCIDR}`), joined.stdout);
   assert.equal(statSync(join(nodeHome, 'pki', 'kubelet-client.key')).mode & 0o777, 0o600);
   assert.equal(existsSync(join(nodeHome, 'bootstrap-kubelet.conf')), false);
 

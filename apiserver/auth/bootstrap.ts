@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import {
   bootstrapDefaultGroup,
+  kubeadmDefaultNodeTokenGroup,
   bootstrapTokenNamespace,
   bootstrapTokenSecretType,
   bootstrapUserPrefix,
@@ -89,7 +90,8 @@ export function allowsAnonymousClusterInfo(a: { user: UserInfo; verb: string; re
 /**
  * bootstrapperGrants are what a bootstrap token may do, the roles kubeadm binds to
  * system:bootstrappers: system:node-bootstrapper (CertificateSigningRequests: create, get, list,
- * watch), kubeadm:get-nodes (get nodes), system:basic-user (self reviews), and reading cluster-info.
+ * watch), kubeadm:get-nodes (get nodes), system:basic-user (self reviews), and reading cluster-info,
+ * kube-system/kubeadm-config and (default-node-token group only) kube-system/kubeadm-certs.
  */
 const bootstrapperGrants: { group: string; resource: string; verbs: string[] }[] = [
   { group: 'certificates.k8s.io', resource: 'certificatesigningrequests', verbs: ['create', 'get', 'list', 'watch'] },
@@ -107,5 +109,11 @@ const bootstrapperGrants: { group: string; resource: string; verbs: string[] }[]
 export function bootstrapperDecision(a: { user: UserInfo; verb: string; group?: string; resource?: string; subresource?: string; namespace?: string; name?: string }): boolean | undefined {
   if (!a.user.groups.includes(bootstrapDefaultGroup) || a.user.groups.includes('system:masters')) return undefined;
   if (a.verb === 'get' && a.resource === 'configmaps' && a.namespace === clusterInfoNamespace && a.name === clusterInfoName) return true;
+  // kubeadm's kubeadm:nodes-kubeadm-config Role (the cluster's ranges and members) and
+  // kubeadm:kubeadm-certs Role (the CA keys, sealed under a certificate key the token does not give).
+  if (a.verb === 'get' && !a.subresource && (a.group ?? '') === '' && a.namespace === 'kube-system') {
+    if (a.resource === 'configmaps' && a.name === 'kubeadm-config') return true;
+    if (a.resource === 'secrets' && a.name === 'kubeadm-certs' && a.user.groups.includes(kubeadmDefaultNodeTokenGroup)) return true;
+  }
   return bootstrapperGrants.some((g) => g.group === (a.group ?? '') && g.resource === a.resource && !a.subresource && g.verbs.includes(a.verb));
 }

@@ -91,6 +91,27 @@ describe('apiserver load balancer', () => {
     }
   });
 
+  it('adds and drops the backends it learns at run time, keeping the ones it started with', async () => {
+    const a = await backend('a');
+    const d = await backend('d');
+    const running = await startLoadBalancer({ listenHost: '127.0.0.1', listenPort: 0, backends: [{ host: '127.0.0.1', port: a.port }], ca, checkIntervalMs: 50, log: quiet });
+    try {
+      running.setDiscovered([{ host: '127.0.0.1', port: d.port }]);
+      const both = [`127.0.0.1:${a.port}`, `127.0.0.1:${d.port}`].sort();
+      // A learned backend counts once its first check answered (the machine may be busy).
+      for (let i = 0; i < 200 && running.healthy().length < 2; i++) await sleep(50);
+      assert.deepEqual(running.healthy().sort(), both);
+      a.close();
+      for (let i = 0; i < 4; i++) assert.equal(await get(running.port), 'd', 'the learned member serves when the first one dies');
+      running.setDiscovered([]);
+      assert.deepEqual(running.backends(), [`127.0.0.1:${a.port}`], 'a member that left is dropped; the configured one stays');
+    } finally {
+      a.close();
+      d.close();
+      await running.stop();
+    }
+  });
+
   it('reads backends as host:port', () => {
     assert.deepEqual(parseBackend('127.0.0.1:6443'), { host: '127.0.0.1', port: 6443 });
     assert.deepEqual(parseBackend('[::1]:6443'), { host: '::1', port: 6443 });

@@ -32,12 +32,22 @@ export interface LoadBalancerOptions {
 /** RunningLoadBalancer is a started balancer. */
 export interface RunningLoadBalancer {
   port: number;
+  /**
+   * setDiscovered replaces the backends learned at run time (members on other machines) with
+   * list; the backends given at start stay. New ones are checked at once.
+   */
+  setDiscovered(list: Backend[]): void;
+  /** backends lists every backend, as host:port. */
+  backends(): string[];
   /** healthy lists the backends that answered their last check, as host:port. */
   healthy(): string[];
   stop(): Promise<void>;
 }
 
 interface BackendState extends Backend {
+  /** discovered marks a backend learned at run time (setDiscovered), not given at start. */
+  discovered?: boolean;
+  timer?: NodeJS.Timeout;
   up: boolean;
   /** checked is false until the first check has answered either way. */
   checked: boolean;
@@ -80,10 +90,10 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Runn
     });
 
   let stopping = false;
-  const timers = backends.map((b) => {
+  for (const b of backends) {
     void check(b);
-    return setInterval(() => void check(b), interval);
-  });
+    b.timer = setInterval(() => void check(b), interval);
+  }
 
   /** candidates are the backends to try, ready ones first, in round-robin order. */
   const candidates = (): BackendState[] => {
@@ -143,10 +153,32 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Runn
   return {
     port,
     healthy: () => backends.filter((b) => b.up).map(key),
+    backends: () => backends.map(key),
+    setDiscovered: (list) => {
+      if (stopping) return;
+      const want = new Set(list.map(key));
+      for (let i = backends.length - 1; i >= 0; i--) {
+        const b = backends[i]!;
+        if (!b.discovered || want.has(key(b))) continue;
+        clearInterval(b.timer);
+        backends.splice(i, 1);
+        log.info('Removed a backend that left the control plane', { backend: key(b) });
+      }
+      const have = new Set(backends.map(key));
+      for (const d of list) {
+        if (have.has(key(d))) continue;
+        const b: BackendState = { ...d, discovered: true, up: false, checked: false };
+        backends.push(b);
+        have.add(key(b));
+        log.info('Added a backend that joined the control plane', { backend: key(b) });
+        void check(b);
+        b.timer = setInterval(() => void check(b), interval);
+      }
+    },
     stop: async () => {
       if (stopping) return;
       stopping = true;
-      for (const t of timers) clearInterval(t);
+      for (const b of backends) clearInterval(b.timer);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;

@@ -21,8 +21,8 @@ describe('control plane members', () => {
     assert.deepEqual(etcdMemberEndpoints(config), ['https://127.0.0.1:2379', 'https://127.0.0.1:2389', 'https://127.0.0.1:2399']);
   });
 
-  it('form one static etcd cluster over peer TLS', () => {
-    const args = etcdMemberArgs(contextFor(config), 2);
+  it('form one static etcd cluster over peer TLS, reachable at the advertise address', () => {
+    const args = etcdMemberArgs(contextFor({ ...config, advertiseAddress: '192.0.2.2' }), 2);
     const flag = (name: string) => {
       const given = args.filter((a) => a === name || a.startsWith(`${name}=`));
       assert.equal(given.length, 1, `${name} given once: ${args.join(' ')}`);
@@ -30,10 +30,14 @@ describe('control plane members', () => {
     };
     assert.equal(flag('--name'), 'etcd-2');
     assert.equal(flag('--data-dir'), '/h/etcd-2');
-    assert.equal(flag('--initial-cluster'), 'etcd-1=https://127.0.0.1:2380,etcd-2=https://127.0.0.1:2390,etcd-3=https://127.0.0.1:2400');
-    assert.equal(flag('--listen-peer-urls'), 'https://127.0.0.1:2390');
+    assert.equal(flag('--initial-cluster'), 'etcd-1=https://192.0.2.2:2380,etcd-2=https://192.0.2.2:2390,etcd-3=https://192.0.2.2:2400');
+    // Loopback stays: a member whose data dir recorded loopback peer URLs is still reached there.
+    assert.equal(flag('--listen-peer-urls'), 'https://127.0.0.1:2390,https://192.0.2.2:2390');
+    assert.equal(flag('--initial-advertise-peer-urls'), 'https://192.0.2.2:2390');
+    assert.equal(flag('--advertise-client-urls'), 'https://192.0.2.2:2389', 'members of other machines call MemberAdd here');
     assert.equal(flag('--peer-trusted-ca-file'), '/h/pki/etcd-peer/ca.crt');
     assert.equal(flag('--peer-client-cert-auth'), 'true');
-    assert.equal(flag('--listen-client-urls'), 'https://127.0.0.1:2389', "the single etcd's client settings, on the member's port");
+    assert.equal(flag('--listen-client-urls'), 'https://127.0.0.1:2389,https://192.0.2.2:2389', "the single etcd's client settings, on the member's port");
+    assert.ok(args.includes('--client-cert-auth'), "client certificates of etcd's CA only, on every listener");
   });
 });

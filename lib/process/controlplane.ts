@@ -16,7 +16,7 @@
 
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { ensureCA, ensurePeerCert } from '../pki.js';
+import { ensureCA, ensurePeerCert, ensureServingCert } from '../pki.js';
 import {
   apiserver,
   apiserverURL,
@@ -102,14 +102,22 @@ function etcdPeerDir(ctx: ComponentContext): string {
 export function etcdMemberArgs(ctx: ComponentContext, n: number): string[] {
   const { config } = ctx;
   const member = memberContext(ctx, n);
-  const peerURL = (m: number) => `https://127.0.0.1:${memberPorts(config, m).etcdPeerPort}`;
+  // Peers and clients of other machines (a member that `skiff join --control-plane` adds) reach
+  // the members at the advertise address; loopback stays for the local clients and for members
+  // whose data dir recorded loopback peer URLs.
+  const adv = config.advertiseAddress;
+  const both = (port: number) => (adv === '127.0.0.1' ? `https://127.0.0.1:${port}` : `https://127.0.0.1:${port},https://${adv}:${port}`);
+  const peerURL = (m: number) => `https://${adv}:${memberPorts(config, m).etcdPeerPort}`;
   const initialCluster = Array.from({ length: memberCount(config) }, (_, i) => `${etcdMemberName(i + 1)}=${peerURL(i + 1)}`).join(',');
   const peer = etcdPeerDir(ctx);
+  const clientPort = memberPorts(config, n).etcdClientPort;
   let args = etcd.command(member).args;
   const set: [string, string][] = [
     ['--name', etcdMemberName(n)],
     ['--data-dir', etcdMemberDataDir(ctx, n)],
-    ['--listen-peer-urls', peerURL(n)],
+    ['--listen-client-urls', both(clientPort)],
+    ['--advertise-client-urls', `https://${adv}:${clientPort}`],
+    ['--listen-peer-urls', both(memberPorts(config, n).etcdPeerPort)],
     ['--initial-advertise-peer-urls', peerURL(n)],
     ['--initial-cluster', initialCluster],
     ['--initial-cluster-state', 'new'],
@@ -126,7 +134,7 @@ export function etcdMemberArgs(ctx: ComponentContext, n: number): string[] {
 }
 
 /** withFlag sets a flag in args, given as `--flag value` or `--flag=value`, replacing any value it had. */
-function withFlag(args: readonly string[], flag: string, value: string): string[] {
+export function withFlag(args: readonly string[], flag: string, value: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === flag) {
@@ -154,7 +162,10 @@ export function etcdMember(n: number): Component {
     prepare: async (ctx) => {
       await etcd.prepare!(ctx);
       await ensureCA(etcdPeerDir(ctx));
-      await ensurePeerCert(etcdPeerDir(ctx), { name: 'peer', commonName: 'etcd-peer', hosts: ['127.0.0.1', 'localhost'] });
+      const hosts = ['127.0.0.1', 'localhost', ctx.config.advertiseAddress];
+      await ensurePeerCert(etcdPeerDir(ctx), { name: 'peer', commonName: 'etcd-peer', hosts });
+      // etcd's serving certificate also covers the advertise address, where joining members call MemberAdd.
+      await ensureServingCert(ctx.paths.etcdPKI, { name: 'server', commonName: 'etcd-server', hosts: ['::1', ...hosts], clientAuth: true });
     },
     command: (ctx) => ({ command: process.env.SKIFF_ETCD_BIN ?? 'etcd', args: etcdMemberArgs(ctx, n) }),
     // etcd answers on its client port only once a quorum of members runs, and members start one
@@ -217,7 +228,8 @@ export const loadBalancer: Component = {
   name: loadBalancerName,
   command: (ctx) => {
     const { config, paths } = ctx;
-    const backends = Array.from({ length: memberCount(config) }, (_, i) => `127.0.0.1:${memberPorts(config, i + 1).apiserverPort}`);
+    const local = config.bindAddress === '0.0.0.0' || config.bindAddress === '::' || config.bindAddress === '' ? '127.0.0.1' : config.bindAddress;
+    const backends = Array.from({ length: memberCount(config) }, (_, i) => `${local}:${memberPorts(config, i + 1).apiserverPort}`);
     return {
       command: process.execPath,
       args: [
@@ -227,6 +239,9 @@ export const loadBalancer: Component = {
         `--listen=${config.bindAddress}:${config.apiserverPort}`,
         ...backends.map((b) => `--backend=${b}`),
         `--ca-file=${join(paths.pki, 'ca.crt')}`,
+        // Members other machines add (skiff join --control-plane) are learned from kubeadm-config.
+        `--discover-kubeconfig=${paths.adminKubeconfig}`,
+        `--advertise-address=${config.advertiseAddress}`,
         `-v=${config.verbosity}`,
       ],
     };

@@ -52,8 +52,31 @@ export interface PodNominator {
   nominatedPodsForNode(nodeName: string): readonly PodInfo[];
 }
 
+/** SelectingObject is the part of a Service, ReplicaSet, StatefulSet or ReplicationController that says which pods it selects. */
+export interface SelectingObject {
+  metadata?: { name?: string; namespace?: string };
+  /** spec.selector: a label map (Service, ReplicationController) or a LabelSelector (ReplicaSet, StatefulSet). */
+  spec?: { selector?: unknown };
+}
+
+/**
+ * WorkloadListers are the Handle's informer reads of the objects that select pods (the Services,
+ * ReplicationControllers, ReplicaSets and StatefulSets listers PodTopologySpread's default
+ * constraints read through kube's SharedInformerFactory). A kind the cluster does not serve is left out.
+ */
+export interface WorkloadListers {
+  /** services lists the Services of a namespace. */
+  services?(namespace: string): readonly SelectingObject[];
+  /** replicationControllers, replicaSets and statefulSets get one object by namespace and name. */
+  replicationController?(namespace: string, name: string): SelectingObject | undefined;
+  replicaSet?(namespace: string, name: string): SelectingObject | undefined;
+  statefulSet?(namespace: string, name: string): SelectingObject | undefined;
+}
+
 /** FrameworkOptions are what the scheduler process plugs into a framework. */
 export interface FrameworkOptions {
+  /** workloads are the listers of pod-selecting objects (PodTopologySpread's system default constraints); none means none exist. */
+  workloads?: WorkloadListers;
   /** nominator makes runFilterPluginsWithNominatedPods account for nominated pods. */
   nominator?: PodNominator;
   /** namespaceLabels returns a namespace's labels (pod affinity namespaceSelector); none means no labels. */
@@ -140,6 +163,11 @@ export class Framework {
   /** namespaceLabels is the Handle's view of a namespace's labels (undefined when unknown). */
   namespaceLabels(namespace: string): Labels | undefined {
     return this.opts.namespaceLabels?.(namespace);
+  }
+
+  /** workloads is the Handle's view of the objects that select pods (empty when the process gave none). */
+  workloads(): WorkloadListers {
+    return this.opts.workloads ?? {};
   }
 
   /** listPlugins names every plugin instance of the profile. */

@@ -4,6 +4,9 @@ import type { TopologySpreadConstraint } from '../../lib/api/core/types.js';
 import { newSnapshot } from '../framework/snapshot.js';
 import { makeNode, makePod } from '../framework/testing.js';
 import { filterResults, scoreResults } from './testing.js';
+import type { WorkloadListers } from '../framework/framework.js';
+import { selectorToString } from '../../lib/machinery/labels.js';
+import { defaultSelector } from './podtopologyspread.js';
 
 const SKEW = "Unschedulable: node(s) didn't match pod topology spread constraints";
 const LABEL = "UnschedulableAndUnresolvable: node(s) didn't match pod topology spread constraints (missing required label)";
@@ -85,5 +88,61 @@ describe('PodTopologySpread score', () => {
 
   it('skips pods without ScheduleAnyway constraints', () => {
     assert.equal(scoreResults('PodTopologySpread', incoming(spread(1)), snap), 'skip');
+  });
+});
+
+describe('PodTopologySpread default constraints', () => {
+  const rsSelector = { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['front'] }] };
+  const workloads: WorkloadListers = {
+    services: (ns) =>
+      ns === 'default'
+        ? [
+            { metadata: { name: 'web' }, spec: { selector: { app: 'web', svc: 'yes' } } },
+            { metadata: { name: 'headless-no-selector' }, spec: {} },
+            { metadata: { name: 'other' }, spec: { selector: { app: 'other' } } },
+          ]
+        : [],
+    replicaSet: (ns, name) => (ns === 'default' && name === 'web-5d' ? { metadata: { name }, spec: { selector: rsSelector } } : undefined),
+    replicationController: (_ns, name) => (name === 'rc' ? { metadata: { name }, spec: { selector: { rc: 'x' } } } : undefined),
+  };
+  const owned = (name: string, node: string | undefined, kind = 'ReplicaSet', owner = 'web-5d', apiVersion = 'apps/v1') => {
+    const p = makePod(name, { nodeName: node, labels: { app: 'web', tier: 'front', svc: 'yes', rc: 'x' } });
+    p.metadata.ownerReferences = [{ apiVersion, kind, name: owner, uid: 'u', controller: true }];
+    return p;
+  };
+  const hosts = ['n1', 'n2', 'n3'].map((n) => makeNode(n, { labels: { 'kubernetes.io/hostname': n } }));
+
+  it('defaultSelector merges the selecting Services with the controller selector', () => {
+    // As labels.Selector.Add, a key both select on appears twice.
+    assert.equal(selectorToString(defaultSelector(owned('p', undefined), workloads)), 'app=web,app=web,svc=yes,tier in (front)');
+    assert.equal(selectorToString(defaultSelector(owned('p', undefined, 'ReplicationController', 'rc', 'v1'), workloads)), 'app=web,rc=x,svc=yes');
+    // An owner that is not in the listers, or of another kind, adds nothing.
+    assert.equal(selectorToString(defaultSelector(owned('p', undefined, 'ReplicaSet', 'gone'), workloads)), 'app=web,svc=yes');
+    assert.equal(selectorToString(defaultSelector(owned('p', undefined, 'Job', 'j', 'batch/v1'), workloads)), 'app=web,svc=yes');
+    // A pod nothing selects has an empty selector: no default constraints.
+    assert.equal(defaultSelector(makePod('lonely', { labels: { x: 'y' } }), workloads).requirements.length, 0);
+  });
+
+  it('System defaults spread a ReplicaSet pod over hostnames, nodes without zone labels included', () => {
+    const snap3 = newSnapshot(hosts, [owned('w1', 'n1')]);
+    // Hostname weight log(3 + 2): raw n1 round(1×1.609 + 2) = 4, others 2 → 100×(4+2−raw)/4.
+    assert.deepEqual(scoreResults('PodTopologySpread', owned('p', undefined), snap3, undefined, { workloads }), { n1: 50, n2: 100, n3: 100 });
+    // Soft constraints never filter.
+    assert.ok(Object.values(filterResults('PodTopologySpread', owned('p', undefined), snap3, undefined, { workloads })).every((v) => v === 'Success'));
+  });
+
+  it('no defaults for a pod nothing selects, for a pod with its own constraints, or with List and no constraints', () => {
+    const snap3 = newSnapshot(hosts, [owned('w1', 'n1')]);
+    assert.equal(scoreResults('PodTopologySpread', makePod('lonely', { labels: { x: 'y' } }), snap3, undefined, { workloads }), 'skip');
+    const own = owned('p', undefined);
+    own.spec!.topologySpreadConstraints = [spread(1)];
+    assert.equal(scoreResults('PodTopologySpread', own, snap3, undefined, { workloads }), 'skip');
+    assert.equal(scoreResults('PodTopologySpread', owned('p', undefined), snap3, { defaultingType: 'List' }, { workloads }), 'skip');
+  });
+
+  it('List defaults with DoNotSchedule filter with the selector built for the pod', () => {
+    const snap3 = newSnapshot(hosts, [owned('w1', 'n1'), owned('w2', 'n2')]);
+    const args = { defaultingType: 'List', defaultConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' }] };
+    assert.deepEqual(filterResults('PodTopologySpread', owned('p', undefined), snap3, args, { workloads }), { n1: SKEW, n2: SKEW, n3: 'Success' });
   });
 });

@@ -12,8 +12,12 @@
 // Score (ScheduleAnyway): fewer matching pods in the node's domains scores higher; each domain
 // count is weighted by log(number of domains + 2), then normalized to 0..100.
 //
-// Not done: the cluster-level default constraints (kube's "System" defaulting, built from the
-// Services and ReplicaSets selecting the pod) — pods without constraints are not spread.
+// Default constraints: a pod with no constraints of its own gets the plugin's default ones
+// (args.defaultingType System: maxSkew 3 over hostnames and 5 over zones, both ScheduleAnyway;
+// List: args.defaultConstraints), whose selector is built from the Services,
+// ReplicationController, ReplicaSet or StatefulSet selecting the pod (helper.DefaultSelector).
+// A pod nothing selects gets none. With System defaulting, nodes missing a topology key are not
+// ignored in scoring: a cluster without zone labels still spreads over hostnames.
 
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
@@ -25,8 +29,11 @@ import {
   InvalidLabelSelectorError,
   labelSelectorAsSelector,
   matches,
+  selectorFromSet,
 } from '../../lib/machinery/labels.js';
+import type { LabelSelector } from '../../lib/api/meta.js';
 import { type CycleState, SnapshotStateKey } from '../framework/cyclestate.js';
+import type { Framework, SelectingObject, WorkloadListers } from '../framework/framework.js';
 import { type FilterPlugin, MaxNodeScore, type NodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/interface.js';
 import type { NodeInfo } from '../framework/nodeinfo.js';
 import type { PodInfo } from '../framework/podinfo.js';
@@ -64,10 +71,10 @@ export interface Constraint {
  * filterConstraints is filterTopologySpreadConstraints: the pod's constraints with the given
  * whenUnsatisfiable, matchLabelKeys merged into the selector as key=value of the pod's labels.
  */
-export function filterConstraints(pod: Pod, action: string): Constraint[] {
+export function filterConstraints(pod: Pod, action: string, constraints: readonly TopologySpreadConstraint[] = pod.spec?.topologySpreadConstraints ?? []): Constraint[] {
   const out: Constraint[] = [];
   const podLabels = pod.metadata.labels ?? noLabels;
-  for (const c of pod.spec?.topologySpreadConstraints ?? []) {
+  for (const c of constraints) {
     if (c.whenUnsatisfiable !== action) continue;
     out.push({
       maxSkew: c.maxSkew,
@@ -97,6 +104,69 @@ function constraintSelector(c: TopologySpreadConstraint, podLabels: Labels): Lab
   // A nil labelSelector (selects nothing) has no requirements to merge: only the label keys remain.
   const merged = sel.nothing ? extra : [...extra, ...sel.requirements];
   return { requirements: merged.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), nothing: false };
+}
+
+/** LabelTopologyZone is the well-known zone label the system default constraints spread over. */
+export const LabelTopologyZone = 'topology.kubernetes.io/zone';
+
+/**
+ * systemDefaultConstraints are kube-scheduler's "System" defaults: a soft spread over hostnames
+ * (maxSkew 3) and zones (maxSkew 5), given to pods that a Service or controller selects.
+ */
+export const systemDefaultConstraints: readonly TopologySpreadConstraint[] = Object.freeze([
+  { topologyKey: LabelHostname, whenUnsatisfiable: 'ScheduleAnyway', maxSkew: 3 },
+  { topologyKey: LabelTopologyZone, whenUnsatisfiable: 'ScheduleAnyway', maxSkew: 5 },
+]);
+
+/** selectsPod: a Service's (or ReplicationController's) selector map selects the pod; a missing map selects nothing. */
+function mapSelects(selector: Labels | undefined, podLabels: Labels): boolean {
+  if (!selector) return false;
+  for (const k in selector) if (podLabels[k] !== selector[k]) return false;
+  return true;
+}
+
+/**
+ * defaultSelector is helper.DefaultSelector: the union of the selectors of the Services that
+ * select the pod, and of its controller (ReplicationController, ReplicaSet or StatefulSet) when it
+ * has one. Everything (no requirement) when nothing selects the pod.
+ */
+export function defaultSelector(pod: Pod, w: WorkloadListers): LabelSelectorExpr {
+  const ns = pod.metadata.namespace ?? '';
+  const podLabels = pod.metadata.labels ?? noLabels;
+  let set: Record<string, string> | undefined;
+  for (const svc of w.services?.(ns) ?? []) {
+    const sel = svc.spec?.selector as Labels | undefined;
+    if (mapSelects(sel, podLabels)) set = { ...set, ...sel };
+  }
+  let requirements: readonly Requirement[] = selectorFromSet(set).requirements;
+  const owner = pod.metadata.ownerReferences?.find((r) => r.controller === true);
+  if (!owner) return { requirements, nothing: false };
+  let target: SelectingObject | undefined;
+  switch (`${owner.apiVersion}/${owner.kind}`) {
+    case 'v1/ReplicationController':
+      target = w.replicationController?.(ns, owner.name);
+      if (target) requirements = selectorFromSet({ ...set, ...(target.spec?.selector as Labels | undefined) }).requirements;
+      return { requirements, nothing: false };
+    case 'apps/v1/ReplicaSet':
+      target = w.replicaSet?.(ns, owner.name);
+      break;
+    case 'apps/v1/StatefulSet':
+      target = w.statefulSet?.(ns, owner.name);
+      break;
+    default:
+      return { requirements, nothing: false };
+  }
+  if (!target) return { requirements, nothing: false };
+  let other: LabelSelectorExpr;
+  try {
+    other = labelSelectorAsSelector(target.spec?.selector as LabelSelector | undefined);
+  } catch {
+    return { requirements, nothing: false };
+  }
+  // A nil selector (Nothing) has no requirements to add.
+  if (other.nothing) return { requirements, nothing: false };
+  const merged = [...requirements, ...other.requirements].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { requirements: merged, nothing: false };
 }
 
 /** nodeLabelsMatchSpreadConstraints: the node has every constraint's topology key. */
@@ -240,24 +310,38 @@ function scoreForCount(cnt: number, maxSkew: number, weight: number): number {
   return cnt * weight + (maxSkew - 1);
 }
 
-/** PodTopologySpreadArgs is PodTopologySpreadArgs; only "List" defaulting with no default constraints is supported. */
+/**
+ * PodTopologySpreadArgs is PodTopologySpreadArgs: defaultingType System (kube's default) uses
+ * systemDefaultConstraints, List uses defaultConstraints (no labelSelector: it is built per pod).
+ */
 export interface PodTopologySpreadArgs {
   defaultingType?: 'List' | 'System';
   defaultConstraints?: TopologySpreadConstraint[];
 }
 
-/** newPodTopologySpread builds the plugin. */
-export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
+/** newPodTopologySpread builds the plugin; fh gives the listers its default constraints read (none: no defaults apply). */
+export function newPodTopologySpread(args: PodTopologySpreadArgs = {}, fh?: Framework): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin {
   const missing = (key: string) => asError(new Error(`reading "${key}" from cycleState: not found`));
   const rejectedLabel: Status = Object.freeze(unresolvable(ErrReasonNodeLabelNotMatch));
   const rejectedSkew: Status = Object.freeze(unschedulable(ErrReasonConstraintsNotMatch));
+  const systemDefaulted = (args.defaultingType ?? 'System') === 'System';
+  const defaults = systemDefaulted ? systemDefaultConstraints : (args.defaultConstraints ?? []);
+  const defaultsWith = (action: string) => defaults.some((c) => c.whenUnsatisfiable === action);
+  const hasDefaults = { [UnsatisfiableConstraintAction.DoNotSchedule]: defaultsWith('DoNotSchedule'), [UnsatisfiableConstraintAction.ScheduleAnyway]: defaultsWith('ScheduleAnyway') };
+  /** constraintsFor is getConstraints: the pod's own constraints with action, or the defaults with the selector built for the pod. */
+  const constraintsFor = (pod: Pod, action: 'DoNotSchedule' | 'ScheduleAnyway'): Constraint[] => {
+    if (pod.spec?.topologySpreadConstraints?.length) return filterConstraints(pod, action);
+    if (!hasDefaults[action] || !fh) return [];
+    const selector = defaultSelector(pod, fh.workloads());
+    if (selector.requirements.length === 0) return [];
+    return filterConstraints(pod, action, defaults).map((c) => ({ ...c, selector }));
+  };
   return {
     name: PodTopologySpreadName,
     preFilter(state: CycleState, pod: Pod, snapshot: Snapshot): Status {
-      if (!pod.spec?.topologySpreadConstraints?.length) return skip();
       let constraints: Constraint[];
       try {
-        constraints = filterConstraints(pod, UnsatisfiableConstraintAction.DoNotSchedule);
+        constraints = constraintsFor(pod, UnsatisfiableConstraintAction.DoNotSchedule);
       } catch (err) {
         return asError(err);
       }
@@ -296,14 +380,16 @@ export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScor
       const snapshot = state.read<Snapshot>(SnapshotStateKey);
       if (!snapshot) return missing(SnapshotStateKey);
       const allNodes = snapshot.nodeInfoList;
-      if (allNodes.length === 0 || !pod.spec?.topologySpreadConstraints?.length) return skip();
+      if (allNodes.length === 0) return skip();
       let constraints: Constraint[];
       try {
-        constraints = filterConstraints(pod, UnsatisfiableConstraintAction.ScheduleAnyway);
+        constraints = constraintsFor(pod, UnsatisfiableConstraintAction.ScheduleAnyway);
       } catch (err) {
         return asError(err);
       }
       if (constraints.length === 0) return skip();
+      // System defaults also score nodes that lack a topology key (a cluster without zones).
+      const requireAllTopologies = (pod.spec?.topologySpreadConstraints?.length ?? 0) > 0 || !systemDefaulted;
       const s: PreScoreState = {
         constraints,
         ignoredNodes: new Set(),
@@ -313,7 +399,7 @@ export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScor
       const topoSize = constraints.map(() => 0);
       for (const ni of filteredNodes) {
         const nodeLabels = ni.node.metadata.labels ?? noLabels;
-        if (!nodeLabelsMatchSpreadConstraints(nodeLabels, constraints)) {
+        if (requireAllTopologies && !nodeLabelsMatchSpreadConstraints(nodeLabels, constraints)) {
           // Nodes missing a topology key are not scored.
           s.ignoredNodes.add(ni.name);
           continue;
@@ -322,6 +408,7 @@ export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScor
           // Per-node counts for hostname spreading are made in Score.
           if (c.topologyKey === LabelHostname) return;
           const v = nodeLabels[c.topologyKey];
+          if (v === undefined) return;
           if (!s.topologyValueToPodCounts[i].has(v)) {
             s.topologyValueToPodCounts[i].set(v, 0);
             topoSize[i]++;
@@ -336,13 +423,13 @@ export function newPodTopologySpread(): PreFilterPlugin & FilterPlugin & PreScor
       for (const ni of allNodes) {
         const node = ni.node;
         const nodeLabels = node.metadata.labels ?? noLabels;
-        if (!nodeLabelsMatchSpreadConstraints(nodeLabels, constraints)) continue;
+        if (requireAllTopologies && !nodeLabelsMatchSpreadConstraints(nodeLabels, constraints)) continue;
         constraints.forEach((c, i) => {
-          if (!matchNodeInclusionPolicies(c, pod, node, required)) return;
           const v = nodeLabels[c.topologyKey];
           const m = s.topologyValueToPodCounts[i];
           // Only domains of candidate nodes matter.
-          if (!m.has(v)) return;
+          if (v === undefined || !m.has(v)) return;
+          if (!matchNodeInclusionPolicies(c, pod, node, required)) return;
           m.set(v, m.get(v)! + countPodsMatchSelector(ni.pods, c.selector, ns));
         });
       }

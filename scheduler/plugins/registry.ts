@@ -9,7 +9,7 @@ import { NodeNameName, newNodeName } from './nodename.js';
 import { NodePortsName, newNodePorts } from './nodeports.js';
 import { NodeResourcesFitName, type NodeResourcesFitArgs, newNodeResourcesFit } from './noderesourcesfit.js';
 import { NodeUnschedulableName, newNodeUnschedulable } from './nodeunschedulable.js';
-import { PodTopologySpreadName, newPodTopologySpread } from './podtopologyspread.js';
+import { PodTopologySpreadName, type PodTopologySpreadArgs, newPodTopologySpread } from './podtopologyspread.js';
 import { TaintTolerationName, newTaintToleration } from './tainttoleration.js';
 import { VolumeBindingName, newVolumeBinding, noVolumes } from './volumebinding.js';
 
@@ -50,7 +50,7 @@ export const inTreeRegistry: Registry = Object.freeze({
   [NodeAffinityName]: (args: unknown) => newNodeAffinity((args ?? {}) as NodeAffinityArgs),
   [NodePortsName]: () => newNodePorts(),
   [NodeResourcesFitName]: (args: unknown) => newNodeResourcesFit((args ?? {}) as NodeResourcesFitArgs),
-  [PodTopologySpreadName]: () => newPodTopologySpread(),
+  [PodTopologySpreadName]: (args: unknown, fh: Framework) => newPodTopologySpread((args ?? {}) as PodTopologySpreadArgs, fh),
   [InterPodAffinityName]: (args: unknown, fh: Framework) => newInterPodAffinity((args ?? {}) as InterPodAffinityArgs, fh),
   [NodeResourcesBalancedAllocationName]: (args: unknown) => newNodeResourcesBalancedAllocation((args ?? {}) as NodeResourcesBalancedAllocationArgs),
   // Without the scheduler's caches (a framework built outside it) no claim exists.
