@@ -14,7 +14,7 @@ import { UIDTrackingControllerExpectations } from '../common/expectations.js';
 import { DaemonSetEventHandlers } from './handlers.js';
 import { DaemonSetSyncer } from './sync.js';
 
-/** failedPodsBackoff bounds: kube-controller-manager's NewBackOff(1s, 15m) for failed daemon pods. */
+/** failedPodsBackoffInitialMs and the maximum below are kube-controller-manager's NewBackOff(1s, 15m) for failed daemon pods. */
 const failedPodsBackoffInitialMs = 1000;
 const failedPodsBackoffMaxMs = 15 * 60_000;
 

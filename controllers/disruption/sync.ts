@@ -24,7 +24,7 @@ import { getControllerOf } from '../common/controllerref.js';
 import type { APIResourceList } from '../common/discovery.js';
 
 /**
- * DeletionTimeout is how long a pod the eviction subresource let go stays out of currentHealthy
+ * DeletionTimeoutMs is how long a pod the eviction subresource let go stays out of currentHealthy
  * without being deleted; after it the controller assumes the delete never came.
  */
 export const DeletionTimeoutMs = 2 * 60 * 1000;

@@ -116,7 +116,7 @@ function newCondition(type: string, status: Condition['status'], reason: string,
   return { type, status, lastProbeTime: t, lastTransitionTime: t, reason, message };
 }
 
-/** ensureJobConditionStatus adds or changes a condition; a False one is only written over an existing one. */
+/** ensureCondition (ensureJobConditionStatus) adds or changes a condition; a False one is only written over an existing one. */
 function ensureCondition(status: JobStatus, type: string, cStatus: Condition['status'], reason: string, message: string, now: Date): boolean {
   const list = status.conditions ?? [];
   const i = list.findIndex((c) => c.type === type);

@@ -48,7 +48,7 @@ export interface StatefulSetControlOptions {
   log?: Logger;
 }
 
-/** AggregateError's text as utilerrors.NewAggregate prints it. */
+/** SyncErrors is an aggregate error, its text as utilerrors.NewAggregate prints it. */
 class SyncErrors extends Error {
   constructor(readonly errors: readonly Error[]) {
     super(errors.length === 1 ? errors[0]!.message : `[${errors.map((e) => e.message).join(', ')}]`);

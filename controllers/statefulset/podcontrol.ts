@@ -25,7 +25,7 @@ import {
   updateStorage,
 } from './utils.js';
 
-/** AggregateError's text as utilerrors.NewAggregate prints it: one error as is, several in brackets. */
+/** ClaimErrors is an aggregate error, its text as utilerrors.NewAggregate prints it: one error as is, several in brackets. */
 class ClaimErrors extends Error {
   constructor(readonly errors: readonly Error[]) {
     super(errors.length === 1 ? errors[0]!.message : `[${errors.map((e) => e.message).join(', ')}]`);

@@ -45,7 +45,7 @@ import { isAlive, readState, removeState, spawnDetached, stopProcess, waitForHea
 export const controlPlaneProcesses = ['etcd', 'apiserver', 'controller-manager', 'scheduler'] as const;
 type MemberProcess = (typeof controlPlaneProcesses)[number];
 
-/** ports of a joined member: the standard ones (it is the only member on its machine). */
+/** joinedMemberPorts are the ports of a joined member: the standard ones (it is the only member on its machine). */
 export const joinedMemberPorts = { etcdClient: 2379, etcdPeer: 2380, etcdMetrics: 2381, apiserver: 6443 } as const;
 
 function stateFile(home: string, c: MemberProcess): string {

@@ -118,7 +118,7 @@ export const systemDefaultConstraints: readonly TopologySpreadConstraint[] = Obj
   { topologyKey: LabelTopologyZone, whenUnsatisfiable: 'ScheduleAnyway', maxSkew: 5 },
 ]);
 
-/** selectsPod: a Service's (or ReplicationController's) selector map selects the pod; a missing map selects nothing. */
+/** mapSelects tells whether a Service's (or ReplicationController's) selector map selects the pod; a missing map selects nothing. */
 function mapSelects(selector: Labels | undefined, podLabels: Labels): boolean {
   if (!selector) return false;
   for (const k in selector) if (podLabels[k] !== selector[k]) return false;

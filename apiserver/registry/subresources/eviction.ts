@@ -26,7 +26,7 @@ const evictionsRetry = { steps: 20, delayMs: 500, jitter: 0.1 };
 /** violationMessage is the text of every eviction a budget refuses (kubectl drain prints it and retries). */
 export const violationMessage = "Cannot evict pod as it would violate the pod's disruption budget.";
 
-/** tooManyRequests is errors.NewTooManyRequests with a DisruptionBudget cause. */
+/** budgetRefusal is errors.NewTooManyRequests with a DisruptionBudget cause. */
 function budgetRefusal(retryAfterSeconds: number, causeMessage: string): StatusError {
   const details = { causes: [{ reason: DisruptionBudgetCause, message: causeMessage }], ...(retryAfterSeconds > 0 ? { retryAfterSeconds } : {}) };
   return new StatusError(429, StatusReason.TooManyRequests, violationMessage, details);

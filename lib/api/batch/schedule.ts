@@ -36,7 +36,7 @@ const fieldBounds: Bounds[] = [
   { min: 0, max: 6, names: Object.fromEntries(days.map((d, i) => [d, i])) },
 ];
 
-/** goAtoiError is strconv.Atoi's error text. */
+/** mustParseInt parses a number and fails with strconv.Atoi's error text. */
 function mustParseInt(expr: string): number {
   if (!/^[+-]?[0-9]+$/.test(expr)) throw new ScheduleError(`failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: invalid syntax`);
   const n = Number.parseInt(expr, 10);

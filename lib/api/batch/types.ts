@@ -3,7 +3,7 @@
 import type { Condition, KubeObject, LabelSelector, ObjectMeta, OwnerReference } from '../meta.js';
 import type { PodTemplateSpec } from '../apps/types.js';
 
-/** Label and annotation keys the Job API and controller use (batch/v1 types.go). */
+/** JobLabels are the label and annotation keys the Job API and controller use (batch/v1 types.go). */
 export const JobLabels = {
   /** ControllerUid is the label of a Job's pods naming its uid; generated selectors select it. */
   ControllerUid: 'batch.kubernetes.io/controller-uid',
@@ -115,7 +115,7 @@ export interface CronJobSpec {
   failedJobsHistoryLimit?: number;
 }
 
-/** ObjectReference as CronJob status.active holds it. */
+/** JobReference is an ObjectReference as CronJob status.active holds it. */
 export interface JobReference {
   apiVersion?: string;
   kind?: string;

@@ -408,7 +408,7 @@ export const persistentVolumes = defineResource<PersistentVolume>({
 // ---------------------------------------------------------------------------------------------
 // Binding helpers shared by the PV controller, the scheduler and the kubelet
 
-/** Annotations the PV controller, the scheduler and provisioners write (pkg/controller/volume/persistentvolume/util). */
+/** VolumeAnnotation names the annotations the PV controller, the scheduler and provisioners write (pkg/controller/volume/persistentvolume/util). */
 export const VolumeAnnotation = {
   /** bindCompleted on a claim: the controller finished binding it. */
   BindCompleted: 'pv.kubernetes.io/bind-completed',
@@ -444,7 +444,7 @@ export function volumeNodeAffinityMatches(pv: PersistentVolume, node: { metadata
   return terms.some((t) => nodeSelectorTermMatches(t, node));
 }
 
-/** claimRequest is the claim's storage request in bytes (0 when unset or malformed). */
+/** storageBytes is the claim's storage request in bytes (0 when unset or malformed). */
 export function storageBytes(q: string | number | undefined): bigint {
   const p = parseQuantity(q);
   return p ? p.nanos / 1_000_000_000n : 0n;
