@@ -185,6 +185,9 @@ describe('pods and service accounts', () => {
     await ok(['create', '-f', '-'], JSON.stringify(pod));
     const got = JSON.parse(await ok(['get', 'pod', 'mounted', '-o', 'json']));
     assert.equal(got.spec.serviceAccountName, 'default');
+    assert.equal(got.spec.serviceAccount, 'default');
+    // An update of a pod that was given its service account is not a change of its spec.
+    await ok(['label', 'pod', 'mounted', 'checked=yes']);
     const vol = got.spec.volumes.find((v: any) => v.name.startsWith('kube-api-access-'));
     assert.ok(vol, JSON.stringify(got.spec.volumes));
     assert.match(vol.name, /^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/);

@@ -34,6 +34,7 @@ test('ServiceAccount: a pod runs as default and mounts kube-api-access in every 
   await admitServiceAccount(req, accounts([sa('default')]), opts);
   const spec = (req.object as Pod).spec;
   assert.equal(spec.serviceAccountName, 'default');
+  assert.equal(spec.serviceAccount, 'default', 'the deprecated field mirrors the name');
   const mount = { name: 'kube-api-access-abcde', readOnly: true, mountPath: path };
   assert.deepEqual(spec.initContainers![0]!.volumeMounts, [mount]);
   assert.deepEqual(spec.containers[0]!.volumeMounts, [mount]);

@@ -66,6 +66,9 @@ export async function admitServiceAccount(req: AdmissionRequest, accounts: Servi
   if (pod.metadata.annotations?.[mirrorPodAnnotation] !== undefined) return;
   pod.spec ??= { containers: [] };
   if (!pod.spec.serviceAccountName) pod.spec.serviceAccountName = defaultServiceAccountName;
+  // The deprecated field mirrors the name, as the pod defaults keep it: an update (which is
+  // defaulted again) would otherwise look like a change of the immutable spec.
+  pod.spec.serviceAccount = pod.spec.serviceAccountName;
   const namespace = req.namespace ?? pod.metadata.namespace ?? 'default';
   const name = pod.spec.serviceAccountName;
   const sa = await lookUp(accounts, namespace, name, opts.retryIntervalMs ?? (() => 100 + randomInt(100)));
