@@ -64,3 +64,57 @@ test('a local-path volume keeps its data across pods and is removed with its cla
   );
   assert.ok(!existsSync(dir), 'the helper pod removed the directory');
 });
+
+test("a StatefulSet's pod keeps the data of its claim when it is deleted and made again", { skip: skip || false, timeout: 600_000 }, async () => {
+  cluster ??= await startCluster({ realNode: true });
+  const c = cluster;
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const r = await c.kubectl(args, { input });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const diagnose = async () => `\n${await kubectl(['describe', 'sts,pvc,pod']).catch((e: Error) => e.message)}\nkubelet log tail:\n${c.logs('kubelet').split('\n').slice(-15).join('\n')}`;
+  await waitFor('a Ready node', async () => (await kubectl(['get', 'nodes'])).includes(' Ready '));
+  await waitFor('the default StorageClass', async () => (await c.kubectl(['get', 'sc', 'local-path'])).code === 0, 60_000);
+  const manifest = [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' }, spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ port: 80 }] } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: {
+        serviceName: 'db',
+        replicas: 1,
+        selector: { matchLabels: { app: 'db' } },
+        template: {
+          metadata: { labels: { app: 'db' } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            // The first incarnation writes a value nobody could guess; later ones only read it.
+            containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', '[ -f /data/f ] || cat /proc/sys/kernel/random/uuid > /data/f; sleep 3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '64Mi' } } } }],
+      },
+    },
+  ];
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifest }));
+  let first = '';
+  await waitFor('db-0 to write its value', async () => {
+    first = (await c.kubectl(['exec', 'db-0', '--', 'cat', '/data/f'])).stdout.trim();
+    return /^[0-9a-f-]{36}$/.test(first);
+  }, 180_000).catch(async (err: Error) => assert.fail(`${err.message}${await diagnose()}`));
+  assert.equal(JSON.parse(await kubectl(['get', 'pvc', 'data-db-0', '-o', 'json'])).status.phase, 'Bound');
+  const uid = (await kubectl(['get', 'pod', 'db-0', '-o', 'jsonpath={.metadata.uid}'])).trim();
+
+  await kubectl(['delete', 'pod', 'db-0', '--wait=true']);
+  let again = '';
+  await waitFor('db-0 to come back and read its claim', async () => {
+    const now = (await c.kubectl(['get', 'pod', 'db-0', '-o', 'jsonpath={.metadata.uid}'])).stdout.trim();
+    if (!now || now === uid) return false;
+    again = (await c.kubectl(['exec', 'db-0', '--', 'cat', '/data/f'])).stdout.trim();
+    return again !== '';
+  }, 180_000).catch(async (err: Error) => assert.fail(`${err.message}${await diagnose()}`));
+  assert.equal(again, first, 'the new db-0 reads what the first one wrote');
+  await kubectl(['delete', 'sts', 'db', '--wait=true']);
+});
