@@ -116,7 +116,7 @@ describe('batch/v1 with kubectl', () => {
     assert.ok(done.status?.completionTime);
     assert.deepEqual(row(await ok(['get', 'jobs', '-n', ns]), 'hello').slice(0, 3), ['hello', 'Complete', '1/1']);
     // Counted, the pod lost its finalizer.
-    await until(async () => (await jobPods('hello')).every((p) => !p.metadata.finalizers?.length), 30_000, 'finalizer removed');
+    await until(async () => (await jobPods('hello')).every((p) => !p.metadata.finalizers?.length), 90_000, 'finalizer removed');
   });
 
   it('refuses invalid Jobs and CronJobs with Kubernetes messages', async () => {

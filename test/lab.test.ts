@@ -173,6 +173,15 @@ test('skiff lab: three nodes in namespaces, traffic across them, a stopped node,
     const items = (await json<{ items: Pod[] }>(['get', 'pods', '-l', 'app=echo'])).items.filter((p) => !p.metadata!.deletionTimestamp);
     return items.length === 3 && items.every(isReady) && new Set(items.map((p) => p.spec!.nodeName)).size === 3 && items;
   }, 180_000);
+  // A DaemonSet puts one pod on every node of the lab.
+  const daemon = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'agent', image: 'busybox:1.36', command: ['sleep', '3600'] }] } } } };
+  await kubectl(['apply', '-f', '-'], JSON.stringify(daemon));
+  await waitFor('one agent pod Ready on each of the three nodes', async () => {
+    const items = (await json<{ items: Pod[] }>(['get', 'pods', '-l', 'app=agent'])).items.filter((p) => !p.metadata!.deletionTimestamp);
+    return items.length === 3 && items.every(isReady) && new Set(items.map((p) => p.spec!.nodeName)).size === 3;
+  }, 180_000);
+  assert.match(await kubectl(['rollout', 'status', 'ds/agent', '--timeout=60s']), /daemon set "agent" successfully rolled out/);
+  await kubectl(['delete', 'ds', 'agent', '--wait=true']);
   const onNode = (i: number) => pods.find((p) => p.spec!.nodeName === names[i])!;
   const [a, b, c] = [onNode(0), onNode(1), onNode(2)];
   const exec = (pod: Pod, url: string) => kubectl(['exec', pod.metadata!.name!, '--', 'timeout', '5', 'wget', '-qO-', url]);
