@@ -74,6 +74,8 @@ export interface APIServerOptions {
   /** compactionIntervalMs is the time between store compactions (0 disables). */
   compactionIntervalMs: number;
   watchCacheSize: number;
+  /** metricResolutionMs is how often metrics.k8s.io reads the kubelets (--metric-resolution, default 15 s as metrics-server). */
+  metricResolutionMs?: number;
   limits: { maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeoutMs: number };
   /** kubelet is the client certificate (and the kubelets' CA) for proxying pods/log, exec, attach, portforward and nodes/proxy. */
   kubelet?: { cert: Buffer; key: Buffer; ca?: Buffer };
@@ -164,6 +166,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const metricsScraper = new ResourceMetricsScraper({
     listNodes: async () => (await registry.lookup('', 'v1', 'nodes')!.list({ predicate: () => true, selectorActive: false, resourceVersion: '0' })).items as Node[],
     fetch: opts.kubelet ? kubeletFetcher(opts.kubelet) : async () => Promise.reject(new Error('the apiserver has no kubelet client certificate')),
+    intervalMs: opts.metricResolutionMs,
     log,
   });
   registry.register(new NodeMetricsStore(registry, metricsScraper));

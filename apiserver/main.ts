@@ -50,6 +50,7 @@ const flagSpecs: FlagSpec[] = [
   { name: 'watch-cache-size', description: 'Events the watch cache keeps for watches that resume from an older resourceVersion.', default: process.env.SKIFF_WATCH_CACHE_SIZE ?? '50000' },
   { name: 'max-requests-inflight', description: 'The maximum number of non-mutating requests in flight at a given time; beyond it the server answers 429. Zero for no limit.', default: '400' },
   { name: 'max-mutating-requests-inflight', description: 'The maximum number of mutating requests in flight at a given time; beyond it the server answers 429. Zero for no limit.', default: '200' },
+  { name: 'metric-resolution', description: "How often metrics.k8s.io reads every kubelet's /metrics/resource (metrics-server's flag; a Go duration).", default: '15s' },
   { name: 'delete-collection-workers', description: 'Number of workers spawned for DeleteCollection call. These are used to speed up namespace cleanup.', default: '16' },
   { name: 'request-timeout', description: 'How long a non-long-running request may take, body included, before the server answers 504 and closes it (a Go duration).', default: '1m0s' },
   { name: 'v', description: 'Log verbosity (0-5).', default: '0' },
@@ -175,6 +176,15 @@ async function main(): Promise<void> {
     log.error('Invalid --delete-collection-workers', { value: f['delete-collection-workers'], err: (err as Error).message });
     process.exit(2);
   }
+  let metricResolutionMs: number;
+  try {
+    const ms = parseGoDuration(f['metric-resolution']);
+    if (ms === undefined || !(ms >= 1000)) throw new Error('want a duration of at least 1s, such as 15s');
+    metricResolutionMs = ms;
+  } catch (err) {
+    log.error('Invalid --metric-resolution', { value: f['metric-resolution'], err: (err as Error).message });
+    process.exit(2);
+  }
   let running: RunningAPIServer;
   try {
     running = await startAPIServer({
@@ -194,6 +204,7 @@ async function main(): Promise<void> {
       nodePortRange: { min: pmin!, max: pmax! },
       compactionIntervalMs: Number(f['etcd-compaction-interval']) * 1000,
       watchCacheSize: Number(f['watch-cache-size']),
+      metricResolutionMs,
       limits,
       kubelet: f['kubelet-client-certificate'] && f['kubelet-client-key']
         ? {

@@ -16,7 +16,7 @@ before(async () => {
   cluster = await startCluster({
     components: ['etcd', 'apiserver', 'controller-manager', 'scheduler', 'sim'],
     simulatedNodes: 2,
-    extraArgs: { 'controller-manager': ['--horizontal-pod-autoscaler-sync-period=2s'], sim: ['--pod-start-delay=200ms'] },
+    extraArgs: { 'controller-manager': ['--horizontal-pod-autoscaler-sync-period=2s'], sim: ['--pod-start-delay=200ms'], apiserver: ['--metric-resolution=2s'] },
   });
   await ok(['create', 'namespace', ns]);
 });
@@ -35,7 +35,7 @@ function deployment(name: string, cpu: string): string {
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name }, annotations: { 'skiff.dev/sim-cpu': cpu, 'skiff.dev/sim-memory': '64Mi' } },
-        spec: { containers: [{ name: 'app', image: 'nginx', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
+        spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'nginx', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
       },
     },
   });
