@@ -23,6 +23,7 @@ import {
   intOrPercentValue,
   isDecremented,
   isNotMoreThan100Percent,
+  replicaCountsWithin,
   validateNonnegativeField,
   validatePositiveIntOrPercent,
   validateWorkloadSelector,
@@ -131,10 +132,7 @@ export function validateDeploymentStatus(status: DeploymentStatus, path: Path): 
   if (status.collisionCount !== undefined && status.collisionCount !== null) {
     errs.push(...validateNonnegativeField(status.collisionCount, path.child('collisionCount')));
   }
-  const msg = 'cannot be greater than status.replicas';
-  if (updated > replicas) errs.push(invalidValue(path.child('updatedReplicas'), updated, msg));
-  if (ready > replicas) errs.push(invalidValue(path.child('readyReplicas'), ready, msg));
-  if (available > replicas) errs.push(invalidValue(path.child('availableReplicas'), available, msg));
+  errs.push(...replicaCountsWithin(path, replicas, [['updatedReplicas', updated], ['readyReplicas', ready], ['availableReplicas', available]]));
   if (available > ready) errs.push(invalidValue(path.child('availableReplicas'), available, 'cannot be greater than readyReplicas'));
   return errs;
 }

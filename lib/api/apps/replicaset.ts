@@ -9,7 +9,7 @@ import { defineResource, type PrinterColumn } from '../resource.js';
 import { deploymentScaleSelector, validateSelectorImmutable } from './deployment.js';
 import { defaultPodTemplate, podTemplateWarnings } from './podtemplate.js';
 import { type ReplicaSet, type ReplicaSetSpec, type ReplicaSetStatus, layoutContainerCells } from './types.js';
-import { validateNonnegativeField, validateWorkloadSelector } from './validation.js';
+import { replicaCountsWithin, validateNonnegativeField, validateWorkloadSelector } from './validation.js';
 
 /** defaultReplicaSet is SetDefaults_ReplicaSet plus the pod template defaults. */
 export function defaultReplicaSet(rs: ReplicaSet): void {
@@ -49,10 +49,7 @@ export function validateReplicaSetStatus(status: ReplicaSetStatus, path: Path): 
   errs.push(...validateNonnegativeField(ready, path.child('readyReplicas')));
   errs.push(...validateNonnegativeField(available, path.child('availableReplicas')));
   errs.push(...validateNonnegativeField(status.observedGeneration ?? 0, path.child('observedGeneration')));
-  const msg = 'cannot be greater than status.replicas';
-  if (fullyLabeled > replicas) errs.push(invalidValue(path.child('fullyLabeledReplicas'), fullyLabeled, msg));
-  if (ready > replicas) errs.push(invalidValue(path.child('readyReplicas'), ready, msg));
-  if (available > replicas) errs.push(invalidValue(path.child('availableReplicas'), available, msg));
+  errs.push(...replicaCountsWithin(path, replicas, [['fullyLabeledReplicas', fullyLabeled], ['readyReplicas', ready], ['availableReplicas', available]]));
   if (available > ready) errs.push(invalidValue(path.child('availableReplicas'), available, 'cannot be greater than readyReplicas'));
   return errs;
 }

@@ -15,7 +15,7 @@ import { deploymentScaleSelector } from './deployment.js';
 import { semanticEqual } from './equality.js';
 import { defaultPodTemplate, podTemplateWarnings } from './podtemplate.js';
 import { type IntOrString, type PodTemplateSpec, layoutContainerCells } from './types.js';
-import { intOrPercentValue, isDecremented, isNotMoreThan100Percent, validateNonnegativeField, validatePositiveIntOrPercent } from './validation.js';
+import { intOrPercentValue, isDecremented, isNotMoreThan100Percent, replicaCountsWithin, validateNonnegativeField, validatePositiveIntOrPercent } from './validation.js';
 
 export const PodManagementPolicy = { OrderedReady: 'OrderedReady', Parallel: 'Parallel' } as const;
 export const StatefulSetUpdateStrategyType = { RollingUpdate: 'RollingUpdate', OnDelete: 'OnDelete' } as const;
@@ -259,11 +259,7 @@ export function validateStatefulSetStatus(status: StatefulSetStatus, path: Path)
   if (status.collisionCount !== undefined && status.collisionCount !== null) {
     errs.push(...validateNonnegativeField(status.collisionCount, path.child('collisionCount')));
   }
-  const msg = 'cannot be greater than status.replicas';
-  if (ready > replicas) errs.push(invalidValue(path.child('readyReplicas'), ready, msg));
-  if (current > replicas) errs.push(invalidValue(path.child('currentReplicas'), current, msg));
-  if (updated > replicas) errs.push(invalidValue(path.child('updatedReplicas'), updated, msg));
-  if (available > replicas) errs.push(invalidValue(path.child('availableReplicas'), available, msg));
+  errs.push(...replicaCountsWithin(path, replicas, [['readyReplicas', ready], ['currentReplicas', current], ['updatedReplicas', updated], ['availableReplicas', available]]));
   if (available > ready) errs.push(invalidValue(path.child('availableReplicas'), available, 'cannot be greater than status.readyReplicas'));
   return errs;
 }

@@ -16,6 +16,14 @@ export function validateNonnegativeField(value: number | undefined, path: Path):
 const percentFmt = '[0-9]+%';
 const percentRe = /^[0-9]+%$/;
 
+/**
+ * replicaCountsWithin reports, in the order given, each status count greater than status.replicas
+ * (the check ValidateReplicaSetStatus, ValidateDeploymentStatus and ValidateStatefulSetStatus share).
+ */
+export function replicaCountsWithin(path: Path, replicas: number, counts: [field: string, value: number][]): FieldError[] {
+  return counts.filter(([, v]) => v > replicas).map(([f, v]) => invalidValue(path.child(f), v, 'cannot be greater than status.replicas'));
+}
+
 /** isValidPercent is validation.IsValidPercent. */
 export function isValidPercent(s: string): string[] {
   if (percentRe.test(s)) return [];
