@@ -25,6 +25,7 @@ import { reserveSubnet } from '../lib/process/lab.js';
 import { type ControlPlaneRecord, resetControlPlaneMember } from '../lib/process/joincontrolplane.js';
 import { readState } from '../lib/process/supervisor.js';
 import { kubectlBinary, reachableConfig, reserveNodeRanges, run, type CommandResult } from './harness.js';
+import { wireSecondMachine } from './netns.js';
 import { waitFor } from './node-fixture.js';
 
 const cli = nodeEntry('cli/main.js');
@@ -131,23 +132,8 @@ test('skiff join --control-plane: a member on another machine, surviving the fir
   mkdirSync(lockHome, { recursive: true });
   writeFileSync(join(lockHome, 'lab.json'), '{}\n');
   subnet = await reserveSubnet(lockHome);
-  const [a, b, c] = subnet.split('.');
-  const hostIP = `${a}.${b}.${c}.1`;
-  const machineIP = `${a}.${b}.${c}.2`;
-  const sh = (...args: string[]) => {
-    const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
-    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
-  };
-  sh('ip', 'netns', 'add', netns);
-  sh('ip', 'link', 'add', veth, 'type', 'veth', 'peer', 'name', `${veth}p`);
-  sh('ip', 'link', 'set', `${veth}p`, 'netns', netns);
-  sh('ip', '-n', netns, 'link', 'set', `${veth}p`, 'name', 'eth0');
-  sh('ip', 'addr', 'add', `${hostIP}/24`, 'dev', veth);
-  sh('ip', 'link', 'set', veth, 'up');
-  sh('ip', '-n', netns, 'addr', 'add', `${machineIP}/24`, 'dev', 'eth0');
-  sh('ip', '-n', netns, 'link', 'set', 'lo', 'up');
-  sh('ip', '-n', netns, 'link', 'set', 'eth0', 'up');
-  sh('ip', '-n', netns, 'route', 'add', `${advertise}/32`, 'via', hostIP, 'dev', 'eth0');
+  // Only the apiserver's address is routed out of the namespace, and only to this machine.
+  const { machineIP } = wireSecondMachine(netns, veth, subnet, advertise);
 
   const created = await skiff(['token', 'create', '--control-plane']);
   assert.equal(created.code, 0, created.stderr);

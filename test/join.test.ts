@@ -22,6 +22,7 @@ import { nodeEntry } from '../lib/process/components.js';
 import { reserveSubnet } from '../lib/process/lab.js';
 import { resetJoinedNode } from '../lib/process/joinnode.js';
 import { kubectlBinary, reachableConfig, reserveNodeRanges, run, type CommandResult } from './harness.js';
+import { wireSecondMachine } from './netns.js';
 import { missingNodeTools, waitFor } from './node-fixture.js';
 
 const cli = nodeEntry('cli/main.js');
@@ -97,24 +98,8 @@ test('skiff join: TLS bootstrap through a CSR, the node Ready and running a pod;
   // The second machine: a namespace whose only link is a veth to this one.
   writeFileSync(join(lockHome, 'lab.json'), '{}\n');
   subnet = await reserveSubnet(lockHome);
-  const [a, b, c] = subnet.split('.');
-  const hostIP = `${a}.${b}.${c}.1`;
-  const machineIP = `${a}.${b}.${c}.2`;
-  const sh = (...args: string[]) => {
-    const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
-    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
-  };
-  sh('ip', 'netns', 'add', netns);
-  sh('ip', 'link', 'add', veth, 'type', 'veth', 'peer', 'name', `${veth}p`);
-  sh('ip', 'link', 'set', `${veth}p`, 'netns', netns);
-  sh('ip', '-n', netns, 'link', 'set', `${veth}p`, 'name', 'eth0');
-  sh('ip', 'addr', 'add', `${hostIP}/24`, 'dev', veth);
-  sh('ip', 'link', 'set', veth, 'up');
-  sh('ip', '-n', netns, 'addr', 'add', `${machineIP}/24`, 'dev', 'eth0');
-  sh('ip', '-n', netns, 'link', 'set', 'lo', 'up');
-  sh('ip', '-n', netns, 'link', 'set', 'eth0', 'up');
   // Only the apiserver's address is routed out of the namespace, and only to this machine.
-  sh('ip', '-n', netns, 'route', 'add', `${advertise}/32`, 'via', hostIP, 'dev', 'eth0');
+  const { machineIP } = wireSecondMachine(netns, veth, subnet, advertise);
 
   const created = await skiff(['token', 'create']);
   assert.equal(created.code, 0, created.stderr);

@@ -168,3 +168,30 @@ export async function bridgeLoopbackPort(lab: Lab, port: number): Promise<Server
   await new Promise<void>((resolve) => p.stdout!.on('data', (d) => String(d).includes('ready') && resolve()));
   return forward;
 }
+
+/**
+ * wireSecondMachine makes network namespace netns a "second machine" on subnet (a /24 the caller
+ * reserved): a veth whose host end holds .1 and whose other end, eth0 in the namespace, holds .2,
+ * and one route out of the namespace, to advertise (the apiserver's address) through this
+ * machine, so the namespace reaches nothing else. The caller deletes the namespace and the veth.
+ */
+export function wireSecondMachine(netns: string, veth: string, subnet: string, advertise: string): { hostIP: string; machineIP: string } {
+  const [a, b, c] = subnet.split('.');
+  const hostIP = `${a}.${b}.${c}.1`;
+  const machineIP = `${a}.${b}.${c}.2`;
+  const sh = (...args: string[]) => {
+    const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  };
+  sh('ip', 'netns', 'add', netns);
+  sh('ip', 'link', 'add', veth, 'type', 'veth', 'peer', 'name', `${veth}p`);
+  sh('ip', 'link', 'set', `${veth}p`, 'netns', netns);
+  sh('ip', '-n', netns, 'link', 'set', `${veth}p`, 'name', 'eth0');
+  sh('ip', 'addr', 'add', `${hostIP}/24`, 'dev', veth);
+  sh('ip', 'link', 'set', veth, 'up');
+  sh('ip', '-n', netns, 'addr', 'add', `${machineIP}/24`, 'dev', 'eth0');
+  sh('ip', '-n', netns, 'link', 'set', 'lo', 'up');
+  sh('ip', '-n', netns, 'link', 'set', 'eth0', 'up');
+  sh('ip', '-n', netns, 'route', 'add', `${advertise}/32`, 'via', hostIP, 'dev', 'eth0');
+  return { hostIP, machineIP };
+}
