@@ -77,7 +77,7 @@ test('streamContainerLog writes timestamps, stops at limitBytes, and follows a f
     appendFileSync(file, `${t0} stdout F four\n`);
     renameSync(file, `${file}.20260101-000000`);
     writeFileSync(file, `${t0} stdout F five\n`);
-    for (let i = 0; i < 100 && !s3.text().includes('five'); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && !s3.text().includes('five'); i++) await new Promise((r) => setTimeout(r, 20));
     running = false;
     await following;
     assert.equal(s3.text(), 'two\nthree\nfour\nfive\n');

@@ -251,9 +251,16 @@ export async function streamContainerLog(path: string, opts: LogOptions, out: Wr
         }
         continue;
       }
-      // Rotated: the path names another file now; the old one is read to its end above.
+      // Rotated: the path names another file now. Lines may have reached the old file between
+      // the read above and the stat, so it is read to its end before the new one is opened.
       const [cur, now] = await Promise.all([fh.stat(), stat(path).catch(() => undefined)]);
       if (now && now.ino !== cur.ino) {
+        const rest = await readFrom(fh, pos);
+        for (const msg of assembler.push(rest)) {
+          if (!afterSince(msg, opts.sinceTime)) continue;
+          await writer.write(formatMessage(msg, opts.timestamps));
+          if (writer.full) return;
+        }
         await fh.close();
         fh = await open(path, 'r');
         pos = 0;
