@@ -37,6 +37,8 @@ import { startTokensController } from './serviceaccounttoken/controller.js';
 import { startTTLAfterFinishedController } from './ttlafterfinished/controller.js';
 import { startLocalPathProvisioner } from './volume/localpath/controller.js';
 import { startPersistentVolumeBinderController } from './volume/persistentvolume/controller.js';
+import { startPVCProtectionController } from './volume/pvcprotection/controller.js';
+import { startPVProtectionController } from './volume/pvprotection/controller.js';
 
 /** starters are the controllers by the names --controllers takes (kube-controller-manager's). */
 const starters: Record<string, ControllerStarter> = {
@@ -69,6 +71,8 @@ const starters: Record<string, ControllerStarter> = {
   'horizontal-pod-autoscaler': startHPAController,
   'persistentvolume-binder': startPersistentVolumeBinderController,
   'local-path-provisioner': startLocalPathProvisioner,
+  'pvc-protection': startPVCProtectionController,
+  'pv-protection': startPVProtectionController,
 };
 
 /** controllerNames are the controllers --controllers knows, by kube-controller-manager's names. */
@@ -102,7 +106,7 @@ function controllerMetrics(registry: import('prom-client').Registry): Controller
 /** controllerManager is the skiff-controller-manager component: main.ts runs it as a process, the test kit in its own. */
 export const controllerManager: ComponentSpec = {
   name: 'skiff-controller-manager',
-  summary: 'The skiff controller manager: ClusterRole aggregation, CSR approving and signing, bootstrap signer and token cleaner, Deployment, ReplicaSet, StatefulSet, DaemonSet, ReplicationController, disruption, Job, CronJob, TTL-after-finished, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token, root CA publisher, resource quota, horizontal pod autoscaler, PersistentVolume binder and local-path provisioner controllers in one process.',
+  summary: 'The skiff controller manager: ClusterRole aggregation, CSR approving and signing, bootstrap signer and token cleaner, Deployment, ReplicaSet, StatefulSet, DaemonSet, ReplicationController, disruption, Job, CronJob, TTL-after-finished, Endpoints, EndpointSlice, EndpointSlice mirroring, garbage collector, namespace, node IPAM and lifecycle, pod GC, ServiceAccount, service account token, root CA publisher, resource quota, horizontal pod autoscaler, PersistentVolume binder, local-path provisioner, pvc-protection and pv-protection controllers in one process.',
   defaultPort: 10257,
   leaseName: 'kube-controller-manager',
   userAgent: 'skiff-controller-manager',

@@ -1,7 +1,8 @@
 // Local-path storage on a real node: a claim of the default class is provisioned on the node
 // when its first pod is scheduled, a pod writes a file into it and is deleted, a new pod of the
-// same claim reads the file back; deleting the claim runs the helper pod that removes the
-// directory, and the volume goes.
+// same claim reads the file back; the claim deleted while that pod runs stays Terminating and
+// the pod keeps its data; once the pod is gone the helper pod removes the directory, and the
+// volume goes.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -57,8 +58,15 @@ test('a local-path volume keeps its data across pods and is removed with its cla
     assert.fail(`${err.message}${await diagnose()}`),
   );
 
+  // The claim deleted under the running reader stays Terminating (pvc-protection): the volume
+  // is not released, so its directory is not removed under the pod.
+  await kubectl(['delete', 'pvc', 'data', '--wait=false']);
+  assert.equal((await kubectl(['get', 'pvc', 'data', '-o', 'jsonpath={.metadata.deletionTimestamp}'])).trim() !== '', true, 'the claim is Terminating');
+  assert.equal((await kubectl(['exec', 'reader', '--', 'cat', '/data/file'])).trim(), 'kept-across-pods', 'the running pod still reads its data');
+  assert.ok(existsSync(`${dir}/file`), 'the data is still on the node');
+  assert.equal(JSON.parse(await kubectl(['get', 'pv', pv.metadata.name!, '-o', 'json'])).status.phase, 'Bound');
+
   await kubectl(['delete', 'pod', 'reader', '--wait=true']);
-  await kubectl(['delete', 'pvc', 'data']);
   await waitFor('the volume to be deleted', async () => (await c.kubectl(['get', 'pv', pv.metadata.name!])).code !== 0, 180_000).catch(async (err: Error) =>
     assert.fail(`${err.message}\n${await kubectl(['get', 'pods', '-A', '-o', 'wide'])}${await diagnose()}`),
   );

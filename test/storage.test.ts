@@ -1,9 +1,10 @@
 // Storage end to end on simulated nodes: a real etcd, apiserver, controller manager (the
-// persistentvolume-binder and the local-path provisioner), scheduler and node simulator with two
-// Nodes, driven with the real kubectl. Static binding with Retain, dynamic provisioning of the
-// default local-path class with WaitForFirstConsumer and its Delete reclaim (the helper pod runs
-// to success on the simulated node), a pod whose claim does not exist, and the kinds in
-// `kubectl api-resources` and `kubectl get`.
+// persistentvolume-binder, the local-path provisioner, pvc-protection and pv-protection),
+// scheduler and node simulator with two Nodes, driven with the real kubectl. Static binding with
+// Retain, dynamic provisioning of the default local-path class with WaitForFirstConsumer and its
+// Delete reclaim (the helper pod runs to success on the simulated node), claims and volumes
+// deleted while in use (Terminating until the pod is gone), a pod whose claim does not exist, and
+// the kinds in `kubectl api-resources` and `kubectl get`.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -21,7 +22,8 @@ before(async () => {
     components: ['etcd', 'apiserver', 'controller-manager', 'scheduler', 'sim'],
     simulatedNodes: 2,
     extraArgs: {
-      'controller-manager': ['--controllers=persistentvolume-binder,local-path-provisioner,namespace,serviceaccount'],
+      // -v=4: the protection controllers say when they keep an object (kube's levels: 2 for a claim, 4 for a volume).
+      'controller-manager': ['--controllers=persistentvolume-binder,local-path-provisioner,pvc-protection,pv-protection,namespace,serviceaccount', '-v=4'],
       sim: ['--lease-renew-interval=2s', '--max-termination-grace=1s'],
     },
   });
@@ -123,6 +125,57 @@ describe('storage on simulated nodes', () => {
     await until(async () => (await volume(pv.metadata.name!)) === undefined, 60_000, 'the provisioned volume to be deleted');
     const helper = await k(['get', 'pod', `helper-pod-delete-${pv.metadata.name}`, '-n', 'kube-system']);
     assert.notEqual(helper.code, 0, 'the helper pod is removed once it has run');
+  });
+
+  it('claims a running pod uses, and a bound volume, stay Terminating until the pod is gone', async () => {
+    // A static Retain volume and a local-path (Delete) claim, both mounted by one pod.
+    await ok(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'held-pv' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'held', hostPath: { path: '/tmp/skiff-e2e/held-pv' } } },
+        { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'held', namespace: ns }, spec: { storageClassName: 'held', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+        { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'held-dyn', namespace: ns }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'holder', namespace: ns },
+          spec: {
+            containers: [{ name: 'c', image: 'busybox' }],
+            volumes: [{ name: 'a', persistentVolumeClaim: { claimName: 'held' } }, { name: 'b', persistentVolumeClaim: { claimName: 'held-dyn' } }],
+            terminationGracePeriodSeconds: 0,
+          },
+        },
+      ],
+    }));
+    await until(async () => (await pod('holder'))?.status?.phase === 'Running', 60_000, 'the pod to run');
+    await until(async () => (await volume('held-pv'))?.status?.phase === 'Bound', 30_000, 'the static volume to be Bound');
+    const dynVolume = (await claim('held-dyn'))!.spec.volumeName!;
+    assert.deepEqual((await volume('held-pv'))!.metadata.finalizers, ['kubernetes.io/pv-protection']);
+    assert.match(await ok(['describe', 'pvc', 'held', '-n', ns]), /^Finalizers:\s+\[kubernetes\.io\/pvc-protection\]$/m);
+
+    // The volume first: bound, it is only marked.
+    assert.match(await ok(['delete', 'pv', 'held-pv', '--wait=false']), /persistentvolume "held-pv" deleted/);
+    assert.equal(row(await ok(['get', 'pv', 'held-pv']), 'held-pv')[4], 'Terminating');
+    // Then both claims, while the pod runs.
+    await ok(['delete', 'pvc', 'held', 'held-dyn', '-n', ns, '--wait=false']);
+    const pvcs = await ok(['get', 'pvc', '-n', ns]);
+    assert.deepEqual(row(pvcs, 'held').slice(0, 3), ['held', 'Terminating', 'held-pv']);
+    assert.deepEqual(row(pvcs, 'held-dyn').slice(0, 3), ['held-dyn', 'Terminating', dynVolume]);
+    const logged = (msg: string, field: string) => cluster.logs('controller-manager').split('\n').some((l) => l.includes(`"msg":"${msg}"`) && l.includes(field));
+    await until(async () => logged('Keeping PVC because it is being used', `"pvc":"${ns}/held"`) && logged('Keeping PVC because it is being used', `"pvc":"${ns}/held-dyn"`), 30_000, 'pvc-protection to keep both claims');
+    await until(async () => logged('Keeping PV because it is being used', '"pv":"held-pv"'), 30_000, 'pv-protection to keep the volume');
+    assert.equal((await claim('held'))?.status?.phase, 'Bound');
+    assert.equal((await claim('held-dyn'))?.status?.phase, 'Bound');
+    assert.equal((await volume('held-pv'))?.status?.phase, 'Bound', 'the volume stays Bound while its claim exists');
+    assert.equal((await volume(dynVolume))?.status?.phase, 'Bound', 'no reclaim while the pod runs');
+    assert.equal((await k(['get', 'pod', `helper-pod-delete-${dynVolume}`, '-n', 'kube-system'])).code, 1, 'no helper pod removes the data under the running pod');
+
+    // The pod goes: the claims go, the static volume is released and goes, the local-path one is deleted.
+    await ok(['delete', 'pod', 'holder', '-n', ns, '--wait=false']);
+    await until(async () => (await claim('held')) === undefined && (await claim('held-dyn')) === undefined, 60_000, 'the claims to go once the pod is gone');
+    await until(async () => (await volume('held-pv')) === undefined, 60_000, 'the Terminating volume to go once released');
+    await until(async () => (await volume(dynVolume)) === undefined, 60_000, 'the local-path volume to be deleted');
   });
 
   it('a pod whose claim does not exist stays Pending with kube\'s message', async () => {

@@ -1,13 +1,15 @@
 // Admission for the built-in kinds, the in-tree plugins kube-apiserver enables by default that
 // change what skiff stores: ServiceAccount, Priority and DefaultTolerationSeconds on pods,
 // Priority on PriorityClasses, NamespaceLifecycle on namespace deletes, NodeRestriction on what
-// kubelets write (pods, nodes, leases). admissionHooksFor hands the registry the hook for one kind.
+// kubelets write (pods, nodes, leases), DefaultStorageClass and StorageObjectInUseProtection on
+// claims and volumes. admissionHooksFor hands the registry the hook for one kind.
 
 import type { ResourceDefinition } from '../../lib/api/resource.js';
 import type { APIRegistry } from '../registry/registry.js';
 import type { AdmissionRequest, RegistryHooks } from '../registry/store.js';
 import { admitDefaultStorageClass } from './defaultstorageclass.js';
 import { admitDefaultTolerationSeconds } from './defaulttolerationseconds.js';
+import { StorageObjectInUseProtection, admitClaimProtection, admitVolumeProtection } from './storageobjectinuse.js';
 import { admitNamespaceDelete } from './namespacelifecycle.js';
 import { NodeRestriction } from './noderestriction.js';
 import { admitServiceAccount, registryServiceAccountReader } from './serviceaccount.js';
@@ -25,7 +27,7 @@ export { NodeRestriction, forbiddenNodeLabels, isKubeletLabel } from './noderest
 export { admitPod, admitPriorityClass, defaultPriorityClass, type PriorityClassReader } from './priority.js';
 
 /** disableablePlugins are the plugins --disable-admission-plugins may name. */
-export const disableablePlugins = ['ServiceAccount', 'LimitRanger', 'ResourceQuota'] as const;
+export const disableablePlugins = ['ServiceAccount', 'LimitRanger', 'ResourceQuota', StorageObjectInUseProtection] as const;
 
 /** AdmissionOptions choose the plugins: disabled names plugins turned off. */
 export interface AdmissionOptions {
@@ -80,7 +82,16 @@ export function admissionHooksFor(def: ResourceDefinition<any>, registry: APIReg
   }
   if (def.group === '' && def.plural === 'persistentvolumeclaims') {
     const list = async () => (await registry.lookup('storage.k8s.io', 'v1', 'storageclasses')?.list({ predicate: () => true, selectorActive: false }))?.items ?? [];
-    return { admit: (req: AdmissionRequest) => admitDefaultStorageClass(req, list) };
+    const protect = !opts.disabled?.has(StorageObjectInUseProtection);
+    return {
+      admit: async (req: AdmissionRequest) => {
+        await admitDefaultStorageClass(req, list);
+        if (protect) admitClaimProtection(req);
+      },
+    };
+  }
+  if (def.group === '' && def.plural === 'persistentvolumes' && !opts.disabled?.has(StorageObjectInUseProtection)) {
+    return { admit: async (req: AdmissionRequest) => admitVolumeProtection(req) };
   }
   if (def.group === 'scheduling.k8s.io' && def.plural === 'priorityclasses') {
     return { admit: async (req: AdmissionRequest) => (req.subresource ? undefined : admitPriorityClass(req, classes)) };

@@ -125,9 +125,10 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
  * the union of the controller roles of the controllers it runs: deployment, replicaset, statefulset,
  * daemonset, replicationcontroller, disruption, job, cronjob, ttl-after-finished, endpoint,
  * endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam, nodelifecycle,
- * podgc, serviceaccount, clusterrole-aggregation, root-ca-cert-publisher, resourcequota and
+ * podgc, serviceaccount, clusterrole-aggregation, root-ca-cert-publisher, resourcequota,
  * horizontal-pod-autoscaler (which reads metrics.k8s.io, and updates scales and HPA status: all
- * within the first rule).
+ * within the first rule), and pvc-protection and pv-protection (list and watch pods, update claims
+ * and volumes to add or remove their finalizers: the first rule too).
  */
 const skiffControllerManagerRules: PolicyRule[] = [
   // garbagecollector: every kind's owners and dependents; namespace: empty a namespace.

@@ -133,6 +133,35 @@ describe('persistentvolume binder syncVolume', () => {
     assert.deepEqual(provisioned.client.writes(), [], 'its provisioner deletes it');
   });
 
+  it('a volume marked for deletion stays Bound while its claim exists and is Released once it is gone', async () => {
+    const deleting = (phase: string): PersistentVolume => {
+      const v = pv('v', '1Gi', { claimRef: { namespace: 'team', name: 'data', uid: 'uid-data' } }, phase);
+      v.metadata = { ...v.metadata, deletionTimestamp: '2024-05-01T12:00:00Z', finalizers: ['kubernetes.io/pv-protection'] };
+      return v;
+    };
+    const bound: PersistentVolumeClaim = { ...pvc('data', { volumeName: 'v' }, { 'pv.kubernetes.io/bind-completed': 'yes' }), status: { phase: 'Bound' } };
+    const kept = binder({ claims: [bound], volumes: [deleting('Bound')] });
+    await syncVolume(kept.b, 'v');
+    assert.deepEqual(kept.client.writes(), []);
+
+    const released = binder({ volumes: [deleting('Bound')] });
+    await syncVolume(released.b, 'v');
+    assert.deepEqual(summary(released.client), ['update persistentvolumes/status v']);
+    assert.equal((released.client.writes()[0]!.object as PersistentVolume).status?.phase, 'Released', 'pv-protection lets it go now');
+  });
+
+  it('a claim does not bind to a volume marked for deletion', async () => {
+    const v = pv('v', '1Gi', { storageClassName: '' });
+    v.metadata = { ...v.metadata, deletionTimestamp: '2024-05-01T12:00:00Z', finalizers: ['kubernetes.io/pv-protection'] };
+    const named = binder({ claims: [pvc('data', { volumeName: 'v' })], volumes: [v] });
+    await syncClaim(named.b, 'team/data');
+    assert.deepEqual(named.client.writes(), []);
+    assert.deepEqual(named.recorder.events, ['Warning VolumeMismatch Cannot bind to requested volume "v": the volume is marked for deletion "v"']);
+    const any = binder({ claims: [pvc('data')], volumes: [v] });
+    await syncClaim(any.b, 'team/data');
+    assert.deepEqual(any.client.writes(), []);
+  });
+
   it('a claim re-created under the same name does not take a Released volume back', async () => {
     const volume = pv('v', '1Gi', { storageClassName: 'manual', claimRef: { namespace: 'team', name: 'data', uid: 'uid-old' } }, 'Released');
     const { b, client } = binder({ claims: [pvc('data', { storageClassName: 'manual' })], volumes: [volume] });

@@ -11,7 +11,9 @@
 //
 // syncVolume: a volume without claimRef is Available; one whose claim is gone is Released and
 // reclaimed: Retain keeps it, Delete leaves it to the provisioner that made it (and fails a
-// volume no provisioner made: skiff has no in-tree deleter), Recycle is not supported.
+// volume no provisioner made: skiff has no in-tree deleter), Recycle is not supported. A volume
+// marked for deletion goes through the same phases: its kubernetes.io/pv-protection finalizer
+// stays while it is Bound, so the phase decides when it really goes (pv-protection controller).
 //
 // Binding writes, in kube's order: the volume's claimRef, the volume's phase, the claim's
 // volumeName and annotations, the claim's phase. Each write is a retry-safe step: a
@@ -236,7 +238,8 @@ async function updateVolumePhase(b: VolumeBinder, pv: PersistentVolume, phase: s
 /** syncVolume brings the volume named key through its phases; see the file comment. */
 export async function syncVolume(b: VolumeBinder, key: string): Promise<void> {
   const pv = b.volumes.get(key);
-  if (!pv || pv.metadata.deletionTimestamp) return;
+  // A volume marked for deletion is synced too: pv-protection waits for it to leave Bound.
+  if (!pv) return;
   const ref = pv.spec?.claimRef;
   if (!ref) {
     await updateVolumePhase(b, pv, VolumePhase.Available);

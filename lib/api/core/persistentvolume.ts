@@ -423,6 +423,15 @@ export const VolumeAnnotation = {
   SelectedNode: 'volume.kubernetes.io/selected-node',
 } as const;
 
+/**
+ * VolumeFinalizer names the finalizers StorageObjectInUseProtection admission puts on every claim
+ * and volume; the pvc-protection and pv-protection controllers remove them once nothing uses it.
+ */
+export const VolumeFinalizer = {
+  PVCProtection: 'kubernetes.io/pvc-protection',
+  PVProtection: 'kubernetes.io/pv-protection',
+} as const;
+
 const nodeOperators: Record<string, Operator> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!', Gt: 'gt', Lt: 'lt' };
 
 /** nodeSelectorTermMatches: every expression and field of the term holds for the node (an empty term matches nothing). */
@@ -450,8 +459,9 @@ export function storageBytes(q: string | number | undefined): bigint {
   return p ? p.nanos / 1_000_000_000n : 0n;
 }
 
-/** checkVolumeSatisfiesClaim is checkVolumeSatisfyClaim: size, class, volumeMode and access modes; it says why not. */
+/** checkVolumeSatisfiesClaim is checkVolumeSatisfyClaim: not being deleted, size, class, volumeMode and access modes; it says why not. */
 export function checkVolumeSatisfiesClaim(pv: PersistentVolume, claim: PersistentVolumeClaim): string | undefined {
+  if (pv.metadata.deletionTimestamp) return `the volume is marked for deletion "${pv.metadata.name}"`;
   const request = storageBytes(claim.spec?.resources?.requests?.storage);
   const capacity = storageBytes(pv.spec?.capacity?.storage);
   if (capacity < request) return `requested PV is too small`;
