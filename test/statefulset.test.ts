@@ -26,7 +26,7 @@ const { k, ok } = kubectlHelpers(() => cluster);
 before(async () => {
   cluster = await startCluster({
     components: ['etcd', 'apiserver', 'controller-manager'],
-    extraArgs: { 'controller-manager': ['--controllers=statefulset,garbagecollector,endpointslice'] },
+    extraArgs: { 'controller-manager': ['--controllers=statefulset,garbagecollector,endpointslice,pvc-protection,pv-protection'] },
   });
   kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
@@ -261,7 +261,7 @@ describe('StatefulSet', () => {
   });
 
   it('each ordinal gets its claim before its pod; claims are retained or deleted as persistentVolumeClaimRetentionPolicy says', async () => {
-    const claimNames = async (ns: string) => (await client.list<PersistentVolumeClaim>(PersistentVolumeClaims, ns)).items.filter((c) => !c.metadata.deletionTimestamp).map((c) => c.metadata.name).sort();
+    const claimNames = async (ns: string) => (await client.list<PersistentVolumeClaim>(PersistentVolumeClaims, ns)).items.map((c) => c.metadata.name).sort();
 
     // Retain/Retain (the default): claims outlive a scale-down and the set.
     const keep = 'sts-claims-retain';
