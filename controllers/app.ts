@@ -108,6 +108,9 @@ export const controllerAccounts: Readonly<Record<string, string>> = {
   'horizontal-pod-autoscaler': 'horizontal-pod-autoscaler',
   'persistentvolume-binder': 'persistent-volume-binder',
   'local-path-provisioner': 'local-path-provisioner',
+  // Registered on another branch; their accounts are here so the merge needs no edit.
+  'pvc-protection': 'pvc-protection-controller',
+  'pv-protection': 'pv-protection-controller',
 };
 
 /** controllerNames are the controllers --controllers knows, by kube-controller-manager's names. */
@@ -195,19 +198,24 @@ export const controllerManager: ComponentSpec = {
     const accounts = flags['use-service-account-credentials'] === 'true'
       ? new ServiceAccountClientBuilder(client, kubeConfig, { namespace: 'kube-system', log, signal, userAgent: 'skiff-controller-manager', maxSockets: 64 })
       : undefined;
-    const accountClients = new Map<string, Promise<Client>>();
-    const contextFor = async (name: string): Promise<ControllerContext> => {
-      const account = controllerAccounts[name];
-      if (!accounts || !account) return ctx;
-      if (!accountClients.has(account)) accountClients.set(account, accounts.clientFor(`${account}`));
-      const own = await accountClients.get(account)!;
+    // Every account's first token comes before any controller starts: a controller that
+    // registered its handlers late would miss the shared informers' first adds.
+    const accountClients = new Map<string, Client>();
+    if (accounts) {
+      const wanted = [...new Set(enabled.map((name) => controllerAccounts[name]).filter((a): a is string => !!a))];
+      const clients = await Promise.all(wanted.map((account) => accounts.clientFor(account)));
+      wanted.forEach((account, i) => accountClients.set(account, clients[i]!));
+    }
+    const contextFor = (name: string): ControllerContext => {
+      const own = accountClients.get(controllerAccounts[name] ?? '');
+      if (!own) return ctx;
       const mine = { ...shared, client: own, recorder: newRecorderFactory(own, log) };
       return { ...mine, runController: managedRunController(mine) };
     };
     const running: Controller[] = [];
     for (const name of enabled) {
       log.info('Starting controller', { controller: name, serviceAccount: accounts ? controllerAccounts[name] : undefined });
-      running.push(...(await starters[name]!(await contextFor(name))));
+      running.push(...(await starters[name]!(contextFor(name))));
     }
     let synced = false;
     void Promise.all(running.map((c) => c.synced)).then(() => (synced = true));

@@ -151,6 +151,7 @@ export const controllerRoleRules: Readonly<Record<string, PolicyRule[]>> = {
     rule(['list', 'watch', 'get'], [''], ['pods']),
     eventsRule(),
   ],
+  'pv-protection-controller': [rule(['get', 'list', 'watch', 'update'], [''], ['persistentvolumes']), eventsRule()],
   'replicaset-controller': [
     rule(['get', 'list', 'watch', 'update'], ['apps', 'extensions'], ['replicasets']),
     rule(['update'], ['apps', 'extensions'], ['replicasets/status']),
