@@ -312,6 +312,31 @@ describe('Deployment controller', () => {
     assert.match(r.stdout, /deployment.apps\/cache condition met/);
   });
 
+  it('each controller acts as its own service account (--use-service-account-credentials), with only its role', async () => {
+    const ns = 'identity';
+    await create(ns, 'whoami', { replicas: 1 });
+    await until(async () => (await state(ns, 'whoami')).pods.length === 1, 20_000, 'the pod of deployment identity/whoami');
+    const { rss } = await state(ns, 'whoami');
+    // The audit log names the authenticated user of every write.
+    const creates = () =>
+      cluster
+        .logs('audit')
+        .split('\n')
+        .filter((l) => l.includes('"verb":"create"') && l.includes(`"namespace":"${ns}"`))
+        .map((l) => JSON.parse(l) as { user: { username: string }; objectRef: { resource: string; name?: string }; responseStatus?: { code?: number } })
+        .filter((e) => e.responseStatus?.code === 201);
+    await until(() => creates().some((e) => e.objectRef.resource === 'pods'), 10_000, 'the audit record of the pod create');
+    const who = (resource: string) => [...new Set(creates().filter((e) => e.objectRef.resource === resource).map((e) => e.user.username))];
+    assert.deepEqual(who('replicasets'), ['system:serviceaccount:kube-system:deployment-controller'], `ReplicaSet ${rss[0]?.metadata.name} created by`);
+    assert.deepEqual(who('pods'), ['system:serviceaccount:kube-system:replicaset-controller']);
+    // And each account holds only its controller's role (kube's system:controller:* rules).
+    const can = async (sa: string, ...what: string[]) => (await k(['auth', 'can-i', ...what, `--as=system:serviceaccount:kube-system:${sa}`])).stdout.trim();
+    assert.equal(await can('deployment-controller', 'create', 'replicasets.apps', '-n', ns), 'yes');
+    assert.equal(await can('deployment-controller', 'create', 'pods', '-n', ns), 'no');
+    assert.equal(await can('replicaset-controller', 'create', 'pods', '-n', ns), 'yes');
+    assert.equal(await can('replicaset-controller', 'delete', 'deployments.apps', '-n', ns), 'no');
+  });
+
   it('scaling mid-rollout spreads the new replicas proportionally over the old and new ReplicaSets', async () => {
     const ns = 'proportional';
     await kubelet.setReadyMode('manual');

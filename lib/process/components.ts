@@ -360,6 +360,7 @@ export const controllerManager: Component = clientComponent({
     `--cluster-signing-cert-file=${join(paths.pki, 'ca.crt')}`,
     `--cluster-signing-key-file=${join(paths.pki, 'ca.key')}`,
     `--service-account-private-key-file=${join(paths.pki, 'sa.key')}`,
+    '--use-service-account-credentials', // each controller as its own ServiceAccount, as kubeadm runs kube-controller-manager
   ],
 });
 

@@ -4,6 +4,7 @@
 
 import type { ClusterRole, PolicyRule, RoleBinding, Subject } from '../../../lib/api/rbac/types.js';
 import { rbacGroup } from '../../../lib/api/rbac/types.js';
+import { controllerClusterRoleBindings, controllerClusterRoles } from './controllerpolicy.js';
 
 /** autoupdateAnnotation set to "false" keeps the apiserver's hands off a bootstrap object. */
 export const autoupdateAnnotation = 'rbac.authorization.kubernetes.io/autoupdate';
@@ -257,6 +258,8 @@ export function bootstrapClusterRoles(): ClusterRole[] {
     clusterRole('system:skiff:scheduler', [rule(read, ['scheduling.k8s.io'], ['priorityclasses'])]),
     clusterRole('system:skiff:node-simulator', [...skiffNodeSimulatorRules, ...leaderElection('skiff-node-simulator')]),
     clusterRole('system:skiff:dns', skiffDNSRules),
+    // Each controller's own role, for --use-service-account-credentials (controllerpolicy.ts).
+    ...controllerClusterRoles(),
   ];
 }
 
@@ -278,5 +281,6 @@ export function bootstrapClusterRoleBindings(): RoleBinding[] {
     clusterRoleBinding('system:skiff:scheduler', 'system:skiff:scheduler', [user('system:kube-scheduler')]),
     clusterRoleBinding('system:skiff:node-simulator', 'system:skiff:node-simulator', [user('system:node-simulator')]),
     clusterRoleBinding('system:skiff:dns', 'system:skiff:dns', [user('system:skiff-dns')]),
+    ...controllerClusterRoleBindings(),
   ];
 }

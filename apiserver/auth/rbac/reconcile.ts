@@ -1,10 +1,11 @@
 // reconcileBootstrapPolicy is kube-apiserver's rbac/bootstrap-roles post-start hook: every
-// bootstrap ClusterRole and ClusterRoleBinding is created when missing; an existing one gains
+// bootstrap ClusterRole and ClusterRoleBinding (and the controllers' Roles and RoleBindings in
+// kube-system and kube-public) is created when missing; an existing one gains
 // the rules, selectors, subjects, labels and annotations it lacks and keeps what users added;
 // one annotated `rbac.authorization.kubernetes.io/autoupdate: "false"` is left alone.
 
 import type { KubeObject } from '../../../lib/api/meta.js';
-import type { ClusterRole, RoleBinding, Subject } from '../../../lib/api/rbac/types.js';
+import type { ClusterRole, Role, RoleBinding, Subject } from '../../../lib/api/rbac/types.js';
 import { rbacGroup } from '../../../lib/api/rbac/types.js';
 import type { Logger } from '../../../lib/log.js';
 import { stringifyJSON } from '../../../lib/machinery/json.js';
@@ -12,6 +13,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../../../lib/machinery/
 import type { APIRegistry } from '../../registry/registry.js';
 import type { GenericStore, RequestContext } from '../../registry/store.js';
 import { autoupdateAnnotation, bootstrapClusterRoleBindings, bootstrapClusterRoles } from './policy.js';
+import { controllerRoleBindings, controllerRoles } from './controllerpolicy.js';
 import { covers } from './rules.js';
 
 const sameJSON = (a: unknown, b: unknown) => stringifyJSON(a) === stringifyJSON(b);
@@ -52,9 +54,9 @@ export function reconcileBinding(existing: RoleBinding, expected: RoleBinding): 
   return sameJSON(out, existing) ? undefined : { binding: out, recreate };
 }
 
-async function getOrUndefined(store: GenericStore, name: string): Promise<KubeObject | undefined> {
+async function getOrUndefined(store: GenericStore, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
   try {
-    return await store.get(undefined, name);
+    return await store.get(namespace, name);
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -68,31 +70,32 @@ export async function reconcileBootstrapPolicy(registry: APIRegistry, log: Logge
   const bindings = registry.lookup(rbacGroup, 'v1', 'clusterrolebindings')!;
   const apply = async <T extends KubeObject>(store: GenericStore, expected: T, reconcile: (existing: T) => { obj: T; recreate: boolean } | undefined) => {
     const name = expected.metadata.name!;
+    const namespace = expected.metadata.namespace;
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        const existing = (await getOrUndefined(store, name)) as T | undefined;
+        const existing = (await getOrUndefined(store, namespace, name)) as T | undefined;
         if (!existing) {
-          await store.create(undefined, structuredClone(expected), ctx());
-          log.info('Created bootstrap RBAC object', { kind: expected.kind, name });
+          await store.create(namespace, structuredClone(expected), ctx());
+          log.info('Created bootstrap RBAC object', { kind: expected.kind, namespace, name });
           return;
         }
         const next = reconcile(existing);
         if (!next) return;
         if (next.recreate) {
-          await store.delete(undefined, name, { preconditions: { uid: existing.metadata.uid } }, ctx());
+          await store.delete(namespace, name, { preconditions: { uid: existing.metadata.uid } }, ctx());
           const fresh = structuredClone(next.obj);
           delete fresh.metadata.resourceVersion;
           delete fresh.metadata.uid;
-          await store.create(undefined, fresh, ctx());
-        } else await store.update(undefined, name, next.obj, ctx());
-        log.info('Reconciled bootstrap RBAC object', { kind: expected.kind, name });
+          await store.create(namespace, fresh, ctx());
+        } else await store.update(namespace, name, next.obj, ctx());
+        log.info('Reconciled bootstrap RBAC object', { kind: expected.kind, namespace, name });
         return;
       } catch (err) {
         if (isConflict(err) || isAlreadyExists(err) || isNotFound(err)) continue;
         throw err;
       }
     }
-    log.warn('Gave up reconciling bootstrap RBAC object', { kind: expected.kind, name });
+    log.warn('Gave up reconciling bootstrap RBAC object', { kind: expected.kind, namespace, name });
   };
   for (const role of bootstrapClusterRoles()) {
     await apply<ClusterRole>(roles, role, (existing) => {
@@ -102,6 +105,27 @@ export async function reconcileBootstrapPolicy(registry: APIRegistry, log: Logge
   }
   for (const b of bootstrapClusterRoleBindings()) {
     await apply<RoleBinding>(bindings, b, (existing) => {
+      const r = reconcileBinding(existing, b);
+      return r && { obj: r.binding, recreate: r.recreate };
+    });
+  }
+  // The namespaced controller Roles: as kube's hook, their namespace is created when missing.
+  const namespaces = registry.lookup('', 'v1', 'namespaces')!;
+  const nsRoles = registry.lookup(rbacGroup, 'v1', 'roles')!;
+  const nsBindings = registry.lookup(rbacGroup, 'v1', 'rolebindings')!;
+  for (const ns of new Set(controllerRoles().map((r) => r.metadata.namespace!))) {
+    await namespaces.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, ctx()).catch((err: unknown) => {
+      if (!isAlreadyExists(err)) throw err;
+    });
+  }
+  for (const role of controllerRoles()) {
+    await apply<Role>(nsRoles, role, (existing) => {
+      const r = reconcileClusterRole(existing, role);
+      return r && { obj: r, recreate: false };
+    });
+  }
+  for (const b of controllerRoleBindings()) {
+    await apply<RoleBinding>(nsBindings, b, (existing) => {
       const r = reconcileBinding(existing, b);
       return r && { obj: r.binding, recreate: r.recreate };
     });
