@@ -31,7 +31,7 @@ export interface ServiceAccountClientOptions {
   maxSockets?: number;
 }
 
-/** TokenRequestStatus is authentication.k8s.io/v1 TokenRequest's status. */
+/** TokenRequestAnswer is the part of an authentication.k8s.io/v1 TokenRequest the builder reads: its status. */
 interface TokenRequestAnswer {
   status?: { token?: string; expirationTimestamp?: string };
 }

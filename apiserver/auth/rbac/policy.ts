@@ -121,8 +121,8 @@ const leaderElection = (lease: string): PolicyRule[] => [rule(['create'], ['coor
 
 /**
  * skiffControllerManagerRules are what skiff's controllers need beyond kube's
- * system:kube-controller-manager. kube runs each controller as its own service account
- * (--use-service-account-credentials); skiff's controller manager has one identity, so this is
+ * system:kube-controller-manager when the controller manager runs without
+ * --use-service-account-credentials (then every controller shares its one identity, so this is
  * the union of the controller roles of the controllers it runs: deployment, replicaset, statefulset,
  * daemonset, replicationcontroller, disruption, job, cronjob, ttl-after-finished, endpoint,
  * endpointslice, endpointslicemirroring, garbagecollector, namespace, nodeipam, nodelifecycle,
