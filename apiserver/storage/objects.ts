@@ -20,8 +20,8 @@ export function sameContent(a: KubeObject, b: KubeObject): boolean {
 /** checkPreconditions throws ConflictError when the current state's uid or resourceVersion is not the one asked for. */
 export function checkPreconditions(key: string, current: KubeObject, pre?: Preconditions): void {
   if (!pre) return;
-  if (pre.uid && current.metadata.uid !== pre.uid) throw new ConflictError(key, 'uid', pre.uid, String(current.metadata.uid));
+  if (pre.uid && current.metadata.uid !== pre.uid) throw new ConflictError(key, 'uid', pre.uid, String(current.metadata.uid), current);
   if (pre.resourceVersion && current.metadata.resourceVersion !== pre.resourceVersion) {
-    throw new ConflictError(key, 'resourceVersion', pre.resourceVersion, String(current.metadata.resourceVersion));
+    throw new ConflictError(key, 'resourceVersion', pre.resourceVersion, String(current.metadata.resourceVersion), current);
   }
 }
