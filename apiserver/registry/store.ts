@@ -21,7 +21,7 @@ import {
   timeout,
 } from '../../lib/machinery/status.js';
 import { validateObjectMeta, nameIsDNSSubdomain } from '../../lib/machinery/validation.js';
-import { canonicalJSON } from '../../lib/machinery/canonical.js';
+import { jsonEqual } from '../../lib/machinery/canonical.js';
 import { TooLargeResourceVersionError, TooOldResourceVersionError, type CacheWatcher, type WatchCache } from '../storage/cacher.js';
 import { CompactedError, ConflictError, KeyExistsError, KeyNotFoundError, StorageUnavailableError, type Preconditions, type Storage } from '../storage/interface.js';
 import { decodeContinue, encodeContinue } from './continue.js';
@@ -545,7 +545,7 @@ export class GenericStore {
         if (errs.length) throw invalid(this.gk, name, dedupe(errs));
         if (!opts.subresource) await this.validating?.({ operation: 'UPDATE', object: next, oldObject: current, name, namespace: ns, ctx });
         for (const w of this.def.warningsOnUpdate?.(next, current) ?? []) ctx.warn?.(w);
-        if (this.def.hasGeneration && canonicalJSON(specOf(next)) !== canonicalJSON(specOf(current))) meta.generation = (cur.generation ?? 1) + 1;
+        if (this.def.hasGeneration && !jsonEqual(specOf(next), specOf(current))) meta.generation = (cur.generation ?? 1) + 1;
       }
       // An object being deleted whose last finalizer this update removes goes now, instead of being written.
       if (shouldDeleteDuringUpdate(next)) {

@@ -491,10 +491,16 @@ function watchError(err: Error, revision: number): Error {
 function toStoreEvent(e: IWatchResponse['events'][number], transformer?: StorageTransformer): StoreEvent {
   const key = e.kv.key.toString('utf8');
   const revision = Number(e.kv.mod_revision);
-  const prevObject = e.prev_kv ? decodeKV(e.prev_kv, transformer) : undefined;
   if (e.type === 'Put') {
-    return { type: Number(e.kv.version) === 1 ? 'ADDED' : 'MODIFIED', key, object: decodeKV(e.kv, transformer), prevObject, revision };
+    const ev: StoreEvent = { type: Number(e.kv.version) === 1 ? 'ADDED' : 'MODIFIED', key, object: decodeKV(e.kv, transformer), revision };
+    const prev = e.prev_kv;
+    if (!prev) return ev;
+    // The previous state is parsed only when someone reads it: the watch cache holds it already.
+    let decoded: KubeObject | undefined;
+    Object.defineProperty(ev, 'prevObject', { enumerable: true, get: () => (decoded ??= decodeKV(prev, transformer)) });
+    return ev;
   }
+  const prevObject = e.prev_kv ? decodeKV(e.prev_kv, transformer) : undefined;
   const last = prevObject ?? ({ metadata: {} } as KubeObject);
   return { type: 'DELETED', key, object: { ...last, metadata: { ...last.metadata, resourceVersion: String(revision) } }, prevObject, revision };
 }

@@ -3,7 +3,7 @@
 // and preconditions fail with the same ConflictError whichever backend holds the key.
 
 import type { KubeObject } from '../../lib/api/meta.js';
-import { canonicalJSON } from '../../lib/machinery/canonical.js';
+import { jsonEqual } from '../../lib/machinery/canonical.js';
 import { ConflictError, type Preconditions } from './interface.js';
 
 /** stripResourceVersion is obj without metadata.resourceVersion (a shallow copy). */
@@ -14,7 +14,7 @@ export function stripResourceVersion(obj: KubeObject): KubeObject {
 
 /** sameContent says whether two states differ in nothing but their resourceVersion. */
 export function sameContent(a: KubeObject, b: KubeObject): boolean {
-  return canonicalJSON(stripResourceVersion(a)) === canonicalJSON(stripResourceVersion(b));
+  return jsonEqual(a, b, 'resourceVersion');
 }
 
 /** checkPreconditions throws ConflictError when the current state's uid or resourceVersion is not the one asked for. */
