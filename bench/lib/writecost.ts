@@ -13,6 +13,7 @@
 // CPU figures of such a run are not the ones to quote.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import WebSocket from 'ws';
 import { startCluster, type Cluster } from '../../test/harness.js';
 import { freePorts } from '../../lib/process/ports.js';
@@ -59,6 +60,24 @@ class Profiler {
   close(): void {
     this.ws.close();
   }
+}
+
+/** strategicPatch sends a strategic merge patch (what the simulator's heartbeats are) and resolves with the status code. */
+function strategicPatch(api: APIClient, path: string, patch: unknown): Promise<number> {
+  const data = JSON.stringify(patch);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      new URL(path, api.server),
+      { method: 'PATCH', agent: api.agent, headers: { Accept: 'application/json', 'Content-Type': 'application/strategic-merge-patch+json', 'Content-Length': Buffer.byteLength(data) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
 }
 
 async function main(): Promise<void> {
@@ -156,9 +175,10 @@ async function main(): Promise<void> {
       must('heartbeats', runConcurrent(n, opts.concurrency, async (i) => {
         const now = new Date(Date.now() + i * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
         const condition = (type: string, status: string) => ({ type, status, lastHeartbeatTime: now, lastTransitionTime: '2025-01-01T00:00:00Z', reason: `Kubelet${type}`, message: type });
-        await api.request('PATCH', `/api/v1/nodes/node-${i % nodes}/status`, {
+        const status = await strategicPatch(api, `/api/v1/nodes/node-${i % nodes}/status`, {
           status: { conditions: [condition('Ready', 'True'), condition('MemoryPressure', 'False'), condition('DiskPressure', 'False'), condition('PIDPressure', 'False')] },
         });
+        if (status !== 200) throw new Error(`heartbeat answered ${status}`);
       })),
     );
 
