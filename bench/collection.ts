@@ -15,12 +15,15 @@ import { readFileSync } from 'node:fs';
 import { startCluster } from '../test/harness.js';
 import { parseOptions, progress } from './lib/cli.js';
 import { APIClient, runConcurrent } from './lib/load.js';
+import { cpuSeconds } from './lib/proc.js';
 
 const opts = parseOptions('collection', process.argv.slice(2), { objects: 2000, concurrency: 32 });
 
 interface Figures {
   configmaps: number;
   pods: number;
+  /** cpu is the apiserver's and etcd's CPU time per deleted item (ms), by resource. */
+  cpu: Record<'configmaps' | 'pods', { apiserver: number; etcd: number }>;
 }
 
 /** measure runs the whole scenario against an apiserver with the given --delete-collection-workers. */
@@ -29,7 +32,9 @@ async function measure(workers: number): Promise<Figures> {
   const api = new APIClient(cluster.server, { ca: readFileSync(cluster.caFile, 'utf8'), cert: readFileSync(cluster.adminCert, 'utf8'), key: readFileSync(cluster.adminKey, 'utf8') }, opts.concurrency);
   try {
     await api.expect('create namespace', [201], 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
-    const figures: Figures = { configmaps: 0, pods: 0 };
+    const figures: Figures = { configmaps: 0, pods: 0, cpu: { configmaps: { apiserver: 0, etcd: 0 }, pods: { apiserver: 0, etcd: 0 } } };
+    const apiPid = cluster.pid('apiserver')!;
+    const etcdPid = cluster.pid('etcd')!;
     for (const resource of ['configmaps', 'pods'] as const) {
       const made = await runConcurrent(opts.objects, opts.concurrency, async (i) => {
         const body =
@@ -40,13 +45,22 @@ async function measure(workers: number): Promise<Figures> {
       });
       if (made.errors) throw new Error(`creating ${resource}: ${made.errors} failed; first: ${made.firstError}`);
       const t = performance.now();
+      const cpu0 = { apiserver: cpuSeconds(apiPid), etcd: cpuSeconds(etcdPid) };
       const r = await api.expect(`deletecollection ${resource}`, [200], 'DELETE', `/api/v1/namespaces/bench/${resource}?labelSelector=bench%3Dyes`);
       const seconds = (performance.now() - t) / 1000;
+      figures.cpu[resource] = {
+        apiserver: ((cpuSeconds(apiPid) - cpu0.apiserver) * 1000) / opts.objects,
+        etcd: ((cpuSeconds(etcdPid) - cpu0.etcd) * 1000) / opts.objects,
+      };
       const deleted = (JSON.parse(r.body) as { items: unknown[] }).items.length;
       const left = (JSON.parse((await api.expect('list', [200], 'GET', `/api/v1/namespaces/bench/${resource}`)).body) as { items: unknown[] }).items.length;
       if (deleted !== opts.objects || left !== 0) throw new Error(`${resource}: deletecollection answered ${deleted} of ${opts.objects} and left ${left}`);
       figures[resource] = seconds;
-      progress(`--delete-collection-workers=${workers}: ${opts.objects} ${resource} deleted in ${seconds.toFixed(2)} s (${Math.round(opts.objects / seconds)}/s)`);
+      const c = figures.cpu[resource];
+      progress(
+        `--delete-collection-workers=${workers}: ${opts.objects} ${resource} deleted in ${seconds.toFixed(2)} s (${Math.round(opts.objects / seconds)}/s; ` +
+          `CPU per delete: apiserver ${c.apiserver.toFixed(2)} ms, etcd ${c.etcd.toFixed(2)} ms)`,
+      );
     }
     return figures;
   } finally {
@@ -63,6 +77,10 @@ async function main(): Promise<void> {
   progress('| deletecollection | 1 worker (kube default) | 16 workers (skiff default) | speed-up |');
   progress('| --- | --- | --- | --- |');
   for (const r of ['configmaps', 'pods'] as const) progress(`| ${opts.objects} ${r} | ${one[r].toFixed(2)} s | ${many[r].toFixed(2)} s | ${(one[r] / many[r]).toFixed(2)}× |`);
+  progress('');
+  progress('| CPU per delete (16 workers) | apiserver | etcd |');
+  progress('| --- | --- | --- |');
+  for (const r of ['configmaps', 'pods'] as const) progress(`| ${r} | ${many.cpu[r].apiserver.toFixed(2)} ms | ${many.cpu[r].etcd.toFixed(2)} ms |`);
 }
 
 main().catch((err) => {

@@ -59,6 +59,7 @@ export function versionedStorage(inner: Storage, view: VersionView): Storage {
       const r = await inner.list(prefix, opts);
       return { ...r, items: r.items.map(from) };
     },
+    // A cached state is left out: the served view of it is not the stored bytes a no-op is judged against.
     guaranteedUpdate: async (key: string, tryUpdate: TryUpdate, preconditions?: Preconditions) => {
       const out = await inner.guaranteedUpdate(
         key,
@@ -70,7 +71,8 @@ export function versionedStorage(inner: Storage, view: VersionView): Storage {
       );
       return from(out);
     },
-    delete: async (key: string, preconditions?: Preconditions) => from(await inner.delete(key, preconditions)),
+    delete: async (key: string, preconditions?: Preconditions, cachedExisting?: KubeObject) =>
+      from(await inner.delete(key, preconditions, cachedExisting && view.toStorage(cachedExisting))),
   });
 }
 

@@ -204,6 +204,39 @@ describe('GenericStore', () => {
     assert.ok(left.items.find((o) => o.metadata.name === 'w04')?.metadata.deletionTimestamp);
   });
 
+  it('deletes with one read and one transaction, and updates from the watch cache with one transaction', async () => {
+    // Count the etcd calls that touch the object's own key (the watch cache's progress checks
+    // read another key).
+    const key = '/registry/example.com/widgets/default/trips';
+    const kv = (storage as unknown as { client: { kv: Record<string, (...a: any[]) => Promise<any>> } }).client.kv;
+    const calls: string[] = [];
+    const real = { range: kv.range!, txn: kv.txn! };
+    const touches = (req: { key?: Buffer; compare?: { key: Buffer }[] }) => req.key?.toString() === key || req.compare?.some((c) => c.key.toString() === key);
+    kv.range = (req, ...rest) => (touches(req) && calls.push('range'), real.range.call(kv, req, ...rest));
+    kv.txn = (req, ...rest) => (touches(req) && calls.push('txn'), real.txn.call(kv, req, ...rest));
+    try {
+      const made = await w.create('default', { metadata: { name: 'trips' }, spec: { size: 1 } }, ctx());
+      assert.ok(await cache.waitUntilFresh(Number(made.metadata.resourceVersion), 5_000));
+      calls.length = 0;
+      const updated = await w.update('default', 'trips', { ...made, spec: { size: 2 } }, ctx());
+      assert.deepEqual(calls, ['txn'], 'an update of an object the cache holds at its current version reads nothing');
+      assert.deepEqual(updated.object.spec, { size: 2 });
+      // The cache is behind when the update comes: the failed transaction's own read serves the retry.
+      calls.length = 0;
+      const again = await w.update('default', 'trips', { ...updated.object, spec: { size: 3 } }, ctx());
+      assert.ok(calls.length <= 2 && calls.every((c) => c === 'txn'), calls.join(','));
+      assert.deepEqual(again.object.spec, { size: 3 });
+      calls.length = 0;
+      const gone = await w.delete('default', 'trips', {}, ctx());
+      assert.equal(gone.deleted, true);
+      assert.deepEqual(calls, ['range', 'txn'], 'a delete reads the object once and deletes that state');
+      assert.equal((await statusOf(w.get('default', 'trips'))).code, 404);
+    } finally {
+      kv.range = real.range;
+      kv.txn = real.txn;
+    }
+  });
+
   it('pages lists with continue tokens and answers a bad token with 400', async () => {
     await ns.create(undefined, { metadata: { name: 'paging' } }, ctx());
     for (let i = 0; i < 5; i++) await w.create('paging', { metadata: { name: `p${i}`, labels: { even: String(i % 2 === 0) } } }, ctx());

@@ -21,7 +21,7 @@ import {
   timeout,
 } from '../../lib/machinery/status.js';
 import { validateObjectMeta, nameIsDNSSubdomain } from '../../lib/machinery/validation.js';
-import { canonicalJSON } from '../../lib/machinery/canonical.js';
+import { jsonEqual } from '../../lib/machinery/canonical.js';
 import { TooLargeResourceVersionError, TooOldResourceVersionError, type CacheWatcher, type WatchCache } from '../storage/cacher.js';
 import { CompactedError, ConflictError, KeyExistsError, KeyNotFoundError, StorageUnavailableError, type Preconditions, type Storage } from '../storage/interface.js';
 import { decodeContinue, encodeContinue } from './continue.js';
@@ -545,7 +545,7 @@ export class GenericStore {
         if (errs.length) throw invalid(this.gk, name, dedupe(errs));
         if (!opts.subresource) await this.validating?.({ operation: 'UPDATE', object: next, oldObject: current, name, namespace: ns, ctx });
         for (const w of this.def.warningsOnUpdate?.(next, current) ?? []) ctx.warn?.(w);
-        if (this.def.hasGeneration && canonicalJSON(specOf(next)) !== canonicalJSON(specOf(current))) meta.generation = (cur.generation ?? 1) + 1;
+        if (this.def.hasGeneration && !jsonEqual(specOf(next), specOf(current))) meta.generation = (cur.generation ?? 1) + 1;
       }
       // An object being deleted whose last finalizer this update removes goes now, instead of being written.
       if (shouldDeleteDuringUpdate(next)) {
@@ -561,7 +561,7 @@ export class GenericStore {
     let object!: KubeObject;
     for (let attempt = 0; ; attempt++) {
       try {
-        object = await this.storage.guaranteedUpdate(key, tryUpdate, preconditions);
+        object = await this.storage.guaranteedUpdate(key, tryUpdate, preconditions, this.cachedState(key));
       } catch (err) {
         if (finalObj && oldObj) await this.hooks.afterUpdateFailed?.(finalObj, oldObj, ctx).catch(() => undefined);
         if (err instanceof KeyNotFoundError && body && !opts.subresource && !opts.mutate && this.def.allowCreateOnUpdate && !bodyRV) {
@@ -576,7 +576,7 @@ export class GenericStore {
       if (ctx.dryRun) return { object: finalObj!, created: false };
       // Delete exactly the version the update was computed from; if it moved, compute again.
       try {
-        const gone = await this.finalDelete(key, { uid: oldObj!.metadata.uid, resourceVersion: oldObj!.metadata.resourceVersion }, ctx);
+        const gone = await this.finalDelete(key, { uid: oldObj!.metadata.uid, resourceVersion: oldObj!.metadata.resourceVersion }, ctx, oldObj);
         return { object: gone, created: false };
       } catch (err) {
         if (err instanceof ConflictError && !preconditions.resourceVersion && attempt < 16) continue;
@@ -598,9 +598,10 @@ export class GenericStore {
    */
   async updateRaw(ns: string | undefined, name: string, fn: (current: KubeObject) => KubeObject | null, preconditions?: Preconditions, dryRun = false): Promise<KubeObject> {
     let planned: KubeObject | undefined;
+    const key = this.key(ns, name);
     try {
       const out = await this.storage.guaranteedUpdate(
-        this.key(ns, name),
+        key,
         (cur) => {
           const next = fn(deepClone(cur));
           // What a subresource takes from its body (finalize's spec.finalizers) must decode too.
@@ -609,11 +610,22 @@ export class GenericStore {
           return dryRun ? null : next;
         },
         preconditions,
+        this.cachedState(key),
       );
       return dryRun ? planned! : out;
     } catch (err) {
       this.mapError(err, name);
     }
+  }
+
+  /**
+   * cachedState is a copy of the watch cache's state of key, which an update tries its write
+   * against before reading etcd (kube-apiserver's cacher does the same): when the cache is
+   * current, as it is for a Lease renewal, the write is one etcd transaction and no read.
+   */
+  private cachedState(key: string): KubeObject | undefined {
+    const obj = this.cache.ready ? this.cache.get(key) : undefined;
+    return obj && deepClone(obj);
   }
 
   // ---- managed fields and server-side apply (apiserver/fieldmanager) ----
@@ -702,12 +714,18 @@ export class GenericStore {
 
     // Decide from the current state; if the object changes under us (and the client named no
     // resourceVersion), decide again from the new state rather than failing with a conflict.
+    // One read, then one transaction against the state read (storage gets it as cachedExisting);
+    // a conflict hands back the state the failed transaction found, so a retry reads nothing.
+    let known: KubeObject | undefined;
     for (let attempt = 0; ; attempt++) {
-      let current: KubeObject | undefined;
-      try {
-        current = await this.storage.get(key);
-      } catch (err) {
-        this.mapError(err, name);
+      let current = known;
+      known = undefined;
+      if (!current) {
+        try {
+          current = await this.storage.get(key);
+        } catch (err) {
+          this.mapError(err, name);
+        }
       }
       if (!current) throw notFound(this.gr, name);
       if (pre.uid && pre.uid !== current.metadata.uid) {
@@ -725,25 +743,29 @@ export class GenericStore {
       try {
         if (!keep) {
           if (ctx.dryRun) return { object: current, deleted: true };
-          return { object: await this.finalDelete(key, atRV, ctx), deleted: true };
+          return { object: await this.finalDelete(key, atRV, ctx, current), deleted: true };
         }
         // Deletion that waits: finalizers, namespace content, or a graceful pod.
         const marked = markForDeletion(current, { addFinalizer, policy, graceSeconds: needsGraceful ? graceful!.gracePeriodSeconds : 0, now: ctx.now, isNamespace });
         const pending = needsGraceful || (marked.metadata.finalizers ?? []).length > 0 || nsFinalizers.length > 0;
         if (ctx.dryRun) return { object: marked, deleted: !pending };
-        const updated = marked === current ? current : await this.storage.guaranteedUpdate(key, () => marked, atRV);
-        if (!pending) return { object: await this.finalDelete(key, { uid: updated.metadata.uid, resourceVersion: updated.metadata.resourceVersion }, ctx), deleted: true };
+        const updated = marked === current ? current : await this.storage.guaranteedUpdate(key, () => marked, atRV, current);
+        if (!pending) return { object: await this.finalDelete(key, { uid: updated.metadata.uid, resourceVersion: updated.metadata.resourceVersion }, ctx, updated), deleted: true };
         return { object: updated, deleted: false };
       } catch (err) {
-        if (err instanceof ConflictError && !pre.resourceVersion && attempt < 16) continue;
+        if (err instanceof ConflictError && !pre.resourceVersion && attempt < 16) {
+          known = err.current;
+          continue;
+        }
         if (err instanceof KeyNotFoundError) throw notFound(this.gr, name);
         this.mapError(err, name);
       }
     }
   }
 
-  private async finalDelete(key: string, pre: Preconditions, ctx: RequestContext): Promise<KubeObject> {
-    const out = await this.storage.delete(key, pre);
+  /** finalDelete removes the key at pre; cachedExisting is the state the caller read (saves storage a read). */
+  private async finalDelete(key: string, pre: Preconditions, ctx: RequestContext, cachedExisting?: KubeObject): Promise<KubeObject> {
+    const out = await this.storage.delete(key, pre, cachedExisting);
     await this.hooks.afterDelete?.(out, ctx).catch(() => undefined);
     return out;
   }

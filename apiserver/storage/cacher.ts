@@ -214,7 +214,9 @@ export class WatchCache {
     for (const e of events) {
       // Several events may share one revision (a multi-key transaction): only older ones are replays.
       if (e.revision < this._revision || (e.revision === this._revision && this.appliedAt(e.key, e.revision))) continue;
-      const prevObject = e.prevObject ?? this.getByKey(e.key);
+      // The cache's own state of the key is the state before this event (events apply in order),
+      // so the store's copy of it is not decoded for a change the cache already holds.
+      const prevObject = e.type === 'DELETED' ? (e.prevObject ?? this.getByKey(e.key)) : (this.getByKey(e.key) ?? e.prevObject);
       if (e.type === 'DELETED') {
         if (!prevObject) {
           this._revision = Math.max(this._revision, e.revision);

@@ -44,6 +44,13 @@ import { checkPreconditions, sameContent } from './objects.js';
 import { parseJSON, stringifyJSON } from '../../lib/machinery/json.js';
 import { TransformError } from './encryption.js';
 
+/** holds says whether the preconditions hold on state (checkPreconditions without the throw). */
+function holds(state: KubeObject, pre?: Preconditions): boolean {
+  if (!pre) return true;
+  if (pre.uid && state.metadata.uid !== pre.uid) return false;
+  return !pre.resourceVersion || state.metadata.resourceVersion === pre.resourceVersion;
+}
+
 /** requestTimeoutMs bounds every etcd call, so a dead etcd turns into 504s, not hung requests. */
 const requestTimeoutMs = 5_000;
 
@@ -288,44 +295,72 @@ export class EtcdStorage implements Storage {
     return Number(res.count);
   }
 
-  async guaranteedUpdate(key: string, tryUpdate: TryUpdate, preconditions?: Preconditions): Promise<KubeObject> {
+  async guaranteedUpdate(key: string, tryUpdate: TryUpdate, preconditions?: Preconditions, cachedExisting?: KubeObject): Promise<KubeObject> {
     const k = Buffer.from(key);
+    // A state from the caller saves the read; it is "current" only once etcd confirmed it.
+    let state = cachedExisting ? { obj: cachedExisting, confirmed: false } : await this.readState(key);
     for (;;) {
-      const kv = await this.getKV(key);
-      if (!kv) throw new KeyNotFoundError(key);
-      const current = this.decode(kv);
-      checkPreconditions(key, current, preconditions);
-      const next = await tryUpdate(current);
-      if (next === null) return current;
-      if (sameContent(next, current)) return current;
-      const value = this.encode(key, next);
-      const res = await this.txn([{ key: k, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }], [{ request_put: { key: k, value } }]);
-      if (!res.succeeded) {
-        // Someone wrote in between. With a resourceVersion precondition that is a conflict the
-        // client must see; otherwise recompute from the fresh state.
-        if (preconditions?.resourceVersion) {
-          throw new ConflictError(key, 'resourceVersion', preconditions.resourceVersion, 'newer');
-        }
+      const current = state.obj;
+      if (!state.confirmed && !holds(current, preconditions)) {
+        state = await this.readState(key);
         continue;
       }
-      return { ...next, metadata: { ...next.metadata, resourceVersion: res.header.revision } };
+      checkPreconditions(key, current, preconditions);
+      const next = await tryUpdate(current);
+      if (next === null || sameContent(next, current)) {
+        // Nothing to write: that is an answer only about the state etcd holds now.
+        if (!state.confirmed) {
+          state = await this.readState(key);
+          continue;
+        }
+        return current;
+      }
+      const value = this.encode(key, next);
+      const res = await this.txn(
+        [{ key: k, target: 'Mod', result: 'Equal', mod_revision: current.metadata.resourceVersion! }],
+        [{ request_put: { key: k, value } }],
+        [{ request_range: { key: k } }],
+      );
+      if (res.succeeded) return { ...next, metadata: { ...next.metadata, resourceVersion: res.header.revision } };
+      // Someone wrote in between (or the caller's state was stale): the failed transaction read
+      // the key, so decide again from that state without another round trip. A resourceVersion
+      // precondition now fails on it with the version it found.
+      state = { obj: this.stateFromFailure(key, res), confirmed: true };
     }
   }
 
-  async delete(key: string, preconditions?: Preconditions): Promise<KubeObject> {
+  async delete(key: string, preconditions?: Preconditions, cachedExisting?: KubeObject): Promise<KubeObject> {
     const k = Buffer.from(key);
+    let state = cachedExisting ? { obj: cachedExisting, confirmed: false } : await this.readState(key);
     for (;;) {
-      const kv = await this.getKV(key);
-      if (!kv) throw new KeyNotFoundError(key);
-      const current = this.decode(kv);
-      checkPreconditions(key, current, preconditions);
-      const res = await this.txn([{ key: k, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }], [{ request_delete_range: { key: k } }]);
-      if (res.succeeded) {
-        current.metadata.resourceVersion = res.header.revision;
-        return current;
+      const current = state.obj;
+      if (!state.confirmed && !holds(current, preconditions)) {
+        state = await this.readState(key);
+        continue;
       }
-      if (preconditions?.resourceVersion) throw new ConflictError(key, 'resourceVersion', preconditions.resourceVersion, 'newer');
+      checkPreconditions(key, current, preconditions);
+      const res = await this.txn(
+        [{ key: k, target: 'Mod', result: 'Equal', mod_revision: current.metadata.resourceVersion! }],
+        [{ request_delete_range: { key: k } }],
+        [{ request_range: { key: k } }],
+      );
+      if (res.succeeded) return { ...current, metadata: { ...current.metadata, resourceVersion: res.header.revision } };
+      state = { obj: this.stateFromFailure(key, res), confirmed: true };
     }
+  }
+
+  /** readState reads the key from etcd: the confirmed current state, or KeyNotFoundError. */
+  private async readState(key: string): Promise<{ obj: KubeObject; confirmed: boolean }> {
+    const kv = await this.getKV(key);
+    if (!kv) throw new KeyNotFoundError(key);
+    return { obj: this.decode(kv), confirmed: true };
+  }
+
+  /** stateFromFailure is the key's state as the failed compare-and-swap's read found it. */
+  private stateFromFailure(key: string, res: ITxnResponse): KubeObject {
+    const kv = res.responses[0]?.response_range?.kvs[0];
+    if (!kv) throw new KeyNotFoundError(key);
+    return this.decode(kv);
   }
 
   async currentRevision(): Promise<number> {
@@ -456,10 +491,16 @@ function watchError(err: Error, revision: number): Error {
 function toStoreEvent(e: IWatchResponse['events'][number], transformer?: StorageTransformer): StoreEvent {
   const key = e.kv.key.toString('utf8');
   const revision = Number(e.kv.mod_revision);
-  const prevObject = e.prev_kv ? decodeKV(e.prev_kv, transformer) : undefined;
   if (e.type === 'Put') {
-    return { type: Number(e.kv.version) === 1 ? 'ADDED' : 'MODIFIED', key, object: decodeKV(e.kv, transformer), prevObject, revision };
+    const ev: StoreEvent = { type: Number(e.kv.version) === 1 ? 'ADDED' : 'MODIFIED', key, object: decodeKV(e.kv, transformer), revision };
+    const prev = e.prev_kv;
+    if (!prev) return ev;
+    // The previous state is parsed only when someone reads it: the watch cache holds it already.
+    let decoded: KubeObject | undefined;
+    Object.defineProperty(ev, 'prevObject', { enumerable: true, get: () => (decoded ??= decodeKV(prev, transformer)) });
+    return ev;
   }
+  const prevObject = e.prev_kv ? decodeKV(e.prev_kv, transformer) : undefined;
   const last = prevObject ?? ({ metadata: {} } as KubeObject);
   return { type: 'DELETED', key, object: { ...last, metadata: { ...last.metadata, resourceVersion: String(revision) } }, prevObject, revision };
 }

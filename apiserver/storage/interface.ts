@@ -84,10 +84,20 @@ export interface Storage {
    * guaranteedUpdate reads the key, calls tryUpdate, and writes the result only if the key is still
    * at the revision it read (retrying on a race). A Conflict is thrown only when `preconditions`
    * name a resourceVersion or uid that does not match.
+   *
+   * cachedExisting is a state of the key the caller already holds (a copy it gives away, with
+   * resourceVersion = its mod revision, e.g. from the watch cache): the backend may try the write
+   * against it without reading the key first. tryUpdate may then see that state before the
+   * current one; a precondition that fails on it, or a result that writes nothing, is decided
+   * again on the current state, so the outcome is the same as without it (kube-apiserver's
+   * cachedExistingObject).
    */
-  guaranteedUpdate(key: string, tryUpdate: TryUpdate, preconditions?: Preconditions): Promise<KubeObject>;
-  /** delete removes the key if preconditions hold; returns the last state. */
-  delete(key: string, preconditions?: Preconditions): Promise<KubeObject>;
+  guaranteedUpdate(key: string, tryUpdate: TryUpdate, preconditions?: Preconditions, cachedExisting?: KubeObject): Promise<KubeObject>;
+  /**
+   * delete removes the key if preconditions hold; returns the last state. cachedExisting is as for
+   * guaranteedUpdate: with it, a delete of an unchanged key is one transaction, no read.
+   */
+  delete(key: string, preconditions?: Preconditions, cachedExisting?: KubeObject): Promise<KubeObject>;
   currentRevision(): Promise<number>;
   /**
    * watch delivers every change to keys under prefix from fromRevision (inclusive) on, and
@@ -122,6 +132,8 @@ export class ConflictError extends Error {
     readonly reason: 'resourceVersion' | 'uid',
     readonly expected: string,
     readonly actual: string,
+    /** current is the state that failed the precondition, when the backend read it (a caller may decide again from it without reading). */
+    readonly current?: KubeObject,
   ) {
     super(`precondition failed for ${key}: ${reason} ${expected} != ${actual}`);
     this.name = 'ConflictError';

@@ -247,7 +247,8 @@ export class MemoryStorage implements Storage {
     return n;
   }
 
-  async guaranteedUpdate(key: string, tryUpdate: TryUpdate, preconditions?: Preconditions): Promise<KubeObject> {
+  // A read here costs nothing, so a caller's cachedExisting state is not needed: every attempt reads.
+  async guaranteedUpdate(key: string, tryUpdate: TryUpdate, preconditions?: Preconditions, _cachedExisting?: KubeObject): Promise<KubeObject> {
     for (;;) {
       this.open();
       const read = this.latest(key);
@@ -270,7 +271,7 @@ export class MemoryStorage implements Storage {
     }
   }
 
-  async delete(key: string, preconditions?: Preconditions): Promise<KubeObject> {
+  async delete(key: string, preconditions?: Preconditions, _cachedExisting?: KubeObject): Promise<KubeObject> {
     this.open();
     // Read, check and write happen in one turn of the event loop: nothing can come in between.
     const read = this.latest(key);

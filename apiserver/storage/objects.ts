@@ -3,7 +3,7 @@
 // and preconditions fail with the same ConflictError whichever backend holds the key.
 
 import type { KubeObject } from '../../lib/api/meta.js';
-import { canonicalJSON } from '../../lib/machinery/canonical.js';
+import { jsonEqual } from '../../lib/machinery/canonical.js';
 import { ConflictError, type Preconditions } from './interface.js';
 
 /** stripResourceVersion is obj without metadata.resourceVersion (a shallow copy). */
@@ -14,14 +14,14 @@ export function stripResourceVersion(obj: KubeObject): KubeObject {
 
 /** sameContent says whether two states differ in nothing but their resourceVersion. */
 export function sameContent(a: KubeObject, b: KubeObject): boolean {
-  return canonicalJSON(stripResourceVersion(a)) === canonicalJSON(stripResourceVersion(b));
+  return jsonEqual(a, b, 'resourceVersion');
 }
 
 /** checkPreconditions throws ConflictError when the current state's uid or resourceVersion is not the one asked for. */
 export function checkPreconditions(key: string, current: KubeObject, pre?: Preconditions): void {
   if (!pre) return;
-  if (pre.uid && current.metadata.uid !== pre.uid) throw new ConflictError(key, 'uid', pre.uid, String(current.metadata.uid));
+  if (pre.uid && current.metadata.uid !== pre.uid) throw new ConflictError(key, 'uid', pre.uid, String(current.metadata.uid), current);
   if (pre.resourceVersion && current.metadata.resourceVersion !== pre.resourceVersion) {
-    throw new ConflictError(key, 'resourceVersion', pre.resourceVersion, String(current.metadata.resourceVersion));
+    throw new ConflictError(key, 'resourceVersion', pre.resourceVersion, String(current.metadata.resourceVersion), current);
   }
 }

@@ -1,6 +1,8 @@
 // The metav1 types every object shares. Objects travel as plain JSON; these interfaces name the
 // fields the code reads, and leave the rest open.
 
+import { cloneJSON } from '../machinery/json.js';
+
 export interface OwnerReference {
   apiVersion: string;
   kind: string;
@@ -94,6 +96,7 @@ export function nowMicro(d: Date = new Date()): string {
   return d.toISOString().replace(/Z$/, '000Z');
 }
 
+/** deepClone copies an API object (cloneJSON: a walk of plain JSON, several times faster than structuredClone). */
 export function deepClone<T>(v: T): T {
-  return structuredClone(v);
+  return cloneJSON(v);
 }

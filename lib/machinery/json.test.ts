@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { holdsBigInt, isInt64, parseJSON, safeIntegersToNumbers, stringifyJSON } from './json.js';
+import { cloneJSON, holdsBigInt, isInt64, parseJSON, safeIntegersToNumbers, stringifyJSON } from './json.js';
 
 const max = '9223372036854775807';
 const min = '-9223372036854775808';
@@ -57,4 +57,16 @@ test('isInt64 holds integers to Go int64 range exactly', () => {
 test('safeIntegersToNumbers keeps BigInts only where a number would round', () => {
   const v = safeIntegersToNumbers({ a: 5n, b: [2n ** 63n - 1n, -3n], c: { d: 9007199254740991n } });
   assert.deepEqual(v, { a: 5, b: [2n ** 63n - 1n, -3], c: { d: 9007199254740991 } });
+});
+
+test('cloneJSON copies deeply: nothing of the copy is shared, BigInts and nulls kept', () => {
+  const src = { a: [1, { b: 'x' }, null], big: 2n ** 64n, nested: { deeper: { n: 1 } }, none: undefined, when: new Date(0) };
+  const copy = cloneJSON(src);
+  assert.deepEqual(copy, src);
+  assert.notEqual(copy.a, src.a);
+  assert.notEqual(copy.a[1], src.a[1]);
+  assert.notEqual(copy.nested.deeper, src.nested.deeper);
+  assert.notEqual(copy.when, src.when);
+  (copy.nested.deeper as { n: number }).n = 2;
+  assert.equal(src.nested.deeper.n, 1);
 });

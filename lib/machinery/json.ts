@@ -145,3 +145,22 @@ export function safeIntegersToNumbers<T>(v: T): T {
 function isSafeBigInt(v: bigint): boolean {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER);
 }
+
+/**
+ * cloneJSON deep-copies a JSON value (plain objects, arrays, strings, numbers, BigInts, booleans,
+ * null) by walking it, which for the small objects of an API request is several times faster than
+ * structuredClone; any other object inside is copied by structuredClone.
+ */
+export function cloneJSON<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = cloneJSON(v[i]);
+    return out as T;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k in v) if (Object.hasOwn(v, k)) out[k] = cloneJSON((v as Record<string, unknown>)[k]);
+  return out as T;
+}

@@ -123,6 +123,57 @@ export function runStorageConformance(name: string, factory: BackendFactory): vo
       await assert.rejects(store.delete(key), KeyNotFoundError);
     });
 
+    it('deletes and updates against a stale cached state as against the current one', async () => {
+      const key = '/registry/core/configmaps/cached/d';
+      const copy = (o: KubeObject): KubeObject => structuredClone(o);
+      // A delete given a state that was current deletes in one go and returns it.
+      const fresh = await store.create(key, cm('d', { n: '1' }, 'u-d1'));
+      const gone = await store.delete(key, { uid: 'u-d1', resourceVersion: fresh.metadata.resourceVersion }, copy(fresh));
+      assert.deepEqual(gone.data, { n: '1' });
+      assert.equal(gone.metadata.resourceVersion, String(await store.currentRevision()));
+      assert.equal(await store.get(key), undefined);
+
+      // The state moved on since the caller read it: the delete is decided on the current state.
+      const v1 = await store.create(key, cm('d', { n: '1' }, 'u-d2'));
+      const v2 = await store.guaranteedUpdate(key, (c) => ({ ...c, data: { n: '2' } }));
+      await assert.rejects(
+        store.delete(key, { resourceVersion: v1.metadata.resourceVersion }, copy(v1)),
+        (err: unknown) => err instanceof ConflictError && err.reason === 'resourceVersion' && err.actual === v2.metadata.resourceVersion,
+        'a stale resourceVersion precondition conflicts, naming the current version',
+      );
+      assert.deepEqual((await store.get(key))?.data, { n: '2' }, 'a conflicting delete removed the object');
+      await assert.rejects(store.delete(key, { uid: 'u-other' }, copy(v1)), (err: unknown) => err instanceof ConflictError && err.reason === 'uid');
+      const last = await store.delete(key, { uid: 'u-d2' }, copy(v1));
+      assert.deepEqual(last.data, { n: '2' }, 'the delete returns the state it deleted, not the stale one');
+      assert.equal(await store.get(key), undefined);
+      await assert.rejects(store.delete(key, undefined, copy(v1)), KeyNotFoundError);
+
+      // An update from a stale state computes from the current one; a no-op is judged on it too.
+      const w1 = await store.create(key, cm('d', { n: '1' }, 'u-d3'));
+      const w2 = await store.guaranteedUpdate(key, (c) => ({ ...c, data: { n: '2' } }));
+      const seen: unknown[] = [];
+      const w3 = await store.guaranteedUpdate(
+        key,
+        (c) => {
+          seen.push((c.data as { n: string }).n);
+          return { ...c, data: { n: `${(c.data as { n: string }).n}+` } };
+        },
+        undefined,
+        copy(w1),
+      );
+      assert.deepEqual(w3.data, { n: '2+' });
+      assert.equal(seen[seen.length - 1], '2', 'the last try saw the current state');
+      const same = await store.guaranteedUpdate(key, (c) => ({ ...c, data: { n: '2+' } }), undefined, copy(w2));
+      assert.equal(same.metadata.resourceVersion, w3.metadata.resourceVersion, 'a no-op against the current state writes nothing');
+      await assert.rejects(
+        store.guaranteedUpdate(key, (c) => ({ ...c, data: { n: 'x' } }), { resourceVersion: w2.metadata.resourceVersion }, copy(w2)),
+        (err: unknown) => err instanceof ConflictError && err.reason === 'resourceVersion',
+      );
+      const w4 = await store.guaranteedUpdate(key, (c) => ({ ...c, data: { n: '4' } }), { resourceVersion: w3.metadata.resourceVersion }, copy(w2));
+      assert.deepEqual(w4.data, { n: '4' }, "a precondition that fails only on the stale state is checked again on the current one");
+      assert.deepEqual((await store.get(key))?.data, { n: '4' });
+    });
+
     it('pages a list consistently at one revision, and lists everything without a limit', async () => {
       const prefix = '/registry/core/configmaps/paged/';
       for (let i = 0; i < 5; i++) await store.create(`${prefix}p${i}`, cm(`p${i}`));
