@@ -152,6 +152,13 @@ export interface Component {
   startTimeoutMs: number;
   /** stopGraceMs is how long SIGTERM gets before SIGKILL. */
   stopGraceMs: number;
+  /**
+   * dependsOn names the components that must be healthy (and past their afterStart) before this
+   * one starts; `skiff up` starts the others at the same time. Absent, or naming a component not
+   * being started (a control plane with several members, --only), it waits for every component
+   * before it in the list, as a plain sequence would.
+   */
+  dependsOn?: readonly string[];
   /** afterStart runs once the process is healthy (containerd: import the images), telling progress one line per step. */
   afterStart?: (ctx: ComponentContext, progress: (line: string) => void) => Promise<void>;
   /** beforeStop runs before SIGTERM (containerd: stop the pod sandboxes through CRI). */
@@ -230,6 +237,7 @@ export const etcd: Component = {
       ],
     };
   },
+  dependsOn: [],
   health: ({ config, paths }) => ({
     url: `${etcdEndpoint(config)}/health`,
     ca: readFileSync(join(paths.etcdPKI, 'ca.crt'), 'utf8'),
@@ -243,6 +251,7 @@ export const etcd: Component = {
 /** apiserver serves the Kubernetes API over TLS from etcd. */
 export const apiserver: Component = {
   name: 'apiserver',
+  dependsOn: ['etcd'],
   prepare: async ({ config, paths }) => {
     await ensureServingCert(paths.pki, {
       name: 'apiserver',
@@ -311,11 +320,14 @@ function clientComponent(opts: {
   args?: (ctx: ComponentContext) => string[];
   /** servingHosts are the SANs of its serving certificate (default 127.0.0.1 and localhost). */
   servingHosts?: (config: ClusterConfig) => string[];
+  /** dependsOn is Component.dependsOn (default: the apiserver). */
+  dependsOn?: readonly string[];
 }): Component {
   const identityOf = (config: ClusterConfig) => (typeof opts.identity === 'function' ? opts.identity(config) : opts.identity);
   const kubeconfig = (paths: ClusterPaths) => join(paths.pki, `${opts.name}.kubeconfig`);
   return {
     name: opts.name,
+    dependsOn: opts.dependsOn ?? ['apiserver'],
     prepare: async ({ config, paths }) => {
       const identity = identityOf(config);
       const cert = await ensureClientCert(paths.pki, { name: `${opts.name}-client`, ...identity });
@@ -453,6 +465,8 @@ export function nodeLayout(ctx: ComponentContext): NodeLayout {
  */
 export const containerd: Component = {
   name: 'containerd',
+  // Nothing of the cluster: it starts beside etcd.
+  dependsOn: [],
   prepare: async ({ config, paths }) => {
     if (process.getuid?.() !== 0) throw new Error('containerd: a real node needs root (or run `skiff up --real-node=false`)');
     writeContainerdConfig({ dir: paths.containerd, streamPort: config.containerdStreamPort, metricsAddress: `127.0.0.1:${config.containerdMetricsPort}` });
@@ -477,6 +491,8 @@ export const kubelet: Component = clientComponent({
   entry: 'kubelet/main.js',
   identity: (config) => ({ commonName: `system:node:${nodeName(config)}`, organizations: ['system:nodes'] }),
   port: (c) => c.kubeletHealthPort,
+  // Its runtime with skiff's images imported, and the apiserver to register with.
+  dependsOn: ['apiserver', 'containerd'],
   servingHosts: (config) => ['127.0.0.1', 'localhost', kubeletNodeIP(config), nodeName(config), hostname().toLowerCase()],
   args: (ctx) => {
     const { config, paths } = ctx;
@@ -538,4 +554,20 @@ export interface MemberPorts {
 
 /** components is the cluster's processes in start order. */
 export const components: readonly Component[] = [etcd, apiserver, controllerManager, scheduler, sim, dns, containerd, kubelet, proxy];
+
+/**
+ * startDependencies says, for each of list (in its order), which components of list it waits for
+ * (Component.dependsOn). A name of dependsOn that list lacks, or no dependsOn, means every
+ * component before it; so each waits only for components earlier in list, and the plain sequence
+ * is always a valid order.
+ */
+export function startDependencies(list: readonly Component[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  list.forEach((c, i) => {
+    const earlier = list.slice(0, i).map((e) => e.name);
+    const declared = c.dependsOn;
+    out.set(c.name, declared && declared.every((d) => earlier.includes(d)) ? [...declared] : earlier);
+  });
+  return out;
+}
 
