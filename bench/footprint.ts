@@ -20,11 +20,13 @@
 // broke (up failed, the node never Ready, something left behind).
 //
 // Options: --rest-seconds=N (30), --real-node=0|1 (1; 0 without root), --simulated-nodes=N (0),
-// --timeout-seconds=N (120) for each up.
+// --timeout-seconds=N (120) for each up, --heap=1 to also report each Node process's V8 heap at
+// rest, before and after a full collection (bench/lib/heapreport.ts, preloaded through
+// NODE_OPTIONS; read after the /proc figures, since the collection changes them).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,16 +41,18 @@ import { type ClusterConfig, nodeEntry, nodeLayout, nodeName } from '../lib/proc
 import { freePorts } from '../lib/process/ports.js';
 import { acquireHostProxy, reserveNodeRanges } from '../test/harness.js';
 import { parseOptions, progress } from './lib/cli.js';
+import type { HeapReport } from './lib/heapreport.js';
 import { fmt, formatTable } from './lib/stats.js';
 
 interface Options {
   restSeconds: number;
+  heap: number;
   realNode: number;
   simulatedNodes: number;
   timeoutSeconds: number;
 }
 
-const defaults: Options = { restSeconds: 30, realNode: process.getuid?.() === 0 ? 1 : 0, simulatedNodes: 0, timeoutSeconds: 120 };
+const defaults: Options = { restSeconds: 30, heap: 0, realNode: process.getuid?.() === 0 ? 1 : 0, simulatedNodes: 0, timeoutSeconds: 120 };
 
 /** targetBytes and targetUpMs are issue 17's targets: 350 MB at rest, 3 s to a Ready node. */
 const targetBytes = 350e6;
@@ -201,10 +205,10 @@ function isReadySince(node: Node | undefined, sinceMs: number): boolean {
  * each component's progress line, to its exit, and to the Node (the real one, else sim-0) being
  * Ready as the apiserver reports it (polled every 50 ms once the admin certificate exists).
  */
-async function timedUp(config: ClusterConfig, node: string | undefined, timeoutMs: number): Promise<UpTiming> {
+async function timedUp(config: ClusterConfig, node: string | undefined, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<UpTiming> {
   const t0 = performance.now();
   const wall0 = Date.now();
-  const child = spawn('npm', ['run', 'up'], { cwd: root, env: { ...process.env, SKIFF_HOME: config.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['run', 'up'], { cwd: root, env: { ...process.env, ...env, SKIFF_HOME: config.home }, stdio: ['ignore', 'pipe', 'pipe'] });
   const timing: UpTiming = { components: [], exitMs: NaN, readyMs: NaN, output: '' };
   let partial = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -238,7 +242,8 @@ async function timedUp(config: ClusterConfig, node: string | undefined, timeoutM
   }
   if (node !== undefined && Number.isNaN(timing.readyMs)) {
     child.kill('SIGKILL');
-    throw new Error(`node ${node} not Ready ${timeoutMs / 1000} s after npm run up began:\n${timing.output}`);
+    const seen = (await getJSON<Node>(config, `/api/v1/nodes/${node}`))?.status?.conditions?.find((c) => c.type === 'Ready');
+    throw new Error(`node ${node} not Ready ${timeoutMs / 1000} s after npm run up began (at ${new Date(wall0).toISOString()}; Ready condition ${JSON.stringify(seen)}):\n${timing.output}`);
   }
   if ((await exited) !== 0) throw new Error(`npm run up exited with ${code}:\n${timing.output}`);
   return timing;
@@ -271,6 +276,30 @@ function leftovers(config: ClusterConfig, chainsBefore: Set<string>): string[] {
   for (const h of cgroupHierarchies()) if (existsSync(join(h, config.cgroupRoot))) out.push(`cgroup ${join(h, config.cgroupRoot)}`);
   for (const m of mountsUnder(config.home)) out.push(`mount ${m}`);
   for (const c of kubeChains()) if (!chainsBefore.has(c)) out.push(`chain ${c}`);
+  return out;
+}
+
+/** heapReports has every Node process of procs write its heap report (SIGUSR2) and reads them. */
+async function heapReports(procs: Footprint[], dir: string): Promise<{ name: string; r: HeapReport }[]> {
+  const nodes = procs.filter((p) => {
+    try {
+      return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0')[0] === process.execPath;
+    } catch {
+      return false;
+    }
+  });
+  for (const p of nodes) process.kill(p.pid, 'SIGUSR2');
+  const out: { name: string; r: HeapReport }[] = [];
+  for (const p of nodes) {
+    const file = join(dir, `${p.pid}.json`);
+    for (let i = 0; i < 100 && !existsSync(file); i++) await sleep(100);
+    await sleep(100);
+    try {
+      out.push({ name: p.name, r: JSON.parse(readFileSync(file, 'utf8')) as HeapReport });
+    } catch {
+      progress(`no heap report from ${p.name} (pid ${p.pid})`);
+    }
+  }
   return out;
 }
 
@@ -361,7 +390,12 @@ async function main(): Promise<number> {
     progress(`  up exited after ${ms(fresh.exitMs)}, node Ready after ${ms(fresh.readyMs)}`);
     progress(`  ${skiff(home, ['down']).trim().split('\n').length} lines from skiff down`);
     progress('npm run up on the installed home');
-    const warm = await timedUp(config, node, timeoutMs);
+    const heapDir = join(home, 'heap-reports');
+    const heapEnv = opts.heap
+      ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${join(root, 'dist', 'bench', 'lib', 'heapreport.js')}`.trim(), SKIFF_HEAP_REPORT_DIR: heapDir }
+      : {};
+    if (opts.heap) mkdirSync(heapDir, { recursive: true });
+    const warm = await timedUp(config, node, timeoutMs, heapEnv);
     progress(`  up exited after ${ms(warm.exitMs)}, node Ready after ${ms(warm.readyMs)}`);
 
     progress(`waiting ${opts.restSeconds} s for rest`);
@@ -381,6 +415,8 @@ async function main(): Promise<number> {
     // alone: private memory plus every shared file's pages once (see sharedFilePages).
     const alone = total.private + [...sharedOnce.values()].reduce((a, b) => a + b, 0);
 
+    const heaps = opts.heap ? await heapReports(procs, heapDir) : [];
+
     const stopT = performance.now();
     skiff(home, ['down']);
     const downMs = performance.now() - stopT;
@@ -396,6 +432,26 @@ async function main(): Promise<number> {
         ],
       ) + '\n',
     );
+    if (heaps.length > 0) {
+      process.stdout.write('\nV8 heap at rest (--heap=1), before → after a full collection, and code:\n\n');
+      process.stdout.write(
+        formatTable(
+          ['process', 'heap used', 'heap committed', 'used after GC', 'committed after GC', 'new space', 'old space', 'code space', 'bytecode', 'external'],
+          heaps.map(({ name, r }) => [
+            name,
+            mib(r.before.heapUsed),
+            mib(r.before.heapTotal),
+            mib(r.after.heapUsed),
+            mib(r.after.heapTotal),
+            mib(r.spaces.new_space?.size ?? NaN),
+            mib(r.spaces.old_space?.used ?? NaN),
+            mib(r.spaces.code_space?.used ?? NaN),
+            mib(r.code.bytecode_and_metadata_size),
+            mib(r.after.external),
+          ]),
+        ) + '\n',
+      );
+    }
     const names = [...new Set([...fresh.components, ...warm.components].map((c) => c.name))];
     const at = (u: UpTiming, n: string) => u.components.find((c) => c.name === n)?.atMs ?? NaN;
     process.stdout.write('\nnpm run up, from the command\'s start (each component: its ready line):\n\n');
