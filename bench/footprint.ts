@@ -149,6 +149,7 @@ function processesOf(home: string): { pid: number; name: string }[] {
 
 /** processName names a process by what it runs: the skiff entry point (apiserver/main.js → apiserver), or the binary. */
 function processName(argv: string[]): string {
+  if (argv.some((a) => a.endsWith('/cli/supervise-main.js'))) return 'supervisor';
   const entry = argv.find((a) => a.endsWith('/main.js'));
   if (entry) {
     const dir = entry.split('/').at(-2)!;
@@ -158,7 +159,7 @@ function processName(argv: string[]): string {
   return argv[0]!.split('/').at(-1)!;
 }
 
-/** tls reads the admin's client certificate from the home's PKI. */
+/** adminTLS reads the admin's client certificate from the home's PKI. */
 function adminTLS(home: string): { ca: string; cert: string; key: string } {
   const pki = join(home, 'pki');
   return { ca: readFileSync(join(pki, 'ca.crt'), 'utf8'), cert: readFileSync(join(pki, 'admin.crt'), 'utf8'), key: readFileSync(join(pki, 'admin.key'), 'utf8') };

@@ -78,7 +78,8 @@ export async function ensureSupervisor(ctx: ComponentContext, timeoutMs = 15_000
   const state = spawnDetached({
     name: supervisorName,
     command: process.execPath,
-    args: [...smallHeapFlags, '--enable-source-maps', nodeEntry('cli/main.js'), 'supervise', '--home', ctx.paths.home],
+    // Its own entry point: cli/main.js would load every command (see cli/supervise-main.ts).
+    args: [...smallHeapFlags, '--enable-source-maps', nodeEntry('cli/supervise-main.js'), '--home', ctx.paths.home],
     logFile: logFile(ctx, supervisorName),
     stateFile: stateFile(ctx, supervisorName),
   });
