@@ -10,9 +10,9 @@ import { logFile } from '../lib/process/cluster.js';
 import { ensureSupervisor, supervisorLauncher, supervisorName } from '../lib/process/daemon.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterPaths, components, type ClusterConfig } from '../lib/process/components.js';
+import { clusterPaths, components, startDependencies, type ClusterConfig, type Component, type ComponentContext } from '../lib/process/components.js';
 import { controlPlaneComponents, maxControlPlaneMembers, memberCount, clusterComponents } from '../lib/process/controlplane.js';
-import { contextFor, defaultConfig, loadConfig, prepareCluster, startComponents } from '../lib/process/cluster.js';
+import { contextFor, defaultConfig, ensureRunning, loadConfig, prepareCluster, type Launcher, type StartResult } from '../lib/process/cluster.js';
 import { homeFlag, intFlag, parseFlags, resolveHome, UsageError, type CommandSpec } from './options.js';
 
 const usage = `Start a skiff cluster on this machine (or make sure it runs).
@@ -163,18 +163,16 @@ export async function startCluster(config: ClusterConfig, only?: string[], opts:
       `Supervisor ${manager.started ? 'started' : 'already running'} (pid ${manager.state.pid}): ` +
         `restarts components that exit, with back-off; log ${logFile(ctx, supervisorName)}\n`,
     );
-    await startComponents(ctx, selected, {
-      begin: (i, total, name) => out.write(`[${i}/${total}] ${name} … `),
-      end: (r) =>
+    await startConcurrently(ctx, selected, {
+      end: (r, i, total) =>
         out.write(
-          r.outcome === 'started'
-            ? `ready (${(r.elapsedMs / 1000).toFixed(1)}s, pid ${r.state.pid})\n`
-            : `already running (pid ${r.state.pid})\n`,
+          `[${i}/${total}] ${r.name} … ` +
+            (r.outcome === 'started' ? `ready (${(r.elapsedMs / 1000).toFixed(1)}s, pid ${r.state.pid})\n` : `already running (pid ${r.state.pid})\n`),
         ),
+      failed: (name, i, total) => out.write(`[${i}/${total}] ${name} … failed\n`),
       note: (_name, line) => out.write(`      ${line}\n`),
     }, supervisorLauncher(ctx));
   } catch (err) {
-    out.write('failed\n');
     process.stderr.write(`error: ${(err as Error).message}\n`);
     process.stderr.write(
       `Logs are in ${ctx.paths.logs}. The supervisor keeps starting what exits, with back-off; ` +
@@ -192,6 +190,49 @@ export async function startCluster(config: ClusterConfig, only?: string[], opts:
     );
   }
   return 0;
+}
+
+/** ConcurrentProgress receives one call per component as it is ready (or fails), in that order, numbered 1…total. */
+export interface ConcurrentProgress {
+  end?: (result: StartResult, index: number, total: number) => void;
+  failed?: (name: string, index: number, total: number) => void;
+  /** note gets the lines of a component's afterStart step (image imports). */
+  note?: (name: string, line: string) => void;
+}
+
+/**
+ * startConcurrently ensures each component runs, each as soon as the components it depends on
+ * (startDependencies) are healthy and past their afterStart: etcd and containerd together, then
+ * the apiserver, then every API client at once. What depends on a failed component is not
+ * started; once the rest has settled it rejects with the first failure in list order.
+ */
+export async function startConcurrently(ctx: ComponentContext, list: readonly Component[], progress: ConcurrentProgress = {}, launcher?: Launcher): Promise<StartResult[]> {
+  const deps = startDependencies(list);
+  const started = new Map<string, Promise<StartResult>>();
+  let reported = 0;
+  let failed = false;
+  const start = async (c: Component): Promise<StartResult> => {
+    await Promise.all(deps.get(c.name)!.map((d) => started.get(d)!));
+    let r: StartResult;
+    try {
+      r = await ensureRunning(ctx, c, launcher);
+    } catch (err) {
+      // Only the first failure is told: the rest follow from it or are the same cause.
+      if (!failed) progress.failed?.(c.name, ++reported, list.length);
+      failed = true;
+      throw err;
+    }
+    progress.end?.(r, ++reported, list.length);
+    await c.afterStart?.(ctx, (line) => progress.note?.(c.name, line));
+    return r;
+  };
+  // Each waits only for components earlier in the list, so they are all in the map when it looks.
+  for (const c of list) started.set(c.name, start(c));
+  // Everything settles before the error is told, so no progress line follows it.
+  const settled = await Promise.allSettled(started.values());
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<StartResult>).value);
 }
 
 /**

@@ -50,6 +50,13 @@ describe('skiff command', () => {
     ]);
     assert.equal(up.code, 0, up.stdout + up.stderr);
     assert.match(up.stdout, /\[1\/\d\] etcd … ready \(\d+\.\ds, pid \d+\)/);
+    if (apiserverBuilt) {
+      // Started as their dependencies allow: etcd, then the apiserver, then the API clients (in any order among them).
+      const at = (name: string) => up.stdout.search(new RegExp(`^\\[\\d+/\\d+\\] ${name} … ready`, 'm'));
+      for (const client of ['controller-manager', 'scheduler', 'sim', 'dns']) {
+        assert.ok(at('etcd') < at('apiserver') && at('apiserver') < at(client), `${client} after the apiserver after etcd:\n${up.stdout}`);
+      }
+    }
     assert.match(up.stdout, new RegExp(`export KUBECONFIG=${join(home, 'admin.kubeconfig')}`));
     assert.match(up.stdout, /kubectl get ns/);
     assert.match(up.stdout, new RegExp(`skiff user add jane --home ${home}\n  kubectl create rolebinding jane-edit --clusterrole=edit --user=jane --namespace=default`));

@@ -361,4 +361,21 @@ describe('SharedInformer', () => {
       'add a@4',
     ]);
   });
+
+  it('calls an add or change handler registered after the shared informer listed for every cached object (another controller started it)', () => {
+    const src = new FakeSource<KubernetesObject>();
+    const inf = new SharedInformer(src);
+    const early: string[] = [];
+    inf.on('add', (o) => early.push(o.metadata!.name!));
+    src.emit('add', cm('ns', 'a'));
+    src.emit('add', cm('ns', 'b'));
+    assert.deepEqual(early, ['a', 'b']);
+    const late: string[] = [];
+    inf.on('change', (o) => late.push(`change ${o.metadata!.name}`));
+    inf.on('add', (o) => late.push(`add ${o.metadata!.name}`));
+    inf.on('delete', (o) => late.push(`delete ${o.metadata!.name}`));
+    assert.deepEqual(late, ['change a', 'change b', 'add a', 'add b']);
+    src.emit('add', cm('ns', 'c'));
+    assert.deepEqual(late.slice(4), ['add c']);
+  });
 });

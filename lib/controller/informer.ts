@@ -119,9 +119,15 @@ export class SharedInformer<T extends ApiObject> implements CacheSyncer {
     this.handlers.push(h);
   }
 
-  /** on registers a handler for one verb, given only the new object; handlers should only enqueue keys. */
+  /**
+   * on registers a handler for one verb, given only the new object; handlers should only enqueue
+   * keys. An add or change handler registered once the shared informer has listed (another
+   * controller started it) is first called for every object already cached, as client-go's
+   * AddEventHandler does: those objects' add events went by before it was there.
+   */
   on(verb: 'add' | 'update' | 'delete' | 'change', cb: (obj: T) => void): void {
     this.source.on(verb, cb as ObjectCallback<T & KubernetesObject>);
+    if (verb === 'add' || verb === 'change') for (const obj of this.source.list()) cb(obj);
   }
 
   off(verb: 'add' | 'update' | 'delete' | 'change', cb: (obj: T) => void): void {

@@ -9,7 +9,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { logFile, stateFile, type Launcher } from './cluster.js';
-import { nodeEntry, type ClusterConfig, type Component, type ComponentContext } from './components.js';
+import { nodeEntry, smallHeapFlags, type ClusterConfig, type Component, type ComponentContext } from './components.js';
 import { ServiceManager, UnknownComponentError } from './servicemanager.js';
 import { isAlive, readState, sleep, spawnDetached, stopProcess, type ProcessState } from './supervisor.js';
 
@@ -78,7 +78,8 @@ export async function ensureSupervisor(ctx: ComponentContext, timeoutMs = 15_000
   const state = spawnDetached({
     name: supervisorName,
     command: process.execPath,
-    args: ['--enable-source-maps', nodeEntry('cli/main.js'), 'supervise', '--home', ctx.paths.home],
+    // Its own entry point: cli/main.js would load every command (see cli/supervise-main.ts).
+    args: [...smallHeapFlags, '--enable-source-maps', nodeEntry('cli/supervise-main.js'), '--home', ctx.paths.home],
     logFile: logFile(ctx, supervisorName),
     stateFile: stateFile(ctx, supervisorName),
   });
