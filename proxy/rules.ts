@@ -11,7 +11,7 @@
 import type { Service, ServicePort } from '../lib/api/core/service.js';
 import type { Endpoint, EndpointSlice } from '../lib/api/discovery/endpointslice.js';
 import { LabelServiceName } from '../lib/api/discovery/endpointslice.js';
-import { extChain, fwChain, isPerServiceChain, sepChain, servicePortName, svcChain, svlChain } from './names.js';
+import { hash16, isPerServiceChain, portProtoHash, servicePortName } from './names.js';
 
 /** NodeState is what the rules need to know about the node the proxy runs on. */
 export interface NodeState {
@@ -192,7 +192,8 @@ function probability(n: number): string {
  * Fragment is the rules of one Service, built once and reused by later syncs while the Service,
  * its slices and the node state are the same objects (informers replace, never mutate, them).
  * natAll holds every nat rule in order; natTop only those in KUBE-SERVICES/KUBE-NODEPORTS, which
- * a partial sync writes for every Service while the per-Service chains are left alone.
+ * a partial sync writes for every Service while the per-Service chains are left alone. Each is
+ * one string, appended to as the rules are made (no array of lines to join at every sync).
  */
 class Fragment {
   natDecls = '';
@@ -202,20 +203,23 @@ class Fragment {
   readonly chains: string[] = [];
   servicePorts = 0;
   endpoints = 0;
+  /** chain declares a per-Service chain (and records it as wanted). */
   chain(name: string): void {
     this.natDecls += `:${name} - [0:0]\n`;
+    this.chains.push(name);
   }
+  /** add appends a rule of a per-Service chain. */
   add(line: string): void {
     this.natAll += line + '\n';
-    if (line.startsWith('-A KUBE-SERVICES ') || line.startsWith('-A KUBE-NODEPORTS ')) this.natTop += line + '\n';
   }
-}
-
-/** FilterLines is the filter-table side of a Fragment (the `filter.add` calls of buildRules). */
-class FilterLines {
-  constructor(private readonly frag: Fragment) {}
-  add(line: string): void {
-    this.frag.filter += line + '\n';
+  /** top appends a rule of KUBE-SERVICES or KUBE-NODEPORTS (written by partial syncs too). */
+  top(line: string): void {
+    this.natAll += line + '\n';
+    this.natTop += line + '\n';
+  }
+  /** filterRule appends a rule of the filter table. */
+  filterRule(line: string): void {
+    this.filter += line + '\n';
   }
 }
 
@@ -377,9 +381,6 @@ function serviceRules(frag: Fragment, svc: Service, svcSlices: readonly Endpoint
   const ns = svc.metadata?.namespace ?? '';
   const name = svc.metadata?.name ?? '';
   const clusterIP = svc.spec.clusterIP!;
-  const nat = frag;
-  const filter = new FilterLines(frag);
-  const chains = { add: (c: string) => frag.chains.push(c) };
   const externalIPs = (svc.spec.externalIPs ?? []).filter(isIPv4);
   const lbIPs = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter(isIPv4);
   const extLocal = svc.spec.externalTrafficPolicy === 'Local' && (svc.spec.type === 'NodePort' || svc.spec.type === 'LoadBalancer');
@@ -394,132 +395,134 @@ function serviceRules(frag: Fragment, svc: Service, svcSlices: readonly Endpoint
     frag.servicePorts++;
     const protocol = port.protocol ?? 'TCP';
     const spn = servicePortName(ns, name, port.name);
+    // Comments: spnC is the port name alone (quoted only when it must be); every other comment
+    // holds a space, so it is always quoted, and `q` is the name as it goes between the quotes.
+    const spnC = comment(spn);
+    const q = spn.includes('"') ? spn.replace(/"/g, '') : spn;
     const pm = protoMatch(protocol);
     const all = endpointsFor(svcSlices, port, protocol, node.nodeName);
     const cluster = usable(all);
     const local = usable(all.filter((e) => e.local));
     const internal = intLocal ? local : cluster;
     const external = extLocal ? local : cluster;
-    // Every endpoint chain the Service port may jump to (cluster ∪ local).
+    // Every endpoint chain the Service port may jump to (cluster ∪ local), each hashed once.
     const used = new Map<string, EndpointInfo>();
     for (const e of cluster) used.set(endpointString(e), e);
     for (const e of local) used.set(endpointString(e), e);
     frag.endpoints += used.size;
-    // Each endpoint's chain name, hashed once.
+    const lowerProto = protocol.toLowerCase();
     const sepOf = new Map<EndpointInfo, string>();
-    for (const [s, e] of used) sepOf.set(e, sepChain(spn, protocol, s));
+    for (const [s, e] of used) sepOf.set(e, `KUBE-SEP-${hash16(spn + lowerProto + s)}`);
 
-    const svcName = svcChain(spn, protocol);
-    const fwName = fwChain(spn, protocol);
-    const svlName = svlChain(spn, protocol);
-    const extName = extChain(spn, protocol);
+    // The four per-port chains share one hash (kube-proxy's portProtoHash).
+    const h = portProtoHash(spn, protocol);
+    const svcName = `KUBE-SVC-${h}`;
+    const fwName = `KUBE-FW-${h}`;
+    const svlName = `KUBE-SVL-${h}`;
+    const extName = `KUBE-EXT-${h}`;
     const needsSVL = intLocal || extLocal;
     const hasExternalAccess = port.nodePort !== undefined && port.nodePort > 0 || externalIPs.length > 0 || lbIPs.length > 0;
     const internalChain = intLocal ? svlName : svcName;
     // The EXT chain exists when external traffic has somewhere to go: any usable endpoint for
     // Cluster, and for Local any cluster endpoint too (pods and the node itself still use KUBE-SVC).
     const hasEXT = hasExternalAccess && (extLocal ? cluster.length > 0 : external.length > 0);
+    const dest = `${pm} -d ${clusterIP}/32 --dport ${port.port}`;
 
     // ClusterIP.
     if (internal.length > 0) {
-      nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} cluster IP`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} -j ${internalChain}`);
+      frag.top(`-A KUBE-SERVICES -m comment --comment "${q} cluster IP" ${dest} -j ${internalChain}`);
     } else {
-      filter.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} has no endpoints`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} -j REJECT`);
+      frag.filterRule(`-A KUBE-SERVICES -m comment --comment "${q} has no endpoints" ${dest} -j REJECT`);
     }
     // External IPs and load-balancer IPs.
     const extDests: [string, string][] = [...externalIPs.map((ip) => [ip, 'external IP'] as [string, string]), ...lbIPs.map((ip) => [ip, 'loadbalancer IP'] as [string, string])];
     for (const [ip, what] of extDests) {
       const lb = what === 'loadbalancer IP';
-      if (hasEXT) nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} ${what}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${lb && usesFW ? fwName : extName}`);
-      if (lb && usesFW) filter.add(`-A KUBE-PROXY-FIREWALL -m comment --comment ${comment(`${spn} traffic not accepted by ${fwName}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j DROP`);
+      if (hasEXT) frag.top(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} ${what}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${lb && usesFW ? fwName : extName}`);
+      if (lb && usesFW) frag.filterRule(`-A KUBE-PROXY-FIREWALL -m comment --comment ${comment(`${spn} traffic not accepted by ${fwName}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j DROP`);
       if (external.length === 0) {
         const text = cluster.length > 0 ? 'has no local endpoints' : 'has no endpoints';
-        filter.add(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
+        frag.filterRule(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
       }
     }
     // The health check node port (LoadBalancer + externalTrafficPolicy Local) is let in whatever the endpoints.
     if (svc.spec.healthCheckNodePort && extLocal) {
-      filter.add(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn} health check node port`)} -m tcp -p tcp --dport ${svc.spec.healthCheckNodePort} -j ACCEPT`);
+      frag.filterRule(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn} health check node port`)} -m tcp -p tcp --dport ${svc.spec.healthCheckNodePort} -j ACCEPT`);
     }
     // NodePort.
     if (port.nodePort) {
-      if (hasEXT) nat.add(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn}`)} ${pm} --dport ${port.nodePort} -j ${extName}`);
+      if (hasEXT) frag.top(`-A KUBE-NODEPORTS -m comment --comment ${spnC} ${pm} --dport ${port.nodePort} -j ${extName}`);
       if (external.length === 0) {
         const text = cluster.length > 0 ? 'has no local endpoints' : 'has no endpoints';
-        filter.add(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} -m addrtype --dst-type LOCAL ${pm} --dport ${port.nodePort} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
+        frag.filterRule(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} -m addrtype --dst-type LOCAL ${pm} --dport ${port.nodePort} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
       }
     }
 
     // Per-Service chains: declared (and so rewritten) only in a full sync or when the Service changed.
-    if (cluster.length > 0) chains.add(svcName);
-    if (needsSVL && local.length > 0) chains.add(svlName);
-    if (hasEXT) chains.add(extName);
-    if (hasEXT && usesFW) chains.add(fwName);
-    for (const sep of sepOf.values()) chains.add(sep);
-
     if (cluster.length > 0) {
-      nat.chain(svcName);
+      frag.chain(svcName);
       if (node.clusterCIDR && !intLocal) {
-        nat.add(`-A ${svcName} -m comment --comment ${comment(`${spn} cluster IP`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} ! -s ${node.clusterCIDR} -j KUBE-MARK-MASQ`);
+        frag.add(`-A ${svcName} -m comment --comment "${q} cluster IP" ${dest} ! -s ${node.clusterCIDR} -j KUBE-MARK-MASQ`);
       }
-      writeBalancing(nat, svcName, spn, cluster, sepOf, affinity);
+      writeBalancing(frag, svcName, q, cluster, sepOf, affinity);
     }
     if (needsSVL && local.length > 0) {
-      nat.chain(svlName);
-      writeBalancing(nat, svlName, spn, local, sepOf, affinity);
+      frag.chain(svlName);
+      writeBalancing(frag, svlName, q, local, sepOf, affinity);
     }
     if (hasEXT) {
-      nat.chain(extName);
+      frag.chain(extName);
       if (!extLocal) {
-        nat.add(`-A ${extName} -m comment --comment ${comment(`masquerade traffic for ${spn} external destinations`)} -j KUBE-MARK-MASQ`);
-        nat.add(`-A ${extName} -j ${svcName}`);
+        frag.add(`-A ${extName} -m comment --comment "masquerade traffic for ${q} external destinations" -j KUBE-MARK-MASQ`);
+        frag.add(`-A ${extName} -j ${svcName}`);
       } else {
         // Local: pods and the node itself may use any endpoint; others keep their source and
         // reach only this node's endpoints.
-        if (node.clusterCIDR) nat.add(`-A ${extName} -m comment --comment ${comment(`pod traffic for ${spn} external destinations`)} -s ${node.clusterCIDR} -j ${svcName}`);
-        nat.add(`-A ${extName} -m comment --comment ${comment(`masquerade LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
-        nat.add(`-A ${extName} -m comment --comment ${comment(`route LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j ${svcName}`);
-        if (local.length > 0) nat.add(`-A ${extName} -j ${svlName}`);
+        if (node.clusterCIDR) frag.add(`-A ${extName} -m comment --comment "pod traffic for ${q} external destinations" -s ${node.clusterCIDR} -j ${svcName}`);
+        frag.add(`-A ${extName} -m comment --comment "masquerade LOCAL traffic for ${q} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
+        frag.add(`-A ${extName} -m comment --comment "route LOCAL traffic for ${q} external destinations" -m addrtype --src-type LOCAL -j ${svcName}`);
+        if (local.length > 0) frag.add(`-A ${extName} -j ${svlName}`);
       }
     }
     if (hasEXT && usesFW) {
-      nat.chain(fwName);
-      const fw = `-A ${fwName} -m comment --comment ${comment(`${spn} loadbalancer IP`)}`;
-      for (const cidr of sourceRanges) nat.add(`${fw} -s ${cidr} -j ${extName}`);
+      frag.chain(fwName);
+      const fw = `-A ${fwName} -m comment --comment "${q} loadbalancer IP"`;
+      for (const cidr of sourceRanges) frag.add(`${fw} -s ${cidr} -j ${extName}`);
       // A VIP held on this node loops a request from the node back with the VIP as source: let
       // it through when the node itself is inside a range.
       if (node.nodeIPs.some((ip) => sourceRanges.some((c) => cidrContains(c, ip)))) {
-        for (const ip of lbIPs) nat.add(`${fw} -s ${ip}/32 -j ${extName}`);
+        for (const ip of lbIPs) frag.add(`${fw} -s ${ip}/32 -j ${extName}`);
       }
-      nat.add(`-A ${fwName} -m comment --comment ${comment(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`)}`);
+      frag.add(`-A ${fwName} -m comment --comment "other traffic to ${q} will be dropped by KUBE-PROXY-FIREWALL"`);
     }
     for (const [e, sep] of sepOf) {
-      nat.chain(sep);
+      frag.chain(sep);
       // Hairpin: a pod reaching itself through its Service is masqueraded so the reply returns.
-      nat.add(`-A ${sep} -m comment --comment ${comment(spn)} -s ${e.ip}/32 -j KUBE-MARK-MASQ`);
+      frag.add(`-A ${sep} -m comment --comment ${spnC} -s ${e.ip}/32 -j KUBE-MARK-MASQ`);
       const recent = affinity ? ` -m recent --name ${sep} --set` : '';
-      nat.add(`-A ${sep} -m comment --comment ${comment(spn)}${recent} ${pm} -j DNAT --to-destination ${endpointString(e)}`);
+      frag.add(`-A ${sep} -m comment --comment ${spnC}${recent} ${pm} -j DNAT --to-destination ${e.ip}:${e.port}`);
     }
   }
 }
 
 /**
  * writeBalancing writes a KUBE-SVC/SVL chain's body: with ClientIP affinity one `recent` check
- * per endpoint first, then the statistic rules that pick endpoint i with 1/(n-i).
+ * per endpoint first, then the statistic rules that pick endpoint i with 1/(n-i). q is the
+ * Service port's name as it goes inside a quoted comment.
  */
-function writeBalancing(nat: Fragment, chain: string, spn: string, eps: readonly EndpointInfo[], sepOf: ReadonlyMap<EndpointInfo, string>, affinity: number): void {
+function writeBalancing(frag: Fragment, chain: string, q: string, eps: readonly EndpointInfo[], sepOf: ReadonlyMap<EndpointInfo, string>, affinity: number): void {
   if (affinity) {
     for (const e of eps) {
       const sep = sepOf.get(e)!;
-      nat.add(`-A ${chain} -m comment --comment ${comment(`${spn} -> ${endpointString(e)}`)} -m recent --name ${sep} --rcheck --seconds ${affinity} --reap -j ${sep}`);
+      frag.add(`-A ${chain} -m comment --comment "${q} -> ${e.ip}:${e.port}" -m recent --name ${sep} --rcheck --seconds ${affinity} --reap -j ${sep}`);
     }
   }
-  eps.forEach((e, i) => {
-    const sep = sepOf.get(e)!;
+  for (let i = 0; i < eps.length; i++) {
+    const e = eps[i]!;
     const left = eps.length - i;
     const stat = left > 1 ? ` -m statistic --mode random --probability ${probability(left)}` : '';
-    nat.add(`-A ${chain} -m comment --comment ${comment(`${spn} -> ${endpointString(e)}`)}${stat} -j ${sep}`);
-  });
+    frag.add(`-A ${chain} -m comment --comment "${q} -> ${e.ip}:${e.port}"${stat} -j ${sepOf.get(e)!}`);
+  }
 }
 
 /**
