@@ -22,6 +22,16 @@ class FakeApplier implements RuleApplier {
   }
 }
 
+/** StartingApplier is an applier with begin(): each sync's restore starts before its text is built. */
+class StartingApplier extends FakeApplier {
+  begun: boolean[] = [];
+  aborted = 0;
+  begin(withJumps: boolean) {
+    this.begun.push(withJumps);
+    return { write: (text: string) => this.restore(text), abort: () => void this.aborted++ };
+  }
+}
+
 const quiet = new Logger('proxy-test', 0, () => undefined);
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
@@ -169,5 +179,24 @@ describe('Proxier', () => {
     assert.match(partial, /delete element ip kube-proxy hairpin-endpoints \{ 10\.245\.1\.2 \. 10\.245\.1\.2 \}/);
     assert.equal(applier.texts.length, 3);
     assert.match(applier.texts[2]!, /^add table ip kube-proxy/, 'after a failure, a full sync');
+  });
+
+  it('with an applier that starts restores early, checks the jumps in the first sync\'s restore and again after a failure, never with ensureJumps', async () => {
+    const { services, slices } = setup();
+    const applier = new StartingApplier();
+    const proxier = new Proxier({ applier, services: () => services, slices: () => slices, node: () => testNode, minSyncPeriodMs: 10, syncPeriodMs: 60_000, log: quiet });
+    proxier.start();
+    await settle();
+    proxier.onServiceChange(services[0]!);
+    await settle();
+    applier.failNext = true;
+    proxier.onServiceChange(services[0]!);
+    await settle();
+    await settle();
+    await proxier.stop();
+    assert.deepEqual(applier.begun, [true, false, false, true], 'jumps on the first sync, and on the full sync after the failed one');
+    assert.equal(applier.jumps, 0);
+    assert.equal(applier.texts.length, 3);
+    assert.equal(applier.texts[2]!.match(/^:KUBE-SVC-/gm)?.length, 2, 'the sync after the failure is a full one');
   });
 });

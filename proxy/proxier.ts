@@ -11,6 +11,7 @@ import { LabelServiceName } from '../lib/api/discovery/endpointslice.js';
 import type { Logger } from '../lib/log.js';
 import { Counter, Gauge, Histogram, type Registry } from '../lib/metrics.js';
 import { type NftState, buildNftRules } from './nftables.js';
+import type { PendingRestore } from './iptables.js';
 import { type NodeState, type Skipped, buildRules, serviceKey } from './rules.js';
 
 /** RuleApplier is what the proxier needs of iptables or nft (Iptables, Nftables, or a fake in tests). */
@@ -19,6 +20,12 @@ export interface RuleApplier {
   restore(text: string): Promise<void>;
   /** ensureJumps makes the hooks into the proxy's chains (nothing to do in nftables mode: its table has its own base chains). */
   ensureJumps(): Promise<void>;
+  /**
+   * begin (optional) starts a sync's restore before its text is built, so the process starts
+   * while the proxier builds; with withJumps the same restore also makes the missing jumps (what
+   * ensureJumps would do). Without it the proxier calls ensureJumps, then restore.
+   */
+  begin?(withJumps: boolean): PendingRestore;
 }
 
 /** BuiltRules is one sync's output; commit records that it was applied. */
@@ -218,16 +225,27 @@ export class Proxier {
     this.needFull = false;
     this.lastSyncAt = Date.now();
     const start = performance.now();
-    // The jumps from the built-in chains: checked on the first sync and after any failure. Their
-    // commands start now and run while the rules are built; they finish before the restore.
-    const jumps = this.needJumps ? this.opts.applier.ensureJumps() : undefined;
+    // The jumps from the built-in chains: checked on the first sync and after any failure. The
+    // restore (and the jump check) start now and run while the rules are built: an applier with
+    // begin() makes the missing jumps in the sync's own restore; otherwise ensureJumps runs first.
+    const pending = this.opts.applier.begin?.(this.needJumps);
+    const jumps = !pending && this.needJumps ? this.opts.applier.ensureJumps() : undefined;
     jumps?.catch(() => undefined);
     const services = this.opts.services();
     const slices = this.opts.slices();
-    const rules = this.engine.build(services, slices, node, full ? undefined : changed);
+    let rules: BuiltRules;
     try {
-      await jumps;
-      await this.opts.applier.restore(rules.text);
+      rules = this.engine.build(services, slices, node, full ? undefined : changed);
+    } catch (err) {
+      pending?.abort();
+      throw err;
+    }
+    try {
+      if (pending) await pending.write(rules.text);
+      else {
+        await jumps;
+        await this.opts.applier.restore(rules.text);
+      }
       this.needJumps = false;
     } catch (err) {
       this.m.failures.inc();
