@@ -4,6 +4,7 @@
 // network namespace of the process, so tests run the proxy under `nsenter --net=…`.
 
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { isPerServiceChain } from './names.js';
 import { cleanupText, topChains } from './rules.js';
@@ -39,6 +40,12 @@ export class IptablesError extends Error {
 export interface Started {
   /** feed writes stdin and closes it; it resolves the command's stdout, a non-zero exit rejects. */
   feed(stdin: string): Promise<string>;
+  /**
+   * feedChunks writes each chunk as it is taken from chunks (so a generator's work overlaps the
+   * command's reading), waiting whenever the pipe is full; afterFirst runs between the first
+   * chunk and the second. It stops early when the command exits; a chunk that throws kills it.
+   */
+  feedChunks(chunks: Iterable<string>, afterFirst?: () => Promise<void>): Promise<string>;
   /** kill ends the command before it was fed (a restore killed before its input ends applies nothing). */
   kill(): void;
 }
@@ -54,18 +61,37 @@ export function start(command: string, args: string[]): Started {
   child.stdout.on('data', (b: Buffer) => out.push(b));
   child.stderr.on('data', (b: Buffer) => err.push(b));
   child.stdin.on('error', () => undefined);
+  let exited = false;
   const done = new Promise<string>((resolve, reject) => {
     child.on('error', (e) => reject(new IptablesError(`${command}: ${e.message}`, '')));
     child.on('close', (code, signal) => {
+      exited = true;
       const stderr = Buffer.concat(err).toString();
       if (code === 0) resolve(Buffer.concat(out).toString());
       else reject(new IptablesError(`${command} ${args.join(' ')} exited ${code ?? signal}: ${stderr.trim().split('\n')[0] ?? ''}`, stderr));
     });
   });
   done.catch(() => undefined);
+  const ended = done.then(() => undefined, () => undefined);
   return {
     feed: (stdin) => {
       child.stdin.end(stdin);
+      return done;
+    },
+    feedChunks: async (chunks, afterFirst) => {
+      let n = 0;
+      try {
+        for (const chunk of chunks) {
+          if (exited) break;
+          // A command that exits early (a bad line) fails the pipe: its exit status is the answer.
+          if (!child.stdin.write(chunk)) await Promise.race([once(child.stdin, 'drain').catch(() => undefined), ended]);
+          if (++n === 1 && afterFirst) await afterFirst();
+        }
+      } catch (err) {
+        child.kill('SIGKILL');
+        throw err;
+      }
+      child.stdin.end();
       return done;
     },
     kill: () => {
@@ -123,10 +149,18 @@ function quoteArg(a: string): string {
   return /\s/.test(a) ? `"${a}"` : a;
 }
 
+/**
+ * ChunkSource is a sync's text to be fed as it is built: chunks(sectionEnd) gives its pieces, and
+ * asks sectionEnd (when given) for lines to put before each table's COMMIT.
+ */
+export interface ChunkSource {
+  chunks(sectionEnd?: (table: 'filter' | 'nat') => string): Iterable<string>;
+}
+
 /** PendingRestore is a restore that was started and waits for its text (Iptables.begin). */
 export interface PendingRestore {
-  /** write hands over the text and resolves once it is applied; a failed restore rejects. */
-  write(text: string): Promise<void>;
+  /** write hands over the text (whole, or built as it is fed) and resolves once it is applied; a failed restore rejects. */
+  write(text: string | ChunkSource): Promise<void>;
   /** abort ends the restore unapplied (the text could not be built). */
   abort(): void;
 }
@@ -173,7 +207,7 @@ export function missingJumps(dump: string): MissingJumps {
  * insertJumps puts the missing jumps' lines into a sync's text, before the COMMIT of their table
  * (the text declares every target chain); a table the text lacks gets a section of its own.
  */
-function insertJumps(text: string, missing: MissingJumps): string {
+export function insertJumps(text: string, missing: MissingJumps): string {
   let out = text;
   for (const t of ['filter', 'nat'] as const) {
     const m = missing[t];
@@ -226,20 +260,26 @@ export class Iptables {
     const saved = withJumps ? this.run(this.backend.save, []) : undefined;
     saved?.catch(() => undefined);
     const restore = this.start(this.backend.restore, ['-w', '--noflush']);
+    let missing: MissingJumps | undefined;
+    const check = async () => {
+      if (!saved) return;
+      try {
+        missing = missingJumps(await saved);
+      } catch (err) {
+        restore.kill();
+        throw err;
+      }
+    };
     return {
       write: async (text) => {
-        let input = text;
-        if (saved) {
-          let dump: string;
-          try {
-            dump = await saved;
-          } catch (err) {
-            restore.kill();
-            throw err;
-          }
-          input = insertJumps(text, missingJumps(dump));
+        if (typeof text !== 'string') {
+          // Streamed: the save is read after the first chunk, its jumps go before each COMMIT.
+          const section = (table: 'filter' | 'nat') => (missing && missing[table].rules.length ? `${missing[table].rules.join('\n')}\n` : '');
+          await restore.feedChunks(text.chunks(saved ? section : undefined), check);
+          return;
         }
-        await restore.feed(input);
+        await check();
+        await restore.feed(missing ? insertJumps(text, missing) : text);
       },
       abort: () => restore.kill(),
     };

@@ -34,7 +34,8 @@ export class Nftables {
   begin(): PendingRestore {
     const nft = this.start(['-f', '-']);
     return {
-      write: async (text) => {
+      write: async (source) => {
+        const text = typeof source === 'string' ? source : [...source.chunks()].join('');
         if (!text) {
           nft.kill();
           return;

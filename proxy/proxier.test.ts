@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Logger } from '../lib/log.js';
+import type { ChunkSource } from './iptables.js';
 import { service, slice, testNode } from './fixtures.js';
 import { Proxier, type RuleApplier, nftablesEngine } from './proxier.js';
 import type { Skipped } from './rules.js';
@@ -28,7 +29,7 @@ class StartingApplier extends FakeApplier {
   aborted = 0;
   begin(withJumps: boolean) {
     this.begun.push(withJumps);
-    return { write: (text: string) => this.restore(text), abort: () => void this.aborted++ };
+    return { write: (t: string | ChunkSource) => this.restore(typeof t === 'string' ? t : [...t.chunks()].join('')), abort: () => void this.aborted++ };
   }
 }
 

@@ -11,8 +11,8 @@ import { LabelServiceName } from '../lib/api/discovery/endpointslice.js';
 import type { Logger } from '../lib/log.js';
 import { Counter, Gauge, Histogram, type Registry } from '../lib/metrics.js';
 import { type NftState, buildNftRules } from './nftables.js';
-import type { PendingRestore } from './iptables.js';
-import { type NodeState, type Skipped, buildRules, serviceKey } from './rules.js';
+import type { ChunkSource, PendingRestore } from './iptables.js';
+import { type NodeState, type RuleStream, type Skipped, ruleChunks, serviceKey } from './rules.js';
 
 /** RuleApplier is what the proxier needs of iptables or nft (Iptables, Nftables, or a fake in tests). */
 export interface RuleApplier {
@@ -28,9 +28,14 @@ export interface RuleApplier {
   begin?(withJumps: boolean): PendingRestore;
 }
 
-/** BuiltRules is one sync's output; commit records that it was applied. */
+/**
+ * BuiltRules is one sync's output; commit records that it was applied. An engine whose text can
+ * be fed while it is built gives source; then text, skipped and the counts are read after the
+ * text was taken from one or the other, once.
+ */
 export interface BuiltRules {
   text: string;
+  source?: ChunkSource;
   skipped: Skipped[];
   servicePorts: number;
   endpoints: number;
@@ -56,13 +61,42 @@ export function capJitTiers(): void {
   setFlagsFromString('--max-opt=2');
 }
 
-/** iptablesEngine is the iptables mode; existingChains are the per-Service chains found at start. */
+/**
+ * iptablesEngine is the iptables mode; existingChains are the per-Service chains found at start.
+ * Its text is built as it is taken (ruleChunks): fed to a restore that was started, chunk by chunk.
+ */
 export function iptablesEngine(existingChains: ReadonlySet<string> = new Set()): RuleEngine {
   let chains = new Set(existingChains);
   return {
     build(services, slices, node, changed) {
-      const r = buildRules(services, slices, node, { changed, previousChains: chains });
-      return { ...r, commit: () => void (chains = r.chains) };
+      let r: RuleStream | undefined;
+      const stream = (sectionEnd?: (table: 'filter' | 'nat') => string) => {
+        if (r) throw new Error('a sync\'s rules are built once');
+        r = ruleChunks(services, slices, node, { changed, previousChains: chains }, sectionEnd);
+        return r.chunks;
+      };
+      let text: string | undefined;
+      const done = () => {
+        if (!r) text = [...stream()].join('');
+        return r!;
+      };
+      return {
+        get text() {
+          if (text === undefined) text = [...stream()].join('');
+          return text;
+        },
+        source: { chunks: stream },
+        get skipped() {
+          return done().skipped;
+        },
+        get servicePorts() {
+          return done().servicePorts;
+        },
+        get endpoints() {
+          return done().endpoints;
+        },
+        commit: () => void (chains = done().chains),
+      };
     },
   };
 }
@@ -241,7 +275,7 @@ export class Proxier {
       throw err;
     }
     try {
-      if (pending) await pending.write(rules.text);
+      if (pending) await pending.write(rules.source ?? rules.text);
       else {
         await jumps;
         await this.opts.applier.restore(rules.text);

@@ -1,7 +1,8 @@
 // buildRules is the proxy's pure core: Services + EndpointSlices + the node's state in, the text
-// of one `iptables-restore --noflush` out, laid out as kube-proxy's iptables mode lays it out
-// (pkg/proxy/iptables/proxier.go in Kubernetes 1.32). Nothing here touches the system, so the
-// output is golden-tested (rules.test.ts) and benchmarked without root.
+// of one `iptables-restore --noflush` out, with the chains and rules of kube-proxy's iptables
+// mode (pkg/proxy/iptables/proxier.go in Kubernetes 1.32), laid out so that it can be fed to the
+// restore while it is built (ruleChunks). Nothing here touches the system, so the output is
+// golden-tested (rules.test.ts) and benchmarked without root.
 //
 // Chains the text declares (`:CHAIN - [0:0]`) are flushed and rewritten by the restore; chains
 // it does not mention keep their rules, which is how a partial sync leaves the chains of
@@ -240,19 +241,6 @@ class Fragment {
   }
 }
 
-/** TableWriter collects lines per table in kube-proxy's order: chain declarations first, then rules. */
-class TableWriter {
-  readonly chains: string[] = [];
-  readonly rules: string[] = [];
-  readonly deletes: string[] = [];
-  chain(name: string): void {
-    this.chains.push(`:${name} - [0:0]\n`);
-  }
-  add(line: string): void {
-    this.rules.push(line + '\n');
-  }
-}
-
 const collator = new Intl.Collator();
 
 /** fragments caches each Service's Fragment with what it was built from. */
@@ -302,93 +290,145 @@ export function unsupported(svc: Service): { reason: string; message: string } |
   return undefined;
 }
 
-/** buildRules computes the iptables-restore text for services and slices on node. */
+/** RuleStream is a sync's text in chunks (ruleChunks); its other fields are final once every chunk was taken. */
+export interface RuleStream extends Omit<RuleSet, 'text'> {
+  chunks: Iterable<string>;
+}
+
+/** chunkSize is about how much text each chunk of ruleChunks holds: a pipe's worth. */
+const chunkSize = 64 * 1024;
+
+/**
+ * ruleChunks computes the iptables-restore text for services and slices on node, one chunk at a
+ * time, so the text can be fed to iptables-restore while the rest is built: the restore parses
+ * one chunk while the next is made. That needs a layout where nothing waits for the last
+ * Service: nat comes first, and in it each Service declares its chains and writes their rules at
+ * once (a rule may only jump to a chain declared before it), after the top chains and the fixed
+ * rules; the NodePort rule that must be last in KUBE-SERVICES, then the chains no longer wanted
+ * (flushed, then deleted) close it. The filter table, whose lines come from every Service, follows.
+ * kube-proxy declares every chain of a table first; the rules and the chains are the same.
+ * sectionEnd, when given, is asked for extra lines (the missing jumps from the built-in chains)
+ * right before each table's COMMIT; a chunk always ends before a section's end is asked for.
+ */
+export function ruleChunks(
+  services: readonly Service[],
+  slices: readonly EndpointSlice[],
+  node: NodeState,
+  opts: BuildOptions = {},
+  sectionEnd?: (table: 'filter' | 'nat') => string,
+): RuleStream {
+  const out: RuleStream = { chunks: [], chains: new Set(), skipped: [], servicePorts: 0, endpoints: 0 };
+  out.chunks = generate(services, slices, node, opts, sectionEnd, out);
+  return out;
+}
+
+function* generate(
+  services: readonly Service[],
+  slices: readonly EndpointSlice[],
+  node: NodeState,
+  opts: BuildOptions,
+  sectionEnd: ((table: 'filter' | 'nat') => string) | undefined,
+  out: RuleStream,
+): Generator<string> {
+  const mark = `${hex(node.masqueradeMark)}/${hex(node.masqueradeMark)}`;
+  let parts: string[] = [];
+  let size = 0;
+  const put = (text: string) => {
+    parts.push(text);
+    size += text.length;
+  };
+  const take = () => {
+    const chunk = parts.join('');
+    parts = [];
+    size = 0;
+    return chunk;
+  };
+
+  put('*nat\n');
+  for (const c of topChains.nat) put(`:${c} - [0:0]\n`);
+  put(`-A KUBE-POSTROUTING -m mark ! --mark ${mark} -j RETURN\n`);
+  // The mark is cleared so a re-routed packet is not masqueraded twice.
+  put(`-A KUBE-POSTROUTING -j MARK --xor-mark ${hex(node.masqueradeMark)}\n`);
+  put('-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully\n');
+  put(`-A KUBE-MARK-MASQ -j MARK --or-mark ${hex(node.masqueradeMark)}\n`);
+
+  const bySvc = slicesByService(slices);
+  const nodeKey = JSON.stringify(node);
+  // Services in key order; the key is computed once per Service, not once per comparison.
+  const sorted = services.map((svc) => ({ svc, key: serviceKey(svc) })).sort((a, b) => collator.compare(a.key, b.key));
+  const filterParts: string[] = [];
+  for (const { svc, key } of sorted) {
+    const clusterIP = svc.spec.clusterIP;
+    // Headless and ExternalName Services are DNS-only: no rules.
+    if (svc.spec.type === 'ExternalName' || !clusterIP || clusterIP === 'None') continue;
+    const why = unsupported(svc);
+    if (why) {
+      out.skipped.push({ namespace: svc.metadata?.namespace ?? '', name: svc.metadata?.name ?? '', ...why });
+      continue;
+    }
+    const writeChains = !opts.changed || opts.changed.has(key);
+    const svcSlices = bySvc.get(key) ?? [];
+    const hit = fragments.get(svc);
+    let frag = hit && hit.node === nodeKey && sameSlices(hit.slices, svcSlices) ? hit.frag : undefined;
+    if (!frag) {
+      frag = new Fragment();
+      serviceRules(frag, svc, svcSlices, node);
+      frag.done();
+      fragments.set(svc, { slices: svcSlices, node: nodeKey, frag });
+    }
+    for (const c of frag.chains) out.chains.add(c);
+    out.servicePorts += frag.servicePorts;
+    out.endpoints += frag.endpoints;
+    if (frag.filter) filterParts.push(frag.filter);
+    if (writeChains) {
+      put(frag.natDecls);
+      put(frag.natAll);
+    } else put(frag.natTop);
+    if (size >= chunkSize) yield take();
+  }
+
+  // NodePorts last in KUBE-SERVICES (kube-proxy's NOTE): only destinations that are this node.
+  const npComment = comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
+  if (node.nodePortAddresses.length === 0) {
+    put(`-A KUBE-SERVICES -m comment --comment ${npComment} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n`);
+  } else {
+    for (const cidr of node.nodePortAddresses) put(`-A KUBE-SERVICES -m comment --comment ${npComment} -d ${cidr} -j KUBE-NODEPORTS\n`);
+  }
+  // Chains that existed and are no longer wanted: flushed (declared), then deleted.
+  const stale = [...(opts.previousChains ?? [])].filter((c) => isPerServiceChain(c) && !out.chains.has(c)).sort();
+  for (const c of stale) put(`:${c} - [0:0]\n`);
+  for (const c of stale) put(`-X ${c}\n`);
+  if (sectionEnd) {
+    yield take();
+    put(sectionEnd('nat'));
+  }
+  put('COMMIT\n');
+
+  // Fixed rules: forward what we marked and what is established.
+  put('*filter\n');
+  for (const c of topChains.filter) put(`:${c} - [0:0]\n`);
+  put('-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP\n');
+  put(`-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark} -j ACCEPT\n`);
+  put('-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n');
+  for (const f of filterParts) put(f);
+  if (sectionEnd) {
+    yield take();
+    put(sectionEnd('filter'));
+  }
+  put('COMMIT\n');
+  yield take();
+}
+
+/** buildRules computes the iptables-restore text for services and slices on node (ruleChunks, joined). */
 export function buildRules(
   services: readonly Service[],
   slices: readonly EndpointSlice[],
   node: NodeState,
   opts: BuildOptions = {},
 ): RuleSet {
-  const filter = new TableWriter();
-  const nat = new TableWriter();
-  const mark = `${hex(node.masqueradeMark)}/${hex(node.masqueradeMark)}`;
-  for (const c of topChains.filter) filter.chain(c);
-  for (const c of topChains.nat) nat.chain(c);
-
-  // Fixed rules: forward what we marked and what is established; masquerade what we marked.
-  filter.add('-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP');
-  filter.add(`-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark} -j ACCEPT`);
-  filter.add('-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
-  nat.add(`-A KUBE-POSTROUTING -m mark ! --mark ${mark} -j RETURN`);
-  // The mark is cleared so a re-routed packet is not masqueraded twice.
-  nat.add(`-A KUBE-POSTROUTING -j MARK --xor-mark ${hex(node.masqueradeMark)}`);
-  nat.add('-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully');
-  nat.add(`-A KUBE-MARK-MASQ -j MARK --or-mark ${hex(node.masqueradeMark)}`);
-  const fixedFilterRules = filter.rules.length;
-  const fixedNatRules = nat.rules.length;
-
-  const bySvc = slicesByService(slices);
-  const allChains = new Set<string>();
-  const skipped: Skipped[] = [];
-  let totalPorts = 0;
-  let totalEndpoints = 0;
-  const nodeKey = JSON.stringify(node);
-  // Services in key order; the key is computed once per Service, not once per comparison.
-  const sorted = services.map((svc) => ({ svc, key: serviceKey(svc) })).sort((a, b) => collator.compare(a.key, b.key)).map((x) => x.svc);
-  const filterParts: string[] = [];
-  const natDeclParts: string[] = [];
-  const natRuleParts: string[] = [];
-
-  for (const svc of sorted) {
-    const ns = svc.metadata?.namespace ?? '';
-    const name = svc.metadata?.name ?? '';
-    const key = `${ns}/${name}`;
-    const clusterIP = svc.spec.clusterIP;
-    // Headless and ExternalName Services are DNS-only: no rules.
-    if (svc.spec.type === 'ExternalName' || !clusterIP || clusterIP === 'None') continue;
-    const why = unsupported(svc);
-    if (why) {
-      skipped.push({ namespace: ns, name, ...why });
-      continue;
-    }
-    const writeChains = !opts.changed || opts.changed.has(key);
-    const svcSlices = bySvc.get(key) ?? [];
-    const hit = fragments.get(svc);
-    const frag = hit && hit.node === nodeKey && sameSlices(hit.slices, svcSlices) ? hit.frag : new Fragment();
-    if (frag !== hit?.frag) {
-      serviceRules(frag, svc, svcSlices, node);
-      frag.done();
-      fragments.set(svc, { slices: svcSlices, node: nodeKey, frag });
-    }
-    for (const c of frag.chains) allChains.add(c);
-    totalPorts += frag.servicePorts;
-    totalEndpoints += frag.endpoints;
-    filterParts.push(frag.filter);
-    natRuleParts.push(writeChains ? frag.natAll : frag.natTop);
-    if (writeChains) natDeclParts.push(frag.natDecls);
-  }
-
-  // NodePorts last in KUBE-SERVICES (kube-proxy's NOTE): only destinations that are this node.
-  const npComment = comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
-  if (node.nodePortAddresses.length === 0) {
-    nat.add(`-A KUBE-SERVICES -m comment --comment ${npComment} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`);
-  } else {
-    for (const cidr of node.nodePortAddresses) nat.add(`-A KUBE-SERVICES -m comment --comment ${npComment} -d ${cidr} -j KUBE-NODEPORTS`);
-  }
-
-  // Chains that existed and are no longer wanted: flushed (declared) and deleted.
-  const stale = [...(opts.previousChains ?? [])].filter((c) => isPerServiceChain(c) && !allChains.has(c)).sort();
-  for (const c of stale) {
-    nat.chain(c);
-    nat.deletes.push(`-X ${c}\n`);
-  }
-  // One join of every part: filter, then nat (declarations, then rules, then deletions).
-  const text = [
-    '*filter\n', ...filter.chains, ...filter.rules.slice(0, fixedFilterRules), ...filterParts, ...filter.rules.slice(fixedFilterRules), 'COMMIT\n',
-    '*nat\n', ...nat.chains.slice(0, topChains.nat.length), ...natDeclParts, ...nat.chains.slice(topChains.nat.length),
-    ...nat.rules.slice(0, fixedNatRules), ...natRuleParts, ...nat.rules.slice(fixedNatRules), ...nat.deletes, 'COMMIT\n',
-  ].join('');
-  return { text, chains: allChains, skipped, servicePorts: totalPorts, endpoints: totalEndpoints };
+  const r = ruleChunks(services, slices, node, opts);
+  const text = [...r.chunks].join('');
+  return { text, chains: r.chains, skipped: r.skipped, servicePorts: r.servicePorts, endpoints: r.endpoints };
 }
 
 /**
