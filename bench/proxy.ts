@@ -4,16 +4,21 @@
 //
 //   1. raw: one iptables-restore (or nft -f) of the same text, timed alone: the floor;
 //   2. proxy full sync: what the proxier does on its first sync, from Service objects it has
-//      never seen (no cached rule fragments): the jump check (iptables mode), building the text
-//      and the same restore, into another fresh namespace; printed as a ratio to raw and to the
-//      fastest backend's raw restore of its own rules;
+//      never seen (no cached rule fragments): start the restore (and in iptables mode the jump
+//      check, one iptables-save), build the text, hand it over; into another fresh namespace;
+//      printed as a ratio to the fastest raw restore of the same rules (the iptables mode's text
+//      by either iptables backend, the nftables mode's by nft: the target) and of any mode, and
+//      split into the proxy's JavaScript (building the text), its process handling (spawning,
+//      feeding the pipe) and its commands (the jump check's save, the restore);
 //   3. proxy resync: a full sync again with nothing changed (the periodic --sync-period one: the
 //      per-Service fragments are cached);
 //   4. one changed Service (one endpoint replaced) with all the others present: the partial sync.
 //
 // Wall times on a shared machine include waiting for a core, so each figure is also given as CPU
 // time: the bench process's own (building the text) plus its commands' (user + system, taken by
-// running them under /usr/bin/time), which does not depend on the load. The load average is printed.
+// running them under /usr/bin/time), which does not depend on the load. Both ratios are printed,
+// with the load average. The raw restore is given exactly the text the proxy's restore gets (in
+// iptables mode that includes the jumps from the built-in chains, which a fresh namespace lacks).
 // iptables-nft takes minutes for 10,000 Services (about 530 s measured in NODE-FACTS), so that
 // size runs only with --nft-large=1. Options: --services=N (replace the two sizes with one)
 // --endpoints=N --nft-large=1 --default-tiers=1 --runs=N (raw and full sync each, median; 3).
@@ -26,7 +31,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { slice, syntheticCluster } from '../proxy/fixtures.js';
-import { Iptables, type Backend, backend } from '../proxy/iptables.js';
+import { Iptables, type Backend, type PendingRestore, backend, insertJumps, missingJumps } from '../proxy/iptables.js';
 import { buildNftRules } from '../proxy/nftables.js';
 import { Nftables } from '../proxy/nftables-run.js';
 import { type RuleEngine, capJitTiers, iptablesEngine, nftablesEngine } from '../proxy/proxier.js';
@@ -55,16 +60,45 @@ function delNs(ns: string): void {
 process.on('exit', () => created.forEach((ns) => spawnSync('ip', ['netns', 'del', ns])));
 process.on('SIGINT', () => process.exit(130));
 
-// Commands run under /usr/bin/time when it is there; each appends "user system" seconds to cpuFile.
+// Commands run under a wrapper that appends their "user system" CPU seconds to cpuFile: a few
+// lines of C (compiled here with gcc, which scripts/setup.sh installs) that fork, exec and wait4,
+// to the microsecond; else /usr/bin/time, whose figures are cut to 10 ms each (at 1,000 Services
+// that is a tenth of a restore, and the proxy's sync runs two commands to the raw side's one).
 const dir = mkdtempSync(join(tmpdir(), 'skxb-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const cpuFile = join(dir, 'cpu');
-const haveTime = spawnSync('/usr/bin/time', ['-f', '', 'true']).status === 0;
+const wrapperSource = `#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+int main(int argc, char **argv) {
+  if (argc < 3) return 2;
+  pid_t pid = fork();
+  if (pid < 0) return 2;
+  if (pid == 0) { execvp(argv[2], argv + 2); _exit(127); }
+  int status; struct rusage ru;
+  if (wait4(pid, &status, 0, &ru) < 0) return 2;
+  FILE *f = fopen(argv[1], "a");
+  if (f) { fprintf(f, "%ld.%06ld %ld.%06ld\\n", (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec, (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec); fclose(f); }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+`;
+writeFileSync(join(dir, 'cputime.c'), wrapperSource);
+const wrapper = spawnSync('gcc', ['-O2', '-o', join(dir, 'cputime'), join(dir, 'cputime.c')]).status === 0
+  ? [join(dir, 'cputime'), cpuFile]
+  : spawnSync('/usr/bin/time', ['-f', '', 'true']).status === 0 ? ['/usr/bin/time', '-a', '-o', cpuFile, '-f', '%U %S'] : undefined;
+const haveTime = wrapper !== undefined;
 
 /** Timing is a wall time and a CPU time (this process + its commands), in ms. */
 interface Timing {
   wall: number;
   cpu?: number;
+  /** own is this process's CPU time; children each command's, in the order they ended. */
+  own?: number;
+  children?: number[];
+  /** build is the CPU time of building the text (the proxy's JavaScript), when measured apart. */
+  build?: number;
 }
 
 async function timed<T>(fn: () => Promise<T> | T): Promise<[T, Timing]> {
@@ -74,32 +108,36 @@ async function timed<T>(fn: () => Promise<T> | T): Promise<[T, Timing]> {
   const out = await fn();
   const wall = performance.now() - t;
   const own = process.cpuUsage(c);
-  const children = readFileSync(cpuFile, 'utf8').split('\n').filter(Boolean).reduce((sum, l) => sum + l.split(' ').reduce((a, x) => a + Number(x), 0), 0);
-  return [out, { wall, cpu: haveTime ? (own.user + own.system) / 1000 + children * 1000 : undefined }];
+  const children = readFileSync(cpuFile, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ').reduce((a, x) => a + Number(x), 0) * 1000);
+  const ownMs = (own.user + own.system) / 1000;
+  return [out, { wall, cpu: haveTime ? ownMs + children.reduce((a, b) => a + b, 0) : undefined, own: ownMs, children }];
 }
 
-/** median is the run with the middle CPU time (wall time without /usr/bin/time). */
+/** median is the run with the middle CPU time (its breakdown with it), with the middle wall time of all runs. */
 function median(runs: Timing[]): Timing {
-  return [...runs].sort((a, b) => (a.cpu ?? a.wall) - (b.cpu ?? b.wall))[Math.floor(runs.length / 2)]!;
+  const mid = Math.floor(runs.length / 2);
+  const byCpu = [...runs].sort((a, b) => (a.cpu ?? a.wall) - (b.cpu ?? b.wall))[mid]!;
+  return { ...byCpu, wall: [...runs].map((r) => r.wall).sort((a, b) => a - b)[mid]! };
 }
 
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 const fmt = (t: Timing) => (t.cpu === undefined ? ms(t.wall) : `${ms(t.wall)} (CPU ${ms(t.cpu)})`);
-const inNs = (ns: string) => [...(haveTime ? ['/usr/bin/time', '-a', '-o', cpuFile, '-f', '%U %S'] : []), 'nsenter', `--net=/var/run/netns/${ns}`];
+const inNs = (ns: string) => [...(wrapper ?? []), 'nsenter', `--net=/var/run/netns/${ns}`];
 
 /** Mode is one way to program a node: its raw apply, its proxier engine, and whether it checks jumps. */
 interface Mode {
   name: string;
   available: boolean;
+  /** text is what the proxy's first restore gets: the rules (and in iptables mode the jumps a fresh namespace lacks). */
   text: (services: ReturnType<typeof syntheticCluster>) => string;
-  applier: (ns: string) => { restore(text: string): Promise<void>; ensureJumps(): Promise<void> };
+  applier: (ns: string) => { restore(text: string): Promise<void>; begin(withJumps: boolean): PendingRestore };
   engine: () => RuleEngine;
 }
 
 const iptablesMode = (b: Backend): Mode => ({
   name: `iptables mode, ${b.restore}`,
   available: spawnSync(b.restore, ['--version']).status === 0,
-  text: (c) => buildRules(c.services, c.slices, node).text,
+  text: (c) => insertJumps(buildRules(c.services, c.slices, node).text, missingJumps('')),
   applier: (ns) => new Iptables(b, inNs(ns)),
   engine: () => iptablesEngine(),
 });
@@ -109,7 +147,7 @@ const nftMode: Mode = {
   text: (c) => buildNftRules(c.services, c.slices, node).text,
   applier: (ns) => {
     const nft = new Nftables(inNs(ns));
-    return { restore: (t) => nft.apply(t), ensureJumps: async () => undefined };
+    return { restore: (t) => nft.apply(t), begin: () => nft.begin() };
   },
   engine: () => nftablesEngine(),
 };
@@ -156,14 +194,37 @@ for (const n of sizes) {
       const ns = newNs();
       const applier = mode.applier(ns);
       const engine = mode.engine();
+      // As Proxier.syncProxyRules: the restore (and the jump check) start, the text is built and
+      // handed over (in iptables mode chunk by chunk as it is built). buildCpu adds up the CPU
+      // time spent making the text, wherever it is made.
+      let buildCpu = 0;
+      const measured = <T>(fn: () => T): T => {
+        const c = process.cpuUsage();
+        try {
+          return fn();
+        } finally {
+          const used = process.cpuUsage(c);
+          buildCpu += (used.user + used.system) / 1000;
+        }
+      };
+      function* measuredChunks(chunks: Iterable<string>): Generator<string> {
+        const it = chunks[Symbol.iterator]();
+        for (;;) {
+          const next = measured(() => it.next());
+          if (next.done) return;
+          yield next.value;
+        }
+      }
       const sync = async (changed: ReadonlySet<string> | undefined, slices = cluster.slices, jumps = false) => {
-        const j = jumps ? applier.ensureJumps() : undefined;
-        const r = engine.build(cluster.services, slices, node, changed);
-        await j;
-        await applier.restore(r.text);
+        buildCpu = 0;
+        const pending = applier.begin(jumps);
+        const r = measured(() => engine.build(cluster.services, slices, node, changed));
+        const source = r.source;
+        await pending.write(source ? { chunks: (sectionEnd) => measuredChunks(source.chunks(sectionEnd)) } : measured(() => r.text));
         r.commit();
       };
-      fulls.push((await timed(() => sync(undefined, cluster.slices, true)))[1]);
+      const [, first] = await timed(() => sync(undefined, cluster.slices, true));
+      fulls.push({ ...first, build: buildCpu });
       if (run === opts.runs - 1) {
         // 3. The periodic full resync, nothing changed.
         resync = (await timed(() => sync(undefined)))[1];
@@ -176,30 +237,52 @@ for (const n of sizes) {
     }
     const raw = median(raws);
     const full = median(fulls);
-    progress(`${n} Services, ${mode.name}: raw ${fmt(raw)}, proxy full sync ${fmt(full)} (${(full.wall / raw.wall).toFixed(2)}× raw), resync ${fmt(resync!)}, one changed Service ${fmt(partial!)}`);
+    progress(`${n} Services, ${mode.name}: raw ${fmt(raw)}, proxy full sync ${fmt(full)} (${(full.wall / raw.wall).toFixed(2)}× raw in wall time${raw.cpu ? `, ${(full.cpu! / raw.cpu).toFixed(2)}× in CPU` : ''}; ${split(full)}), resync ${fmt(resync!)}, one changed Service ${fmt(partial!)}`);
     rows.push({ n, mode: mode.name, raw, full, resync: resync!, partial: partial! });
   }
 }
 
-// Ratios of CPU times when there are some (they do not move with the load), else of wall times.
-const val = (t: Timing) => t.cpu ?? t.wall;
+/**
+ * split is where a full sync's CPU time went: the proxy's JavaScript building the text, the rest
+ * of its own process (spawning, the pipe, waiting), and its commands (the jump check's
+ * iptables-save, which ends first, and the restore).
+ */
+function split(t: Timing): string {
+  if (t.own === undefined || t.build === undefined || !t.children?.length) return 'no CPU split';
+  const cmds = t.children.length === 2 ? `save ${ms(t.children[0]!)} + restore ${ms(t.children[1]!)}` : `restore ${ms(t.children.reduce((a, b) => a + b, 0))}`;
+  return `CPU: build ${ms(t.build)} + process ${ms(t.own - t.build)} + ${cmds}`;
+}
+
+// Ratios of CPU times (they move little with the load) and of wall times (what a sync takes).
+const target = (x: number) => `${x.toFixed(2)}×${x <= 1.2 ? '' : ' (missed)'}`;
 const lines = [
   '',
-  `load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ratios are of ${haveTime ? 'CPU' : 'wall'} times`,
+  `load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ratios are CPU / wall${haveTime ? '' : ' (no CPU times: no wrapper)'}`,
   '',
-  '| Services | mode, backend | raw restore | proxy full sync | ÷ own raw | ÷ fastest raw (target ≤ 1.2×) | resync (cached) | one changed Service (target ≤ 100 ms) |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| Services | mode, backend | raw restore | proxy full sync | ÷ fastest raw of the same rules (target ≤ 1.2×) | ÷ fastest raw of any mode | full sync\'s CPU | resync (cached) | one changed Service (target ≤ 100 ms) |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
+// The same rules: the iptables mode's text restored by either iptables backend, the nftables
+// mode's by nft (the issue's "one raw iptables-restore of the same rules by each available backend").
+const family = (mode: string) => (mode.startsWith('iptables') ? 'iptables' : 'nftables');
 for (const n of sizes) {
   const mine = rows.filter((r) => r.n === n);
-  const fastest = Math.min(...mine.filter((r) => r.raw !== undefined).map((r) => val(r.raw!)));
+  const measured = mine.filter((r) => r.raw !== undefined);
+  const fastest = (rs: Row[]) => ({ cpu: Math.min(...rs.map((r) => r.raw!.cpu ?? Infinity)), wall: Math.min(...rs.map((r) => r.raw!.wall)) });
+  const any = fastest(measured);
   for (const r of mine) {
     if (r.note) {
-      lines.push(`| ${n} | ${r.mode} | ${r.note} | | | | | |`);
+      lines.push(`| ${n} | ${r.mode} | ${r.note} | | | | | | |`);
       continue;
     }
-    const toFastest = val(r.full!) / fastest;
-    lines.push(`| ${n} | ${r.mode} | ${fmt(r.raw!)} | ${fmt(r.full!)} | ${(val(r.full!) / val(r.raw!)).toFixed(2)}× | ${toFastest.toFixed(2)}×${toFastest <= 1.2 ? '' : ' (missed)'} | ${fmt(r.resync!)} | ${fmt(r.partial!)}${val(r.partial!) <= 100 ? '' : ' (missed)'} |`);
+    const same = fastest(measured.filter((x) => family(x.mode) === family(r.mode)));
+    const full = r.full!;
+    const both = (f: { cpu: number; wall: number }, mark: boolean) => {
+      const show = mark ? target : (x: number) => `${x.toFixed(2)}×`;
+      return haveTime ? `${show(full.cpu! / f.cpu)} / ${show(full.wall / f.wall)}` : show(full.wall / f.wall);
+    };
+    const partialOk = (r.partial!.cpu ?? r.partial!.wall) <= 100 ? '' : ' (missed)';
+    lines.push(`| ${n} | ${r.mode} | ${fmt(r.raw!)} | ${fmt(full)} | ${both(same, true)} | ${both(any, false)} | ${split(full).replace('CPU: ', '')} | ${fmt(r.resync!)} | ${fmt(r.partial!)}${partialOk} |`);
   }
 }
 process.stdout.write(`${lines.join('\n')}\n`);

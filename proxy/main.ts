@@ -115,7 +115,7 @@ runComponent({
     if (mode === 'nftables') {
       const nft = new Nftables();
       log.info('Using nftables proxy mode', { node: nodeName });
-      applier = { restore: (text) => nft.apply(text), ensureJumps: async () => undefined };
+      applier = { restore: (text) => nft.apply(text), ensureJumps: async () => undefined, begin: () => nft.begin() };
       // Take over what an earlier proxy left: its chains stay until this one's first sync replaces them.
       engine = nftablesEngine(await nft.existing());
       // The other mode's rules would catch Service traffic first: a proxy switched to nftables removes them (as kube-proxy does).
@@ -125,17 +125,24 @@ runComponent({
       const iptables = new Iptables(b);
       log.info('Using iptables backend', { backend: b.name, node: nodeName });
       let localnetSet = false;
+      const localnet = () => {
+        if (localnetSet || !(nodePortAddresses.length === 0 || nodePortAddresses.some((c) => c.startsWith('127.')))) return;
+        localnetSet = true;
+        try {
+          enableRouteLocalnet();
+        } catch (err) {
+          log.error('Could not set route_localnet: NodePorts on 127.0.0.1 will not answer', { err: (err as Error).message });
+        }
+      };
       applier = {
         restore: (text: string) => iptables.restore(text),
         ensureJumps: async () => {
           await iptables.ensureJumps();
-          if (localnetSet || !(nodePortAddresses.length === 0 || nodePortAddresses.some((c) => c.startsWith('127.')))) return;
-          localnetSet = true;
-          try {
-            enableRouteLocalnet();
-          } catch (err) {
-            log.error('Could not set route_localnet: NodePorts on 127.0.0.1 will not answer', { err: (err as Error).message });
-          }
+          localnet();
+        },
+        begin: (withJumps) => {
+          if (withJumps) localnet();
+          return iptables.begin(withJumps);
         },
       };
       // Take over what an earlier proxy left: its chains stay until this one's first sync replaces them.

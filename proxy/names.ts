@@ -25,13 +25,48 @@ export function base32(bytes: Uint8Array): string {
 }
 
 /**
- * hash16 is the first 16 base32 characters of the SHA-256 of s: exactly the base32 of the
- * digest's first 10 bytes (80 bits), so only those are encoded.
+ * sha256Latin1 is the SHA-256 of s as a string of 32 characters 0-255, one per byte (Node's
+ * "binary" is latin1): no Buffer is made (a sync hashes some 40,000 chain names at 10,000
+ * Services, and a Buffer per name cost more than the hash).
  */
-function hash16(s: string): string {
+function sha256Latin1(s: string): string {
   // crypto.hash (Node 20.12+) is one call without a Hash object: about twice as fast.
-  const digest = typeof hash === 'function' ? hash('sha256', s, 'buffer') : createHash('sha256').update(s).digest();
-  return base32(digest.subarray(0, 10));
+  return typeof hash === 'function' ? hash('sha256', s, 'binary') : createHash('sha256').update(s).digest('binary');
+}
+
+/** base32Group is the 8 base32 characters of the 5 bytes of d (a latin1 digest) from i. */
+function base32Group(d: string, i: number): string {
+  const b0 = d.charCodeAt(i);
+  const b1 = d.charCodeAt(i + 1);
+  const b2 = d.charCodeAt(i + 2);
+  const b3 = d.charCodeAt(i + 3);
+  const b4 = d.charCodeAt(i + 4);
+  const a = base32Alphabet;
+  return a[b0 >> 3]! + a[((b0 & 7) << 2) | (b1 >> 6)]! + a[(b1 >> 1) & 31]! + a[((b1 & 1) << 4) | (b2 >> 4)]!
+    + a[((b2 & 15) << 1) | (b3 >> 7)]! + a[(b3 >> 2) & 31]! + a[((b3 & 3) << 3) | (b4 >> 5)]! + a[b4 & 31]!;
+}
+
+/**
+ * hash16 is the first 16 base32 characters of the SHA-256 of s: exactly the base32 of the
+ * digest's first 10 bytes (80 bits), two groups of 5 bytes.
+ */
+export function hash16(s: string): string {
+  const d = sha256Latin1(s);
+  return base32Group(d, 0) + base32Group(d, 5);
+}
+
+/** hash8 is the first 8 base32 characters of the SHA-256 of s (the nftables mode's chain names). */
+export function hash8(s: string): string {
+  return base32Group(sha256Latin1(s), 0);
+}
+
+/**
+ * portProtoHash is the hash every per-port chain of a Service port shares (kube-proxy's
+ * portProtoHash): KUBE-SVC-, KUBE-SVL-, KUBE-EXT- and KUBE-FW- differ only in the prefix, so it
+ * is computed once per port.
+ */
+export function portProtoHash(spn: string, protocol: string): string {
+  return hash16(spn + protocol.toLowerCase());
 }
 
 /**
@@ -44,22 +79,22 @@ export function servicePortName(namespace: string, name: string, port: string | 
 
 /** svcChain is KUBE-SVC-<hash of port name + lower-case protocol>. */
 export function svcChain(spn: string, protocol: string): string {
-  return `KUBE-SVC-${hash16(spn + protocol.toLowerCase())}`;
+  return `KUBE-SVC-${portProtoHash(spn, protocol)}`;
 }
 
 /** svlChain is the internalTrafficPolicy/externalTrafficPolicy Local chain (local endpoints only). */
 export function svlChain(spn: string, protocol: string): string {
-  return `KUBE-SVL-${hash16(spn + protocol.toLowerCase())}`;
+  return `KUBE-SVL-${portProtoHash(spn, protocol)}`;
 }
 
 /** extChain is the chain external traffic (NodePort, external IPs, load-balancer IPs) enters. */
 export function extChain(spn: string, protocol: string): string {
-  return `KUBE-EXT-${hash16(spn + protocol.toLowerCase())}`;
+  return `KUBE-EXT-${portProtoHash(spn, protocol)}`;
 }
 
 /** fwChain is the loadBalancerSourceRanges firewall chain of a LoadBalancer Service port. */
 export function fwChain(spn: string, protocol: string): string {
-  return `KUBE-FW-${hash16(spn + protocol.toLowerCase())}`;
+  return `KUBE-FW-${portProtoHash(spn, protocol)}`;
 }
 
 /** sepChain is KUBE-SEP-<hash of port name + protocol + endpoint "ip:port">. */

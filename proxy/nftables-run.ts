@@ -3,7 +3,7 @@
 // (the table goes, and with it everything the mode wrote). Everything runs in the network
 // namespace of the process; tests pass an `nsenter --net=…` prefix.
 
-import { run } from './iptables.js';
+import { type PendingRestore, type Started, run, start } from './iptables.js';
 import { type NftState, emptyNftState, isServiceChain, nftTable } from './nftables.js';
 
 /** Nftables runs nft for the proxy's table. */
@@ -16,9 +16,34 @@ export class Nftables {
     return run(this.prefix[0]!, [...this.prefix.slice(1), 'nft', ...args], stdin);
   }
 
+  private start(args: string[]): Started {
+    if (this.prefix.length === 0) return start('nft', args);
+    return start(this.prefix[0]!, [...this.prefix.slice(1), 'nft', ...args]);
+  }
+
   /** apply runs text as one transaction: all of it or, on any error, none of it. */
   async apply(text: string): Promise<void> {
     if (text) await this.nft(['-f', '-'], text);
+  }
+
+  /**
+   * begin starts one sync's `nft -f -` before its text exists, so the process starts while the
+   * proxier builds the transaction. nft sends nothing to the kernel before its input ends, so an
+   * aborted (killed) one applies nothing, and an empty text is not applied.
+   */
+  begin(): PendingRestore {
+    const nft = this.start(['-f', '-']);
+    return {
+      write: async (source) => {
+        const text = typeof source === 'string' ? source : [...source.chunks()].join('');
+        if (!text) {
+          nft.kill();
+          return;
+        }
+        await nft.feed(text);
+      },
+      abort: () => nft.kill(),
+    };
   }
 
   /** exists tells whether the proxy's table is there. */

@@ -22,10 +22,9 @@
 // After the first (full) sync, a partial sync touches only the chains of the Services that
 // changed and the map elements that differ from the previous sync's (NftState).
 
-import { createHash, hash } from 'node:crypto';
 import type { Service } from '../lib/api/core/service.js';
 import type { EndpointSlice } from '../lib/api/discovery/endpointslice.js';
-import { base32 } from './names.js';
+import { hash8 } from './names.js';
 import { type EndpointInfo, type NodeState, type Skipped, cidrContains, endpointsFor, isIPv4, serviceKey, slicesByService, unsupported, usable } from './rules.js';
 
 /** nftTable is the proxy's one table (family ip). */
@@ -106,8 +105,7 @@ const maps: [name: string, type: string, comment: string][] = [
 
 /** hashAndTruncate is kube-proxy's: the first 8 base32 characters of the name's SHA-256, a dash, the name. */
 export function hashAndTruncate(name: string): string {
-  const digest = typeof hash === 'function' ? hash('sha256', name, 'buffer') : createHash('sha256').update(name).digest();
-  const out = `${base32(digest.subarray(0, 5))}-${name}`;
+  const out = `${hash8(name)}-${name}`;
   // nft names are at most 256 bytes; 16 are left for the prefix.
   return out.length > 240 ? `${out.slice(0, 237)}...` : out;
 }

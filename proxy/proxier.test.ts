@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Logger } from '../lib/log.js';
+import type { ChunkSource } from './iptables.js';
 import { service, slice, testNode } from './fixtures.js';
 import { Proxier, type RuleApplier, nftablesEngine } from './proxier.js';
 import type { Skipped } from './rules.js';
@@ -19,6 +20,16 @@ class FakeApplier implements RuleApplier {
   }
   async ensureJumps(): Promise<void> {
     this.jumps++;
+  }
+}
+
+/** StartingApplier is an applier with begin(): each sync's restore starts before its text is built. */
+class StartingApplier extends FakeApplier {
+  begun: boolean[] = [];
+  aborted = 0;
+  begin(withJumps: boolean) {
+    this.begun.push(withJumps);
+    return { write: (t: string | ChunkSource) => this.restore(typeof t === 'string' ? t : [...t.chunks()].join('')), abort: () => void this.aborted++ };
   }
 }
 
@@ -169,5 +180,24 @@ describe('Proxier', () => {
     assert.match(partial, /delete element ip kube-proxy hairpin-endpoints \{ 10\.245\.1\.2 \. 10\.245\.1\.2 \}/);
     assert.equal(applier.texts.length, 3);
     assert.match(applier.texts[2]!, /^add table ip kube-proxy/, 'after a failure, a full sync');
+  });
+
+  it('with an applier that starts restores early, checks the jumps in the first sync\'s restore and again after a failure, never with ensureJumps', async () => {
+    const { services, slices } = setup();
+    const applier = new StartingApplier();
+    const proxier = new Proxier({ applier, services: () => services, slices: () => slices, node: () => testNode, minSyncPeriodMs: 10, syncPeriodMs: 60_000, log: quiet });
+    proxier.start();
+    await settle();
+    proxier.onServiceChange(services[0]!);
+    await settle();
+    applier.failNext = true;
+    proxier.onServiceChange(services[0]!);
+    await settle();
+    await settle();
+    await proxier.stop();
+    assert.deepEqual(applier.begun, [true, false, false, true], 'jumps on the first sync, and on the full sync after the failed one');
+    assert.equal(applier.jumps, 0);
+    assert.equal(applier.texts.length, 3);
+    assert.equal(applier.texts[2]!.match(/^:KUBE-SVC-/gm)?.length, 2, 'the sync after the failure is a full one');
   });
 });

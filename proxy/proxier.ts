@@ -11,7 +11,8 @@ import { LabelServiceName } from '../lib/api/discovery/endpointslice.js';
 import type { Logger } from '../lib/log.js';
 import { Counter, Gauge, Histogram, type Registry } from '../lib/metrics.js';
 import { type NftState, buildNftRules } from './nftables.js';
-import { type NodeState, type Skipped, buildRules, serviceKey } from './rules.js';
+import type { ChunkSource, PendingRestore } from './iptables.js';
+import { type NodeState, type RuleStream, type Skipped, ruleChunks, serviceKey } from './rules.js';
 
 /** RuleApplier is what the proxier needs of iptables or nft (Iptables, Nftables, or a fake in tests). */
 export interface RuleApplier {
@@ -19,11 +20,22 @@ export interface RuleApplier {
   restore(text: string): Promise<void>;
   /** ensureJumps makes the hooks into the proxy's chains (nothing to do in nftables mode: its table has its own base chains). */
   ensureJumps(): Promise<void>;
+  /**
+   * begin (optional) starts a sync's restore before its text is built, so the process starts
+   * while the proxier builds; with withJumps the same restore also makes the missing jumps (what
+   * ensureJumps would do). Without it the proxier calls ensureJumps, then restore.
+   */
+  begin?(withJumps: boolean): PendingRestore;
 }
 
-/** BuiltRules is one sync's output; commit records that it was applied. */
+/**
+ * BuiltRules is one sync's output; commit records that it was applied. An engine whose text can
+ * be fed while it is built gives source; then text, skipped and the counts are read after the
+ * text was taken from one or the other, once.
+ */
 export interface BuiltRules {
   text: string;
+  source?: ChunkSource;
   skipped: Skipped[];
   servicePorts: number;
   endpoints: number;
@@ -49,13 +61,42 @@ export function capJitTiers(): void {
   setFlagsFromString('--max-opt=2');
 }
 
-/** iptablesEngine is the iptables mode; existingChains are the per-Service chains found at start. */
+/**
+ * iptablesEngine is the iptables mode; existingChains are the per-Service chains found at start.
+ * Its text is built as it is taken (ruleChunks): fed to a restore that was started, chunk by chunk.
+ */
 export function iptablesEngine(existingChains: ReadonlySet<string> = new Set()): RuleEngine {
   let chains = new Set(existingChains);
   return {
     build(services, slices, node, changed) {
-      const r = buildRules(services, slices, node, { changed, previousChains: chains });
-      return { ...r, commit: () => void (chains = r.chains) };
+      let r: RuleStream | undefined;
+      const stream = (sectionEnd?: (table: 'filter' | 'nat') => string) => {
+        if (r) throw new Error('a sync\'s rules are built once');
+        r = ruleChunks(services, slices, node, { changed, previousChains: chains }, sectionEnd);
+        return r.chunks;
+      };
+      let text: string | undefined;
+      const done = () => {
+        if (!r) text = [...stream()].join('');
+        return r!;
+      };
+      return {
+        get text() {
+          if (text === undefined) text = [...stream()].join('');
+          return text;
+        },
+        source: { chunks: stream },
+        get skipped() {
+          return done().skipped;
+        },
+        get servicePorts() {
+          return done().servicePorts;
+        },
+        get endpoints() {
+          return done().endpoints;
+        },
+        commit: () => void (chains = done().chains),
+      };
     },
   };
 }
@@ -218,16 +259,27 @@ export class Proxier {
     this.needFull = false;
     this.lastSyncAt = Date.now();
     const start = performance.now();
-    // The jumps from the built-in chains: checked on the first sync and after any failure. Their
-    // commands start now and run while the rules are built; they finish before the restore.
-    const jumps = this.needJumps ? this.opts.applier.ensureJumps() : undefined;
+    // The jumps from the built-in chains: checked on the first sync and after any failure. The
+    // restore (and the jump check) start now and run while the rules are built: an applier with
+    // begin() makes the missing jumps in the sync's own restore; otherwise ensureJumps runs first.
+    const pending = this.opts.applier.begin?.(this.needJumps);
+    const jumps = !pending && this.needJumps ? this.opts.applier.ensureJumps() : undefined;
     jumps?.catch(() => undefined);
     const services = this.opts.services();
     const slices = this.opts.slices();
-    const rules = this.engine.build(services, slices, node, full ? undefined : changed);
+    let rules: BuiltRules;
     try {
-      await jumps;
-      await this.opts.applier.restore(rules.text);
+      rules = this.engine.build(services, slices, node, full ? undefined : changed);
+    } catch (err) {
+      pending?.abort();
+      throw err;
+    }
+    try {
+      if (pending) await pending.write(rules.source ?? rules.text);
+      else {
+        await jumps;
+        await this.opts.applier.restore(rules.text);
+      }
       this.needJumps = false;
     } catch (err) {
       this.m.failures.inc();

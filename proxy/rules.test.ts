@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { service, slice, testNode } from './fixtures.js';
+import { service, slice, syntheticCluster, testNode } from './fixtures.js';
 import { fwChain, sepChain, svcChain } from './names.js';
-import { buildRules, cleanupText } from './rules.js';
+import { buildRules, cleanupText, ruleChunks } from './rules.js';
 
 // Golden files live beside the sources (proxy/testdata); UPDATE_GOLDEN=1 rewrites them.
 const testdata = fileURLToPath(new URL('../../proxy/testdata/', import.meta.url));
@@ -175,5 +175,32 @@ describe('proxy buildRules', () => {
 
   it('cleanupText flushes then deletes every chain it is given', () => {
     golden('cleanup', cleanupText({ filter: ['KUBE-SERVICES', 'KUBE-FORWARD'], nat: ['KUBE-SEP-AAAA', 'KUBE-SERVICES'] }));
+  });
+
+  it('ruleChunks gives the same text in pieces a pipe holds, every chain declared before a rule jumps to it, extra lines before each COMMIT', () => {
+    const c = syntheticCluster(2000, 3);
+    const whole = buildRules(c.services, c.slices, testNode).text;
+    const asked: string[] = [];
+    const r = ruleChunks(c.services, c.slices, testNode, {}, (table) => {
+      asked.push(table);
+      return `-I ${table === 'nat' ? 'PREROUTING' : 'INPUT'} 1 -j KUBE-SERVICES\n`;
+    });
+    const chunks = [...r.chunks];
+    assert.ok(chunks.length > 10 && chunks.every((x) => x.length < 200 * 1024), 'many chunks, each about a pipe\'s worth');
+    assert.deepEqual(asked, ['nat', 'filter']);
+    const text = chunks.join('');
+    assert.equal(text.replace('-I PREROUTING 1 -j KUBE-SERVICES\n', '').replace('-I INPUT 1 -j KUBE-SERVICES\n', ''), whole);
+    assert.match(text, /-I PREROUTING 1 -j KUBE-SERVICES\nCOMMIT\n\*filter\n/);
+    assert.ok(text.endsWith('-I INPUT 1 -j KUBE-SERVICES\nCOMMIT\n'));
+    assert.equal(r.servicePorts, 2000);
+    assert.equal(r.endpoints, 6000);
+    // iptables-restore takes a jump only to a chain declared before it.
+    const declared = new Set<string>();
+    for (const line of text.split('\n')) {
+      if (line.startsWith('*')) declared.clear();
+      else if (line.startsWith(':')) declared.add(line.slice(1, line.indexOf(' ')));
+      const to = / -j (KUBE-\S+)$/.exec(line)?.[1];
+      if (to && !line.startsWith('-I ')) assert.ok(declared.has(to), `${line} jumps to a chain declared later`);
+    }
   });
 });

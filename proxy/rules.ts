@@ -1,7 +1,8 @@
 // buildRules is the proxy's pure core: Services + EndpointSlices + the node's state in, the text
-// of one `iptables-restore --noflush` out, laid out as kube-proxy's iptables mode lays it out
-// (pkg/proxy/iptables/proxier.go in Kubernetes 1.32). Nothing here touches the system, so the
-// output is golden-tested (rules.test.ts) and benchmarked without root.
+// of one `iptables-restore --noflush` out, with the chains and rules of kube-proxy's iptables
+// mode (pkg/proxy/iptables/proxier.go in Kubernetes 1.32), laid out so that it can be fed to the
+// restore while it is built (ruleChunks). Nothing here touches the system, so the output is
+// golden-tested (rules.test.ts) and benchmarked without root.
 //
 // Chains the text declares (`:CHAIN - [0:0]`) are flushed and rewritten by the restore; chains
 // it does not mention keep their rules, which is how a partial sync leaves the chains of
@@ -11,7 +12,7 @@
 import type { Service, ServicePort } from '../lib/api/core/service.js';
 import type { Endpoint, EndpointSlice } from '../lib/api/discovery/endpointslice.js';
 import { LabelServiceName } from '../lib/api/discovery/endpointslice.js';
-import { extChain, fwChain, isPerServiceChain, sepChain, servicePortName, svcChain, svlChain } from './names.js';
+import { hash16, isPerServiceChain, portProtoHash, servicePortName } from './names.js';
 
 /** NodeState is what the rules need to know about the node the proxy runs on. */
 export interface NodeState {
@@ -193,6 +194,11 @@ function probability(n: number): string {
  * its slices and the node state are the same objects (informers replace, never mutate, them).
  * natAll holds every nat rule in order; natTop only those in KUBE-SERVICES/KUBE-NODEPORTS, which
  * a partial sync writes for every Service while the per-Service chains are left alone.
+ *
+ * While a Service is built its lines are collected in arrays; done() joins each into one flat
+ * string. The lines (each a tree of the pieces its template put together) then die young, and
+ * what a sync keeps is four flat strings per Service instead of some hundred small objects: at
+ * 10,000 Services, keeping the trees cost more in garbage collection than building them.
  */
 class Fragment {
   natDecls = '';
@@ -202,33 +208,36 @@ class Fragment {
   readonly chains: string[] = [];
   servicePorts = 0;
   endpoints = 0;
+  private decls: string[] = [];
+  private all: string[] = [];
+  private topLines: string[] = [];
+  private filterLines: string[] = [];
+  /** chain declares a per-Service chain (and records it as wanted). */
   chain(name: string): void {
-    this.natDecls += `:${name} - [0:0]\n`;
+    this.decls.push(`:${name} - [0:0]\n`);
+    this.chains.push(name);
   }
+  /** add appends a rule of a per-Service chain. */
   add(line: string): void {
-    this.natAll += line + '\n';
-    if (line.startsWith('-A KUBE-SERVICES ') || line.startsWith('-A KUBE-NODEPORTS ')) this.natTop += line + '\n';
+    this.all.push(line);
   }
-}
-
-/** FilterLines is the filter-table side of a Fragment (the `filter.add` calls of buildRules). */
-class FilterLines {
-  constructor(private readonly frag: Fragment) {}
-  add(line: string): void {
-    this.frag.filter += line + '\n';
+  /** top appends a rule of KUBE-SERVICES or KUBE-NODEPORTS (written by partial syncs too). */
+  top(line: string): void {
+    this.all.push(line);
+    this.topLines.push(line);
   }
-}
-
-/** TableWriter collects lines per table in kube-proxy's order: chain declarations first, then rules. */
-class TableWriter {
-  readonly chains: string[] = [];
-  readonly rules: string[] = [];
-  readonly deletes: string[] = [];
-  chain(name: string): void {
-    this.chains.push(`:${name} - [0:0]\n`);
+  /** filterRule appends a rule of the filter table. */
+  filterRule(line: string): void {
+    this.filterLines.push(line);
   }
-  add(line: string): void {
-    this.rules.push(line + '\n');
+  /** done joins the collected lines into the fragment's strings. */
+  done(): void {
+    const lines = (l: string[]) => (l.length ? `${l.join('\n')}\n` : '');
+    this.natDecls = this.decls.join('');
+    this.natAll = lines(this.all);
+    this.natTop = lines(this.topLines);
+    this.filter = lines(this.filterLines);
+    this.decls = this.all = this.topLines = this.filterLines = [];
   }
 }
 
@@ -281,92 +290,145 @@ export function unsupported(svc: Service): { reason: string; message: string } |
   return undefined;
 }
 
-/** buildRules computes the iptables-restore text for services and slices on node. */
+/** RuleStream is a sync's text in chunks (ruleChunks); its other fields are final once every chunk was taken. */
+export interface RuleStream extends Omit<RuleSet, 'text'> {
+  chunks: Iterable<string>;
+}
+
+/** chunkSize is about how much text each chunk of ruleChunks holds: a pipe's worth. */
+const chunkSize = 64 * 1024;
+
+/**
+ * ruleChunks computes the iptables-restore text for services and slices on node, one chunk at a
+ * time, so the text can be fed to iptables-restore while the rest is built: the restore parses
+ * one chunk while the next is made. That needs a layout where nothing waits for the last
+ * Service: nat comes first, and in it each Service declares its chains and writes their rules at
+ * once (a rule may only jump to a chain declared before it), after the top chains and the fixed
+ * rules; the NodePort rule that must be last in KUBE-SERVICES, then the chains no longer wanted
+ * (flushed, then deleted) close it. The filter table, whose lines come from every Service, follows.
+ * kube-proxy declares every chain of a table first; the rules and the chains are the same.
+ * sectionEnd, when given, is asked for extra lines (the missing jumps from the built-in chains)
+ * right before each table's COMMIT; a chunk always ends before a section's end is asked for.
+ */
+export function ruleChunks(
+  services: readonly Service[],
+  slices: readonly EndpointSlice[],
+  node: NodeState,
+  opts: BuildOptions = {},
+  sectionEnd?: (table: 'filter' | 'nat') => string,
+): RuleStream {
+  const out: RuleStream = { chunks: [], chains: new Set(), skipped: [], servicePorts: 0, endpoints: 0 };
+  out.chunks = generate(services, slices, node, opts, sectionEnd, out);
+  return out;
+}
+
+function* generate(
+  services: readonly Service[],
+  slices: readonly EndpointSlice[],
+  node: NodeState,
+  opts: BuildOptions,
+  sectionEnd: ((table: 'filter' | 'nat') => string) | undefined,
+  out: RuleStream,
+): Generator<string> {
+  const mark = `${hex(node.masqueradeMark)}/${hex(node.masqueradeMark)}`;
+  let parts: string[] = [];
+  let size = 0;
+  const put = (text: string) => {
+    parts.push(text);
+    size += text.length;
+  };
+  const take = () => {
+    const chunk = parts.join('');
+    parts = [];
+    size = 0;
+    return chunk;
+  };
+
+  put('*nat\n');
+  for (const c of topChains.nat) put(`:${c} - [0:0]\n`);
+  put(`-A KUBE-POSTROUTING -m mark ! --mark ${mark} -j RETURN\n`);
+  // The mark is cleared so a re-routed packet is not masqueraded twice.
+  put(`-A KUBE-POSTROUTING -j MARK --xor-mark ${hex(node.masqueradeMark)}\n`);
+  put('-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully\n');
+  put(`-A KUBE-MARK-MASQ -j MARK --or-mark ${hex(node.masqueradeMark)}\n`);
+
+  const bySvc = slicesByService(slices);
+  const nodeKey = JSON.stringify(node);
+  // Services in key order; the key is computed once per Service, not once per comparison.
+  const sorted = services.map((svc) => ({ svc, key: serviceKey(svc) })).sort((a, b) => collator.compare(a.key, b.key));
+  const filterParts: string[] = [];
+  for (const { svc, key } of sorted) {
+    const clusterIP = svc.spec.clusterIP;
+    // Headless and ExternalName Services are DNS-only: no rules.
+    if (svc.spec.type === 'ExternalName' || !clusterIP || clusterIP === 'None') continue;
+    const why = unsupported(svc);
+    if (why) {
+      out.skipped.push({ namespace: svc.metadata?.namespace ?? '', name: svc.metadata?.name ?? '', ...why });
+      continue;
+    }
+    const writeChains = !opts.changed || opts.changed.has(key);
+    const svcSlices = bySvc.get(key) ?? [];
+    const hit = fragments.get(svc);
+    let frag = hit && hit.node === nodeKey && sameSlices(hit.slices, svcSlices) ? hit.frag : undefined;
+    if (!frag) {
+      frag = new Fragment();
+      serviceRules(frag, svc, svcSlices, node);
+      frag.done();
+      fragments.set(svc, { slices: svcSlices, node: nodeKey, frag });
+    }
+    for (const c of frag.chains) out.chains.add(c);
+    out.servicePorts += frag.servicePorts;
+    out.endpoints += frag.endpoints;
+    if (frag.filter) filterParts.push(frag.filter);
+    if (writeChains) {
+      put(frag.natDecls);
+      put(frag.natAll);
+    } else put(frag.natTop);
+    if (size >= chunkSize) yield take();
+  }
+
+  // NodePorts last in KUBE-SERVICES (kube-proxy's NOTE): only destinations that are this node.
+  const npComment = comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
+  if (node.nodePortAddresses.length === 0) {
+    put(`-A KUBE-SERVICES -m comment --comment ${npComment} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n`);
+  } else {
+    for (const cidr of node.nodePortAddresses) put(`-A KUBE-SERVICES -m comment --comment ${npComment} -d ${cidr} -j KUBE-NODEPORTS\n`);
+  }
+  // Chains that existed and are no longer wanted: flushed (declared), then deleted.
+  const stale = [...(opts.previousChains ?? [])].filter((c) => isPerServiceChain(c) && !out.chains.has(c)).sort();
+  for (const c of stale) put(`:${c} - [0:0]\n`);
+  for (const c of stale) put(`-X ${c}\n`);
+  if (sectionEnd) {
+    yield take();
+    put(sectionEnd('nat'));
+  }
+  put('COMMIT\n');
+
+  // Fixed rules: forward what we marked and what is established.
+  put('*filter\n');
+  for (const c of topChains.filter) put(`:${c} - [0:0]\n`);
+  put('-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP\n');
+  put(`-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark} -j ACCEPT\n`);
+  put('-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n');
+  for (const f of filterParts) put(f);
+  if (sectionEnd) {
+    yield take();
+    put(sectionEnd('filter'));
+  }
+  put('COMMIT\n');
+  yield take();
+}
+
+/** buildRules computes the iptables-restore text for services and slices on node (ruleChunks, joined). */
 export function buildRules(
   services: readonly Service[],
   slices: readonly EndpointSlice[],
   node: NodeState,
   opts: BuildOptions = {},
 ): RuleSet {
-  const filter = new TableWriter();
-  const nat = new TableWriter();
-  const mark = `${hex(node.masqueradeMark)}/${hex(node.masqueradeMark)}`;
-  for (const c of topChains.filter) filter.chain(c);
-  for (const c of topChains.nat) nat.chain(c);
-
-  // Fixed rules: forward what we marked and what is established; masquerade what we marked.
-  filter.add('-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP');
-  filter.add(`-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${mark} -j ACCEPT`);
-  filter.add('-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
-  nat.add(`-A KUBE-POSTROUTING -m mark ! --mark ${mark} -j RETURN`);
-  // The mark is cleared so a re-routed packet is not masqueraded twice.
-  nat.add(`-A KUBE-POSTROUTING -j MARK --xor-mark ${hex(node.masqueradeMark)}`);
-  nat.add('-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully');
-  nat.add(`-A KUBE-MARK-MASQ -j MARK --or-mark ${hex(node.masqueradeMark)}`);
-  const fixedFilterRules = filter.rules.length;
-  const fixedNatRules = nat.rules.length;
-
-  const bySvc = slicesByService(slices);
-  const allChains = new Set<string>();
-  const skipped: Skipped[] = [];
-  let totalPorts = 0;
-  let totalEndpoints = 0;
-  const nodeKey = JSON.stringify(node);
-  // Services in key order; the key is computed once per Service, not once per comparison.
-  const sorted = services.map((svc) => ({ svc, key: serviceKey(svc) })).sort((a, b) => collator.compare(a.key, b.key)).map((x) => x.svc);
-  const filterParts: string[] = [];
-  const natDeclParts: string[] = [];
-  const natRuleParts: string[] = [];
-
-  for (const svc of sorted) {
-    const ns = svc.metadata?.namespace ?? '';
-    const name = svc.metadata?.name ?? '';
-    const key = `${ns}/${name}`;
-    const clusterIP = svc.spec.clusterIP;
-    // Headless and ExternalName Services are DNS-only: no rules.
-    if (svc.spec.type === 'ExternalName' || !clusterIP || clusterIP === 'None') continue;
-    const why = unsupported(svc);
-    if (why) {
-      skipped.push({ namespace: ns, name, ...why });
-      continue;
-    }
-    const writeChains = !opts.changed || opts.changed.has(key);
-    const svcSlices = bySvc.get(key) ?? [];
-    const hit = fragments.get(svc);
-    const frag = hit && hit.node === nodeKey && sameSlices(hit.slices, svcSlices) ? hit.frag : new Fragment();
-    if (frag !== hit?.frag) {
-      serviceRules(frag, svc, svcSlices, node);
-      fragments.set(svc, { slices: svcSlices, node: nodeKey, frag });
-    }
-    for (const c of frag.chains) allChains.add(c);
-    totalPorts += frag.servicePorts;
-    totalEndpoints += frag.endpoints;
-    filterParts.push(frag.filter);
-    natRuleParts.push(writeChains ? frag.natAll : frag.natTop);
-    if (writeChains) natDeclParts.push(frag.natDecls);
-  }
-
-  // NodePorts last in KUBE-SERVICES (kube-proxy's NOTE): only destinations that are this node.
-  const npComment = comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
-  if (node.nodePortAddresses.length === 0) {
-    nat.add(`-A KUBE-SERVICES -m comment --comment ${npComment} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`);
-  } else {
-    for (const cidr of node.nodePortAddresses) nat.add(`-A KUBE-SERVICES -m comment --comment ${npComment} -d ${cidr} -j KUBE-NODEPORTS`);
-  }
-
-  // Chains that existed and are no longer wanted: flushed (declared) and deleted.
-  const stale = [...(opts.previousChains ?? [])].filter((c) => isPerServiceChain(c) && !allChains.has(c)).sort();
-  for (const c of stale) {
-    nat.chain(c);
-    nat.deletes.push(`-X ${c}\n`);
-  }
-  // One join of every part: filter, then nat (declarations, then rules, then deletions).
-  const text = [
-    '*filter\n', ...filter.chains, ...filter.rules.slice(0, fixedFilterRules), ...filterParts, ...filter.rules.slice(fixedFilterRules), 'COMMIT\n',
-    '*nat\n', ...nat.chains.slice(0, topChains.nat.length), ...natDeclParts, ...nat.chains.slice(topChains.nat.length),
-    ...nat.rules.slice(0, fixedNatRules), ...natRuleParts, ...nat.rules.slice(fixedNatRules), ...nat.deletes, 'COMMIT\n',
-  ].join('');
-  return { text, chains: allChains, skipped, servicePorts: totalPorts, endpoints: totalEndpoints };
+  const r = ruleChunks(services, slices, node, opts);
+  const text = [...r.chunks].join('');
+  return { text, chains: r.chains, skipped: r.skipped, servicePorts: r.servicePorts, endpoints: r.endpoints };
 }
 
 /**
@@ -377,9 +439,6 @@ function serviceRules(frag: Fragment, svc: Service, svcSlices: readonly Endpoint
   const ns = svc.metadata?.namespace ?? '';
   const name = svc.metadata?.name ?? '';
   const clusterIP = svc.spec.clusterIP!;
-  const nat = frag;
-  const filter = new FilterLines(frag);
-  const chains = { add: (c: string) => frag.chains.push(c) };
   const externalIPs = (svc.spec.externalIPs ?? []).filter(isIPv4);
   const lbIPs = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter(isIPv4);
   const extLocal = svc.spec.externalTrafficPolicy === 'Local' && (svc.spec.type === 'NodePort' || svc.spec.type === 'LoadBalancer');
@@ -394,132 +453,134 @@ function serviceRules(frag: Fragment, svc: Service, svcSlices: readonly Endpoint
     frag.servicePorts++;
     const protocol = port.protocol ?? 'TCP';
     const spn = servicePortName(ns, name, port.name);
+    // Comments: spnC is the port name alone (quoted only when it must be); every other comment
+    // holds a space, so it is always quoted, and `q` is the name as it goes between the quotes.
+    const spnC = comment(spn);
+    const q = spn.includes('"') ? spn.replace(/"/g, '') : spn;
     const pm = protoMatch(protocol);
     const all = endpointsFor(svcSlices, port, protocol, node.nodeName);
     const cluster = usable(all);
     const local = usable(all.filter((e) => e.local));
     const internal = intLocal ? local : cluster;
     const external = extLocal ? local : cluster;
-    // Every endpoint chain the Service port may jump to (cluster ∪ local).
+    // Every endpoint chain the Service port may jump to (cluster ∪ local), each hashed once.
     const used = new Map<string, EndpointInfo>();
     for (const e of cluster) used.set(endpointString(e), e);
     for (const e of local) used.set(endpointString(e), e);
     frag.endpoints += used.size;
-    // Each endpoint's chain name, hashed once.
+    const lowerProto = protocol.toLowerCase();
     const sepOf = new Map<EndpointInfo, string>();
-    for (const [s, e] of used) sepOf.set(e, sepChain(spn, protocol, s));
+    for (const [s, e] of used) sepOf.set(e, `KUBE-SEP-${hash16(spn + lowerProto + s)}`);
 
-    const svcName = svcChain(spn, protocol);
-    const fwName = fwChain(spn, protocol);
-    const svlName = svlChain(spn, protocol);
-    const extName = extChain(spn, protocol);
+    // The four per-port chains share one hash (kube-proxy's portProtoHash).
+    const h = portProtoHash(spn, protocol);
+    const svcName = `KUBE-SVC-${h}`;
+    const fwName = `KUBE-FW-${h}`;
+    const svlName = `KUBE-SVL-${h}`;
+    const extName = `KUBE-EXT-${h}`;
     const needsSVL = intLocal || extLocal;
     const hasExternalAccess = port.nodePort !== undefined && port.nodePort > 0 || externalIPs.length > 0 || lbIPs.length > 0;
     const internalChain = intLocal ? svlName : svcName;
     // The EXT chain exists when external traffic has somewhere to go: any usable endpoint for
     // Cluster, and for Local any cluster endpoint too (pods and the node itself still use KUBE-SVC).
     const hasEXT = hasExternalAccess && (extLocal ? cluster.length > 0 : external.length > 0);
+    const dest = `${pm} -d ${clusterIP}/32 --dport ${port.port}`;
 
     // ClusterIP.
     if (internal.length > 0) {
-      nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} cluster IP`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} -j ${internalChain}`);
+      frag.top(`-A KUBE-SERVICES -m comment --comment "${q} cluster IP" ${dest} -j ${internalChain}`);
     } else {
-      filter.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} has no endpoints`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} -j REJECT`);
+      frag.filterRule(`-A KUBE-SERVICES -m comment --comment "${q} has no endpoints" ${dest} -j REJECT`);
     }
     // External IPs and load-balancer IPs.
     const extDests: [string, string][] = [...externalIPs.map((ip) => [ip, 'external IP'] as [string, string]), ...lbIPs.map((ip) => [ip, 'loadbalancer IP'] as [string, string])];
     for (const [ip, what] of extDests) {
       const lb = what === 'loadbalancer IP';
-      if (hasEXT) nat.add(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} ${what}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${lb && usesFW ? fwName : extName}`);
-      if (lb && usesFW) filter.add(`-A KUBE-PROXY-FIREWALL -m comment --comment ${comment(`${spn} traffic not accepted by ${fwName}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j DROP`);
+      if (hasEXT) frag.top(`-A KUBE-SERVICES -m comment --comment ${comment(`${spn} ${what}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${lb && usesFW ? fwName : extName}`);
+      if (lb && usesFW) frag.filterRule(`-A KUBE-PROXY-FIREWALL -m comment --comment ${comment(`${spn} traffic not accepted by ${fwName}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j DROP`);
       if (external.length === 0) {
         const text = cluster.length > 0 ? 'has no local endpoints' : 'has no endpoints';
-        filter.add(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
+        frag.filterRule(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} ${pm} -d ${ip}/32 --dport ${port.port} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
       }
     }
     // The health check node port (LoadBalancer + externalTrafficPolicy Local) is let in whatever the endpoints.
     if (svc.spec.healthCheckNodePort && extLocal) {
-      filter.add(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn} health check node port`)} -m tcp -p tcp --dport ${svc.spec.healthCheckNodePort} -j ACCEPT`);
+      frag.filterRule(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn} health check node port`)} -m tcp -p tcp --dport ${svc.spec.healthCheckNodePort} -j ACCEPT`);
     }
     // NodePort.
     if (port.nodePort) {
-      if (hasEXT) nat.add(`-A KUBE-NODEPORTS -m comment --comment ${comment(`${spn}`)} ${pm} --dport ${port.nodePort} -j ${extName}`);
+      if (hasEXT) frag.top(`-A KUBE-NODEPORTS -m comment --comment ${spnC} ${pm} --dport ${port.nodePort} -j ${extName}`);
       if (external.length === 0) {
         const text = cluster.length > 0 ? 'has no local endpoints' : 'has no endpoints';
-        filter.add(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} -m addrtype --dst-type LOCAL ${pm} --dport ${port.nodePort} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
+        frag.filterRule(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${comment(`${spn} ${text}`)} -m addrtype --dst-type LOCAL ${pm} --dport ${port.nodePort} -j ${cluster.length > 0 ? 'DROP' : 'REJECT'}`);
       }
     }
 
     // Per-Service chains: declared (and so rewritten) only in a full sync or when the Service changed.
-    if (cluster.length > 0) chains.add(svcName);
-    if (needsSVL && local.length > 0) chains.add(svlName);
-    if (hasEXT) chains.add(extName);
-    if (hasEXT && usesFW) chains.add(fwName);
-    for (const sep of sepOf.values()) chains.add(sep);
-
     if (cluster.length > 0) {
-      nat.chain(svcName);
+      frag.chain(svcName);
       if (node.clusterCIDR && !intLocal) {
-        nat.add(`-A ${svcName} -m comment --comment ${comment(`${spn} cluster IP`)} ${pm} -d ${clusterIP}/32 --dport ${port.port} ! -s ${node.clusterCIDR} -j KUBE-MARK-MASQ`);
+        frag.add(`-A ${svcName} -m comment --comment "${q} cluster IP" ${dest} ! -s ${node.clusterCIDR} -j KUBE-MARK-MASQ`);
       }
-      writeBalancing(nat, svcName, spn, cluster, sepOf, affinity);
+      writeBalancing(frag, svcName, q, cluster, sepOf, affinity);
     }
     if (needsSVL && local.length > 0) {
-      nat.chain(svlName);
-      writeBalancing(nat, svlName, spn, local, sepOf, affinity);
+      frag.chain(svlName);
+      writeBalancing(frag, svlName, q, local, sepOf, affinity);
     }
     if (hasEXT) {
-      nat.chain(extName);
+      frag.chain(extName);
       if (!extLocal) {
-        nat.add(`-A ${extName} -m comment --comment ${comment(`masquerade traffic for ${spn} external destinations`)} -j KUBE-MARK-MASQ`);
-        nat.add(`-A ${extName} -j ${svcName}`);
+        frag.add(`-A ${extName} -m comment --comment "masquerade traffic for ${q} external destinations" -j KUBE-MARK-MASQ`);
+        frag.add(`-A ${extName} -j ${svcName}`);
       } else {
         // Local: pods and the node itself may use any endpoint; others keep their source and
         // reach only this node's endpoints.
-        if (node.clusterCIDR) nat.add(`-A ${extName} -m comment --comment ${comment(`pod traffic for ${spn} external destinations`)} -s ${node.clusterCIDR} -j ${svcName}`);
-        nat.add(`-A ${extName} -m comment --comment ${comment(`masquerade LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
-        nat.add(`-A ${extName} -m comment --comment ${comment(`route LOCAL traffic for ${spn} external destinations`)} -m addrtype --src-type LOCAL -j ${svcName}`);
-        if (local.length > 0) nat.add(`-A ${extName} -j ${svlName}`);
+        if (node.clusterCIDR) frag.add(`-A ${extName} -m comment --comment "pod traffic for ${q} external destinations" -s ${node.clusterCIDR} -j ${svcName}`);
+        frag.add(`-A ${extName} -m comment --comment "masquerade LOCAL traffic for ${q} external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
+        frag.add(`-A ${extName} -m comment --comment "route LOCAL traffic for ${q} external destinations" -m addrtype --src-type LOCAL -j ${svcName}`);
+        if (local.length > 0) frag.add(`-A ${extName} -j ${svlName}`);
       }
     }
     if (hasEXT && usesFW) {
-      nat.chain(fwName);
-      const fw = `-A ${fwName} -m comment --comment ${comment(`${spn} loadbalancer IP`)}`;
-      for (const cidr of sourceRanges) nat.add(`${fw} -s ${cidr} -j ${extName}`);
+      frag.chain(fwName);
+      const fw = `-A ${fwName} -m comment --comment "${q} loadbalancer IP"`;
+      for (const cidr of sourceRanges) frag.add(`${fw} -s ${cidr} -j ${extName}`);
       // A VIP held on this node loops a request from the node back with the VIP as source: let
       // it through when the node itself is inside a range.
       if (node.nodeIPs.some((ip) => sourceRanges.some((c) => cidrContains(c, ip)))) {
-        for (const ip of lbIPs) nat.add(`${fw} -s ${ip}/32 -j ${extName}`);
+        for (const ip of lbIPs) frag.add(`${fw} -s ${ip}/32 -j ${extName}`);
       }
-      nat.add(`-A ${fwName} -m comment --comment ${comment(`other traffic to ${spn} will be dropped by KUBE-PROXY-FIREWALL`)}`);
+      frag.add(`-A ${fwName} -m comment --comment "other traffic to ${q} will be dropped by KUBE-PROXY-FIREWALL"`);
     }
     for (const [e, sep] of sepOf) {
-      nat.chain(sep);
+      frag.chain(sep);
       // Hairpin: a pod reaching itself through its Service is masqueraded so the reply returns.
-      nat.add(`-A ${sep} -m comment --comment ${comment(spn)} -s ${e.ip}/32 -j KUBE-MARK-MASQ`);
+      frag.add(`-A ${sep} -m comment --comment ${spnC} -s ${e.ip}/32 -j KUBE-MARK-MASQ`);
       const recent = affinity ? ` -m recent --name ${sep} --set` : '';
-      nat.add(`-A ${sep} -m comment --comment ${comment(spn)}${recent} ${pm} -j DNAT --to-destination ${endpointString(e)}`);
+      frag.add(`-A ${sep} -m comment --comment ${spnC}${recent} ${pm} -j DNAT --to-destination ${e.ip}:${e.port}`);
     }
   }
 }
 
 /**
  * writeBalancing writes a KUBE-SVC/SVL chain's body: with ClientIP affinity one `recent` check
- * per endpoint first, then the statistic rules that pick endpoint i with 1/(n-i).
+ * per endpoint first, then the statistic rules that pick endpoint i with 1/(n-i). q is the
+ * Service port's name as it goes inside a quoted comment.
  */
-function writeBalancing(nat: Fragment, chain: string, spn: string, eps: readonly EndpointInfo[], sepOf: ReadonlyMap<EndpointInfo, string>, affinity: number): void {
+function writeBalancing(frag: Fragment, chain: string, q: string, eps: readonly EndpointInfo[], sepOf: ReadonlyMap<EndpointInfo, string>, affinity: number): void {
   if (affinity) {
     for (const e of eps) {
       const sep = sepOf.get(e)!;
-      nat.add(`-A ${chain} -m comment --comment ${comment(`${spn} -> ${endpointString(e)}`)} -m recent --name ${sep} --rcheck --seconds ${affinity} --reap -j ${sep}`);
+      frag.add(`-A ${chain} -m comment --comment "${q} -> ${e.ip}:${e.port}" -m recent --name ${sep} --rcheck --seconds ${affinity} --reap -j ${sep}`);
     }
   }
-  eps.forEach((e, i) => {
-    const sep = sepOf.get(e)!;
+  for (let i = 0; i < eps.length; i++) {
+    const e = eps[i]!;
     const left = eps.length - i;
     const stat = left > 1 ? ` -m statistic --mode random --probability ${probability(left)}` : '';
-    nat.add(`-A ${chain} -m comment --comment ${comment(`${spn} -> ${endpointString(e)}`)}${stat} -j ${sep}`);
-  });
+    frag.add(`-A ${chain} -m comment --comment "${q} -> ${e.ip}:${e.port}"${stat} -j ${sepOf.get(e)!}`);
+  }
 }
 
 /**
