@@ -917,16 +917,34 @@ export async function stopLabMember(ctx: ComponentContext, lab: LabLayout, m: La
   if (m.ip && (await ok('ip', ['link', 'show', 'dev', memberVeth(lab, m)]))) await sh('ip', ['link', 'set', memberVeth(lab, m), 'down']);
 }
 
-/** startLabMember brings a stopped member back: its veth up, then its four processes under the supervisor (etcd rejoins on its data), each waited for. */
+/**
+ * startLabMember brings a stopped member back: its veth up, then its processes under the
+ * supervisor: etcd first (it rejoins on its data and catches up from the leader), then its
+ * apiserver, controller manager and scheduler together (the latter two reach the API through the
+ * balancer, not through their own member's apiserver), each waited for.
+ */
 export async function startLabMember(ctx: ComponentContext, lab: LabLayout, m: LabMember, progress: Progress = () => {}): Promise<void> {
   const t0 = Date.now();
   if (m.ip) await ensureNetns(lab, { name: m.name, ip: m.ip }, memberVeth(lab, m), labAPIServerHost(ctx.config));
   await ensureSupervisor(ctx);
   const launcher = supervisorLauncher(ctx);
-  for (const c of memberComponents(ctx.config, m)) {
-    await c.prepare?.(ctx);
+  const parts = memberComponents(ctx.config, m);
+  for (const c of parts) await c.prepare?.(ctx);
+  const start = async (c: Component) => {
     const state = await launcher.start(c);
     await waitForHealthy(c.health(ctx), { timeoutMs: c.startTimeoutMs, process: state });
-  }
+  };
+  const [etcd, ...rest] = parts;
+  if (etcd) await start(etcd);
+  const started = await Promise.allSettled(rest.map(start));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
   progress(`${m.name}: etcd, apiserver, controller manager and scheduler up${m.ip ? ` in ${netnsName(m)} at ${m.ip}` : ''} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+}
+
+/** membersNote says where each of a lab's control-plane members runs, for `skiff status` (its processes are the rows <component>-<member>). */
+export function membersNote(lab: LabLayout | undefined): string {
+  if (!lab?.controlPlane) return '';
+  const lines = lab.controlPlane.map((m) => `  ${m.name}: etcd-${m.member}, apiserver-${m.member}, controller-manager-${m.member}, scheduler-${m.member} ${m.ip ? `in ${netnsName(m)} at ${m.ip}` : "on this machine's network"}`);
+  return `\nControl-plane members (skiff lab node stop|start NAME):\n${lines.join('\n')}\n`;
 }
