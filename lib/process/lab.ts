@@ -597,6 +597,16 @@ export async function teardownLab(ctx: ComponentContext, lab: LabLayout, opts: {
     opts.progress?.(`${node.name}: stopped; namespace ${netnsName(node)} and veth removed`);
   }
   if (opts.nodesOnly) return;
+  await teardownLabNetwork(ctx, lab, opts);
+}
+
+/**
+ * teardownLabNetwork removes what the lab made beside its nodes: the control-plane members'
+ * namespaces and veths, the host's sink routes, the bridge and the subnet lock; purge also the
+ * lab's data. `skiff down` runs it once the control plane has stopped, so that members stop
+ * with their network (etcd and the apiservers of a member cut off would wait out their grace).
+ */
+export async function teardownLabNetwork(ctx: ComponentContext, lab: LabLayout, opts: { purge?: boolean; progress?: Progress } = {}): Promise<void> {
   for (const m of netnsMembers(lab)) {
     if (await ok('ip', ['link', 'show', 'dev', memberVeth(lab, m)])) await ok('ip', ['link', 'del', memberVeth(lab, m)]);
     if (existsSync(netnsPath(m))) await sh('ip', ['netns', 'del', netnsName(m)]);
