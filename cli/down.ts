@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { clusterPaths, nodeEntry } from '../lib/process/components.js';
 import { contextFor, defaultConfig, loadConfig, stopComponents } from '../lib/process/cluster.js';
 import { stopSupervisor, supervisorName } from '../lib/process/daemon.js';
-import { loadLab, teardownLab } from '../lib/process/lab.js';
+import { loadLab, netnsMembers, teardownLab, teardownLabNetwork } from '../lib/process/lab.js';
 import { homeFlag, parseFlags, resolveHome, type CommandSpec } from './options.js';
 
 const usage = `Stop the skiff cluster started from a home.
@@ -48,7 +48,8 @@ async function down(argv: string[]): Promise<number> {
   // A lab that cannot be fully taken down still lets the control plane stop; the error is told at the end.
   let labError: Error | undefined;
   if (lab) {
-    await teardownLab(ctx, lab, { purge: values.purge, progress: (line) => process.stdout.write(`${line}\n`) }).catch((err: Error) => {
+    // Control-plane members in lab namespaces keep their network until the control plane has stopped.
+    await teardownLab(ctx, lab, { purge: values.purge, progress: (line) => process.stdout.write(`${line}\n`), nodesOnly: netnsMembers(lab).length > 0 }).catch((err: Error) => {
       labError = err;
       process.stderr.write(`error: taking the lab's nodes down: ${err.message}\n`);
     });
@@ -57,6 +58,12 @@ async function down(argv: string[]): Promise<number> {
   if (manager) report({ name: supervisorName, ...manager });
   const results = await stopComponents(ctx, report);
   if (results.length === 0 && !manager) process.stdout.write(`Nothing was running from ${home}\n`);
+  if (lab && !labError && netnsMembers(lab).length > 0) {
+    await teardownLabNetwork(ctx, lab, { purge: values.purge, progress: (line) => process.stdout.write(`${line}\n`) }).catch((err: Error) => {
+      labError = err;
+      process.stderr.write(`error: taking the lab's network down: ${err.message}\n`);
+    });
+  }
   // The proxy's rules outlive it by design; down takes them out (skiff-proxy --cleanup).
   if (existsSync(join(ctx.paths.pki, 'proxy.kubeconfig')) && process.getuid?.() === 0) {
     const r = spawnSync(process.execPath, [nodeEntry('proxy/main.js'), '--cleanup'], { stdio: ['ignore', 'ignore', 'pipe'] });

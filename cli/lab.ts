@@ -5,16 +5,23 @@
 
 import { nodeName } from '../lib/process/components.js';
 import { contextFor, loadConfig } from '../lib/process/cluster.js';
+import { memberCount } from '../lib/process/controlplane.js';
 import {
   addLabNode,
+  findMember,
   findNode,
   labAPIServerHost,
   LabError,
   loadLab,
+  memberNetnsConfig,
+  netnsMembers,
   netnsName,
   nodeNameProblem,
+  prepareLabControlPlane,
   removeLabNode,
+  startLabMember,
   startLabNode,
+  stopLabMember,
   stopLabNode,
   upLab,
   type LabLayout,
@@ -26,7 +33,7 @@ import { startCluster, upConfig } from './up.js';
 const usage = `Run a cluster of several real nodes on this machine.
 
 Usage:
-  skiff lab up --nodes N [--zones a,b,c] [skiff up flags]
+  skiff lab up --nodes N [--zones a,b,c] [--control-plane M] [skiff up flags]
   skiff lab node add|remove|stop|start NAME
   skiff lab down [--purge]
 
@@ -35,8 +42,15 @@ lab's bridge (skl…, a /24 of 172.31.0.0/16), and runs its own containerd, kube
 Pods reach each other across nodes by their IPs (host-gw routes, no NAT). Names, addresses and
 podCIDRs are kept in <home>/lab.json: the same nodes come back after down and up.
 
+With --control-plane M (2 to 7), the control plane has M members: member 1 on this machine,
+members 2..M each in a namespace of their own (<prefix>-cp-<n>, at the lab subnet's .n) running
+an etcd (peer TLS), an apiserver, a controller manager and a scheduler; the admin kubeconfig
+reaches every apiserver through one balancer (apiserver-lb). lab node stop|start work on members.
+
 lab up flags (and every flag of skiff up):
-      --nodes N            nodes in all, the host's own included (default: the lab's, or 3)
+      --nodes N            nodes in all, the host's own included (default: the lab's, or 3; 0 is
+                           allowed with --control-plane)
+      --control-plane M    control-plane members, 2..M in namespaces (skiff up's flag)
       --zones LIST         topology.kubernetes.io/zone values given to the nodes round-robin
       --node-prefix NAME   new nodes are named NAME-1, NAME-2 … (default lab)
 
@@ -44,7 +58,9 @@ lab node:
   add NAME     make a new node and start it
   remove NAME  stop it, delete its Node object, its namespace, routes and data
   stop NAME    what a power cut does: SIGKILL to its kubelet, proxy and containerd, its veth cut
-  start NAME   bring a stopped node back
+               (a control-plane member <prefix>-cp-<n>: its etcd, apiserver, controller manager
+               and scheduler)
+  start NAME   bring a stopped node or member back
 
 lab down flags:
       --purge      also delete the lab's data and the home (as skiff down --purge)
@@ -108,13 +124,20 @@ async function labUp(argv: string[]): Promise<number> {
     return 0;
   }
   const existing = loadLab(config.home);
-  const nodes = intFlag('--nodes', flags.nodes, 1, 200) ?? (existing ? undefined : 3);
+  const members = memberCount(config);
+  const nodes = intFlag('--nodes', flags.nodes, members > 1 ? 0 : 1, 200) ?? (existing ? undefined : 3);
   const zones = parseZones(flags.zones);
   const prefix = flags['node-prefix'];
-  if (prefix !== undefined && nodeNameProblem(`${prefix}-1`)) throw new UsageError(`invalid --node-prefix "${prefix}": ${nodeNameProblem(`${prefix}-1`)}`);
+  if (prefix !== undefined && nodeNameProblem(`${prefix}-cp-1`)) throw new UsageError(`invalid --node-prefix "${prefix}": ${nodeNameProblem(`${prefix}-cp-1`)}`);
   if (process.getuid?.() !== 0) throw new LabError('a lab needs root (network namespaces, veths, routes)');
   labAPIServerHost(config);
   const t0 = Date.now();
+  if (members > 1) {
+    // The members' namespaces are on the lab bridge before the control plane starts in them.
+    process.stdout.write('Control-plane members:\n');
+    const lab = await prepareLabControlPlane(config, members, { prefix, zones }, say);
+    config.controlPlaneNetns = memberNetnsConfig(lab);
+  }
   process.stdout.write('Control plane and host node:\n');
   const code = await startCluster(config, only, { quiet: true });
   if (code !== 0) return code;
@@ -122,8 +145,9 @@ async function labUp(argv: string[]): Promise<number> {
   process.stdout.write('\nLab nodes:\n');
   const lab = await upLab(ctx, { nodes, zones, prefix, hostNode: config.realNode ? nodeName(config) : undefined }, say);
   const count = lab.nodes.length + (config.realNode ? 1 : 0);
+  const cp = lab.controlPlane ? ` and ${lab.controlPlane.length} control-plane members (${netnsMembers(lab).length} in namespaces)` : '';
   process.stdout.write(
-    `\nThe lab is up: ${count} node${count === 1 ? '' : 's'} Ready in ${((Date.now() - t0) / 1000).toFixed(1)}s.\n\n` +
+    `\nThe lab is up: ${count} node${count === 1 ? '' : 's'} Ready${cp} in ${((Date.now() - t0) / 1000).toFixed(1)}s.\n\n` +
       `  export KUBECONFIG=${ctx.paths.adminKubeconfig}\n  kubectl get nodes -o wide\n\n` +
       `A node's shell: nsenter --net=/run/netns/${lab.nodes[0] ? netnsName(lab.nodes[0]) : 'skiff-<node>'} sh\n`,
   );
@@ -150,6 +174,21 @@ async function labNode(argv: string[]): Promise<number> {
   const { ctx, lab } = labContext(resolveHome(values.home));
   const hostNode = ctx.config.realNode ? nodeName(ctx.config) : undefined;
   if (name === hostNode) throw new LabError(`${name} is the host's own node: stop it with skiff down`);
+  const member = findMember(lab, name);
+  if (member) {
+    switch (verb) {
+      case 'stop':
+        await stopLabMember(ctx, lab, member);
+        process.stdout.write(`control-plane member ${name} stopped: its etcd, apiserver, controller manager and scheduler killed${member.ip ? ', its veth cut' : ''}\n`);
+        return 0;
+      case 'start':
+        await startLabMember(ctx, lab, member, say);
+        process.stdout.write(`control-plane member ${name} started\n`);
+        return 0;
+      default:
+        throw new LabError(`${name} is a control-plane member: a lab's members are fixed at lab up (stop and start work on it)`);
+    }
+  }
   switch (verb) {
     case 'add': {
       const node = await addLabNode(ctx, lab, name, { hostNode }, say);

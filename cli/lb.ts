@@ -84,8 +84,10 @@ async function lb(argv: string[]): Promise<number> {
   });
   clearInterval(discovery);
   log.info('Shutting down');
-  await running.stop();
-  return 0;
+  // Open connections are cut; the discovery client's keep-alive sockets and health checks in
+  // flight would hold the process a while longer: a balancer told to stop exits within 2 s.
+  await Promise.race([running.stop(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+  process.exit(0);
 }
 
 /** lbCommand is `skiff lb`, started by `skiff up --control-plane N`. */

@@ -5,7 +5,7 @@
 import { humanDuration } from '../lib/machinery/duration.js';
 import { contextFor, clusterStatus, defaultConfig, loadConfig, type ComponentStatus } from '../lib/process/cluster.js';
 import { supervisorState } from '../lib/process/daemon.js';
-import { labStatus } from '../lib/process/lab.js';
+import { labStatus, loadLab, membersNote } from '../lib/process/lab.js';
 import { describeExit } from '../lib/process/servicemanager.js';
 import { homeFlag, parseFlags, resolveHome, type CommandSpec } from './options.js';
 
@@ -77,6 +77,7 @@ async function status(argv: string[]): Promise<number> {
   // A lab's worker nodes follow, one row per process, named <node>/<component>.
   const rows = [...(await clusterStatus(ctx)), ...(await labStatus(ctx))];
   process.stdout.write(statusTable(rows));
+  process.stdout.write(membersNote(loadLab(home)));
   const manager = supervisorState(ctx);
   process.stdout.write(
     manager

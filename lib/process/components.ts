@@ -78,6 +78,16 @@ export interface ClusterConfig {
   controlPlaneMembers?: number;
   /** controlPlanePorts are each member's ports when not the defaults controlplane.ts derives (the test harness picks free ones). */
   controlPlanePorts?: MemberPorts[];
+  /** controlPlaneNetns are the members that run in a network namespace of their own (`skiff lab up --control-plane N`; see controlplane.ts). */
+  controlPlaneNetns?: MemberNetns[];
+}
+
+/** MemberNetns places control-plane member `member` in network namespace netns at ip (its InternalIP on the lab bridge, whose host end is gateway). */
+export interface MemberNetns {
+  member: number;
+  netns: string;
+  ip: string;
+  gateway: string;
 }
 
 /** ClusterPaths are the files and folders under a cluster's home. */

@@ -13,10 +13,18 @@
 //   controller manager 10257+100(n-1), scheduler 10259+100(n-1).
 // etcd members talk to each other over mutual TLS with certificates from a CA of their own
 // (pki/etcd-peer/), so no certificate the cluster CA issues can pose as a peer.
+//
+// In a lab (`skiff lab up --control-plane N`, lib/process/lab.ts) members 2..N run in network
+// namespaces of their own instead (config.controlPlaneNetns): every process is started with
+// `nsenter --net=/run/netns/<netns>`, listens on the namespace's address with the standard ports
+// (the namespace has its ports to itself), and has certificates for that address of its own
+// (etcd serving and peer, apiserver serving, the controller manager's and scheduler's health).
+// Member 1 stays on this machine's network, as with `skiff up --control-plane N`.
 
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { ensureCA, ensurePeerCert, ensureServingCert } from '../pki.js';
+import { writeKubeconfig } from '../kubeconfig.js';
+import { apiserverHosts, ensureCA, ensurePeerCert, ensureServingCert } from '../pki.js';
 import {
   apiserver,
   apiserverURL,
@@ -31,11 +39,13 @@ import {
   components,
   containerd,
   kubelet,
+  kubernetesServiceIP,
   proxy,
+  type MemberNetns,
   type MemberPorts,
 } from './components.js';
 
-export type { MemberPorts };
+export type { MemberNetns, MemberPorts };
 
 
 /** maxControlPlaneMembers bounds --control-plane (etcd's advice: seven members at most). */
@@ -49,8 +59,32 @@ export function memberCount(config: ClusterConfig): number {
   return Math.max(1, config.controlPlaneMembers ?? 1);
 }
 
-/** memberPorts are member n's ports (n from 1): config.controlPlanePorts, else the defaults above. */
+/** netnsMemberPorts are the ports of a member in a namespace of its own: the standard ones. */
+export const netnsMemberPorts: MemberPorts = { etcdClientPort: 2379, etcdPeerPort: 2380, etcdMetricsPort: 2381, apiserverPort: 6443, controllerManagerPort: 10257, schedulerPort: 10259 };
+
+/** memberNetns is where member n runs when a lab put it in a network namespace, else undefined (this machine's network). */
+export function memberNetns(config: ClusterConfig, n: number): MemberNetns | undefined {
+  return config.controlPlaneNetns?.find((m) => m.member === n);
+}
+
+/** inMemberNetns runs cmd in member n's namespace when it has one (nsenter --net keeps the host's mounts, unlike ip netns exec). */
+function inMemberNetns(config: ClusterConfig, n: number, cmd: { command: string; args: string[]; env?: NodeJS.ProcessEnv }): { command: string; args: string[]; env?: NodeJS.ProcessEnv } {
+  const ns = memberNetns(config, n);
+  return ns ? { ...cmd, command: 'nsenter', args: [`--net=/run/netns/${ns.netns}`, cmd.command, ...cmd.args] } : cmd;
+}
+
+/**
+ * reachableHost is the address this machine's listeners are reached at from a lab namespace:
+ * the bind address, or the advertise address when the apiserver binds every interface.
+ */
+export function reachableHost(config: ClusterConfig): string {
+  const any = config.bindAddress === '0.0.0.0' || config.bindAddress === '::' || config.bindAddress === '';
+  return any ? config.advertiseAddress : config.bindAddress;
+}
+
+/** memberPorts are member n's ports (n from 1): the standard ones in a namespace, config.controlPlanePorts, else the defaults above. */
 export function memberPorts(config: ClusterConfig, n: number): MemberPorts {
+  if (memberNetns(config, n)) return netnsMemberPorts;
   const given = config.controlPlanePorts?.[n - 1];
   if (given) return given;
   const i = n - 1;
@@ -74,9 +108,19 @@ export function etcdMemberDataDir(ctx: ComponentContext, n: number): string {
   return join(ctx.paths.home, etcdMemberName(n));
 }
 
-/** etcdMemberEndpoints are the client URLs of every etcd member, the apiservers' --etcd-servers. */
-export function etcdMemberEndpoints(config: ClusterConfig): string[] {
-  return Array.from({ length: memberCount(config) }, (_, i) => etcdEndpoint({ ...config, etcdClientPort: memberPorts(config, i + 1).etcdClientPort }));
+/**
+ * etcdMemberEndpoints are the client URLs of every etcd member as a process of member `from`
+ * reaches them, the apiservers' --etcd-servers: a member in a namespace at its address; one on
+ * this machine at loopback, or at the advertise address from inside a namespace.
+ */
+export function etcdMemberEndpoints(config: ClusterConfig, from = 1): string[] {
+  const inside = memberNetns(config, from) !== undefined;
+  return Array.from({ length: memberCount(config) }, (_, i) => {
+    const ns = memberNetns(config, i + 1);
+    const port = memberPorts(config, i + 1).etcdClientPort;
+    if (ns) return `https://${ns.ip}:${port}`;
+    return inside ? `https://${config.advertiseAddress}:${port}` : etcdEndpoint({ ...config, etcdClientPort: port });
+  });
 }
 
 /** memberContext is ctx as member n sees it: its own ports in place of the cluster's. */
@@ -106,8 +150,10 @@ export function etcdMemberArgs(ctx: ComponentContext, n: number): string[] {
   // the members at the advertise address; loopback stays for the local clients and for members
   // whose data dir recorded loopback peer URLs.
   const adv = config.advertiseAddress;
-  const both = (port: number) => (adv === '127.0.0.1' ? `https://127.0.0.1:${port}` : `https://127.0.0.1:${port},https://${adv}:${port}`);
-  const peerURL = (m: number) => `https://${adv}:${memberPorts(config, m).etcdPeerPort}`;
+  const ns = memberNetns(config, n);
+  // In a namespace a member has its address only (its loopback is no one else's).
+  const both = (port: number) => (ns ? `https://${ns.ip}:${port}` : adv === '127.0.0.1' ? `https://127.0.0.1:${port}` : `https://127.0.0.1:${port},https://${adv}:${port}`);
+  const peerURL = (m: number) => `https://${memberNetns(config, m)?.ip ?? adv}:${memberPorts(config, m).etcdPeerPort}`;
   const initialCluster = Array.from({ length: memberCount(config) }, (_, i) => `${etcdMemberName(i + 1)}=${peerURL(i + 1)}`).join(',');
   const peer = etcdPeerDir(ctx);
   const clientPort = memberPorts(config, n).etcdClientPort;
@@ -116,21 +162,30 @@ export function etcdMemberArgs(ctx: ComponentContext, n: number): string[] {
     ['--name', etcdMemberName(n)],
     ['--data-dir', etcdMemberDataDir(ctx, n)],
     ['--listen-client-urls', both(clientPort)],
-    ['--advertise-client-urls', `https://${adv}:${clientPort}`],
+    ['--advertise-client-urls', `https://${ns?.ip ?? adv}:${clientPort}`],
     ['--listen-peer-urls', both(memberPorts(config, n).etcdPeerPort)],
     ['--initial-advertise-peer-urls', peerURL(n)],
     ['--initial-cluster', initialCluster],
     ['--initial-cluster-state', 'new'],
     // A token of the home's own: members of another cluster on this machine can never join ours.
     ['--initial-cluster-token', `skiff-${Buffer.from(ctx.paths.home).toString('base64url').slice(-24)}`],
-    ['--listen-metrics-urls', `http://127.0.0.1:${memberPorts(config, n).etcdMetricsPort}`],
-    ['--peer-cert-file', join(peer, 'peer.crt')],
-    ['--peer-key-file', join(peer, 'peer.key')],
+    ['--listen-metrics-urls', `http://${ns?.ip ?? '127.0.0.1'}:${memberPorts(config, n).etcdMetricsPort}`],
+    ['--peer-cert-file', join(peer, `${peerCertName(config, n)}.crt`)],
+    ['--peer-key-file', join(peer, `${peerCertName(config, n)}.key`)],
     ['--peer-trusted-ca-file', join(peer, 'ca.crt')],
     ['--peer-client-cert-auth', 'true'],
   ];
+  if (ns) {
+    // The member's own serving certificate, for its address (etcd's CA, as the shared one).
+    set.push(['--cert-file', join(ctx.paths.etcdPKI, `server-${n}.crt`)], ['--key-file', join(ctx.paths.etcdPKI, `server-${n}.key`)]);
+  }
   for (const [flag, value] of set) args = withFlag(args, flag, value);
   return args;
+}
+
+/** peerCertName is the file name (without .crt/.key) of member n's etcd peer certificate: its own in a namespace, else the one every member on this machine shares. */
+function peerCertName(config: ClusterConfig, n: number): string {
+  return memberNetns(config, n) ? `peer-${n}` : 'peer';
 }
 
 /** withFlag sets a flag in args, given as `--flag value` or `--flag=value`, replacing any value it had. */
@@ -162,16 +217,25 @@ export function etcdMember(n: number): Component {
     prepare: async (ctx) => {
       await etcd.prepare!(ctx);
       await ensureCA(etcdPeerDir(ctx));
-      const hosts = ['127.0.0.1', 'localhost', ctx.config.advertiseAddress];
+      const ns = memberNetns(ctx.config, n);
+      if (ns) {
+        // Peers check the address a peer dials from against its certificate: the namespace's own.
+        await ensurePeerCert(etcdPeerDir(ctx), { name: peerCertName(ctx.config, n), commonName: `etcd-peer-${n}`, hosts: [ns.ip] });
+        await ensureServingCert(ctx.paths.etcdPKI, { name: `server-${n}`, commonName: `etcd-server-${n}`, hosts: [ns.ip, '127.0.0.1', 'localhost'], clientAuth: true });
+        return;
+      }
+      // Members on this machine reach the ones in lab namespaces from the lab bridge's address.
+      const gateways = (ctx.config.controlPlaneNetns ?? []).map((m) => m.gateway);
+      const hosts = ['127.0.0.1', 'localhost', ctx.config.advertiseAddress, ...gateways];
       await ensurePeerCert(etcdPeerDir(ctx), { name: 'peer', commonName: 'etcd-peer', hosts });
       // etcd's serving certificate also covers the advertise address, where joining members call MemberAdd.
       await ensureServingCert(ctx.paths.etcdPKI, { name: 'server', commonName: 'etcd-server', hosts: ['::1', ...hosts], clientAuth: true });
     },
-    command: (ctx) => ({ command: process.env.SKIFF_ETCD_BIN ?? 'etcd', args: etcdMemberArgs(ctx, n) }),
+    command: (ctx) => inMemberNetns(ctx.config, n, { command: process.env.SKIFF_ETCD_BIN ?? 'etcd', args: etcdMemberArgs(ctx, n) }),
     // etcd answers on its client port only once a quorum of members runs, and members start one
     // after another: a member counts as up once its metrics listener serves; the apiservers'
     // readiness shows whether the store has a quorum.
-    health: ({ config }) => ({ url: `http://127.0.0.1:${memberPorts(config, n).etcdMetricsPort}/metrics` }),
+    health: ({ config }) => ({ url: `http://${memberNetns(config, n)?.ip ?? '127.0.0.1'}:${memberPorts(config, n).etcdMetricsPort}/metrics` }),
     startTimeoutMs: 30_000,
     stopGraceMs: 10_000,
   };
@@ -189,13 +253,33 @@ export function apiserverMember(n: number): Component {
   if (c) return c;
   c = {
     name: `apiserver-${n}`,
-    prepare: (ctx) => apiserver.prepare!(ctx),
+    prepare: async (ctx) => {
+      await apiserver.prepare!(ctx);
+      const ns = memberNetns(ctx.config, n);
+      if (ns) {
+        // What the shared certificate covers (clients reach every member through the balancer) and the namespace's address.
+        const { config } = ctx;
+        await ensureServingCert(ctx.paths.pki, { name: `apiserver-${n}`, commonName: 'kube-apiserver', hosts: apiserverHosts([config.advertiseAddress, kubernetesServiceIP(config), ...config.extraSANs, ns.ip]) });
+      }
+    },
     command: (ctx) => {
       const cmd = apiserver.command(memberContext(ctx, n));
-      const args = cmd.args.map((a) => (a.startsWith('--etcd-servers=') ? `--etcd-servers=${etcdMemberEndpoints(ctx.config).join(',')}` : a));
-      return { ...cmd, args: [...args, `--endpoint-port=${ctx.config.apiserverPort}`] };
+      let args = cmd.args.map((a) => (a.startsWith('--etcd-servers=') ? `--etcd-servers=${etcdMemberEndpoints(ctx.config, n).join(',')}` : a));
+      const ns = memberNetns(ctx.config, n);
+      if (ns) {
+        // It serves on the namespace's address; the kubernetes Endpoints keep naming the balancer
+        // (--advertise-address stays the machine's): skiff's endpoint reconciler writes one address.
+        args = withFlag(args, '--bind-address', ns.ip);
+        args = withFlag(args, '--tls-cert-file', join(ctx.paths.pki, `apiserver-${n}.crt`));
+        args = withFlag(args, '--tls-private-key-file', join(ctx.paths.pki, `apiserver-${n}.key`));
+      }
+      return inMemberNetns(ctx.config, n, { ...cmd, args: [...args, `--endpoint-port=${ctx.config.apiserverPort}`] });
     },
-    health: (ctx) => apiserver.health(memberContext(ctx, n)),
+    health: (ctx) => {
+      const ns = memberNetns(ctx.config, n);
+      const check = apiserver.health(memberContext(ctx, n));
+      return ns ? { ...check, url: `https://${ns.ip}:${netnsMemberPorts.apiserverPort}/readyz` } : check;
+    },
     startTimeoutMs: apiserver.startTimeoutMs,
     stopGraceMs: apiserver.stopGraceMs,
   };
@@ -213,9 +297,39 @@ function memberClient(base: Component, cache: Map<number, Component>, n: number)
   if (c) return c;
   c = {
     name: `${base.name}-${n}`,
-    prepare: (ctx) => base.prepare!(ctx),
-    command: (ctx) => base.command(memberContext(ctx, n)),
-    health: (ctx) => base.health(memberContext(ctx, n)),
+    prepare: async (ctx) => {
+      await base.prepare!(ctx);
+      const ns = memberNetns(ctx.config, n);
+      if (!ns) return;
+      // In a namespace: the balancer at this machine's address (loopback is the namespace's own),
+      // and a health port on the namespace's address.
+      const { config, paths } = ctx;
+      await ensureServingCert(paths.pki, { name: `${base.name}-${n}-serving`, commonName: `${base.name}-${n}`, hosts: [ns.ip, '127.0.0.1', 'localhost'] });
+      const identity = base.name === 'scheduler' ? 'system:kube-scheduler' : 'system:kube-controller-manager';
+      writeKubeconfig(join(paths.pki, `${base.name}-${n}.kubeconfig`), {
+        server: `https://${reachableHost(config)}:${config.apiserverPort}`,
+        caFile: join(paths.pki, 'ca.crt'),
+        clientCert: join(paths.pki, `${base.name}-client.crt`),
+        clientKey: join(paths.pki, `${base.name}-client.key`),
+        user: identity,
+      });
+    },
+    command: (ctx) => {
+      const cmd = base.command(memberContext(ctx, n));
+      const ns = memberNetns(ctx.config, n);
+      if (!ns) return cmd;
+      let args = cmd.args;
+      args = withFlag(args, '--kubeconfig', join(ctx.paths.pki, `${base.name}-${n}.kubeconfig`));
+      args = withFlag(args, '--bind-address', ns.ip);
+      args = withFlag(args, '--tls-cert-file', join(ctx.paths.pki, `${base.name}-${n}-serving.crt`));
+      args = withFlag(args, '--tls-private-key-file', join(ctx.paths.pki, `${base.name}-${n}-serving.key`));
+      return inMemberNetns(ctx.config, n, { ...cmd, args });
+    },
+    health: (ctx) => {
+      const check = base.health(memberContext(ctx, n));
+      const ns = memberNetns(ctx.config, n);
+      return ns ? { ...check, url: check.url.replace('//127.0.0.1:', `//${ns.ip}:`) } : check;
+    },
     startTimeoutMs: base.startTimeoutMs,
     stopGraceMs: base.stopGraceMs,
   };
@@ -229,7 +343,7 @@ export const loadBalancer: Component = {
   command: (ctx) => {
     const { config, paths } = ctx;
     const local = config.bindAddress === '0.0.0.0' || config.bindAddress === '::' || config.bindAddress === '' ? '127.0.0.1' : config.bindAddress;
-    const backends = Array.from({ length: memberCount(config) }, (_, i) => `${local}:${memberPorts(config, i + 1).apiserverPort}`);
+    const backends = Array.from({ length: memberCount(config) }, (_, i) => `${memberNetns(config, i + 1)?.ip ?? local}:${memberPorts(config, i + 1).apiserverPort}`);
     return {
       command: process.execPath,
       args: [

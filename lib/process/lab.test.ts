@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addNodeToLayout, desiredRoutes, labAPIServerHost, nodeAddress, nodeNameProblem, overlaps, zoneOf, type LabLayout } from './lab.js';
+import { addNodeToLayout, desiredRoutes, labAPIServerHost, memberNetnsConfig, memberVeth, membersNote, nodeAddress, nodeNameProblem, overlaps, planControlPlane, zoneOf, type LabLayout } from './lab.js';
 import { defaultConfig } from './cluster.js';
 
 const layout = (): LabLayout => ({ subnet: '172.31.7.0/24', gateway: '172.31.7.1', bridge: 'skl00aa', prefix: 'lab', zones: [], nodes: [] });
@@ -50,4 +50,26 @@ test('bad input: node names, a loopback apiserver', () => {
   const config = { ...defaultConfig('/tmp/x'), bindAddress: '127.0.0.1' };
   assert.throws(() => labAPIServerHost(config), /loopback/);
   assert.equal(labAPIServerHost({ ...config, bindAddress: '0.0.0.0', advertiseAddress: '192.0.2.2' }), '192.0.2.2');
+});
+
+test('control-plane members: member 1 on the host, the others at .n in namespaces of their own; the count is fixed', () => {
+  const lab = layout();
+  const members = planControlPlane(lab, 3);
+  assert.deepEqual(members, [
+    { name: 'lab-cp-1', member: 1 },
+    { name: 'lab-cp-2', member: 2, ip: '172.31.7.2' },
+    { name: 'lab-cp-3', member: 3, ip: '172.31.7.3' },
+  ]);
+  assert.deepEqual(memberNetnsConfig(lab), [
+    { member: 2, netns: 'skiff-lab-cp-2', ip: '172.31.7.2', gateway: '172.31.7.1' },
+    { member: 3, netns: 'skiff-lab-cp-3', ip: '172.31.7.3', gateway: '172.31.7.1' },
+  ]);
+  assert.equal(memberVeth(lab, members[1]!), 'skl00aac2');
+  assert.equal(planControlPlane(lab, 3), members, 'a lab keeps its members');
+  assert.throws(() => planControlPlane(lab, 5), /has 3 members; it cannot become 5/);
+  assert.throws(() => planControlPlane(layout(), 8), /2 to 7 members/);
+  // Member addresses stay below the nodes' (.11 and up).
+  assert.equal(addNodeToLayout(lab).ip, '172.31.7.11');
+  assert.match(membersNote(lab), /lab-cp-2: etcd-2, apiserver-2, controller-manager-2, scheduler-2 in skiff-lab-cp-2 at 172.31.7.2/);
+  assert.equal(membersNote(layout()), '');
 });

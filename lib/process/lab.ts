@@ -7,6 +7,13 @@
 // within the cluster CIDR unmasqueraded. The layout (node names, addresses, podCIDRs, zones) is
 // kept in <home>/lab.json, so a lab comes back the same after `skiff lab down` and `up`.
 //
+// `skiff lab up --control-plane N` also puts control-plane members 2..N in namespaces of their
+// own (`skiff-<prefix>-cp-<n>`, at the subnet's .n), on the same bridge: their etcd, apiserver,
+// controller manager and scheduler are the cluster's supervised components
+// (lib/process/controlplane.ts starts them with nsenter), member 1 stays on this machine, and the
+// balancer on this machine forwards to every member's apiserver. `lab node stop` of a member
+// SIGKILLs its four processes, has the supervisor forget them and cuts its veth.
+//
 // A lab node's processes are not supervised: `skiff lab node stop` must be able to kill them and
 // have them stay down, as a machine that lost power. Their state files are in the home's run/
 // folder (lab.<node>.<component>.json), so `skiff status` and `skiff down` see them.
@@ -25,7 +32,9 @@ import { isNotFound, Nodes, RestClient } from '../client/index.js';
 import { writeKubeconfig } from '../kubeconfig.js';
 import { ensureClientCert, ensureServingCert } from '../pki.js';
 import { logFile, stateFile, type ComponentStatus } from './cluster.js';
-import { clusterDNSIP, nodeEntry, type ClusterConfig, type ComponentContext } from './components.js';
+import { clusterDNSIP, nodeEntry, type ClusterConfig, type Component, type ComponentContext, type MemberNetns } from './components.js';
+import { controlPlaneComponents, maxControlPlaneMembers } from './controlplane.js';
+import { ensureSupervisor, supervisorLauncher } from './daemon.js';
 import { isAlive, killNow, probe, readState, removeState, sleep, spawnDetached, stopProcess, waitForHealthy, type HealthCheck, type ProcessState } from './supervisor.js';
 
 const run = promisify(execFile);
@@ -45,6 +54,16 @@ export interface LabNode {
   podCIDR?: string;
 }
 
+/** LabMember is a control-plane member of a lab: member 1 on this machine, the others each in a namespace of their own. */
+export interface LabMember {
+  /** name is what `skiff lab node stop|start` calls it: <prefix>-cp-<member>. */
+  name: string;
+  /** member numbers it among the control plane's members (its processes are etcd-<member>, apiserver-<member> …). */
+  member: number;
+  /** ip is its address on the lab bridge (the subnet's .member); none for member 1, on this machine's network. */
+  ip?: string;
+}
+
 /** LabLayout is <home>/lab.json. */
 export interface LabLayout {
   /** subnet is the lab bridge's /24 of 172.31.0.0/16; gateway (.1) is the host's address on it. */
@@ -59,6 +78,8 @@ export interface LabLayout {
   nodes: LabNode[];
   /** hostPodCIDR is the host node's podCIDR, when the cluster runs one. */
   hostPodCIDR?: string;
+  /** controlPlane are the control-plane members when the lab has more than one (`lab up --control-plane N`). */
+  controlPlane?: LabMember[];
 }
 
 /** LabError is a lab step that failed, with what was being done. */
@@ -216,10 +237,14 @@ export async function ensureBridge(lab: LabLayout): Promise<void> {
 }
 
 /** ensureNodeNetwork creates node's namespace and its veth to the bridge (eth0 inside, with its InternalIP), once. */
-export async function ensureNodeNetwork(lab: LabLayout, node: LabNode, apiHost: string): Promise<void> {
+export function ensureNodeNetwork(lab: LabLayout, node: LabNode, apiHost: string): Promise<void> {
+  return ensureNetns(lab, node, hostVeth(lab, node), apiHost);
+}
+
+/** ensureNetns creates a namespace for node (a worker or a control-plane member) and its veth (host end veth) to the bridge, once. */
+async function ensureNetns(lab: LabLayout, node: { name: string; ip: string }, veth: string, apiHost: string): Promise<void> {
   const ns = netnsName(node);
   if (!existsSync(netnsPath(node))) await sh('ip', ['netns', 'add', ns]);
-  const veth = hostVeth(lab, node);
   // A veth whose other end never reached the namespace (an interrupted start) is made again.
   if ((await ok('ip', ['link', 'show', 'dev', veth])) && !(await ok('ip', ['-n', ns, 'link', 'show', 'dev', 'eth0']))) await sh('ip', ['link', 'del', veth]);
   if (!(await ok('ip', ['link', 'show', 'dev', veth]))) {
@@ -560,11 +585,32 @@ export async function ensureHostSink(config: ClusterConfig): Promise<void> {
   for (const cidr of hostSinkRoutes(config)) await sh('ip', ['route', 'replace', 'blackhole', cidr]);
 }
 
-/** teardownLab removes every node, the bridge, the host's routes and the subnet lock; purge also the lab's data. */
-export async function teardownLab(ctx: ComponentContext, lab: LabLayout, opts: { purge?: boolean; progress?: Progress } = {}): Promise<void> {
+/**
+ * teardownLab removes every node, the control-plane members' namespaces and veths (their
+ * processes are the cluster's components: `skiff down` stops them), the bridge, the host's routes
+ * and the subnet lock; purge also the lab's data. nodesOnly removes the worker nodes alone (a
+ * failed `lab up` whose control plane lives on the bridge).
+ */
+export async function teardownLab(ctx: ComponentContext, lab: LabLayout, opts: { purge?: boolean; progress?: Progress; nodesOnly?: boolean } = {}): Promise<void> {
   for (const node of lab.nodes) {
     await teardownNode(ctx, lab, node);
     opts.progress?.(`${node.name}: stopped; namespace ${netnsName(node)} and veth removed`);
+  }
+  if (opts.nodesOnly) return;
+  await teardownLabNetwork(ctx, lab, opts);
+}
+
+/**
+ * teardownLabNetwork removes what the lab made beside its nodes: the control-plane members'
+ * namespaces and veths, the host's sink routes, the bridge and the subnet lock; purge also the
+ * lab's data. `skiff down` runs it once the control plane has stopped, so that members stop
+ * with their network (etcd and the apiservers of a member cut off would wait out their grace).
+ */
+export async function teardownLabNetwork(ctx: ComponentContext, lab: LabLayout, opts: { purge?: boolean; progress?: Progress } = {}): Promise<void> {
+  for (const m of netnsMembers(lab)) {
+    if (await ok('ip', ['link', 'show', 'dev', memberVeth(lab, m)])) await ok('ip', ['link', 'del', memberVeth(lab, m)]);
+    if (existsSync(netnsPath(m))) await sh('ip', ['netns', 'del', netnsName(m)]);
+    opts.progress?.(`${m.name}: namespace ${netnsName(m)} and veth removed`);
   }
   for (const cidr of hostSinkRoutes(ctx.config)) await ok('ip', ['route', 'del', 'blackhole', cidr]);
   if (await ok('ip', ['link', 'show', 'dev', lab.bridge])) await sh('ip', ['link', 'del', lab.bridge]);
@@ -612,6 +658,7 @@ export async function labStatus(ctx: ComponentContext): Promise<ComponentStatus[
 export async function leftovers(lab: LabLayout): Promise<string[]> {
   const out: string[] = [];
   const netns = await sh('ip', ['netns', 'list']).catch(() => '');
+  for (const m of netnsMembers(lab)) if (netns.split('\n').some((l) => l.split(' ')[0] === netnsName(m))) out.push(`netns ${netnsName(m)}`);
   for (const node of lab.nodes) if (netns.split('\n').some((l) => l.split(' ')[0] === netnsName(node))) out.push(`netns ${netnsName(node)}`);
   const links = await sh('ip', ['-o', 'link']).catch(() => '');
   for (const l of links.split('\n')) {
@@ -714,8 +761,10 @@ export async function upLab(ctx: ComponentContext, opts: LabUpOptions, progress:
     if (failed) throw failed.reason;
     await finishNodes(ctx, lab, { hostNode: opts.hostNode, nodes: lab.nodes, progress });
   } catch (err) {
-    progress(`failed: ${(err as Error).message}; removing the lab's namespaces, links and routes`);
-    await teardownLab(ctx, lab).catch((e: unknown) => progress(`cleanup: ${(e as Error).message}`));
+    // Control-plane members on the bridge keep running: `skiff lab down` removes them.
+    const nodesOnly = netnsMembers(lab).length > 0;
+    progress(`failed: ${(err as Error).message}; removing the lab's ${nodesOnly ? "nodes'" : ''} namespaces, links and routes`);
+    await teardownLab(ctx, lab, { nodesOnly }).catch((e: unknown) => progress(`cleanup: ${(e as Error).message}`));
     throw err;
   }
   return lab;
@@ -732,7 +781,7 @@ export function findNode(lab: LabLayout, name: string): LabNode {
 export async function addLabNode(ctx: ComponentContext, lab: LabLayout, name: string, opts: { hostNode?: string }, progress: Progress = () => {}): Promise<LabNode> {
   const problem = nodeNameProblem(name);
   if (problem) throw new LabError(problem);
-  if (lab.nodes.some((n) => n.name === name) || name === opts.hostNode) throw new LabError(`node "${name}" already exists in the lab`);
+  if (lab.nodes.some((n) => n.name === name) || lab.controlPlane?.some((m) => m.name === name) || name === opts.hostNode) throw new LabError(`node "${name}" already exists in the lab`);
   const taken = await adminClient(ctx).get<Node>(Nodes, '', name).then(() => true, (err: unknown) => (isNotFound(err) ? false : Promise.reject(err)));
   if (taken) throw new LabError(`a Node named "${name}" already exists in the cluster`);
   const node = addNodeToLayout(lab, name);
@@ -777,4 +826,135 @@ export async function startLabNode(ctx: ComponentContext, lab: LabLayout, node: 
   await setNodeLink(lab, node, true);
   await startNode(ctx, lab, node, progress);
   await syncRoutes(lab, labAPIServerHost(ctx.config));
+}
+
+/** memberName is the lab's name of control-plane member n. */
+export function memberName(prefix: string, n: number): string {
+  return `${prefix}-cp-${n}`;
+}
+
+/** memberAddress is member n's address in subnet (.n: below the nodes' .11 and up, the host being .1). */
+export function memberAddress(subnet: string, n: number): string {
+  return subnet.replace(/\.0\/24$/, `.${n}`);
+}
+
+/** memberVeth is the host end of a namespaced member's veth. */
+export function memberVeth(lab: LabLayout, m: Pick<LabMember, 'member'>): string {
+  return `${lab.bridge}c${m.member}`;
+}
+
+/** netnsMembers are the lab's control-plane members that live in a namespace. */
+export function netnsMembers(lab: LabLayout): (LabMember & { ip: string })[] {
+  return (lab.controlPlane ?? []).filter((m): m is LabMember & { ip: string } => m.ip !== undefined);
+}
+
+/**
+ * planControlPlane gives the lab count control-plane members (member 1 on this machine, the
+ * others in namespaces) once; a lab whose members are recorded keeps them: their etcd data
+ * names its peers, so the count cannot change.
+ */
+export function planControlPlane(lab: LabLayout, count: number): LabMember[] {
+  if (count < 2 || count > maxControlPlaneMembers) throw new LabError(`a lab's control plane has 2 to ${maxControlPlaneMembers} members, not ${count}`);
+  if (lab.controlPlane) {
+    if (lab.controlPlane.length !== count) throw new LabError(`the lab's control plane has ${lab.controlPlane.length} members; it cannot become ${count}: skiff lab down --purge, then up again`);
+    return lab.controlPlane;
+  }
+  const taken = new Set(lab.nodes.map((n) => n.name));
+  lab.controlPlane = Array.from({ length: count }, (_, i) => {
+    const m: LabMember = { name: memberName(lab.prefix, i + 1), member: i + 1 };
+    if (taken.has(m.name)) throw new LabError(`node "${m.name}" already exists in the lab`);
+    if (i > 0) m.ip = memberAddress(lab.subnet, i + 1);
+    return m;
+  });
+  return lab.controlPlane;
+}
+
+/** memberNetnsConfig is the lab's members as the cluster config places them (ClusterConfig.controlPlaneNetns). */
+export function memberNetnsConfig(lab: LabLayout): MemberNetns[] {
+  return netnsMembers(lab).map((m) => ({ member: m.member, netns: netnsName(m), ip: m.ip, gateway: lab.gateway }));
+}
+
+/**
+ * prepareLabControlPlane makes (or loads) home's lab layout with count control-plane members and
+ * their namespaces and veths on the bridge, before the control plane starts; it returns the
+ * placement for the cluster config. A failure removes the networks it made.
+ */
+export async function prepareLabControlPlane(config: ClusterConfig, count: number, opts: { prefix?: string; zones?: string[] }, progress: Progress = () => {}): Promise<LabLayout> {
+  const home = config.home;
+  const apiHost = labAPIServerHost(config);
+  const existing = loadLab(home);
+  const lab = existing ?? (await newLab(home, opts.prefix ?? 'lab', opts.zones ?? []));
+  if (existing) await reserveSubnet(home, existing.subnet);
+  try {
+    planControlPlane(lab, count);
+    saveLab(home, lab);
+    await ensureBridge(lab);
+    for (const m of netnsMembers(lab)) await ensureNetns(lab, m, memberVeth(lab, m), apiHost);
+  } catch (err) {
+    await teardownLab({ config, paths: { home } } as ComponentContext, { ...lab, nodes: [] }).catch(() => undefined);
+    if (!existing) rmSync(labFile(home), { force: true });
+    throw err;
+  }
+  progress(`Lab bridge ${lab.bridge} on ${lab.subnet} (host ${lab.gateway}); control-plane members ${netnsMembers(lab).map((m) => `${m.name} at ${m.ip} in ${netnsName(m)}`).join(', ')}`);
+  return lab;
+}
+
+/** findMember is the lab's control-plane member named name, if any. */
+export function findMember(lab: LabLayout, name: string): LabMember | undefined {
+  return lab.controlPlane?.find((m) => m.name === name);
+}
+
+/** memberComponents are member m's processes (etcd, apiserver, controller manager, scheduler) in start order. */
+export function memberComponents(config: ClusterConfig, m: Pick<LabMember, 'member'>): Component[] {
+  const names = ['etcd', 'apiserver', 'controller-manager', 'scheduler'].map((c) => `${c}-${m.member}`);
+  return names.map((n) => controlPlaneComponents(config).find((c) => c.name === n)).filter((c): c is Component => c !== undefined);
+}
+
+/**
+ * stopLabMember is a control-plane machine losing power: SIGKILL for its etcd, apiserver,
+ * controller manager and scheduler at once, the supervisor told to forget them (so they stay
+ * down), and its veth cut.
+ */
+export async function stopLabMember(ctx: ComponentContext, lab: LabLayout, m: LabMember): Promise<void> {
+  const parts = memberComponents(ctx.config, m);
+  const states = parts.map((c) => readState(stateFile(ctx, c.name)));
+  for (const s of states) if (s) killNow(s);
+  // The supervisor restarts an exited component after a back-off (1 s at first): forgetting them
+  // now keeps them down; a process it restarted in between is stopped by the same request.
+  const launcher = supervisorLauncher(ctx);
+  await Promise.all(parts.map((c) => launcher.stop(c).catch(() => undefined)));
+  for (const s of states) for (let i = 0; s && i < 200 && isAlive(s); i++) await sleep(25);
+  if (m.ip && (await ok('ip', ['link', 'show', 'dev', memberVeth(lab, m)]))) await sh('ip', ['link', 'set', memberVeth(lab, m), 'down']);
+}
+
+/**
+ * startLabMember brings a stopped member back: its veth up, then its processes under the
+ * supervisor: etcd first (it rejoins on its data and catches up from the leader), then its
+ * apiserver, controller manager and scheduler together (the latter two reach the API through the
+ * balancer, not through their own member's apiserver), each waited for.
+ */
+export async function startLabMember(ctx: ComponentContext, lab: LabLayout, m: LabMember, progress: Progress = () => {}): Promise<void> {
+  const t0 = Date.now();
+  if (m.ip) await ensureNetns(lab, { name: m.name, ip: m.ip }, memberVeth(lab, m), labAPIServerHost(ctx.config));
+  await ensureSupervisor(ctx);
+  const launcher = supervisorLauncher(ctx);
+  const parts = memberComponents(ctx.config, m);
+  for (const c of parts) await c.prepare?.(ctx);
+  const start = async (c: Component) => {
+    const state = await launcher.start(c);
+    await waitForHealthy(c.health(ctx), { timeoutMs: c.startTimeoutMs, process: state });
+  };
+  const [etcd, ...rest] = parts;
+  if (etcd) await start(etcd);
+  const started = await Promise.allSettled(rest.map(start));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  progress(`${m.name}: etcd, apiserver, controller manager and scheduler up${m.ip ? ` in ${netnsName(m)} at ${m.ip}` : ''} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+}
+
+/** membersNote says where each of a lab's control-plane members runs, for `skiff status` (its processes are the rows <component>-<member>). */
+export function membersNote(lab: LabLayout | undefined): string {
+  if (!lab?.controlPlane) return '';
+  const lines = lab.controlPlane.map((m) => `  ${m.name}: etcd-${m.member}, apiserver-${m.member}, controller-manager-${m.member}, scheduler-${m.member} ${m.ip ? `in ${netnsName(m)} at ${m.ip}` : "on this machine's network"}`);
+  return `\nControl-plane members (skiff lab node stop|start NAME):\n${lines.join('\n')}\n`;
 }

@@ -25,7 +25,7 @@ import {
   uploadedFiles,
 } from '../controlplanejoin.js';
 import type { ClusterConfig } from './components.js';
-import { etcdMemberName, memberCount, memberPorts } from './controlplane.js';
+import { etcdMemberName, memberCount, memberNetns, memberPorts } from './controlplane.js';
 
 /** clusterConfiguration is what kubeadm-config's ClusterConfiguration says about config. */
 export function clusterConfiguration(config: ClusterConfig, endpoint: string): ClusterConfiguration {
@@ -55,10 +55,12 @@ export async function publishClusterConfig(client: RestClient, config: ClusterCo
     for (const name of Object.keys(status.apiEndpoints)) if (/^etcd-\d+$/.test(name) || name === 'default') delete status.apiEndpoints[name];
     for (let n = 1; n <= memberCount(config); n++) {
       const p = memberPorts(config, n);
+      // A lab member in a namespace of its own serves on the namespace's address.
+      const address = memberNetns(config, n)?.ip ?? config.advertiseAddress;
       status.apiEndpoints[several ? etcdMemberName(n) : 'default'] = {
-        advertiseAddress: config.advertiseAddress,
+        advertiseAddress: address,
         bindPort: several ? p.apiserverPort : config.apiserverPort,
-        ...(several ? { etcdClientURL: `https://${config.advertiseAddress}:${p.etcdClientPort}` } : {}),
+        ...(several ? { etcdClientURL: `https://${address}:${p.etcdClientPort}` } : {}),
       };
     }
     const data = { ...existing?.data, [clusterConfigurationKey]: configurationYAML(clusterConfiguration(config, endpoint)), [clusterStatusKey]: statusYAML(status) };
