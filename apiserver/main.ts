@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // skiff-apiserver: REST + watch over etcd for every declared resource. Flags follow kube-apiserver.
 
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { newMetricsRegistry } from '../lib/metrics.js';
+import { defaultWorkerCount, isWorker, joinPrimary, runPrimary, type WorkerRole } from './workers.js';
 import { newLogger } from '../lib/log.js';
 import { parseFlags, usage, FlagError, type FlagSpec } from '../lib/flags.js';
 import { parseCIDR } from './registry/services.js';
@@ -53,6 +56,7 @@ const flagSpecs: FlagSpec[] = [
   { name: 'metric-resolution', description: "How often metrics.k8s.io reads every kubelet's /metrics/resource (metrics-server's flag; a Go duration).", default: '15s' },
   { name: 'delete-collection-workers', description: 'Number of workers spawned for DeleteCollection call. These are used to speed up namespace cleanup.', default: '16' },
   { name: 'request-timeout', description: 'How long a non-long-running request may take, body included, before the server answers 504 and closes it (a Go duration).', default: '1m0s' },
+  { name: 'apiserver-workers', description: 'Number of apiserver processes serving the port, each with its own etcd client and watch cache (skiff\'s own flag; 1 serves from this one process). Defaults to min(2, cores) with --storage-backend=etcd3, 1 with memory.', default: '' },
   { name: 'v', description: 'Log verbosity (0-5).', default: '0' },
 ];
 
@@ -72,7 +76,7 @@ async function main(): Promise<void> {
     return;
   }
   const f = parsed.values;
-  const log = newLogger('apiserver', Number(f.v));
+  let log = newLogger('apiserver', Number(f.v));
   for (const required of ['tls-cert-file', 'tls-private-key-file', 'client-ca-file']) {
     if (!f[required]) {
       log.error('Missing required flag', { flag: required });
@@ -176,6 +180,7 @@ async function main(): Promise<void> {
     log.error('Invalid --delete-collection-workers', { value: f['delete-collection-workers'], err: (err as Error).message });
     process.exit(2);
   }
+  let compactionIntervalMs = Number(f['etcd-compaction-interval']) * 1000;
   let metricResolutionMs: number;
   try {
     const ms = parseGoDuration(f['metric-resolution']);
@@ -185,7 +190,51 @@ async function main(): Promise<void> {
     log.error('Invalid --metric-resolution', { value: f['metric-resolution'], err: (err as Error).message });
     process.exit(2);
   }
-  let running: RunningAPIServer;
+  const memoryBackend = f['storage-backend'] === 'memory';
+  const workers = f['apiserver-workers'] === '' ? (memoryBackend ? 1 : defaultWorkerCount()) : Number(f['apiserver-workers']);
+  if (!Number.isInteger(workers) || workers < 1) {
+    log.error('Invalid --apiserver-workers: want a whole number of at least 1', { value: f['apiserver-workers'] });
+    process.exit(2);
+  }
+  if (workers > 1 && memoryBackend) {
+    log.error('--apiserver-workers above 1 needs --storage-backend=etcd3: each worker would keep a store of its own', { value: workers });
+    process.exit(2);
+  }
+  if (workers > 1 && !isWorker()) {
+    // The primary: it serves nothing itself, it holds the port and supervises the workers.
+    const ephemeral = serviceAccountKeys ? undefined : ephemeralServiceAccountKeys();
+    runPrimary({
+      workers,
+      log,
+      audit: audit?.log,
+      serviceAccountKeyPEM: ephemeral?.signingKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    });
+    return;
+  }
+  let worker: WorkerRole | undefined;
+  let running: RunningAPIServer | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) =>
+    (stopping ??= (async () => {
+      log.info('Shutting down', { signal });
+      // A stop that hangs must not keep the process (and the port) forever.
+      setTimeout(() => process.exit(1), 15_000).unref();
+      await running?.stop();
+      await worker?.flush();
+      process.exit(0);
+    })());
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const metrics = newMetricsRegistry('apiserver');
+  if (isWorker()) {
+    worker = await joinPrimary(metrics, () => void shutdown('primary gone'));
+    log = log.with({ worker: worker.index });
+    if (!worker.leader) compactionIntervalMs = 0; // one compactor is enough: the leader's
+    if (worker.serviceAccountKeyPEM) {
+      const signingKey = createPrivateKey(worker.serviceAccountKeyPEM);
+      serviceAccountKeys = { signingKey, publicKeys: [createPublicKey(signingKey)] };
+    }
+  }
   try {
     running = await startAPIServer({
       storageBackend: f['storage-backend'] as StorageBackend,
@@ -202,7 +251,7 @@ async function main(): Promise<void> {
       authorizationModes,
       serviceClusterIPRange: f['service-cluster-ip-range'],
       nodePortRange: { min: pmin!, max: pmax! },
-      compactionIntervalMs: Number(f['etcd-compaction-interval']) * 1000,
+      compactionIntervalMs,
       watchCacheSize: Number(f['watch-cache-size']),
       metricResolutionMs,
       limits,
@@ -216,6 +265,8 @@ async function main(): Promise<void> {
       serviceAccount: { keys: serviceAccountKeys ?? ephemeralServiceAccountKeys(), issuer: f['service-account-issuer'], apiAudiences: list(f['api-audiences']), jwksURI: f['service-account-jwks-uri'] || undefined },
       disabledAdmissionPlugins,
       log,
+      metrics,
+      worker,
     });
   } catch (err) {
     if (err instanceof StorageUnreachableError) {
@@ -229,14 +280,6 @@ async function main(): Promise<void> {
     log.error('Server failed', { err });
     process.exit(1);
   });
-
-  const shutdown = async (signal: string) => {
-    log.info('Shutting down', { signal });
-    await running.stop();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((err) => {
