@@ -17,6 +17,7 @@
 // the primary. A worker whose primary is gone (its IPC channel closes) stops by itself.
 
 import cluster, { type Worker } from 'node:cluster';
+import { generateKeyPairSync } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../lib/log.js';
@@ -35,6 +36,14 @@ const workerIndexEnv = 'SKIFF_APISERVER_WORKER';
  */
 export function defaultWorkerCount(): number {
   return Math.min(2, availableParallelism());
+}
+
+/**
+ * ephemeralSigningKeyPEM is a fresh RSA key (PKCS#8 PEM) for signing service-account tokens, made
+ * by the primary when no --service-account-signing-key-file is given, so every worker has the same.
+ */
+export function ephemeralSigningKeyPEM(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
 /** Messages between the primary and its workers; `skiff` tells them from prom-client's own. */
