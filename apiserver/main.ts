@@ -48,7 +48,7 @@ const flagSpecs: FlagSpec[] = [
   { name: 'metric-resolution', description: "How often metrics.k8s.io reads every kubelet's /metrics/resource (metrics-server's flag; a Go duration).", default: '15s' },
   { name: 'delete-collection-workers', description: 'Number of workers spawned for DeleteCollection call. These are used to speed up namespace cleanup.', default: '16' },
   { name: 'request-timeout', description: 'How long a non-long-running request may take, body included, before the server answers 504 and closes it (a Go duration).', default: '1m0s' },
-  { name: 'apiserver-workers', description: 'Number of apiserver processes serving the port, each with its own etcd client and watch cache (skiff\'s own flag; 1 serves from this one process). Defaults to min(2, cores) with --storage-backend=etcd3, 1 with memory.', default: '' },
+  { name: 'apiserver-workers', description: 'Number of apiserver processes serving the port, each with its own etcd client and watch cache (skiff\'s own flag; 1 serves from this one process). Defaults to 2 on a machine of 4 cores or more, else 1 (and 1 with --storage-backend=memory).', default: '' },
   { name: 'v', description: 'Log verbosity (0-5).', default: '0' },
 ];
 

@@ -30,12 +30,14 @@ export const workerHeader = 'X-Skiff-Apiserver-Worker';
 const workerIndexEnv = 'SKIFF_APISERVER_WORKER';
 
 /**
- * defaultWorkerCount is --apiserver-workers' default: two processes where there are at least two
- * cores (on this project's 2-core machine the second worker moves creates/s and fan-out latency
- * further than any third could; see README, Benchmarks), one on a single core.
+ * defaultWorkerCount is --apiserver-workers' default: one apiserver process on a machine of up to
+ * three cores, two from four. Measured on this project's 2-core machine (README, Benchmarks), a
+ * second worker roughly doubled the apiserver's CPU per create (every worker's watch cache
+ * decodes every write) and took its memory at rest from 131 to 324 MiB, while etcd, the other
+ * components and the clients already share the two cores: it pays only where cores are free.
  */
 export function defaultWorkerCount(): number {
-  return Math.min(2, availableParallelism());
+  return availableParallelism() >= 4 ? 2 : 1;
 }
 
 /**
@@ -84,6 +86,14 @@ function restartDelayMs(failuresInARow: number): number {
 export function runPrimary(opts: PrimaryOptions): void {
   const { log } = opts;
   const aggregator = new AggregatorRegistry();
+  // Workers send their metrics without the process's default label; the sum gets it back, so
+  // /metrics reads as one apiserver's would (same labels, same order).
+  const aggregate = AggregatorRegistry.aggregate.bind(AggregatorRegistry);
+  AggregatorRegistry.aggregate = ((metrics: object[]) => {
+    const registry = aggregate(metrics);
+    registry.setDefaultLabels({ component: 'apiserver' });
+    return registry;
+  }) as typeof AggregatorRegistry.aggregate;
   const audit = opts.audit ? new AuditLogWriter({ ...opts.audit, log }) : undefined;
   const slots = new Map<number, { worker: Worker; startedAt: number; failures: number }>();
   let stopping = false;
@@ -211,6 +221,7 @@ const auditBatchMs = 20;
  */
 export async function joinPrimary(registry: Registry, onPrimaryGone: () => void): Promise<WorkerRole> {
   const index = Number(process.env[workerIndexEnv]);
+  registry.setDefaultLabels({}); // the primary's sum adds them (runPrimary)
   AggregatorRegistry.setRegistries([registry]);
   new AggregatorRegistry(); // installs prom-client's listener that answers the primary's requests
   const pendingMetrics = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();

@@ -37,7 +37,8 @@ Flags:
       --control-plane N        run N control-plane members (etcd, apiserver, controller
                                manager, scheduler each) behind one load balancer on the
                                apiserver port (default 1; at most 7; see README)
-      --apiserver-workers N    apiserver processes serving its port (default min(2, cores))
+      --apiserver-workers N    apiserver processes serving its port (default 2 from
+                               4 cores, else 1; see README)
       --real-node BOOL         run a containerd and a kubelet here: one real Node that runs
                                pods (default true; needs root and scripts/setup.sh's packages)
       --nodes N, --zones LIST  make it a lab of N nodes (see skiff lab up --help)

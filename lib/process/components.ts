@@ -76,7 +76,7 @@ export interface ClusterConfig {
   extraArgs?: Record<string, string[]>;
   /** controlPlaneMembers is how many etcd/apiserver/controller manager/scheduler members run (default 1; see controlplane.ts). */
   controlPlaneMembers?: number;
-  /** apiserverWorkers is the apiserver's --apiserver-workers (default: the apiserver's own, min(2, cores)). */
+  /** apiserverWorkers is the apiserver's --apiserver-workers (default: the apiserver's own, 2 from 4 cores, else 1). */
   apiserverWorkers?: number;
   /** controlPlanePorts are each member's ports when not the defaults controlplane.ts derives (the test harness picks free ones). */
   controlPlanePorts?: MemberPorts[];
