@@ -74,6 +74,12 @@ export interface PrimaryOptions {
   serviceAccountKeyPEM?: string;
 }
 
+/** HistogramJSON is the part of prom-client's aggregated histogram that runPrimary rewrites. */
+interface HistogramJSON {
+  type: string;
+  values: { labels: Record<string, string | number>; sharedLabels?: Record<string, string | number> }[];
+}
+
 /** restartDelayMs is how long the primary waits before starting a worker again: longer while it keeps failing fast. */
 function restartDelayMs(failuresInARow: number): number {
   return Math.min(30_000, 500 * 2 ** Math.max(0, failuresInARow - 1));
@@ -92,6 +98,17 @@ export function runPrimary(opts: PrimaryOptions): void {
   AggregatorRegistry.aggregate = ((metrics: object[]) => {
     const registry = aggregate(metrics);
     registry.setDefaultLabels({ component: 'apiserver' });
+    // A histogram writes its own labels after the default ones (prom-client's sharedLabels, lost
+    // in the JSON the workers send): put them back so the lines read as one process's.
+    for (const m of registry.getMetricsAsArray() as unknown as { get(): HistogramJSON }[]) {
+      const metric = m.get();
+      if (metric.type !== 'histogram') continue;
+      for (const v of metric.values) {
+        const { le, ...rest } = v.labels;
+        v.sharedLabels = rest;
+        v.labels = le === undefined ? {} : { le };
+      }
+    }
     return registry;
   }) as typeof AggregatorRegistry.aggregate;
   const audit = opts.audit ? new AuditLogWriter({ ...opts.audit, log }) : undefined;

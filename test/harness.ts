@@ -476,7 +476,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     simulatedNodes: opts.simulatedNodes ?? 0,
     extraArgs: opts.extraArgs,
     realNode: opts.realNode ?? false,
-    apiserverWorkers: opts.apiserverWorkers ?? base.apiserverWorkers,
+    // The memory backend keeps its store in one process: it runs one worker whatever the suite's shape.
+    apiserverWorkers: opts.apiserverWorkers ?? (opts.extraArgs?.apiserver?.includes('--storage-backend=memory') ? 1 : base.apiserverWorkers),
   };
   if ((opts.controlPlane ?? 1) > 1) {
     const n = opts.controlPlane!;
