@@ -34,6 +34,7 @@ import { kubeletFetcher, ResourceMetricsScraper } from './metrics/scraper.js';
 import type { Node } from '../lib/api/core/node.js';
 import { ServiceAllocator, firstServiceIP, parseCIDR } from './registry/services.js';
 import { createAPIServer, versionInfo } from './server.js';
+import type { WorkerRole } from './workers.js';
 import { WatchCache } from './storage/cacher.js';
 import { EtcdStorage, type EtcdTLS } from './storage/etcd.js';
 import { ResourceTransformers, type EncryptionConfiguration } from './storage/encryption.js';
@@ -92,6 +93,8 @@ export interface APIServerOptions {
   metrics?: Registry;
   /** storageStartAttempts bounds the first list (etcd may still be starting), 500 ms apart. */
   storageStartAttempts?: number;
+  /** worker is this process's place among --apiserver-workers (apiserver/workers.ts); undefined when it serves alone. */
+  worker?: WorkerRole;
 }
 
 /** ServiceAccountOptions are the service-account token settings of an apiserver. */
@@ -173,7 +176,8 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   registry.register(new PodMetricsStore(registry, metricsScraper));
   await authz.start(registry, log);
   lifetime.signal.addEventListener('abort', () => authz.stop(), { once: true });
-  await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.endpointPort ?? opts.port, log, signal: lifetime.signal });
+  // Among several workers the leader alone bootstraps; the others listen once it has.
+  if (!opts.worker || opts.worker.leader) await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.endpointPort ?? opts.port, log, signal: lifetime.signal });
   // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
   const crdController = new CRDController(registry, { log });
   await crdController.start();
@@ -186,7 +190,9 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   const saTokens = await ServiceAccountTokenAuthenticator.create(saKeys, issuer, apiAudiences, registryBindingGetter(registry));
 
   const openapi = newOpenAPIProvider(registry);
-  const auditor = opts.audit ? Auditor.toFile(opts.audit.policy, { ...opts.audit.log, log }, decodeKubeProtobuf) : undefined;
+  const auditor = !opts.audit ? undefined
+    : opts.worker ? new Auditor(opts.audit.policy, opts.worker.auditSink, decodeKubeProtobuf)
+    : Auditor.toFile(opts.audit.policy, { ...opts.audit.log, log }, decodeKubeProtobuf);
   const server = createAPIServer({
     auditor,
     registry,
@@ -210,6 +216,8 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
     openapiV2: new OpenAPIV2Service(openapi, { title: 'Kubernetes', version: versionInfo.gitVersion }),
     limits: opts.limits,
     kubelet: opts.kubelet,
+    workerId: opts.worker ? String(opts.worker.index) : undefined,
+    metricsText: opts.worker?.metricsText,
     readyChecks: {
       // kube-apiserver names this check etcd whatever the backend.
       etcd: async () => {
@@ -259,6 +267,7 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   signal?.addEventListener('abort', () => void stop(), { once: true });
 
   try {
+    await opts.worker?.beforeListen();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port, opts.bindAddress, () => {

@@ -1,19 +1,14 @@
 #!/usr/bin/env node
 // skiff-apiserver: REST + watch over etcd for every declared resource. Flags follow kube-apiserver.
+// This file reads the flags and picks the shape: one process that serves (serve.ts), or a
+// primary that supervises --apiserver-workers worker processes, each of which serves
+// (workers.ts). The primary loads none of the apiserver itself, to stay small.
 
-import { readFileSync } from 'node:fs';
 import { newLogger } from '../lib/log.js';
 import { parseFlags, usage, FlagError, type FlagSpec } from '../lib/flags.js';
-import { parseCIDR } from './registry/services.js';
-import { setDeleteCollectionWorkers } from './registry/store.js';
-import { parseGoDuration } from './endpoints/options.js';
-import { parsePolicy, type Policy } from './audit/policy.js';
-import { parseEncryptionConfig, type EncryptionConfiguration } from './storage/encryption.js';
-import { disableablePlugins } from './admission/index.js';
-import { ephemeralServiceAccountKeys, loadServiceAccountKeys, ServiceAccountKeyError } from './auth/serviceaccount/tokens.js';
-import { type RunningAPIServer, type StorageBackend, StorageUnreachableError, startAPIServer, storageBackends } from './app.js';
-import { parseAuthorizationModes } from './auth/authz.js';
+import { defaultWorkerCount, ephemeralSigningKeyPEM, isWorker, runPrimary } from './workers.js';
 
+/** flagSpecs are skiff-apiserver's flags. */
 const flagSpecs: FlagSpec[] = [
   { name: 'storage-backend', description: "The storage backend for persistence. Options: 'etcd3' (default), 'memory' (kept in this process, no etcd needed; everything is lost when the apiserver exits: for tests and throwaway clusters).", default: 'etcd3' },
   { name: 'etcd-servers', description: 'Comma-separated etcd client URLs (with --storage-backend=etcd3).', default: 'http://127.0.0.1:2379' },
@@ -53,6 +48,7 @@ const flagSpecs: FlagSpec[] = [
   { name: 'metric-resolution', description: "How often metrics.k8s.io reads every kubelet's /metrics/resource (metrics-server's flag; a Go duration).", default: '15s' },
   { name: 'delete-collection-workers', description: 'Number of workers spawned for DeleteCollection call. These are used to speed up namespace cleanup.', default: '16' },
   { name: 'request-timeout', description: 'How long a non-long-running request may take, body included, before the server answers 504 and closes it (a Go duration).', default: '1m0s' },
+  { name: 'apiserver-workers', description: 'Number of apiserver processes serving the port, each with its own etcd client and watch cache (skiff\'s own flag; 1 serves from this one process). Defaults to 2 on a machine of 4 cores or more, else 1 (and 1 with --storage-backend=memory).', default: '' },
   { name: 'v', description: 'Log verbosity (0-5).', default: '0' },
 ];
 
@@ -73,170 +69,36 @@ async function main(): Promise<void> {
   }
   const f = parsed.values;
   const log = newLogger('apiserver', Number(f.v));
-  for (const required of ['tls-cert-file', 'tls-private-key-file', 'client-ca-file']) {
-    if (!f[required]) {
-      log.error('Missing required flag', { flag: required });
-      process.exit(2);
-    }
-  }
-  const [pmin, pmax] = f['service-node-port-range'].split('-').map(Number);
-  if (!(pmin > 0 && pmax >= pmin && pmax < 65536)) {
-    log.error('Invalid --service-node-port-range', { value: f['service-node-port-range'] });
+  const memoryBackend = f['storage-backend'] === 'memory';
+  const workers = f['apiserver-workers'] === '' ? (memoryBackend ? 1 : defaultWorkerCount()) : Number(f['apiserver-workers']);
+  if (!Number.isInteger(workers) || workers < 1) {
+    log.error('Invalid --apiserver-workers: want a whole number of at least 1', { value: f['apiserver-workers'] });
     process.exit(2);
   }
-  const limits = {
-    maxRequestsInflight: Number(f['max-requests-inflight']),
-    maxMutatingRequestsInflight: Number(f['max-mutating-requests-inflight']),
-    requestTimeoutMs: parseGoDuration(f['request-timeout']) ?? NaN,
-  };
-  for (const [flag, value] of [['max-requests-inflight', limits.maxRequestsInflight], ['max-mutating-requests-inflight', limits.maxMutatingRequestsInflight], ['request-timeout', limits.requestTimeoutMs]] as const) {
-    if (!Number.isInteger(value) || value < 0) {
-      log.error(`Invalid --${flag}`, { value: f[flag] });
-      process.exit(2);
-    }
-  }
-  parseCIDR(f['service-cluster-ip-range']);
-  if (!(storageBackends as readonly string[]).includes(f['storage-backend'])) {
-    log.error(`--storage-backend invalid, allowed values: ${storageBackends.join(', ')}. If not specified, it will default to 'etcd3'`, { value: f['storage-backend'] });
+  if (workers > 1 && memoryBackend) {
+    log.error('--apiserver-workers above 1 needs --storage-backend=etcd3: each worker would keep a store of its own', { value: workers });
     process.exit(2);
   }
-  const etcdFiles = ['etcd-cafile', 'etcd-certfile', 'etcd-keyfile'].filter((flag) => f[flag]);
-  if (etcdFiles.length > 0 && etcdFiles.length < 3) {
-    log.error('--etcd-cafile, --etcd-certfile and --etcd-keyfile go together', { given: etcdFiles.join(',') });
-    process.exit(2);
-  }
-  let encryption: EncryptionConfiguration | undefined;
-  if (f['encryption-provider-config']) {
-    try {
-      encryption = parseEncryptionConfig(readFileSync(f['encryption-provider-config'], 'utf8'));
-    } catch (err) {
-      log.error('Invalid --encryption-provider-config', { file: f['encryption-provider-config'], err: err as Error });
-      process.exit(2);
+  if (workers > 1 && !isWorker()) {
+    // The primary serves nothing itself: it holds the port and supervises the workers, which
+    // check every other flag (a worker that exits 2 on a bad flag ends the primary with 2).
+    for (const flag of ['audit-log-maxsize', 'audit-log-maxbackup']) {
+      if (!/^\d+$/.test(f[flag]!)) {
+        log.error(`Invalid --${flag}`, { value: f[flag] });
+        process.exit(2);
+      }
     }
-  }
-  let audit: { policy: Policy; log: { path: string; maxSizeMB: number; maxBackups: number } } | undefined;
-  for (const flag of ['audit-log-maxsize', 'audit-log-maxbackup']) {
-    if (!/^\d+$/.test(f[flag])) {
-      log.error(`Invalid --${flag}`, { value: f[flag] });
-      process.exit(2);
-    }
-  }
-  if (f['audit-policy-file'] && f['audit-log-path']) {
-    try {
-      audit = {
-        policy: parsePolicy(readFileSync(f['audit-policy-file'], 'utf8')),
-        log: { path: f['audit-log-path'], maxSizeMB: Number(f['audit-log-maxsize']), maxBackups: Number(f['audit-log-maxbackup']) },
-      };
-    } catch (err) {
-      log.error('Invalid --audit-policy-file', { file: f['audit-policy-file'], err: err as Error });
-      process.exit(2);
-    }
-  }
-  let authorizationModes;
-  try {
-    authorizationModes = parseAuthorizationModes(f['authorization-mode']);
-  } catch (err) {
-    log.error('Invalid --authorization-mode', { value: f['authorization-mode'], err: (err as Error).message });
-    process.exit(2);
-  }
-  const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-  const disabledAdmissionPlugins = list(f['disable-admission-plugins']);
-  for (const p of list(f['enable-admission-plugins'])) {
-    if (!(disableablePlugins as readonly string[]).includes(p)) {
-      log.error('Invalid --enable-admission-plugins: skiff knows only these optional plugins', { plugin: p, allowed: disableablePlugins.join(',') });
-      process.exit(2);
-    }
-  }
-  for (const p of disabledAdmissionPlugins) {
-    if (!(disableablePlugins as readonly string[]).includes(p)) {
-      log.error('Invalid --disable-admission-plugins: skiff can turn off only these plugins', { plugin: p, allowed: disableablePlugins.join(',') });
-      process.exit(2);
-    }
-  }
-  let serviceAccountKeys;
-  if (f['service-account-signing-key-file']) {
-    try {
-      serviceAccountKeys = loadServiceAccountKeys(f['service-account-signing-key-file'], list(f['service-account-key-file']));
-    } catch (err) {
-      log.error('Invalid service account keys', { err: err instanceof ServiceAccountKeyError ? err.message : (err as Error) });
-      process.exit(2);
-    }
-  } else if (f['service-account-key-file']) {
-    log.error('--service-account-key-file needs --service-account-signing-key-file: skiff issues and verifies tokens with the same keys', {});
-    process.exit(2);
-  }
-  if (!serviceAccountKeys) log.warn('No --service-account-signing-key-file: signing service account tokens with a key kept in memory; they end with this process', {});
-  if (!f['service-account-issuer']) {
-    log.error('--service-account-issuer must not be empty', {});
-    process.exit(2);
-  }
-  try {
-    setDeleteCollectionWorkers(Number(f['delete-collection-workers']));
-  } catch (err) {
-    log.error('Invalid --delete-collection-workers', { value: f['delete-collection-workers'], err: (err as Error).message });
-    process.exit(2);
-  }
-  let metricResolutionMs: number;
-  try {
-    const ms = parseGoDuration(f['metric-resolution']);
-    if (ms === undefined || !(ms >= 1000)) throw new Error('want a duration of at least 1s, such as 15s');
-    metricResolutionMs = ms;
-  } catch (err) {
-    log.error('Invalid --metric-resolution', { value: f['metric-resolution'], err: (err as Error).message });
-    process.exit(2);
-  }
-  let running: RunningAPIServer;
-  try {
-    running = await startAPIServer({
-      storageBackend: f['storage-backend'] as StorageBackend,
-      etcdServers: f['etcd-servers'].split(',').map((s) => s.trim()).filter(Boolean),
-      etcdTLS: etcdFiles.length === 3 ? { ca: readFileSync(f['etcd-cafile']), cert: readFileSync(f['etcd-certfile']), key: readFileSync(f['etcd-keyfile']) } : undefined,
-      encryption,
-      audit,
-      bindAddress: f['bind-address'],
-      port: Number(f['secure-port']),
-      advertiseAddress: f['advertise-address'],
-      endpointPort: f['endpoint-port'] ? Number(f['endpoint-port']) : undefined,
-      tls: { cert: readFileSync(f['tls-cert-file']), key: readFileSync(f['tls-private-key-file']), ca: readFileSync(f['client-ca-file']) },
-      tokenAuthFile: f['token-auth-file'] || undefined,
-      authorizationModes,
-      serviceClusterIPRange: f['service-cluster-ip-range'],
-      nodePortRange: { min: pmin!, max: pmax! },
-      compactionIntervalMs: Number(f['etcd-compaction-interval']) * 1000,
-      watchCacheSize: Number(f['watch-cache-size']),
-      metricResolutionMs,
-      limits,
-      kubelet: f['kubelet-client-certificate'] && f['kubelet-client-key']
-        ? {
-            cert: readFileSync(f['kubelet-client-certificate']),
-            key: readFileSync(f['kubelet-client-key']),
-            ca: f['kubelet-certificate-authority'] ? readFileSync(f['kubelet-certificate-authority']) : undefined,
-          }
-        : undefined,
-      serviceAccount: { keys: serviceAccountKeys ?? ephemeralServiceAccountKeys(), issuer: f['service-account-issuer'], apiAudiences: list(f['api-audiences']), jwksURI: f['service-account-jwks-uri'] || undefined },
-      disabledAdmissionPlugins,
+    runPrimary({
+      workers,
       log,
+      audit: f['audit-policy-file'] && f['audit-log-path'] ? { path: f['audit-log-path'], maxSizeMB: Number(f['audit-log-maxsize']), maxBackups: Number(f['audit-log-maxbackup']) } : undefined,
+      // Without a key file every worker must still sign and verify with one key: the primary makes it.
+      serviceAccountKeyPEM: f['service-account-signing-key-file'] ? undefined : ephemeralSigningKeyPEM(),
     });
-  } catch (err) {
-    if (err instanceof StorageUnreachableError) {
-      log.error('Could not reach etcd', { err: err.cause as Error });
-      process.exit(1);
-    }
-    log.error('Server failed', { err: err as Error });
-    process.exit(1);
+    return;
   }
-  running.server.on('error', (err) => {
-    log.error('Server failed', { err });
-    process.exit(1);
-  });
-
-  const shutdown = async (signal: string) => {
-    log.info('Shutting down', { signal });
-    await running.stop();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const { serve } = await import('./serve.js');
+  await serve(f, log);
 }
 
 main().catch((err) => {

@@ -32,6 +32,7 @@ import type { TokenSigner } from './auth/serviceaccount/tokens.js';
 import { serveOIDC, type OIDCDocuments } from './auth/serviceaccount/oidc.js';
 import { openAPIV3Response, type OpenAPIV3Service } from './openapi.js';
 import { openAPIV2Response, type OpenAPIV2Service } from './openapi/v2.js';
+import { workerHeader } from './workers.js';
 
 /** FrontDoorLimits are kube-apiserver's --max-requests-inflight, --max-mutating-requests-inflight and --request-timeout. */
 export interface FrontDoorLimits {
@@ -70,6 +71,10 @@ export interface ServerOptions {
   tokenSigner?: TokenSigner;
   /** oidc are the service-account issuer's discovery documents (/.well-known/openid-configuration, /openid/v1/jwks). */
   oidc?: OIDCDocuments;
+  /** workerId names this process among --apiserver-workers, in every response's X-Skiff-Apiserver-Worker header. */
+  workerId?: string;
+  /** metricsText is what /metrics serves when not this process's registry alone (every worker's, summed). */
+  metricsText?: () => Promise<string>;
 }
 
 /** anonymousPaths are where a request without credentials is let in as system:anonymous (then authorized as any other). */
@@ -171,8 +176,9 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     const agg = () => wantsAggregated(req.headers.accept);
     if (opts.oidc && serveOIDC(opts.oidc, seg, res)) return true;
     if (seg.length === 1 && seg[0] === 'metrics') {
+      const text = opts.metricsText ? await opts.metricsText() : await opts.metrics.metrics();
       res.writeHead(200, { 'Content-Type': opts.metrics.contentType });
-      res.end(await opts.metrics.metrics());
+      res.end(text);
       return true;
     }
     if (seg[0] === 'api' && seg.length === 1) {
@@ -304,6 +310,7 @@ export function createAPIServer(opts: ServerOptions): https.Server {
     // kube-apiserver marks every response uncacheable (WithCacheControl); the kubectl dispatcher
     // relies on it for /version. Hashed OpenAPI documents override it.
     res.setHeader('Cache-Control', 'no-cache, private');
+    if (opts.workerId !== undefined) res.setHeader(workerHeader, opts.workerId);
     markPretty(req, res);
     const audit = opts.auditor?.begin(req, res);
     const deadline = new RequestDeadline(req, res, limits.requestTimeoutMs, (answered) => {

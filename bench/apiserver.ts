@@ -1,5 +1,6 @@
 // The API server benchmark (`npm run bench -- apiserver`). It starts a real etcd and a real
-// apiserver through the test harness and measures, in one run against that one etcd:
+// apiserver through the test harness, once with one apiserver process and once with --workers
+// apiserver workers (--apiserver-workers, default 2), and measures for each, side by side:
 //
 //   1. ConfigMap creates/s through the apiserver (HTTPS POST, 64 concurrent clients) against raw
 //      etcd puts/s of the same stored bytes through etcd3 with the same concurrency;
@@ -11,8 +12,12 @@
 // the run (timings depend on the machine). It exits non-zero only when something broke: a
 // request failed, a list returned the wrong items, or a watcher lost events.
 //
+// Phase 3 runs in the last shape only. Apiserver CPU is the sum over every apiserver process
+// (the primary and its workers), from /proc.
+//
 // Options (all optional): --creates=N --concurrency=N --watchers=N --watch-rate=N
 // --watch-seconds=N --pods=N --selector-lists=N --full-lists=N --deadline-seconds=N
+// --workers=N (the multi-worker shape; default 2)
 
 import { readFileSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
@@ -30,6 +35,7 @@ import { APIClient, runConcurrent, type LoadResult, type TLSFiles } from './lib/
 import { CPUMeter, cpuPercent, describeCPU, rssBytes, type CPUSample } from './lib/proc.js';
 import { fmt, formatBytes, formatTable, rate, summarize, type LatencySummary } from './lib/stats.js';
 import { parseOptions, progress } from './lib/cli.js';
+import { defaultWorkerCount } from '../apiserver/workers.js';
 
 /** BenchOptions size the run; the defaults keep it to a few minutes on a 2-core machine. */
 interface BenchOptions {
@@ -42,6 +48,7 @@ interface BenchOptions {
   selectorLists: number;
   fullLists: number;
   deadlineSeconds: number;
+  workers: number;
 }
 
 const defaults: BenchOptions = {
@@ -53,13 +60,16 @@ const defaults: BenchOptions = {
   pods: 10_000,
   selectorLists: 50,
   fullLists: 20,
-  deadlineSeconds: 900,
+  deadlineSeconds: 1_500,
+  // The apiserver's default is one worker on this 2-core machine: compare two against it.
+  workers: Math.max(2, defaultWorkerCount()),
 };
 
 // ---- output ----
 
-/** ResultRow is one line of the final table. */
+/** ResultRow is one figure of one shape. */
 interface ResultRow {
+  shape: string;
   measurement: string;
   value: string;
   target: string;
@@ -68,8 +78,37 @@ interface ResultRow {
 
 const results: ResultRow[] = [];
 
+/** shape labels the figures recorded now: "1 worker", "2 workers". */
+let shape = '';
+
 function record(measurement: string, value: string, target?: { text: string; met: boolean }): void {
-  results.push({ measurement, value, target: target?.text ?? '', met: target ? (target.met ? 'yes' : 'NO') : '' });
+  results.push({ shape, measurement, value, target: target?.text ?? '', met: target ? (target.met ? 'yes' : 'NO') : '' });
+}
+
+/** resultTable is one row per measurement, one value column per shape, in the order first recorded. */
+function resultTable(shapes: string[]): string {
+  const rows: string[][] = [];
+  for (const m of [...new Set(results.map((r) => r.measurement))]) {
+    const of = shapes.map((sh) => results.find((r) => r.measurement === m && r.shape === sh));
+    const target = of.find((r) => r?.target)?.target ?? '';
+    rows.push([m, ...of.map((r) => r?.value ?? '—'), target, target ? of.map((r) => r?.met || '—').join(' / ') : '']);
+  }
+  return formatTable(['measurement', ...shapes, 'target', 'met'], rows);
+}
+
+/** foldSample adds the CPU of every apiserver process (apiserver, apiserver-w0, …) into one "apiserver" figure. */
+function foldSample(s: CPUSample): CPUSample {
+  const cpu: Record<string, number> = {};
+  for (const [name, sec] of Object.entries(s.cpu)) {
+    const key = name.startsWith('apiserver') ? 'apiserver' : name;
+    cpu[key] = (cpu[key] ?? 0) + sec;
+  }
+  return { wallSeconds: s.wallSeconds, cpu };
+}
+
+/** describeMeter is the meter's reading since its reset, the apiserver processes as one. */
+function describeMeter(meter: CPUMeter): string {
+  return describeCPU(cpuPercent([foldSample(meter.sample())]));
 }
 
 /** notes explain the figures (which process was the limit); printed under the table. */
@@ -108,7 +147,7 @@ async function createNamespace(api: APIClient, name: string): Promise<void> {
 
 /** loadProgress prints a closed-loop run's progress as done/total and the rate so far. */
 function loadProgress(what: string, total: number, meter?: CPUMeter) {
-  return (done: number, ms: number) => progress(`  ${what}: ${fmt(done)}/${fmt(total)} (${fmt(rate(done, ms))}/s)${meter ? `; cpu: ${meter.describe()}` : ''}`);
+  return (done: number, ms: number) => progress(`  ${what}: ${fmt(done)}/${fmt(total)} (${fmt(rate(done, ms))}/s)${meter ? `; cpu: ${describeMeter(meter)}` : ''}`);
 }
 
 function checkLoad(what: string, r: LoadResult): void {
@@ -170,7 +209,7 @@ async function benchCreates(api: APIClient, etcd: Etcd3, o: BenchOptions, meter:
     const what = r.kind === 'puts' ? 'raw etcd puts' : 'apiserver creates';
     meter.reset();
     const res = await runConcurrent(count, o.concurrency, op, { progress: loadProgress(`round ${n + 1}/4 ${what}`, count, meter) });
-    const sample = meter.sample();
+    const sample = foldSample(meter.sample());
     runs[r.kind].push(res);
     cpu[r.kind].push(sample);
     checkLoad(what, res);
@@ -187,8 +226,8 @@ async function benchCreates(api: APIClient, etcd: Etcd3, o: BenchOptions, meter:
   const createPct = cpuPercent(cpu.creates);
   const putCPU = describeCPU(putPct);
   const createCPU = describeCPU(createPct);
-  if (createPct.apiserver! >= 90) notes.push(`Creates: the apiserver (one JavaScript thread) was CPU-bound at ${Math.round(createPct.apiserver!)}% of a core; etcd used ${Math.round(createPct.etcd!)}%.`);
-  if (putPct.bench! >= 90) notes.push(`Raw puts: the bench's etcd3 client (grpc-js, one thread) was CPU-bound at ${Math.round(putPct.bench!)}%; etcd used ${Math.round(putPct.etcd!)}%, so puts/s is the Node client's ceiling, not etcd's.`);
+  if (createPct.apiserver! >= 90) notes.push(`${shape}: creates: the apiserver processes used ${Math.round(createPct.apiserver!)}% of a core; etcd ${Math.round(createPct.etcd!)}%, the bench client ${Math.round(createPct.bench!)}%.`);
+  if (putPct.bench! >= 90) notes.push(`${shape}: raw puts: the bench's etcd3 client (grpc-js, one thread) was CPU-bound at ${Math.round(putPct.bench!)}%; etcd used ${Math.round(putPct.etcd!)}%, so puts/s is the Node client's ceiling, not etcd's.`);
   progress(`  raw etcd puts: ${fmt(p.ok)} = ${fmt(putRate)}/s, ${latencyText(putLat)}; cpu: ${putCPU}`);
   progress(`  apiserver creates: ${fmt(c.ok)} = ${fmt(createRate)}/s, ${latencyText(createLat)}; cpu: ${createCPU}`);
 
@@ -267,7 +306,7 @@ async function registeredWatchers(api: APIClient, resource: string): Promise<num
   return m ? Number(m[1]) : 0;
 }
 
-async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPid: number, inspectPort: number, o: BenchOptions, meter: CPUMeter): Promise<void> {
+async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPids: number[], inspectPort: number | undefined, o: BenchOptions, meter: CPUMeter): Promise<void> {
   const writes = o.watchRate * o.watchSeconds;
   progress(`phase 2/3: watch fan-out: ${fmt(o.watchers)} watchers on configmaps in ${watchNamespace}, ${o.watchRate} writes/s for ${o.watchSeconds} s`);
   await createNamespace(api, watchNamespace);
@@ -278,6 +317,8 @@ async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPid: number, i
   // after a forced full GC, before and after opening them.
   const settle = async (): Promise<string> => {
     try {
+      // Several workers have no inspector of their own (they would share the primary's port).
+      if (inspectPort === undefined) throw new Error('several apiserver processes');
       await collectGarbage(inspectPort);
       await sleep(500);
       return 'after a forced GC';
@@ -287,7 +328,8 @@ async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPid: number, i
     }
   };
   const gcNote = await settle();
-  const rssBefore = rssBytes(apiserverPid);
+  const rss = () => apiserverPids.reduce((a, pid) => a + rssBytes(pid), 0);
+  const rssBefore = rss();
   // One TLS connection per watch, as separate informers would have; Node's default limits suffice.
   const agent = new https.Agent({ keepAlive: false, maxSockets: Infinity, ca: tls.ca, cert: tls.cert, key: tls.key });
   const recvAt = new Float64Array(o.watchers * writes);
@@ -304,12 +346,12 @@ async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPid: number, i
     );
     checkLoad('opening watches', opened);
     const openLat = summarize(opened.latencies);
-    progress(`  ${watches.length} watches open in ${fmt(opened.elapsedMs / 1000)} s (open latency ${latencyText(openLat)}); cpu: ${meter.describe()}`);
+    progress(`  ${watches.length} watches open in ${fmt(opened.elapsedMs / 1000)} s (open latency ${latencyText(openLat)}); cpu: ${describeMeter(meter)}`);
     // Registration in the watch cache follows the response headers: wait until every watch counts.
     for (let tries = 0; tries < 50 && (await registeredWatchers(api, 'configmaps')) < watches.length; tries++) await sleep(200);
     const registered = await registeredWatchers(api, 'configmaps');
     await settle();
-    const rssAfter = rssBytes(apiserverPid);
+    const rssAfter = rss();
     const perWatcher = (rssAfter - rssBefore) / Math.max(1, watches.length);
     progress(`  apiserver registered watchers: ${registered}; RSS ${gcNote}: ${formatBytes(rssBefore)} → ${formatBytes(rssAfter)} = ${formatBytes(perWatcher)} per watcher`);
 
@@ -324,7 +366,7 @@ async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPid: number, i
     const ticker = setInterval(() => {
       let got = 0;
       for (let k = 0; k < recvAt.length; k++) if (recvAt[k]! > 0) got++;
-      progress(`  watch: ${fmt(written.reduce((a, b) => a + b, 0))} written, ${fmt(got)}/${fmt(o.watchers * writes)} deliveries; cpu: ${meter.describe()}`);
+      progress(`  watch: ${fmt(written.reduce((a, b) => a + b, 0))} written, ${fmt(got)}/${fmt(o.watchers * writes)} deliveries; cpu: ${describeMeter(meter)}`);
     }, 2_000);
     const inflight: Promise<void>[] = [];
     const start = performance.now() + 50;
@@ -364,7 +406,8 @@ async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPid: number, i
         if (performance.now() - still > 5_000) break;
         await sleep(100);
       }
-      const cpu = meter.describe();
+      const fanoutSample = foldSample(meter.sample());
+      const cpu = describeCPU(cpuPercent([fanoutSample]));
       const deliverSpan = (performance.now() - start) / 1000;
       clearInterval(ticker);
 
@@ -386,7 +429,7 @@ async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPid: number, i
       }
       const okWrites = written.reduce((a, b) => a + b, 0);
       if (okWrites / writeSpan < 0.95 * o.watchRate) {
-        notes.push(`Fan-out: the apiserver completed ${fmt(okWrites / writeSpan)} of the ${o.watchRate} writes/s offered while serving ${fmt(watches.length)} watchers; writes queued behind the fan-out, so latency from before the POST includes that queue.`);
+        notes.push(`${shape}: fan-out: the apiserver completed ${fmt(okWrites / writeSpan)} of the ${o.watchRate} writes/s offered while serving ${fmt(watches.length)} watchers; writes queued behind the fan-out, so latency from before the POST includes that queue.`);
       }
       const ended = watches.filter((w) => w.ended).length;
       const errorEvents = watches.reduce((a, w) => a + w.errorEvents, 0);
@@ -405,7 +448,8 @@ async function benchWatch(api: APIClient, tls: TLSFiles, apiserverPid: number, i
       record(`watch events lost (${fmt(okWrites)} writes × ${fmt(watches.length)} watchers)`, String(lost), { text: '0', met: lost === 0 });
       record(`fan-out writes completed/s (offered ${o.watchRate}/s)`, `${fmt(okWrites / writeSpan)}/s`);
       record('fan-out deliveries/s (events × watchers)', `${fmt(fromSend.length / deliverSpan)}/s`);
-      record(`apiserver RSS per watcher (${gcNote.split(' (')[0]})`, `${formatBytes(perWatcher)} (${formatBytes(rssBefore)} → ${formatBytes(rssAfter)})`);
+      record('apiserver CPU time per delivered watch event (writes included)', `${fmt(((fanoutSample.cpu.apiserver ?? 0) * 1e6) / Math.max(1, fromSend.length))} µs`);
+      record('apiserver RSS per watcher', `${formatBytes(perWatcher)} (${formatBytes(rssBefore)} → ${formatBytes(rssAfter)}, ${gcNote.split(' (')[0]})`);
       record('cpu during fan-out (% of one core)', cpu);
     } finally {
       clearInterval(ticker);
@@ -446,7 +490,7 @@ async function benchList(api: APIClient, o: BenchOptions, meter: CPUMeter): Prom
     progress: loadProgress('pods created', o.pods, meter),
   });
   checkLoad('creating pods', created);
-  progress(`  ${fmt(created.ok)} pods in ${fmt(created.elapsedMs / 1000)} s = ${fmt(rate(created.ok, created.elapsedMs))}/s, ${latencyText(summarize(created.latencies))}; cpu: ${meter.describe()}`);
+  progress(`  ${fmt(created.ok)} pods in ${fmt(created.elapsedMs / 1000)} s = ${fmt(rate(created.ok, created.elapsedMs))}/s, ${latencyText(summarize(created.latencies))}; cpu: ${describeMeter(meter)}`);
 
   const expectItems = (want: number, what: string) => (body: string, i: number) => {
     // Parsing 10,000 pods costs the client time: check the first answer fully and the rest by size.
@@ -456,7 +500,7 @@ async function benchList(api: APIClient, o: BenchOptions, meter: CPUMeter): Prom
   };
   meter.reset();
   const sel = await timedLists(api, `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent('tier=selected')}`, o.selectorLists, expectItems(selected, 'selector list'));
-  const selCPU = meter.describe();
+  const selCPU = describeMeter(meter);
   progress(`  selector LIST ×${o.selectorLists}: ${latencyText(sel)}, max ${fmt(sel.max)} ms; cpu: ${selCPU}`);
   meter.reset();
   let fullBytes = 0;
@@ -464,7 +508,7 @@ async function benchList(api: APIClient, o: BenchOptions, meter: CPUMeter): Prom
     fullBytes = Buffer.byteLength(body);
     expectItems(created.ok, 'full list')(body, i);
   });
-  const fullCPU = meter.describe();
+  const fullCPU = describeMeter(meter);
   progress(`  full LIST ×${o.fullLists} (${formatBytes(fullBytes)} each): ${latencyText(full)}, max ${fmt(full.max)} ms; cpu: ${fullCPU}`);
 
   record(`LIST pods with selector (${selected} of ${fmt(o.pods)}), ${o.selectorLists} requests`, latencyText(sel), { text: 'p99 ≤ 100 ms', met: sel.p99 <= 100 });
@@ -481,6 +525,71 @@ function processOf(cluster: Cluster, name: string): ProcessState {
   return state;
 }
 
+/** childPids are a process's children, from /proc (an apiserver primary's workers). */
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * runShape starts etcd and the apiserver with `workers` apiserver processes and runs the phases
+ * against them; every figure is recorded under the shape's label. Processes it started that are
+ * still alive after the stop are returned.
+ */
+async function runShape(workers: number, o: BenchOptions, facts: string[], withLists: boolean): Promise<ProcessState[]> {
+  shape = workers === 1 ? '1 worker' : `${workers} workers`;
+  progress(`=== ${shape}: starting etcd and the apiserver (test harness, --apiserver-workers=${workers})`);
+  // The single apiserver gets an inspector port so the watch phase can force a GC before each
+  // memory reading; only the processes the harness spawns now see this NODE_OPTIONS. Workers
+  // would all ask for the one port, so the multi-worker shape goes without.
+  const [inspectPort] = workers === 1 ? await freePorts(1) : [undefined];
+  const savedNodeOptions = process.env.NODE_OPTIONS;
+  if (inspectPort) process.env.NODE_OPTIONS = [savedNodeOptions, `--inspect=127.0.0.1:${inspectPort}`].filter(Boolean).join(' ');
+  let cluster: Cluster;
+  try {
+    cluster = await startCluster({ components: ['etcd', 'apiserver'], apiserverWorkers: workers });
+  } finally {
+    if (savedNodeOptions === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = savedNodeOptions;
+  }
+  const procs = [processOf(cluster, 'apiserver'), processOf(cluster, 'etcd')];
+  const primary = procs[0]!.pid;
+  const workerPids = workers === 1 ? [] : childPids(primary);
+  const apiserverPids = [primary, ...workerPids];
+  const pids: Record<string, number> = { apiserver: primary, etcd: procs[1]!.pid };
+  workerPids.forEach((pid, i) => (pids[`apiserver-w${i}`] = pid));
+  const tls: TLSFiles = { ca: readFileSync(cluster.caFile, 'utf8'), cert: readFileSync(cluster.adminCert, 'utf8'), key: readFileSync(cluster.adminKey, 'utf8') };
+  const api = new APIClient(cluster.server, tls, o.concurrency);
+  const etcd = new Etcd3(cluster.etcdClientOptions);
+  const rssText = () => [`primary ${formatBytes(rssBytes(primary))}`, ...workerPids.map((pid, i) => `worker ${i} ${formatBytes(rssBytes(pid))}`)].join(', ');
+  const rssTotal = () => apiserverPids.reduce((a, pid) => a + rssBytes(pid), 0);
+  try {
+    if (!facts.some((f) => f.startsWith('etcd: '))) facts.push(`etcd: ${await etcdVersion(cluster.etcdEndpoint, cluster.etcdTLS)}`);
+    progress(`etcd at ${cluster.etcdEndpoint} (pid ${pids.etcd}); apiserver at ${cluster.server} (pids ${apiserverPids.join(', ')})`);
+    await sleep(1_000);
+    const rest = workers === 1 ? formatBytes(rssTotal()) : `${formatBytes(rssTotal())} (${rssText()})`;
+    progress(`  apiserver RSS at rest: ${rest}`);
+    record('apiserver RSS at rest, every apiserver process', rest);
+    const meter = new CPUMeter(pids);
+    await benchCreates(api, etcd, o, meter);
+    await benchWatch(api, tls, apiserverPids, inspectPort, o, meter);
+    if (withLists) await benchList(api, o, meter);
+    const end = workers === 1 ? formatBytes(rssTotal()) : `${formatBytes(rssTotal())} (${rssText()})`;
+    record('apiserver RSS after the phases', end);
+  } catch (err) {
+    problems.push(`${shape}: bench failed: ${(err as Error)?.stack ?? String(err)}`);
+  } finally {
+    api.close();
+    etcd.close();
+    progress(`stopping etcd and the apiserver (${shape})`);
+    await cluster.stop();
+  }
+  return [...procs, ...workerPids.map((pid) => ({ ...procs[0]!, name: 'apiserver worker', pid, startTicks: 0 }) as ProcessState)].filter((p) => isAlive(p));
+}
+
 async function main(): Promise<number> {
   const o = parseOptions('apiserver', process.argv.slice(2), defaults);
   // A hung phase must not leave etcd and the apiserver behind: exiting runs the harness's
@@ -493,53 +602,20 @@ async function main(): Promise<number> {
   const facts = machineFacts();
   for (const f of facts) progress(f);
   progress(`note: etcd, the apiserver and this bench client all share these ${os.cpus().length} cores; figures include that contention`);
-  progress('starting etcd and the apiserver (test harness)');
-  // The apiserver gets an inspector port so the watch phase can force a GC before each memory
-  // reading; only the processes the harness spawns now see this NODE_OPTIONS.
-  const [inspectPort] = await freePorts(1);
-  const savedNodeOptions = process.env.NODE_OPTIONS;
-  process.env.NODE_OPTIONS = [savedNodeOptions, `--inspect=127.0.0.1:${inspectPort}`].filter(Boolean).join(' ');
-  let cluster: Cluster;
-  try {
-    cluster = await startCluster({ components: ['etcd', 'apiserver'] });
-  } finally {
-    if (savedNodeOptions === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = savedNodeOptions;
-  }
-  const procs = [processOf(cluster, 'apiserver'), processOf(cluster, 'etcd')];
-  const pids = { apiserver: procs[0]!.pid, etcd: procs[1]!.pid };
-  const tls: TLSFiles = { ca: readFileSync(cluster.caFile, 'utf8'), cert: readFileSync(cluster.adminCert, 'utf8'), key: readFileSync(cluster.adminKey, 'utf8') };
-  const api = new APIClient(cluster.server, tls, o.concurrency);
-  const etcd = new Etcd3(cluster.etcdClientOptions);
-  let failed: unknown;
-  try {
-    const ev = await etcdVersion(cluster.etcdEndpoint, cluster.etcdTLS);
-    facts.push(`etcd: ${ev}`);
-    progress(`etcd ${ev} at ${cluster.etcdEndpoint} (pid ${pids.etcd}); apiserver at ${cluster.server} (pid ${pids.apiserver})`);
-    const meter = new CPUMeter(pids);
-    await benchCreates(api, etcd, o, meter);
-    await benchWatch(api, tls, pids.apiserver, inspectPort!, o, meter);
-    await benchList(api, o, meter);
-  } catch (err) {
-    failed = err;
-  } finally {
-    api.close();
-    etcd.close();
-    progress('stopping etcd and the apiserver');
-    await cluster.stop();
-  }
-  const leftovers = procs.filter((p) => isAlive(p));
+  const shapes = o.workers > 1 ? [1, o.workers] : [1];
+  const leftovers: ProcessState[] = [];
+  for (const [i, workers] of shapes.entries()) leftovers.push(...(await runShape(workers, o, facts, i === shapes.length - 1)));
+  const labels = shapes.map((w) => (w === 1 ? '1 worker' : `${w} workers`));
 
   process.stdout.write(`\n=== skiff apiserver benchmark ===\n`);
   for (const f of facts) process.stdout.write(`${f}\n`);
-  process.stdout.write(`etcd, the apiserver and the bench client share the ${os.cpus().length} cores above; every ratio below was measured in this one run against the same etcd.\n\n`);
-  process.stdout.write(formatTable(['measurement', 'value', 'target', 'met'], results.map((r) => [r.measurement, r.value, r.target, r.met])) + '\n\n');
+  process.stdout.write(`etcd, the apiserver and the bench client share the ${os.cpus().length} cores above; each column was measured against its own etcd, one after the other in this run; the LIST phase runs in the last column only.\n\n`);
+  process.stdout.write(resultTable(labels) + '\n\n');
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
   if (notes.length) process.stdout.write('\n');
   const missed = results.filter((r) => r.met === 'NO').length;
   process.stdout.write(missed ? `${missed} target(s) not met (targets are reported, never enforced).\n` : 'All targets met.\n');
   if (leftovers.length) problems.push(`still running after stop: ${leftovers.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
-  if (failed) problems.push(`bench failed: ${(failed as Error)?.stack ?? String(failed)}`);
   for (const p of problems) process.stderr.write(`error: ${p}\n`);
   return problems.length ? 1 : 0;
 }

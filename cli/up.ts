@@ -37,6 +37,8 @@ Flags:
       --control-plane N        run N control-plane members (etcd, apiserver, controller
                                manager, scheduler each) behind one load balancer on the
                                apiserver port (default 1; at most 7; see README)
+      --apiserver-workers N    apiserver processes serving its port (default 2 from
+                               4 cores, else 1; see README)
       --real-node BOOL         run a containerd and a kubelet here: one real Node that runs
                                pods (default true; needs root and scripts/setup.sh's packages)
       --nodes N, --zones LIST  make it a lab of N nodes (see skiff lab up --help)
@@ -61,6 +63,7 @@ const options = {
   'real-node': { type: 'string' },
   'proxy-mode': { type: 'string' },
   'control-plane': { type: 'string' },
+  'apiserver-workers': { type: 'string' },
   v: { type: 'string', short: 'v' },
   only: { type: 'string' },
 } as const;
@@ -90,6 +93,7 @@ export function upConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     realNode: boolFlag('--real-node', values['real-node']) ?? base.realNode,
     proxyMode: proxyModeFlag(values['proxy-mode']) ?? base.proxyMode,
     controlPlaneMembers: intFlag('--control-plane', values['control-plane'], 1, maxControlPlaneMembers) ?? base.controlPlaneMembers,
+    apiserverWorkers: intFlag('--apiserver-workers', values['apiserver-workers'], 1, 64) ?? base.apiserverWorkers,
   };
   checkMemberChange(base, config);
   const only = values.only !== undefined ? splitList(values.only) : undefined;

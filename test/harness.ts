@@ -147,7 +147,15 @@ export interface StartClusterOptions {
    * Cluster.server then names. Components are named etcd-1, apiserver-1, … and apiserver-lb.
    */
   controlPlane?: number;
+  /** apiserverWorkers is the apiserver's --apiserver-workers (default: testAPIServerWorkers). */
+  apiserverWorkers?: number;
 }
+
+/**
+ * testAPIServerWorkers is how many apiserver worker processes a test cluster runs unless the test
+ * says: $SKIFF_APISERVER_WORKERS, else the number below (the one-line switch for the suite's shape).
+ */
+export const testAPIServerWorkers = Number(process.env.SKIFF_APISERVER_WORKERS || 1);
 
 // Everything started here, for the exit handler. Entries leave as they are stopped.
 const liveProcesses = new Set<ProcessState>();
@@ -354,6 +362,7 @@ async function testConfig(home: string, verbosity?: number): Promise<ClusterConf
     // the `kubernetes` Endpoints may not hold a loopback IP.
     bindAddress: '127.0.0.1',
     verbosity: verbosity ?? Number(process.env.SKIFF_TEST_V ?? 0),
+    apiserverWorkers: testAPIServerWorkers,
   };
 }
 
@@ -467,6 +476,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
     simulatedNodes: opts.simulatedNodes ?? 0,
     extraArgs: opts.extraArgs,
     realNode: opts.realNode ?? false,
+    // The memory backend keeps its store in one process: it runs one worker whatever the suite's shape.
+    apiserverWorkers: opts.apiserverWorkers ?? (opts.extraArgs?.apiserver?.includes('--storage-backend=memory') ? 1 : base.apiserverWorkers),
   };
   if ((opts.controlPlane ?? 1) > 1) {
     const n = opts.controlPlane!;

@@ -76,6 +76,8 @@ export interface ClusterConfig {
   extraArgs?: Record<string, string[]>;
   /** controlPlaneMembers is how many etcd/apiserver/controller manager/scheduler members run (default 1; see controlplane.ts). */
   controlPlaneMembers?: number;
+  /** apiserverWorkers is the apiserver's --apiserver-workers (default: the apiserver's own, 2 from 4 cores, else 1). */
+  apiserverWorkers?: number;
   /** controlPlanePorts are each member's ports when not the defaults controlplane.ts derives (the test harness picks free ones). */
   controlPlanePorts?: MemberPorts[];
   /** controlPlaneNetns are the members that run in a network namespace of their own (`skiff lab up --control-plane N`; see controlplane.ts). */
@@ -315,6 +317,7 @@ export const apiserver: Component = {
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-cluster-ip-range=${config.serviceCIDR}`,
       '--service-node-port-range=30000-32767',
+      ...(config.apiserverWorkers ? [`--apiserver-workers=${config.apiserverWorkers}`] : []),
       `-v=${config.verbosity}`,
       ...(config.extraArgs?.apiserver ?? []),
     ]),
