@@ -256,7 +256,7 @@ export function newInterPodAffinity(args: InterPodAffinityArgs = {}, fh?: Framew
       if (!satisfyExistingPodsAntiAffinity(s, nodeLabels)) return rejectedExisting;
       return success();
     },
-    preScore(state: CycleState, pod: Pod, _nodes: readonly NodeInfo[]): Status {
+    preScore(state: CycleState, pod: Pod, filteredNodes: readonly NodeInfo[]): Status {
       const pi = podInfoForCycle(state, pod);
       const hasConstraints = pi.preferredAffinityTerms.length > 0 || pi.preferredAntiAffinityTerms.length > 0;
       if (ignorePreferredTermsOfExistingPods && !hasConstraints) return skip();
@@ -267,9 +267,32 @@ export function newInterPodAffinity(args: InterPodAffinityArgs = {}, fh?: Framew
       const nsLabelsOf = namespaceLabelsCache(fh);
       const podNsLabels = nsLabelsOf(pod.metadata.namespace ?? '');
       const s = new PreScoreState();
+      // Score reads only the domains of the nodes it scores. A node whose pods have no terms adds
+      // only through the incoming pod's terms, so it is skipped when none of its domains for
+      // those terms holds a scored node (with hostname terms: every node but the scored ones).
+      const scoredDomains = new Map<string, Set<string>>();
+      if (hasConstraints) {
+        for (const t of [...pi.preferredAffinityTerms, ...pi.preferredAntiAffinityTerms]) {
+          if (scoredDomains.has(t.topologyKey)) continue;
+          const values = new Set<string>();
+          for (const ni of filteredNodes) {
+            const v = ni.node.metadata.labels?.[t.topologyKey];
+            if (v !== undefined) values.add(v);
+          }
+          scoredDomains.set(t.topologyKey, values);
+        }
+      }
+      const holdsScoredDomain = (nodeLabels: Labels): boolean => {
+        for (const [key, values] of scoredDomains) {
+          const v = nodeLabels[key];
+          if (v !== undefined && values.has(v)) return true;
+        }
+        return false;
+      };
       for (const ni of nodes) {
         const nodeLabels = ni.node.metadata.labels;
-        if (!nodeLabels) continue;
+        if (!nodeLabels || ni.pods.length === 0) continue;
+        if (ni.podsWithAffinity.length === 0 && !holdsScoredDomain(nodeLabels)) continue;
         for (const ep of hasConstraints ? ni.pods : ni.podsWithAffinity) {
           const epNs = nsLabelsOf(ep.pod.metadata.namespace ?? '');
           // The incoming pod's preferred terms against the existing pod.
