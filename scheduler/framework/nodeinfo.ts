@@ -35,6 +35,8 @@ export class NodeInfo {
   nonZeroRequested: Resource = newResource();
   allocatable: Resource = newResource();
   generation = nextGeneration();
+  /** topologyKeys caches affinityTopologyKeys until the pods change. */
+  private topologyKeys: readonly string[] | undefined;
 
   constructor(node?: Node) {
     if (node) this.setNode(node);
@@ -92,7 +94,23 @@ export class NodeInfo {
     this.update(pi, -1);
   }
 
+  /**
+   * affinityTopologyKeys are the topology keys of the terms of podsWithAffinity that scoring
+   * weighs against an incoming pod (required and preferred affinity, preferred anti-affinity).
+   */
+  affinityTopologyKeys(): readonly string[] {
+    if (this.topologyKeys) return this.topologyKeys;
+    const keys = new Set<string>();
+    for (const pi of this.podsWithAffinity) {
+      for (const t of pi.requiredAffinityTerms) keys.add(t.topologyKey);
+      for (const t of pi.preferredAffinityTerms) keys.add(t.topologyKey);
+      for (const t of pi.preferredAntiAffinityTerms) keys.add(t.topologyKey);
+    }
+    return (this.topologyKeys = [...keys]);
+  }
+
   private update(pi: PodInfo, sign: 1 | -1): void {
+    this.topologyKeys = undefined;
     if (sign > 0) {
       addResource(this.requested, pi.requests);
       addResource(this.nonZeroRequested, pi.nonZeroRequests);
