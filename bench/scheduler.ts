@@ -29,8 +29,13 @@
 // apiserver's watch cache stopped following etcd, or the placement is wrong (a pod bound twice
 // or not at all, a node over its allocatable, a taint or a required affinity ignored).
 //
+// Before the cluster, an in-process phase (see "in process" below) runs the real Scheduler in
+// this process without the apiserver: the scheduler's own CPU per pod, and the pods/s it alone
+// allows, with every placement checked the same way.
+//
 // Options: --nodes=N --pods=N --raw-bindings=N --affinity-pods=N --concurrency=N
-// --deadline-seconds=N --sim-max-writes-per-second=N
+// --deadline-seconds=N --sim-max-writes-per-second=N --in-process=0|1 (default 1)
+// --in-process-only=0|1 (default 0: the cluster runs after it)
 
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -68,6 +73,8 @@ interface Options {
   concurrency: number;
   deadlineSeconds: number;
   simMaxWritesPerSecond: number;
+  /** inProcess: run the in-process phase first (0 skips it). */
+  inProcess: number;
   /** inProcessOnly: run only the in-process phase (no cluster). */
   inProcessOnly: number;
 }
@@ -80,6 +87,7 @@ const defaults: Options = {
   concurrency: 64,
   deadlineSeconds: 600,
   simMaxWritesPerSecond: 300,
+  inProcess: 1,
   inProcessOnly: 0,
 };
 
@@ -825,7 +833,7 @@ async function main(): Promise<void> {
   const o = parseBenchOptions(process.argv.slice(2));
   const load0 = loadavg();
   try {
-    await inProcess(o);
+    if (o.inProcess || o.inProcessOnly) await inProcess(o);
   } catch (err) {
     process.stderr.write(`bench scheduler failed: ${err instanceof Error ? (err instanceof BenchError ? err.message : err.stack) : String(err)}\n`);
     process.exit(1);
