@@ -29,8 +29,13 @@
 // apiserver's watch cache stopped following etcd, or the placement is wrong (a pod bound twice
 // or not at all, a node over its allocatable, a taint or a required affinity ignored).
 //
+// Before the cluster, an in-process phase (see "in process" below) runs the real Scheduler in
+// this process without the apiserver: the scheduler's own CPU per pod, and the pods/s it alone
+// allows, with every placement checked the same way.
+//
 // Options: --nodes=N --pods=N --raw-bindings=N --affinity-pods=N --concurrency=N
-// --deadline-seconds=N --sim-max-writes-per-second=N
+// --deadline-seconds=N --sim-max-writes-per-second=N --in-process=0|1 (default 1)
+// --in-process-only=0|1 (default 0: the cluster runs after it)
 
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -52,6 +57,13 @@ import { type Sample, bucketsOf, histogramQuantile, scrapeMetrics, subtractBucke
 import { fmt, formatTable, percentile, rate } from './lib/stats.js';
 import { type WatchEvent, type WatchHandle, openWatch } from './lib/watch.js';
 import { parseOptions, progress as printProgress } from './lib/cli.js';
+import { Registry } from 'prom-client';
+import type { Client } from '../lib/client/client.js';
+import { Logger } from '../lib/log.js';
+import { newSimNode } from '../sim/node.js';
+import { defaultProfile } from '../scheduler/config.js';
+import { newSchedulerMetrics } from '../scheduler/metrics.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 
 interface Options {
   nodes: number;
@@ -61,6 +73,10 @@ interface Options {
   concurrency: number;
   deadlineSeconds: number;
   simMaxWritesPerSecond: number;
+  /** inProcess: run the in-process phase first (0 skips it). */
+  inProcess: number;
+  /** inProcessOnly: run only the in-process phase (no cluster). */
+  inProcessOnly: number;
 }
 
 const defaults: Options = {
@@ -71,6 +87,8 @@ const defaults: Options = {
   concurrency: 64,
   deadlineSeconds: 600,
   simMaxWritesPerSecond: 300,
+  inProcess: 1,
+  inProcessOnly: 0,
 };
 
 /** targetPodsPerSecond is the issue's target, above kube-scheduler's published 270 pods/s for 5,000 nodes. */
@@ -616,11 +634,211 @@ async function taintQuarter(env: Env): Promise<number> {
   return names.length;
 }
 
+// ---- in process ----
+//
+// The scheduler's own CPU, without the apiserver: the real Scheduler (queue, cache, snapshot,
+// framework, binder, event recorder) in this process over --nodes Nodes as the simulator makes
+// them, fed the watch events the apiserver would send, each decoded from its JSON text as the
+// informer does: every pod once pending and once bound, and the nodes' heartbeats (one Node
+// update per node per minute). Bindings and events go to a stub client that answers at once.
+// pods/s here is the ceiling the scheduler process sets; CPU ms per pod is what it spends.
+
+/** InProcessResult is one in-process run. */
+interface InProcessResult {
+  name: string;
+  pods: number;
+  podsPerSecond: number;
+  cpuMsPerPod: number;
+  eventWrites: number;
+  problems: string[];
+}
+
+/** serverPod is pod as the apiserver answers it: defaulted, with uid, managedFields and a Pending status. */
+function serverPod(pod: Pod, ns: string, i: number): Pod {
+  const now = '2026-01-01T00:00:00Z';
+  const c = pod.spec.containers[0]!;
+  return {
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      namespace: ns,
+      uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      resourceVersion: String(100_000 + i),
+      creationTimestamp: now,
+      managedFields: [
+        {
+          manager: 'bench',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: now,
+          fieldsType: 'FieldsV1',
+          fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:bench': {} } }, 'f:spec': { 'f:containers': { 'k:{"name":"app"}': { '.': {}, 'f:image': {}, 'f:name': {}, 'f:resources': { 'f:requests': { '.': {}, 'f:cpu': {}, 'f:memory': {} } } } } } },
+        },
+      ],
+    },
+    spec: {
+      ...pod.spec,
+      containers: [{ ...c, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent', volumeMounts: [{ name: 'kube-api-access-x', readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }],
+      restartPolicy: 'Always',
+      dnsPolicy: 'ClusterFirst',
+      serviceAccountName: 'default',
+      serviceAccount: 'default',
+      securityContext: {},
+      schedulerName: 'default-scheduler',
+      enableServiceLinks: true,
+      preemptionPolicy: 'PreemptLowerPriority',
+      priority: 0,
+      tolerations: [
+        ...(pod.spec.tolerations ?? []),
+        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      ],
+      volumes: [{ name: 'kube-api-access-x', projected: { defaultMode: 420, sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }] } }],
+    },
+    status: { phase: 'Pending', qosClass: 'Burstable' },
+  } as Pod;
+}
+
+/**
+ * inProcessRun schedules count pods with a fresh Scheduler over o.nodes simulated Nodes (a
+ * quarter tainted when constraintsOf asks for taints) and checks where they went.
+ */
+async function inProcessRun(o: Options, label: string, count: number, constraintsOf: (i: number) => Constraints): Promise<InProcessResult> {
+  const tainted = constraintsOf === affinityConstraints;
+  const capacity = { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' };
+  const nodeTexts: string[] = [];
+  const nodes: Node[] = [];
+  for (let i = 0; i < o.nodes; i++) {
+    const n = newSimNode({ name: `sim-${i}`, ordinal: i, internalIP: `10.0.${i >> 8}.${i & 255}`, config: { capacity, labels: {}, taints: [], zones: 3 }, now: new Date() });
+    n.metadata = { ...n.metadata, uid: `node-uid-${i}`, resourceVersion: String(i + 1), creationTimestamp: '2026-01-01T00:00:00Z' };
+    if (tainted && i % 4 === 0) n.spec = { ...n.spec, taints: [{ key: taintKey, value: taintValue, effect: 'NoSchedule' }] };
+    nodes.push(n);
+    nodeTexts.push(JSON.stringify(n));
+  }
+  const ns = `inproc-${label.replace(/\W/g, '')}`;
+  const pending: string[] = [];
+  const boundTexts: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const p = serverPod(podBody(`p-${i}`, ns, constraintsOf(i)), ns, i);
+    pending.push(JSON.stringify(p));
+    // The bound version: what the watch says after the binding (the node's name filled in later).
+    const b = { ...p, metadata: { ...p.metadata, resourceVersion: String(200_000 + i) }, spec: { ...p.spec, nodeName: '@@NODE@@' }, status: { ...p.status, conditions: [{ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-01-01T00:00:01Z' }] } };
+    boundTexts.push(JSON.stringify(b));
+  }
+  const podIndex = (name: string) => Number(name.slice(2));
+  const latest = new Map<string, Pod>();
+  const nodeOf: (string | undefined)[] = new Array(count);
+  const problems: string[] = [];
+  let bound = 0;
+  let eventWrites = 0;
+  let done!: () => void;
+  const allBound = new Promise<void>((r) => (done = r));
+  let sched!: Scheduler;
+  const deliverBound = (i: number, node: string) => {
+    const pod = JSON.parse(boundTexts[i]!.replace('@@NODE@@', node)) as Pod;
+    latest.set(`${ns}/${pod.metadata.name}`, pod);
+    sched.onPodUpdate(pod);
+    if (nodeOf[i] !== undefined) problems.push(`pod ${ns}/p-${i} bound twice`);
+    nodeOf[i] = node;
+    if (++bound === count) done();
+  };
+  const unsupported = () => Promise.reject(new Error('not supported by the in-process bench client'));
+  const client: Client = {
+    get: unsupported,
+    list: unsupported,
+    update: unsupported,
+    delete: unsupported,
+    deleteCollection: unsupported,
+    getPath: unsupported,
+    patch: async <T>() => ({}) as T,
+    create: async <T, R = T>(r: { resource: string }, _ns: string, obj: T, opts?: { subresource?: string }): Promise<R> => {
+      if (opts?.subresource === 'binding') {
+        const b = obj as unknown as { metadata: { name: string }; target: { name: string } };
+        // The apiserver's answer, then its watch event, arrive on later turns of the loop.
+        setImmediate(() => deliverBound(podIndex(b.metadata.name), b.target.name));
+      } else if (r.resource === 'events') eventWrites++;
+      return obj as unknown as R;
+    },
+  };
+  sched = new Scheduler({ client, profiles: [defaultProfile()], log: new Logger('bench-scheduler', 0, () => undefined), metrics: newSchedulerMetrics(new Registry()) });
+  sched.setPodLookup((namespace, name) => latest.get(`${namespace}/${name}`));
+  sched.onNamespace({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  for (const t of nodeTexts) sched.onNodeAdd(JSON.parse(t) as Node);
+  // Heartbeats: every node's status once a minute, as the simulator sends them.
+  let beat = 0;
+  const heartbeatEveryMs = 60_000 / o.nodes;
+  const heartbeat = setInterval(() => {
+    for (let k = 0; k < Math.max(1, Math.round(10 / heartbeatEveryMs)); k++) {
+      const i = beat++ % o.nodes;
+      sched.onNodeUpdate(JSON.parse(nodeTexts[i]!.replace(/"lastHeartbeatTime":"[^"]*"/g, `"lastHeartbeatTime":"${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}"`)) as Node);
+    }
+  }, 10);
+  const ac = new AbortController();
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  const loop = sched.scheduleLoop(ac.signal);
+  // Creates arrive as the watch delivers them, 64 per turn of the loop.
+  for (let i = 0; i < count; i++) {
+    const pod = JSON.parse(pending[i]!) as Pod;
+    latest.set(`${ns}/${pod.metadata.name}`, pod);
+    sched.onPodAdd(pod);
+    if (i % 64 === 63) await new Promise((r) => setImmediate(r));
+  }
+  const ticker = setInterval(() => progress(`  in process, ${label}: ${bound}/${count} bound`), 5_000);
+  const outcome = await Promise.race([allBound.then(() => 'ok'), sleep(o.deadlineSeconds * 1000).then(() => 'timeout')]);
+  const elapsedMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(ticker);
+  clearInterval(heartbeat);
+  ac.abort();
+  await loop;
+  if (outcome !== 'ok') problems.push(`in process, ${label}: only ${bound}/${count} pods bound after ${o.deadlineSeconds}s`);
+  const boundPods = [...latest.values()].filter((p) => p.spec?.nodeName);
+  problems.push(...checkAllocatable(nodes, boundPods));
+  const byName = new Map(nodes.map((n) => [n.metadata.name ?? '', n]));
+  for (let i = 0; i < count; i++) {
+    const node = byName.get(nodeOf[i] ?? '');
+    if (!node) continue;
+    const c = constraintsOf(i);
+    if (!c.tolerates && nodeHasBenchTaint(node)) problems.push(`pod p-${i} is on tainted ${node.metadata.name}`);
+    if (c.zone && node.metadata.labels?.[zoneLabel] !== c.zone) problems.push(`pod p-${i} requires ${c.zone} but is on ${node.metadata.name}`);
+  }
+  return { name: label, pods: count, podsPerSecond: rate(bound, elapsedMs), cpuMsPerPod: (cpu.user + cpu.system) / 1000 / Math.max(1, bound), eventWrites, problems };
+}
+
+/** inProcess runs the basic and the affinity run in this process and prints their figures. */
+async function inProcess(o: Options): Promise<InProcessResult[]> {
+  progress(`in process: the scheduler alone over ${o.nodes} nodes, ${o.pods} basic pods`);
+  const runs = [await inProcessRun(o, 'basic', o.pods, () => noConstraints)];
+  if (o.affinityPods > 0) {
+    progress(`in process: ${o.affinityPods} pods with affinity and taints`);
+    runs.push(await inProcessRun(o, 'affinity+taints', o.affinityPods, affinityConstraints));
+  }
+  process.stdout.write(`\nThe scheduler in process (no apiserver: watch events decoded from JSON, bindings and events answered at once), ${o.nodes} nodes\n\n`);
+  process.stdout.write(
+    formatTable(
+      ['run', 'pods', 'pods/s', 'scheduler CPU per pod', 'Event writes'],
+      runs.map((r) => [r.name, String(r.pods), `${fmt(r.podsPerSecond)}/s`, `${r.cpuMsPerPod.toFixed(2)} ms`, String(r.eventWrites)]),
+    ) + '\n\n',
+  );
+  const problems = runs.flatMap((r) => r.problems);
+  if (problems.length) throw new BenchError(`in process: placement is wrong (${problems.length} problems):\n  ${problems.slice(0, 20).join('\n  ')}`);
+  process.stdout.write('  in process: all placement checks passed\n');
+  return runs;
+}
+
 // ---- main ----
 
 async function main(): Promise<void> {
   const o = parseBenchOptions(process.argv.slice(2));
   const load0 = loadavg();
+  try {
+    if (o.inProcess || o.inProcessOnly) await inProcess(o);
+  } catch (err) {
+    process.stderr.write(`bench scheduler failed: ${err instanceof Error ? (err instanceof BenchError ? err.message : err.stack) : String(err)}\n`);
+    process.exit(1);
+  }
+  if (o.inProcessOnly) process.exit(0);
   progress(`starting etcd, apiserver, scheduler and the simulator with ${o.nodes} nodes (load average ${load0})`);
   const startAt = performance.now();
   const cluster = await startCluster({

@@ -15,7 +15,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Namespace } from '../lib/api/core/namespace.js';
 import type { Node } from '../lib/api/core/node.js';
 import { type Pod, isPodTerminal } from '../lib/api/core/pod.js';
-import { type Client, EventRecorder, Namespaces, Nodes, PersistentVolumeClaims, PersistentVolumes, PodDisruptionBudgets, Pods, type Recorder, StorageClasses, isConflict, isNotFound } from '../lib/client/index.js';
+import { type Client, Namespaces, Nodes, PersistentVolumeClaims, PersistentVolumes, PodDisruptionBudgets, Pods, type Recorder, StorageClasses, isConflict, isNotFound } from '../lib/client/index.js';
 import type { PodDisruptionBudget } from '../lib/api/policy/poddisruptionbudget.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../lib/api/core/persistentvolume.js';
 import type { StorageClass } from '../lib/api/storage/storageclass.js';
@@ -24,9 +24,10 @@ import type { InformerFactory } from '../lib/controller/factory.js';
 import type { Logger } from '../lib/log.js';
 import { type Clock, type TimerHandle, realClock } from '../lib/clock.js';
 import { Binder } from './binder.js';
+import { QueuedEventRecorder } from './events.js';
 import { VolumeBindingName, type VolumeListers, newVolumeBinding, preBindVolumes } from './plugins/volumebinding.js';
 import { Cache } from './cache/cache.js';
-import { CycleState } from './framework/cyclestate.js';
+import { CycleState, podInfoForCycle } from './framework/cyclestate.js';
 import { FitError, NoNodesAvailableError } from './framework/errors.js';
 import { type Framework, type FrameworkProfile, podPriority, type Registry, schedulePod, type SchedulingOptions, type SelectingObject, type WorkloadListers } from './framework/framework.js';
 import { Snapshot } from './framework/snapshot.js';
@@ -47,7 +48,7 @@ export interface SchedulerOptions {
   profiles: readonly FrameworkProfile[];
   log: Logger;
   metrics?: SchedulerMetrics;
-  /** recorderFor makes the event recorder of a profile (default: an EventRecorder reporting as the schedulerName). */
+  /** recorderFor makes the event recorder of a profile (default: a QueuedEventRecorder reporting as the schedulerName). */
   recorderFor?: (schedulerName: string) => Recorder;
   clock?: Clock;
   /** percentageOfNodesToScore is the global setting (0 = adaptive). */
@@ -182,7 +183,7 @@ export class Scheduler {
         },
       });
       this.frameworks.set(profile.schedulerName, fwk);
-      this.recorders.set(profile.schedulerName, opts.recorderFor?.(profile.schedulerName) ?? new EventRecorder(opts.client, { component: profile.schedulerName, log: opts.log }));
+      this.recorders.set(profile.schedulerName, opts.recorderFor?.(profile.schedulerName) ?? new QueuedEventRecorder(opts.client, { component: profile.schedulerName, log: opts.log }));
     }
   }
 
@@ -441,7 +442,7 @@ export class Scheduler {
     // Assume: from now on the pod counts on host for every following cycle.
     const assumed: Pod = { ...pod, spec: { ...pod.spec, nodeName: host } };
     try {
-      this.cache.assumePod(assumed);
+      this.cache.assumePod(assumed, podInfoForCycle(state, pod).withPod(assumed));
     } catch (err) {
       this.log.error('Could not assume pod', { pod: pInfo.key, err: err instanceof Error ? err : String(err) });
       this.handleSchedulingFailure(fwk, pInfo, err, PodReasonSchedulerError, podSchedulingCycle, undefined);

@@ -126,3 +126,71 @@ test('a snapshot taken from a fresh Snapshot object sees everything', () => {
   c.updateSnapshot(s2);
   assert.equal(s2.numNodes(), 1);
 });
+
+test('a snapshot kept up to date through many changes equals one made from scratch', () => {
+  // Deterministic pseudo-random operations over 30 nodes: the incremental path (only the nodes
+  // changed since the last update) must end where a fresh snapshot does, every time.
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const c = new Cache(0, new FakeClock());
+  for (let i = 0; i < 30; i++) c.addNode(node(`n${i}`, '64'));
+  const kept = new Snapshot();
+  const bound = new Map<string, Pod>();
+  const assumed = new Map<string, Pod>();
+  const withAffinity = (p: Pod): Pod => ({
+    ...p,
+    spec: { ...p.spec, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { a: 'b' } } }] } } },
+  });
+  const view = (s: Snapshot) =>
+    s.nodeInfoList
+      .map((ni) => `${ni.name}:${ni.pods.length}:${ni.requested.milliCPU}:${ni.allocatable.milliCPU}`)
+      .sort()
+      .join(',') +
+    '|' +
+    s.havePodsWithRequiredAntiAffinityList.map((ni) => ni.name).sort().join(',');
+  for (let step = 0; step < 600; step++) {
+    const n = `n${rand(30)}`;
+    switch (rand(7)) {
+      case 0: {
+        const p = pod(`p${step}`, n);
+        c.assumePod(rand(3) === 0 ? withAffinity(p) : p);
+        assumed.set(p.metadata.name!, c.getPod(p)!);
+        break;
+      }
+      case 1: {
+        const [name, p] = [...assumed][0] ?? [];
+        if (!p) break;
+        assumed.delete(name!);
+        if (rand(2) === 0) c.forgetPod(p);
+        else {
+          c.addPod(p);
+          bound.set(name!, p);
+        }
+        break;
+      }
+      case 2: {
+        const [name, p] = [...bound][rand(Math.max(1, bound.size))] ?? [];
+        if (!p) break;
+        bound.delete(name!);
+        c.removePod(p);
+        break;
+      }
+      case 3:
+        c.updateNode(c.getNode(n), node(n, String(32 + rand(64))));
+        break;
+      case 4:
+        if (c.getNode(n) && rand(4) === 0) c.removeNode(c.getNode(n)!);
+        else c.addNode(node(n, '64'));
+        break;
+      default:
+        c.addPod(pod(`q${step}`, n, '100m'));
+        bound.set(`q${step}`, pod(`q${step}`, n, '100m'));
+    }
+    if (rand(3) === 0) {
+      c.updateSnapshot(kept);
+      const fresh = new Snapshot();
+      c.updateSnapshot(fresh);
+      assert.equal(view(kept), view(fresh), `after step ${step}`);
+    }
+  }
+});

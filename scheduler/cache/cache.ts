@@ -10,7 +10,9 @@
 //   forgetPod      the bind failed: the assumption is dropped
 //
 // updateSnapshot copies the cache into the cycle's Snapshot incrementally: only NodeInfos whose
-// generation moved since the last snapshot are cloned.
+// generation moved since the last snapshot are cloned. As in kube's cache, the NodeInfos sit in a
+// list ordered by their last change, newest first, so finding the changed ones walks only those
+// (a cycle after one binding looks at one or two nodes, not 5,000).
 
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
@@ -18,6 +20,13 @@ import { type Clock, realClock } from '../../lib/clock.js';
 import { NodeInfo } from '../framework/nodeinfo.js';
 import { PodInfo, podKey } from '../framework/podinfo.js';
 import { Snapshot } from '../framework/snapshot.js';
+
+/** RecentItem is a NodeInfo's place in the cache's most-recently-changed list. */
+interface RecentItem {
+  info: NodeInfo;
+  prev: RecentItem | undefined;
+  next: RecentItem | undefined;
+}
 
 interface PodState {
   pod: Pod;
@@ -51,6 +60,9 @@ export class Cache {
   private readonly assumedPods = new Set<string>();
   /** nodeSetVersion moves when a node is added or removed, so snapshots rebuild their list. */
   private nodeSetVersion = 0;
+  /** recent holds every NodeInfo of nodes by name in a list, the last changed first (head). */
+  private readonly recent = new Map<string, RecentItem>();
+  private head: RecentItem | undefined;
 
   /**
    * ttlMs: how long a bound assumed pod may wait for the informer to confirm it before it is
@@ -65,11 +77,14 @@ export class Cache {
 
   // ---- assumed pods ----
 
-  /** assumePod counts pod (with spec.nodeName set to the chosen node) on its node before it is bound. */
-  assumePod(pod: Pod): void {
+  /**
+   * assumePod counts pod (with spec.nodeName set to the chosen node) on its node before it is
+   * bound. podInfo, when given, is pod's PodInfo (the cycle's, so it is not computed again).
+   */
+  assumePod(pod: Pod, podInfo?: PodInfo): void {
     const key = podKey(pod);
     if (this.podStates.has(key)) throw new CacheError(`pod ${describe(pod)} is in the cache, so can't be assumed`);
-    this.addPodToNode(pod);
+    this.addPodToNode(pod, podInfo);
     this.podStates.set(key, { pod, bindingFinished: false });
     this.assumedPods.add(key);
   }
@@ -182,6 +197,7 @@ export class Cache {
     }
     if (!ni.hasNode) this.nodeSetVersion++;
     ni.setNode(node);
+    this.touched(name, ni);
     return ni;
   }
 
@@ -199,7 +215,8 @@ export class Cache {
     if (!ni) return;
     if (ni.hasNode) this.nodeSetVersion++;
     ni.removeNode();
-    if (ni.pods.length === 0) this.nodes.delete(name);
+    if (ni.pods.length === 0) this.forgetNodeInfo(name);
+    else this.touched(name, ni);
   }
 
   /** getNode is the cached Node, if known. */
@@ -241,11 +258,12 @@ export class Cache {
     let maxGeneration = since;
     const changedInfos: NodeInfo[] = [];
     let setChanged = this.snapshotNodeSetVersion.get(snapshot) !== this.nodeSetVersion;
-    for (const [name, ni] of this.nodes) {
-      if (ni.generation <= since) continue;
+    // Newest first: stop at the first NodeInfo the snapshot already holds.
+    for (let item = this.head; item && item.info.generation > since; item = item.next) {
+      const ni = item.info;
       if (ni.generation > maxGeneration) maxGeneration = ni.generation;
       if (!ni.hasNode) {
-        if (snapshot.nodeInfoMap.has(name)) setChanged = true;
+        if (snapshot.nodeInfoMap.has(ni.name)) setChanged = true;
         continue;
       }
       changedInfos.push(ni);
@@ -269,7 +287,7 @@ export class Cache {
         if (old.podsWithAffinity.length + old.podsWithRequiredAntiAffinity.length + copy.podsWithAffinity.length + copy.podsWithRequiredAntiAffinity.length > 0) affinityChanged = true;
       }
       if (!setChanged) {
-        if (affinityChanged) snapshot.rebuild();
+        if (affinityChanged) snapshot.rebuildAffinityLists();
         snapshot.generation = maxGeneration;
         return;
       }
@@ -294,14 +312,15 @@ export class Cache {
 
   // ---- internals ----
 
-  private addPodToNode(pod: Pod): void {
+  private addPodToNode(pod: Pod, podInfo?: PodInfo): void {
     const name = pod.spec.nodeName ?? '';
     let ni = this.nodes.get(name);
     if (!ni) {
       ni = new NodeInfo();
       this.nodes.set(name, ni);
     }
-    ni.addPod(new PodInfo(pod));
+    ni.addPod(podInfo && podInfo.pod === pod ? podInfo : new PodInfo(pod));
+    this.touched(name, ni);
   }
 
   private removePodFromNode(pod: Pod): void {
@@ -312,8 +331,47 @@ export class Cache {
       ni.removePod(pod);
     } catch {
       // Not there: nothing to undo.
+      return;
     }
-    if (!ni.hasNode && ni.pods.length === 0) this.nodes.delete(name);
+    if (!ni.hasNode && ni.pods.length === 0) this.forgetNodeInfo(name);
+    else this.touched(name, ni);
+  }
+
+  /** touched moves the NodeInfo of name to the head of the recent list (it just changed). */
+  private touched(name: string, ni: NodeInfo): void {
+    let item = this.recent.get(name);
+    if (item && item.info !== ni) {
+      this.unlink(item);
+      item = undefined;
+    }
+    if (!item) {
+      item = { info: ni, prev: undefined, next: undefined };
+      this.recent.set(name, item);
+    } else if (item === this.head) {
+      return;
+    } else {
+      this.unlink(item);
+    }
+    item.next = this.head;
+    if (this.head) this.head.prev = item;
+    this.head = item;
+  }
+
+  private unlink(item: RecentItem): void {
+    if (item.prev) item.prev.next = item.next;
+    else if (this.head === item) this.head = item.next;
+    if (item.next) item.next.prev = item.prev;
+    item.prev = item.next = undefined;
+  }
+
+  /** forgetNodeInfo drops the NodeInfo of name (no node and no pods left). */
+  private forgetNodeInfo(name: string): void {
+    this.nodes.delete(name);
+    const item = this.recent.get(name);
+    if (item) {
+      this.unlink(item);
+      this.recent.delete(name);
+    }
   }
 }
 

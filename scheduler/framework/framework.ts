@@ -50,6 +50,8 @@ export type Registry = Record<string, PluginFactory>;
 /** PodNominator answers which pods are nominated to a node (pods that preempted there and wait for room). */
 export interface PodNominator {
   nominatedPodsForNode(nodeName: string): readonly PodInfo[];
+  /** hasNominatedPods: some pod is nominated to some node (when none is, filtering skips the per-node lookup). */
+  hasNominatedPods?(): boolean;
 }
 
 /** SelectingObject is the part of a Service, ReplicaSet, StatefulSet or ReplicationController that says which pods it selects. */
@@ -290,7 +292,7 @@ export class Framework {
   }
 
   private addGENominatedPods(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { state: CycleState; nodeInfo: NodeInfo } | Status | undefined {
-    if (!this.opts.nominator || !nodeInfo.hasNode) return undefined;
+    if (!this.opts.nominator || !nodeInfo.hasNode || this.opts.nominator.hasNominatedPods?.() === false) return undefined;
     const nominated = this.opts.nominator.nominatedPodsForNode(nodeInfo.name);
     if (nominated.length === 0) return undefined;
     const priority = podPriority(pod);

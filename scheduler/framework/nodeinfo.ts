@@ -3,6 +3,7 @@
 
 import type { Node } from '../../lib/api/core/node.js';
 import type { Pod } from '../../lib/api/core/pod.js';
+import type { ResourceList } from '../../lib/api/core/types.js';
 import { HostPortInfo } from './hostports.js';
 import { PodInfo, podKey } from './podinfo.js';
 import { addResource, cloneResource, newResource, type Resource, resourceFromList, subtractResource } from './resource.js';
@@ -34,6 +35,8 @@ export class NodeInfo {
   nonZeroRequested: Resource = newResource();
   allocatable: Resource = newResource();
   generation = nextGeneration();
+  /** topologyKeys caches affinityTopologyKeys until the pods change. */
+  private topologyKeys: readonly string[] | undefined;
 
   constructor(node?: Node) {
     if (node) this.setNode(node);
@@ -57,8 +60,10 @@ export class NodeInfo {
 
   /** setNode sets or replaces the Node object and re-parses its allocatable. */
   setNode(node: Node): void {
+    const old = this._node?.status?.allocatable;
     this._node = node;
-    this.allocatable = resourceFromList(node.status?.allocatable);
+    // A heartbeat carries the same allocatable: keep what was parsed.
+    if (!sameResourceList(old, node.status?.allocatable)) this.allocatable = resourceFromList(node.status?.allocatable);
     this.generation = nextGeneration();
   }
 
@@ -89,7 +94,23 @@ export class NodeInfo {
     this.update(pi, -1);
   }
 
+  /**
+   * affinityTopologyKeys are the topology keys of the terms of podsWithAffinity that scoring
+   * weighs against an incoming pod (required and preferred affinity, preferred anti-affinity).
+   */
+  affinityTopologyKeys(): readonly string[] {
+    if (this.topologyKeys) return this.topologyKeys;
+    const keys = new Set<string>();
+    for (const pi of this.podsWithAffinity) {
+      for (const t of pi.requiredAffinityTerms) keys.add(t.topologyKey);
+      for (const t of pi.preferredAffinityTerms) keys.add(t.topologyKey);
+      for (const t of pi.preferredAntiAffinityTerms) keys.add(t.topologyKey);
+    }
+    return (this.topologyKeys = [...keys]);
+  }
+
   private update(pi: PodInfo, sign: 1 | -1): void {
+    this.topologyKeys = undefined;
     if (sign > 0) {
       addResource(this.requested, pi.requests);
       addResource(this.nonZeroRequested, pi.nonZeroRequests);
@@ -118,6 +139,19 @@ export class NodeInfo {
     c.generation = this.generation;
     return c;
   }
+}
+
+/** sameResourceList: both lists name the same quantities, written the same way (undefined only equals undefined). */
+function sameResourceList(a: ResourceList | undefined, b: ResourceList | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
 }
 
 function removeAt<T>(list: T[], idx: number): void {

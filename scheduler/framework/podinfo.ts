@@ -86,6 +86,18 @@ export class PodInfo {
     this.key = podKey(pod);
   }
 
+  /**
+   * withPod is this PodInfo for pod, a copy of this one's pod that differs in nothing the
+   * PodInfo parsed (the assumed pod: the same pod with spec.nodeName set). The parsed requests,
+   * terms and ports are shared, not computed again.
+   */
+  withPod(pod: Pod): PodInfo {
+    const c = Object.create(PodInfo.prototype) as Record<string, unknown>;
+    Object.assign(c, this);
+    c.pod = pod;
+    return c as unknown as PodInfo;
+  }
+
   /** hasAffinity: the pod has any pod affinity or anti-affinity term (it goes in NodeInfo.podsWithAffinity). */
   get hasAffinity(): boolean {
     return (

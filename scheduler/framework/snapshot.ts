@@ -32,13 +32,20 @@ export class Snapshot {
   /** rebuild recomputes the map and the affinity sublists from nodeInfoList (after the list changed). */
   rebuild(): void {
     this.nodeInfoMap.clear();
-    this.havePodsWithAffinityList = [];
-    this.havePodsWithRequiredAntiAffinityList = [];
+    for (const ni of this.nodeInfoList) this.nodeInfoMap.set(ni.name, ni);
+    this.rebuildAffinityLists();
+  }
+
+  /** rebuildAffinityLists recomputes the affinity sublists alone (NodeInfos were swapped in place, the map is current). */
+  rebuildAffinityLists(): void {
+    const withAffinity: NodeInfo[] = [];
+    const withAnti: NodeInfo[] = [];
     for (const ni of this.nodeInfoList) {
-      this.nodeInfoMap.set(ni.name, ni);
-      if (ni.podsWithAffinity.length > 0) this.havePodsWithAffinityList.push(ni);
-      if (ni.podsWithRequiredAntiAffinity.length > 0) this.havePodsWithRequiredAntiAffinityList.push(ni);
+      if (ni.podsWithAffinity.length > 0) withAffinity.push(ni);
+      if (ni.podsWithRequiredAntiAffinity.length > 0) withAnti.push(ni);
     }
+    this.havePodsWithAffinityList = withAffinity;
+    this.havePodsWithRequiredAntiAffinityList = withAnti;
   }
 }
 

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Affinity, PodAffinityTerm } from '../../lib/api/core/types.js';
 import { buildFramework } from '../config.js';
-import { CycleState } from '../framework/cyclestate.js';
+import { CycleState, SnapshotStateKey } from '../framework/cyclestate.js';
+import type { NodeInfo } from '../framework/nodeinfo.js';
+import { newInterPodAffinity } from './interpodaffinity.js';
 import { newPodInfo } from '../framework/podinfo.js';
 import { Code } from '../framework/status.js';
 import { newSnapshot } from '../framework/snapshot.js';
@@ -111,5 +113,44 @@ describe('InterPodAffinity score', () => {
 
   it('skips when no term anywhere applies', () => {
     assert.equal(scoreResults('InterPodAffinity', makePod('p'), newSnapshot(four, [db])), 'skip');
+  });
+});
+
+describe('InterPodAffinity scoring over some of the nodes', () => {
+  it('gives each scored node the score it gets when every node is scored', () => {
+    const six = ['a', 'a', 'b', 'b', 'c', 'c'].map((z, i) => makeNode(`n${i + 1}`, { labels: { zone: z } }));
+    const pref = (weight: number, t: PodAffinityTerm) => [{ weight, podAffinityTerm: t }];
+    const existing = [
+      makePod('w1', { nodeName: 'n1', labels: { app: 'web' } }),
+      makePod('w2', { nodeName: 'n3', labels: { app: 'web' } }),
+      makePod('d1', { nodeName: 'n2', labels: { app: 'db' } }),
+      makePod('fan', { nodeName: 'n5', labels: { app: 'fan' }, affinity: affinity(term('web', 'kubernetes.io/hostname')) }),
+      makePod('hater', { nodeName: 'n4', affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: pref(3, term('web', 'zone')) } } }),
+      makePod('friend', { nodeName: 'n6', affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: pref(2, term('web', 'kubernetes.io/hostname')) } } }),
+    ];
+    const snap = newSnapshot(six, existing);
+    const web = makePod('web', {
+      labels: { app: 'web' },
+      affinity: {
+        podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: pref(5, term('web', 'kubernetes.io/hostname')) },
+        podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: pref(1, term('db', 'zone')) },
+      },
+    });
+    const raw = (pod: typeof web, scored: readonly NodeInfo[]): Record<string, number> => {
+      const pl = newInterPodAffinity({}, undefined);
+      const state = new CycleState();
+      state.write(SnapshotStateKey, snap);
+      const pre = pl.preScore(state, pod, scored);
+      if (pre.code === Code.Skip) return Object.fromEntries(scored.map((ni) => [ni.name, 0]));
+      return Object.fromEntries(scored.map((ni) => [ni.name, pl.score(state, pod, ni)[0]]));
+    };
+    for (const pod of [web, makePod('plain', { labels: { app: 'web' } })]) {
+      const all = raw(pod, snap.nodeInfoList);
+      assert.ok(Object.values(all).some((v) => v !== 0), 'the case scores something');
+      for (const names of [['n1'], ['n2', 'n5'], ['n4', 'n6'], ['n3', 'n6', 'n1']]) {
+        const some = raw(pod, names.map((n) => snap.get(n)!));
+        assert.deepEqual(some, Object.fromEntries(names.map((n) => [n, all[n]])), `${pod.metadata.name} scored on ${names.join(',')}`);
+      }
+    }
   });
 });

@@ -176,6 +176,27 @@ function satisfyExistingPodsAntiAffinity(s: PreFilterState, nodeLabels: Labels):
 /** PreScoreState is the scoring map: topology key → value → accumulated weight. */
 class PreScoreState {
   readonly topologyScore = new Map<string, Map<string, number>>();
+  /** scoredDomains are, by topology key, the values the scored nodes have (made on first use). */
+  private readonly scoredDomains = new Map<string, Set<string>>();
+
+  constructor(private readonly scoredNodes: readonly NodeInfo[]) {}
+
+  /**
+   * isScoredDomain: some scored node has value for key. Score reads only the domains of the
+   * nodes it scores, so a term counts nowhere else (with hostname terms: every node but those).
+   */
+  isScoredDomain(key: string, value: string): boolean {
+    let values = this.scoredDomains.get(key);
+    if (!values) {
+      values = new Set<string>();
+      for (const ni of this.scoredNodes) {
+        const v = ni.node.metadata.labels?.[key];
+        if (v !== undefined) values.add(v);
+      }
+      this.scoredDomains.set(key, values);
+    }
+    return values.has(value);
+  }
 
   add(key: string, value: string, delta: number): void {
     let m = this.topologyScore.get(key);
@@ -184,9 +205,9 @@ class PreScoreState {
   }
 
   processTerm(term: AffinityTerm, weight: number, pod: Pod, nsLabels: Labels | undefined, nodeLabels: Labels, multiplier: number): void {
-    if (!affinityTermMatches(term, pod, nsLabels)) return;
     const v = nodeLabels[term.topologyKey];
-    if (v !== undefined) this.add(term.topologyKey, v, weight * multiplier);
+    if (v === undefined || !this.isScoredDomain(term.topologyKey, v)) return;
+    if (affinityTermMatches(term, pod, nsLabels)) this.add(term.topologyKey, v, weight * multiplier);
   }
 
   processTerms(terms: readonly WeightedAffinityTerm[], pod: Pod, nsLabels: Labels | undefined, nodeLabels: Labels, multiplier: number): void {
@@ -256,7 +277,7 @@ export function newInterPodAffinity(args: InterPodAffinityArgs = {}, fh?: Framew
       if (!satisfyExistingPodsAntiAffinity(s, nodeLabels)) return rejectedExisting;
       return success();
     },
-    preScore(state: CycleState, pod: Pod, _nodes: readonly NodeInfo[]): Status {
+    preScore(state: CycleState, pod: Pod, filteredNodes: readonly NodeInfo[]): Status {
       const pi = podInfoForCycle(state, pod);
       const hasConstraints = pi.preferredAffinityTerms.length > 0 || pi.preferredAntiAffinityTerms.length > 0;
       if (ignorePreferredTermsOfExistingPods && !hasConstraints) return skip();
@@ -266,15 +287,33 @@ export function newInterPodAffinity(args: InterPodAffinityArgs = {}, fh?: Framew
       const nodes = hasConstraints ? snapshot.nodeInfoList : snapshot.havePodsWithAffinityList;
       const nsLabelsOf = namespaceLabelsCache(fh);
       const podNsLabels = nsLabelsOf(pod.metadata.namespace ?? '');
-      const s = new PreScoreState();
+      const s = new PreScoreState(filteredNodes);
+      const ownKeys = [...new Set([...pi.preferredAffinityTerms, ...pi.preferredAntiAffinityTerms].map((t) => t.topologyKey))];
+      /** inScoredDomain: the node is in a scored domain for one of keys. */
+      const inScoredDomain = (keys: readonly string[], nodeLabels: Labels): boolean => {
+        for (const key of keys) {
+          const v = nodeLabels[key];
+          if (v !== undefined && s.isScoredDomain(key, v)) return true;
+        }
+        return false;
+      };
       for (const ni of nodes) {
         const nodeLabels = ni.node.metadata.labels;
-        if (!nodeLabels) continue;
-        for (const ep of hasConstraints ? ni.pods : ni.podsWithAffinity) {
-          const epNs = nsLabelsOf(ep.pod.metadata.namespace ?? '');
-          // The incoming pod's preferred terms against the existing pod.
-          s.processTerms(pi.preferredAffinityTerms, ep.pod, epNs, nodeLabels, 1);
-          s.processTerms(pi.preferredAntiAffinityTerms, ep.pod, epNs, nodeLabels, -1);
+        if (!nodeLabels || ni.pods.length === 0) continue;
+        // A term adds only to the node's own domain for its key, and Score reads only scored
+        // domains: a node none of whose domains is scored (for the incoming pod's keys, or for
+        // the keys of its pods' terms) adds nothing and is passed over without reading its pods.
+        const own = hasConstraints && inScoredDomain(ownKeys, nodeLabels);
+        const theirs = ni.podsWithAffinity.length > 0 && inScoredDomain(ni.affinityTopologyKeys(), nodeLabels);
+        if (!own && !theirs) continue;
+        for (const ep of own ? ni.pods : ni.podsWithAffinity) {
+          if (own) {
+            // The incoming pod's preferred terms against the existing pod.
+            const epNs = nsLabelsOf(ep.pod.metadata.namespace ?? '');
+            s.processTerms(pi.preferredAffinityTerms, ep.pod, epNs, nodeLabels, 1);
+            s.processTerms(pi.preferredAntiAffinityTerms, ep.pod, epNs, nodeLabels, -1);
+          }
+          if (!theirs) continue;
           // The existing pod's terms against the incoming pod.
           if (hardPodAffinityWeight > 0) for (const t of ep.requiredAffinityTerms) s.processTerm(t, hardPodAffinityWeight, pod, podNsLabels, nodeLabels, 1);
           s.processTerms(ep.preferredAffinityTerms, pod, podNsLabels, nodeLabels, 1);

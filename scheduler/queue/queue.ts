@@ -447,8 +447,15 @@ export class SchedulingQueue {
   }
 
   /** nominatedPodsForNode are the pods nominated to run on node (the framework's PodNominator). */
-  nominatedPodsForNode(node: string): PodInfo[] {
-    return [...(this.nominatedPods.get(node)?.values() ?? [])];
+  nominatedPodsForNode(node: string): readonly PodInfo[] {
+    // Asked for every node a cycle filters: no allocation when none is nominated there.
+    const m = this.nominatedPods.get(node);
+    return m ? [...m.values()] : noPodInfos;
+  }
+
+  /** hasNominatedPods: some pod is nominated to some node. */
+  hasNominatedPods(): boolean {
+    return this.nominatedPods.size > 0;
   }
 
   /** nominatedNodeOf is the node pod is nominated to, if any. */
@@ -456,6 +463,8 @@ export class SchedulingQueue {
     return this.nominatedPodToNode.get(pod.metadata.uid ?? podKey(pod));
   }
 }
+
+const noPodInfos: readonly PodInfo[] = Object.freeze([]);
 
 /** isGated: the pod still has scheduling gates (the SchedulingGates PreEnqueue plugin). */
 export function isGated(pod: Pod): boolean {
