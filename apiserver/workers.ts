@@ -48,7 +48,7 @@ export function ephemeralSigningKeyPEM(): string {
   return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
-/** Messages between the primary and its workers; `skiff` tells them from prom-client's own. */
+/** ToPrimary are the messages a worker sends its primary; `skiff` tells them from prom-client's own. */
 type ToPrimary =
   | { skiff: 'hello' }
   | { skiff: 'ready-to-listen' }
