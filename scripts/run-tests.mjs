@@ -37,7 +37,7 @@ const suites = {
  * files run side by side finish at about the same time instead of one long file running alone
  * at the end.
  */
-const slowFirst = ['lab', 'autoscaling', 'join', 'join-controlplane', 'faults', 'batch', 'daemonset', 'disruption', 'flow', 'node-flow', 'service-flow', 'statefulset', 'ha', 'proxy-netns', 'proxy-nft'];
+const slowFirst = ['lab', 'lab-controlplane', 'autoscaling', 'join', 'join-controlplane', 'faults', 'batch', 'daemonset', 'disruption', 'flow', 'node-flow', 'service-flow', 'statefulset', 'ha', 'proxy-netns', 'proxy-nft'];
 
 /** order puts the slowFirst files (by their base name) ahead of the rest, both in path order. */
 function order(files) {
