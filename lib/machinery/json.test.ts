@@ -70,3 +70,11 @@ test('cloneJSON copies deeply: nothing of the copy is shared, BigInts and nulls 
   (copy.nested.deeper as { n: number }).n = 2;
   assert.equal(src.nested.deeper.n, 1);
 });
+
+test('cloneJSON keeps a "__proto__" key as data, as a ConfigMap may hold one', () => {
+  const src = JSON.parse('{"data":{"__proto__":"v","a":"b"}}') as { data: Record<string, string> };
+  const copy = cloneJSON(src);
+  assert.deepEqual(Object.keys(copy.data), ['__proto__', 'a']);
+  assert.equal(Object.getPrototypeOf(copy.data), Object.prototype);
+  assert.equal(JSON.stringify(copy), '{"data":{"__proto__":"v","a":"b"}}');
+});

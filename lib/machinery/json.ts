@@ -161,6 +161,13 @@ export function cloneJSON<T>(v: T): T {
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return structuredClone(v);
   const out: Record<string, unknown> = {};
-  for (const k in v) if (Object.hasOwn(v, k)) out[k] = cloneJSON((v as Record<string, unknown>)[k]);
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    const c = cloneJSON((v as Record<string, unknown>)[k]);
+    // A "__proto__" key (a valid ConfigMap key, a label value's map…) must stay an own property:
+    // assigning it would set the copy's prototype instead.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+    else out[k] = c;
+  }
   return out as T;
 }
