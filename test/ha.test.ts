@@ -132,9 +132,11 @@ describe('a control plane of three members', () => {
       t.diagnostic(`member ${victim} killed: new controller-manager leader after ${Date.now() - killedAt} ms (lease 4 s); ${failures.length - failedBefore} writes failed, ${acknowledged.length - before} acknowledged since`);
       const leader = await waitFor('the new leader member', async () => memberLeading('controller-manager', newHolder));
       assert.notEqual(leader, victim);
-      const schedHolder = await waitFor('a scheduler leader', () => leaseHolder('kube-scheduler'));
+      // The scheduler's Lease may still name the killed member's scheduler until it expires: the
+      // holder is read again on every poll.
       const schedLeader = await waitFor('the scheduler leader member', async () => {
-        const m = memberLeading('scheduler', schedHolder);
+        const holder = await leaseHolder('kube-scheduler');
+        const m = holder === undefined ? undefined : memberLeading('scheduler', holder);
         return m !== undefined && m !== victim ? m : undefined;
       });
       assert.notEqual(schedLeader, victim);
