@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
 import { startCluster, type Cluster } from './harness.js';
+import { startWriteLoad } from './writeload.js';
 
 /** etcdHealth reads a member's /health with etcd's client certificate (etcd serves no client without one). */
 function etcdHealth(port: number, tls: Cluster['etcdTLS']): Promise<unknown> {
@@ -95,22 +96,11 @@ describe('a control plane of three members', () => {
     const victim = await waitFor('the leading controller manager', async () => memberLeading('controller-manager', cmHolder));
 
     // The write loop: every 201 is an acknowledged write that must survive.
-    const acknowledged: string[] = [];
-    const failures: string[] = [];
-    let writing = true;
-    let seq = 0;
-    const writer = (async () => {
-      while (writing) {
-        const name = `cm-${seq++}`;
-        try {
-          const r = await cluster.request(`/api/v1/namespaces/${ns}/configmaps`, { method: 'POST', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { seq: String(seq) } } });
-          if (r.status === 201) acknowledged.push(name);
-          else failures.push(`${name}: ${r.status}`);
-        } catch (err) {
-          failures.push(`${name}: ${(err as Error).message}`);
-        }
-      }
-    })();
+    const load = startWriteLoad(async (name, seq) => {
+      const r = await cluster.request(`/api/v1/namespaces/${ns}/configmaps`, { method: 'POST', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { seq: String(seq) } } });
+      if (r.status !== 201) throw new Error(String(r.status));
+    });
+    const { acknowledged, failures } = load;
     try {
       await waitFor('writes before the kill', async () => (acknowledged.length >= 20 ? true : undefined), 60_000);
       const before = acknowledged.length;
@@ -141,8 +131,7 @@ describe('a control plane of three members', () => {
       });
       assert.notEqual(schedLeader, victim);
     } finally {
-      writing = false;
-      await writer;
+      await load.stop();
     }
 
     // Every acknowledged ConfigMap is there.

@@ -27,6 +27,7 @@ import { readState } from '../lib/process/supervisor.js';
 import { kubectlBinary, reachableConfig, reserveNodeRanges, run, type CommandResult } from './harness.js';
 import { wireSecondMachine } from './netns.js';
 import { waitFor } from './node-fixture.js';
+import { startWriteLoad } from './writeload.js';
 
 const cli = nodeEntry('cli/main.js');
 const scratch = mkdtempSync(join(tmpdir(), 'skiff-join-cp-test-'));
@@ -173,21 +174,8 @@ test('skiff join --control-plane: a member on another machine, surviving the fir
   const kc = new KubeConfig();
   kc.loadFromFile(join(home, 'admin.kubeconfig'));
   const client = new RestClient(kc, { userAgent: 'join-cp-test', timeoutMs: 5_000 });
-  const acknowledged: string[] = [];
-  const failures: string[] = [];
-  let writing = true;
-  let seq = 0;
-  const writer = (async () => {
-    while (writing) {
-      const name = `cm-${seq++}`;
-      try {
-        await client.create(ConfigMaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { seq: String(seq) } });
-        acknowledged.push(name);
-      } catch (err) {
-        failures.push(`${name}: ${(err as Error).message}`);
-      }
-    }
-  })();
+  const load = startWriteLoad((name, seq) => client.create(ConfigMaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { seq: String(seq) } }));
+  const { acknowledged, failures } = load;
   try {
     await waitFor('writes before the kill', async () => acknowledged.length >= 20, 60_000);
     const before = acknowledged.length;
@@ -203,8 +191,7 @@ test('skiff join --control-plane: a member on another machine, surviving the fir
     await waitFor('writes after the kill', async () => acknowledged.length >= before + 20, 90_000);
     t.diagnostic(`${acknowledged.length} writes acknowledged, ${failures.length} failed`);
   } finally {
-    writing = false;
-    await writer;
+    await load.stop();
   }
   const listed = await member2kubectl(['get', 'configmaps', '-n', 'default', '-o', 'name']);
   assert.equal(listed.code, 0, listed.stderr);

@@ -25,6 +25,7 @@ import { freePorts } from '../lib/process/ports.js';
 import { isAlive, readState } from '../lib/process/supervisor.js';
 import { kubectlBinary, reachableConfig, reserveNodeRanges, run, type CommandResult } from './harness.js';
 import { waitFor } from './node-fixture.js';
+import { startWriteLoad } from './writeload.js';
 
 const cli = nodeEntry('cli/main.js');
 const advertise = defaultConfig('/nonexistent').advertiseAddress;
@@ -176,21 +177,8 @@ test('skiff lab up --control-plane 3: members in namespaces, one lost under writ
     const kc = new KubeConfig();
     kc.loadFromFile(join(home, 'admin.kubeconfig'));
     const client = new RestClient(kc, { userAgent: 'lab-controlplane-test', timeoutMs: 5_000 });
-    const acknowledged: string[] = [];
-    const failures: string[] = [];
-    let writing = true;
-    let seq = 0;
-    const writer = (async () => {
-      while (writing) {
-        const name = `cm-${round}-${seq++}`;
-        try {
-          await client.create(ConfigMaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { seq: String(seq) } });
-          acknowledged.push(name);
-        } catch (err) {
-          failures.push(`${name}: ${(err as Error).message}`);
-        }
-      }
-    })();
+    const load = startWriteLoad((name, seq) => client.create(ConfigMaps, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { seq: String(seq) } }), `cm-${round}-`);
+    const { acknowledged, failures } = load;
     try {
       await waitFor('writes before the stop', async () => acknowledged.length >= 20, 60_000);
       const before = acknowledged.length;
@@ -226,8 +214,7 @@ test('skiff lab up --control-plane 3: members in namespaces, one lost under writ
       }, 60_000);
       t.diagnostic(`${victimName} (member ${victim}) stopped: controller-manager Lease moved after ${movedMs} ms (lease 4 s); ${acknowledged.length} writes acknowledged, ${failures.length} failed`);
     } finally {
-      writing = false;
-      await writer;
+      await load.stop();
     }
     const stored = new Set((await kubectl(['get', 'configmaps', '-n', 'default', '-o', 'name'])).split('\n').map((l) => l.replace('configmap/', '')));
     assert.deepEqual(acknowledged.filter((n) => !stored.has(n)), [], `acknowledged but missing; failures: ${failures.slice(0, 5).join('; ')}`);
