@@ -21,7 +21,7 @@ import {
   type IWatchResponse,
   type Watcher,
 } from 'etcd3';
-import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
+import { BrokenCircuitError, ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, isBrokenCircuitError, retry } from 'cockatiel';
 import type { KubeObject } from '../../lib/api/meta.js';
 import type { Logger } from '../../lib/log.js';
 import {
@@ -162,11 +162,18 @@ export class EtcdStorage implements Storage {
       credentials: opts.tls ? { rootCertificate: opts.tls.ca, certChain: opts.tls.cert, privateKey: opts.tls.key } : undefined,
       dialTimeout: 3_000,
       grpcOptions: { 'grpc.max_receive_message_length': opts.maxReceiveBytes ?? maxReceiveBytes },
-      // The library's defaults (three tries, a breaker that opens after three failures in a row),
-      // minus the errors that are not etcd's ill health.
+      // A breaker per member that opens after three failures in a row (the library's default),
+      // minus the errors that are not etcd's ill health. While an etcd cluster elects a new
+      // leader (a member killed) every member fails for a second or two: a call is then tried
+      // again with back-off (about 3.5 s in all) and a broken circuit is tried again after 1 s,
+      // so a request waits out the election instead of answering 503, as kube-apiserver's
+      // requests wait for etcd's new leader.
       faultHandling: {
-        host: () => circuitBreaker(handleWhen(transient), { halfOpenAfter: 5_000, breaker: new ConsecutiveBreaker(3) }),
-        global: retry(handleWhen(transient), { maxAttempts: 3 }),
+        host: () => circuitBreaker(handleWhen(transient), { halfOpenAfter: 1_000, breaker: new ConsecutiveBreaker(3) }),
+        global: retry(handleWhen((e) => transient(e) || isBrokenCircuitError(e)), {
+          maxAttempts: 5,
+          backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 2_000 }),
+        }),
       },
     });
   }
