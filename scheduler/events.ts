@@ -11,16 +11,13 @@
 
 import type { Logger } from '../lib/log.js';
 import type { Client } from '../lib/client/client.js';
-import { type EventType, type InvolvedObject, type Recorder } from '../lib/client/events.js';
-import { CoreEvents } from '../lib/client/resources.js';
+import { EventWriter, type EventType, type InvolvedObject, type Recorder } from '../lib/client/events.js';
 
 /** maxQueuedEvents is client-go tools/events' queue length: events beyond it are dropped. */
 export const maxQueuedEvents = 1000;
 /** DefaultEventQPS and DefaultEventBurst are kube-scheduler's clientConnection defaults (its event client's rate limit). */
 export const DefaultEventQPS = 50;
 export const DefaultEventBurst = 100;
-
-const correlationWindowMs = 10 * 60_000;
 
 /** QueuedEventRecorderOptions tune a QueuedEventRecorder. */
 export interface QueuedEventRecorderOptions {
@@ -40,18 +37,11 @@ interface QueuedEvent {
   at: number;
 }
 
-interface Seen {
-  name: string;
-  namespace: string;
-  count: number;
-  at: number;
-}
-
 /** QueuedEventRecorder is a Recorder that queues events and writes them one at a time within a rate limit. */
 export class QueuedEventRecorder implements Recorder {
   private readonly queue: QueuedEvent[] = [];
   private head = 0;
-  private readonly seen = new Map<string, Seen>();
+  private readonly writer: EventWriter;
   private writing = false;
   private tokens: number;
   private refilledAt = Date.now();
@@ -65,13 +55,14 @@ export class QueuedEventRecorder implements Recorder {
   private readonly maxQueued: number;
 
   constructor(
-    private readonly client: Client,
+    client: Client,
     private readonly opts: QueuedEventRecorderOptions,
   ) {
     this.qps = opts.qps ?? DefaultEventQPS;
     this.burst = opts.burst ?? DefaultEventBurst;
     this.maxQueued = opts.maxQueued ?? maxQueuedEvents;
     this.tokens = this.burst;
+    this.writer = new EventWriter(client, { component: opts.component }, opts.log, true);
   }
 
   /** pending is the number of queued events not yet sent. */
@@ -125,53 +116,8 @@ export class QueuedEventRecorder implements Recorder {
   }
 
   private async write(ev: QueuedEvent): Promise<void> {
-    const m = ev.obj.metadata ?? {};
-    const namespace = m.namespace || 'default';
-    const key = [ev.obj.kind, namespace, m.name, m.uid, ev.type, ev.reason, ev.message].join('\x00');
-    const timestamp = new Date(ev.at).toISOString().replace(/\.\d+Z$/, 'Z');
-    const seen = this.seen.get(key);
-    try {
-      if (seen && ev.at - seen.at < correlationWindowMs) {
-        seen.count++;
-        seen.at = ev.at;
-        await this.client.patch(CoreEvents, seen.namespace, seen.name, 'merge', { count: seen.count, lastTimestamp: timestamp });
-      } else {
-        // kube names an event after its object and the time in nanoseconds, in hex.
-        const nanos = BigInt(ev.at) * 1_000_000n + BigInt(this.seq++ % 1_000_000);
-        const name = `${m.name ?? 'unknown'}.${nanos.toString(16)}`;
-        this.seen.set(key, { name, namespace, count: 1, at: ev.at });
-        if (this.seen.size > 4096) this.prune(ev.at);
-        await this.client.create(CoreEvents, namespace, {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { name, namespace },
-          involvedObject: { apiVersion: ev.obj.apiVersion, kind: ev.obj.kind, name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion },
-          type: ev.type,
-          reason: ev.reason,
-          message: ev.message,
-          source: { component: this.opts.component },
-          reportingComponent: this.opts.component,
-          reportingInstance: '',
-          firstTimestamp: timestamp,
-          lastTimestamp: timestamp,
-          count: 1,
-        });
-      }
-      this.written++;
-    } catch (err) {
-      this.seen.delete(key);
-      this.opts.log?.v(2).info('Could not write event', { reason: ev.reason, object: `${namespace}/${m.name}`, err: err instanceof Error ? err.message : String(err) });
-    }
-  }
-
-  /** prune forgets correlation entries older than the window; when all are recent, the oldest half (a Map keeps insertion order). */
-  private prune(now: number): void {
-    for (const [k, s] of this.seen) if (now - s.at >= correlationWindowMs) this.seen.delete(k);
-    if (this.seen.size <= 4096) return;
-    let drop = this.seen.size - 2048;
-    for (const k of this.seen.keys()) {
-      if (drop-- <= 0) break;
-      this.seen.delete(k);
-    }
+    // kube names an event after its object and the time in nanoseconds, in hex.
+    const name = (objectName: string) => `${objectName}.${(BigInt(ev.at) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16)}`;
+    if (await this.writer.write(ev.obj, ev.type, ev.reason, ev.message, ev.at, name)) this.written++;
   }
 }
