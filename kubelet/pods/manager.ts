@@ -37,7 +37,7 @@ import { ImagePuller } from './images.js';
 import { ContainerLogManager } from '../logs/rotation.js';
 import { containerConfig, type NodeConfig, podCgroupParent, podLogDirectory, sandboxConfig } from './config.js';
 import { RuntimeState, type RuntimeContainer, type RuntimePod } from './runtime.js';
-import { computePodStatus, type WaitingReason } from './status.js';
+import { computePodStatus, containerID, type WaitingReason } from './status.js';
 
 /** DeadlineExceededReason and DeadlineExceededMessage fail a pod past spec.activeDeadlineSeconds (the kubelet's words). */
 const DeadlineExceededReason = 'DeadlineExceeded';
@@ -707,7 +707,11 @@ export class PodManager {
       if (probed) this.probes.removeContainer(w.uid, c.name);
       w.probed.delete(c.name);
       if (running) {
-        this.probes.addContainer(w.pod, c, running, podIP);
+        // A container already running when this kubelet came up: its pod's status says how ready it was.
+        const statuses = init ? w.pod.status?.initContainerStatuses : w.pod.status?.containerStatuses;
+        const known = statuses?.find((s) => s.name === c.name && s.containerID === containerID(running));
+        if (known) this.probes.addContainer(w.pod, c, running, podIP, cur!.startedAt || undefined, { ready: known.ready, started: known.started ?? undefined });
+        else this.probes.addContainer(w.pod, c, running, podIP);
         w.probed.set(c.name, running);
       }
     }

@@ -93,6 +93,29 @@ test('readiness is false until the first success, then follows the thresholds', 
   assert.match(total, /prober_probe_total\{probe_type="Readiness",container="app",pod="web",namespace="default",result="failed",pod_uid="u1"\} 2/);
 });
 
+test('a container found running by a restarted kubelet keeps its reported readiness until the probe fails failureThreshold times', async (t) => {
+  const { runtime, changes, manager, pod, step } = setup();
+  t.after(() => manager.stop());
+  const c: Container = { name: 'app', readinessProbe: exec('ready', { failureThreshold: 2 }), startupProbe: exec('boot') };
+  manager.addContainer(pod, c, 'c1', '10.0.0.1', undefined, { ready: true, started: true });
+  // Ready at once, before any probe ran, and the startup probe is not run again.
+  assert.equal(manager.ready('u1', 'app'), true);
+  assert.equal(manager.started('u1', 'app'), true);
+  runtime.exits.set('ready', 1);
+  await step(5);
+  assert.equal(runtime.count('boot'), 0);
+  assert.equal(runtime.count('ready'), 1);
+  assert.equal(manager.ready('u1', 'app'), true, 'one failure is below the threshold');
+  await step(10);
+  assert.equal(manager.ready('u1', 'app'), false);
+  assert.deepEqual(changes, ['u1']);
+
+  // A status that said not ready starts from not ready, as a new container does.
+  const d: Container = { name: 'side', readinessProbe: exec('ready') };
+  manager.addContainer(pod, d, 'c2', '10.0.0.1', undefined, { ready: false, started: true });
+  assert.equal(manager.ready('u1', 'side'), false);
+});
+
 test('a liveness probe failing failureThreshold times asks for a restart once, then holds until a new container', async (t) => {
   const { runtime, recorder, failures, manager, pod, step } = setup();
   t.after(() => manager.stop());

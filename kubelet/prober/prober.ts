@@ -83,8 +83,11 @@ export class ProbeManager {
   /** addContainer starts probing a running container (pod IP for httpGet/tcpSocket). startedAt is
    * when it started (the clock's time, epoch ms by default; now when left out): initialDelaySeconds
    * counts from there. Adding the same container again only refreshes the pod and its IP; a new
-   * container ID under the same name replaces the old container's workers. */
-  addContainer(pod: Pod, container: Container, containerId: string, podIP: string | undefined, startedAt?: number): void {
+   * container ID under the same name replaces the old container's workers. known is what the pod's
+   * status last said of this very container (a kubelet restarted while it ran): its readiness and
+   * startup results start from there instead of "not ready, not started", so a restart of the
+   * kubelet does not take a ready pod out of its Services until a probe says otherwise. */
+  addContainer(pod: Pod, container: Container, containerId: string, podIP: string | undefined, startedAt?: number, known?: { ready?: boolean; started?: boolean }): void {
     const k = key(pod.metadata.uid ?? '', container.name);
     const existing = this.containers.get(k);
     if (existing?.containerId === containerId) {
@@ -102,6 +105,8 @@ export class ProbeManager {
       const spec = type === 'startup' ? container.startupProbe : type === 'readiness' ? container.readinessProbe : container.livenessProbe;
       if (!spec) continue;
       const w = new ProbeWorker(this.host, type, pod, container, containerId, podIP, at);
+      if (type === 'readiness' && known?.ready) w.result = 'success';
+      if (type === 'startup' && known?.started) w.result = 'success';
       entry.workers.set(type, w);
     }
     for (const w of entry.workers.values()) w.start();
