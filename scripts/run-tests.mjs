@@ -27,17 +27,18 @@ const suites = {
   // Each end-to-end file starts its own etcd, apiserver and more on free ports in a temp home, so
   // files are independent. Two at a time measured 447 s against 695 s one at a time for the same
   // 168 tests, both green, on 2 cores under a load average of 15-24 from other work; most of an
-  // end-to-end file's time is waiting (grace periods, leases, sync periods), so with 74 files
-  // three run at a time.
-  e2e: { include: (rel) => rel.startsWith('test/'), concurrency: 3, timeoutMs: 300_000 },
+  // end-to-end file's time is waiting (grace periods, leases, sync periods). With 76 files on the
+  // quiet 2-core machine, the whole e2e suite took 756 s three at a time (70% of both cores busy)
+  // and 678 s four at a time (74%), both green: four.
+  e2e: { include: (rel) => rel.startsWith('test/'), concurrency: 4, timeoutMs: 300_000 },
 };
 
 /**
- * slowFirst are end-to-end files that take minutes (measured in CI): they start first, so the
- * files run side by side finish at about the same time instead of one long file running alone
- * at the end.
+ * slowFirst are the end-to-end files that take longest, slowest first (file-times.mjs' table from
+ * a run four at a time: lab 136 s … statefulset 27 s): they start first, so the files run side by
+ * side finish at about the same time instead of one long file running alone at the end.
  */
-const slowFirst = ['lab', 'lab-controlplane', 'autoscaling', 'join', 'join-controlplane', 'faults', 'batch', 'daemonset', 'disruption', 'flow', 'node-flow', 'service-flow', 'statefulset', 'ha', 'proxy-netns', 'proxy-nft'];
+const slowFirst = ['lab', 'batch', 'lab-controlplane', 'node-flow', 'incluster', 'faults', 'lifecycle', 'flow', 'kubelet-faults', 'daemonset', 'serviceaccount-token-pod', 'disruption', 'kubelet-batch', 'service-flow', 'join', 'join-controlplane', 'node-up', 'ha', 'kubelet-node', 'cli', 'autoscaling', 'kubelet-pods', 'fuzz', 'bootstrap-token', 'gc', 'kit', 'kubelet-config-errors', 'storage-node', 'statefulset'];
 
 /** order puts the slowFirst files (by their base name) ahead of the rest, both in path order. */
 function order(files) {
@@ -73,7 +74,9 @@ function testFiles(suite, filters) {
 /** runSuite runs node --test over files with the terminal attached, and returns its exit status. */
 function runSuite(name, suite, files) {
   const concurrency = Number(process.env.SKIFF_TEST_CONCURRENCY ?? suite.concurrency);
-  const args = ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${suite.timeoutMs}`, '--test-reporter=spec', ...files];
+  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
+  if (name === 'e2e') reporters.push(`--test-reporter=${join(root, 'scripts', 'file-times.mjs')}`, '--test-reporter-destination=stdout');
+  const args = ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${suite.timeoutMs}`, ...reporters, ...files];
   process.stdout.write(`\n=== ${name} tests: ${files.length} files, ${concurrency} at a time ===\n`);
   const { status, signal, error } = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
   if (error) throw error;
