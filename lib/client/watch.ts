@@ -13,8 +13,20 @@ import https from 'node:https';
 import { createInterface } from 'node:readline';
 import { parseJSON } from '../machinery/json.js';
 
-/** WatchCallback is what client-node's ListWatch hands a Watch for each event. */
-type WatchCallback = Parameters<Watch['watch']>[2];
+/**
+ * WatchCallback gets each event: its type (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR), its object,
+ * and the whole event. The object is `any`, as in client-node's Watch, so a caller can declare the
+ * type it watches (`(type, pod: Pod) => …`).
+ */
+export type WatchCallback = (phase: string, apiObj: any, watchObj?: any) => void;
+
+/** WatchQuery is a watch's query parameters; undefined ones are left out. */
+export type WatchQuery = Record<string, string | number | boolean | undefined>;
+
+/** Watcher is the watch a ListWatch drives; ExactWatch is the real one, a test hands in a fake. */
+export interface Watcher {
+  watch(path: string, queryParams: WatchQuery, callback: WatchCallback, done: (err: unknown) => void): Promise<AbortController>;
+}
 
 /** ExactWatch is a client-node Watch whose events keep integers beyond 2^53 exact. */
 export class ExactWatch extends Watch {
