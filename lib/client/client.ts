@@ -2,9 +2,10 @@
 // the scheduler or the node simulator needs, for any resource, subresources included. It is
 // an interface so a controller's unit test can hand its reconcile a FakeClient and assert the
 // exact actions it took (sample-controller's fixture); RestClient is the real one, speaking
-// JSON over HTTPS with the credentials of a kubeconfig (skiff's ClientConfig, or client-node's KubeConfig). Integers beyond 2^53 are
-// read and written as BigInts (lib/machinery/json.ts), so a controller that copies an int64
-// field writes back the value it read.
+// JSON over HTTPS with the credentials of a kubeconfig (a ClusterAccess: skiff's ClientConfig, or
+// client-node's KubeConfig). Integers beyond 2^53 are read and written as BigInts
+// (lib/machinery/json.ts), so a controller that copies an int64 field writes back the value it
+// read.
 //
 // Reads in controllers come from informer caches (lib/controller); the Client is for writes
 // and for the few live reads a controller must make (a GET to check a uid before adoption).

@@ -2,11 +2,12 @@
 // each event line is parsed with lib/machinery/json.ts, so an int64 beyond 2^53 (a grace period
 // of 2^63-1) reaches an informer's cache as a BigInt with every digit, where JSON.parse would
 // round it and a controller copying the field would write back a value the apiserver refuses.
-// It keeps the contract of client-node's Watch that ListWatch (lib/controller/listwatch.ts, and
-// client-node's own) relies on: watch() resolves with an AbortController once the response has
-// started (or after done reported why it could not), done is called exactly once, a non-200
-// answer is an Error carrying statusCode (410 makes ListWatch relist), and an idle stream ends
-// with an error named TimeoutError (ListWatch then reconnects from its resourceVersion at once).
+// It keeps the contract of client-node's Watch that skiff's ListWatch (lib/controller/
+// listwatch.ts) relies on, as client-node's ListWatch did: watch() resolves with an
+// AbortController once the response has started (or after done reported why it could not), done
+// is called exactly once, a non-200 answer is an Error carrying statusCode (410 makes ListWatch
+// relist), and an idle stream ends with an error named TimeoutError (ListWatch then reconnects
+// from its resourceVersion at once).
 
 import http from 'node:http';
 import https from 'node:https';
