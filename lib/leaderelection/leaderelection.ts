@@ -87,8 +87,10 @@ export class LeaderElectionConfigError extends Error {
  * undefined; any other answer but 2xx is thrown as an ApiError (its code: 409 for a lost race).
  */
 export function leaseClientFor(kc: ClusterAccess, namespace: string, name: string, userAgent = 'skiff-leader-election'): LeaseClient {
-  // Its own connections: a renewal must not queue behind the component's other requests.
-  const client = new RestClient(kc, { userAgent, maxSockets: 2 });
+  // Its own connections (RestClient's default 16): a renewal must not queue behind the
+  // component's other requests, nor behind its own earlier attempts that hang until their 30 s
+  // timeout while withTimeout has long moved on.
+  const client = new RestClient(kc, { userAgent });
   // The path is this Lease's whatever the body's metadata says, as CoordinationV1Api's was.
   const named = (lease: V1Lease): V1Lease => ({ ...lease, metadata: { ...lease.metadata, namespace, name } });
   return {
