@@ -139,6 +139,8 @@ describe('ClientConfig', () => {
     assert.throws(load(`${cluster}${users}contexts:\n- name: x\n  context:\n    cluster: c\n    user: v\ncurrent-context: x\n`), /names user "v", which is not among the users \("u"\)/);
     assert.throws(load(`clusters:\n- name: c\n  cluster: {}\n${users}`), /clusters\[0\] \(c\): cluster.server is missing/);
     assert.throws(load(`${cluster}users:\n- name: u\n  user:\n    exec:\n      command: aws\ncontexts: []\ncurrent-context: x\n`), /user "u" uses exec, which skiff's components do not support/);
+    // client-node's exportConfig writes absent fields as null: that is no exec user.
+    assert.doesNotThrow(load(`${cluster}users:\n- name: u\n  user:\n    token: t\n    exec: null\n    username: null\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n`));
     assert.throws(() => loadClientConfig(join(dir, 'missing')), (err: unknown) => err instanceof KubeconfigError && /missing: ENOENT/.test(err.message));
   });
 });

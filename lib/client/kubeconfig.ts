@@ -194,7 +194,7 @@ export class ClientConfig implements ClusterAccess {
       const raw = u.user ?? {};
       // Refuse what skiff cannot send rather than send no credentials and meet 401s later.
       for (const unsupported of ['exec', 'auth-provider', 'username'] as const) {
-        if (raw[unsupported] !== undefined) throw new KubeconfigError(`${source}: user "${u.name}" uses ${unsupported}, which skiff's components do not support (use a client certificate or a token)`);
+        if (raw[unsupported] != null) throw new KubeconfigError(`${source}: user "${u.name}" uses ${unsupported}, which skiff's components do not support (use a client certificate or a token)`);
       }
       return {
         name: u.name,
