@@ -2,8 +2,8 @@
 // client, one shared informer per kind, an event recorder per controller, and the signal that
 // ends the work when leadership is lost or the process stops.
 
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Client } from '../lib/client/client.js';
+import type { ClusterAccess } from '../lib/client/kubeconfig.js';
 import { EventRecorder, type Recorder } from '../lib/client/events.js';
 import { type Controller, type ControllerMetrics, type ControllerOptions, runController } from '../lib/controller/controller.js';
 import type { InformerFactory } from '../lib/controller/factory.js';
@@ -34,7 +34,7 @@ export interface ControllerManagerConfig {
 
 export interface ControllerContext {
   client: Client;
-  kubeConfig: KubeConfig;
+  kubeConfig: ClusterAccess;
   informers: InformerFactory;
   log: Logger;
   metrics?: ControllerMetrics;

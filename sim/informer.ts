@@ -3,17 +3,18 @@
 // quiet watch resumes from a recent resourceVersion instead of relisting), a field selector
 // keeps unbound pods out, and every object is trimmed (trim.ts) before it is cached.
 
-import { type KubeConfig, type KubernetesObject, ListWatch, type Watch } from '@kubernetes/client-node';
-import { ExactWatch } from '../lib/client/watch.js';
+import type { ClusterAccess } from '../lib/client/kubeconfig.js';
+import { ExactWatch, type WatchCallback, type WatchQuery } from '../lib/client/watch.js';
 import type { Client, ResourceType } from '../lib/client/client.js';
 import { resourcePath } from '../lib/client/client.js';
-import { type ApiObject, type InformerSource, SharedInformer } from '../lib/controller/informer.js';
+import { type ApiObject, SharedInformer } from '../lib/controller/informer.js';
+import { ListWatch } from '../lib/controller/listwatch.js';
 import type { Logger } from '../lib/log.js';
 import { trimObject } from './trim.js';
 
 /** TrimmingWatch is a Watch that asks for bookmarks and trims each object it delivers. */
 class TrimmingWatch extends ExactWatch {
-  override watch(...[path, queryParams, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
+  override watch(path: string, queryParams: WatchQuery, callback: WatchCallback, done: (err: unknown) => void): Promise<AbortController> {
     return super.watch(path, { ...queryParams, allowWatchBookmarks: true }, (phase, obj, w) => callback(phase, trimObject(obj), w), done);
   }
 }
@@ -33,14 +34,7 @@ export async function listAll<T>(client: Client, r: ResourceType, opts: { fieldS
 }
 
 /** newTrimmedInformer is a SharedInformer over all of r (optionally narrowed by a field selector) with paged lists and trimmed objects. */
-export function newTrimmedInformer<T extends ApiObject>(kc: KubeConfig, client: Client, r: ResourceType, opts: { fieldSelector?: string; log?: Logger } = {}): SharedInformer<T> {
-  const source = new ListWatch<T & KubernetesObject>(
-    resourcePath(r),
-    new TrimmingWatch(kc),
-    () => listAll<T & KubernetesObject>(client, r, { fieldSelector: opts.fieldSelector }) as never,
-    false,
-    undefined,
-    opts.fieldSelector,
-  );
-  return new SharedInformer<T>(source as unknown as InformerSource<T>, { name: r.resource, log: opts.log });
+export function newTrimmedInformer<T extends ApiObject>(kc: ClusterAccess, client: Client, r: ResourceType, opts: { fieldSelector?: string; log?: Logger } = {}): SharedInformer<T> {
+  const source = new ListWatch<T>(resourcePath(r), new TrimmingWatch(kc), () => listAll<T>(client, r, { fieldSelector: opts.fieldSelector }), { fieldSelector: opts.fieldSelector });
+  return new SharedInformer<T>(source, { name: r.resource, log: opts.log });
 }

@@ -10,7 +10,7 @@
 // compare what the API holds with what a kubelet would report and queue a write keyed by the
 // object, and the write reads the cache again when its turn comes.
 
-import type { ObjectCache } from '@kubernetes/client-node';
+import type { ObjectCache } from '../lib/controller/listwatch.js';
 import { type Node } from '../lib/api/core/node.js';
 import { type Pod, PodPhase, isPodTerminal } from '../lib/api/core/pod.js';
 import { ApiError, type Client, isAlreadyExists, isConflict, isNotFound } from '../lib/client/client.js';

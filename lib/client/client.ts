@@ -2,16 +2,17 @@
 // the scheduler or the node simulator needs, for any resource, subresources included. It is
 // an interface so a controller's unit test can hand its reconcile a FakeClient and assert the
 // exact actions it took (sample-controller's fixture); RestClient is the real one, speaking
-// JSON over HTTPS with the credentials of a client-node KubeConfig. Integers beyond 2^53 are
-// read and written as BigInts (lib/machinery/json.ts), so a controller that copies an int64
-// field writes back the value it read.
+// JSON over HTTPS with the credentials of a kubeconfig (a ClusterAccess: skiff's ClientConfig, or
+// client-node's KubeConfig). Integers beyond 2^53 are read and written as BigInts
+// (lib/machinery/json.ts), so a controller that copies an int64 field writes back the value it
+// read.
 //
 // Reads in controllers come from informer caches (lib/controller); the Client is for writes
 // and for the few live reads a controller must make (a GET to check a uid before adoption).
 
-import type { KubeConfig } from '@kubernetes/client-node';
 import https from 'node:https';
 import { parseJSON, stringifyJSON } from '../machinery/json.js';
+import type { ClusterAccess } from './kubeconfig.js';
 
 /** ResourceType names a served resource the way a REST path does. */
 export interface ResourceType {
@@ -156,13 +157,13 @@ export interface RestClientOptions {
   timeoutMs?: number;
 }
 
-/** RestClient is the Client over HTTPS with a KubeConfig's server, CA and credentials. */
+/** RestClient is the Client over HTTPS with a kubeconfig's server, CA and credentials. */
 export class RestClient implements Client {
   private readonly base: URL;
   private readonly ready: Promise<https.RequestOptions>;
   private readonly opts: RestClientOptions;
 
-  constructor(kc: KubeConfig, opts: RestClientOptions = {}) {
+  constructor(kc: ClusterAccess, opts: RestClientOptions = {}) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     this.base = new URL(cluster.server);

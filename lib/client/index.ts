@@ -3,4 +3,5 @@
 export * from './client.js';
 export * from './resources.js';
 export { type EventType, type InvolvedObject, type Recorder, EventRecorder } from './events.js';
-export { ExactWatch } from './watch.js';
+export { type WatchCallback, type WatchQuery, type Watcher, ExactWatch } from './watch.js';
+export { type Cluster, type ClusterAccess, type Context, type User, ClientConfig, KubeconfigError, loadClientConfig } from './kubeconfig.js';

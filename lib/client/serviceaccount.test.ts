@@ -1,6 +1,7 @@
 // Unit tests of ServiceAccountClientBuilder: the account is made when missing, its token is
 // asked for without a bound object, and a new one is asked for once 80% of the old one's
-// lifetime has passed, not before.
+// lifetime has passed, not before. They hand it a client-node KubeConfig on purpose: the test kit
+// does, and ClusterAccess must keep taking one.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -4,10 +4,10 @@
 // --use-service-account-credentials): the account is made when it is missing, its token is bound
 // to no object, and a new token is requested before 80% of the old one's lifetime has passed.
 
-import { KubeConfig } from '@kubernetes/client-node';
 import type { ServiceAccount } from '../api/core/serviceaccount.js';
 import type { Logger } from '../log.js';
 import { ApiError, type Client, RestClient, isAlreadyExists, isNotFound } from './client.js';
+import { ClientConfig, type ClusterAccess, KubeconfigError } from './kubeconfig.js';
 import { ServiceAccounts } from './resources.js';
 
 /** defaultTokenExpirationSeconds is the lifetime asked for (client-go's clientbuilder asks for an hour). */
@@ -40,7 +40,7 @@ interface TokenRequestAnswer {
 export class ServiceAccountClientBuilder {
   constructor(
     private readonly root: Client,
-    private readonly kubeConfig: KubeConfig,
+    private readonly kubeConfig: ClusterAccess,
     private readonly opts: ServiceAccountClientOptions,
   ) {}
 
@@ -78,7 +78,7 @@ class TokenSource {
   constructor(
     private readonly name: string,
     private readonly root: Client,
-    private readonly kubeConfig: KubeConfig,
+    private readonly kubeConfig: ClusterAccess,
     private readonly opts: ServiceAccountClientOptions,
   ) {
     this.log = opts.log.with({ serviceAccount: `${opts.namespace}/${name}` });
@@ -170,12 +170,12 @@ class TokenSource {
 }
 
 /** tokenKubeConfig is kc's current cluster with a user that sends token (no client certificate). */
-export function tokenKubeConfig(kc: KubeConfig, userName: string, token: string): KubeConfig {
+export function tokenKubeConfig(kc: ClusterAccess, userName: string, token: string): ClientConfig {
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const out = new KubeConfig();
+  if (!cluster) throw new KubeconfigError('kubeconfig has no current cluster');
+  const out = new ClientConfig();
   out.loadFromOptions({
-    clusters: [cluster],
+    clusters: [{ name: cluster.name, server: cluster.server, caData: cluster.caData, caFile: cluster.caFile, skipTLSVerify: cluster.skipTLSVerify, tlsServerName: cluster.tlsServerName }],
     users: [{ name: userName, token }],
     contexts: [{ name: userName, cluster: cluster.name, user: userName }],
     currentContext: userName,

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { newSharedInformer } from '../controller/informer.js';
 import { parseJSON } from '../machinery/json.js';
+import { ClientConfig } from './kubeconfig.js';
 import { ExactWatch } from './watch.js';
 
 interface Obj {
@@ -22,7 +22,7 @@ const int64Max = '9223372036854775807';
  */
 describe('ExactWatch', () => {
   let server: http.Server;
-  let kc: KubeConfig;
+  let kc: ClientConfig;
   const watchRequests: string[] = [];
   /** streams are the lines a watch from a resourceVersion gets; 'gone' answers 410 once. */
   const streams = new Map<string, string[] | 'gone'>();
@@ -50,7 +50,7 @@ describe('ExactWatch', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
-    kc = new KubeConfig();
+    kc = new ClientConfig();
     kc.loadFromOptions({
       clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
       users: [{ name: 'u' }],

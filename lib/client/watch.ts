@@ -1,36 +1,43 @@
-// ExactWatch is client-node's Watch with one difference: each event line is parsed with
-// lib/machinery/json.ts, so an int64 beyond 2^53 (a grace period of 2^63-1) reaches an informer's
-// cache as a BigInt with every digit, where JSON.parse would round it and a controller copying
-// the field would write back a value the apiserver refuses. It keeps the contract client-node's
-// ListWatch relies on: watch() resolves with an AbortController once the response has started
-// (or after done reported why it could not), done is called exactly once, a non-200 answer is an
-// Error carrying statusCode (410 makes ListWatch relist), and an idle stream ends with an error
-// named TimeoutError (ListWatch then reconnects from its resourceVersion at once).
+// ExactWatch is skiff's watch client, a stand-in for client-node's Watch with one difference:
+// each event line is parsed with lib/machinery/json.ts, so an int64 beyond 2^53 (a grace period
+// of 2^63-1) reaches an informer's cache as a BigInt with every digit, where JSON.parse would
+// round it and a controller copying the field would write back a value the apiserver refuses.
+// It keeps the contract of client-node's Watch that skiff's ListWatch (lib/controller/
+// listwatch.ts) relies on, as client-node's ListWatch did: watch() resolves with an
+// AbortController once the response has started (or after done reported why it could not), done
+// is called exactly once, a non-200 answer is an Error carrying statusCode (410 makes ListWatch
+// relist), and an idle stream ends with an error named TimeoutError (ListWatch then reconnects
+// from its resourceVersion at once).
 
-import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
 import { parseJSON } from '../machinery/json.js';
+import type { ClusterAccess } from './kubeconfig.js';
 
-/** WatchCallback is what client-node's ListWatch hands a Watch for each event. */
-type WatchCallback = Parameters<Watch['watch']>[2];
+/**
+ * WatchCallback gets each event: its type (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR), its object,
+ * and the whole event. The object is `any`, as in client-node's Watch, so a caller can declare the
+ * type it watches (`(type, pod: Pod) => …`).
+ */
+export type WatchCallback = (phase: string, apiObj: any, watchObj?: any) => void;
 
-/** ExactWatch is a client-node Watch whose events keep integers beyond 2^53 exact. */
-export class ExactWatch extends Watch {
+/** WatchQuery is a watch's query parameters; undefined ones are left out. */
+export type WatchQuery = Record<string, string | number | boolean | undefined>;
+
+/** Watcher is the watch a ListWatch drives; ExactWatch is the real one, a test hands in a fake. */
+export interface Watcher {
+  watch(path: string, queryParams: WatchQuery, callback: WatchCallback, done: (err: unknown) => void): Promise<AbortController>;
+}
+
+/** ExactWatch watches a path on the apiserver of a kubeconfig; its events keep integers beyond 2^53 exact. */
+export class ExactWatch implements Watcher {
   /** idleTimeoutMs bounds the wait for the response, then the silence between two chunks (client-node's 30 s). */
   idleTimeoutMs = 30_000;
 
-  constructor(kc: KubeConfig) {
-    super(kc);
-  }
+  constructor(readonly config: ClusterAccess) {}
 
-  override async watch(
-    path: string,
-    queryParams: Record<string, string | number | boolean | undefined>,
-    callback: WatchCallback,
-    done: (err: unknown) => void,
-  ): Promise<AbortController> {
+  async watch(path: string, queryParams: WatchQuery, callback: WatchCallback, done: (err: unknown) => void): Promise<AbortController> {
     const cluster = this.config.getCurrentCluster();
     if (!cluster) throw new Error('No currently active cluster');
     const url = new URL(cluster.server + path);

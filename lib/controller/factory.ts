@@ -1,18 +1,19 @@
 // InformerFactory hands out one SharedInformer per resource, so every controller in a process
 // shares one list-and-watch and one cache per kind (client-go's SharedInformerFactory).
 
-import type { KubeConfig, ObjectCache } from '@kubernetes/client-node';
 import { type Client, type ResourceType, resourcePath } from '../client/client.js';
+import type { ClusterAccess } from '../client/kubeconfig.js';
 import type { Logger } from '../log.js';
 import { type ApiObject, type SharedInformer, newSharedInformer } from './informer.js';
 import { Lister, type LabeledObject } from './lister.js';
+import type { ObjectCache } from './listwatch.js';
 
 /** InformerFactory makes (once) and starts SharedInformers by resource. */
 export class InformerFactory {
   private readonly informers = new Map<string, SharedInformer<ApiObject>>();
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: ClusterAccess,
     private readonly client: Client,
     private readonly log?: Logger,
   ) {}

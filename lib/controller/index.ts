@@ -31,3 +31,4 @@ export {
   runController,
 } from './controller.js';
 export { InformerFactory, listerOf } from './factory.js';
+export { type CachedObject, type ListResult, type ListWatchOptions, type ObjectCache, ListWatch } from './listwatch.js';

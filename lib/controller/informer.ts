@@ -1,15 +1,16 @@
-// SharedInformer wraps one of client-node's informers (makeInformer / ListWatch) with what a
-// controller needs and client-node leaves to the caller: knowing when the cache has synced, and
-// restarting the list-and-watch with backoff after an error (client-node stops and only reports
-// it). One SharedInformer may feed several controllers; start() is idempotent. It owns the
-// source's lifecycle: do not also restart the source from your own 'error' handler.
+// SharedInformer wraps a list-and-watch cache (ListWatch, listwatch.ts) with what a controller
+// needs and the ListWatch leaves to its caller: knowing when the cache has synced, and
+// restarting the list-and-watch with backoff after an error (ListWatch, like client-node's it
+// replaced, stops and only reports it). One SharedInformer may feed several controllers;
+// start() is idempotent. It owns the source's lifecycle: do not also restart the source from
+// your own 'error' handler.
 
-import type { Informer, KubeConfig, KubernetesListObject, KubernetesObject, ObjectCache, ObjectCallback } from '@kubernetes/client-node';
-import { ListWatch } from '@kubernetes/client-node';
 import { ExactWatch } from '../client/watch.js';
+import type { ClusterAccess } from '../client/kubeconfig.js';
 import type { Logger } from '../log.js';
 import { type Clock, type TimerHandle, realClock } from '../clock.js';
 import { Lister, type ListerOptions } from './lister.js';
+import { type ListResult, ListWatch, type ObjectCache, type ObjectVerb } from './listwatch.js';
 
 /**
  * ApiObject is any object an informer holds. Objects arrive as plain JSON (timestamps are
@@ -21,8 +22,18 @@ export interface ApiObject {
   metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
 }
 
-/** InformerSource is what client-node's makeInformer returns: an informer and its cache. */
-export type InformerSource<T extends ApiObject> = Informer<T & KubernetesObject> & ObjectCache<T>;
+/**
+ * InformerSource is a started and stopped cache with callbacks: a ListWatch, or a test's fake.
+ * client-node's informers (makeInformer) fit it too.
+ */
+export interface InformerSource<T> extends ObjectCache<T> {
+  on(verb: ObjectVerb, cb: (obj: T) => void): void;
+  on(verb: 'error' | 'connect', cb: (err?: unknown) => void): void;
+  off(verb: ObjectVerb, cb: (obj: T) => void): void;
+  /** start resolves once the cache is listed and the watch open, or right after an 'error' callback. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
 
 /** CacheSyncer is what runController waits on before starting workers. */
 export interface CacheSyncer {
@@ -75,7 +86,7 @@ export class SharedInformer<T extends ApiObject> implements CacheSyncer {
   private readonly handlers: ResourceEventHandler<T>[] = [];
   /**
    * delivered is the version of each object the handlers last got, so onUpdate can hand over
-   * the old one: client-node's cache has already replaced it when it calls back. It holds the
+   * the old one: the ListWatch's cache has already replaced it when it calls back. It holds the
    * cache's own objects (references, not copies) and exists once a handler is added.
    */
   private delivered: Map<string, T> | undefined;
@@ -126,12 +137,12 @@ export class SharedInformer<T extends ApiObject> implements CacheSyncer {
    * AddEventHandler does: those objects' add events went by before it was there.
    */
   on(verb: 'add' | 'update' | 'delete' | 'change', cb: (obj: T) => void): void {
-    this.source.on(verb, cb as ObjectCallback<T & KubernetesObject>);
+    this.source.on(verb, cb);
     if (verb === 'add' || verb === 'change') for (const obj of this.source.list()) cb(obj);
   }
 
   off(verb: 'add' | 'update' | 'delete' | 'change', cb: (obj: T) => void): void {
-    this.source.off(verb, cb as ObjectCallback<T & KubernetesObject>);
+    this.source.off(verb, cb);
   }
 
   /** lister reads this informer's cache; see Lister for the no-mutation rule. */
@@ -179,8 +190,8 @@ export class SharedInformer<T extends ApiObject> implements CacheSyncer {
   private async attempt(): Promise<void> {
     this.attemptFailed = false;
     try {
-      // client-node's start() resolves once the list is in the cache and the watch is open,
-      // or right after it reported an error through the 'error' callback.
+      // start() resolves once the list is in the cache and the watch is open, or right after
+      // it reported an error through the 'error' callback.
       await this.source.start();
     } catch (err) {
       this.onError(err);
@@ -211,16 +222,16 @@ export class SharedInformer<T extends ApiObject> implements CacheSyncer {
 }
 
 /**
- * newSharedInformer makes a client-node informer (ListWatch over an ExactWatch) for path (e.g. `/api/v1/pods`) listed with
- * listFn, wrapped as a SharedInformer.
+ * newSharedInformer makes a ListWatch over an ExactWatch for path (e.g. `/api/v1/pods`), listed
+ * with listFn, wrapped as a SharedInformer.
  */
 export function newSharedInformer<T extends ApiObject>(
-  kc: KubeConfig,
+  kc: ClusterAccess,
   path: string,
-  listFn: () => Promise<{ metadata?: { resourceVersion?: string }; items: T[] }>,
+  listFn: () => Promise<ListResult<T>>,
   opts: SharedInformerOptions & { labelSelector?: string } = {},
 ): SharedInformer<T> {
-  // makeInformer's ListWatch, over a Watch that keeps int64s beyond 2^53 exact (listFn should too: RestClient.list does).
-  const source = new ListWatch<T & KubernetesObject>(path, new ExactWatch(kc), listFn as () => Promise<KubernetesListObject<T & KubernetesObject>>, false, opts.labelSelector);
-  return new SharedInformer<T>(source as unknown as InformerSource<T>, { name: path, ...opts });
+  // The watch keeps int64s beyond 2^53 exact; listFn should too (RestClient.list does).
+  const source = new ListWatch<T>(path, new ExactWatch(kc), listFn, { labelSelector: opts.labelSelector });
+  return new SharedInformer<T>(source, { name: path, ...opts });
 }

@@ -4,9 +4,9 @@
 // other reader, and a change would make the cache disagree with the apiserver without any event.
 // Clone first (`structuredClone(obj)`) and write the clone.
 
-import type { ObjectCache } from '@kubernetes/client-node';
 import { type LabelSelectorExpr, matches, parseLabelSelector } from '../machinery/labels.js';
 import { splitKey } from './keys.js';
+import type { ObjectCache } from './listwatch.js';
 
 /** LabeledObject is what a Lister needs to filter by labels. */
 export interface LabeledObject {

@@ -114,3 +114,78 @@ describe('defaultIdentity', () => {
     assert.notEqual(a, defaultIdentity());
   });
 });
+
+describe('leaseClientFor', () => {
+  it('GETs, POSTs and PUTs the Lease path, answers undefined for 404, throws 409s with their code, and writes MicroTimes with microseconds', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const https = await import('node:https');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { ensureCA, ensureServingCert } = await import('../pki.js');
+    const { ClientConfig } = await import('../client/kubeconfig.js');
+    const { kubeconfigYAML } = await import('../kubeconfig.js');
+    const { leaseClientFor } = await import('./leaderelection.js');
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-lease-'));
+    const ca = await ensureCA(dir);
+    const serving = await ensureServingCert(dir, { name: 'apiserver', hosts: ['127.0.0.1'] });
+    const requests: Array<{ method: string; url: string; auth?: string; body?: Record<string, unknown> }> = [];
+    let stored: Record<string, unknown> | undefined;
+    const status = (code: number, reason: string) => JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: reason });
+    const server = https.createServer({ cert: readFileSync(serving.cert), key: readFileSync(serving.key) }, (req, res) => {
+      let text = '';
+      req.on('data', (c) => (text += c));
+      req.on('end', () => {
+        const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+        requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, body });
+        const send = (code: number, out: string) => res.writeHead(code, { 'content-type': 'application/json' }).end(out);
+        if (req.method === 'GET') return stored ? send(200, JSON.stringify(stored)) : send(404, status(404, 'NotFound'));
+        const meta = (body!.metadata ?? {}) as { resourceVersion?: string };
+        if (req.method === 'POST') {
+          if (stored) return send(409, status(409, 'AlreadyExists'));
+        } else if (meta.resourceVersion !== (stored?.metadata as { resourceVersion?: string } | undefined)?.resourceVersion) {
+          return send(409, status(409, 'Conflict'));
+        }
+        stored = { ...body, metadata: { ...body!.metadata as object, resourceVersion: String(requests.length) } };
+        send(req.method === 'POST' ? 201 : 200, JSON.stringify(stored));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const kc = new ClientConfig();
+      kc.loadFromString(kubeconfigYAML({ server: `https://127.0.0.1:${(server.address() as { port: number }).port}`, caFile: ca.cert, token: 'tok', user: 'u' }));
+      const leases = leaseClientFor(kc, 'kube-system', 'x');
+      assert.equal(await leases.get(), undefined);
+      const seen = { leading: false, stopped: false };
+      // The elector's own writes, through the real client: create, then renew with the read resourceVersion.
+      const e = new LeaderElector({ client: leases, namespace: 'kube-system', name: 'x', identity: 'me', ...timing, callbacks: { onStartedLeading: () => void (seen.leading = true), onStoppedLeading: () => undefined } });
+      const stop = new AbortController();
+      const run = e.run(stop.signal);
+      while (!seen.leading) await sleep(10);
+      stop.abort();
+      await run;
+      assert.deepEqual(requests.slice(0, 3).map((r) => `${r.method} ${r.url}`), [
+        'GET /apis/coordination.k8s.io/v1/namespaces/kube-system/leases/x',
+        'GET /apis/coordination.k8s.io/v1/namespaces/kube-system/leases/x',
+        'POST /apis/coordination.k8s.io/v1/namespaces/kube-system/leases',
+      ]);
+      assert.equal(requests[0]!.auth, 'Bearer tok');
+      const created = requests[2]!.body as { metadata: { name: string; namespace: string }; spec: { holderIdentity: string; acquireTime: string; renewTime: string; leaseDurationSeconds: number } };
+      assert.deepEqual(created.metadata, { name: 'x', namespace: 'kube-system' });
+      assert.equal(created.spec.holderIdentity, 'me');
+      assert.equal(created.spec.leaseDurationSeconds, 2);
+      assert.match(created.spec.renewTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}000Z$/, 'RFC 3339 with microseconds, as V1MicroTime');
+      assert.match(created.spec.acquireTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}000Z$/);
+      const release = requests[requests.length - 1]!;
+      assert.equal(`${release.method} ${release.url}`, 'PUT /apis/coordination.k8s.io/v1/namespaces/kube-system/leases/x');
+      assert.equal((release.body as { spec: { holderIdentity: string } }).spec.holderIdentity, '', 'released on stop');
+
+      await assert.rejects(leases.create({ metadata: { name: 'x', namespace: 'kube-system' }, spec: {} }), (err: unknown) => (err as { code?: number }).code === 409);
+      await assert.rejects(leases.update({ metadata: { name: 'x', namespace: 'kube-system', resourceVersion: 'stale' }, spec: {} }), (err: unknown) => (err as { code?: number }).code === 409);
+      assert.equal(recordOf((await leases.get())!).holderIdentity, '');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

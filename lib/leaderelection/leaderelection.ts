@@ -9,9 +9,12 @@
 // The leader stops acting as soon as it fails to renew for renewDeadline, which is shorter than
 // leaseDuration, so it has stopped before anyone else may take over.
 
-import { ApiException, CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import type { V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { RestClient, isNotFound } from '../client/client.js';
+import type { ClusterAccess } from '../client/kubeconfig.js';
+import { Leases } from '../client/resources.js';
 import type { Logger } from '../log.js';
 
 /** LeaderElectionRecord is the Lease spec fields leader election reads and writes. */
@@ -23,7 +26,7 @@ export interface LeaderElectionRecord {
   leaseTransitions: number;
 }
 
-/** LeaseClient reads and writes one Lease; leaseClientFor builds it over client-node. */
+/** LeaseClient reads and writes one Lease; leaseClientFor builds it over a RestClient. */
 export interface LeaseClient {
   /** get returns the Lease, or undefined when it does not exist. */
   get(): Promise<V1Lease | undefined>;
@@ -45,7 +48,7 @@ export interface LeaderCallbacks {
 /** LeaderElectionConfig configures a LeaderElector. Durations are milliseconds. */
 export interface LeaderElectionConfig {
   /** kubeConfig builds the Lease client, unless client is given. */
-  kubeConfig?: KubeConfig;
+  kubeConfig?: ClusterAccess;
   client?: LeaseClient;
   namespace: string;
   /** name of the Lease (e.g. `kube-controller-manager`). */
@@ -78,26 +81,46 @@ export class LeaderElectionConfigError extends Error {
   }
 }
 
-/** leaseClientFor is a LeaseClient over client-node's CoordinationV1Api. */
-export function leaseClientFor(kc: KubeConfig, namespace: string, name: string): LeaseClient {
-  const api = kc.makeApiClient(CoordinationV1Api);
+/**
+ * leaseClientFor is a LeaseClient for the Lease namespace/name over a RestClient: GET, POST and
+ * PUT of /apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}. A missing Lease is
+ * undefined; any other answer but 2xx is thrown as an ApiError (its code: 409 for a lost race).
+ */
+export function leaseClientFor(kc: ClusterAccess, namespace: string, name: string, userAgent = 'skiff-leader-election'): LeaseClient {
+  // Its own connections (RestClient's default 16): a renewal must not queue behind the
+  // component's other requests, nor behind its own earlier attempts that hang until their 30 s
+  // timeout while withTimeout has long moved on.
+  const client = new RestClient(kc, { userAgent });
+  // The path is this Lease's whatever the body's metadata says, as CoordinationV1Api's was.
+  const named = (lease: V1Lease): V1Lease => ({ ...lease, metadata: { ...lease.metadata, namespace, name } });
   return {
     get: async () => {
       try {
-        return await api.readNamespacedLease({ name, namespace });
+        return await client.get<V1Lease>(Leases, namespace, name);
       } catch (err) {
-        if (err instanceof ApiException && err.code === 404) return undefined;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
     },
-    create: (lease) => api.createNamespacedLease({ namespace, body: lease }),
-    update: (lease) => api.replaceNamespacedLease({ name, namespace, body: lease }),
+    create: (lease) => client.create<V1Lease>(Leases, namespace, named(lease)),
+    update: (lease) => client.update<V1Lease>(Leases, named(lease)),
   };
 }
 
-/** microTime renders a MicroTime the way client-node sends one (RFC 3339, microseconds). */
+/**
+ * MicroTime is a metav1.MicroTime: a Date written as RFC 3339 with microseconds
+ * (2026-01-02T03:04:05.678000Z), as client-node's V1MicroTime is; JSON.stringify writes a Date
+ * through toISOString.
+ */
+class MicroTime extends Date {
+  override toISOString(): string {
+    return super.toISOString().slice(0, -1) + '000Z';
+  }
+}
+
+/** microTime is ms as a MicroTime (whole milliseconds). */
 function microTime(ms: number): V1MicroTime {
-  return new V1MicroTime(Math.floor(ms));
+  return new MicroTime(Math.floor(ms));
 }
 
 /** timeString is a MicroTime field as its wire string (client-node hands MicroTime back as a string). */

@@ -8,13 +8,13 @@
 // the Lease, and losing it ends the process (exit 1) so a restarted one starts from a clean
 // cache instead of acting on a stale one.
 
-import { KubeConfig } from '@kubernetes/client-node';
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { RestClient } from '../client/client.js';
+import { type ClusterAccess, loadClientConfig } from '../client/kubeconfig.js';
 import { type FlagSpec, FlagError, parseFlags, usage } from '../flags.js';
 import { defaultIdentity, runLeaderElection } from '../leaderelection/leaderelection.js';
 import { type Logger, newLogger } from '../log.js';
@@ -25,7 +25,8 @@ export interface RunContext {
   flags: Record<string, string>;
   log: Logger;
   metrics: Registry;
-  kubeConfig: KubeConfig;
+  /** kubeConfig is the process's kubeconfig (client-node's KubeConfig when the test kit runs a component in process). */
+  kubeConfig: ClusterAccess;
   client: RestClient;
   /** signal aborts when the process is stopping or leadership is lost. */
   signal: AbortSignal;
@@ -110,8 +111,7 @@ async function main(spec: ComponentSpec): Promise<void> {
     log.error('Missing required flag', { flag: 'kubeconfig' });
     process.exit(2);
   }
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(f.kubeconfig);
+  const kubeConfig = loadClientConfig(f.kubeconfig);
   const client = new RestClient(kubeConfig, { userAgent: spec.userAgent, maxSockets: 32 });
   const metrics = newMetricsRegistry(spec.name.replace(/^skiff-/, ''));
 
@@ -215,7 +215,7 @@ async function main(spec: ComponentSpec): Promise<void> {
 /** InProcessOptions start a component inside the calling process (the test kit's way). */
 export interface InProcessOptions {
   /** kubeConfig has the apiserver URL and this component's credentials. */
-  kubeConfig: KubeConfig;
+  kubeConfig: ClusterAccess;
   /** args are the component's own flags (`--nodes=3`); the common ones are ignored, unset flags take their defaults. */
   args?: string[];
   log: Logger;

@@ -17,10 +17,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { CertificateSigningRequest } from '../api/certificates/certificatesigningrequest.js';
 import type { Node } from '../api/core/node.js';
-import { CertificateSigningRequests, isNotFound, Nodes, RestClient } from '../client/index.js';
+import { CertificateSigningRequests, ClientConfig, isNotFound, loadClientConfig, Nodes, RestClient } from '../client/index.js';
 import { kubeconfigYAML, writeKubeconfig } from '../kubeconfig.js';
 import { newKeyAndCSR } from '../pki.js';
 
@@ -74,7 +73,7 @@ export interface TokenClusterAccess {
 
 /** bootstrapClient is a RestClient that authenticates with the bootstrap token. */
 export function bootstrapClient(access: TokenClusterAccess): RestClient {
-  const kc = new KubeConfig();
+  const kc = new ClientConfig();
   kc.loadFromString(kubeconfigYAML({ server: access.server, caData: access.caPEM, token: access.token, user: 'tls-bootstrap-token-user', cluster: 'skiff', context: 'tls-bootstrap-token-user@skiff' }));
   return new RestClient(kc, { userAgent: 'skiff-join', timeoutMs: 10_000 });
 }
@@ -218,9 +217,7 @@ export async function proxyCertificate(access: TokenClusterAccess, paths: JoinPa
 
 /** clientFromKubeconfig is a RestClient with a kubeconfig file's credentials. */
 function clientFromKubeconfig(path: string): RestClient {
-  const kc = new KubeConfig();
-  kc.loadFromFile(path);
-  return new RestClient(kc, { userAgent: 'skiff-join', timeoutMs: 10_000 });
+  return new RestClient(loadClientConfig(path), { userAgent: 'skiff-join', timeoutMs: 10_000 });
 }
 
 /**

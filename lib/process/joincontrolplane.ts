@@ -16,10 +16,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { ConfigMap } from '../api/core/configmap.js';
 import type { Secret } from '../api/core/secret.js';
-import { ConfigMaps, isConflict, isNotFound, RestClient, Secrets } from '../client/index.js';
+import { ConfigMaps, isConflict, isNotFound, loadClientConfig, RestClient, Secrets } from '../client/index.js';
 import {
   type APIEndpoint,
   clusterStatusKey,
@@ -111,8 +110,7 @@ function memberEtcdArgs(ctx: ComponentContext, name: string, nodeIP: string, ini
 
 /** adminClient is a RestClient with the member's admin kubeconfig (system:masters, issued from the uploaded CA). */
 function adminClient(ctx: ComponentContext, server?: string): RestClient {
-  const kc = new KubeConfig();
-  kc.loadFromFile(ctx.paths.adminKubeconfig);
+  const kc = loadClientConfig(ctx.paths.adminKubeconfig);
   if (server) kc.clusters = kc.clusters.map((c) => ({ ...c, server }));
   return new RestClient(kc, { userAgent: 'skiff-join', timeoutMs: 10_000 });
 }

@@ -23,12 +23,11 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import ipaddr from 'ipaddr.js';
 import { cleanupContainerd, containerdPaths, mountsUnder, writeContainerdConfig } from '../../kubelet/containerd.js';
 import { importNodeImages, stopPodSandboxes } from '../../kubelet/lifecycle.js';
 import type { Node } from '../api/core/node.js';
-import { isNotFound, Nodes, RestClient } from '../client/index.js';
+import { isNotFound, loadClientConfig, Nodes, RestClient } from '../client/index.js';
 import { writeKubeconfig } from '../kubeconfig.js';
 import { ensureClientCert, ensureServingCert } from '../pki.js';
 import { logFile, stateFile, type ComponentStatus } from './cluster.js';
@@ -487,9 +486,7 @@ export async function startNode(ctx: ComponentContext, lab: LabLayout, node: Lab
 
 /** adminClient is a RestClient with the home's admin kubeconfig. */
 export function adminClient(ctx: ComponentContext): RestClient {
-  const kc = new KubeConfig();
-  kc.loadFromFile(ctx.paths.adminKubeconfig);
-  return new RestClient(kc, { userAgent: 'skiff-lab', timeoutMs: 10_000 });
+  return new RestClient(loadClientConfig(ctx.paths.adminKubeconfig), { userAgent: 'skiff-lab', timeoutMs: 10_000 });
 }
 
 /** isNodeReady says whether a Node's Ready condition is True. */
