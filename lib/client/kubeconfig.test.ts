@@ -142,5 +142,12 @@ describe('ClientConfig', () => {
     // client-node's exportConfig writes absent fields as null: that is no exec user.
     assert.doesNotThrow(load(`${cluster}users:\n- name: u\n  user:\n    token: t\n    exec: null\n    username: null\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n`));
     assert.throws(() => loadClientConfig(join(dir, 'missing')), (err: unknown) => err instanceof KubeconfigError && /missing: ENOENT/.test(err.message));
+    // Broken YAML is reported by position only: the offending line may be a credential.
+    assert.throws(load(`${cluster}users:\n- name: u\n  user:\n    token: "s3cr3t-token\n  bad: [\n`), (err: unknown) => {
+      assert.ok(err instanceof KubeconfigError);
+      assert.match(err.message, /^kubeconfig: not YAML \(\w+ at line \d+, column \d+\)$/);
+      assert.doesNotMatch(err.message, /s3cr3t/);
+      return true;
+    });
   });
 });

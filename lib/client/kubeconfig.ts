@@ -172,7 +172,10 @@ export class ClientConfig implements ClusterAccess {
     try {
       doc = (parse(text) ?? {}) as RawKubeconfig;
     } catch (err) {
-      throw new KubeconfigError(`${source}: not YAML: ${(err as Error).message}`);
+      // The parser's message quotes the offending line, which may hold a token or a key: say only where.
+      const at = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+      const code = (err as { code?: string }).code ?? 'parse error';
+      throw new KubeconfigError(`${source}: not YAML (${code}${at ? ` at line ${at.line}, column ${at.col}` : ''})`);
     }
     if (typeof doc !== 'object') throw new KubeconfigError(`${source}: not a kubeconfig (want a mapping with clusters, users and contexts)`);
     const path = (p: string | undefined) => (p && dir && !isAbsolute(p) ? join(dir, p) : p || undefined);
