@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { builtinResources } from '../lib/api/index.js';
 import type { Logger } from '../lib/log.js';
 import { isNotFound } from '../lib/machinery/status.js';
+import { retryStartupStep } from './startup.js';
 import { Histogram, newMetricsRegistry, type Registry } from '../lib/metrics.js';
 import { admissionHooksFor, validatingAdmission } from './admission/index.js';
 import { Auditor } from './audit/audit.js';
@@ -177,7 +178,9 @@ export async function startAPIServer(opts: APIServerOptions, signal?: AbortSigna
   await authz.start(registry, log);
   lifetime.signal.addEventListener('abort', () => authz.stop(), { once: true });
   // Among several workers the leader alone bootstraps; the others listen once it has.
-  if (!opts.worker || opts.worker.leader) await bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.endpointPort ?? opts.port, log, signal: lifetime.signal });
+  if (!opts.worker || opts.worker.leader) {
+    await retryStartupStep('bootstrap', () => bootstrap(registry, { serviceIP: firstServiceIP(cidr), advertiseAddress: opts.advertiseAddress, port: opts.endpointPort ?? opts.port, log, signal: lifetime.signal }), log);
+  }
   // CustomResourceDefinitions: serve every existing CRD's resources before taking requests.
   const crdController = new CRDController(registry, { log });
   await crdController.start();
@@ -316,3 +319,4 @@ function instrumentStorage(storage: Storage, hist: Histogram<'operation'>): void
     };
   }
 }
+

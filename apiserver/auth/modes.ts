@@ -15,6 +15,7 @@ import { RBACAuthorizer } from './rbac/authorizer.js';
 import { escalationHooksFor } from './rbac/escalation.js';
 import { reconcileBootstrapPolicy } from './rbac/reconcile.js';
 import { RuleResolver } from './rbac/resolver.js';
+import { retryStartupStep } from '../startup.js';
 
 /** Authorization is what the apiserver wires from its modes. */
 export interface Authorization {
@@ -72,7 +73,7 @@ export function buildAuthorization(modes: readonly AuthorizationMode[]): Authori
       if (graph) stopGraph = await startGraphPopulator(registry.lookup('', 'v1', 'pods')!, graph, log, registry.lookup('', 'v1', 'persistentvolumes'));
       if (!resolver) return;
       await resolver.start(registry, log);
-      await reconcileBootstrapPolicy(registry, log);
+      await retryStartupStep('rbac/bootstrap-roles', () => reconcileBootstrapPolicy(registry, log), log);
     },
     stop: () => {
       stopGraph?.();
