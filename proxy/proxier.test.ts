@@ -72,6 +72,19 @@ describe('Proxier', () => {
     assert.match(partial, /default\/a cluster IP/, 'the unchanged Service keeps its KUBE-SERVICES jump');
   });
 
+  it('changes reported while the informers are still listing wait for start(): no sync sees Services without their slices', async () => {
+    const { applier, proxier, services } = setup();
+    proxier.onServiceChange(services[0]!);
+    proxier.onServiceChange(services[1]!);
+    await settle();
+    assert.equal(applier.texts.length, 0, 'nothing written before start');
+    proxier.start();
+    await settle();
+    await proxier.stop();
+    assert.equal(applier.texts.length, 1);
+    assert.equal(applier.texts[0]!.match(/^:KUBE-SVC-/gm)?.length, 2, 'one full sync with both Services');
+  });
+
   it('coalesces a burst of changes into one sync', async () => {
     const { applier, proxier, services } = setup();
     proxier.start();

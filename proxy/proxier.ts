@@ -158,6 +158,7 @@ export class Proxier {
   private running: Promise<void> | undefined;
   private lastSyncAt = 0;
   private stopped = false;
+  private started = false;
   private waitingLogged = false;
   private needJumps = true;
   private pendingTriggers: number[] = [];
@@ -206,8 +207,9 @@ export class Proxier {
     this.requestSync();
   }
 
-  /** start runs the first (full) sync now and then every syncPeriod. */
+  /** start runs the first (full) sync now and then every syncPeriod; changes reported before it only mark Services changed. */
   start(): void {
+    this.started = true;
     this.schedule(0);
     this.periodic = setInterval(() => {
       this.needFull = true;
@@ -225,7 +227,9 @@ export class Proxier {
 
   /** requestSync schedules a sync no sooner than minSyncPeriod after the last one. */
   requestSync(): void {
-    if (this.stopped || this.timer) return;
+    // Before start() the informers are still listing: a sync now could see Services without
+    // their EndpointSlices and reject their traffic (kube-proxy waits for isInitialized too).
+    if (this.stopped || !this.started || this.timer) return;
     const wait = Math.max(0, this.lastSyncAt + this.opts.minSyncPeriodMs - Date.now());
     this.schedule(wait);
   }
