@@ -9,14 +9,13 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { ExactWatch } from '../lib/client/watch.js';
+import type { ClusterAccess } from '../lib/client/kubeconfig.js';
 import type { Pod } from '../lib/api/core/pod.js';
 import { type Client, resourcePath } from '../lib/client/client.js';
 import { EventRecorder } from '../lib/client/events.js';
 import { Pods } from '../lib/client/resources.js';
 import { wallClock } from '../lib/clock.js';
-import { type ApiObject, SharedInformer } from '../lib/controller/informer.js';
-import { ListWatch } from '../lib/controller/listwatch.js';
+import { type ApiObject, newSharedInformer, type SharedInformer } from '../lib/controller/informer.js';
 import { type FlagSpec, pickFlags } from '../lib/flags.js';
 import { Gauge } from '../lib/metrics.js';
 import { defaultNodeIP } from '../lib/node/address.js';
@@ -86,10 +85,9 @@ function flagProblems(f: Record<string, string>): string | undefined {
 }
 
 /** newPodInformer watches the pods bound to nodeName (fieldSelector spec.nodeName=<node>). */
-function newPodInformer(kc: ConstructorParameters<typeof ExactWatch>[0], client: Client, nodeName: string): SharedInformer<Pod & ApiObject> {
+function newPodInformer(kc: ClusterAccess, client: Client, nodeName: string): SharedInformer<Pod & ApiObject> {
   const fieldSelector = `spec.nodeName=${nodeName}`;
-  const source = new ListWatch<Pod & ApiObject>(resourcePath(Pods), new ExactWatch(kc), () => client.list<Pod & ApiObject>(Pods, undefined, { fieldSelector }), { fieldSelector });
-  return new SharedInformer<Pod & ApiObject>(source, { name: 'pods' });
+  return newSharedInformer<Pod & ApiObject>(kc, resourcePath(Pods), () => client.list<Pod & ApiObject>(Pods, undefined, { fieldSelector }), { name: 'pods', fieldSelector });
 }
 
 // Bad values stop the process before it reads its kubeconfig or touches the network.

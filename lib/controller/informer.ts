@@ -229,9 +229,10 @@ export function newSharedInformer<T extends ApiObject>(
   kc: ClusterAccess,
   path: string,
   listFn: () => Promise<ListResult<T>>,
-  opts: SharedInformerOptions & { labelSelector?: string } = {},
+  opts: SharedInformerOptions & { labelSelector?: string; fieldSelector?: string } = {},
 ): SharedInformer<T> {
-  // The watch keeps int64s beyond 2^53 exact; listFn should too (RestClient.list does).
-  const source = new ListWatch<T>(path, new ExactWatch(kc), listFn, { labelSelector: opts.labelSelector });
+  // The watch keeps int64s beyond 2^53 exact; listFn should too (RestClient.list does), and
+  // should list with the same selectors the watch is given.
+  const source = new ListWatch<T>(path, new ExactWatch(kc), listFn, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector });
   return new SharedInformer<T>(source, { name: path, ...opts });
 }
